@@ -1,0 +1,40 @@
+"""The ``rules-engine`` command line: one module per sub-command.
+
+Each command module defines ``register(subparsers)`` (adds its parser and sets
+``handler``) and its handler returns the exit code: 0 success, 1 the input was
+found wrong (invalid rules, failing cases), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = ("validate", "schema", "test", "explain", "apply", "diff", "migrate", "fmt", "init")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rules-engine",
+        description="Validate, test and apply rules-engine rulesets for sentry-sdk.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
+        return int(exc.code or 0)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
