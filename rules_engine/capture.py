@@ -13,6 +13,7 @@ what a ``before_send`` hook really receives when the SDK does not scrub first.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Iterator
 
 import sentry_sdk
@@ -62,7 +63,11 @@ def capture_events(*, raw: bool = True, **init_options: Any) -> Iterator[list[di
         options["event_scrubber"] = _NoScrubber()
     options.update(init_options)
     previous = sentry_sdk.get_client()
-    sentry_sdk.init(**options)
+    with warnings.catch_warnings():
+        # Newer SDKs deprecate send_default_pii in favour of data_collection; it still works and
+        # is the option every supported 2.x release understands.
+        warnings.filterwarnings("ignore", message=".*send_default_pii.*", category=DeprecationWarning)
+        sentry_sdk.init(**options)
     try:
         yield transport.events
     finally:

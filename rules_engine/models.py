@@ -131,6 +131,16 @@ class Rule(Strict):
 class FilterRule(Rule):
     """Drops or samples events. The first matching filter decides."""
 
+    # The action check of ``_one_action``, for editors and schema validators: exactly one of drop / sample.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["drop"], "properties": {"drop": {"const": True}}},
+                {"required": ["sample"], "properties": {"sample": {"type": "number"}}},
+            ]
+        }
+    )
+
     drop: Literal[True] | None = _describe("Drop every matching event.", default=None)
     sample: float | None = _describe(
         "Keep this share of matching events (0.1 keeps one in ten, chosen at random per event).",
@@ -148,6 +158,22 @@ class FilterRule(Rule):
 
 class GroupingRule(Rule):
     """Sets fingerprint, title, tags, level or contexts. The first matching rule wins unless it says ``continue``."""
+
+    # The action check of ``_some_action``, for editors and schema validators.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": kind}}}
+                for name, kind in (
+                    ("fingerprint", "array"),
+                    ("title", "string"),
+                    ("tags", "object"),
+                    ("level", "string"),
+                    ("contexts", "object"),
+                )
+            ]
+        }
+    )
 
     fingerprint: list[str] | None = _describe(
         "Sentry fingerprint; items are templates such as '{{ default }}', '{{ error.type }}', "
@@ -193,10 +219,14 @@ class Mask(Strict):
 
 
 class MaskRedaction(Strict):
+    """Mask the match: keep a few characters at either end, replace the rest."""
+
     mask: Mask = _describe("Mask the match, keeping some characters.")
 
 
 class ReplaceRedaction(Strict):
+    """Replace the match with a fixed text."""
+
     replace: str = _describe("Replace the match with this text.")
 
 
@@ -215,6 +245,16 @@ Redaction = Union[
 
 class ScrubRule(Strict):
     """Finds sensitive data by key name, builtin detector or pattern, and redacts it."""
+
+    # The matcher check of ``_some_matcher``, for editors and schema validators.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": kind}}}
+                for name, kind in (("keys", "array"), ("detect", "array"), ("pattern", "string"))
+            ]
+        }
+    )
 
     id: str = _describe("Unique id of the rule; named in _meta remarks and stats.", pattern=RULE_ID_PATTERN)
     description: str | None = _describe("What the rule is for.", default=None)

@@ -1,0 +1,105 @@
+"""Quick scrubber-only timing on the corpus: bare walk vs the default ruleset's scrub section
+(hyperscan and pure Python) vs Relay's pii_strip_event. Ratios come from the same run.
+
+    python3 benchmarks/bench_scrub_quick.py [--repeats 200]
+
+Prints the mean per event over the whole corpus, then the same for its smallest, median-sized
+and largest event, each with its ratio to the bare walk (the floor: a recursive walk visiting
+every node) and Relay's ratio to each scrubber.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.contenders import RELAY_DATASCRUBBING, walk  # noqa: E402
+from rules_engine.loader import load_model  # noqa: E402
+from rules_engine.scrub import accelerator_available, compile_scrubber  # noqa: E402
+from tests.corpus import build_corpus  # noqa: E402
+
+#: The pure-Python engine and Relay are slow; fewer repeats keep the run short.
+SLOW = ("scrub (python)", "relay pii_strip_event")
+
+
+def per_event_us(run, events, repeats: int) -> float:
+    """Median over repeats of the mean time per event. Each sample runs a batch of fresh copies
+    (made outside the timing; at least 40 events, so a single event is timed warm) with the
+    collector paused, so that its pauses over the copies are not counted."""
+    batch = events * max(1, 40 // len(events))
+    samples = []
+    for _ in range(repeats):
+        copies = [copy.deepcopy(event) for event in batch]
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            for event in copies:
+                run(event)
+            samples.append((time.perf_counter() - start) / len(batch) * 1e6)
+        finally:
+            gc.enable()
+    return statistics.median(samples)
+
+
+def contenders() -> dict:
+    loaded = load_model(ROOT / "rulesets" / "default.yaml")
+    found = {"walk": walk}
+    engines = ["on", "off"] if accelerator_available() else ["off"]
+    for engine in engines:
+        scrubber = compile_scrubber(loaded.model.scrub, loaded.model.options, loaded.hash_key, accelerator=engine)
+        found[f"scrub ({scrubber.accelerator})"] = scrubber.scrub_event
+    try:
+        import sentry_relay
+    except ImportError:
+        return found
+    config = sentry_relay.convert_datascrubbing_config(RELAY_DATASCRUBBING)
+    found["relay pii_strip_event"] = lambda event: sentry_relay.pii_strip_event(config, event)
+    return found
+
+
+def report(title: str, events: list, runners: dict, repeats: int) -> None:
+    size = statistics.mean(len(json.dumps(event)) for event in events) / 1024
+    print(f"\n{title}: {len(events)} event(s), mean {size:.1f} KB")
+    results = {
+        name: per_event_us(run, events, max(3, repeats // 20) if name in SLOW else repeats)
+        for name, run in runners.items()
+    }
+    base = results["walk"]
+    for name, micros in results.items():
+        print(f"  {name:24s} {micros:9.1f} us/event   {micros / base:6.2f}x walk")
+    relay = results.get("relay pii_strip_event")
+    if relay:
+        for name, micros in results.items():
+            if name.startswith("scrub"):
+                print(f"  relay / {name}: {relay / micros:.1f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=200)
+    args = parser.parse_args()
+    events = build_corpus().events
+    runners = contenders()
+    for event in copy.deepcopy(events):  # warm the per-key and per-selector memos
+        for name, run in runners.items():
+            run(copy.deepcopy(event))
+    report("corpus", events, runners, args.repeats)
+    by_size = sorted(events, key=lambda event: len(json.dumps(event)))
+    for title, event in (("smallest", by_size[0]), ("median", by_size[len(by_size) // 2]), ("largest", by_size[-1])):
+        report(title, [event], runners, args.repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The whole ``sentry_sdk.capture_exception`` path, with a transport that sends nothing.
+
+Shows what a ruleset adds to what the SDK already costs per captured error: stack extraction,
+local variables, scope data, serialization, the SDK's own scrubber, then the hooks.
+"""
+
+from __future__ import annotations
+
+import statistics
+import timeit
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.transport import Transport
+
+from tests.corpus import shop_api, values
+
+
+class NoopTransport(Transport):
+    def capture_envelope(self, envelope: Any) -> None:
+        return None
+
+    def flush(self, timeout: float, callback: Any = None) -> None:
+        return None
+
+    def kill(self) -> None:
+        return None
+
+
+def _failing_checkout(order_id: int) -> None:
+    request_body = {"order_id": order_id, "email": values.EMAIL_BODY, "card": {"number": values.CARD_NUMBER}}
+    headers = {"authorization": f"Bearer {values.BEARER_TOKEN}", "user-agent": values.USER_AGENT}  # noqa: F841
+    shop_api.charge_card(request_body, request_body["email"])
+
+
+def _capture_one() -> None:
+    try:
+        _failing_checkout(values.ORDER_ID)
+    except Exception:
+        sentry_sdk.capture_exception()
+
+
+def _sample(hooks: dict[str, Any], number: int) -> float:
+    """Seconds per ``capture_exception`` with the SDK's defaults plus ``hooks``."""
+    previous = sentry_sdk.get_client()
+    sentry_sdk.init(
+        dsn="https://public@sentry.invalid/1",
+        transport=NoopTransport(),
+        default_integrations=True,
+        auto_enabling_integrations=False,
+        **hooks,
+    )
+    try:
+        with sentry_sdk.isolation_scope() as scope:
+            scope.set_user({"id": values.USER_ID})
+            scope.set_tag("order_id", str(values.ORDER_ID))
+            _capture_one()  # warm up
+            return timeit.Timer(_capture_one).timeit(number=number) / number
+    finally:
+        sentry_sdk.get_global_scope().set_client(previous)
+
+
+def time_captures(variants: dict[str, dict[str, Any]], *, repeats: int, number: int) -> dict[str, tuple[float, float]]:
+    """(median, best) seconds per call for each set of hooks, sampled round-robin."""
+    samples: dict[str, list[float]] = {label: [] for label in variants}
+    for _ in range(repeats):
+        for label, hooks in variants.items():
+            samples[label].append(_sample(hooks, number))
+    return {label: (statistics.median(runs), min(runs)) for label, runs in samples.items()}

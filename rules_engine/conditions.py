@@ -1,0 +1,548 @@
+"""Compile condition trees (:mod:`rules_engine.condition_syntax`) into predicates over an :class:`EventView`.
+
+Semantics follow Sentry's fingerprinting matchers where they exist:
+
+* globs on ``error.value``, ``message``, ``level`` and ``request.method`` ignore case; globs on
+  ``error.type``, ``stack.module``, ``stack.function``, ``logger``, ``transaction`` and tags do not;
+* ``stack.abs_path``, ``stack.filename`` and ``stack.package`` are path globs (``*`` stops at ``/``,
+  ``**`` crosses it), ignore case, and a relative path also matches as if it started with ``/``;
+  ``stack.abs_path`` looks at a frame's ``abs_path`` and its ``filename``, as Sentry's ``path`` does;
+* ``message`` matches the log message and, as in Sentry, every exception value;
+* ``error.type`` matches the bare name (``OperationalError``), the dotted name
+  (``sqlalchemy.exc.OperationalError``) and, with a live exception, every base class by either name
+  (Python's builtin exceptions need no live exception: ``LookupError`` matches a ``KeyError`` offline);
+* the ``error.*`` tests of one mapping must hold for one exception of the chain, and its ``stack.*``
+  tests for one frame. ``error.type: {not: X}`` therefore reads "some exception is not X", while
+  ``not: {error.type: X}`` reads "no exception is X".
+
+A missing value matches only ``exists: false``, ``equals: null`` and negations.
+
+Each compiled node has a fast ``test(view)`` closure and a ``reason(view)`` that names the first
+failing leaf; ``reason`` is used by explain and reuses the very same leaf predicates.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Sequence
+
+import jmespath
+
+from . import condition_syntax as cs
+from .event_view import (
+    ERROR_FIELDS,
+    ERROR_GETTERS,
+    FRAME_GETTERS,
+    MISSING,
+    STACK_FIELDS,
+    EventView,
+    Names,
+    scalar_getter,
+)
+from .glob import compile_glob, is_literal, translate
+from .regex import compile_regex
+
+ValuePredicate = Callable[[Any], bool]
+
+CASE_INSENSITIVE_FIELDS = frozenset(
+    {"error.value", "message", "level", "request.method", "stack.abs_path", "stack.filename", "stack.package"}
+)
+PATH_FIELDS = frozenset({"stack.abs_path", "stack.filename", "stack.package"})
+
+#: Fields a rule can be indexed by: a literal value (or list of literals) in its top-level ``when``.
+INDEXABLE_FIELDS = ("error.type", "transaction", "logger")
+
+
+# ---------------------------------------------------------------------- matchers
+
+
+def compile_matcher(matcher: cs.Matcher, field: str) -> ValuePredicate:
+    """A predicate over a field value: a scalar, a tuple of candidates (any may match) or MISSING."""
+    if isinstance(matcher, cs.NotMatcher):
+        inner = compile_matcher(matcher.matcher, field)
+        return lambda value: not inner(value)
+    if isinstance(matcher, cs.AnyOf):
+        parts = tuple(compile_matcher(m, field) for m in matcher.matchers)
+        return lambda value: any(p(value) for p in parts)
+    if isinstance(matcher, cs.AllOf):
+        parts = tuple(compile_matcher(m, field) for m in matcher.matchers)
+        return lambda value: all(p(value) for p in parts)
+    if isinstance(matcher, cs.Exists):
+        expected = matcher.expected
+        return lambda value: (value is not MISSING) is expected
+    if isinstance(matcher, cs.Equals) and matcher.value is None:
+        return lambda value: value is MISSING
+    return _over_candidates(_scalar_predicate(matcher, field), whole_names=isinstance(matcher, cs.Glob))
+
+
+def _over_candidates(test: ValuePredicate, *, whole_names: bool = False) -> ValuePredicate:
+    """Lift a scalar test to multi-valued fields: any candidate may match. A glob takes a
+    :class:`~rules_engine.event_view.Names` tuple whole (one search over all names)."""
+
+    def predicate(value: Any) -> bool:
+        if value is MISSING:
+            return False
+        if isinstance(value, tuple):
+            if whole_names and isinstance(value, Names):
+                return test(value)
+            for candidate in value:
+                if test(candidate):
+                    return True
+            return False
+        return test(value)
+
+    return predicate
+
+
+def _scalar_predicate(matcher: cs.Matcher, field: str) -> ValuePredicate:
+    ignore_case = field in CASE_INSENSITIVE_FIELDS
+    if isinstance(matcher, cs.Glob):
+        return _glob_predicate(matcher.pattern, ignore_case, field in PATH_FIELDS)
+    if isinstance(matcher, cs.Regex):
+        search = compile_regex(matcher.pattern).search
+        return lambda value: (text := as_text(value)) is not None and search(text) is not None
+    if isinstance(matcher, cs.Equals):
+        return _equals_predicate(matcher.value, ignore_case)
+    if isinstance(matcher, cs.Compare):
+        return _compare_predicate(matcher.op, matcher.value)
+    raise TypeError(f"unknown matcher {matcher!r}")
+
+
+def _glob_predicate(pattern: str, ignore_case: bool, path: bool) -> ValuePredicate:
+    match = compile_glob(pattern, path=path, ignore_case=ignore_case)
+    if path:
+        def path_glob(value: Any) -> bool:
+            text = as_text(value)
+            if text is None:
+                return False
+            return match(text) or (not text.startswith(("/", "\\")) and match("/" + text))
+
+        return path_glob
+    if is_literal(pattern) and not ignore_case:
+        def literal(value: Any) -> bool:
+            if type(value) is str:
+                return value == pattern
+            if isinstance(value, tuple):
+                return pattern in value
+            return as_text(value) == pattern
+
+        return literal
+    flags = re.IGNORECASE if ignore_case else 0
+    # The regex's own match, without the predicate wrapper: this is the hot path of glob rules.
+    regex_match = re.compile(translate(pattern), flags).match
+    multi_search = _multiline_search(pattern, flags)
+
+    def glob(value: Any) -> bool:
+        if type(value) is not str:
+            if isinstance(value, Names):
+                if multi_search is not None:
+                    return multi_search(value.joined) is not None
+                return any(regex_match(v) is not None for v in value)
+            value = as_text(value)
+            if value is None:
+                return False
+        return regex_match(value) is not None
+
+    return glob
+
+
+def _multiline_search(pattern: str, flags: int) -> Callable[[str], Any] | None:
+    """The glob as a search over newline-joined names (one line per name): without DOTALL,
+    ``.`` stays within a line. Character classes could match a newline, so they are left out."""
+    if "[" in pattern:
+        return None
+    source = translate(pattern)
+    body = source[len("(?s:"):-len(r")\Z")]
+    return re.compile("(?m)^(?:" + body + ")$", flags).search
+
+
+def _equals_predicate(expected: Any, ignore_case: bool) -> ValuePredicate:
+    if isinstance(expected, bool):
+        return lambda value: _as_bool(value) is expected
+    if isinstance(expected, (int, float)):
+        return lambda value: _as_number(value) == expected
+    if isinstance(expected, str) and ignore_case:
+        folded = expected.casefold()
+        return lambda value: isinstance(value, str) and value.casefold() == folded
+    return lambda value: value == expected and type(value) is not bool
+
+
+_COMPARE_OPS: dict[str, Callable[[float, float], bool]] = {
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+}
+
+
+def _compare_predicate(op: str, bound: float) -> ValuePredicate:
+    compare = _COMPARE_OPS[op]
+
+    def predicate(value: Any) -> bool:
+        number = _as_number(value)
+        return number is not None and compare(number, bound)
+
+    return predicate
+
+
+def as_text(value: Any) -> str | None:
+    """How a non-string value reads to a glob or regex: numbers and booleans as JSON writes them."""
+    if type(value) is str:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return None
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(value.lower())
+    return None
+
+
+def describe_matcher(matcher: cs.Matcher) -> str:
+    """A short text of a matcher for explain output."""
+    if isinstance(matcher, cs.Glob):
+        return f"glob {matcher.pattern!r}"
+    if isinstance(matcher, cs.Regex):
+        return f"regex {matcher.pattern!r}"
+    if isinstance(matcher, cs.Equals):
+        return f"equals {matcher.value!r}"
+    if isinstance(matcher, cs.Compare):
+        return f"{matcher.op} {matcher.value!r}"
+    if isinstance(matcher, cs.Exists):
+        return f"exists {str(matcher.expected).lower()}"
+    if isinstance(matcher, cs.NotMatcher):
+        return f"not ({describe_matcher(matcher.matcher)})"
+    if isinstance(matcher, (cs.AnyOf, cs.AllOf)):
+        word = "any of" if isinstance(matcher, cs.AnyOf) else "all of"
+        return f"{word} [{', '.join(describe_matcher(m) for m in matcher.matchers)}]"
+    return repr(matcher)
+
+
+def _show(value: Any) -> str:
+    if value is MISSING:
+        return "absent"
+    text = repr(list(value) if type(value) is tuple else value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _where(path: cs.Path) -> str:
+    return ".".join(str(p) for p in path) or "<condition>"
+
+
+# ---------------------------------------------------------------------- nodes
+
+
+class Compiled:
+    """A compiled condition node: ``test(view) -> bool`` and ``reason(view) -> str | None``."""
+
+    __slots__ = ("test",)
+
+    def reason(self, view: EventView) -> str | None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class _FieldLeaf(Compiled):
+    """A test of a single-valued field."""
+
+    __slots__ = ("node", "get", "match")
+
+    def __init__(self, node: cs.FieldTest):
+        self.node = node
+        self.get = get = scalar_getter(node.field)
+        self.match = match = compile_matcher(node.matcher, node.field)
+        self.test = lambda view: match(get(view))
+
+    def reason(self, view: EventView) -> str | None:
+        value = self.get(view)
+        if self.match(value):
+            return None
+        return f"{_where(self.node.path)}: {_show(value)} does not match {describe_matcher(self.node.matcher)}"
+
+
+class _ElementGroup(Compiled):
+    """``error.*`` tests that one exception must pass together, or ``stack.*`` tests for one frame."""
+
+    __slots__ = ("nodes", "element_tests", "elements", "noun")
+
+    def __init__(self, nodes: Sequence[cs.FieldTest], family: str):
+        self.nodes = tuple(nodes)
+        getters = ERROR_GETTERS if family == "error" else FRAME_GETTERS
+        self.element_tests = tuple(
+            _element_test(getters[n.field], compile_matcher(n.matcher, n.field)) for n in self.nodes
+        )
+        self.noun = "exception of the chain" if family == "error" else "stack frame"
+        if family == "error":
+            self.elements = lambda view: view.exception_elements
+        else:
+            self.elements = lambda view: view.frame_elements
+        elements, tests = self.elements, self.element_tests
+        if len(tests) == 1:
+            only = tests[0]
+            self.test = lambda view: any(only(e) for e in elements(view))
+        else:
+            self.test = lambda view: any(all(t(e) for t in tests) for e in elements(view))
+
+    def reason(self, view: EventView) -> str | None:
+        remaining = list(self.elements(view))
+        for node, element_test in zip(self.nodes, self.element_tests):
+            passing = [e for e in remaining if element_test(e)]
+            if not passing:
+                getter = (ERROR_GETTERS | FRAME_GETTERS)[node.field]
+                seen = [getter(e) for e in remaining][:5]
+                previous = " that passed the previous tests" if len(remaining) != len(self.elements(view)) else ""
+                shown = ", ".join(_show(v) for v in seen)
+                return (
+                    f"{_where(node.path)}: no {self.noun}{previous} matches {describe_matcher(node.matcher)} "
+                    f"(saw {shown})"
+                )
+            remaining = passing
+        return None
+
+
+def _element_test(get: Callable[[Any], Any], match: ValuePredicate) -> Callable[[Any], bool]:
+    return lambda element: match(get(element))
+
+
+class _JMESPathLeaf(Compiled):
+    __slots__ = ("node", "search")
+
+    def __init__(self, node: cs.JMESPath):
+        self.node = node
+        self.search = search = jmespath.compile(node.expression).search
+        self.test = lambda view: _truthy(search(view.event))
+
+    def reason(self, view: EventView) -> str | None:
+        result = self.search(view.event)
+        if _truthy(result):
+            return None
+        return f"{_where(self.node.path)}: {self.node.expression!r} is falsy (got {_show(result)})"
+
+
+def _truthy(result: Any) -> bool:
+    """JMESPath truthiness: null, false and empty strings, lists and objects are false; 0 is true."""
+    if result is None or result is False:
+        return False
+    if isinstance(result, (str, list, dict)):
+        return len(result) > 0
+    return True
+
+
+class _All(Compiled):
+    __slots__ = ("children",)
+
+    def __init__(self, children: Sequence[Compiled]):
+        self.children = tuple(children)
+        tests = tuple(c.test for c in self.children)
+        if len(tests) == 2:
+            first, second = tests
+            self.test = lambda view: first(view) and second(view)
+        else:
+            self.test = lambda view: all(t(view) for t in tests)
+
+    def reason(self, view: EventView) -> str | None:
+        for child in self.children:
+            why = child.reason(view)
+            if why is not None:
+                return why
+        return None
+
+
+class _Any(Compiled):
+    __slots__ = ("children", "path")
+
+    def __init__(self, children: Sequence[Compiled], path: cs.Path):
+        self.children = tuple(children)
+        self.path = path
+        tests = tuple(c.test for c in self.children)
+        self.test = lambda view: any(t(view) for t in tests)
+
+    def reason(self, view: EventView) -> str | None:
+        reasons = [c.reason(view) for c in self.children]
+        if any(r is None for r in reasons):
+            return None
+        return f"{_where(self.path)}: none of the alternatives holds ({'; '.join(r for r in reasons if r)})"
+
+
+class _Not(Compiled):
+    __slots__ = ("child", "path")
+
+    def __init__(self, child: Compiled, path: cs.Path):
+        self.child = child
+        self.path = path
+        test = child.test
+        self.test = lambda view: not test(view)
+
+    def reason(self, view: EventView) -> str | None:
+        if self.child.test(view):
+            return f"{_where(self.path)}: the negated condition holds"
+        return None
+
+
+# ---------------------------------------------------------------------- compile
+
+
+def compile_condition(node: cs.Node) -> Compiled:
+    """Compile a parsed condition tree."""
+    if isinstance(node, cs.And):
+        return _compile_and(node.children)
+    if isinstance(node, cs.Or):
+        return _Any([compile_condition(child) for child in node.children], node.path)
+    if isinstance(node, cs.Not):
+        return _Not(compile_condition(node.child), node.path)
+    if isinstance(node, cs.JMESPath):
+        return _JMESPathLeaf(node)
+    if isinstance(node, cs.FieldTest):
+        return _compile_and((node,))
+    raise TypeError(f"unknown condition node {node!r}")
+
+
+def _compile_and(children: Sequence[cs.Node]) -> Compiled:
+    """Compile an AND; ``error.*`` tests written in one mapping must hold on one exception, and
+    ``stack.*`` tests of one mapping on one frame. Tests from separate items of an ``all:``
+    list are independent (each item is a mapping of its own)."""
+    groups: dict[tuple[str, cs.Path], list[cs.FieldTest]] = {}
+    for child in children:
+        family = _family(child)
+        if family is not None:
+            groups.setdefault((family, child.path[:-1]), []).append(child)  # type: ignore[union-attr]
+    compiled: list[Compiled] = []
+    for child in children:
+        family = _family(child)
+        if family is None:
+            compiled.append(_FieldLeaf(child) if isinstance(child, cs.FieldTest) else compile_condition(child))
+            continue
+        group = groups[(family, child.path[:-1])]  # type: ignore[union-attr]
+        if child is group[0]:
+            compiled.append(_ElementGroup(group, family))
+    return compiled[0] if len(compiled) == 1 else _All(compiled)
+
+
+def _family(node: cs.Node) -> str | None:
+    if isinstance(node, cs.FieldTest):
+        if node.field in ERROR_FIELDS:
+            return "error"
+        if node.field in STACK_FIELDS:
+            return "stack"
+    return None
+
+
+def parse_and_compile(raw: dict, path: cs.Path = ("when",)) -> tuple[cs.Node, Compiled]:
+    """Parse a condition mapping (raising ``ValueError`` on problems) and compile it."""
+    node = cs.parse_condition(raw, path)
+    assert node is not None
+    return node, compile_condition(node)
+
+
+# ---------------------------------------------------------------------- index keys
+
+
+def index_keys(node: cs.Node | None) -> tuple[str, frozenset[str]] | None:
+    """The literal values one of a rule's top-level tests requires, if any, for indexing.
+
+    Only a test that must hold for the whole condition to hold qualifies: the condition itself
+    or a direct child of its top-level mapping, with a literal glob or a list of literal globs.
+    """
+    if node is None:
+        return None
+    tests = node.children if isinstance(node, cs.And) else (node,)
+    for field in INDEXABLE_FIELDS:
+        for test in tests:
+            if isinstance(test, cs.FieldTest) and test.field == field:
+                literals = _literal_values(test.matcher)
+                if literals:
+                    return field, frozenset(literals)
+    return None
+
+
+def _literal_values(matcher: cs.Matcher) -> list[str] | None:
+    """The finite set of strings a matcher accepts, when it is one (for the index)."""
+    if isinstance(matcher, cs.Glob):
+        return literal_expansions(matcher.pattern)
+    if isinstance(matcher, cs.Equals):
+        return [matcher.value] if isinstance(matcher.value, str) else None
+    if isinstance(matcher, cs.AnyOf):
+        found: list[str] = []
+        for item in matcher.matchers:
+            values = _literal_values(item)
+            if values is None:
+                return None
+            found.extend(values)
+        return found
+    return None
+
+
+MAX_EXPANSIONS = 64
+
+
+def literal_expansions(pattern: str) -> list[str] | None:
+    """Every string a wildcard-free glob matches (``a{b,c}`` -> ``ab``, ``ac``; ``\\{`` -> ``{``),
+    or ``None`` when it has wildcards, classes, or too many alternatives."""
+    results = [""]
+    stack: list[tuple[list[str], list[str]]] = []  # (prefixes before '{', alternatives so far)
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch in "*?[":
+            return None
+        if ch == "\\" and i + 1 < len(pattern):
+            results = [r + pattern[i + 1] for r in results]
+            i += 2
+            continue
+        if ch == "{":
+            stack.append((results, []))
+            results = [""]
+        elif ch == "," and stack:
+            stack[-1][1].extend(results)
+            results = [""]
+        elif ch == "}" and stack:
+            prefixes, alternatives = stack.pop()
+            alternatives.extend(results)
+            results = [p + a for p in prefixes for a in alternatives]
+        else:
+            results = [r + ch for r in results]
+        if len(results) > MAX_EXPANSIONS:
+            return None
+        i += 1
+    return None if stack else results
+
+
+def index_lookup_values(field: str) -> Callable[[EventView], Sequence[str]]:
+    """What an event offers for an indexed field: every name that a literal could equal."""
+    if field == "error.type":
+        def error_type_names(view: EventView) -> Sequence[str]:
+            names: list[str] = []
+            for element in view.exceptions:
+                names.extend(element.type_names)
+            return names
+
+        return error_type_names
+    get = scalar_getter(field)
+
+    def single(view: EventView) -> Sequence[str]:
+        value = get(view)
+        text = as_text(value) if value is not MISSING else None
+        return (text,) if text is not None else ()
+
+    return single
+

@@ -1,0 +1,64 @@
+"""Filter rules: drop or sample matching events. The first matching filter decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from . import models
+from .conditions import Compiled
+from .event_view import EventView
+
+KEEP = "keep"
+DROP = "drop"
+SAMPLED_OUT = "sampled_out"
+
+
+@dataclass(frozen=True)
+class RuleCondition:
+    """A rule's ``when`` / ``unless``, compiled; shared by filter and grouping rules."""
+
+    when: Compiled | None
+    unless: Compiled | None
+
+    def matches(self, view: EventView) -> bool:
+        if self.when is not None and not self.when.test(view):
+            return False
+        return self.unless is None or not self.unless.test(view)
+
+    def why_not(self, view: EventView) -> str | None:
+        """The first failing test, or ``None`` when the rule applies (slow path, for explain)."""
+        if self.when is not None:
+            reason = self.when.reason(view)
+            if reason is not None:
+                return reason
+        if self.unless is not None and self.unless.test(view):
+            return "unless holds"
+        return None
+
+
+@dataclass(frozen=True)
+class FilterRule:
+    """A compiled filter: ``decide(random)`` says what happens to an event the rule matched."""
+
+    position: int
+    id: str
+    condition: RuleCondition
+    drop: bool
+    sample: float | None
+
+    def decide(self, draw: Callable[[], float]) -> str:
+        if self.drop:
+            return DROP
+        # Independent per event: one fresh draw for every matching event.
+        return KEEP if draw() < self.sample else SAMPLED_OUT  # type: ignore[operator]
+
+    def describe(self, outcome: str) -> str:
+        if self.drop:
+            return "dropped"
+        verb = "kept" if outcome == KEEP else "sampled out"
+        return f"{verb} (sample {self.sample})"
+
+
+def compile_filter(position: int, rule: models.FilterRule, condition: RuleCondition) -> FilterRule:
+    return FilterRule(position, rule.id, condition, bool(rule.drop), rule.sample)

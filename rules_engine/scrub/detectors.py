@@ -1,0 +1,339 @@
+"""Builtin detectors: a pattern, the part of a match to redact, and a validator where one exists.
+
+Every detector has two regular expressions:
+
+* ``exact`` (Python ``re``): the real definition, run only over candidate strings. Every pattern
+  starts with a look-behind that pins it to the start of a token, and every repetition is bounded
+  or runs over a class that the next element cannot match, so matching stays linear even on
+  hostile strings (strings are also cut to ``limits.max_string_length`` before scanning).
+* ``prefilter``: a looser, short pattern that every exact match contains. It is what the
+  multi-pattern prefilter (hyperscan, or the pure-Python fallback) looks for over all the strings
+  of an event at once; only strings it flags are handed to ``exact``. Prefilters never match a
+  NUL character (the separator between strings) and use only syntax that hyperscan, RE2 and
+  Python ``re`` share.
+
+Validators turn shape matches into findings: Luhn and issuer prefixes for cards, mod-97 for IBANs,
+octet ranges for IPv4, :mod:`ipaddress` for IPv6, a JSON header with ``alg`` for JWTs, a
+``user:password`` payload for Basic credentials, the SSA's never-issued ranges for SSNs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from ..models import DETECTORS
+
+
+@dataclass(frozen=True)
+class Detector:
+    name: str
+    exact: re.Pattern
+    prefilter: str
+    caseless: bool = False
+    validator: Callable[[str], bool] | None = None
+    #: numbers of the named groups of ``exact``, in order: the secret part of a match
+    secret_groups: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "secret_groups", tuple(self.exact.groupindex.values()))
+
+    def find(self, text: str) -> Iterator[tuple[int, int]]:
+        """Spans of ``text`` to redact. A match redacts its first named group that took part
+        (the secret inside ``Bearer <token>``), or the whole match when it has none."""
+        validator, groups = self.validator, self.secret_groups
+        for match in self.exact.finditer(text):
+            for group in groups:
+                start = match.start(group)
+                if start != -1:
+                    end = match.end(group)
+                    break
+            else:
+                start, end = match.span()
+            if end > start and (validator is None or validator(text[start:end])):
+                yield start, end
+
+
+# --------------------------------------------------------------------------- validators
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _is_card_number(text: str) -> bool:
+    separators = {char for char in text if not char.isdigit()}
+    if len(separators) > 1:
+        return False  # "4111-1111 1111-1111" is not how anyone writes a card number
+    digits = text.replace(" ", "").replace("-", "")
+    if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
+        return False
+    if not _card_issuer(digits):
+        return False
+    return luhn_valid(digits)
+
+
+def _card_issuer(digits: str) -> bool:
+    """Issuer prefixes of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners,
+    UnionPay, Maestro): rules out Luhn-valid numbers that are ids, phone numbers or timestamps."""
+    first = digits[0]
+    if first in "3456":
+        return True
+    return first == "2" and 2221 <= int(digits[:4]) <= 2720
+
+
+#: IBAN lengths by country (ISO 13616 registry); other countries are checked by mod-97 alone.
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+
+
+def iban_valid(text: str) -> bool:
+    compact = text.replace(" ", "")
+    expected = _IBAN_LENGTHS.get(compact[:2])
+    if expected is not None and len(compact) != expected:
+        return False
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(char, 36)) for char in rearranged)
+    return int(number) % 97 == 1
+
+
+def _ipv4_valid(text: str) -> bool:
+    octets = text.split(".")
+    return len(octets) == 4 and all(
+        len(octet) <= 3 and (octet == "0" or not octet.startswith("0")) and int(octet) <= 255 for octet in octets
+    )
+
+
+def _ipv6_valid(text: str) -> bool:
+    if "::" not in text and text.count(":") < 6:
+        return False
+    if not any(char in "123456789abcdefABCDEF" for char in text):
+        return False  # "::" and "0::0" are placeholders, not addresses
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _b64decode(part: str, urlsafe: bool) -> bytes | None:
+    padded = part + "=" * (-len(part) % 4)
+    try:
+        if urlsafe:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _jwt_valid(text: str) -> bool:
+    header = _b64decode(text.split(".", 1)[0], urlsafe=True)
+    if header is None:
+        return False
+    try:
+        decoded = json.loads(header)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(decoded, dict) and "alg" in decoded
+
+
+def _basic_credentials_valid(text: str) -> bool:
+    raw = _b64decode(text, urlsafe=False)
+    if raw is None:
+        return False
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return ":" in decoded and decoded.isprintable()
+
+
+#: Numbers the SSA never issues, or published as examples.
+_SSN_EXAMPLES = frozenset({"078-05-1120", "219-09-9999", "123-45-6789"})
+
+
+def ssn_valid(text: str) -> bool:
+    area, group, serial = text.split("-")
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    return text not in _SSN_EXAMPLES
+
+
+# --------------------------------------------------------------------------- patterns
+
+_SECRET_KEY_WORDS = (
+    r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+    r"|auth|authorization|credentials?|session[_-]?id|sessid|cookie"
+)
+
+#: The value in ``key=value`` / ``key: value`` text: quoted (the inside is redacted) or bare.
+_PAIR_VALUE = (
+    r"""(?:"(?P<dq>(?:[^"\\\n]|\\.){1,1024})"|'(?P<sq>(?:[^'\\\n]|\\.){1,1024})'"""
+    r"""|(?P<bare>(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s'",;&<>{}\[\]()]{1,1024}))"""
+)
+
+_DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
+    # name: (exact, prefilter, re flags, validator)
+    "creditcard": (
+        r"(?<![\w.+-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)",
+        r"\d(?:[ -]?\d){12}",
+        0,
+        _is_card_number,
+    ),
+    "iban": (
+        r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
+        r"[A-Z]{2}\d{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}",
+        0,
+        iban_valid,
+    ),
+    "email": (
+        r"(?<![\w.%+-])[A-Za-z0-9_%+-][A-Za-z0-9._%+-]{0,63}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])",
+        r"[A-Za-z0-9._%+-](?:@|%40)[A-Za-z0-9-]{1,63}\.[A-Za-z0-9-]",
+        0,
+        None,
+    ),
+    "ipv4": (
+        # Not after "word/" so product tokens such as "Chrome/120.0.0.0" stay.
+        r"(?<![\w.])(?<![A-Za-z0-9]/)\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.]|\.\d)",
+        r"\d\.\d{1,3}\.\d{1,3}\.\d",
+        0,
+        _ipv4_valid,
+    ),
+    "ipv6": (
+        r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?(?![\w:]|\.\d)",
+        r"::|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:",
+        0,
+        _ipv6_valid,
+    ),
+    "jwt": (
+        r"(?<![\w-])e[wy][A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}(?![\w-])",
+        r"e[wy][A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.",
+        0,
+        _jwt_valid,
+    ),
+    "bearer": (
+        r"(?<![\w-])bearer\s{1,8}(?P<token>[A-Za-z0-9._~+/-]{6,8192}=*)",
+        r"bearer\s",
+        re.IGNORECASE,
+        None,
+    ),
+    "basic_auth": (
+        r"(?<![\w-])basic\s{1,8}(?P<token>[A-Za-z0-9+/]{4,8192}={0,2})(?![\w+/=])",
+        r"basic\s",
+        re.IGNORECASE,
+        _basic_credentials_valid,
+    ),
+    "url_userinfo": (
+        r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,20}://(?P<userinfo>[^\s:/?#@\[\]'\"<>]{1,256}(?::[^\s/?#@'\"<>]{0,256})?)@",
+        r"://[^\s/?#@\x00]{1,600}@",
+        0,
+        None,
+    ),
+    "pem_private_key": (
+        r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)"
+        r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\Z)",
+        r"PRIVATE KEY",
+        0,
+        None,
+    ),
+    "aws_access_key": (
+        r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|AKPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+        r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|AKPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}",
+        0,
+        None,
+    ),
+    "github_token": (
+        r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])",
+        r"gh[pousr]_[A-Za-z0-9]{30}|github_pat_",
+        0,
+        None,
+    ),
+    "slack_token": (
+        r"(?<![A-Za-z0-9])(?:xox[abposr]-[A-Za-z0-9-]{10,255}|xapp-[A-Za-z0-9-]{10,255})"
+        r"|hooks\.slack\.com/(?P<hook>(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,255})",
+        r"xox[abposr]-|xapp-|hooks\.slack\.com/",
+        0,
+        None,
+    ),
+    "stripe_key": (
+        r"(?<![A-Za-z0-9])[rs]k_(?:live|test)_[A-Za-z0-9]{10,255}(?![A-Za-z0-9])",
+        r"[rs]k_(?:live|test)_[A-Za-z0-9]{10}",
+        0,
+        None,
+    ),
+    "google_api_key": (
+        r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])",
+        r"AIza[0-9A-Za-z_-]{35}",
+        0,
+        None,
+    ),
+    "openai_key": (
+        r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,255}(?![A-Za-z0-9_-])",
+        r"sk-[A-Za-z0-9_-]{20}",
+        0,
+        None,
+    ),
+    "password_pair": (
+        # The key must END with a secret word: "db_password=" and "accessToken:" match,
+        # "token_count=" and "max_tokens:" do not. So the key is a run of [A-Za-z0-9_.-] of at
+        # most 40 + 13 characters followed by the separator; the look-ahead checks that first,
+        # cheaply, before the secret words are tried at each position of the run.
+        r"(?<![A-Za-z0-9])(?=[A-Za-z0-9_.-]{1,53}+['\"]?[ \t]{0,8}[:=])[A-Za-z0-9_.-]{0,40}?(?:" + _SECRET_KEY_WORDS + r")['\"]?[ \t]{0,8}[:=][ \t]{0,8}" + _PAIR_VALUE,
+        r"(?:" + _SECRET_KEY_WORDS + r")['\"]?\s*[:=]",
+        re.IGNORECASE,
+        None,
+    ),
+    "us_ssn": (
+        r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])",
+        r"\d{3}-\d{2}-\d{4}",
+        0,
+        ssn_valid,
+    ),
+    "sql_params": (
+        # SQLAlchemy: "[parameters: ('a@b.c', 'pw')]" (to the last ']' of the line);
+        # PostgreSQL: "Key (email)=(a@b.c) already exists."
+        r"\[parameters: (?P<params>[^\n]*)\]|Key \([^)\n]{1,256}\)=\((?P<key>[^\n]*?)\)(?= already| is not|\.|$)",
+        r"\[parameters: |Key \(",
+        0,
+        None,
+    ),
+}
+
+def _build() -> dict[str, Detector]:
+    built: dict[str, Detector] = {}
+    for name, (exact, prefilter, flags, validator) in _DEFINITIONS.items():
+        built[name] = Detector(
+            name=name,
+            exact=re.compile(exact, flags),
+            prefilter=prefilter,
+            caseless=bool(flags & re.IGNORECASE),
+            validator=validator,
+        )
+    missing = set(DETECTORS) - set(built)
+    if missing:  # the model's list of detector names is the contract; keep both in step
+        raise RuntimeError(f"detectors without an implementation: {sorted(missing)}")
+    return built
+
+
+BUILTIN: dict[str, Detector] = _build()

@@ -1,0 +1,113 @@
+"""Keys inside text: ``key=value`` / ``key: value`` / ``'key': 'value'`` / ``(b'key', b'value')``.
+
+Key rules apply wherever keys live, and many keys live inside strings: query strings and form
+bodies (``a=1&password=x``), ``Cookie`` headers (``a=1; sessionid=x``), JSON text
+(``{"token": "x"}``), URLs (``?api_key=x``), header lines (``Authorization: Bearer x``) and the
+``repr()`` strings sentry-sdk makes of frame variables (``{'password': 'x'}``,
+``[(b'authorization', b'Bearer x')]``, ``User(password='x')``).
+
+:func:`find_key_values` finds each key followed by a separator and a value, asks the caller
+whether the key is sensitive, and yields the span of the value of each sensitive one: the inside
+of a quoted value, a bare value up to its delimiter, or the inside of a ``{...}`` / ``[...]``
+container (its whole content is sensitive, as a container under a sensitive key is in a dict).
+After a key that is not sensitive the search goes on right after its separator, because its value
+may itself hold keys (JSON text inside a repr).
+
+The key and the spaces after it are matched possessively (``{m,n}+``): what may follow each is
+never a character they consume, so giving some back could not make a match, and the engine
+skips the retries.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterator
+
+_PAIR = re.compile(
+    r"""
+    (?<![\w$@.-])
+    (?: b?(?P<kq>\\?["'])(?P<qkey>[^"'\\\n]{1,128}+)(?P=kq)  # 'key' "key" \"key\" b'key'
+      | (?P<key>[A-Za-z_$@][\w.$@-]{0,127}+) )                # key
+    [ \t]{0,8}+
+    (?: (?P<eqsep>=) | (?P<colsep>:)
+      | (?(kq),(?=[ \t]{0,8}b?\\?["'])|(?!)) )                # ', ' in a (key, value) tuple
+    [ \t]{0,8}
+    b?
+    (?: "(?P<dq>(?:[^"\\\n]|\\.){0,8192})"
+      | '(?P<sq>(?:[^'\\\n]|\\.){0,8192})'
+      | \\"(?P<edq>.{0,8192}?)\\"
+      | \\'(?P<esq>.{0,8192}?)\\'
+      | (?P<open>[{\[])
+      | (?(eqsep)(?P<eq>[^\s&;,'"<>{}\[\]()\#]{1,8192})|(?!))
+      | (?(colsep)(?P<colon>[^\n\r,}\]]{1,8192})|(?!)) )
+    """,
+    re.VERBOSE,
+)
+
+_VALUE_GROUPS = ("dq", "sq", "edq", "esq", "eq", "colon")
+_CLOSERS = {"{": "}", "[": "]"}
+
+
+def find_key_values(text: str, decide: Callable[[str], int]) -> Iterator[tuple[int, int, int]]:
+    """Yield ``(start, end, decision)`` for the value of every key in ``text`` that ``decide``
+    maps to a non-zero decision (a bitmask of the key rules that match it)."""
+    position = 0
+    search = _PAIR.search
+    while True:
+        match = search(text, position)
+        if match is None:
+            return
+        key = match.group("qkey") or match.group("key")
+        decision = decide(key)
+        if not decision:
+            # Go on after the separator (or after a quoted key before ", "): the value may hold keys.
+            position = match.end("eqsep")
+            if position == -1:
+                position = match.end("colsep")
+                if position == -1:
+                    position = match.end("qkey")
+            if position <= match.start():
+                position = match.start() + 1
+            continue
+        start, end = _value_span(text, match)
+        if end > start:
+            yield start, end, decision
+        position = max(end, match.end())
+
+
+def _value_span(text: str, match: re.Match) -> tuple[int, int]:
+    for name in _VALUE_GROUPS:
+        start = match.start(name)
+        if start != -1:
+            end = match.end(name)
+            if name == "colon":
+                end = start + len(text[start:end].rstrip())
+            return start, end
+    start = match.end("open")
+    return start, _container_end(text, start, text[start - 1])
+
+
+def _container_end(text: str, start: int, opener: str) -> int:
+    """Index of the bracket closing the container opened just before ``start`` (quote-aware),
+    or the end of the text when it never closes (a cut string: everything after is sensitive)."""
+    stack = [_CLOSERS[opener]]
+    quote = ""
+    i = start
+    length = len(text)
+    while i < length:
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in _CLOSERS:
+            stack.append(_CLOSERS[char])
+        elif char == stack[-1]:
+            stack.pop()
+            if not stack:
+                return i
+        i += 1
+    return length

@@ -1,0 +1,181 @@
+"""Which strings of an event may hold which secret: one multi-pattern pass over all of them.
+
+The scrubber collects every string of an event in one walk, then asks a prefilter which strings
+may contain which *probe* (a detector, a user pattern, or a sensitive key word). Only those
+(string, probe) pairs go through the exact matchers and validators. A prefilter may flag too
+much, never too little, so both implementations lead to identical results:
+
+* :class:`HyperscanPrefilter` (the ``fast`` extra): all probes compiled into one hyperscan
+  database, scanned once over the strings joined by NUL (no probe matches NUL, so no match spans
+  two strings; hyperscan reports every match, so every string holding one is flagged).
+* :class:`PythonPrefilter`: each probe searched with ``re`` over the same joined text, jumping to
+  the next string after each hit.
+
+``RULES_ENGINE_ACCELERATOR=off`` (or ``accelerator="off"``) forces the pure-Python path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate, repeat
+from operator import add
+
+try:  # optional accelerator: pip install rules-engine[fast]
+    import hyperscan
+except ImportError:  # pragma: no cover - exercised where hyperscan is not installed
+    hyperscan = None
+
+SEPARATOR = "\x00"
+#: Anchors (but not the "^" of a negated class "[^...]"): on joined text they would not mean
+#: what they mean in one string, so a pattern holding one is run on every string.
+_ANCHOR = re.compile(r"(?<!\[)\^|\$|\\[AzZbB]")
+
+
+def user_pattern_probe(pattern: str) -> Probe:
+    return Probe(pattern, always=bool(_ANCHOR.search(pattern)))
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A pattern every exact match of something contains. ``always``: every string is a candidate
+    (a user pattern the prefilter cannot represent faithfully, e.g. one with anchors)."""
+
+    pattern: str
+    caseless: bool = False
+    always: bool = False
+
+
+def accelerator_available() -> bool:
+    return hyperscan is not None
+
+
+def make_prefilter(probes: tuple[Probe, ...], accelerator: str | None = None):
+    """The prefilter for ``probes``: hyperscan when installed and not switched off."""
+    choice = (accelerator or os.environ.get("RULES_ENGINE_ACCELERATOR") or "auto").lower()
+    if choice not in ("auto", "on", "off", "hyperscan", "python"):
+        raise ValueError(f"RULES_ENGINE_ACCELERATOR must be 'auto', 'on' or 'off', not {choice!r}")
+    wants_fast = choice in ("auto", "on", "hyperscan")
+    if wants_fast and hyperscan is not None:
+        return HyperscanPrefilter.build(probes)
+    if choice in ("on", "hyperscan"):
+        raise ValueError("RULES_ENGINE_ACCELERATOR=on needs hyperscan: pip install 'rules-engine[fast]'")
+    return PythonPrefilter(probes)
+
+
+class PythonPrefilter:
+    name = "python"
+
+    def __init__(self, probes: tuple[Probe, ...]):
+        self.always_mask = 0
+        self._searches = []
+        for index, probe in enumerate(probes):
+            if probe.always:
+                self.always_mask |= 1 << index
+            else:
+                flags = re.IGNORECASE if probe.caseless else 0
+                self._searches.append((1 << index, re.compile(probe.pattern, flags).search))
+
+    def candidates(self, texts: list[str]) -> dict[int, int]:
+        """Map string index -> bitmask of the probes it may contain (``always`` probes excluded)."""
+        found: dict[int, int] = {}
+        if not texts or not self._searches:
+            return found
+        joined = SEPARATOR.join(texts)
+        starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
+        count = len(texts)
+        for bit, search in self._searches:
+            position = 0
+            while True:
+                match = search(joined, position)
+                if match is None:
+                    break
+                index = bisect_right(starts, match.start()) - 1
+                found[index] = found.get(index, 0) | bit
+                if index + 1 >= count:
+                    break
+                position = starts[index + 1]
+        return found
+
+
+class HyperscanPrefilter:
+    name = "hyperscan"
+
+    def __init__(self, database, always_mask: int):
+        self._database = database
+        self.always_mask = always_mask
+
+    @classmethod
+    def build(cls, probes: tuple[Probe, ...]) -> "HyperscanPrefilter":
+        always_mask = 0
+        usable: list[tuple[int, Probe]] = []
+        for index, probe in enumerate(probes):
+            if probe.always or not _hyperscan_accepts(probe.pattern, probe.caseless):
+                always_mask |= 1 << index
+            else:
+                usable.append((index, probe))
+        return cls(_database(tuple(usable)) if usable else None, always_mask)
+
+    def candidates(self, texts: list[str]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        if not texts or self._database is None:
+            return found
+        joined = SEPARATOR.join(texts)
+        if joined.isascii():
+            data = joined.encode("ascii")
+            lengths = map(len, texts)
+        else:  # offsets are in UTF-8 bytes
+            encoded = list(map(str.encode, texts, repeat("utf-8"), repeat("surrogatepass")))
+            data = b"\x00".join(encoded)
+            lengths = map(len, encoded)
+        hits: list[tuple[int, int]] = []
+        append = hits.append
+
+        def on_match(probe_id, start, end, flags, context):
+            append((end, probe_id))
+
+        self._database.scan(data, match_event_handler=on_match)
+        if not hits:
+            return found
+        # Where each string starts in ``data`` (its length plus a separator after each one).
+        starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
+        index, start, next_start = 0, 0, starts[1]
+        for end, probe_id in hits:
+            if not start < end <= next_start:  # consecutive hits are mostly in the same string
+                index = bisect_right(starts, end - 1) - 1
+                start, next_start = starts[index], starts[index + 1]
+            found[index] = found.get(index, 0) | (1 << probe_id)
+        return found
+
+
+def _flags(caseless: bool) -> int:
+    return hyperscan.HS_FLAG_CASELESS if caseless else 0
+
+
+@lru_cache(maxsize=256)
+def _hyperscan_accepts(pattern: str, caseless: bool) -> bool:
+    """Whether hyperscan compiles ``pattern`` as written (non-ASCII patterns are left to the
+    exact pass)."""
+    if not pattern.isascii():
+        return False
+    try:
+        database = hyperscan.Database()
+        database.compile(expressions=[pattern.encode()], ids=[0], elements=1, flags=[_flags(caseless)])
+    except hyperscan.error:
+        return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def _database(usable: tuple[tuple[int, Probe], ...]):
+    database = hyperscan.Database()
+    database.compile(
+        expressions=[probe.pattern.encode() for _, probe in usable],
+        ids=[index for index, _ in usable],
+        elements=len(usable),
+        flags=[_flags(probe.caseless) for _, probe in usable],
+    )
+    return database

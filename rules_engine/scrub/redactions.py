@@ -1,0 +1,69 @@
+"""Redactions: what replaces a sensitive value, and the ``_meta`` remark type that says so.
+
+Remark types are Relay's: ``s`` substituted, ``m`` masked, ``p`` pseudonymized, ``x`` removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Callable
+
+from .. import models
+
+FILTERED = "[Filtered]"
+
+#: Used when a ruleset hashes without ``hash_key``: values hash consistently within the process
+#: and cannot be reversed by anyone who knows the (otherwise empty) key.
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+@dataclass(frozen=True)
+class Redaction:
+    replace: Callable[[str], str]
+    remark: str  # "s" | "m" | "p" | "x"
+
+    @property
+    def removes(self) -> bool:
+        return self.remark == "x"
+
+
+def compile_redaction(spec: object, hash_key: bytes | None) -> Redaction:
+    if spec == "filter":
+        return Redaction(lambda value: FILTERED, "s")
+    if spec == "remove":
+        return Redaction(lambda value: "", "x")
+    if spec == "hash":
+        return Redaction(_hasher(hash_key or _PROCESS_KEY), "p")
+    if isinstance(spec, models.ReplaceRedaction):
+        text = spec.replace
+        return Redaction(lambda value: text, "s")
+    if isinstance(spec, models.MaskRedaction):
+        return Redaction(_masker(spec.mask), "m")
+    raise ValueError(f"unknown redaction {spec!r}")
+
+
+def _hasher(key: bytes) -> Callable[[str], str]:
+    if not key:
+        raise ValueError("hash_key cannot be empty")
+
+    def keyed_hash(value: str) -> str:
+        digest = hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+        return digest[:32]
+
+    return keyed_hash
+
+
+def _masker(mask: models.Mask) -> Callable[[str], str]:
+    first, last, char = mask.keep_first, mask.keep_last, mask.char
+
+    def masked(value: str) -> str:
+        length = len(value)
+        if first + last >= length:
+            return char * length  # never reveal the whole value
+        tail = value[length - last :] if last else ""
+        return value[:first] + char * (length - first - last) + tail
+
+    return masked

@@ -1,0 +1,827 @@
+"""The compiled scrubber: one walk, one multi-pattern prefilter, exact checks on candidates only.
+
+Per event:
+
+1. **Walk** the event once. Key rules are decided per key name (memoized: events repeat key
+   names), so a value under a sensitive key is redacted whole without ever being scanned, and a
+   container under one has every leaf redacted. Every other string (and every integer long
+   enough to be a card number) is collected with its slot (container, key, path) and the rules
+   active there (``in:`` selectors); ``allow`` selectors cut their subtree out of the walk.
+2. **Prefilter** all collected strings at once (:mod:`.prefilter`): which strings may hold which
+   detector, user pattern, or sensitive key word (for keys inside text: query strings, JSON,
+   reprs, cookies, header lines).
+3. **Exact pass** over candidates only: detector patterns and validators, user patterns (RE2),
+   keys inside text (:mod:`.keytext`). Overlapping findings merge, so no part of a secret stays.
+4. **Apply**: write the redacted strings back and record Sentry ``_meta`` remarks at the mirrored
+   path, naming the rule (``[rule_id, type, start, end]`` over the new string, ``len`` = the
+   original length).
+
+Limits (``options.limits``) make the scrubber raise :class:`ScrubLimitExceeded`; the runtime then
+applies ``on_error`` and never sends the event unscrubbed. Cyclic containers exceed
+``max_depth`` and raise the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .. import models
+from ..glob import translate
+from ..regex import compile_regex
+from .detectors import BUILTIN, Detector
+from .keytext import find_key_values
+from .prefilter import Probe, make_prefilter, user_pattern_probe
+from .redactions import Redaction, compile_redaction
+from .selectors import SelectorAutomaton, normalize_key, parse_selector
+
+#: Top-level event attributes that are the SDK's bookkeeping, never user data.
+SKIPPED_TOP_LEVEL = frozenset(
+    {"_meta", "event_id", "timestamp", "start_timestamp", "received", "platform", "level", "type",
+     "sdk", "modules", "debug_meta"}
+)
+#: A printf or str.format placeholder in a log message template.
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
+#: The key a placeholder is the value of: "password=%s", "token: {}", "'secret': %r".
+_KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,127})['\"]?[ \t]*[:=][ \t]*['\"]?\Z")
+_QUOTED_KEY = re.compile(r"""b?(['"])(.*)\1\Z""", re.DOTALL)
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_KEY_MEMO_LIMIT = 10_000
+#: Integers of 13 to 19 digits are scanned as text: a card number stored as a number (a form
+#: field parsed to int, a column value) is still a card number. Smaller integers are counts, ids
+#: and timestamps that no detector can match.
+_CARD_DIGITS_LOW, _CARD_DIGITS_HIGH = 10**12, 10**19
+#: Probe kinds (compared by identity in the exact pass).
+_DETECTOR, _PATTERN, _KEYS = object(), object(), object()
+_TIME_CHECK_EVERY = 64
+
+
+class ScrubLimitExceeded(RuntimeError):
+    """An event is deeper, larger or slower to scrub than ``options.limits`` allow."""
+
+
+@dataclass
+class _Rule:
+    index: int
+    id: str
+    redaction: Redaction
+    key_match: Callable[[str], Any] | None  # all key globs of the rule as one anchored regex
+    detectors: tuple[Detector, ...]
+    pattern: Any  # compiled RE2 pattern or None
+    selector_indexes: tuple[int, ...]  # into the automaton; empty = everywhere
+    literal_words: tuple[tuple[str, bool], ...]  # of each key glob, for keys inside text (_key_word)
+
+
+class Scrubber:
+    """Scrubs events and breadcrumbs in place (see :func:`compile_scrubber`)."""
+
+    def __init__(self, scrub: models.Scrub, options: models.Options, hash_key: bytes | None,
+                 accelerator: str | None = None):
+        self.rule_ids = [rule.id for rule in scrub.rules]
+        self._limits = options.limits
+        self._rules = [_compile_rule(index, rule, hash_key) for index, rule in enumerate(scrub.rules)]
+        self._compile_selectors(scrub)
+        self._compile_keys()
+        self._compile_probes(accelerator)
+        self.accelerator = self._prefilter.name
+        self.enabled = bool(self._rules)
+
+    # ------------------------------------------------------------------ compile
+
+    def _compile_selectors(self, scrub: models.Scrub) -> None:
+        selectors = []
+        #: selector index -> bitmask of the rules it activates (0 for allow selectors)
+        self._selector_rules: list[int] = []
+        self._allow_selectors = 0
+        for rule in scrub.rules:
+            for text in rule.in_ or ():
+                self._rules_by_id(rule.id).selector_indexes += (len(selectors),)
+                selectors.append(parse_selector(text))
+                self._selector_rules.append(1 << self._rules_by_id(rule.id).index)
+        for text in scrub.allow:
+            self._allow_selectors |= 1 << len(selectors)
+            selectors.append(parse_selector(text))
+            self._selector_rules.append(0)
+        self._automaton = SelectorAutomaton(selectors) if selectors else None
+        #: rules active everywhere (no ``in``)
+        self._everywhere = sum(1 << rule.index for rule in self._rules if not rule.selector_indexes)
+        self._accepted_memo: dict[int, tuple[int, bool]] = {}
+
+    def _rules_by_id(self, rule_id: str) -> _Rule:
+        return next(rule for rule in self._rules if rule.id == rule_id)
+
+    def _compile_keys(self) -> None:
+        self._key_rules = [rule for rule in self._rules if rule.key_match]
+        self._key_rule_mask = sum(1 << rule.index for rule in self._key_rules)
+        self._key_memo: dict[Any, int] = {}
+        #: active rules -> key names none of those rules match (lets the walk check a whole dict's
+        #: keys at once: ``dict.keys() <= harmless``)
+        self._harmless: dict[int, set] = {}
+        self._deciders: dict[int, Callable[[str], int]] = {}
+
+    def _compile_probes(self, accelerator: str | None) -> None:
+        probes: list[Probe] = []
+        #: probe bit -> (kind, payload, bitmask of rules using it)
+        self._probe_kinds: list[tuple[str, Any, int]] = []
+        detector_rules: dict[str, int] = {}
+        for rule in self._rules:
+            for detector in rule.detectors:
+                detector_rules[detector.name] = detector_rules.get(detector.name, 0) | (1 << rule.index)
+        for name, rules in detector_rules.items():
+            detector = BUILTIN[name]
+            probes.append(Probe(detector.prefilter, detector.caseless))
+            self._probe_kinds.append(("detector", detector, rules))
+        for rule in self._rules:
+            if rule.pattern is not None:
+                probes.append(user_pattern_probe(rule.pattern.pattern))
+                self._probe_kinds.append(("pattern", rule, 1 << rule.index))
+        if self._key_rules:
+            probes.append(_key_word_probe(self._key_rules))
+            self._probe_kinds.append(("keys", None, self._key_rule_mask))
+        self._prefilter = make_prefilter(tuple(probes), accelerator)
+        #: probe bit -> (kind, payload, rules), the kind as an object compared by identity
+        kinds = {"detector": _DETECTOR, "pattern": _PATTERN, "keys": _KEYS}
+        self._probe_table = [(kinds[kind], payload, rules) for kind, payload, rules in self._probe_kinds]
+
+    # ------------------------------------------------------------------ decisions
+
+    def _key_decision(self, key: Any) -> int:
+        """Bitmask of the key rules whose globs match ``key`` (memoized per key name)."""
+        found = self._key_memo.get(key)
+        if found is not None:
+            return found
+        forms = _key_forms(str(key))
+        found = 0
+        for rule in self._key_rules:
+            if any(rule.key_match(form) for form in forms):
+                found |= 1 << rule.index
+        if len(self._key_memo) < _KEY_MEMO_LIMIT:
+            self._key_memo[key] = found
+        return found
+
+    def _harmless_keys(self, active: int) -> set:
+        found = self._harmless.get(active)
+        if found is None:
+            found = self._harmless[active] = set()
+        return found
+
+    def _key_decider(self, active: int) -> Callable[[str], int]:
+        """``key -> key rules among active ones that match it`` for keys inside text."""
+        found = self._deciders.get(active)
+        if found is None:
+            memo_get, decide = self._key_memo.get, self._key_decision
+
+            def found(key: str) -> int:
+                decision = memo_get(key)
+                return (decide(key) if decision is None else decision) & active
+
+            self._deciders[active] = found
+        return found
+
+    def _sensitive_text_key(self, key: str, active: int) -> int | None:
+        """The rule that redacts the value of ``key`` written in text: a key rule, or a rule
+        running the ``password_pair`` detector when the key ends with a secret word."""
+        decision = self._key_decision(key) & active
+        if decision:
+            return _lowest_bit(decision)
+        for kind, payload, rules in self._probe_kinds:
+            if kind == "detector" and payload.name == "password_pair" and rules & active:
+                if payload.exact.match(key + "=x") is not None:
+                    return _lowest_bit(rules & active)
+        return None
+
+    def _accepted(self, selector_mask: int) -> tuple[int, bool]:
+        """(rules activated, allowed?) for a set of selectors matched at a node."""
+        found = self._accepted_memo.get(selector_mask)
+        if found is None:
+            rules = 0
+            for index, bits in enumerate(self._selector_rules):
+                if selector_mask >> index & 1:
+                    rules |= bits
+            found = (rules, bool(selector_mask & self._allow_selectors))
+            self._accepted_memo[selector_mask] = found
+        return found
+
+    # ------------------------------------------------------------------ public
+
+    def scrub_event(self, event: dict) -> dict[str, int]:
+        """Scrub ``event`` in place; return redaction counts by rule (and rule/detector)."""
+        if not self.enabled:
+            return {}
+        run = _Run(self, meta_root=event)
+        run.walk_top(event)
+        return run.finish()
+
+    def scrub_breadcrumb(self, crumb: dict) -> dict[str, int]:
+        """Scrub a breadcrumb in place, as if it sat at ``breadcrumbs.values.<n>`` of an event.
+
+        No ``_meta`` remarks are written: ``_meta`` lives at the root of an event and addresses a
+        breadcrumb by its index in ``breadcrumbs.values``, which is unknown when the SDK calls
+        ``before_breadcrumb`` (the SDK keeps a bounded buffer and attaches the breadcrumbs to an
+        event later). The returned counts still name the rules that fired."""
+        if not self.enabled:
+            return {}
+        run = _Run(self, meta_root=None)
+        state, active = run.start_state, self._everywhere
+        for key in ("breadcrumbs", "values", "0"):
+            if state is None:
+                break
+            state, active, allowed = run.step(state, active, key)
+            if allowed:
+                return {}
+        run.walk(crumb, None, state, active, 1)
+        return run.finish()
+
+
+class _Run:
+    """The state of scrubbing one event: what the walk collected, and the budget left.
+
+    The walk is the per-event cost every scrubber pays, so it is written for speed: one method
+    per container type for the common case (no selector can match below the node), string leaves
+    handled inline, and a dict whose key names are all known to be harmless (a set check in C)
+    skips per-key decisions. Nodes where a selector may still match take the general path
+    (:meth:`walk`), which steps the selector automaton key by key.
+    """
+
+    def __init__(self, scrubber: Scrubber, meta_root: dict | None):
+        self.scrubber = scrubber
+        self.meta_root = meta_root
+        limits = scrubber._limits
+        self.deadline = time.perf_counter() + limits.max_ms / 1000.0
+        self.max_ms = limits.max_ms
+        self.max_depth = limits.max_depth
+        self.max_nodes = limits.max_nodes
+        self.max_length = limits.max_string_length
+        self.nodes = 0
+        self.texts: list[str] = []
+        self.slots: list[tuple] = []  # (container, key, parent path, active rules)
+        self.whole: list[tuple] = []  # (container, key, parent path, rule index)
+        self.tally: dict[tuple[int, str | None], int] = {}  # (rule index, detector) -> redactions
+        self.cut: dict[int, int] = {}  # index of a string cut to max_string_length -> its length
+        self.written: set[int] = set()
+        # id(path) -> the _meta node mirroring that container. Keyed by identity because paths are
+        # nested tuples (hashing one walks to the root); every path looked up is kept alive by
+        # ``slots`` or ``whole`` until the run ends, so no id is reused meanwhile.
+        self.meta_nodes: dict[int, dict] = {}
+        self.key_rules = bool(scrubber._key_rule_mask)
+        self.key_memo = scrubber._key_memo
+        self.harmless = scrubber._harmless
+        automaton = scrubber._automaton
+        self.start_state = automaton.start if automaton is not None else None
+
+    # ---------------------------------------------------------------- limits
+
+    def enter(self, node, depth: int) -> None:
+        """Account for a container about to be walked; raise when a limit is exceeded."""
+        if depth > self.max_depth:
+            self.too_deep()
+        self.nodes += len(node)
+        if self.nodes > self.max_nodes:
+            self.too_many()
+
+    def too_deep(self) -> None:
+        raise ScrubLimitExceeded(f"event nesting exceeds limits.max_depth={self.max_depth} (or is cyclic)")
+
+    def too_many(self) -> None:
+        raise ScrubLimitExceeded(f"event has more than limits.max_nodes={self.max_nodes} values")
+
+    def check_time(self) -> None:
+        if time.perf_counter() > self.deadline:
+            raise ScrubLimitExceeded(f"scrubbing took longer than limits.max_ms={self.max_ms}")
+
+    # ---------------------------------------------------------------- walk: where selectors may match
+
+    def step(self, state, active: int, key) -> tuple[Any, int, bool]:
+        automaton = self.scrubber._automaton
+        next_state, selector_mask = automaton.step(state, key if type(key) is str else str(key))
+        if not automaton.alive(next_state):
+            next_state = None
+        if selector_mask:
+            rules, allowed = self.scrubber._accepted(selector_mask)
+            return next_state, active | rules, allowed
+        return next_state, active, False
+
+    def walk_top(self, event: dict) -> None:
+        self.nodes += len(event)
+        state, everywhere = self.start_state, self.scrubber._everywhere
+        for key, value in event.items():
+            if key in SKIPPED_TOP_LEVEL:
+                continue
+            self.visit(event, key, value, None, state, everywhere, 1)
+        logentry = event.get("logentry")
+        if type(logentry) is dict and "logentry" not in self.whole_keys():
+            self.redact_log_params(logentry)
+
+    def whole_keys(self) -> set:
+        return {key for container, key, path, rule in self.whole if path is None}
+
+    def redact_log_params(self, logentry: dict) -> None:
+        """Positional log parameters are values of the keys the template names before them:
+        ``"login password=%s"`` makes its parameter a password even though the parameter list
+        has no key names."""
+        template, params = logentry.get("message"), logentry.get("params")
+        if type(template) is not str or type(params) is not list or not params:
+            return
+        active = self.scrubber._everywhere
+        position = 0
+        path = (None, "logentry")
+        for match in _PLACEHOLDER.finditer(template):
+            if match.group() == "%%":
+                continue
+            before = _KEY_BEFORE.search(template, 0, match.start())
+            if before is not None and position < len(params):
+                rule_index = self.scrubber._sensitive_text_key(before.group(1), active)
+                if rule_index is not None and type(params[position]) not in (dict, list):
+                    self.redact_all(params, position, params[position], (path, "params"), None, active, rule_index, 2)
+            position += 1
+
+    def visit(self, container, key, value, path, state, active, depth) -> None:
+        """One child of a container: selectors, key rules, then collect or descend."""
+        if state is not None:
+            state, active, allowed = self.step(state, active, key)
+            if allowed:
+                return
+        if type(key) is str and self.key_rules:
+            decision = self.scrubber._key_decision(key) & active
+            if decision:
+                self.redact_all(container, key, value, path, state, active, _lowest_bit(decision), depth)
+                return
+        self.place(container, key, value, path, state, active, depth)
+
+    def place(self, container, key, value, path, state, active, depth) -> None:
+        """Collect a string leaf, or descend into a container."""
+        kind = type(value)
+        if kind is str:
+            self.texts.append(value)
+            self.slots.append((container, key, path, active))
+        elif kind is dict or kind is list:
+            self.walk(value, (path, key), state, active, depth + 1)
+        elif kind is tuple:
+            value = container[key] = list(value)  # JSON has no tuples; a list can be edited in place
+            self.walk(value, (path, key), state, active, depth + 1)
+        elif kind is bytes:
+            self.texts.append(value.decode("utf-8", "replace"))
+            self.slots.append((container, key, path, active))
+        elif kind is int and _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
+            self.texts.append(str(value))
+            self.slots.append((container, key, path, active))
+
+    def walk(self, node, path, state, active, depth) -> None:
+        if state is None:
+            if type(node) is dict:
+                self.walk_dict(node, path, active, depth)
+            else:
+                self.walk_list(node, path, active, depth)
+            return
+        self.enter(node, depth)
+        visit = self.visit
+        if type(node) is dict:
+            for key, value in node.items():
+                visit(node, key, value, path, state, active, depth)
+            return
+        for index, item in enumerate(node):
+            if type(item) in (list, tuple) and len(item) == 2 and type(item[0]) is str:
+                self.visit_pair(node, index, item, path, state, active, depth)
+            else:
+                visit(node, index, item, path, state, active, depth)
+
+    # ---------------------------------------------------------------- walk: the common case
+
+    def walk_dict(self, node: dict, path, active: int, depth: int) -> None:
+        """A dict below which no selector can match: only key rules and leaves matter."""
+        if depth > self.max_depth:
+            self.too_deep()
+        self.nodes += len(node)
+        if self.nodes > self.max_nodes:
+            self.too_many()
+        if self.key_rules:
+            harmless = self.harmless.get(active)
+            if harmless is None or not node.keys() <= harmless:
+                self.walk_dict_keys(node, path, active, depth)
+                return
+        append_text, append_slot = self.texts.append, self.slots.append
+        for key, value in node.items():
+            kind = type(value)
+            if kind is str:
+                append_text(value)
+                append_slot((node, key, path, active))
+            elif kind is dict:
+                self.walk_dict(value, (path, key), active, depth + 1)
+            elif kind is list:
+                self.walk_list(value, (path, key), active, depth + 1)
+            elif kind is tuple or kind is bytes:
+                self.place(node, key, value, path, None, active, depth)
+            elif kind is int and _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
+                append_text(str(value))
+                append_slot((node, key, path, active))
+
+    def walk_dict_keys(self, node: dict, path, active: int, depth: int) -> None:
+        """:meth:`walk_dict` for a dict holding a key that is sensitive or not yet decided."""
+        decide = self.scrubber._key_decision
+        harmless = self.scrubber._harmless_keys(active)
+        learn = len(harmless) < _KEY_MEMO_LIMIT
+        place = self.place
+        for key, value in node.items():
+            if type(key) is str:
+                decision = decide(key) & active
+                if decision:
+                    self.redact_all(node, key, value, path, None, active, _lowest_bit(decision), depth)
+                    continue
+            if learn:
+                harmless.add(key)
+            place(node, key, value, path, None, active, depth)
+
+    def walk_list(self, node: list, path, active: int, depth: int) -> None:
+        """A list below which no selector can match; ``[name, value]`` items are pairs."""
+        if depth > self.max_depth:
+            self.too_deep()
+        self.nodes += len(node)
+        if self.nodes > self.max_nodes:
+            self.too_many()
+        append_text, append_slot = self.texts.append, self.slots.append
+        key_memo = self.key_memo if self.key_rules else None
+        for index, item in enumerate(node):
+            kind = type(item)
+            if kind is str:
+                append_text(item)
+                append_slot((node, index, path, active))
+            elif kind is dict:
+                self.walk_dict(item, (path, index), active, depth + 1)
+            elif kind is list or kind is tuple:
+                if len(item) != 2 or type(item[0]) is not str:
+                    self.place(node, index, item, path, None, active, depth)
+                    continue
+                # A [name, value] pair (headers): the name is the key of the value.
+                if kind is tuple:
+                    item = node[index] = list(item)
+                pair_path = (path, index)
+                if key_memo is not None:
+                    decision = key_memo.get(item[0])
+                    if decision is None:
+                        decision = self.scrubber._key_decision(item[0])
+                    decision &= active
+                    if decision:
+                        self.redact_all(item, 1, item[1], pair_path, None, active, _lowest_bit(decision), depth + 1)
+                        continue
+                value = item[1]
+                if type(value) is str:
+                    append_text(value)
+                    append_slot((item, 1, pair_path, active))
+                else:
+                    self.place(item, 1, value, pair_path, None, active, depth + 1)
+            elif kind is bytes:
+                self.place(node, index, item, path, None, active, depth)
+            elif kind is int and _CARD_DIGITS_LOW <= item < _CARD_DIGITS_HIGH:
+                append_text(str(item))
+                append_slot((node, index, path, active))
+
+    def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
+        """A ``[name, value]`` pair (headers): the name is the key of the value."""
+        if type(pair) is tuple:
+            pair = container[index] = list(pair)
+        name = pair[0]
+        if state is not None:
+            state, active, allowed = self.step(state, active, name)
+            if allowed:
+                return
+        pair_path = (path, index)
+        decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
+        if decision:
+            self.redact_all(pair, 1, pair[1], pair_path, state, active, _lowest_bit(decision), depth + 1)
+            return
+        self.place(pair, 1, pair[1], pair_path, state, active, depth + 1)
+
+    def redact_all(self, container, key, value, path, state, active, rule_index, depth) -> None:
+        """A value under a sensitive key: every leaf is redacted (``allow`` still wins)."""
+        kind = type(value)
+        if kind is dict or kind is list or kind is tuple:
+            if depth + 1 > self.max_depth:
+                raise ScrubLimitExceeded(f"event nesting exceeds limits.max_depth={self.max_depth} (or is cyclic)")
+            if kind is tuple:
+                value = container[key] = list(value)
+            self.nodes += len(value)
+            if self.nodes > self.max_nodes:
+                raise ScrubLimitExceeded(f"event has more than limits.max_nodes={self.max_nodes} values")
+            if self.scrubber._rules[rule_index].redaction.removes:
+                self.whole.append((container, key, path, rule_index))
+                return
+            child_path = (path, key)
+            items = value.items() if kind is dict else enumerate(value)
+            for child_key, child in list(items):
+                child_state = state
+                if state is not None:
+                    child_state, _, allowed = self.step(state, active, child_key)
+                    if allowed:
+                        continue
+                self.redact_all(value, child_key, child, child_path, child_state, active, rule_index, depth + 1)
+        elif value is not None and kind is not bool:
+            self.whole.append((container, key, path, rule_index))
+
+    # ---------------------------------------------------------------- exact pass and apply
+
+    def finish(self) -> dict[str, int]:
+        self.check_time()
+        apply_whole = self.apply_whole
+        for container, key, path, rule_index in self.whole:
+            apply_whole(container, key, path, rule_index)
+        texts = self.texts
+        if texts:
+            self.cut_long_strings()
+            prefilter = self.scrubber._prefilter
+            candidates = prefilter.candidates(texts)
+            always = prefilter.always_mask
+            if always:
+                for index in range(len(texts)):
+                    candidates[index] = candidates.get(index, 0) | always
+            scrub_text = self.scrub_text
+            for done, index in enumerate(sorted(candidates)):
+                if not done % _TIME_CHECK_EVERY:
+                    self.check_time()
+                scrub_text(index, candidates[index])
+            for index in self.cut:
+                if index not in self.written:
+                    self.write(index, self.texts[index], [])
+        self.check_time()
+        return self.counts()
+
+    def cut_long_strings(self) -> None:
+        limit = self.max_length
+        if max(map(len, self.texts)) <= limit:
+            return
+        for index, text in enumerate(self.texts):
+            if len(text) > limit:
+                self.texts[index] = text[:limit]
+                self.cut[index] = len(text)
+
+    def scrub_text(self, index: int, probe_mask: int) -> None:
+        text = self.texts[index]
+        active = self.slots[index][3]
+        probes = self.scrubber._probe_table
+        findings: list[tuple[int, int, int, str | None]] = []  # (start, end, rule index, detector)
+        append = findings.append
+        while probe_mask:
+            lowest = probe_mask & -probe_mask
+            probe_mask ^= lowest
+            kind, payload, rules = probes[lowest.bit_length() - 1]
+            rules &= active
+            if not rules:
+                continue
+            rule_index = _lowest_bit(rules)
+            if kind is _DETECTOR:
+                name = payload.name
+                for start, end in payload.find(text):
+                    append((start, end, rule_index, name))
+            elif kind is _PATTERN:
+                for start, end in _pattern_spans(payload.pattern, text):
+                    append((start, end, rule_index, None))
+            else:
+                for start, end, decision in find_key_values(text, self.scrubber._key_decider(active)):
+                    append((start, end, _lowest_bit(decision), None))
+        if findings:
+            self.redact_spans(index, text, findings)
+
+    def redact_spans(self, index: int, text: str, findings: list) -> None:
+        rules = self.scrubber._rules
+        tally = self.tally
+        pieces: list[str] = []
+        remarks: list[list] = []
+        cursor = 0
+        out_length = 0
+        for start, end, rule_index, detector in (_merge(findings) if len(findings) > 1 else findings):
+            rule = rules[rule_index]
+            redaction = rule.redaction
+            replacement = redaction.replace(text[start:end])
+            pieces.append(text[cursor:start])
+            out_length += start - cursor
+            remarks.append([rule.id, redaction.remark, out_length, out_length + len(replacement)])
+            pieces.append(replacement)
+            out_length += len(replacement)
+            cursor = end
+            counted = (rule_index, detector)
+            tally[counted] = tally.get(counted, 0) + 1
+        pieces.append(text[cursor:])
+        self.write(index, "".join(pieces), remarks)
+
+    def write(self, index: int, new_text: str, remarks: list) -> None:
+        container, key, path, _ = self.slots[index]
+        original_length = self.cut.get(index)
+        if original_length is None:
+            original_length = len(self.texts[index])
+        else:  # cut for scanning: what was cut stays cut
+            remarks = [*remarks, ["!limit", "x", len(new_text), len(new_text)]]
+        self.written.add(index)
+        container[key] = new_text
+        self.add_meta(path, key, remarks, original_length)
+
+    def apply_whole(self, container, key, path, rule_index: int) -> None:
+        rule = self.scrubber._rules[rule_index]
+        value = container[key]
+        counted = (rule_index, None)
+        self.tally[counted] = self.tally.get(counted, 0) + 1
+        if rule.redaction.removes:
+            if type(container) is dict:
+                del container[key]
+            else:
+                container[key] = None
+            self.add_meta(path, key, [[rule.id, "x"]], None)
+            return
+        text = value if type(value) is str else value.decode("utf-8", "replace") if type(value) is bytes else str(value)
+        replacement = rule.redaction.replace(text)
+        container[key] = replacement
+        self.add_meta(path, key, [[rule.id, rule.redaction.remark, 0, len(replacement)]], len(text))
+
+    def counts(self) -> dict[str, int]:
+        """Redactions by ``rule_id`` and by ``rule_id/detector``."""
+        counts: dict[str, int] = {}
+        rules = self.scrubber._rules
+        for (rule_index, detector), count in self.tally.items():
+            rule_id = rules[rule_index].id
+            counts[rule_id] = counts.get(rule_id, 0) + count
+            if detector is not None:
+                name = rule_id + "/" + detector
+                counts[name] = counts.get(name, 0) + count
+        return counts
+
+    # ---------------------------------------------------------------- _meta
+
+    def add_meta(self, path, key, remarks: list, original_length: int | None) -> None:
+        if self.meta_root is None:
+            return
+        node = self.meta_nodes.get(id(path))
+        if node is None:
+            node = self.meta_node(path)
+        step = str(key)
+        child = node.get(step)
+        if not isinstance(child, dict):
+            child = node[step] = {}
+        entry = child.get("")
+        if not isinstance(entry, dict):
+            entry = child[""] = {}
+        entry.setdefault("rem", []).extend(remarks)
+        if original_length is not None:
+            entry.setdefault("len", original_length)
+
+    def meta_node(self, path) -> dict:
+        """The ``_meta`` node mirroring the container at ``path`` (created on first use; remembered
+        per path, because one container often holds several redacted values)."""
+        found = self.meta_nodes.get(id(path))
+        if found is not None:
+            return found
+        if path is None:
+            found = self.meta_root.get("_meta")
+            if not isinstance(found, dict):
+                found = self.meta_root["_meta"] = {}
+        else:
+            parent = self.meta_node(path[0])
+            step = str(path[1])
+            found = parent.get(step)
+            if not isinstance(found, dict):
+                found = parent[step] = {}
+        self.meta_nodes[id(path)] = found
+        return found
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> _Rule:
+    key_match = None
+    if rule.keys:
+        sources = [translate(_normalize_glob(pattern)) for pattern in rule.keys]
+        key_match = re.compile("|".join(sources)).match
+    return _Rule(
+        index=index,
+        id=rule.id,
+        redaction=compile_redaction(rule.redact, hash_key),
+        key_match=key_match,
+        detectors=tuple(BUILTIN[name] for name in rule.detect or ()),
+        pattern=compile_regex(rule.pattern) if rule.pattern else None,
+        selector_indexes=(),
+        literal_words=tuple(_key_word(_normalize_glob(pattern)) for pattern in rule.keys or ()),
+    )
+
+
+def _normalize_glob(pattern: str) -> str:
+    from .selectors import _normalize_glob as normalize
+
+    return normalize(pattern)
+
+
+def _key_forms(key: str) -> tuple[str, ...]:
+    """The spellings a key glob is tried against: the key (lower case, ``-`` as ``_``, the quotes
+    of a repr'd bytes key dropped), its
+    camelCase words split (``accessToken`` -> ``access_token``), and the last part of a dotted
+    name (``http.request.header.cookie`` -> ``cookie``)."""
+    quoted = _QUOTED_KEY.match(key)
+    if quoted is not None:  # the SDK's repr of a bytes or str key: "b'cookie'"
+        key = quoted.group(2)
+    forms = {normalize_key(key), normalize_key(_CAMEL_BOUNDARY.sub("_", key))}
+    for form in list(forms):
+        if "." in form:
+            forms.add(form.rsplit(".", 1)[1])
+    return tuple(forms)
+
+
+def _key_word_probe(rules: list[_Rule]) -> Probe:
+    """A prefilter for keys inside text: a literal word of every key glob, with ``_`` matching
+    ``_``, ``-`` or nothing (camelCase), then the end of a key and its separator. A glob without a
+    literal of two characters or more makes every string a candidate.
+
+    The word is the glob's final literal run when the glob ends with one (``cookie``, ``*_token``):
+    the key then ends right after the word, so ``cookie_params=`` is no candidate for ``cookie``.
+    Otherwise it is the glob's longest literal run, and the rest of the key may follow."""
+    words = {word for rule in rules for word in rule.literal_words}
+    alternatives = []
+    for word, ends_key in sorted(words):
+        parts = [part for part in word.split("_") if part]
+        if len("".join(parts)) < 2:
+            return Probe("", always=True)
+        core = "[_-]?".join(re.escape(part) for part in parts)
+        if ends_key:
+            alternatives.append(core + _KEY_END)
+        else:
+            alternatives.append(core + _KEY_REST_AND_END)
+    return Probe("(?:" + "|".join(alternatives) + ")", caseless=True)
+
+
+#: After a key inside text (see :mod:`.keytext`): a bare key ends before spaces and ``=`` or
+#: ``:``; a quoted one with its quote (``'``, ``"`` or an escaped ``\"``), spaces and ``=``, ``:``
+#: or ``,`` (a ``(b'cookie', b'...')`` pair).
+_KEY_END = r"""(?:[ \t]*[:=]|\\?["'][ \t]*[:=,])"""
+#: The rest of a key, then its end: any bare-key characters (ASCII or not), or anything a quoted
+#: key may hold.
+_KEY_REST_AND_END = r"""(?:[^\s"'\\:=,\x00]*[ \t]*[:=]|[^"'\\\n\x00]*\\?["'][ \t]*[:=,])"""
+
+
+def _key_word(glob: str) -> tuple[str, bool]:
+    """(word, whether it ends the key) for the keys-inside-text prefilter (see :func:`_key_word_probe`)."""
+    runs = _literal_runs(glob)
+    final = runs[-1]
+    if len(final.replace("_", "")) >= 2:
+        return final, True
+    return max(runs, key=len), False
+
+
+def _literal_runs(glob: str) -> list[str]:
+    """The runs of plain characters in a (normalized) glob, outside classes and braces; the last
+    one is empty unless the glob ends with a plain character."""
+    runs: list[str] = []
+    current: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(glob):
+        char = glob[i]
+        if char == "\\" and i + 1 < len(glob):
+            if not depth:
+                current.append(glob[i + 1])
+            i += 2
+            continue
+        if char in "*?[{" or depth:
+            runs.append("".join(current))
+            current = []
+            if char == "[":
+                i = glob.find("]", i + 2)
+                i = len(glob) if i == -1 else i
+            elif char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+        else:
+            current.append(char)
+        i += 1
+    runs.append("".join(current))
+    return runs
+
+
+def _pattern_spans(pattern, text: str):
+    """Spans a user pattern redacts: its capture groups when it has any, else the whole match."""
+    groups = pattern.groups
+    for match in pattern.finditer(text):
+        if groups:
+            for group in range(1, groups + 1):
+                start, end = match.span(group)
+                if end > start:
+                    yield start, end
+        elif match.end() > match.start():
+            yield match.span()
+
+
+def _merge(findings: list) -> list[tuple[int, int, int, str | None]]:
+    """Merge overlapping findings: the union of their spans, named after the longest one."""
+    findings.sort(key=lambda finding: (finding[0], -finding[1], finding[2]))
+    merged: list[list] = []
+    for start, end, rule_index, detector in findings:
+        if merged and start < merged[-1][1]:
+            current = merged[-1]
+            if end - start > current[4]:
+                current[2], current[3], current[4] = rule_index, detector, end - start
+            current[1] = max(current[1], end)
+        else:
+            merged.append([start, end, rule_index, detector, end - start])
+    return [(start, end, rule_index, detector) for start, end, rule_index, detector, _ in merged]
+
+
+def _lowest_bit(mask: int) -> int:
+    return (mask & -mask).bit_length() - 1

@@ -1,0 +1,89 @@
+"""The rule index never changes which rule decides: candidates keep the file's order."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from rules_engine import models
+from rules_engine.conditions import literal_expansions
+from rules_engine.event_view import EventView
+from rules_engine.glob import compile_glob
+from rules_engine.runtime import Ruleset
+
+# Conditions that all hold for EVENT; some are indexable (literal error.type / transaction /
+# logger), some are not.
+HOLDING = [
+    {"error.type": "KeyError"},                       # indexed by error.type
+    {"error.type": ["builtins.KeyError", "Nope"]},    # indexed, dotted
+    {"error.type": "LookupError"},                    # indexed, base class via the live exception
+    {"transaction": {"equals": "/orders/{id}"}},      # indexed by transaction
+    {"transaction": "/orders/\\{id\\}"},              # indexed: escaped braces are literal
+    {"logger": "shop.{api,web}"},                     # indexed: braces expand to two loggers
+    {"level": "error"},                               # not indexed
+    {"error.type": "*Error"},                         # not indexed (wildcard)
+]
+FAILING = [{"error.type": "ValueError"}, {"transaction": "/carts/{id}"}, {"logger": "other"}, {"level": "info"}]
+
+EVENT = {
+    "level": "error",
+    "logger": "shop.api",
+    "transaction": "/orders/{id}",
+    "exception": {"values": [{"type": "KeyError", "value": "'id'"}]},
+}
+
+
+def hint():
+    exc = KeyError("id")
+    return {"exc_info": (KeyError, exc, None)}
+
+
+def grouping_ruleset(conditions):
+    return Ruleset.from_model(models.Ruleset.model_validate({
+        "format": 1, "name": "order",
+        "grouping": [{"id": f"r{i}", "when": c, "tags": {"winner": f"r{i}"}} for i, c in enumerate(conditions)],
+    }))
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(len(HOLDING)), 3)))
+def test_first_holding_rule_wins_whatever_the_index(order):
+    conditions = [FAILING[0], *(HOLDING[i] for i in order), FAILING[1]]
+    result = grouping_ruleset(conditions).process(dict(EVENT), hint())
+    assert result["tags"]["winner"] == "r1"
+
+
+def test_indexed_rules_are_skipped_for_other_events():
+    ruleset = grouping_ruleset([*FAILING, HOLDING[0], HOLDING[3], HOLDING[6]])
+    view = EventView(dict(EVENT), hint(), "error")
+    candidates = [r.id for r in ruleset._rules.grouping["error"].candidates(view)]
+    # r0..r2 require other literal values and are not candidates; r3 (level: info) and r6 are
+    # not indexable, r4 / r5 are indexed under this event's values.
+    assert candidates == ["r3", "r4", "r5", "r6"]
+
+
+@pytest.mark.parametrize("pattern", ["a{b,c}d", "/orders/\\{id\\}", "{x,y}{1,2}", "plain", "a{b,{c,d}}e"])
+def test_literal_expansions_are_exactly_what_the_glob_matches(pattern):
+    expansions = literal_expansions(pattern)
+    match = compile_glob(pattern)
+    assert expansions and all(match(e) for e in expansions)
+    # Every other string built from the same characters is rejected by the glob.
+    alphabet = sorted(set("".join(expansions)))
+    for length in range(1, 5):
+        for chars in itertools.product(alphabet, repeat=length):
+            text = "".join(chars)
+            assert match(text) == (text in expansions)
+
+
+def test_wildcards_are_not_expanded():
+    assert literal_expansions("a*") is None and literal_expansions("a?") is None
+    assert literal_expansions("[ab]") is None
+
+
+def test_explain_context_lists_matched_rules():
+    ruleset = Ruleset.from_model(models.Ruleset.model_validate({
+        "format": 1, "name": "ctx", "revision": 2, "options": {"explain_context": True},
+        "grouping": [{"id": "g", "when": {"level": "error"}, "level": "warning"}],
+    }))
+    result = ruleset.process({"level": "error", "message": "m"})
+    assert result["contexts"]["rules_engine"] == {"ruleset": "ctx@2", "matched": ["g"]}
