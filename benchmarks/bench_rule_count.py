@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     number, repeat = (500, 3) if args.quick else (3000, 7)
 
     event, hint = real_error_event()
-    runs = {("view only", 0): filters_and_grouping(compile_text("format: 1\nname: empty\n"), event, hint)}
+    runs = {("empty ruleset", 0): filters_and_grouping(compile_text("format: 1\nname: empty\n"), event, hint)}
     for kind in ("indexed", "unindexed"):
         for count in (10, 1000):
             runs[kind, count] = filters_and_grouping(compile_text(ruleset_yaml(count, kind)), event, hint)
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"event: {event['exception']['values'][-1]['type']} with "
           f"{len(event['exception']['values'])} chained exceptions; min of {repeat} x {number} calls")
     for (kind, count), seconds in results.items():
-        print(f"{count:5d} rules ({kind:9s})          {seconds * 1e6:8.2f} us/event")
+        print(f"{count:5d} rules ({kind:13s})          {seconds * 1e6:8.2f} us/event")
     for kind in ("indexed", "unindexed"):
         ratio = results[kind, 1000] / results[kind, 10]
         print(f"ratio 1000/10 ({kind}):           {ratio:8.2f}x")

@@ -4,8 +4,8 @@
 
 Runs the same small FastAPI, Flask, SQLAlchemy and logging code as the test corpus under a real
 sentry-sdk client (its own scrubber off, so the samples hold the secrets a ruleset must remove;
-every one of them is fake) and writes one event per file to ``examples/events/`` plus all of them
-to ``examples/events.jsonl``.
+every one of them is fake), plus a background job whose database is unavailable, and writes one
+event per file to ``examples/events/`` plus all of them to ``examples/events.jsonl``.
 """
 
 from __future__ import annotations
@@ -13,12 +13,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
+
+import sentry_sdk
+import sqlalchemy
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.corpus.scenarios import capture_all  # noqa: E402
+from rules_engine.capture import capture_events
+from tests.corpus.scenarios import SDK_OPTIONS, Recorder, capture_all, integrations
+
+#: Where the inventory job looks for its database: a volume that is not mounted, so SQLite fails
+#: to open the file the way a database outage looks to SQLAlchemy (an OperationalError).
+UNMOUNTED_DATABASE = Path("/mnt/warehouse-volume/inventory.db")
 
 #: (scenario, event type, file name): the samples worth shipping, in a reading order.
 SAMPLES = (
@@ -31,7 +40,49 @@ SAMPLES = (
     ("sqlalchemy_integrity_error", "error", "sqlalchemy-integrity-error"),
     ("logging_failed_login", "error", "log-message-failed-login"),
     ("chained_config_error", "error", "chained-config-error"),
+    ("sqlalchemy_database_unavailable", "error", "sqlalchemy-database-unavailable"),
 )
+
+
+def sync_inventory(engine: sqlalchemy.Engine) -> None:
+    """Read stock levels from the warehouse database."""
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text("SELECT sku, quantity FROM stock"))
+
+
+def sqlalchemy_database_unavailable(rec: Recorder) -> None:
+    """A queue job whose database cannot be reached, reported the way workers report failures."""
+    if UNMOUNTED_DATABASE.parent.exists():
+        raise SystemExit(f"{UNMOUNTED_DATABASE.parent} exists; the outage sample needs it missing")
+    engine = sqlalchemy.create_engine(f"sqlite:///{UNMOUNTED_DATABASE}")
+    with sentry_sdk.start_transaction(op="queue.task", name="shop.jobs.sync_inventory"):
+        try:
+            sync_inventory(engine)
+        except sqlalchemy.exc.OperationalError:
+            sentry_sdk.capture_exception()
+
+
+def capture_outage() -> Recorder:
+    """The outage scenario under the same SDK options and integrations as the corpus."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        recorder = Recorder([])
+        with capture_events(integrations=integrations(), before_send=recorder.remember_hint, **SDK_OPTIONS) as events:
+            recorder.events = events
+            recorder.run(sqlalchemy_database_unavailable.__name__, sqlalchemy_database_unavailable)
+    return recorder
+
+
+def merge(*recorders: Recorder) -> tuple[list[dict], dict[str, list[int]]]:
+    """All recorders' events in one list, with each scenario's event indexes shifted to match."""
+    events: list[dict] = []
+    scenarios: dict[str, list[int]] = {}
+    for recorder in recorders:
+        offset = len(events)
+        events.extend(recorder.events)
+        for name, indexes in recorder.scenarios.items():
+            scenarios[name] = [offset + index for index in indexes]
+    return events, scenarios
 
 
 def _event_type(event: dict) -> str:
@@ -65,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="target directory")
     args = parser.parse_args(argv)
-    recorder = capture_all()
-    samples = select_samples(recorder.events, recorder.scenarios)
+    events, scenarios = merge(capture_all(), capture_outage())
+    samples = select_samples(events, scenarios)
     write_samples(samples, args.out)
     print(f"wrote {len(samples)} events to {args.out / 'events'} and {args.out / 'events.jsonl'}")
     return 0

@@ -10,7 +10,8 @@
 """
 
 from .errors import Problem, RulesetError
+from .integration import RulesEngineIntegration
 from .runtime import Ruleset, load_ruleset
 
-__all__ = ["Problem", "Ruleset", "RulesetError", "load_ruleset"]
+__all__ = ["Problem", "Ruleset", "RulesEngineIntegration", "RulesetError", "load_ruleset"]
 __version__ = "0.1.0"

@@ -39,3 +39,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A ``" (did you mean 'x'?)"`` suffix for a near-miss name, or an empty string."""
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+class UnsendableValue(ValueError):
+    """An event holds a value the transport cannot encode as JSON (NaN, bytes, a set, an object,
+    a non-string key): sending it would lose the event silently, so it fails closed instead."""

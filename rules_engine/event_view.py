@@ -386,13 +386,18 @@ def _crumb_data(path: str) -> Getter:
 
 
 def _exc_attr(name: str) -> Getter:
+    # A dotted name walks attributes (exc.response.status_code), as httpx and requests errors
+    # keep the status on the response they carry.
+    steps = tuple(name.split("."))
+
     def get(view: EventView) -> Any:
-        exc = view.live_exception
-        if exc is None:
+        value = view.live_exception
+        if value is None:
             return MISSING
         try:
-            value = getattr(exc, name)
-        except Exception:  # a property that raises reads as absent
+            for step in steps:
+                value = getattr(value, step)
+        except Exception:  # a missing attribute or a property that raises reads as absent
             return MISSING
         return MISSING if value is None or callable(value) else value
 

@@ -4,6 +4,13 @@ Every problem of a file is collected and reported at once, each at its line and
 column: YAML syntax, tabs, duplicate keys, the format version, everything the
 models reject (with readable messages), condition syntax, regexes, globs,
 selectors, duplicate rule ids, ``extends`` targets and ``${ENV}`` references.
+Rules that can never fire (a condition on a field their events never have) load
+with a warning.
+
+Files are read by the fast reader (:mod:`rules_engine.plain_yaml`) when they stay
+within its subset of YAML, and by ruamel's round-trip reader otherwise; the
+round-trip reader is also the one that reports YAML problems and migrates older
+formats in memory. Both give the same data and positions.
 
 ``extends`` is resolved depth first: the rules of the extended rulesets come
 first, in list order, then the file's own; a rule whose id an earlier ruleset
@@ -33,7 +40,8 @@ from .errors import Problem, RulesetError
 from .glob import GlobError, compile_glob
 from .model_errors import describe_validation_errors
 from .models import Limits, Options, Ruleset, Scrub
-from .positions import KeyPath, locate, node_position, to_plain
+from .plain_yaml import read_plain
+from .positions import KeyPath, PositionIndex, locate, node_position, to_plain
 from .regex import RegexError, compile_regex
 from .scrub.selectors import parse_selector  # the scrubber owns the selector grammar
 from .templates import template_problems  # and grouping the template variables
@@ -127,20 +135,27 @@ class _Source:
 
 @dataclass
 class _Document:
-    """One file: its round-trip tree (positions, comments) and plain data."""
+    """One file: its plain data, and where things are (a position index, or the round-trip tree)."""
 
     source: _Source
-    tree: Any = None
+    tree: Any = None  # read by the full reader (needed for format migrations and custom tags)
+    index: PositionIndex | None = None  # read by the fast reader
     data: Any = None
     model: Ruleset | None = None
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
     def problem_at(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
-        line, col = locate(self.tree, path, at_key=at_key)
+        line, col = self.position(path, at_key=at_key)
         self.problems.append(Problem(self.source.display, line, col, message))
 
+    def warn_at(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
+        line, col = self.position(path, at_key=at_key)
+        self.warnings.append(Problem(self.source.display, line, col, message))
+
     def position(self, path: KeyPath, *, at_key: bool = False) -> tuple[int, int]:
+        if self.index is not None:
+            return self.index.locate(path, at_key=at_key)
         return locate(self.tree, path, at_key=at_key)
 
 
@@ -248,6 +263,11 @@ def _read_document(source: _Source) -> _Document:
         except OSError as exc:
             document.problems.append(Problem(source.display, 1, 1, f"cannot read the file: {exc.strerror or exc}"))
             return document
+    fast = read_plain(text)
+    if fast is not None and _is_current_format(fast[0]):
+        document.data, document.index = fast
+        return document
+    # Everything else (problems to report, older formats to migrate, rarer YAML) takes the full reader.
     document.tree, problems = read_yaml(text, source.display)
     document.problems.extend(problems)
     if problems:
@@ -266,6 +286,11 @@ def _read_document(source: _Source) -> _Document:
 
 
 # --------------------------------------------------------------------------- format versions
+
+
+def _is_current_format(data: dict) -> bool:
+    version = data.get("format")
+    return type(version) is int and version == migrations.CURRENT_VERSION
 
 
 def _check_format(document: _Document) -> str:
@@ -323,12 +348,15 @@ def _check_format(document: _Document) -> str:
 
 
 def _validate(document: _Document) -> None:
-    """Validate the document's tree: models, then the checks the models cannot express."""
-    format_state = _check_format(document)
-    if format_state == "unreadable":
-        return
+    """Validate the document: models, then the checks the models cannot express."""
+    if document.tree is not None:  # read by the full reader: check (or migrate) the format, then copy
+        format_state = _check_format(document)
+        if format_state == "unreadable":
+            return
+        document.data = to_plain(document.tree, lambda path, message: document.problem_at(path, message))
+    else:  # the fast reader only hands over files in the current format
+        format_state = "ok"
     format_ok = format_state == "ok"
-    document.data = to_plain(document.tree, lambda path, message: document.problem_at(path, message))
     try:
         document.model = Ruleset.model_validate(document.data)
     except ValidationError as exc:
@@ -354,6 +382,9 @@ def _check_semantics(document: _Document) -> None:
                     _check_condition(rule[key], section + (index, key), document)
     for index, rule in _rules(data, ("grouping",)):
         _check_templates(rule, ("grouping", index), document)
+    for section in (("filters",), ("grouping",)):
+        for index, rule in _rules(data, section):
+            _warn_if_never_fires(rule, section + (index,), document)
     for index, rule in _rules(data, ("scrub", "rules")):
         _check_scrub_rule(rule, ("scrub", "rules", index), document)
     scrub = data.get("scrub")
@@ -411,11 +442,97 @@ def _check_templates(rule: dict, path: KeyPath, document: _Document) -> None:
     if isinstance(rule.get("contexts"), dict):
         for name, context in rule["contexts"].items():
             if isinstance(context, dict):
-                texts += [(("contexts", name, key), value, False)
-                          for key, value in context.items() if isinstance(value, str)]
+                texts += [(where, value, False) for where, value in _strings_in(context, ("contexts", name))]
     for where, text, fingerprint_item in texts:
         for message in template_problems(text, fingerprint_item=fingerprint_item):
             document.problem_at(path + where, message)
+
+
+def _strings_in(value: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
+    """Every string inside a context value, at any depth (all of them are rendered as templates)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _strings_in(item, path + (key,))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _strings_in(item, path + (index,))]
+    return []
+
+
+# --------------------------------------------------------------------------- rules that never fire
+
+#: Fields only some kinds of events have (as the event view reads them); any other field may be
+#: on any kind. A field name ending in "." stands for the whole family.
+_FIELD_KINDS: dict[str, frozenset[str]] = {
+    "error.": frozenset({"error"}),
+    "stack.": frozenset({"error"}),
+    "exc.": frozenset({"error"}),  # the live exception is in before_send's hint only
+    "duration_ms": frozenset({"transaction"}),
+    "category": frozenset({"breadcrumb"}),
+    "data.": frozenset({"breadcrumb"}),
+}
+_KIND_PLURALS = {"error": "errors", "transaction": "transactions", "breadcrumb": "breadcrumbs"}
+
+
+def _kinds_having(field_name: str) -> frozenset[str] | None:
+    """The kinds of events ``field_name`` can exist on; None when it can be on any."""
+    for name, kinds in _FIELD_KINDS.items():
+        if field_name == name or (name.endswith(".") and field_name.startswith(name)):
+            return kinds
+    return None
+
+
+def _warn_if_never_fires(rule: dict, path: KeyPath, document: _Document) -> None:
+    """Warn about a rule that can never fire: grouping on breadcrumbs only, or a ``when`` field
+    that none of the rule's kinds of events ever has (the condition then never holds)."""
+    kinds = rule.get("on", ["error"])
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(kind, str) for kind in kinds):
+        return  # reported by validation
+    rule_id = rule.get("id")
+    grouping = path[0] == "grouping"
+    if grouping and "breadcrumb" in kinds:
+        _warn_grouping_on_breadcrumbs(rule_id, kinds, path, document)
+        kinds = [kind for kind in kinds if kind != "breadcrumb"]
+        if not kinds:
+            return
+    when = rule.get("when")
+    if not isinstance(when, dict):
+        return
+    for field_name, matcher in when.items():
+        having = _kinds_having(field_name) if isinstance(field_name, str) else None
+        if having is None or having.intersection(kinds) or _holds_when_absent(matcher):
+            continue
+        document.warn_at(
+            path + ("when", field_name),
+            f"rule '{rule_id}' never fires: condition field '{field_name}' exists only on "
+            f"{_plural(having)}, and the rule applies to {_plural(kinds)} only",
+            at_key=True,
+        )
+
+
+def _warn_grouping_on_breadcrumbs(rule_id: Any, kinds: list[str], path: KeyPath, document: _Document) -> None:
+    if all(kind == "breadcrumb" for kind in kinds):
+        message = f"grouping rule '{rule_id}' never fires: grouping does not apply to breadcrumbs"
+        document.warn_at(path + ("on",), message)
+        return
+    for index, kind in enumerate(kinds):
+        if kind == "breadcrumb":
+            document.warn_at(
+                path + ("on", index),
+                "'breadcrumb' has no effect in a grouping rule: grouping does not apply to breadcrumbs",
+            )
+
+
+def _holds_when_absent(matcher: Any) -> bool:
+    """Matchers that can hold for a field the event does not have (negations, ``exists: false``)."""
+    if not isinstance(matcher, dict):
+        return False
+    return "not" in matcher or matcher.get("exists") is False or ("equals" in matcher and matcher["equals"] is None)
+
+
+def _plural(kinds: Any) -> str:
+    names = [_KIND_PLURALS.get(kind, kind) for kind in sorted(set(kinds))]
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _check_scrub_rule(rule: dict, path: KeyPath, document: _Document) -> None:

@@ -1,19 +1,24 @@
-"""Line and column of the nodes of a ruamel.yaml round-trip tree, and its plain-Python copy.
+"""Line and column of the keys and values of a ruleset file, and its plain-Python copy.
 
 The loader validates a plain copy of the file (dicts, lists, str, int, float, bool,
 None) and reports problems by *key path* (``("filters", 0, "when")``). This module
-turns such a path back into the 1-based line and column the problem is at.
+turns such a path back into the 1-based line and column the problem is at, either
+from a ruamel.yaml round-trip tree (:func:`locate`) or from a :class:`PositionIndex`
+built alongside the plain data by the fast reader (:mod:`rules_engine.plain_yaml`).
+Both answer the same question the same way.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any, Callable, Sequence, Union
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-KeyPath = tuple[Union[str, int], ...]
+KeyPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
 
@@ -31,7 +36,7 @@ def locate(tree: Any, path: Sequence[Any], *, at_key: bool = False) -> Position:
         last = index == len(path) - 1
         if isinstance(node, CommentedMap) and _has_key(node, element):
             # An empty value (``key:`` and nothing) has no position of its own: point at the key.
-            on_key = last and (at_key or node[element] is None)
+            on_key = (last and at_key) or node[element] is None
             position = _position(node.lc.key if on_key else node.lc.value, element, position)
             node = node[element]
         elif isinstance(node, CommentedSeq) and isinstance(element, int) and 0 <= element < len(node):
@@ -62,6 +67,53 @@ def _has_key(node: CommentedMap, key: Any) -> bool:
         return key in node
     except TypeError:  # unhashable path element
         return False
+
+
+# --------------------------------------------------------------------------- position index
+
+
+@dataclass
+class MappingPositions:
+    """Where a mapping starts, and per key: the key's position, the value's, and the value's own positions."""
+
+    start: Position
+    #: key → (key position, value position, positions inside the value, whether the value is null)
+    entries: dict[str, tuple[Position, Position, NodePositions, bool]]
+
+
+@dataclass
+class SequencePositions:
+    """Where a sequence starts, and per item: its position and the positions inside it."""
+
+    start: Position
+    items: list[tuple[Position, NodePositions]]
+
+
+NodePositions = MappingPositions | SequencePositions | None  # None for a scalar
+
+
+@dataclass
+class PositionIndex:
+    """The positions of a whole file, answering like :func:`locate` does for a round-trip tree."""
+
+    root: NodePositions
+
+    def locate(self, path: Sequence[Any], *, at_key: bool = False) -> Position:
+        node = self.root
+        position = node.start if node is not None else (1, 1)
+        for index, element in enumerate(path):
+            last = index == len(path) - 1
+            if isinstance(node, MappingPositions) and isinstance(element, str) and element in node.entries:
+                key_position, value_position, child, is_null = node.entries[element]
+                # As in :func:`locate`: an empty value has no position of its own, point at the key.
+                position = key_position if (last and at_key) or is_null else value_position
+                node = child
+            elif isinstance(node, SequencePositions) and isinstance(element, int) and 0 <= element < len(node.items):
+                position, node = node.items[element]
+        return position
+
+
+# --------------------------------------------------------------------------- plain copy
 
 
 def to_plain(node: Any, report: Callable[[KeyPath, str], None], path: KeyPath = ()) -> Any:

@@ -22,6 +22,7 @@ know pass through ``before_send`` untouched.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import logging
 import math
@@ -35,7 +36,7 @@ from typing import Any, Callable, Optional
 
 from . import models
 from .compiler import CompiledRules, RuleCompileError, compile_rules
-from .errors import Problem, RulesetError
+from .errors import Problem, RulesetError, UnsendableValue
 from .event_view import EventView
 from .filters import DROP, KEEP
 from .grouping import apply_changes, tags_dict
@@ -55,7 +56,18 @@ FILTERED = "[Filtered]"
 #: Top-level keys kept as they are when an event is sent filtered: they carry no user data
 #: and Sentry needs them to accept the event.
 _STRUCTURAL_KEYS = frozenset({"event_id", "timestamp", "start_timestamp", "type", "platform", "level"})
-_ERROR_TYPES = frozenset({None, "error", "default"})
+_ERROR_TYPES = frozenset({"error", "default"})
+
+
+def _kind_of(event: Any) -> str | None:
+    """``transaction``, ``error``, or ``None`` for a type of event that passes through untouched
+    (check-ins, feedback...). A missing or corrupt (non-string) type is handled as an error."""
+    event_type = event.get("type") if isinstance(event, dict) else None
+    if event_type == "transaction":
+        return "transaction"
+    if isinstance(event_type, str) and event_type not in _ERROR_TYPES:
+        return None
+    return "error"
 
 
 # ---------------------------------------------------------------------- explain
@@ -173,12 +185,8 @@ class Ruleset:
 
     def before_send(self, event: dict, hint: dict | None = None) -> dict | None:
         """sentry-sdk ``before_send``: errors and messages. Check-ins and unknown types pass untouched."""
-        event_type = event.get("type") if isinstance(event, dict) else None
-        if event_type == "transaction":
-            return self._run(event, hint, "transaction")
-        if event_type not in _ERROR_TYPES:
-            return event
-        return self._run(event, hint, "error")
+        kind = _kind_of(event)
+        return event if kind is None else self._run(event, hint, kind)
 
     def before_send_transaction(self, event: dict, hint: dict | None = None) -> dict | None:
         """sentry-sdk ``before_send_transaction``."""
@@ -191,13 +199,9 @@ class Ruleset:
     def process(self, event: dict, hint: dict | None = None, kind: str | None = None) -> dict | None:
         """Run the ruleset on one event (in place); ``None`` when it is dropped. Never raises."""
         if kind is None:
-            event_type = event.get("type") if isinstance(event, dict) else None
-            if event_type == "transaction":
-                kind = "transaction"
-            elif event_type not in _ERROR_TYPES:
+            kind = _kind_of(event)
+            if kind is None:
                 return event
-            else:
-                kind = "error"
         return self._run(event, hint, kind)
 
     def sentry_options(
@@ -274,22 +278,11 @@ class Ruleset:
                 return None
         if kind != "breadcrumb":
             matched.extend(self._group(view, kind, event))
-        if not self._scrub(event, kind) or not self._sendable(event):
+        if not self._scrub(event, kind):
             return self._on_scrub_failure(event, kind)
         if kind != "breadcrumb":
             self._stamp(event, matched)
         return event
-
-    def _sendable(self, event: dict) -> bool:
-        """Whether the transport can encode the event. sentry-sdk's own events always can; a
-        value a user hook (or a direct caller) put in — NaN, bytes, a cycle, an object — would
-        make the transport lose the event silently, so such an event fails closed instead."""
-        try:
-            _STRICT_JSON.encode(event)
-        except (TypeError, ValueError, RecursionError):
-            self._stats.add(self._stats.internal_errors, "unsendable")
-            return False
-        return True
 
     def _filter(self, view: EventView, kind: str):
         stats = self._stats
@@ -331,12 +324,20 @@ class Ruleset:
         return applied
 
     def _scrub(self, event: dict, kind: str) -> bool:
-        """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is)."""
+        """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is).
+
+        The scrubber also checks, in the same walk, that the transport can encode the event.
+        sentry-sdk's own events always can; a value a user hook (or a direct caller) put in —
+        NaN, bytes, a cycle, an object — would make the transport lose the event silently, so
+        such an event fails closed instead (``UnsendableValue``)."""
         try:
             if kind == "breadcrumb":
                 counts = self._scrubber.scrub_breadcrumb(event)
             else:
                 counts = self._scrubber.scrub_event(event)
+        except UnsendableValue:
+            self._stats.add(self._stats.internal_errors, "unsendable")
+            return False
         except Exception:
             self._stats.add(self._stats.internal_errors, "scrub")
             logger.warning("scrubbing failed; applying on_error=%s", self.options.on_error, exc_info=True)
@@ -377,10 +378,9 @@ class Ruleset:
         before = copy.deepcopy(event)
         work = copy.deepcopy(event)
         if kind is None:
-            event_type = work.get("type")
-            if event_type not in _ERROR_TYPES and event_type != "transaction":
+            kind = _kind_of(work)
+            if kind is None:
                 return Explanation([], None, False, before, work, {})  # passed through untouched
-            kind = "transaction" if event_type == "transaction" else "error"
         trace: list[RuleTrace] = []
         view = EventView(work, hint, kind)
         dropped_by, sampled_out = self._explain_filters(view, kind, trace)
@@ -395,7 +395,6 @@ class Ruleset:
         try:
             redactions = (self._scrubber.scrub_breadcrumb(work) if kind == "breadcrumb"
                           else self._scrubber.scrub_event(work)) or {}
-            _STRICT_JSON.encode(work)
         except Exception as exc:
             reason = f"scrubbing failed or the event cannot be sent ({exc!r}); on_error={self.options.on_error}"
             trace.append(RuleTrace("scrub", "scrub", True, reason))
@@ -515,15 +514,35 @@ def _filter_leaves(node: Any) -> Any:
 
 
 class _NoScrubbing:
-    """Stands in for an empty ``scrub`` section when the scrub package is not installed."""
+    """Stands in for an empty ``scrub`` section when the scrub package is not installed: checks
+    only that the transport can encode the event (breadcrumbs may hold ``datetime`` values,
+    which sentry-sdk serializes later)."""
 
     rule_ids: tuple[str, ...] = ()
 
     def scrub_event(self, event: dict) -> dict[str, int]:
+        _strict_encode(event, _STRICT_JSON)
         return {}
 
     def scrub_breadcrumb(self, crumb: dict) -> dict[str, int]:
+        _strict_encode(crumb, _STRICT_JSON_BREADCRUMB)
         return {}
+
+
+def _strict_encode(value: Any, encoder: json.JSONEncoder) -> None:
+    try:
+        encoder.encode(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise UnsendableValue(str(exc)) from None
+
+
+def _datetime_only(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise TypeError(f"a value of type {type(value).__name__} cannot be sent as JSON")
+
+
+_STRICT_JSON_BREADCRUMB = json.JSONEncoder(allow_nan=False, check_circular=False, default=_datetime_only)
 
 
 def _compile_scrubber(model: models.Ruleset, hash_key: bytes | None, path: str | None):

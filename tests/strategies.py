@@ -993,3 +993,11 @@ def vocabulary_events(draw, max_exceptions: int = 3, max_frames: int = 3):
         if "exception" in event:
             event["exception"]["values"][-1].update(type="HTTPError", module=HTTPError.__module__)
     return event, hint
+
+
+def scaled(examples: int) -> int:
+    """A test's example count, scaled by the active profile ("ci" runs 100 examples by default,
+    "long" many more), so per-test budgets keep CI fast and still grow for long local runs."""
+    from hypothesis import settings
+
+    return max(1, round(examples * settings.default.max_examples / 100))

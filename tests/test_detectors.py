@@ -1,11 +1,13 @@
 """Builtin detectors: what each one finds (and redacts), and what it must leave alone."""
 
+import dataclasses
 import re
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from rules_engine.models import DETECTORS
-from rules_engine.scrub.detectors import BUILTIN, iban_valid, luhn_valid, ssn_valid
+from rules_engine.scrub.detectors import BUILTIN, LOWERED_ON_ASCII, iban_valid, luhn_valid, ssn_valid
 from tests.corpus import values
 
 # detector -> [(text, the exact substrings it must report)]
@@ -129,3 +131,27 @@ def test_detectors_stay_linear_on_hostile_input(name):
     for hostile in ("a" * 20000 + "@", "1" * 20000, "1." * 10000, "ey" + "A" * 20000, ":" * 20000,
                     "password=" * 3000, "-----BEGIN PRIVATE KEY-----" + "A" * 20000):
         list(BUILTIN[name].find(hostile))
+
+
+_PIECES = ["password", "PassWord", "Token", "api_key", "x", "db_", "'", '"', "\\", "=", ":", ",", " ", "\t",
+           "{", "}", "(", ")", "bearer ", "Basic ", "dXNlcjpwdw==", "a.b", "-", "&", ";", "secret", "AUTH", "1",
+           "sessid", "cookie", "@ex.com", "%40", "bob", "eyJhbGciOiJIUzI1NiJ9", ".", "abc", "é", "K"]
+_TEXTS = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=14).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXTS)
+def test_lowered_fast_path_finds_what_the_caseless_pattern_finds(text):
+    for name in sorted(LOWERED_ON_ASCII):
+        detector = BUILTIN[name]
+        slow = dataclasses.replace(detector, lowered=None)
+        assert list(detector.find(text)) == list(slow.find(text)), name
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXTS)
+def test_prefilters_flag_every_string_a_detector_finds(text):
+    for name, detector in BUILTIN.items():
+        if any(True for _ in detector.find(text)):
+            flags = re.IGNORECASE if detector.caseless else 0
+            assert re.search(detector.prefilter, text, flags), name

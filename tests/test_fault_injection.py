@@ -121,7 +121,7 @@ def test_condition_that_raises_is_skipped_and_counted(monkeypatch):
     assert stats["matched"].get("by-level") == 1  # the next filter decided
 
 
-@settings(max_examples=40, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=S.scaled(40), suppress_health_check=list(HealthCheck), deadline=None)
 @given(field=st.sampled_from(["exc.status_code", "tags.team", "request.headers.x-id", "extra.a.b",
                               "contexts.trace.op", "user.email", "duration_ms", "stack.function"]),
        event=S.error_events())
@@ -221,7 +221,7 @@ def test_raising_detector_in_breadcrumb_hook_never_sends_it(monkeypatch):
     assert result is None or CARD not in json.dumps(result)
 
 
-@settings(max_examples=30, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=S.scaled(30), suppress_health_check=list(HealthCheck), deadline=None)
 @given(event=S.error_events(), secret=S.SECRET_STRATEGIES["creditcard"],
        place=st.sampled_from(sorted(S.SECRET_PLACES)), on_error=st.sampled_from(["drop", "send_filtered"]))
 def test_scrub_fault_never_sends_unscrubbed_data(event, secret, place, on_error):

@@ -159,10 +159,12 @@ def test_five_thousand_levels_deep(default_ruleset, where, record_property):
         event["breadcrumbs"] = {"values": [{"message": "m", "data": {"d": deep}}]}
     result, elapsed = timed(default_ruleset.before_send, event, {})
     record_property("seconds", round(elapsed, 4))
-    if result is not None:  # sent filtered or within limits: nothing of the leaf may remain
-        json.dumps(result, allow_nan=False)
-        assert "hunter2" not in json.dumps(result)
-        assert_no_secret(result)
+    # 5,000 levels exceed the default max_depth (100) and on_error is drop: the event fails closed.
+    assert result is None
+    filtered, _ = timed(build("send_filtered").before_send, event_with({"deep": deep}), {})
+    if filtered is not None:  # too deep even to copy filtered is dropped; else nothing of the leaf remains
+        assert "hunter2" not in json.dumps(filtered)
+        assert_no_secret(filtered)
 
 
 @pytest.mark.parametrize("position", ["start", "middle", "end"])
@@ -174,7 +176,9 @@ def test_five_megabyte_strings(default_ruleset, position, record_property):
     event["logentry"] = {"formatted": text}
     result, elapsed = timed(default_ruleset.before_send, event, {})
     record_property("seconds", round(elapsed, 4))
-    if result is not None:
-        out = json.dumps(result)
-        assert SECRET not in out and "hunter2" not in out
-        assert len(out) < len(text), "a 5 MB string was sent whole"
+    assert result is not None, "a long string is cut, not a reason to drop the event"
+    out = json.dumps(result)
+    assert SECRET not in out and "hunter2" not in out
+    default_cut = models.Limits().max_string_length
+    assert len(result["extra"]["blob"]) <= default_cut + 64
+    assert len(result["logentry"]["formatted"]) <= default_cut + 64

@@ -389,6 +389,39 @@ grouping:
     ]
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    fingerprint: [db, '{{ eror.type }}']",
+        "    title: 'Database Error: {{ eror.type }}'",
+        "    tags: {kind: '{{ eror.type }}'}",
+        "    contexts: {where: {kind: '{{ eror.type }}'}}",
+    ],
+    ids=["fingerprint", "title", "tags", "contexts"],
+)
+def test_unknown_template_variable_is_reported_at_its_value(line):
+    text = HEADER + "grouping:\n  - id: g\n" + line + "\n"
+    column = line.index("'") + 1  # the value starts at its opening quote
+    assert problems(text) == [
+        f"r.yaml:5:{column}: unknown template variable 'eror.type' (did you mean 'error.type'?)"
+    ]
+
+
+def test_templates_nested_inside_a_context_are_checked():
+    text = HEADER + """\
+grouping:
+  - id: g
+    contexts:
+      where:
+        frame: {function: '{{ function }}', module: '{{ modul }}'}
+        trail: [fixed, '{{ lineno }}', '{{ paht }}']
+"""
+    assert problems(text) == [
+        "r.yaml:7:53: unknown template variable 'modul' (did you mean 'module'?)",
+        "r.yaml:8:40: unknown template variable 'paht' (did you mean 'path'?)",
+    ]
+
+
 def test_duplicate_rule_ids_across_sections():
     text = HEADER + """\
 filters:

@@ -6,6 +6,9 @@ are exercised the same way in ``test_loader_bundled_django.py`` and ``test_loade
 
 from __future__ import annotations
 
+import copy
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -91,3 +94,32 @@ def test_fastapi_groups_database_outages(fastapi_app):
     main = event["exception"]["values"][-1]
     assert f"{main['type']}: {main['value']}".startswith("Database Error: ")
     assert "could not connect to server" in main["value"]
+
+
+# --------------------------------------------------------------------------- personal data
+
+
+EXAMPLE_EVENTS = Path(__file__).resolve().parent.parent / "examples" / "events.jsonl"
+# Independent of the engine's detectors: plain shapes of the addresses planted in the samples.
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+IPV6 = re.compile(r"\b2001:db8:[0-9a-f:]+")
+
+
+def personal_data_in(events: list[dict]) -> set[str]:
+    # Package versions ("modules") can look like IPv4 addresses and are kept on purpose.
+    text = json.dumps([{key: value for key, value in event.items() if key != "modules"} for event in events])
+    return set(EMAIL.findall(text)) | set(IPV4.findall(text)) | set(IPV6.findall(text))
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "fastapi.yaml", "django.yaml", "celery.yaml"])
+def test_every_bundled_ruleset_keeps_personal_data_in_the_process(name):
+    assert "personal-data@" in " ".join(load_model(RULESETS / name).model.extends)
+    rules = ruleset(name)
+    raw_events = [json.loads(line) for line in EXAMPLE_EVENTS.read_text(encoding="utf-8").splitlines()]
+    planted = personal_data_in(raw_events)
+    assert len(planted) >= 3  # the samples do carry e-mail and IP addresses
+    kept = [rules.process(copy.deepcopy(event)) for event in raw_events]
+    leaked = personal_data_in([event for event in kept if event is not None])
+    assert leaked == set()
+    assert rules.stats()["redactions"]["personal-data/email"] >= 1

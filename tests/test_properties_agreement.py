@@ -27,7 +27,7 @@ from rules_engine.runtime import Ruleset
 from tests import reference_evaluator as ref
 from tests import strategies as S
 
-SETTINGS = settings(max_examples=150, suppress_health_check=list(HealthCheck), deadline=None)
+SETTINGS = settings(max_examples=S.scaled(150), suppress_health_check=list(HealthCheck), deadline=None)
 
 
 def compiled_outcome(ruleset: Ruleset, event: dict, hint):
@@ -180,7 +180,7 @@ def matcher_around(value, data):
 
 
 @pytest.mark.parametrize("field", S.CONDITION_FIELDS)
-@settings(max_examples=30, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=S.scaled(30), suppress_health_check=list(HealthCheck), deadline=None)
 @given(pair=S.vocabulary_events(), data=st.data())
 def test_matchers_agree_at_the_boundaries(field, pair, data):
     event, hint = pair

@@ -30,7 +30,7 @@ from rules_engine.loader import load_model_from_text
 from tests import strategies as S
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "ruleset.v1.schema.json"
-SETTINGS = settings(max_examples=60, suppress_health_check=list(HealthCheck), deadline=None)
+SETTINGS = settings(max_examples=S.scaled(60), suppress_health_check=list(HealthCheck), deadline=None)
 
 
 @pytest.fixture(scope="module")
@@ -213,13 +213,13 @@ yamlish = st.sampled_from(["format: 1\n", "name: x\n", "filters:\n", "  - id: a\
                            "? ", "#", "<<: *a\n", "scrub:\n  rules:\n", "    - id: s\n      keys: [x]\n"])
 
 
-@settings(max_examples=150, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=S.scaled(150), suppress_health_check=list(HealthCheck), deadline=None)
 @given(text=st.one_of(st.text(max_size=200), st.lists(yamlish, max_size=25).map("".join)))
 def test_loader_never_crashes_on_arbitrary_text(text):
     assert_loads_or_points(text)
 
 
-@settings(max_examples=80, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=S.scaled(80), suppress_health_check=list(HealthCheck), deadline=None)
 @given(doc=full_documents(), data=st.data())
 def test_loader_never_crashes_on_damaged_rulesets(doc, data):
     text = to_yaml(doc)

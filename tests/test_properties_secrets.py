@@ -22,7 +22,7 @@ from rules_engine import models
 from rules_engine.runtime import load_ruleset
 from tests import strategies as S
 
-SETTINGS = settings(max_examples=150, suppress_health_check=list(HealthCheck), deadline=None)
+SETTINGS = settings(max_examples=S.scaled(150), suppress_health_check=list(HealthCheck), deadline=None)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_planted_secret_never_leaves(default_ruleset, event, secret, place, surr
 
 
 @pytest.mark.parametrize("detector", sorted(models.DETECTORS))
-@settings(max_examples=15, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=S.scaled(15), suppress_health_check=list(HealthCheck), deadline=None)
 @given(data=st.data())
 def test_every_detector_kind_is_caught_everywhere(default_ruleset, detector, data):
     """Each detector kind explicitly, at every place, so no kind depends on the draw of another."""
@@ -70,7 +70,7 @@ def test_every_detector_kind_is_caught_everywhere(default_ruleset, detector, dat
         assert not found, f"{detector} secret at {place} leaked: {found[:3]}"
 
 
-@settings(max_examples=40, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=S.scaled(40), suppress_health_check=list(HealthCheck), deadline=None)
 @given(secret=S.secrets, surround=st.sampled_from(S.SURROUNDINGS))
 def test_planted_secret_in_breadcrumb_hook_never_leaves(default_ruleset, secret, surround):
     text = S.embed(secret, surround)
@@ -79,7 +79,7 @@ def test_planted_secret_in_breadcrumb_hook_never_leaves(default_ruleset, secret,
     assert not found, f"{secret.detector} secret leaked through before_breadcrumb: {found[:3]}"
 
 
-@settings(max_examples=40, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=S.scaled(40), suppress_health_check=list(HealthCheck), deadline=None)
 @given(event=S.transaction_events(), secret=S.secrets, surround=st.sampled_from(S.SURROUNDINGS))
 def test_planted_secret_in_transactions_never_leaves(default_ruleset, event, secret, surround):
     event["transaction"] = "/api/orders"
@@ -93,14 +93,14 @@ def test_planted_secret_in_transactions_never_leaves(default_ruleset, event, sec
 # The generators above must produce secrets a validating detector accepts; checked independently.
 
 
-@settings(max_examples=200)
+@settings(max_examples=S.scaled(200))
 @given(secret=S.SECRET_STRATEGIES["creditcard"])
 def test_generated_card_numbers_pass_luhn(secret):
     digits = "".join(ch for ch in secret.text if ch.isdigit())
     assert 13 <= len(digits) <= 19 and S.luhn_valid(digits)
 
 
-@settings(max_examples=200)
+@settings(max_examples=S.scaled(200))
 @given(secret=S.SECRET_STRATEGIES["iban"])
 def test_generated_ibans_pass_mod97(secret):
     compact = secret.text.replace(" ", "")
@@ -123,7 +123,7 @@ def _raise_with_locals(text: str) -> None:
     raise ValueError("request failed: " + text)
 
 
-@settings(max_examples=25, suppress_health_check=list(HealthCheck), deadline=None)
+@settings(max_examples=S.scaled(25), suppress_health_check=list(HealthCheck), deadline=None)
 @given(secret=S.secrets, surround=st.sampled_from(S.SURROUNDINGS))
 def test_planted_secret_in_real_sdk_events_never_leaves(default_ruleset, secret, surround):
     import logging

@@ -99,7 +99,13 @@ grouping:
         result = ruleset.before_send(event, {"exc_info": ("not", "a", "tuple")})
         assert result is None or isinstance(result, dict)
     assert ruleset.before_send_transaction({"type": "transaction", "timestamp": "garbage",
-                                            "start_timestamp": object()}, None) is not None
+                                            "start_timestamp": 1.0}, None) is not None
+    # What the transport could not encode fails closed instead of being lost silently.
+    assert ruleset.before_send_transaction({"type": "transaction", "start_timestamp": object()}, None) is None
+    assert ruleset.before_send({"message": "m", "extra": {"ratio": float("nan")}}, None) is None
+    assert ruleset.before_send(["not", "an", "event"], None) is None
+    errors = ruleset.stats()["internal_errors"]
+    assert errors["unsendable"] == 2 and errors["invalid_event"] == 1
     assert ruleset.before_breadcrumb({"category": None, "data": "x"}, None) is not None
 
 

@@ -20,7 +20,7 @@ from .schema import schema_text
 RULESET_FILE = "ruleset.yaml"
 CASE_FILE = "ruleset.rules-test.yaml"
 SCHEMA_FILE = f"schema/ruleset.v{CURRENT_VERSION}.schema.json"
-DEFAULT_PACK = "secure-defaults"
+DEFAULT_PACKS = ("secure-defaults", "personal-data")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"rules-engine init: invalid name {name!r}: use letters, digits, '_', '.', ':' and '-'", file=sys.stderr)
         return 2
     files = {
-        RULESET_FILE: ruleset_text(name, newest_builtin_pack(DEFAULT_PACK)),
+        RULESET_FILE: ruleset_text(name, [p for p in map(newest_builtin_pack, DEFAULT_PACKS) if p]),
         CASE_FILE: CASE_FILE_TEXT,
         SCHEMA_FILE: schema_text(),
     }
@@ -70,8 +70,12 @@ def ruleset_name(directory: Path) -> str:
     return base or "my-service"
 
 
-def ruleset_text(name: str, pack: str | None) -> str:
-    extends = f"extends: [{pack}]  # scrubs secrets and PII everywhere; your rules come after\n" if pack else ""
+def ruleset_text(name: str, packs: list[str]) -> str:
+    extends = (
+        f"extends: [{', '.join(packs)}]  # scrubs secrets and PII everywhere; your rules come after\n"
+        if packs
+        else ""
+    )
     return RULESET_TEMPLATE.format(
         schema=SCHEMA_FILE, version=CURRENT_VERSION, name=name, extends=extends
     )

@@ -9,6 +9,7 @@ scrubs events in place. See :mod:`.scrubber` for how, :mod:`.selectors` for the 
 from __future__ import annotations
 
 from .. import models
+from ..errors import UnsendableValue
 from .detectors import BUILTIN as DETECTORS
 from .prefilter import accelerator_available
 from .redactions import FILTERED
@@ -16,8 +17,8 @@ from .scrubber import Scrubber, ScrubLimitExceeded
 from .selectors import parse_selector
 
 __all__ = [
-    "DETECTORS", "FILTERED", "Scrubber", "ScrubLimitExceeded", "accelerator_available", "compile_scrubber",
-    "parse_selector",
+    "DETECTORS", "FILTERED", "Scrubber", "ScrubLimitExceeded", "UnsendableValue", "accelerator_available",
+    "compile_scrubber", "parse_selector",
 ]
 
 

@@ -23,9 +23,11 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterator
 
+from .redactions import FILTERED
+
 _PAIR = re.compile(
     r"""
-    (?<![\w$@.-])
+    (?: (?<![\w$@.-]) | (?<=\\[nrtbf]) | (?<=\\x[0-9A-Fa-f]{2}) | (?<=\\u[0-9A-Fa-f]{4}) )
     (?: b?(?P<kq>\\?["'])(?P<qkey>[^"'\\\n]{1,128}+)(?P=kq)  # 'key' "key" \"key\" b'key'
       | (?P<key>[A-Za-z_$@][\w.$@-]{0,127}+) )                # key
     [ \t]{0,8}+
@@ -44,6 +46,10 @@ _PAIR = re.compile(
     re.VERBOSE,
 )
 
+#: What follows the backslash of an escape sequence in ``repr()`` or JSON text. A key or secret
+#: right after one starts a token although a letter or digit precedes it (``'a\\nssn=1'``).
+_ESCAPE_REST = re.compile(r"[nrtbf]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}")
+
 _VALUE_GROUPS = ("dq", "sq", "edq", "esq", "eq", "colon")
 _CLOSERS = {"{": "}", "[": "]"}
 
@@ -59,6 +65,8 @@ def find_key_values(text: str, decide: Callable[[str], int]) -> Iterator[tuple[i
             return
         key = match.group("qkey") or match.group("key")
         decision = decide(key)
+        if not decision and match.start() and text[match.start() - 1] == "\\":
+            decision = _decide_after_escape(key, decide)
         if not decision:
             # Go on after the separator (or after a quoted key before ", "): the value may hold keys.
             position = match.end("eqsep")
@@ -75,6 +83,15 @@ def find_key_values(text: str, decide: Callable[[str], int]) -> Iterator[tuple[i
         position = max(end, match.end())
 
 
+def _decide_after_escape(key: str, decide: Callable[[str], int]) -> int:
+    """A bare key right after a backslash starts with the rest of an escape sequence
+    (``\\nssn=...`` in a repr): decide on the key without it too."""
+    escape = _ESCAPE_REST.match(key)
+    if escape is None or escape.end() == len(key):
+        return 0
+    return decide(key[escape.end():])
+
+
 def _value_span(text: str, match: re.Match) -> tuple[int, int]:
     for name in _VALUE_GROUPS:
         start = match.start(name)
@@ -84,6 +101,8 @@ def _value_span(text: str, match: re.Match) -> tuple[int, int]:
                 end = start + len(text[start:end].rstrip())
             return start, end
     start = match.end("open")
+    if text.startswith(FILTERED, start - 1):
+        return start, start  # already redacted: "[Filtered]" is no list to redact again
     return start, _container_end(text, start, text[start - 1])
 
 

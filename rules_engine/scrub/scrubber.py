@@ -16,9 +16,22 @@ Per event:
    path, naming the rule (``[rule_id, type, start, end]`` over the new string, ``len`` = the
    original length).
 
+The walk is the cost every event pays, so it is specialised (see :class:`_Run`): paths are parent
+links, turned into ``_meta`` nodes only for containers that hold a redacted value (and remembered
+per container); selector steps and key decisions are memoized per key name; a dict whose keys are
+all known to be harmless is checked with one set comparison.
+
 Limits (``options.limits``) make the scrubber raise :class:`ScrubLimitExceeded`; the runtime then
 applies ``on_error`` and never sends the event unscrubbed. Cyclic containers exceed
 ``max_depth`` and raise the same way.
+
+The walk also checks that the transport can encode what it visits, since it visits every node
+anyway: a value of a non-JSON type (bytes, a set, an object ...), a non-finite float or a
+non-string key raises :class:`~rules_engine.errors.UnsendableValue`, and the runtime applies
+``on_error`` to it too. Subtrees the walk does not scrub (``allow``, SDK bookkeeping) are checked
+by a plain walk; so is everything when there are no scrub rules. ``datetime`` values are allowed
+in breadcrumbs only: sentry-sdk hands them to ``before_breadcrumb`` with their timestamps still
+``datetime`` objects and serializes them later.
 """
 
 from __future__ import annotations
@@ -26,9 +39,11 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 from .. import models
+from ..errors import UnsendableValue
 from ..glob import translate
 from ..regex import compile_regex
 from .detectors import BUILTIN, Detector
@@ -82,6 +97,8 @@ class Scrubber:
         self.rule_ids = [rule.id for rule in scrub.rules]
         self._limits = options.limits
         self._rules = [_compile_rule(index, rule, hash_key) for index, rule in enumerate(scrub.rules)]
+        #: rule index -> (rule id, replace function, _meta remark type)
+        self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
         self._compile_selectors(scrub)
         self._compile_keys()
         self._compile_probes(accelerator)
@@ -108,6 +125,7 @@ class Scrubber:
         #: rules active everywhere (no ``in``)
         self._everywhere = sum(1 << rule.index for rule in self._rules if not rule.selector_indexes)
         self._accepted_memo: dict[int, tuple[int, bool]] = {}
+        self._steps: dict[tuple[int, str], tuple[int | None, int, bool]] = {}
 
     def _rules_by_id(self, rule_id: str) -> _Rule:
         return next(rule for rule in self._rules if rule.id == rule_id)
@@ -161,6 +179,21 @@ class Scrubber:
             self._key_memo[key] = found
         return found
 
+    def _step(self, state: int, key: str) -> tuple[int | None, int, bool]:
+        """(next state or None when no selector can match below, rules the selectors matched at
+        the child activate, whether an ``allow`` selector matched it), memoized per (state, key)."""
+        found = self._steps.get((state, key))
+        if found is None:
+            automaton = self._automaton
+            next_state, selector_mask = automaton.step(state, key)
+            if not automaton.alive(next_state):
+                next_state = None
+            rules, allowed = self._accepted(selector_mask) if selector_mask else (0, False)
+            found = (next_state, rules, allowed)
+            if len(self._steps) < _KEY_MEMO_LIMIT:
+                self._steps[(state, key)] = found
+        return found
+
     def _harmless_keys(self, active: int) -> set:
         found = self._harmless.get(active)
         if found is None:
@@ -209,6 +242,7 @@ class Scrubber:
     def scrub_event(self, event: dict) -> dict[str, int]:
         """Scrub ``event`` in place; return redaction counts by rule (and rule/detector)."""
         if not self.enabled:
+            _Run(self, meta_root=None).check_subtree(event, 1)
             return {}
         run = _Run(self, meta_root=event)
         run.walk_top(event)
@@ -221,15 +255,17 @@ class Scrubber:
         breadcrumb by its index in ``breadcrumbs.values``, which is unknown when the SDK calls
         ``before_breadcrumb`` (the SDK keeps a bounded buffer and attaches the breadcrumbs to an
         event later). The returned counts still name the rules that fired."""
+        run = _Run(self, meta_root=None, in_breadcrumb=True)
         if not self.enabled:
+            run.check_subtree(crumb, 1)
             return {}
-        run = _Run(self, meta_root=None)
         state, active = run.start_state, self._everywhere
         for key in ("breadcrumbs", "values", "0"):
             if state is None:
                 break
             state, active, allowed = run.step(state, active, key)
             if allowed:
+                run.check_subtree(crumb, 1)
                 return {}
         run.walk(crumb, None, state, active, 1)
         return run.finish()
@@ -245,9 +281,10 @@ class _Run:
     (:meth:`walk`), which steps the selector automaton key by key.
     """
 
-    def __init__(self, scrubber: Scrubber, meta_root: dict | None):
+    def __init__(self, scrubber: Scrubber, meta_root: dict | None, in_breadcrumb: bool = False):
         self.scrubber = scrubber
         self.meta_root = meta_root
+        self.in_breadcrumb = in_breadcrumb
         limits = scrubber._limits
         self.deadline = time.perf_counter() + limits.max_ms / 1000.0
         self.max_ms = limits.max_ms
@@ -291,25 +328,68 @@ class _Run:
         if time.perf_counter() > self.deadline:
             raise ScrubLimitExceeded(f"scrubbing took longer than limits.max_ms={self.max_ms}")
 
+    # ---------------------------------------------------------------- what the transport can send
+
+    def check_leaf(self, value) -> None:
+        """Raise unless ``value`` (not a string or container) encodes as strict JSON. Subclasses
+        of the JSON types (an ``IntEnum``) encode as their base type."""
+        if isinstance(value, float):
+            if value - value == 0.0:  # NaN and infinities give NaN
+                return
+            raise UnsendableValue(f"the float {value!r} cannot be sent as JSON")
+        if value is None or isinstance(value, int):
+            return
+        if self.in_breadcrumb and isinstance(value, datetime):
+            return
+        raise UnsendableValue(f"a value of type {type(value).__name__} cannot be sent as JSON")
+
+    @staticmethod
+    def bad_key(key) -> None:
+        """Called for a key that is not exactly a ``str``: raise unless it is a subclass."""
+        if not isinstance(key, str):
+            raise UnsendableValue(f"a key of type {type(key).__name__} cannot be sent as JSON")
+
+    def check_subtree(self, node, depth: int) -> None:
+        """Check a subtree the walk does not scrub (``allow``, SDK bookkeeping), with the same
+        limits on depth and size."""
+        if isinstance(node, str):
+            return
+        if isinstance(node, dict):
+            self.enter(node, depth)
+            for key, value in node.items():
+                if type(key) is not str:
+                    self.bad_key(key)
+                if type(value) is not str:
+                    self.check_subtree(value, depth + 1)
+        elif isinstance(node, (list, tuple)):
+            self.enter(node, depth)
+            for value in node:
+                if type(value) is not str:
+                    self.check_subtree(value, depth + 1)
+        else:
+            self.check_leaf(node)
+
     # ---------------------------------------------------------------- walk: where selectors may match
 
     def step(self, state, active: int, key) -> tuple[Any, int, bool]:
-        automaton = self.scrubber._automaton
-        next_state, selector_mask = automaton.step(state, key if type(key) is str else str(key))
-        if not automaton.alive(next_state):
-            next_state = None
-        if selector_mask:
-            rules, allowed = self.scrubber._accepted(selector_mask)
-            return next_state, active | rules, allowed
-        return next_state, active, False
+        """(state below ``key`` or None when no selector can match there, active rules there,
+        whether ``allow`` covers it)."""
+        next_state, rules, allowed = self.scrubber._step(state, key if type(key) is str else str(key))
+        return next_state, active | rules, allowed
 
     def walk_top(self, event: dict) -> None:
-        self.nodes += len(event)
         state, everywhere = self.start_state, self.scrubber._everywhere
-        for key, value in event.items():
-            if key in SKIPPED_TOP_LEVEL:
-                continue
-            self.visit(event, key, value, None, state, everywhere, 1)
+        if state is not None:
+            self.walk_selected_dict(event, None, state, everywhere, 1, SKIPPED_TOP_LEVEL)
+        else:
+            self.nodes += len(event)
+            for key, value in event.items():
+                if type(key) is not str:
+                    self.bad_key(key)
+                if key in SKIPPED_TOP_LEVEL:
+                    self.check_subtree(value, 2)
+                else:
+                    self.visit(event, key, value, None, state, everywhere, 1)
         logentry = event.get("logentry")
         if type(logentry) is dict and "logentry" not in self.whole_keys():
             self.redact_log_params(logentry)
@@ -342,6 +422,7 @@ class _Run:
         if state is not None:
             state, active, allowed = self.step(state, active, key)
             if allowed:
+                self.check_subtree(value, depth + 1)
                 return
         if type(key) is str and self.key_rules:
             decision = self.scrubber._key_decision(key) & active
@@ -361,12 +442,23 @@ class _Run:
         elif kind is tuple:
             value = container[key] = list(value)  # JSON has no tuples; a list can be edited in place
             self.walk(value, (path, key), state, active, depth + 1)
-        elif kind is bytes:
-            self.texts.append(value.decode("utf-8", "replace"))
+        elif kind is int:
+            if _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
+                self.texts.append(str(value))
+                self.slots.append((container, key, path, active))
+        elif isinstance(value, str):  # a str enum: the transport sends it as the string
+            self.texts.append(value)
             self.slots.append((container, key, path, active))
-        elif kind is int and _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
-            self.texts.append(str(value))
-            self.slots.append((container, key, path, active))
+        elif isinstance(value, dict):  # an OrderedDict, a defaultdict ...
+            if state is None:
+                self.walk_dict(value, (path, key), active, depth + 1)
+            else:
+                self.walk_selected_dict(value, (path, key), state, active, depth + 1)
+        elif isinstance(value, (list, tuple)):  # a namedtuple ...
+            value = container[key] = list(value)
+            self.walk(value, (path, key), state, active, depth + 1)
+        else:
+            self.check_leaf(value)
 
     def walk(self, node, path, state, active, depth) -> None:
         if state is None:
@@ -375,17 +467,52 @@ class _Run:
             else:
                 self.walk_list(node, path, active, depth)
             return
+        if type(node) is dict:
+            self.walk_selected_dict(node, path, state, active, depth)
+            return
         self.enter(node, depth)
         visit = self.visit
-        if type(node) is dict:
-            for key, value in node.items():
-                visit(node, key, value, path, state, active, depth)
-            return
         for index, item in enumerate(node):
             if type(item) in (list, tuple) and len(item) == 2 and type(item[0]) is str:
                 self.visit_pair(node, index, item, path, state, active, depth)
             else:
                 visit(node, index, item, path, state, active, depth)
+
+    def walk_selected_dict(self, node: dict, path, state, active: int, depth: int, skipped=()) -> None:
+        """A dict where a selector may match: :meth:`visit` inlined, steps memoized per
+        (state, key)."""
+        self.enter(node, depth)
+        scrubber = self.scrubber
+        steps_get = scrubber._steps.get
+        key_memo = self.key_memo if self.key_rules else None
+        append_text, append_slot = self.texts.append, self.slots.append
+        for key, value in node.items():
+            if type(key) is not str:
+                self.bad_key(key)
+            if key in skipped:
+                self.check_subtree(value, depth + 1)
+                continue
+            found = steps_get((state, key))
+            if found is None:
+                found = scrubber._step(state, key)
+            child_state, rules, allowed = found
+            if allowed:
+                self.check_subtree(value, depth + 1)
+                continue
+            child_active = active | rules
+            if key_memo is not None:
+                decision = key_memo.get(key)
+                if decision is None:
+                    decision = scrubber._key_decision(key)
+                decision &= child_active
+                if decision:
+                    self.redact_all(node, key, value, path, child_state, child_active, _lowest_bit(decision), depth)
+                    continue
+            if type(value) is str:
+                append_text(value)
+                append_slot((node, key, path, child_active))
+            else:
+                self.place(node, key, value, path, child_state, child_active, depth)
 
     # ---------------------------------------------------------------- walk: the common case
 
@@ -396,11 +523,11 @@ class _Run:
         self.nodes += len(node)
         if self.nodes > self.max_nodes:
             self.too_many()
-        if self.key_rules:
-            harmless = self.harmless.get(active)
-            if harmless is None or not node.keys() <= harmless:
-                self.walk_dict_keys(node, path, active, depth)
-                return
+        # Keys known to be harmless strings: no key can be sensitive or unsendable here.
+        harmless = self.harmless.get(active)
+        if harmless is None or not node.keys() <= harmless:
+            self.walk_dict_keys(node, path, active, depth)
+            return
         append_text, append_slot = self.texts.append, self.slots.append
         for key, value in node.items():
             kind = type(value)
@@ -411,21 +538,28 @@ class _Run:
                 self.walk_dict(value, (path, key), active, depth + 1)
             elif kind is list:
                 self.walk_list(value, (path, key), active, depth + 1)
-            elif kind is tuple or kind is bytes:
+            elif kind is int:
+                if _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
+                    append_text(str(value))
+                    append_slot((node, key, path, active))
+            elif value is not None and kind is not bool:
                 self.place(node, key, value, path, None, active, depth)
-            elif kind is int and _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
-                append_text(str(value))
-                append_slot((node, key, path, active))
 
     def walk_dict_keys(self, node: dict, path, active: int, depth: int) -> None:
         """:meth:`walk_dict` for a dict holding a key that is sensitive or not yet decided."""
-        decide = self.scrubber._key_decision
+        decide, memo_get = self.scrubber._key_decision, self.key_memo.get
         harmless = self.scrubber._harmless_keys(active)
         learn = len(harmless) < _KEY_MEMO_LIMIT
         place = self.place
+        key_rules = self.key_rules
         for key, value in node.items():
-            if type(key) is str:
-                decision = decide(key) & active
+            if type(key) is not str:
+                self.bad_key(key)
+            if key_rules:
+                decision = memo_get(key)
+                if decision is None:
+                    decision = decide(key)
+                decision &= active
                 if decision:
                     self.redact_all(node, key, value, path, None, active, _lowest_bit(decision), depth)
                     continue
@@ -471,11 +605,12 @@ class _Run:
                     append_slot((item, 1, pair_path, active))
                 else:
                     self.place(item, 1, value, pair_path, None, active, depth + 1)
-            elif kind is bytes:
+            elif kind is int:
+                if _CARD_DIGITS_LOW <= item < _CARD_DIGITS_HIGH:
+                    append_text(str(item))
+                    append_slot((node, index, path, active))
+            elif item is not None and kind is not bool:
                 self.place(node, index, item, path, None, active, depth)
-            elif kind is int and _CARD_DIGITS_LOW <= item < _CARD_DIGITS_HIGH:
-                append_text(str(item))
-                append_slot((node, index, path, active))
 
     def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
         """A ``[name, value]`` pair (headers): the name is the key of the value."""
@@ -485,6 +620,7 @@ class _Run:
         if state is not None:
             state, active, allowed = self.step(state, active, name)
             if allowed:
+                self.check_subtree(pair[1], depth + 1)
                 return
         pair_path = (path, index)
         decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
@@ -510,10 +646,13 @@ class _Run:
             child_path = (path, key)
             items = value.items() if kind is dict else enumerate(value)
             for child_key, child in list(items):
+                if kind is dict and type(child_key) is not str:
+                    self.bad_key(child_key)
                 child_state = state
                 if state is not None:
                     child_state, _, allowed = self.step(state, active, child_key)
                     if allowed:
+                        self.check_subtree(child, depth + 2)
                         continue
                 self.redact_all(value, child_key, child, child_path, child_state, active, rule_index, depth + 1)
         elif value is not None and kind is not bool:
@@ -568,7 +707,7 @@ class _Run:
             rules &= active
             if not rules:
                 continue
-            rule_index = _lowest_bit(rules)
+            rule_index = (rules & -rules).bit_length() - 1  # the first rule using the probe
             if kind is _DETECTOR:
                 name = payload.name
                 for start, end in payload.find(text):
@@ -583,19 +722,18 @@ class _Run:
             self.redact_spans(index, text, findings)
 
     def redact_spans(self, index: int, text: str, findings: list) -> None:
-        rules = self.scrubber._rules
+        redactions = self.scrubber._redactions
         tally = self.tally
         pieces: list[str] = []
         remarks: list[list] = []
         cursor = 0
         out_length = 0
         for start, end, rule_index, detector in (_merge(findings) if len(findings) > 1 else findings):
-            rule = rules[rule_index]
-            redaction = rule.redaction
-            replacement = redaction.replace(text[start:end])
+            rule_id, replace, remark = redactions[rule_index]
+            replacement = replace(text[start:end])
             pieces.append(text[cursor:start])
             out_length += start - cursor
-            remarks.append([rule.id, redaction.remark, out_length, out_length + len(replacement)])
+            remarks.append([rule_id, remark, out_length, out_length + len(replacement)])
             pieces.append(replacement)
             out_length += len(replacement)
             cursor = end
@@ -616,21 +754,22 @@ class _Run:
         self.add_meta(path, key, remarks, original_length)
 
     def apply_whole(self, container, key, path, rule_index: int) -> None:
-        rule = self.scrubber._rules[rule_index]
+        rule_id, replace, remark = self.scrubber._redactions[rule_index]
         value = container[key]
         counted = (rule_index, None)
         self.tally[counted] = self.tally.get(counted, 0) + 1
-        if rule.redaction.removes:
+        if remark == "x":  # removed
             if type(container) is dict:
                 del container[key]
             else:
                 container[key] = None
-            self.add_meta(path, key, [[rule.id, "x"]], None)
+            self.add_meta(path, key, [[rule_id, "x"]], None)
             return
-        text = value if type(value) is str else value.decode("utf-8", "replace") if type(value) is bytes else str(value)
-        replacement = rule.redaction.replace(text)
+        kind = type(value)
+        text = value if kind is str else value.decode("utf-8", "replace") if kind is bytes else str(value)
+        replacement = replace(text)
         container[key] = replacement
-        self.add_meta(path, key, [[rule.id, rule.redaction.remark, 0, len(replacement)]], len(text))
+        self.add_meta(path, key, [[rule_id, remark, 0, len(replacement)]], len(text))
 
     def counts(self) -> dict[str, int]:
         """Redactions by ``rule_id`` and by ``rule_id/detector``."""
@@ -652,8 +791,11 @@ class _Run:
         node = self.meta_nodes.get(id(path))
         if node is None:
             node = self.meta_node(path)
-        step = str(key)
+        step = key if type(key) is str else str(key)
         child = node.get(step)
+        if child is None:  # the usual case: the first remark about this value
+            node[step] = {"": {"rem": remarks} if original_length is None else {"rem": remarks, "len": original_length}}
+            return
         if not isinstance(child, dict):
             child = node[step] = {}
         entry = child.get("")
@@ -666,20 +808,26 @@ class _Run:
     def meta_node(self, path) -> dict:
         """The ``_meta`` node mirroring the container at ``path`` (created on first use; remembered
         per path, because one container often holds several redacted values)."""
-        found = self.meta_nodes.get(id(path))
-        if found is not None:
-            return found
-        if path is None:
-            found = self.meta_root.get("_meta")
-            if not isinstance(found, dict):
-                found = self.meta_root["_meta"] = {}
-        else:
-            parent = self.meta_node(path[0])
-            step = str(path[1])
-            found = parent.get(step)
-            if not isinstance(found, dict):
-                found = parent[step] = {}
-        self.meta_nodes[id(path)] = found
+        nodes = self.meta_nodes
+        missing = []  # paths from the container up to the nearest one already mirrored
+        while True:
+            found = nodes.get(id(path))
+            if found is not None:
+                break
+            if path is None:
+                found = self.meta_root.get("_meta")
+                if not isinstance(found, dict):
+                    found = self.meta_root["_meta"] = {}
+                nodes[id(None)] = found
+                break
+            missing.append(path)
+            path = path[0]
+        for path in reversed(missing):
+            step = path[1] if type(path[1]) is str else str(path[1])
+            child = found.get(step)
+            if not isinstance(child, dict):
+                child = found[step] = {}
+            found = nodes[id(path)] = child
         return found
 
 

@@ -59,7 +59,11 @@ class Recorder:
     def run(self, name: str, scenario: Callable[["Recorder"], None]) -> None:
         self.current = name
         first = len(self.events)
-        with sentry_sdk.isolation_scope():
+        with sentry_sdk.isolation_scope() as scope:
+            # A forked scope inherits the breadcrumbs of whatever ran before in this process;
+            # each scenario's events must hold its own breadcrumbs only.
+            scope.clear_breadcrumbs()
+            sentry_sdk.get_current_scope().clear_breadcrumbs()
             scenario(self)
         self.scenarios[name] = list(range(first, len(self.events)))
 
