@@ -3,7 +3,8 @@
 Every detector has two regular expressions:
 
 * ``exact`` (Python ``re``): the real definition, run only over candidate strings. Every pattern
-  starts with a look-behind that pins it to the start of a token, and every repetition is bounded
+  is pinned to the start of a token by a look-behind (a token may also start right after an
+  escape sequence such as ``\\n`` in ``repr()`` or JSON text), and every repetition is bounded
   or runs over a class that the next element cannot match, so matching stays linear even on
   hostile strings (strings are also cut to ``limits.max_string_length`` before scanning).
 * ``prefilter``: a looser, short pattern that every exact match contains. It is what the
@@ -205,65 +206,69 @@ _PAIR_VALUE = (
 _AFTER_ESCAPE = r"(?<=\\[nrtbf])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\U[0-9A-Fa-f]{8})"
 
 
-def _token_start(not_after: str) -> str:
-    """A token starts where the character before it is not in the class ``not_after``, or right
-    after an escape sequence (see ``_AFTER_ESCAPE``)."""
-    return f"(?:(?<!{not_after})|{_AFTER_ESCAPE})"
+def _token(first: str, not_after: str, rest: str) -> str:
+    """``first`` (one character) then ``rest``, where ``first`` starts a token: the character
+    before it is not in the class ``not_after``, or an escape sequence ends right before it (see
+    ``_AFTER_ESCAPE``). The look-behinds come after ``first``, reaching one character further
+    back: a pattern that begins with a character class lets ``re`` skip ahead to the positions
+    where it matches."""
+    shifted = "|".join(f"(?<={escape[4:-1]}.)" for escape in _AFTER_ESCAPE.split("|"))
+    return f"{first}(?:(?<!{not_after}.)|{shifted}){rest}"
 
 
 _DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
     # name: (exact, prefilter, re flags, validator)
     "creditcard": (
-        _token_start(r"[\w.+-]") + r"\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)",
+        _token(r"\d", r"[\w.+-]", r"(?:[ -]?\d){12,18}") + r"(?![\w-]|\.\d)",
         r"\d(?:[ -]?\d){12}",
         0,
         _is_card_number,
     ),
     "iban": (
-        _token_start("[A-Za-z0-9]") + r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
+        _token("[A-Z]", "[A-Za-z0-9]", "[A-Z]") + r"\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
         r"[A-Z]{2}\d{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}",
         0,
         iban_valid,
     ),
     "email": (
-        _token_start(r"[\w.%+-]") + r"[A-Za-z0-9_%+-][A-Za-z0-9._%+-]{0,63}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])",
+        _token("[A-Za-z0-9_%+-]", r"[\w.%+-]", "") + r"[A-Za-z0-9._%+-]{0,63}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])",
         r"[A-Za-z0-9._%+-](?:@|%40)[A-Za-z0-9-]{1,63}\.[A-Za-z0-9-]",
         0,
         None,
     ),
     "ipv4": (
         # Not after "word/" so product tokens such as "Chrome/120.0.0.0" stay.
-        _token_start(r"[\w.]") + r"(?<![A-Za-z0-9]/)\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.]|\.\d)",
+        _token(r"\d", r"[\w.]", "") + r"(?<![A-Za-z0-9]/.)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.]|\.\d)",
         r"\d\.\d{1,3}\.\d{1,3}\.\d",
         0,
         _ipv4_valid,
     ),
     "ipv6": (
-        _token_start(r"[\w:.]") + r"[0-9A-Fa-f:]{2,39}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?(?![\w:]|\.\d)",
+        _token("[0-9A-Fa-f:]", r"[\w:.]", "") + r"[0-9A-Fa-f:]{1,38}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?(?![\w:]|\.\d)",
         r"::|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:",
         0,
         _ipv6_valid,
     ),
     "jwt": (
-        _token_start(r"[\w-]") + r"e[wy][A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}(?![\w-])",
+        _token("e", r"[\w-]", "") + r"[wy][A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}(?![\w-])",
         r"e[wy][A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.",
         0,
         _jwt_valid,
     ),
     "bearer": (
-        _token_start(r"[\w-]") + r"bearer\s{1,8}(?P<token>[A-Za-z0-9._~+/-]{6,8192}=*)",
+        _token("b", r"[\w-]", "") + r"earer\s{1,8}(?P<token>[A-Za-z0-9._~+/-]{6,8192}=*)",
         r"bearer\s",
         re.IGNORECASE,
         None,
     ),
     "basic_auth": (
-        _token_start(r"[\w-]") + r"basic\s{1,8}(?P<token>[A-Za-z0-9+/]{4,8192}={0,2})(?![\w+/=])",
+        _token("b", r"[\w-]", "") + r"asic\s{1,8}(?P<token>[A-Za-z0-9+/]{4,8192}={0,2})(?![\w+/=])",
         r"basic\s",
         re.IGNORECASE,
         _basic_credentials_valid,
     ),
     "url_userinfo": (
-        _token_start("[A-Za-z0-9+.-]") + r"[A-Za-z][A-Za-z0-9+.-]{0,20}://(?P<userinfo>[^\s:/?#@\[\]'\"<>]{1,256}(?::[^\s/?#@'\"<>]{0,256})?)@",
+        _token("[A-Za-z]", "[A-Za-z0-9+.-]", "") + r"[A-Za-z0-9+.-]{0,20}://(?P<userinfo>[^\s:/?#@\[\]'\"<>]{1,256}(?::[^\s/?#@'\"<>]{0,256})?)@",
         r"://[^\s/?#@\x00]{1,600}@",
         0,
         None,
@@ -276,38 +281,38 @@ _DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
         None,
     ),
     "aws_access_key": (
-        _token_start("[A-Za-z0-9]") + r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|AKPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+        _token("A", "[A-Za-z0-9]", "") + r"(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|KPA|NPA|NVA|PKA|ROA|SCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
         r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|AKPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}",
         0,
         None,
     ),
     "github_token": (
-        _token_start("[A-Za-z0-9_]") + r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])",
+        _token("g", "[A-Za-z0-9_]", "") + r"(?:h[pousr]_[A-Za-z0-9]{30,255}|ithub_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])",
         r"gh[pousr]_[A-Za-z0-9]{30}|github_pat_",
         0,
         None,
     ),
     "slack_token": (
-        _token_start("[A-Za-z0-9]") + r"(?:xox[abposr]-[A-Za-z0-9-]{10,255}|xapp-[A-Za-z0-9-]{10,255})"
+        _token("x", "[A-Za-z0-9]", "") + r"(?:ox[abposr]-[A-Za-z0-9-]{10,255}|app-[A-Za-z0-9-]{10,255})"
         r"|hooks\.slack\.com/(?P<hook>(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,255})",
         r"xox[abposr]-|xapp-|hooks\.slack\.com/",
         0,
         None,
     ),
     "stripe_key": (
-        _token_start("[A-Za-z0-9]") + r"[rs]k_(?:live|test)_[A-Za-z0-9]{10,255}(?![A-Za-z0-9])",
+        _token("[rs]", "[A-Za-z0-9]", "") + r"k_(?:live|test)_[A-Za-z0-9]{10,255}(?![A-Za-z0-9])",
         r"[rs]k_(?:live|test)_[A-Za-z0-9]{10}",
         0,
         None,
     ),
     "google_api_key": (
-        _token_start("[A-Za-z0-9_-]") + r"AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])",
+        _token("A", "[A-Za-z0-9_-]", "") + r"Iza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])",
         r"AIza[0-9A-Za-z_-]{35}",
         0,
         None,
     ),
     "openai_key": (
-        _token_start("[A-Za-z0-9_-]") + r"sk-[A-Za-z0-9_-]{20,255}(?![A-Za-z0-9_-])",
+        _token("s", "[A-Za-z0-9_-]", "") + r"k-[A-Za-z0-9_-]{20,255}(?![A-Za-z0-9_-])",
         r"sk-[A-Za-z0-9_-]{20}",
         0,
         None,
@@ -317,13 +322,15 @@ _DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
         # "token_count=" and "max_tokens:" do not. So the key is a run of [A-Za-z0-9_.-] of at
         # most 40 + 13 characters followed by the separator; the look-ahead checks that first,
         # cheaply, before the secret words are tried at each position of the run.
-        _token_start("[A-Za-z0-9]") + r"(?=[A-Za-z0-9_.-]{1,53}+['\"]?[ \t]{0,8}[:=])[A-Za-z0-9_.-]{0,40}?(?:" + _SECRET_KEY_WORDS + r")['\"]?[ \t]{0,8}[:=][ \t]{0,8}" + _PAIR_VALUE,
+        # No escape sequences to allow for: after "\\n" the key "npassword" still ends with a
+        # secret word, and the prefix before the word may be any key characters.
+        r"(?<![A-Za-z0-9])(?=[A-Za-z0-9_.-]{1,53}+['\"]?[ \t]{0,8}[:=])[A-Za-z0-9_.-]{0,40}?(?:" + _SECRET_KEY_WORDS + r")['\"]?[ \t]{0,8}[:=][ \t]{0,8}" + _PAIR_VALUE,
         r"(?:" + _SECRET_KEY_WORDS + r")['\"]?\s*[:=]",
         re.IGNORECASE,
         None,
     ),
     "us_ssn": (
-        _token_start(r"[\w-]") + r"\d{3}-\d{2}-\d{4}(?![\w-])",
+        _token(r"\d", r"[\w-]", "") + r"\d{2}-\d{2}-\d{4}(?![\w-])",
         r"\d{3}-\d{2}-\d{4}",
         0,
         ssn_valid,

@@ -13,6 +13,10 @@ container (its whole content is sensitive, as a container under a sensitive key 
 After a key that is not sensitive the search goes on right after its separator, because its value
 may itself hold keys (JSON text inside a repr).
 
+A key may follow an escape sequence of ``repr()`` or JSON text (``'a\\nssn=1'``,
+``"\\u001bcvv=1"``): the escape is matched before the key, and a key that is not sensitive
+without the escape's letter is tried with it too (``C:\\token=x``).
+
 The key and the spaces after it are matched possessively (``{m,n}+``): what may follow each is
 never a character they consume, so giving some back could not make a match, and the engine
 skips the retries.
@@ -27,7 +31,7 @@ from .redactions import FILTERED
 
 _PAIR = re.compile(
     r"""
-    (?: (?<![\w$@.-]) | (?<=\\[nrtbf]) | (?<=\\x[0-9A-Fa-f]{2}) | (?<=\\u[0-9A-Fa-f]{4}) )
+    (?: (?P<esc>\\(?:[nrtbf]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})) | (?<![\w$@.-]) )  # \nkey, \x1bkey
     (?: b?(?P<kq>\\?["'])(?P<qkey>[^"'\\\n]{1,128}+)(?P=kq)  # 'key' "key" \"key\" b'key'
       | (?P<key>[A-Za-z_$@][\w.$@-]{0,127}+) )                # key
     [ \t]{0,8}+
@@ -46,10 +50,6 @@ _PAIR = re.compile(
     re.VERBOSE,
 )
 
-#: What follows the backslash of an escape sequence in ``repr()`` or JSON text. A key or secret
-#: right after one starts a token although a letter or digit precedes it (``'a\\nssn=1'``).
-_ESCAPE_REST = re.compile(r"[nrtbf]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}")
-
 _VALUE_GROUPS = ("dq", "sq", "edq", "esq", "eq", "colon")
 _CLOSERS = {"{": "}", "[": "]"}
 
@@ -65,8 +65,9 @@ def find_key_values(text: str, decide: Callable[[str], int]) -> Iterator[tuple[i
             return
         key = match.group("qkey") or match.group("key")
         decision = decide(key)
-        if not decision and match.start() and text[match.start() - 1] == "\\":
-            decision = _decide_after_escape(key, decide)
+        if not decision and match.start("esc") != -1 and match.start("key") != -1:
+            # "\\token=": a backslash before a key, not an escape sequence
+            decision = decide(text[match.start() + 1 : match.end("key")])
         if not decision:
             # Go on after the separator (or after a quoted key before ", "): the value may hold keys.
             position = match.end("eqsep")
@@ -81,15 +82,6 @@ def find_key_values(text: str, decide: Callable[[str], int]) -> Iterator[tuple[i
         if end > start:
             yield start, end, decision
         position = max(end, match.end())
-
-
-def _decide_after_escape(key: str, decide: Callable[[str], int]) -> int:
-    """A bare key right after a backslash starts with the rest of an escape sequence
-    (``\\nssn=...`` in a repr): decide on the key without it too."""
-    escape = _ESCAPE_REST.match(key)
-    if escape is None or escape.end() == len(key):
-        return 0
-    return decide(key[escape.end():])
 
 
 def _value_span(text: str, match: re.Match) -> tuple[int, int]:

@@ -387,7 +387,8 @@ class _Run:
                 if type(key) is not str:
                     self.bad_key(key)
                 if key in SKIPPED_TOP_LEVEL:
-                    self.check_subtree(value, 2)
+                    if type(value) is not str:
+                        self.check_subtree(value, 2)
                 else:
                     self.visit(event, key, value, None, state, everywhere, 1)
         logentry = event.get("logentry")
@@ -490,7 +491,8 @@ class _Run:
             if type(key) is not str:
                 self.bad_key(key)
             if key in skipped:
-                self.check_subtree(value, depth + 1)
+                if type(value) is not str:
+                    self.check_subtree(value, depth + 1)
                 continue
             found = steps_get((state, key))
             if found is None:
@@ -508,9 +510,14 @@ class _Run:
                 if decision:
                     self.redact_all(node, key, value, path, child_state, child_active, _lowest_bit(decision), depth)
                     continue
-            if type(value) is str:
+            kind = type(value)
+            if kind is str:
                 append_text(value)
                 append_slot((node, key, path, child_active))
+            elif child_state is None and kind is dict:  # no selector below: the common case
+                self.walk_dict(value, (path, key), child_active, depth + 1)
+            elif child_state is None and kind is list:
+                self.walk_list(value, (path, key), child_active, depth + 1)
             else:
                 self.place(node, key, value, path, child_state, child_active, depth)
 
