@@ -639,10 +639,16 @@ def embed(secret: Secret, surround: tuple[str, str]) -> str:
 
 # Places in an event where free text goes; each is (description, function placing a string).
 def _put(path):
+    """Place text at a key path, making every container on the way a dict: the place names a
+    shape (``request.data.comment`` is a form field), and a generated event may hold a string
+    where that shape wants a dict (``request.data`` as raw body text)."""
     def place(event: dict, text: str) -> None:
         node = event
         for key in path[:-1]:
-            node = node.setdefault(key, {} if not isinstance(key, int) else None)
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}
+            node = child
         node[path[-1]] = text
     return place
 
@@ -735,6 +741,27 @@ def string_leaves(value, seen=None):
                 stack.append(child)
         elif isinstance(node, (list, tuple)):
             stack.extend(node)
+
+
+def distinctive_parts(secret: Secret, background) -> tuple[str, ...]:
+    """The parts of ``secret`` that occur nowhere in ``background``, the event before planting.
+
+    A leak check can only blame the scrubber for text the planting put there. Generated events
+    carry digit runs of their own (event, trace and span ids shrink to all zeros; frame variables
+    hold ``repr`` of big integers), and a secret part may be such a run, e.g. the BBAN of
+    ``DE36000000000000000000`` inside an all-zero ``event_id``. Such a part is left out of that
+    example's check rather than the secret being rejected: zero-padded account numbers and other
+    low-variety values are real, and the detectors must keep being tested on them.
+    """
+    background_strings = list(string_leaves(background))
+    return tuple(part for part in secret.parts if not any(part in s for s in background_strings))
+
+
+def leaked_parts(result, parts: tuple[str, ...]) -> list[str]:
+    """Output strings (keys included) that contain any of ``parts``; none for a dropped event."""
+    if result is None:
+        return []
+    return [s for s in string_leaves(result) for part in parts if part in s]
 
 
 # --------------------------------------------------------------------------- rulesets from the models
