@@ -13,7 +13,9 @@ Secrets are put under neutral key names, so the detectors, not key rules, must c
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import logging
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -21,6 +23,7 @@ from hypothesis import strategies as st
 
 from rules_engine import models
 from rules_engine.runtime import load_ruleset
+from rules_engine.scrub import ScrubLimitExceeded
 from tests import strategies as S
 
 SETTINGS = settings(max_examples=S.scaled(150), suppress_health_check=list(HealthCheck), deadline=None)
@@ -39,6 +42,33 @@ def leaks(result, secret: S.Secret, background=None) -> list[str]:
     return S.leaked_parts(result, parts)
 
 
+class _TimeBudgetDrops(logging.Handler):
+    """Counts scrubs stopped by the wall-clock budget (``limits.max_ms``), logged by the runtime."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record):
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ScrubLimitExceeded) and "took longer" in str(error):
+            self.count += 1
+
+
+@contextlib.contextmanager
+def time_budget_drops():
+    """Scrubbing takes about a millisecond, but a paused process (a shared machine, a garbage
+    collection) can outlast the budget; the event is then dropped, fail-closed. Such a drop says
+    nothing about leaks, so a test that needs the event sent rejects that example instead."""
+    handler = _TimeBudgetDrops()
+    runtime_logger = logging.getLogger("rules_engine")
+    runtime_logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        runtime_logger.removeHandler(handler)
+
+
 def plain_error_event(event: dict) -> dict:
     """A realistic error event no default filter has reason to drop."""
     event.pop("type", None)
@@ -54,7 +84,9 @@ def test_planted_secret_never_leaves(default_ruleset, event, secret, place, surr
     background = copy.deepcopy(event)
     S.SECRET_PLACES[place](event, S.embed(secret, surround))
     planted = copy.deepcopy(event)
-    result = default_ruleset.before_send(event, {})
+    with time_budget_drops() as budget_drops:
+        result = default_ruleset.before_send(event, {})
+    assume(not budget_drops.count)
     assert result is not None, f"the default ruleset dropped a plain error event: {planted}"
     found = leaks(result, secret, background)
     assert not found, f"{secret.detector} secret planted at {place} leaked: {found[:3]}"
@@ -140,7 +172,7 @@ def test_planted_secret_in_real_sdk_events_never_leaves(default_ruleset, secret,
 
     text = S.embed(secret, surround)
     log = logging.getLogger("shop.payments")
-    with capture_events(**default_ruleset.sentry_options()) as captured:
+    with time_budget_drops() as budget_drops, capture_events(**default_ruleset.sentry_options()) as captured:
         log.info("charging %s", text)  # becomes a breadcrumb
         try:
             _raise_with_locals(text)
@@ -148,6 +180,7 @@ def test_planted_secret_in_real_sdk_events_never_leaves(default_ruleset, secret,
             sentry_sdk.capture_exception()
         log.error("charge failed for %s", text)  # becomes an event with logentry params
         sentry_sdk.capture_message("note " + text)
+    assume(not budget_drops.count)
     assert len(captured) == 3, "the default ruleset dropped a plain error event"
     for event in captured:
         found = leaks(event, secret)
