@@ -9,9 +9,30 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = ("validate", "schema", "test", "explain", "apply", "diff", "migrate", "fmt", "init")
+
+
+def report_missing_files(command: str, files: list[str]) -> bool:
+    """Print a usage error for each path that is not a file; True when any was missing."""
+    missing = [name for name in files if not os.path.isfile(name)]
+    for name in missing:
+        print(f"rules-engine {command}: no such file: {name}", file=sys.stderr)
+    return bool(missing)
+
+
+def load_rulesets(*sources: str) -> list | None:
+    """Load and compile rulesets for a command; print every problem and return None when one is invalid."""
+    from ..errors import RulesetError
+    from ..runtime import load_ruleset
+
+    try:
+        return [load_ruleset(source) for source in sources]
+    except RulesetError as exc:
+        print(exc, file=sys.stderr)
+        return None
 
 
 def build_parser() -> argparse.ArgumentParser:

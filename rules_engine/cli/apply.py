@@ -14,7 +14,6 @@ import sys
 import time
 from typing import IO, Any, Callable
 
-from ..errors import RulesetError
 from ..event_input import BadInput, InputNotFound, check_inputs, iter_events
 from ..report import (
     ApplySummary,
@@ -23,7 +22,7 @@ from ..report import (
     style_for,
     to_json,
 )
-from ..runtime import load_ruleset
+from . import load_rulesets
 
 #: Event types the hooks handle; anything else (check-ins...) passes through untouched, as in before_send.
 HANDLED_TYPES = (None, "error", "default", "transaction")
@@ -62,11 +61,10 @@ def run(args: argparse.Namespace) -> int:
     if args.events.count("-") > 1:
         print("rules-engine apply: standard input (-) can be read only once", file=sys.stderr)
         return 2
-    try:
-        ruleset = load_ruleset(args.ruleset)
-    except RulesetError as exc:
-        print(exc, file=sys.stderr)
+    loaded = load_rulesets(args.ruleset)
+    if loaded is None:
         return 1
+    (ruleset,) = loaded
     out, close_out = _event_output(args)
     summary_stream = sys.stderr if out is sys.stdout else sys.stdout
     summary = ApplySummary(rule_ids_by_phase(ruleset), [r.id for r in ruleset.model.filters if r.sample is not None])

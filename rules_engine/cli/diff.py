@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..casefile import deciding_filter
-from ..errors import RulesetError
 from ..event_input import BadInput, InputNotFound, check_inputs, iter_events
 from ..report import (
     Style,
@@ -30,7 +29,7 @@ from ..report import (
     style_for,
     unified_diff,
 )
-from ..runtime import load_ruleset
+from . import load_rulesets
 from .apply import HANDLED_TYPES, rule_ids_by_phase, seeded_draw
 
 #: The tag every processed event carries (ruleset=<name>@<revision>); it differs between any two revisions.
@@ -67,11 +66,10 @@ def run(args: argparse.Namespace) -> int:
     except InputNotFound as exc:
         print(f"rules-engine diff: {exc}", file=sys.stderr)
         return 2
-    try:
-        old, new = load_ruleset(args.old), load_ruleset(args.new)
-    except RulesetError as exc:
-        print(exc, file=sys.stderr)
+    loaded = load_rulesets(args.old, args.new)
+    if loaded is None:
         return 1
+    old, new = loaded
     style = style_for(sys.stdout, args.color)
     summary = DiffSummary()
     if args.format == "text":

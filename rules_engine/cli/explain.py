@@ -19,7 +19,6 @@ from ..casefile import (
     deciding_filter,
     trace_dict,
 )
-from ..errors import RulesetError
 from ..event_input import BadInput, InputNotFound, check_inputs, iter_events
 from ..report import (
     Style,
@@ -31,7 +30,7 @@ from ..report import (
     to_json,
     unified_diff,
 )
-from ..runtime import load_ruleset
+from . import load_rulesets
 
 _UNICODE = "utf" in (getattr(sys.stdout, "encoding", None) or "").lower()
 MATCH_MARK, MISS_MARK = ("✓", "·") if _UNICODE else ("+", "-")
@@ -72,11 +71,10 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, InputNotFound) as exc:
         print(f"rules-engine explain: {exc}", file=sys.stderr)
         return 2
-    try:
-        ruleset = load_ruleset(args.ruleset)
-    except RulesetError as exc:
-        print(exc, file=sys.stderr)
+    loaded = load_rulesets(args.ruleset)
+    if loaded is None:
         return 1
+    (ruleset,) = loaded
     entry = _nth_event(args.event, args.index)
     if entry is None:
         print(f"rules-engine explain: {args.event} has fewer than {args.index} event(s)", file=sys.stderr)

@@ -10,7 +10,6 @@ flow style (``{...}``, ``[...]``) are left as written.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,17 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from .. import roundtrip
-from ..models import FilterRule, GroupingRule, Limits, Mask, Options, Ruleset, Scrub, ScrubRule
+from ..models import (
+    FilterRule,
+    GroupingRule,
+    Limits,
+    Mask,
+    Options,
+    Ruleset,
+    Scrub,
+    ScrubRule,
+)
+from . import report_missing_files
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,10 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = [f for f in args.files if not Path(f).is_file()]
-    for name in missing:
-        print(f"rules-engine fmt: no such file: {name}", file=sys.stderr)
-    if missing:
+    if report_missing_files("fmt", args.files):
         return 2
     outcomes = [format_file(Path(name), check=args.check) for name in args.files]
     return 0 if all(outcomes) else 1

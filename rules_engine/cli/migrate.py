@@ -8,12 +8,12 @@ says whether a file needs migrating (for CI).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ruamel.yaml.error import YAMLError
 
 from .. import migrations, roundtrip
+from . import report_missing_files
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,10 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    missing = [f for f in args.files if not Path(f).is_file()]
-    for name in missing:
-        print(f"rules-engine migrate: no such file: {name}", file=sys.stderr)
-    if missing:
+    if report_missing_files("migrate", args.files):
         return 2
     outcomes = [migrate_file(Path(name), check=args.check) for name in args.files]
     return 0 if all(outcomes) else 1
