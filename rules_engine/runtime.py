@@ -22,8 +22,6 @@ know pass through ``before_send`` untouched.
 from __future__ import annotations
 
 import copy
-import datetime
-import json
 import logging
 import math
 import os
@@ -40,6 +38,7 @@ from .errors import Problem, RulesetError, UnsendableValue
 from .event_view import EventView
 from .filters import DROP, KEEP
 from .grouping import apply_changes, tags_dict
+from .scrub import compile_scrubber
 
 logger = logging.getLogger("rules_engine")
 
@@ -162,7 +161,7 @@ class Ruleset:
             self._rules: CompiledRules = compile_rules(model)
         except RuleCompileError as exc:
             raise RulesetError([_problem_at(self.origins.get(exc.rule_id), path, str(exc))]) from None
-        self._scrubber = _compile_scrubber(model, hash_key, path)
+        self._scrubber = compile_scrubber(model.scrub, model.options, hash_key)
         self._tag_value = f"{model.name}@{model.revision}" if model.options.revision_tag else None
         self._stats = _Stats()
         #: Source of the per-event sampling draws (a ``random.random``-like callable).
@@ -475,9 +474,6 @@ def _problem_at(origin: str | None, path: str | None, message: str) -> Problem:
 # ---------------------------------------------------------------------- fail-closed output
 
 
-_STRICT_JSON = json.JSONEncoder(allow_nan=False, check_circular=False)
-
-
 def filtered_copy(event: dict) -> dict:
     """A copy of the event with every string and number leaf replaced by ``[Filtered]``, except
     the structural top-level keys Sentry needs (event id, timestamps, type, level) when they are
@@ -508,51 +504,6 @@ def _filter_leaves(node: Any) -> Any:
     if isinstance(node, bool) or node is None:
         return node
     return FILTERED
-
-
-# ---------------------------------------------------------------------- scrubber
-
-
-class _NoScrubbing:
-    """Stands in for an empty ``scrub`` section when the scrub package is not installed: checks
-    only that the transport can encode the event (breadcrumbs may hold ``datetime`` values,
-    which sentry-sdk serializes later)."""
-
-    rule_ids: tuple[str, ...] = ()
-
-    def scrub_event(self, event: dict) -> dict[str, int]:
-        _strict_encode(event, _STRICT_JSON)
-        return {}
-
-    def scrub_breadcrumb(self, crumb: dict) -> dict[str, int]:
-        _strict_encode(crumb, _STRICT_JSON_BREADCRUMB)
-        return {}
-
-
-def _strict_encode(value: Any, encoder: json.JSONEncoder) -> None:
-    try:
-        encoder.encode(value)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise UnsendableValue(str(exc)) from None
-
-
-def _datetime_only(value: Any) -> str:
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    raise TypeError(f"a value of type {type(value).__name__} cannot be sent as JSON")
-
-
-_STRICT_JSON_BREADCRUMB = json.JSONEncoder(allow_nan=False, check_circular=False, default=_datetime_only)
-
-
-def _compile_scrubber(model: models.Ruleset, hash_key: bytes | None, path: str | None):
-    try:
-        from .scrub import compile_scrubber
-    except ImportError:
-        if model.scrub.rules:
-            raise RulesetError([Problem(path or "<model>", 0, 0, "scrub rules need rules_engine.scrub")]) from None
-        return _NoScrubbing()
-    return compile_scrubber(model.scrub, model.options, hash_key)
 
 
 # ---------------------------------------------------------------------- loading and reloading

@@ -23,6 +23,18 @@ def report_missing_files(command: str, files: list[str]) -> bool:
     return bool(missing)
 
 
+def report_missing_inputs(command: str, inputs: list[str]) -> bool:
+    """Print a usage error when an event input does not exist; True when one was missing."""
+    from ..event_input import InputNotFound, check_inputs
+
+    try:
+        check_inputs(inputs)
+    except InputNotFound as exc:
+        print(f"rules-engine {command}: {exc}", file=sys.stderr)
+        return True
+    return False
+
+
 def load_rulesets(*sources: str) -> list | None:
     """Load and compile rulesets for a command; print every problem and return None when one is invalid."""
     from ..errors import RulesetError

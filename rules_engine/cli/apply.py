@@ -14,7 +14,7 @@ import sys
 import time
 from typing import IO, Any, Callable
 
-from ..event_input import BadInput, InputNotFound, check_inputs, iter_events
+from ..event_input import BadInput, iter_events
 from ..report import (
     ApplySummary,
     add_color_argument,
@@ -22,7 +22,7 @@ from ..report import (
     style_for,
     to_json,
 )
-from . import load_rulesets
+from . import load_rulesets, report_missing_inputs
 
 #: Event types the hooks handle; anything else (check-ins...) passes through untouched, as in before_send.
 HANDLED_TYPES = (None, "error", "default", "transaction")
@@ -53,10 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     quiet_runtime_logs()
-    try:
-        check_inputs(args.events)
-    except InputNotFound as exc:
-        print(f"rules-engine apply: {exc}", file=sys.stderr)
+    if report_missing_inputs("apply", args.events):
         return 2
     if args.events.count("-") > 1:
         print("rules-engine apply: standard input (-) can be read only once", file=sys.stderr)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..casefile import deciding_filter
-from ..event_input import BadInput, InputNotFound, check_inputs, iter_events
+from ..event_input import BadInput, iter_events
 from ..report import (
     Style,
     add_color_argument,
@@ -29,7 +29,7 @@ from ..report import (
     style_for,
     unified_diff,
 )
-from . import load_rulesets
+from . import load_rulesets, report_missing_inputs
 from .apply import HANDLED_TYPES, rule_ids_by_phase, seeded_draw
 
 #: The tag every processed event carries (ruleset=<name>@<revision>); it differs between any two revisions.
@@ -61,10 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     quiet_runtime_logs()
-    try:
-        check_inputs(args.events)
-    except InputNotFound as exc:
-        print(f"rules-engine diff: {exc}", file=sys.stderr)
+    if report_missing_inputs("diff", args.events):
         return 2
     loaded = load_rulesets(args.old, args.new)
     if loaded is None:
