@@ -36,6 +36,7 @@ in breadcrumbs only: sentry-sdk hands them to ``before_breadcrumb`` with their t
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ from .keytext import find_key_values
 from .prefilter import Probe, make_prefilter, user_pattern_probe
 from .redactions import Redaction, compile_redaction
 from .selectors import SelectorAutomaton, normalize_key, parse_selector
+
+try:  # the walk in C (built from _walker.c when a compiler is at hand at install time)
+    from ._walker import Walker as CWalker
+except ImportError:  # pragma: no cover - exercised where the extension is not built
+    CWalker = None
 
 #: Top-level event attributes that are the SDK's bookkeeping, never user data.
 SKIPPED_TOP_LEVEL = frozenset(
@@ -103,6 +109,7 @@ class Scrubber:
         self._compile_keys()
         self._compile_probes(accelerator)
         self.accelerator = self._prefilter.name
+        self._c_walker = CWalker if _wants_accelerators(accelerator) else None
         self.enabled = bool(self._rules)
 
     # ------------------------------------------------------------------ compile
@@ -242,7 +249,8 @@ class Scrubber:
     def scrub_event(self, event: dict) -> dict[str, int]:
         """Scrub ``event`` in place; return redaction counts by rule (and rule/detector)."""
         if not self.enabled:
-            _Run(self, meta_root=None).check_subtree(event, 1)
+            run = _Run(self, meta_root=None)
+            run.check_subtree(event, 1)
             return {}
         run = _Run(self, meta_root=event)
         run.walk_top(event)
@@ -307,6 +315,13 @@ class _Run:
         self.harmless = scrubber._harmless
         automaton = scrubber._automaton
         self.start_state = automaton.start if automaton is not None else None
+        if scrubber._c_walker is not None:
+            # The C walk takes the place of the common-case methods below for this run; it hands
+            # every uncommon case back to them (see _walker.c).
+            walker = scrubber._c_walker(self)
+            self.walk_dict, self.walk_list, self.check_subtree = walker.walk_dict, walker.walk_list, walker.check_subtree
+            self.walk_selected_dict = walker.walk_selected_dict
+            self.apply_whole_values, self.add_meta = walker.apply_whole_values, walker.add_meta
 
     # ---------------------------------------------------------------- limits
 
@@ -669,9 +684,7 @@ class _Run:
 
     def finish(self) -> dict[str, int]:
         self.check_time()
-        apply_whole = self.apply_whole
-        for container, key, path, rule_index in self.whole:
-            apply_whole(container, key, path, rule_index)
+        self.apply_whole_values()
         texts = self.texts
         if texts:
             self.cut_long_strings()
@@ -759,6 +772,12 @@ class _Run:
         self.written.add(index)
         container[key] = new_text
         self.add_meta(path, key, remarks, original_length)
+
+    def apply_whole_values(self) -> None:
+        """Redact the values queued under sensitive keys (``whole``)."""
+        apply_whole = self.apply_whole
+        for container, key, path, rule_index in self.whole:
+            apply_whole(container, key, path, rule_index)
 
     def apply_whole(self, container, key, path, rule_index: int) -> None:
         rule_id, replace, remark = self.scrubber._redactions[rule_index]
@@ -948,6 +967,12 @@ def _literal_runs(glob: str) -> list[str]:
         i += 1
     runs.append("".join(current))
     return runs
+
+
+def _wants_accelerators(accelerator: str | None) -> bool:
+    """Whether the C walk may be used: unless switched off like the prefilter's accelerator."""
+    choice = (accelerator or os.environ.get("RULES_ENGINE_ACCELERATOR") or "auto").lower()
+    return choice not in ("off", "python")
 
 
 def _pattern_spans(pattern, text: str):

@@ -1,0 +1,1159 @@
+/* The scrubber's walk over the parts of an event where no selector can match, in C.
+ *
+ * This is the same walk as ``_Run.walk_dict``, ``_Run.walk_dict_keys``, ``_Run.walk_list`` and
+ * ``_Run.check_subtree`` in scrubber.py (read those first: they are the definition, and the tests
+ * run both and compare). It collects every string leaf (and every integer long enough to be a
+ * card number) with its slot, decides key rules per key name through the scrubber's memo, and
+ * queues values under sensitive keys. Everything uncommon is handed back to the Python walk
+ * through the run object: values of other types (``run.place``), containers under sensitive keys
+ * (``run.redact_all``), key names not decided yet (``scrubber._key_decision``) and every error
+ * (``run.too_deep``, ``run.too_many``, ``run.bad_key``, ``run.check_leaf`` raise the exceptions).
+ *
+ * The run's node count lives in ``run.nodes``; a walker keeps it in a C field while it works and
+ * writes it back before handing control to Python, which may count nodes too.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *run_ref;   /* weak reference: the run holds the walker's bound methods */
+    PyObject *scrubber;
+    PyObject *texts;     /* list of strings to scan */
+    PyObject *slots;     /* list of (container, key, parent path, active rules) */
+    PyObject *whole;     /* list of (container, key, parent path, rule index) */
+    PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
+    PyObject *harmless;  /* active rules -> set of key names none of them match */
+    PyObject *steps;     /* (selector state, key) -> selector_step() */
+    PyObject *redactions;  /* rule index -> (rule id, replace function, _meta remark type) */
+    PyObject *tally;       /* (rule index, detector) -> redactions */
+    PyObject *meta_root;   /* the event (None: no _meta is written) */
+    PyObject *meta_nodes;  /* id(path) -> the _meta node mirroring that container */
+    Py_ssize_t max_depth;
+    Py_ssize_t max_nodes;
+    Py_ssize_t nodes;
+    int key_rules;
+} Walker;
+
+static PyObject *card_low, *card_high, *one;  /* 10**12, 10**19 and 1 */
+static PyObject *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
+static PyObject *s_nodes, *s_place, *s_redact_all, *s_too_deep, *s_too_many, *s_bad_key,
+    *s_key_decision, *s_harmless_keys, *s_walk_dict, *s_walk_list, *s_check_subtree, *s_step,
+    *s_walk_selected_dict;
+#define KEY_MEMO_LIMIT 10000
+
+/* ------------------------------------------------------------------ handing over to Python */
+
+static PyObject *
+get_run(Walker *w)
+{
+    PyObject *run = PyWeakref_GetObject(w->run_ref);
+    if (run == Py_None) {
+        PyErr_SetString(PyExc_RuntimeError, "the scrub run ended");
+        return NULL;
+    }
+    return run;  /* borrowed */
+}
+
+static int
+save_nodes(Walker *w, PyObject *run)
+{
+    PyObject *count = PyLong_FromSsize_t(w->nodes);
+    if (count == NULL)
+        return -1;
+    int status = PyObject_SetAttr(run, s_nodes, count);
+    Py_DECREF(count);
+    return status;
+}
+
+static int
+load_nodes(Walker *w, PyObject *run)
+{
+    PyObject *count = PyObject_GetAttr(run, s_nodes);
+    if (count == NULL)
+        return -1;
+    w->nodes = PyLong_AsSsize_t(count);
+    Py_DECREF(count);
+    return (w->nodes == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* Call a method of the run with the node count handed over; 0 on success, -1 on error. With
+ * ``python_walk``, the method is the Python walk's own (``_Run.<name>``), not this walker's that
+ * the run holds in its place. */
+static int
+call_method(Walker *w, PyObject *name, PyObject *args, int python_walk)
+{
+    if (args == NULL)
+        return -1;
+    PyObject *run = get_run(w);
+    if (run == NULL || save_nodes(w, run) < 0) {
+        Py_DECREF(args);
+        return -1;
+    }
+    Py_INCREF(run);
+    PyObject *result = NULL;
+    if (python_walk) {
+        PyObject *function = PyObject_GetAttr((PyObject *)Py_TYPE(run), name);
+        PyObject *self = PyTuple_Pack(1, run);
+        PyObject *full = function && self ? PySequence_Concat(self, args) : NULL;
+        Py_XDECREF(self);
+        result = full ? PyObject_Call(function, full, NULL) : NULL;
+        Py_XDECREF(full);
+        Py_XDECREF(function);
+    } else {
+        PyObject *method = PyObject_GetAttr(run, name);
+        result = method ? PyObject_Call(method, args, NULL) : NULL;
+        Py_XDECREF(method);
+    }
+    Py_DECREF(args);
+    int status = result == NULL ? -1 : load_nodes(w, run);
+    Py_XDECREF(result);
+    Py_DECREF(run);
+    return status;
+}
+
+#define call_run(w, name, args) call_method((w), (name), (args), 0)
+#define call_python_walk(w, name, args) call_method((w), (name), (args), 1)
+
+static int
+too_deep(Walker *w)
+{
+    return call_run(w, s_too_deep, PyTuple_New(0)) < 0 ? -1 : -1;
+}
+
+static int
+count_nodes(Walker *w, Py_ssize_t added)
+{
+    w->nodes += added;
+    if (w->nodes > w->max_nodes) {
+        call_run(w, s_too_many, PyTuple_New(0));
+        return -1;
+    }
+    return 0;
+}
+
+/* The Python walk's ``place`` for a value of a type this walk does not handle itself. */
+static int
+place_in_python(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
+                PyObject *active, Py_ssize_t depth)
+{
+    return call_run(w, s_place, Py_BuildValue("(OOOOOOn)", container, key, value, path, Py_None, active, depth));
+}
+
+/* ------------------------------------------------------------------ small pieces */
+
+static int
+collect(Walker *w, PyObject *text, PyObject *container, PyObject *key, PyObject *path, PyObject *active)
+{
+    if (PyList_Append(w->texts, text) < 0)
+        return -1;
+    PyObject *slot = PyTuple_Pack(4, container, key, path, active);
+    if (slot == NULL)
+        return -1;
+    int status = PyList_Append(w->slots, slot);
+    Py_DECREF(slot);
+    return status;
+}
+
+/* An exact int of 13 to 19 digits is scanned as text (a card number stored as a number). */
+static int
+collect_card_number(Walker *w, PyObject *value, PyObject *container, PyObject *key, PyObject *path,
+                    PyObject *active)
+{
+    int at_least = PyObject_RichCompareBool(value, card_low, Py_GE);
+    if (at_least <= 0)
+        return at_least;
+    int below = PyObject_RichCompareBool(value, card_high, Py_LT);
+    if (below <= 0)
+        return below;
+    PyObject *text = PyObject_Str(value);
+    if (text == NULL)
+        return -1;
+    int status = collect(w, text, container, key, path, active);
+    Py_DECREF(text);
+    return status;
+}
+
+/* Bit index of the lowest set bit of a positive int, as a new int. */
+static PyObject *
+lowest_bit(PyObject *mask)
+{
+    unsigned long long bits = PyLong_AsUnsignedLongLong(mask);
+    if (!(bits == (unsigned long long)-1 && PyErr_Occurred()))
+        return PyLong_FromLong(__builtin_ctzll(bits));
+    PyErr_Clear();
+    PyObject *negated = PyNumber_Negative(mask);
+    PyObject *lowest = negated ? PyNumber_And(mask, negated) : NULL;
+    Py_XDECREF(negated);
+    if (lowest == NULL)
+        return NULL;
+    PyObject *length = PyObject_CallMethod(lowest, "bit_length", NULL);
+    Py_DECREF(lowest);
+    if (length == NULL)
+        return NULL;
+    Py_ssize_t index = PyLong_AsSsize_t(length) - 1;
+    Py_DECREF(length);
+    return (index == -2 && PyErr_Occurred()) ? NULL : PyLong_FromSsize_t(index);
+}
+
+/* The rule redacting the value of ``key`` among ``active`` ones: a new int, Py_None (new ref)
+ * when no rule does, NULL on error. */
+static PyObject *
+key_rule(Walker *w, PyObject *key, PyObject *active)
+{
+    PyObject *decision = PyDict_GetItemWithError(w->key_memo, key);
+    if (decision != NULL) {
+        Py_INCREF(decision);
+    } else {
+        if (PyErr_Occurred())
+            return NULL;
+        decision = PyObject_CallMethodOneArg(w->scrubber, s_key_decision, key);
+        if (decision == NULL)
+            return NULL;
+    }
+    int none = PyObject_Not(decision);
+    if (none) {
+        Py_DECREF(decision);
+        if (none < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *matched = PyNumber_And(decision, active);
+    Py_DECREF(decision);
+    if (matched == NULL)
+        return NULL;
+    none = PyObject_Not(matched);
+    if (none) {
+        Py_DECREF(matched);
+        if (none < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *rule = lowest_bit(matched);
+    Py_DECREF(matched);
+    return rule;
+}
+
+static int walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
+static int check_subtree(Walker *w, PyObject *node, Py_ssize_t depth);
+static int walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
+
+static int
+walk_child(Walker *w, PyObject *child, PyObject *path, PyObject *key, PyObject *active, Py_ssize_t depth,
+           int is_dict)
+{
+    PyObject *child_path = PyTuple_Pack(2, path, key);
+    if (child_path == NULL)
+        return -1;
+    int status = is_dict ? walk_dict(w, child, child_path, active, depth) : walk_list(w, child, child_path, active, depth);
+    Py_DECREF(child_path);
+    return status;
+}
+
+/* The Python walk's ``place``: collect a leaf, or descend into a container. */
+static int
+place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path, PyObject *active,
+      Py_ssize_t depth)
+{
+    PyTypeObject *kind = Py_TYPE(value);
+    if (kind == &PyUnicode_Type)
+        return collect(w, value, container, key, path, active);
+    if (kind == &PyDict_Type)
+        return walk_child(w, value, path, key, active, depth + 1, 1);
+    if (kind == &PyList_Type)
+        return walk_child(w, value, path, key, active, depth + 1, 0);
+    if (kind == &PyLong_Type)
+        return collect_card_number(w, value, container, key, path, active);
+    if (value == Py_None || kind == &PyBool_Type)
+        return 0;
+    if (kind == &PyFloat_Type && isfinite(PyFloat_AS_DOUBLE(value)))
+        return 0;
+    if (kind == &PyTuple_Type) {  /* JSON has no tuples; a list can be edited in place */
+        PyObject *items = PySequence_List(value);
+        if (items == NULL)
+            return -1;
+        int status = PyObject_SetItem(container, key, items);
+        if (status == 0)
+            status = walk_child(w, items, path, key, active, depth + 1, 0);
+        Py_DECREF(items);
+        return status;
+    }
+    return place_in_python(w, container, key, value, path, active, depth);
+}
+
+/* The Python walk's ``redact_all`` for a leaf; containers go back to Python. */
+static int
+redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path, PyObject *state,
+           PyObject *active, PyObject *rule, Py_ssize_t depth)
+{
+    PyTypeObject *kind = Py_TYPE(value);
+    if (kind == &PyDict_Type || kind == &PyList_Type || kind == &PyTuple_Type)
+        return call_run(w, s_redact_all,
+                        Py_BuildValue("(OOOOOOOn)", container, key, value, path, state, active, rule, depth));
+    if (value == Py_None || kind == &PyBool_Type)
+        return 0;
+    PyObject *entry = PyTuple_Pack(4, container, key, path, rule);
+    if (entry == NULL)
+        return -1;
+    int status = PyList_Append(w->whole, entry);
+    Py_DECREF(entry);
+    return status;
+}
+
+/* Redact ``container[key]`` when a key rule matches ``name`` (the key itself, or the name of a
+ * ``[name, value]`` pair): 1 if so, 0 if not, -1 on error. */
+static int
+apply_key_rules_below(Walker *w, PyObject *name, PyObject *container, PyObject *key, PyObject *value,
+                      PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
+{
+    if (!w->key_rules)
+        return 0;
+    PyObject *rule = key_rule(w, name, active);
+    if (rule == NULL)
+        return -1;
+    if (rule == Py_None) {
+        Py_DECREF(rule);
+        return 0;
+    }
+    int status = redact_all(w, container, key, value, path, state, active, rule, depth);
+    Py_DECREF(rule);
+    return status < 0 ? -1 : 1;
+}
+
+/* ``apply_key_rules_below`` where no selector can match below. */
+static int
+apply_key_rules(Walker *w, PyObject *name, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
+                PyObject *active, Py_ssize_t depth)
+{
+    return apply_key_rules_below(w, name, container, key, value, path, Py_None, active, depth);
+}
+
+/* ------------------------------------------------------------------ the walk */
+
+static int
+enter(Walker *w, PyObject *node, Py_ssize_t depth)
+{
+    if (depth > w->max_depth)
+        return too_deep(w);
+    return count_nodes(w, PyObject_Length(node));
+}
+
+/* Whether every key of ``items`` is in ``harmless`` (the set for the active rules, or NULL). */
+static int
+all_harmless(PyObject *node, PyObject *harmless)
+{
+    if (harmless == NULL || !PyAnySet_Check(harmless) || PyDict_GET_SIZE(node) > PySet_GET_SIZE(harmless))
+        return 0;
+    Py_ssize_t position = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(node, &position, &key, &value)) {
+        int found = PySet_Contains(harmless, key);
+        if (found != 1)
+            return found;
+    }
+    return 1;
+}
+
+static int
+walk_dict_keys(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
+{
+    PyObject *harmless = PyObject_CallMethodOneArg(w->scrubber, s_harmless_keys, active);
+    if (harmless == NULL)
+        return -1;
+    int learn = PySet_Check(harmless) && PySet_GET_SIZE(harmless) < KEY_MEMO_LIMIT;
+    Py_ssize_t position = 0;
+    PyObject *key, *value;
+    int status = 0;
+    while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
+        Py_INCREF(key);
+        Py_INCREF(value);
+        if (!PyUnicode_CheckExact(key))
+            status = call_run(w, s_bad_key, PyTuple_Pack(1, key));
+        if (status == 0) {
+            int redacted = apply_key_rules(w, key, node, key, value, path, active, depth);
+            if (redacted < 0)
+                status = -1;
+            else if (!redacted) {
+                if (PySet_Add(harmless, key) < 0)
+                    status = -1;
+                else
+                    status = place(w, node, key, value, path, active, depth);
+            }
+        }
+        Py_DECREF(key);
+        Py_DECREF(value);
+    }
+    Py_DECREF(harmless);
+    return status;
+}
+
+static int
+walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
+{
+    if (!PyDict_CheckExact(node))  /* an OrderedDict ...: iterate it as the Python walk does */
+        return call_python_walk(w, s_walk_dict, Py_BuildValue("(OOOn)", node, path, active, depth));
+    if (enter(w, node, depth) < 0)
+        return -1;
+    if (Py_EnterRecursiveCall(" while scrubbing an event"))
+        return -1;
+    int status = 0;
+    PyObject *harmless = PyDict_GetItemWithError(w->harmless, active);
+    int fast = harmless == NULL && PyErr_Occurred() ? -1 : all_harmless(node, harmless);
+    if (fast < 0)
+        status = -1;
+    else if (!fast)
+        status = walk_dict_keys(w, node, path, active, depth);
+    else {
+        Py_ssize_t position = 0;
+        PyObject *key, *value;
+        while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
+            Py_INCREF(key);
+            Py_INCREF(value);
+            status = place(w, node, key, value, path, active, depth);
+            Py_DECREF(key);
+            Py_DECREF(value);
+        }
+    }
+    Py_LeaveRecursiveCall();
+    return status;
+}
+
+/* A ``[name, value]`` item of a list (headers): the name is the key of the value. */
+static int
+walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *path, PyObject *active,
+          Py_ssize_t depth)
+{
+    PyObject *pair = item;
+    if (PyTuple_CheckExact(item)) {
+        pair = PySequence_List(item);
+        if (pair == NULL || PyObject_SetItem(node, index, pair) < 0) {
+            Py_XDECREF(pair);
+            return -1;
+        }
+    } else {
+        Py_INCREF(pair);
+    }
+    int status = -1;
+    PyObject *pair_path = PyTuple_Pack(2, path, index);
+    PyObject *name = NULL, *value = NULL;
+    if (pair_path == NULL || PyList_GET_SIZE(pair) != 2)
+        goto done;
+    name = PyList_GET_ITEM(pair, 0);
+    value = PyList_GET_ITEM(pair, 1);
+    Py_INCREF(name);
+    Py_INCREF(value);
+    int redacted = apply_key_rules(w, name, pair, one, value, pair_path, active, depth + 1);
+    if (redacted < 0)
+        goto done;
+    status = redacted ? 0 : place(w, pair, one, value, pair_path, active, depth + 1);
+done:
+    Py_XDECREF(name);
+    Py_XDECREF(value);
+    Py_XDECREF(pair_path);
+    Py_DECREF(pair);
+    return status;
+}
+
+static int
+is_pair(PyObject *item)
+{
+    if (!PyList_CheckExact(item) && !PyTuple_CheckExact(item))
+        return 0;
+    return PySequence_Fast_GET_SIZE(item) == 2 && PyUnicode_CheckExact(PySequence_Fast_GET_ITEM(item, 0));
+}
+
+static int
+walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
+{
+    if (!PyList_CheckExact(node))
+        return call_python_walk(w, s_walk_list, Py_BuildValue("(OOOn)", node, path, active, depth));
+    if (enter(w, node, depth) < 0)
+        return -1;
+    if (Py_EnterRecursiveCall(" while scrubbing an event"))
+        return -1;
+    int status = 0;
+    for (Py_ssize_t i = 0; status == 0 && i < PyList_GET_SIZE(node); i++) {
+        PyObject *item = PyList_GET_ITEM(node, i);
+        PyObject *index = PyLong_FromSsize_t(i);
+        if (index == NULL) {
+            status = -1;
+            break;
+        }
+        Py_INCREF(item);
+        if (is_pair(item))
+            status = walk_pair(w, node, index, item, path, active, depth);
+        else
+            status = place(w, node, index, item, path, active, depth);
+        Py_DECREF(item);
+        Py_DECREF(index);
+    }
+    Py_LeaveRecursiveCall();
+    return status;
+}
+
+/* The selector automaton's step from ``state`` over ``key``: (next state or None, rules the
+ * selectors matched there activate, whether an ``allow`` selector matched), as a new tuple. */
+static PyObject *
+selector_step(Walker *w, PyObject *state, PyObject *key)
+{
+    PyObject *memo_key = PyTuple_Pack(2, state, key);
+    if (memo_key == NULL)
+        return NULL;
+    PyObject *found = PyDict_GetItemWithError(w->steps, memo_key);
+    Py_DECREF(memo_key);
+    if (found != NULL) {
+        Py_INCREF(found);
+    } else if (!PyErr_Occurred()) {
+        found = PyObject_CallMethodObjArgs(w->scrubber, s_step, state, key, NULL);
+    }
+    if (found != NULL && (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 3)) {
+        Py_DECREF(found);
+        PyErr_SetString(PyExc_TypeError, "a selector step is (state, rules, allowed)");
+        return NULL;
+    }
+    return found;
+}
+
+/* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``). */
+static int
+visit_selected(Walker *w, PyObject *node, PyObject *key, PyObject *value, PyObject *path, PyObject *state,
+               PyObject *active, Py_ssize_t depth)
+{
+    PyObject *step = selector_step(w, state, key);
+    if (step == NULL)
+        return -1;
+    int status = -1;
+    PyObject *child_state = PyTuple_GET_ITEM(step, 0);
+    PyObject *child_active = NULL;
+    int allowed = PyObject_IsTrue(PyTuple_GET_ITEM(step, 2));
+    if (allowed < 0)
+        goto done;
+    if (allowed) {
+        status = check_subtree(w, value, depth + 1);
+        goto done;
+    }
+    child_active = PyNumber_Or(active, PyTuple_GET_ITEM(step, 1));
+    if (child_active == NULL)
+        goto done;
+    int redacted = apply_key_rules_below(w, key, node, key, value, path, child_state, child_active, depth);
+    if (redacted)
+        status = redacted < 0 ? -1 : 0;
+    else if (child_state == Py_None || PyUnicode_CheckExact(value))
+        status = place(w, node, key, value, path, child_active, depth);
+    else  /* a selector may match below */
+        status = call_run(w, s_place, Py_BuildValue("(OOOOOOn)", node, key, value, path, child_state, child_active, depth));
+done:
+    Py_XDECREF(child_active);
+    Py_DECREF(step);
+    return status;
+}
+
+/* The Python walk's ``walk_selected_dict``: a dict where a selector may match. */
+static int
+walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth,
+                   PyObject *skipped)
+{
+    if (!PyDict_CheckExact(node))
+        return call_python_walk(w, s_walk_selected_dict,
+                                Py_BuildValue("(OOOOnO)", node, path, state, active, depth, skipped));
+    if (enter(w, node, depth) < 0)
+        return -1;
+    if (Py_EnterRecursiveCall(" while scrubbing an event"))
+        return -1;
+    Py_ssize_t position = 0;
+    PyObject *key, *value;
+    int status = 0;
+    while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
+        Py_INCREF(key);
+        Py_INCREF(value);
+        if (!PyUnicode_CheckExact(key))
+            status = call_run(w, s_bad_key, PyTuple_Pack(1, key));
+        int skip = status < 0 ? 0 : PySequence_Contains(skipped, key);
+        if (skip < 0)
+            status = -1;
+        else if (skip)
+            status = PyUnicode_CheckExact(value) ? 0 : check_subtree(w, value, depth + 1);
+        else if (status == 0)
+            status = visit_selected(w, node, key, value, path, state, active, depth);
+        Py_DECREF(key);
+        Py_DECREF(value);
+    }
+    Py_LeaveRecursiveCall();
+    return status;
+}
+
+/* The Python walk's ``check_subtree``: a subtree that is not scrubbed must still be sendable. */
+static int
+check_subtree(Walker *w, PyObject *node, Py_ssize_t depth)
+{
+    PyTypeObject *kind = Py_TYPE(node);
+    if (kind == &PyUnicode_Type || node == Py_None || kind == &PyBool_Type || kind == &PyLong_Type)
+        return 0;
+    if (kind == &PyFloat_Type && isfinite(PyFloat_AS_DOUBLE(node)))
+        return 0;
+    if (kind != &PyDict_Type && kind != &PyList_Type && kind != &PyTuple_Type)  /* subclasses, NaN ... */
+        return call_python_walk(w, s_check_subtree, Py_BuildValue("(On)", node, depth));
+    if (enter(w, node, depth) < 0)
+        return -1;
+    if (Py_EnterRecursiveCall(" while checking an event"))
+        return -1;
+    int status = 0;
+    if (kind == &PyDict_Type) {
+        Py_ssize_t position = 0;
+        PyObject *key, *value;
+        while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
+            Py_INCREF(key);
+            Py_INCREF(value);
+            if (!PyUnicode_CheckExact(key))
+                status = call_run(w, s_bad_key, PyTuple_Pack(1, key));
+            if (status == 0 && !PyUnicode_CheckExact(value))
+                status = check_subtree(w, value, depth + 1);
+            Py_DECREF(key);
+            Py_DECREF(value);
+        }
+    } else {
+        PyObject *items = PySequence_Fast(node, "a list");
+        if (items == NULL)
+            status = -1;
+        for (Py_ssize_t i = 0; status == 0 && i < PySequence_Fast_GET_SIZE(items); i++) {
+            PyObject *item = PySequence_Fast_GET_ITEM(items, i);
+            Py_INCREF(item);
+            if (!PyUnicode_CheckExact(item))
+                status = check_subtree(w, item, depth + 1);
+            Py_DECREF(item);
+        }
+        Py_XDECREF(items);
+    }
+    Py_LeaveRecursiveCall();
+    return status;
+}
+
+/* ------------------------------------------------------------------ applying redactions
+ *
+ * ``_Run.add_meta``, ``_Run.meta_node`` and ``_Run.apply_whole_values`` in scrubber.py: the same
+ * Sentry ``_meta`` remarks, written the same way. */
+
+static PyObject *
+get_or_set_dict(PyObject *node, PyObject *step)
+{
+    PyObject *child = PyDict_GetItemWithError(node, step);
+    if (child != NULL && PyDict_Check(child))
+        return child;  /* borrowed */
+    if (PyErr_Occurred())
+        return NULL;
+    child = PyDict_New();
+    if (child == NULL)
+        return NULL;
+    int status = PyObject_SetItem(node, step, child);
+    Py_DECREF(child);
+    return status < 0 ? NULL : child;  /* borrowed: the node holds it */
+}
+
+static int
+remember_meta_node(Walker *w, PyObject *path, PyObject *node)
+{
+    PyObject *identity = PyLong_FromVoidPtr(path);
+    if (identity == NULL)
+        return -1;
+    int status = PyDict_SetItem(w->meta_nodes, identity, node);
+    Py_DECREF(identity);
+    return status;
+}
+
+static PyObject *
+known_meta_node(Walker *w, PyObject *path)
+{
+    PyObject *identity = PyLong_FromVoidPtr(path);
+    if (identity == NULL)
+        return NULL;
+    PyObject *node = PyDict_GetItemWithError(w->meta_nodes, identity);
+    Py_DECREF(identity);
+    return node;  /* borrowed; NULL without an error when unknown */
+}
+
+static PyObject *
+step_name(PyObject *key)
+{
+    if (PyUnicode_CheckExact(key)) {
+        Py_INCREF(key);
+        return key;
+    }
+    return PyObject_Str(key);
+}
+
+/* The _meta node mirroring the container at ``path`` (borrowed), created on first use. */
+static PyObject *
+meta_node(Walker *w, PyObject *path)
+{
+    PyObject *found = known_meta_node(w, path);
+    if (found != NULL || PyErr_Occurred())
+        return found;
+    if (path == Py_None) {
+        if (!PyDict_Check(w->meta_root)) {
+            PyErr_SetString(PyExc_TypeError, "_meta is written into a dict");
+            return NULL;
+        }
+        found = get_or_set_dict(w->meta_root, s_meta);
+    } else {
+        if (!PyTuple_CheckExact(path) || PyTuple_GET_SIZE(path) != 2) {
+            PyErr_SetString(PyExc_TypeError, "a scrub path is a (parent path, key) pair");
+            return NULL;
+        }
+        PyObject *parent = meta_node(w, PyTuple_GET_ITEM(path, 0));
+        PyObject *step = parent ? step_name(PyTuple_GET_ITEM(path, 1)) : NULL;
+        if (step == NULL)
+            return NULL;
+        found = get_or_set_dict(parent, step);
+        Py_DECREF(step);
+    }
+    if (found == NULL || remember_meta_node(w, path, found) < 0)
+        return NULL;
+    return found;
+}
+
+static int
+add_meta(Walker *w, PyObject *path, PyObject *key, PyObject *remarks, PyObject *original_length)
+{
+    if (w->meta_root == Py_None)
+        return 0;
+    PyObject *node = meta_node(w, path);
+    PyObject *step = node ? step_name(key) : NULL;
+    if (step == NULL)
+        return -1;
+    int status = -1;
+    PyObject *child = PyDict_GetItemWithError(node, step);
+    if (child == NULL) {  /* the usual case: the first remark about this value */
+        if (PyErr_Occurred())
+            goto done;
+        PyObject *entry = original_length == Py_None
+                              ? Py_BuildValue("{OO}", s_rem, remarks)
+                              : Py_BuildValue("{OOOO}", s_rem, remarks, s_len, original_length);
+        PyObject *wrapper = entry ? Py_BuildValue("{ON}", s_empty, entry) : NULL;
+        if (wrapper != NULL) {
+            status = PyObject_SetItem(node, step, wrapper);
+            Py_DECREF(wrapper);
+        }
+        goto done;
+    }
+    if (!PyDict_Check(child)) {
+        child = PyDict_New();
+        if (child == NULL)
+            goto done;
+        int stored = PyObject_SetItem(node, step, child);
+        Py_DECREF(child);
+        if (stored < 0)
+            goto done;
+    }
+    PyObject *entry = get_or_set_dict(child, s_empty);
+    if (entry == NULL)
+        goto done;
+    PyObject *rem = PyDict_GetItemWithError(entry, s_rem);
+    if (rem == NULL) {
+        if (PyErr_Occurred())
+            goto done;
+        rem = PyList_New(0);
+        if (rem == NULL || PyObject_SetItem(entry, s_rem, rem) < 0) {
+            Py_XDECREF(rem);
+            goto done;
+        }
+        Py_DECREF(rem);
+    }
+    PyObject *extended = PyObject_CallMethodOneArg(rem, s_extend, remarks);
+    if (extended == NULL)
+        goto done;
+    Py_DECREF(extended);
+    if (original_length != Py_None && PyDict_SetDefault(entry, s_len, original_length) == NULL)
+        goto done;
+    status = 0;
+done:
+    Py_DECREF(step);
+    return status;
+}
+
+static int
+count_redaction(Walker *w, PyObject *rule_index)
+{
+    PyObject *counted = PyTuple_Pack(2, rule_index, Py_None);
+    if (counted == NULL)
+        return -1;
+    PyObject *before = PyDict_GetItemWithError(w->tally, counted);
+    PyObject *after = before ? PyNumber_Add(before, one) : (PyErr_Occurred() ? NULL : PyLong_FromLong(1));
+    int status = after ? PyDict_SetItem(w->tally, counted, after) : -1;
+    Py_XDECREF(after);
+    Py_DECREF(counted);
+    return status;
+}
+
+/* The text a whole-value redaction replaces: the value itself, decoded bytes, or its str(). */
+static PyObject *
+value_text(PyObject *value)
+{
+    if (PyUnicode_CheckExact(value)) {
+        Py_INCREF(value);
+        return value;
+    }
+    if (PyBytes_CheckExact(value))
+        return PyObject_CallMethodObjArgs(value, s_decode, s_utf8, s_replace, NULL);
+    return PyObject_Str(value);
+}
+
+static int
+apply_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObject *rule_index)
+{
+    PyObject *redaction = PyList_GetItem(w->redactions, PyLong_AsSsize_t(rule_index));
+    if (redaction == NULL || !PyTuple_Check(redaction) || PyTuple_GET_SIZE(redaction) != 3) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "a redaction is (rule id, replace, remark)");
+        return -1;
+    }
+    PyObject *rule_id = PyTuple_GET_ITEM(redaction, 0);
+    PyObject *replace = PyTuple_GET_ITEM(redaction, 1);
+    PyObject *remark = PyTuple_GET_ITEM(redaction, 2);
+    PyObject *value = PyObject_GetItem(container, key);
+    if (value == NULL || count_redaction(w, rule_index) < 0) {
+        Py_XDECREF(value);
+        return -1;
+    }
+    int status = -1;
+    PyObject *remarks = NULL, *text = NULL, *replacement = NULL, *length = NULL;
+    int removes = PyUnicode_Compare(remark, s_removed) == 0;
+    if (removes) {
+        status = PyDict_CheckExact(container) ? PyObject_DelItem(container, key)
+                                                : PyObject_SetItem(container, key, Py_None);
+        remarks = status < 0 ? NULL : Py_BuildValue("[[OO]]", rule_id, remark);
+        status = remarks ? add_meta(w, path, key, remarks, Py_None) : -1;
+        goto done;
+    }
+    text = value_text(value);
+    replacement = text ? PyObject_CallOneArg(replace, text) : NULL;
+    if (replacement == NULL || PyObject_SetItem(container, key, replacement) < 0)
+        goto done;
+    Py_ssize_t replaced_length = PyObject_Length(replacement);
+    Py_ssize_t text_length = PyObject_Length(text);
+    if (replaced_length < 0 || text_length < 0)
+        goto done;
+    remarks = Py_BuildValue("[[OOin]]", rule_id, remark, 0, replaced_length);
+    length = PyLong_FromSsize_t(text_length);
+    if (remarks != NULL && length != NULL)
+        status = add_meta(w, path, key, remarks, length);
+done:
+    Py_XDECREF(remarks);
+    Py_XDECREF(text);
+    Py_XDECREF(replacement);
+    Py_XDECREF(length);
+    Py_DECREF(value);
+    return status;
+}
+
+static PyObject *
+Walker_apply_whole_values(Walker *w, PyObject *unused)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(w->whole); i++) {
+        PyObject *entry = PyList_GET_ITEM(w->whole, i);
+        if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 4) {
+            PyErr_SetString(PyExc_TypeError, "a queued redaction is (container, key, path, rule index)");
+            return NULL;
+        }
+        Py_INCREF(entry);
+        int status = apply_whole(w, PyTuple_GET_ITEM(entry, 0), PyTuple_GET_ITEM(entry, 1),
+                                 PyTuple_GET_ITEM(entry, 2), PyTuple_GET_ITEM(entry, 3));
+        Py_DECREF(entry);
+        if (status < 0)
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Walker_add_meta(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "add_meta(path, key, remarks, original_length)");
+        return NULL;
+    }
+    if (add_meta(w, args[0], args[1], args[2], args[3]) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ the Python type */
+
+/* Run one walk started from Python: the node count comes from the run and goes back to it. */
+static PyObject *
+entry(Walker *w, int (*walk)(Walker *, PyObject *, PyObject *, PyObject *, Py_ssize_t), PyObject *node,
+      PyObject *path, PyObject *active, Py_ssize_t depth)
+{
+    PyObject *run = get_run(w);
+    if (run == NULL || load_nodes(w, run) < 0)
+        return NULL;
+    int status = walk(w, node, path, active, depth);
+    run = get_run(w);
+    if (run == NULL || save_nodes(w, run) < 0 || status < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Walker_walk_dict(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t depth;
+    if (nargs != 4 || (depth = PyLong_AsSsize_t(args[3])) == -1) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "walk_dict(node, path, active, depth)");
+        return NULL;
+    }
+    return entry(w, walk_dict, args[0], args[1], args[2], depth);
+}
+
+static PyObject *
+Walker_walk_list(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t depth;
+    if (nargs != 4 || (depth = PyLong_AsSsize_t(args[3])) == -1) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "walk_list(node, path, active, depth)");
+        return NULL;
+    }
+    return entry(w, walk_list, args[0], args[1], args[2], depth);
+}
+
+static PyObject *
+Walker_walk_selected_dict(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t depth;
+    if ((nargs != 5 && nargs != 6) || (depth = PyLong_AsSsize_t(args[4])) == -1) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "walk_selected_dict(node, path, state, active, depth, skipped=())");
+        return NULL;
+    }
+    PyObject *run = get_run(w);
+    if (run == NULL || load_nodes(w, run) < 0)
+        return NULL;
+    PyObject *skipped = nargs == 6 ? args[5] : NULL;
+    if (skipped == NULL && (skipped = PyTuple_New(0)) == NULL)
+        return NULL;
+    if (nargs == 6)
+        Py_INCREF(skipped);
+    int status = walk_selected_dict(w, args[0], args[1], args[2], args[3], depth, skipped);
+    Py_DECREF(skipped);
+    run = get_run(w);
+    if (run == NULL || save_nodes(w, run) < 0 || status < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static int
+check_subtree_entry(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
+{
+    return check_subtree(w, node, depth);
+}
+
+static PyObject *
+Walker_check_subtree(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t depth;
+    if (nargs != 2 || (depth = PyLong_AsSsize_t(args[1])) == -1) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "check_subtree(node, depth)");
+        return NULL;
+    }
+    return entry(w, check_subtree_entry, args[0], Py_None, Py_None, depth);
+}
+
+static PyObject *
+get_attribute_of(PyObject *owner, const char *name)
+{
+    return PyObject_GetAttrString(owner, name);
+}
+
+static int
+read_size(PyObject *owner, const char *name, Py_ssize_t *into)
+{
+    PyObject *value = PyObject_GetAttrString(owner, name);
+    if (value == NULL)
+        return -1;
+    *into = PyLong_AsSsize_t(value);
+    Py_DECREF(value);
+    return (*into == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static int
+Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
+{
+    PyObject *run;
+    if (!PyArg_ParseTuple(args, "O:Walker", &run))
+        return -1;
+    Py_CLEAR(w->run_ref);
+    Py_CLEAR(w->scrubber);
+    Py_CLEAR(w->texts);
+    Py_CLEAR(w->slots);
+    Py_CLEAR(w->whole);
+    Py_CLEAR(w->key_memo);
+    Py_CLEAR(w->harmless);
+    Py_CLEAR(w->steps);
+    Py_CLEAR(w->redactions);
+    Py_CLEAR(w->tally);
+    Py_CLEAR(w->meta_root);
+    Py_CLEAR(w->meta_nodes);
+    w->run_ref = PyWeakref_NewRef(run, NULL);
+    w->scrubber = get_attribute_of(run, "scrubber");
+    w->texts = get_attribute_of(run, "texts");
+    w->slots = get_attribute_of(run, "slots");
+    w->whole = get_attribute_of(run, "whole");
+    w->key_memo = get_attribute_of(run, "key_memo");
+    w->harmless = get_attribute_of(run, "harmless");
+    w->tally = get_attribute_of(run, "tally");
+    w->meta_root = get_attribute_of(run, "meta_root");
+    w->meta_nodes = get_attribute_of(run, "meta_nodes");
+    w->redactions = w->scrubber ? get_attribute_of(w->scrubber, "_redactions") : NULL;
+    w->steps = w->scrubber ? get_attribute_of(w->scrubber, "_steps") : NULL;
+    if (!w->run_ref || !w->scrubber || !w->texts || !w->slots || !w->whole || !w->key_memo || !w->harmless
+        || !w->tally || !w->meta_root || !w->meta_nodes || !w->redactions || !w->steps)
+        return -1;
+    if (!PyList_CheckExact(w->texts) || !PyList_CheckExact(w->slots) || !PyList_CheckExact(w->whole)
+        || !PyDict_CheckExact(w->key_memo) || !PyDict_CheckExact(w->harmless) || !PyList_CheckExact(w->redactions)
+        || !PyDict_CheckExact(w->tally) || !PyDict_CheckExact(w->meta_nodes) || !PyDict_CheckExact(w->steps)) {
+        PyErr_SetString(PyExc_TypeError, "Walker: the run's texts, slots and whole must be lists, "
+                                         "key_memo and harmless dicts");
+        return -1;
+    }
+    PyObject *key_rules = get_attribute_of(run, "key_rules");
+    if (key_rules == NULL)
+        return -1;
+    w->key_rules = PyObject_IsTrue(key_rules);
+    Py_DECREF(key_rules);
+    if (w->key_rules < 0 || read_size(run, "max_depth", &w->max_depth) < 0
+        || read_size(run, "max_nodes", &w->max_nodes) < 0 || read_size(run, "nodes", &w->nodes) < 0)
+        return -1;
+    return 0;
+}
+
+static int
+Walker_traverse(Walker *w, visitproc visit, void *arg)
+{
+    Py_VISIT(w->run_ref);
+    Py_VISIT(w->scrubber);
+    Py_VISIT(w->texts);
+    Py_VISIT(w->slots);
+    Py_VISIT(w->whole);
+    Py_VISIT(w->key_memo);
+    Py_VISIT(w->harmless);
+    Py_VISIT(w->steps);
+    Py_VISIT(w->redactions);
+    Py_VISIT(w->tally);
+    Py_VISIT(w->meta_root);
+    Py_VISIT(w->meta_nodes);
+    return 0;
+}
+
+static int
+Walker_clear(Walker *w)
+{
+    Py_CLEAR(w->run_ref);
+    Py_CLEAR(w->scrubber);
+    Py_CLEAR(w->texts);
+    Py_CLEAR(w->slots);
+    Py_CLEAR(w->whole);
+    Py_CLEAR(w->key_memo);
+    Py_CLEAR(w->harmless);
+    Py_CLEAR(w->steps);
+    Py_CLEAR(w->redactions);
+    Py_CLEAR(w->tally);
+    Py_CLEAR(w->meta_root);
+    Py_CLEAR(w->meta_nodes);
+    return 0;
+}
+
+static void
+Walker_dealloc(Walker *w)
+{
+    PyObject_GC_UnTrack(w);
+    Walker_clear(w);
+    Py_TYPE(w)->tp_free((PyObject *)w);
+}
+
+static PyMethodDef Walker_methods[] = {
+    {"walk_dict", (PyCFunction)(void (*)(void))Walker_walk_dict, METH_FASTCALL,
+     "walk_dict(node, path, active, depth): _Run.walk_dict"},
+    {"walk_list", (PyCFunction)(void (*)(void))Walker_walk_list, METH_FASTCALL,
+     "walk_list(node, path, active, depth): _Run.walk_list"},
+    {"walk_selected_dict", (PyCFunction)(void (*)(void))Walker_walk_selected_dict, METH_FASTCALL,
+     "walk_selected_dict(node, path, state, active, depth, skipped=()): _Run.walk_selected_dict"},
+    {"check_subtree", (PyCFunction)(void (*)(void))Walker_check_subtree, METH_FASTCALL,
+     "check_subtree(node, depth): _Run.check_subtree"},
+    {"apply_whole_values", (PyCFunction)Walker_apply_whole_values, METH_NOARGS,
+     "apply_whole_values(): _Run.apply_whole_values"},
+    {"add_meta", (PyCFunction)(void (*)(void))Walker_add_meta, METH_FASTCALL,
+     "add_meta(path, key, remarks, original_length): _Run.add_meta"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject WalkerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rules_engine.scrub._walker.Walker",
+    .tp_doc = "Walker(run): the scrub walk of one run, in C (see scrubber._Run).",
+    .tp_basicsize = sizeof(Walker),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Walker_init,
+    .tp_dealloc = (destructor)Walker_dealloc,
+    .tp_traverse = (traverseproc)Walker_traverse,
+    .tp_clear = (inquiry)Walker_clear,
+    .tp_methods = Walker_methods,
+};
+
+static struct PyModuleDef walker_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "rules_engine.scrub._walker",
+    .m_doc = "The scrubber's walk in C (an optional accelerator; scrubber.py holds the definition).",
+    .m_size = -1,
+};
+
+#define INTERN(variable, text) \
+    if ((variable = PyUnicode_InternFromString(text)) == NULL) return NULL
+
+PyMODINIT_FUNC
+PyInit__walker(void)
+{
+    INTERN(s_nodes, "nodes");
+    INTERN(s_place, "place");
+    INTERN(s_redact_all, "redact_all");
+    INTERN(s_too_deep, "too_deep");
+    INTERN(s_too_many, "too_many");
+    INTERN(s_bad_key, "bad_key");
+    INTERN(s_key_decision, "_key_decision");
+    INTERN(s_harmless_keys, "_harmless_keys");
+    INTERN(s_walk_dict, "walk_dict");
+    INTERN(s_walk_list, "walk_list");
+    INTERN(s_check_subtree, "check_subtree");
+    INTERN(s_step, "_step");
+    INTERN(s_walk_selected_dict, "walk_selected_dict");
+    INTERN(s_meta, "_meta");
+    INTERN(s_empty, "");
+    INTERN(s_rem, "rem");
+    INTERN(s_len, "len");
+    INTERN(s_removed, "x");
+    INTERN(s_extend, "extend");
+    INTERN(s_decode, "decode");
+    INTERN(s_utf8, "utf-8");
+    INTERN(s_replace, "replace");
+    if ((one = PyLong_FromLong(1)) == NULL)
+        return NULL;
+    if ((card_low = PyLong_FromLongLong(1000000000000LL)) == NULL)
+        return NULL;
+    if ((card_high = PyLong_FromUnsignedLongLong(10000000000000000000ULL)) == NULL)
+        return NULL;
+    if (PyType_Ready(&WalkerType) < 0)
+        return NULL;
+    PyObject *module = PyModule_Create(&walker_module);
+    if (module == NULL)
+        return NULL;
+    Py_INCREF(&WalkerType);
+    if (PyModule_AddObject(module, "Walker", (PyObject *)&WalkerType) < 0) {
+        Py_DECREF(&WalkerType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
