@@ -282,23 +282,112 @@ place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *
     return place_in_python(w, container, key, value, path, active, depth);
 }
 
-/* The Python walk's ``redact_all`` for a leaf; containers go back to Python. */
 static int
-redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path, PyObject *state,
-           PyObject *active, PyObject *rule, Py_ssize_t depth)
+queue_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObject *rule)
 {
-    PyTypeObject *kind = Py_TYPE(value);
-    if (kind == &PyDict_Type || kind == &PyList_Type || kind == &PyTuple_Type)
-        return call_run(w, s_redact_all,
-                        Py_BuildValue("(OOOOOOOn)", container, key, value, path, state, active, rule, depth));
-    if (value == Py_None || kind == &PyBool_Type)
-        return 0;
     PyObject *entry = PyTuple_Pack(4, container, key, path, rule);
     if (entry == NULL)
         return -1;
     int status = PyList_Append(w->whole, entry);
     Py_DECREF(entry);
     return status;
+}
+
+/* Whether the rule numbered ``rule`` removes values (its remark type is "x"). */
+static int
+rule_removes(Walker *w, PyObject *rule)
+{
+    Py_ssize_t index = PyLong_AsSsize_t(rule);
+    PyObject *redaction = index < 0 ? NULL : PyList_GetItem(w->redactions, index);
+    if (redaction == NULL || !PyTuple_Check(redaction) || PyTuple_GET_SIZE(redaction) != 3) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "a redaction is (rule id, replace, remark)");
+        return -1;
+    }
+    PyObject *remark = PyTuple_GET_ITEM(redaction, 2);
+    return PyUnicode_Check(remark) && PyUnicode_Compare(remark, s_removed) == 0;
+}
+
+static int redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
+                      PyObject *state, PyObject *active, PyObject *rule, Py_ssize_t depth);
+
+/* Every leaf of a container under a sensitive key (no selector below): ``redact_all``. */
+static int
+redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *active, PyObject *path,
+                 PyObject *rule, Py_ssize_t depth)
+{
+    if (depth + 1 > w->max_depth)
+        return too_deep(w);
+    PyObject *items = NULL;
+    if (PyTuple_CheckExact(value)) {
+        items = PySequence_List(value);
+        if (items == NULL || PyObject_SetItem(container, key, items) < 0) {
+            Py_XDECREF(items);
+            return -1;
+        }
+        value = items;
+    }
+    int status = -1;
+    PyObject *child_path = NULL;
+    if (count_nodes(w, PyObject_Length(value)) < 0)
+        goto done;
+    int removes = rule_removes(w, rule);
+    if (removes)
+        status = removes < 0 ? -1 : queue_whole(w, container, key, path, rule);
+    if (removes)
+        goto done;
+    child_path = PyTuple_Pack(2, path, key);
+    if (child_path == NULL)
+        goto done;
+    status = 0;
+    if (PyDict_CheckExact(value)) {
+        PyObject *snapshot = PyDict_Items(value);  /* redacting "remove" rules may delete keys */
+        for (Py_ssize_t i = 0; snapshot != NULL && status == 0 && i < PyList_GET_SIZE(snapshot); i++) {
+            PyObject *child_key = PyTuple_GET_ITEM(PyList_GET_ITEM(snapshot, i), 0);
+            PyObject *child = PyTuple_GET_ITEM(PyList_GET_ITEM(snapshot, i), 1);
+            if (!PyUnicode_CheckExact(child_key))
+                status = call_run(w, s_bad_key, PyTuple_Pack(1, child_key));
+            if (status == 0)
+                status = redact_all(w, value, child_key, child, child_path, Py_None, active, rule, depth + 1);
+        }
+        if (snapshot == NULL)
+            status = -1;
+        Py_XDECREF(snapshot);
+    } else {
+        PyObject *snapshot = PySequence_List(value);
+        for (Py_ssize_t i = 0; snapshot != NULL && status == 0 && i < PyList_GET_SIZE(snapshot); i++) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            status = index ? redact_all(w, value, index, PyList_GET_ITEM(snapshot, i), child_path, Py_None, active,
+                                        rule, depth + 1)
+                           : -1;
+            Py_XDECREF(index);
+        }
+        if (snapshot == NULL)
+            status = -1;
+        Py_XDECREF(snapshot);
+    }
+done:
+    Py_XDECREF(child_path);
+    Py_XDECREF(items);
+    return status;
+}
+
+/* The Python walk's ``redact_all``: a value under a sensitive key has every leaf redacted.
+ * Below a node where a selector may still match (``state`` is not None), Python does it. */
+static int
+redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path, PyObject *state,
+           PyObject *active, PyObject *rule, Py_ssize_t depth)
+{
+    PyTypeObject *kind = Py_TYPE(value);
+    if (kind == &PyDict_Type || kind == &PyList_Type || kind == &PyTuple_Type) {
+        if (state != Py_None)
+            return call_run(w, s_redact_all,
+                            Py_BuildValue("(OOOOOOOn)", container, key, value, path, state, active, rule, depth));
+        return redact_container(w, container, key, value, active, path, rule, depth);
+    }
+    if (value == Py_None || kind == &PyBool_Type)
+        return 0;
+    return queue_whole(w, container, key, path, rule);
 }
 
 /* Redact ``container[key]`` when a key rule matches ``name`` (the key itself, or the name of a
@@ -358,8 +447,10 @@ all_harmless(PyObject *node, PyObject *harmless)
 static int
 walk_dict_keys(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
 {
-    PyObject *harmless = PyObject_CallMethodOneArg(w->scrubber, s_harmless_keys, active);
-    if (harmless == NULL)
+    PyObject *harmless = PyDict_GetItemWithError(w->harmless, active);
+    if (harmless != NULL)
+        Py_INCREF(harmless);
+    else if (PyErr_Occurred() || (harmless = PyObject_CallMethodOneArg(w->scrubber, s_harmless_keys, active)) == NULL)
         return -1;
     int learn = PySet_Check(harmless) && PySet_GET_SIZE(harmless) < KEY_MEMO_LIMIT;
     Py_ssize_t position = 0;
@@ -375,7 +466,7 @@ walk_dict_keys(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_s
             if (redacted < 0)
                 status = -1;
             else if (!redacted) {
-                if (PySet_Add(harmless, key) < 0)
+                if (learn && PySet_Add(harmless, key) < 0)
                     status = -1;
                 else
                     status = place(w, node, key, value, path, active, depth);
