@@ -155,9 +155,9 @@ class Scrubber:
             if rule.pattern is not None:
                 probes.append(user_pattern_probe(rule.pattern.pattern))
                 self._probe_kinds.append(("pattern", rule, 1 << rule.index))
-        if self._key_rules:
-            probes.append(_key_word_probe(self._key_rules))
-            self._probe_kinds.append(("keys", None, self._key_rule_mask))
+        for group in _activation_groups(self._key_rules):
+            probes.append(_key_word_probe(group))
+            self._probe_kinds.append(("keys", None, sum(1 << rule.index for rule in group)))
         self._prefilter = make_prefilter(tuple(probes), accelerator)
         #: probe bit -> (kind, payload, rules), the kind as an object compared by identity
         kinds = {"detector": _DETECTOR, "pattern": _PATTERN, "keys": _KEYS}
@@ -723,8 +723,10 @@ class _Run:
                 for start, end in _pattern_spans(payload.pattern, text):
                     append((start, end, rule_index, None))
             else:
+                # Key probes come last and one pass finds the keys of every active key rule.
                 for start, end, decision in find_key_values(text, self.scrubber._key_decider(active)):
                     append((start, end, _lowest_bit(decision), None))
+                break
         if findings:
             self.redact_spans(index, text, findings)
 
@@ -877,6 +879,16 @@ def _key_forms(key: str) -> tuple[str, ...]:
         if "." in form:
             forms.add(form.rsplit(".", 1)[1])
     return tuple(forms)
+
+
+def _activation_groups(key_rules: list[_Rule]) -> list[list[_Rule]]:
+    """Key rules grouped by where they are active, each group with a keys-inside-text probe of
+    its own: the rules active everywhere together, each rule with ``in`` selectors alone. A
+    string under no selector is then no candidate for the words of a rule active only under one
+    (``name`` of a rule ``in: [user]`` in every frame-variable repr holding ``name=``)."""
+    everywhere = [rule for rule in key_rules if not rule.selector_indexes]
+    groups = [everywhere] if everywhere else []
+    return groups + [[rule] for rule in key_rules if rule.selector_indexes]
 
 
 def _key_word_probe(rules: list[_Rule]) -> Probe:
