@@ -298,6 +298,8 @@ class _Run:
         self.tally: dict[tuple[int, str | None], int] = {}  # (rule index, detector) -> redactions
         self.cut: dict[int, int] = {}  # index of a string cut to max_string_length -> its length
         self.written: set[int] = set()
+        #: (text, active rules, probes) -> findings: frames of one stack often hold the same repr
+        self.findings_memo: dict[tuple[str, int, int], tuple] = {}
         # id(path) -> the _meta node mirroring that container. Keyed by identity because paths are
         # nested tuples (hashing one walks to the root); every path looked up is kept alive by
         # ``slots`` or ``whole`` until the run ends, so no id is reused meanwhile.
@@ -704,6 +706,16 @@ class _Run:
     def scrub_text(self, index: int, probe_mask: int) -> None:
         text = self.texts[index]
         active = self.slots[index][3]
+        memo_key = (text, active, probe_mask)
+        findings = self.findings_memo.get(memo_key)
+        if findings is None:
+            findings = self.findings_memo[memo_key] = self.find_secrets(text, active, probe_mask)
+        if findings:
+            self.redact_spans(index, text, list(findings))
+
+    def find_secrets(self, text: str, active: int, probe_mask: int) -> tuple:
+        """``(start, end, rule index, detector)`` of every finding of the probes in ``probe_mask``
+        for the rules in ``active``."""
         probes = self.scrubber._probe_table
         findings: list[tuple[int, int, int, str | None]] = []  # (start, end, rule index, detector)
         append = findings.append
@@ -727,8 +739,7 @@ class _Run:
                 for start, end, decision in find_key_values(text, self.scrubber._key_decider(active)):
                     append((start, end, _lowest_bit(decision), None))
                 break
-        if findings:
-            self.redact_spans(index, text, findings)
+        return tuple(findings)
 
     def redact_spans(self, index: int, text: str, findings: list) -> None:
         redactions = self.scrubber._redactions
