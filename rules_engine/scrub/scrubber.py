@@ -162,9 +162,9 @@ class Scrubber:
             if rule.pattern is not None:
                 probes.append(user_pattern_probe(rule.pattern.pattern))
                 self._probe_kinds.append(("pattern", rule, 1 << rule.index))
-        if self._key_rules:
-            probes.append(_key_word_probe(self._key_rules))
-            self._probe_kinds.append(("keys", None, self._key_rule_mask))
+        for group in _activation_groups(self._key_rules):
+            probes.append(_key_word_probe(group))
+            self._probe_kinds.append(("keys", None, sum(1 << rule.index for rule in group)))
         self._prefilter = make_prefilter(tuple(probes), accelerator)
         #: probe bit -> (kind, payload, rules), the kind as an object compared by identity
         kinds = {"detector": _DETECTOR, "pattern": _PATTERN, "keys": _KEYS}
@@ -306,6 +306,8 @@ class _Run:
         self.tally: dict[tuple[int, str | None], int] = {}  # (rule index, detector) -> redactions
         self.cut: dict[int, int] = {}  # index of a string cut to max_string_length -> its length
         self.written: set[int] = set()
+        #: (text, active rules, probes) -> findings: frames of one stack often hold the same repr
+        self.findings_memo: dict[tuple[str, int, int], tuple] = {}
         # id(path) -> the _meta node mirroring that container. Keyed by identity because paths are
         # nested tuples (hashing one walks to the root); every path looked up is kept alive by
         # ``slots`` or ``whole`` until the run ends, so no id is reused meanwhile.
@@ -717,6 +719,16 @@ class _Run:
     def scrub_text(self, index: int, probe_mask: int) -> None:
         text = self.texts[index]
         active = self.slots[index][3]
+        memo_key = (text, active, probe_mask)
+        findings = self.findings_memo.get(memo_key)
+        if findings is None:
+            findings = self.findings_memo[memo_key] = self.find_secrets(text, active, probe_mask)
+        if findings:
+            self.redact_spans(index, text, list(findings))
+
+    def find_secrets(self, text: str, active: int, probe_mask: int) -> tuple:
+        """``(start, end, rule index, detector)`` of every finding of the probes in ``probe_mask``
+        for the rules in ``active``."""
         probes = self.scrubber._probe_table
         findings: list[tuple[int, int, int, str | None]] = []  # (start, end, rule index, detector)
         append = findings.append
@@ -736,10 +748,11 @@ class _Run:
                 for start, end in _pattern_spans(payload.pattern, text):
                     append((start, end, rule_index, None))
             else:
+                # Key probes come last and one pass finds the keys of every active key rule.
                 for start, end, decision in find_key_values(text, self.scrubber._key_decider(active)):
                     append((start, end, _lowest_bit(decision), None))
-        if findings:
-            self.redact_spans(index, text, findings)
+                break
+        return tuple(findings)
 
     def redact_spans(self, index: int, text: str, findings: list) -> None:
         redactions = self.scrubber._redactions
@@ -896,6 +909,16 @@ def _key_forms(key: str) -> tuple[str, ...]:
         if "." in form:
             forms.add(form.rsplit(".", 1)[1])
     return tuple(forms)
+
+
+def _activation_groups(key_rules: list[_Rule]) -> list[list[_Rule]]:
+    """Key rules grouped by where they are active, each group with a keys-inside-text probe of
+    its own: the rules active everywhere together, each rule with ``in`` selectors alone. A
+    string under no selector is then no candidate for the words of a rule active only under one
+    (``name`` of a rule ``in: [user]`` in every frame-variable repr holding ``name=``)."""
+    everywhere = [rule for rule in key_rules if not rule.selector_indexes]
+    groups = [everywhere] if everywhere else []
+    return groups + [[rule] for rule in key_rules if rule.selector_indexes]
 
 
 def _key_word_probe(rules: list[_Rule]) -> Probe:

@@ -1,0 +1,163 @@
+"""The prefilter only saves work: scrubbing with it equals running every probe on every string.
+
+The scrubber hands a string to the exact matchers (detectors, user patterns, keys inside text)
+only when the prefilter flags it for them. These properties plant key names, separators, values
+and secrets in text, at places where rules with and without ``in`` selectors are active, and check
+that the output and the counts are the same as when every string is checked by everything.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rules_engine import models
+from rules_engine.loader import load_model
+from rules_engine.scrub import accelerator_available, compile_scrubber
+
+ENGINES = ["on", "off"] if accelerator_available() else ["off"]
+HASH_KEY = b"k" * 32
+
+KEY_NAMES = [
+    "password", "db_password", "DB-Password", "passwd", "token", "access_token", "accessToken",
+    "token_count", "max_tokens", "api_key", "X-Api-Key", "apikey", "cookie", "cookie_params",
+    "Set-Cookie", "sessionid", "session", "user.name", "name", "Name", "username", "userName",
+    "email", "email_address", "field_name", "ip_address", "remote_addr", "X-Forwarded-For", "cvv",
+    "pan", "pin", "ssn", "iban", "parameters", "sql_params", "db.params", "auth", "Authorization",
+    "secret", "csrftoken", "otp", "dsn", "signature", "private_key", "nname", "ntoken", "id",
+    "order_id", "value", "b", "x",
+]
+PUNCTUATION = [
+    "=", ":", ": ", " = ", "'", '"', "\\'", '\\"', ", ", "&", "; ", "(", ")", "[", "]", "{", "}",
+    "<", ">", " ", "\n", "\t", "b'", ".", "-", "_", "\\", "\\n", "\\x1b", "\\u001b", "%s", "#", "?",
+]
+VALUES = [
+    "hunter2", "Bearer abc123def456", "Basic dXNlcjpwYXNz", "a.b@example.com", "4111 1111 1111 1111",
+    "4539701234567803", "10.0.0.1", "fe80::1", "[Filtered]", "1", "DE89370400440532013000",
+    "078-05-1121", "sk-abcdefghijklmnopqrstuvwx", "https://u:p@h.example/x",
+]
+
+@st.composite
+def key_value_pairs(draw) -> str:
+    """A key, maybe quoted or after an escape sequence, a separator and a value, in the shapes of
+    query strings, JSON, reprs, header lines and ``(b'key', b'value')`` tuples."""
+    before = draw(st.sampled_from(["", " ", "&", "?", "; ", ", ", "(", "{", ".", "\\n", "\\x1b", "\\u001b", "\\"]))
+    quote = draw(st.sampled_from(["", "", "'", '"', "b'", "\\'", '\\"']))
+    closing = {"b'": "'"}.get(quote, quote)
+    key = draw(st.sampled_from(KEY_NAMES))
+    key = draw(st.sampled_from([key, key.upper(), key.title()]))
+    spaces = draw(st.sampled_from(["", " ", "  ", "\t"]))
+    separator = draw(st.sampled_from(["=", ":", ", ", " "]))
+    value = draw(st.sampled_from(VALUES))
+    value = draw(st.sampled_from([value, f"'{value}'", f'"{value}"', f"b'{value}'", f"{{'a': '{value}'}}", f"[{value}]"]))
+    return before + quote + key + closing + spaces + separator + spaces + value
+
+
+piece = st.one_of(
+    key_value_pairs(), st.sampled_from(KEY_NAMES), st.sampled_from(PUNCTUATION), st.sampled_from(VALUES),
+    st.text("aZ09_-.=:'\" é\x00", max_size=3),
+)
+texts = st.lists(piece, max_size=12).map("".join)
+
+#: Rules with selectors, a glob without a literal word (every string a candidate) and patterns.
+EXTRA_RULES = [
+    {"id": "per-user", "keys": ["name", "*_name", "email"], "in": ["user", "extra.people"]},
+    {"id": "in-request", "keys": ["*id"], "in": ["request"], "redact": "hash"},
+    {"id": "anything-short", "keys": ["?"], "in": ["contexts"]},
+    {"id": "order-numbers", "pattern": r"ord-(\d{4})"},
+    {"id": "cards", "detect": ["creditcard", "email"], "in": ["extra.people"]},
+]
+
+
+def _event(text: str) -> dict:
+    return {
+        "message": text,
+        "extra": {"t": text, "l": [text, {"v": text}], "people": {"who": text}},
+        "user": {"data": text, "id": text},
+        "request": {"query_string": text, "data": {"k": text}},
+        "contexts": {"c": {"v": text}},
+    }
+
+
+def _scrubbers(scrub: models.Scrub, options: models.Options, engine: str):
+    """(the scrubber as built, the same scrubber checking every string with every probe)"""
+    fast = compile_scrubber(scrub, options, HASH_KEY, accelerator=engine)
+    thorough = compile_scrubber(scrub, options, HASH_KEY, accelerator=engine)
+    thorough._prefilter = _EveryProbe(len(thorough._probe_table))
+    return fast, thorough
+
+
+class _EveryProbe:
+    """A prefilter flagging every string for every probe."""
+
+    name = "every-probe"
+
+    def __init__(self, count: int):
+        self.always_mask = (1 << count) - 1
+
+    def candidates(self, texts: list[str]) -> dict[int, int]:
+        return {}
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def default_pair(request):
+    loaded = load_model("rulesets/default.yaml")
+    return _scrubbers(loaded.model.scrub, loaded.model.options, request.param)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def extended_pair(request):
+    loaded = load_model("rulesets/default.yaml")
+    scrub = models.Scrub.model_validate(
+        {"allow": list(loaded.model.scrub.allow),
+         "rules": [rule.model_dump(by_alias=True, exclude_none=True) for rule in loaded.model.scrub.rules] + EXTRA_RULES}
+    )
+    return _scrubbers(scrub, loaded.model.options, request.param)
+
+
+def _same_results(pair, text: str) -> None:
+    fast, thorough = pair
+    event = _event(text)
+    fast_event, thorough_event = copy.deepcopy(event), copy.deepcopy(event)
+    fast_counts = fast.scrub_event(fast_event)
+    thorough_counts = thorough.scrub_event(thorough_event)
+    assert fast_event == thorough_event
+    assert fast_counts == thorough_counts
+
+
+@settings(max_examples=400)
+@given(text=texts)
+def test_default_ruleset_prefilter_loses_nothing(default_pair, text):
+    _same_results(default_pair, text)
+
+
+@settings(max_examples=300)
+@given(text=texts)
+def test_selector_rules_prefilter_loses_nothing(extended_pair, text):
+    _same_results(extended_pair, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dependant(name='order_id', call=<function f>)",  # "name" of a rule active under user only
+        "b'token=Qz7queryTok88&page=2'",
+        "{'user.name': 'ann', 'password': 'x'}",
+        "a\\nname=bob&email=a.b@example.com",
+        "Column('api_secret', String()), Column('ssn', String())",
+    ],
+)
+def test_known_shapes_prefilter_loses_nothing(default_pair, extended_pair, text):
+    _same_results(default_pair, text)
+    _same_results(extended_pair, text)
+
+
+def test_the_thorough_scrubber_does_redact(default_pair):
+    """The comparison means something: both scrubbers redact keys inside text."""
+    fast, thorough = default_pair
+    event = _event("a=1&password=hunter2")
+    counts = thorough.scrub_event(event)
+    assert "hunter2" not in event["message"] and counts["secret-keys"] >= 1
