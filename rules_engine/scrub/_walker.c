@@ -30,6 +30,8 @@ typedef struct {
     PyObject *tally;       /* (rule index, detector) -> redactions */
     PyObject *meta_root;   /* the event (None: no _meta is written) */
     PyObject *meta_nodes;  /* id(path) -> the _meta node mirroring that container */
+    PyObject *cut;         /* index of a string cut to max_string_length -> its length */
+    PyObject *written;     /* indexes of the strings written back */
     Py_ssize_t max_depth;
     Py_ssize_t max_nodes;
     Py_ssize_t nodes;
@@ -37,7 +39,7 @@ typedef struct {
 } Walker;
 
 static PyObject *card_low, *card_high, *one;  /* 10**12, 10**19 and 1 */
-static PyObject *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
+static PyObject *s_limit_rule, *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
 static PyObject *s_nodes, *s_place, *s_redact_all, *s_too_deep, *s_too_many, *s_bad_key,
     *s_key_decision, *s_harmless_keys, *s_walk_dict, *s_walk_list, *s_check_subtree, *s_step,
     *s_walk_selected_dict;
@@ -968,6 +970,234 @@ Walker_add_meta(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ text redactions
+ *
+ * ``_Run.redact_spans`` (with ``_merge``) and ``_Run.write`` in scrubber.py. */
+
+typedef struct {
+    Py_ssize_t start, end, rule, order, longest;
+    PyObject *detector;  /* borrowed from the findings */
+} Finding;
+
+/* The order of ``_merge``'s stable sort on (start, -end, rule index). */
+static int
+compare_findings(const void *left, const void *right)
+{
+    const Finding *a = left, *b = right;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->end != b->end)
+        return a->end > b->end ? -1 : 1;
+    if (a->rule != b->rule)
+        return a->rule < b->rule ? -1 : 1;
+    return a->order < b->order ? -1 : (a->order > b->order);
+}
+
+static int
+read_findings(PyObject *findings, Finding *into, Py_ssize_t count)
+{
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *finding = PySequence_Fast_GET_ITEM(findings, i);
+        if (!PyTuple_Check(finding) || PyTuple_GET_SIZE(finding) != 4) {
+            PyErr_SetString(PyExc_TypeError, "a finding is (start, end, rule index, detector)");
+            return -1;
+        }
+        into[i].start = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, 0));
+        into[i].end = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, 1));
+        into[i].rule = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, 2));
+        into[i].detector = PyTuple_GET_ITEM(finding, 3);
+        into[i].order = i;
+        into[i].longest = into[i].end - into[i].start;
+        if (PyErr_Occurred())
+            return -1;
+    }
+    return 0;
+}
+
+/* Merge overlapping findings in place: the union of their spans, named after the longest one.
+ * Returns how many are left. */
+static Py_ssize_t
+merge_findings(Finding *findings, Py_ssize_t count)
+{
+    if (count < 2)
+        return count;
+    qsort(findings, count, sizeof(Finding), compare_findings);
+    Py_ssize_t merged = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Finding *finding = &findings[i];
+        if (merged && finding->start < findings[merged - 1].end) {
+            Finding *current = &findings[merged - 1];
+            if (finding->end - finding->start > current->longest) {
+                current->rule = finding->rule;
+                current->detector = finding->detector;
+                current->longest = finding->end - finding->start;
+            }
+            if (finding->end > current->end)
+                current->end = finding->end;
+        } else {
+            findings[merged++] = *finding;
+        }
+    }
+    return merged;
+}
+
+static int
+count_finding(Walker *w, Py_ssize_t rule, PyObject *detector)
+{
+    PyObject *counted = Py_BuildValue("(nO)", rule, detector);
+    if (counted == NULL)
+        return -1;
+    PyObject *before = PyDict_GetItemWithError(w->tally, counted);
+    PyObject *after = before ? PyNumber_Add(before, one) : (PyErr_Occurred() ? NULL : PyLong_FromLong(1));
+    int status = after ? PyDict_SetItem(w->tally, counted, after) : -1;
+    Py_XDECREF(after);
+    Py_DECREF(counted);
+    return status;
+}
+
+static PyObject *
+remark(PyObject *rule_id, PyObject *type, Py_ssize_t start, Py_ssize_t end)
+{
+    return Py_BuildValue("[OOnn]", rule_id, type, start, end);
+}
+
+/* ``_Run.write``: put the new text in place of the string numbered ``index``, with its remarks. */
+static int
+write_text(Walker *w, PyObject *index, PyObject *new_text, PyObject *remarks)
+{
+    PyObject *slot = PyList_GetItem(w->slots, PyLong_AsSsize_t(index));
+    if (slot == NULL || !PyTuple_Check(slot) || PyTuple_GET_SIZE(slot) != 4) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "a slot is (container, key, path, active rules)");
+        return -1;
+    }
+    PyObject *container = PyTuple_GET_ITEM(slot, 0), *key = PyTuple_GET_ITEM(slot, 1);
+    PyObject *path = PyTuple_GET_ITEM(slot, 2);
+    Py_ssize_t new_length = PyObject_Length(new_text);
+    if (new_length < 0)
+        return -1;
+    PyObject *original_length = PyDict_GetItemWithError(w->cut, index);
+    int status = -1;
+    Py_INCREF(remarks);
+    if (original_length != NULL) {  /* cut for scanning: what was cut stays cut */
+        Py_INCREF(original_length);
+        PyObject *limit = remark(s_limit_rule, s_removed, new_length, new_length);
+        PyObject *with_limit = limit ? PySequence_List(remarks) : NULL;
+        if (with_limit == NULL || PyList_Append(with_limit, limit) < 0) {
+            Py_XDECREF(limit);
+            Py_XDECREF(with_limit);
+            goto done;
+        }
+        Py_DECREF(limit);
+        Py_SETREF(remarks, with_limit);
+    } else {
+        if (PyErr_Occurred())
+            goto done;
+        PyObject *text = PyList_GetItem(w->texts, PyLong_AsSsize_t(index));
+        Py_ssize_t length = text ? PyObject_Length(text) : -1;
+        if (length < 0 || (original_length = PyLong_FromSsize_t(length)) == NULL)
+            goto done;
+    }
+    if (PySet_Add(w->written, index) == 0 && PyObject_SetItem(container, key, new_text) == 0)
+        status = add_meta(w, path, key, remarks, original_length);
+done:
+    Py_XDECREF(original_length);
+    Py_DECREF(remarks);
+    return status;
+}
+
+static int
+redact_spans(Walker *w, PyObject *index, PyObject *text, Finding *findings, Py_ssize_t count)
+{
+    PyObject *pieces = PyList_New(0), *remarks = PyList_New(0);
+    int status = -1;
+    if (pieces == NULL || remarks == NULL)
+        goto done;
+    Py_ssize_t cursor = 0, out_length = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Finding *finding = &findings[i];
+        PyObject *redaction = PyList_GetItem(w->redactions, finding->rule);
+        if (redaction == NULL || !PyTuple_Check(redaction) || PyTuple_GET_SIZE(redaction) != 3)
+            goto bad_redaction;
+        PyObject *secret = PyUnicode_Substring(text, finding->start, finding->end);
+        PyObject *replacement = secret ? PyObject_CallOneArg(PyTuple_GET_ITEM(redaction, 1), secret) : NULL;
+        Py_XDECREF(secret);
+        if (replacement == NULL)
+            goto done;
+        Py_ssize_t replaced_length = PyObject_Length(replacement);
+        PyObject *before = PyUnicode_Substring(text, cursor, finding->start);
+        Py_ssize_t kept = finding->start > cursor ? finding->start - cursor : 0;
+        PyObject *said = remark(PyTuple_GET_ITEM(redaction, 0), PyTuple_GET_ITEM(redaction, 2), out_length + kept,
+                                out_length + kept + replaced_length);
+        int added = replaced_length >= 0 && before && said && PyList_Append(pieces, before) == 0
+                    && PyList_Append(remarks, said) == 0 && PyList_Append(pieces, replacement) == 0;
+        Py_XDECREF(before);
+        Py_XDECREF(said);
+        Py_DECREF(replacement);
+        if (!added)
+            goto done;
+        out_length += kept + replaced_length;
+        cursor = finding->end;
+        if (count_finding(w, finding->rule, finding->detector) < 0)
+            goto done;
+    }
+    PyObject *rest = PyUnicode_Substring(text, cursor, PY_SSIZE_T_MAX);
+    if (rest == NULL || PyList_Append(pieces, rest) < 0) {
+        Py_XDECREF(rest);
+        goto done;
+    }
+    Py_DECREF(rest);
+    PyObject *new_text = PyUnicode_Join(s_empty, pieces);
+    if (new_text == NULL)
+        goto done;
+    status = write_text(w, index, new_text, remarks);
+    Py_DECREF(new_text);
+    goto done;
+bad_redaction:
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "a redaction is (rule id, replace, remark)");
+done:
+    Py_XDECREF(pieces);
+    Py_XDECREF(remarks);
+    return status;
+}
+
+static PyObject *
+Walker_redact_spans(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "redact_spans(index, text, findings)");
+        return NULL;
+    }
+    PyObject *findings = PySequence_Fast(args[2], "findings must be a sequence");
+    if (findings == NULL)
+        return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(findings);
+    Finding *spans = PyMem_New(Finding, count ? count : 1);
+    int status = -1;
+    if (spans == NULL)
+        PyErr_NoMemory();
+    else if (read_findings(findings, spans, count) == 0)
+        status = redact_spans(w, args[0], args[1], spans, merge_findings(spans, count));
+    PyMem_Free(spans);
+    Py_DECREF(findings);
+    if (status < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Walker_write(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "write(index, new_text, remarks)");
+        return NULL;
+    }
+    if (write_text(w, args[0], args[1], args[2]) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ the Python type */
 
 /* Run one walk started from Python: the node count comes from the run and goes back to it. */
@@ -1087,6 +1317,8 @@ Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
     Py_CLEAR(w->tally);
     Py_CLEAR(w->meta_root);
     Py_CLEAR(w->meta_nodes);
+    Py_CLEAR(w->cut);
+    Py_CLEAR(w->written);
     w->run_ref = PyWeakref_NewRef(run, NULL);
     w->scrubber = get_attribute_of(run, "scrubber");
     w->texts = get_attribute_of(run, "texts");
@@ -1097,14 +1329,17 @@ Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
     w->tally = get_attribute_of(run, "tally");
     w->meta_root = get_attribute_of(run, "meta_root");
     w->meta_nodes = get_attribute_of(run, "meta_nodes");
+    w->cut = get_attribute_of(run, "cut");
+    w->written = get_attribute_of(run, "written");
     w->redactions = w->scrubber ? get_attribute_of(w->scrubber, "_redactions") : NULL;
     w->steps = w->scrubber ? get_attribute_of(w->scrubber, "_steps") : NULL;
     if (!w->run_ref || !w->scrubber || !w->texts || !w->slots || !w->whole || !w->key_memo || !w->harmless
-        || !w->tally || !w->meta_root || !w->meta_nodes || !w->redactions || !w->steps)
+        || !w->tally || !w->meta_root || !w->meta_nodes || !w->redactions || !w->steps || !w->cut || !w->written)
         return -1;
     if (!PyList_CheckExact(w->texts) || !PyList_CheckExact(w->slots) || !PyList_CheckExact(w->whole)
         || !PyDict_CheckExact(w->key_memo) || !PyDict_CheckExact(w->harmless) || !PyList_CheckExact(w->redactions)
-        || !PyDict_CheckExact(w->tally) || !PyDict_CheckExact(w->meta_nodes) || !PyDict_CheckExact(w->steps)) {
+        || !PyDict_CheckExact(w->tally) || !PyDict_CheckExact(w->meta_nodes) || !PyDict_CheckExact(w->steps)
+        || !PyDict_CheckExact(w->cut) || !PySet_CheckExact(w->written)) {
         PyErr_SetString(PyExc_TypeError, "Walker: the run's texts, slots and whole must be lists, "
                                          "key_memo and harmless dicts");
         return -1;
@@ -1135,6 +1370,8 @@ Walker_traverse(Walker *w, visitproc visit, void *arg)
     Py_VISIT(w->tally);
     Py_VISIT(w->meta_root);
     Py_VISIT(w->meta_nodes);
+    Py_VISIT(w->cut);
+    Py_VISIT(w->written);
     return 0;
 }
 
@@ -1153,6 +1390,8 @@ Walker_clear(Walker *w)
     Py_CLEAR(w->tally);
     Py_CLEAR(w->meta_root);
     Py_CLEAR(w->meta_nodes);
+    Py_CLEAR(w->cut);
+    Py_CLEAR(w->written);
     return 0;
 }
 
@@ -1175,6 +1414,9 @@ static PyMethodDef Walker_methods[] = {
      "check_subtree(node, depth): _Run.check_subtree"},
     {"apply_whole_values", (PyCFunction)Walker_apply_whole_values, METH_NOARGS,
      "apply_whole_values(): _Run.apply_whole_values"},
+    {"redact_spans", (PyCFunction)(void (*)(void))Walker_redact_spans, METH_FASTCALL,
+     "redact_spans(index, text, findings): _Run.redact_spans"},
+    {"write", (PyCFunction)(void (*)(void))Walker_write, METH_FASTCALL, "write(index, new_text, remarks): _Run.write"},
     {"add_meta", (PyCFunction)(void (*)(void))Walker_add_meta, METH_FASTCALL,
      "add_meta(path, key, remarks, original_length): _Run.add_meta"},
     {NULL, NULL, 0, NULL},
@@ -1221,6 +1463,7 @@ PyInit__walker(void)
     INTERN(s_step, "_step");
     INTERN(s_walk_selected_dict, "walk_selected_dict");
     INTERN(s_meta, "_meta");
+    INTERN(s_limit_rule, "!limit");
     INTERN(s_empty, "");
     INTERN(s_rem, "rem");
     INTERN(s_len, "len");

@@ -324,6 +324,7 @@ class _Run:
             self.walk_dict, self.walk_list, self.check_subtree = walker.walk_dict, walker.walk_list, walker.check_subtree
             self.walk_selected_dict = walker.walk_selected_dict
             self.apply_whole_values, self.add_meta = walker.apply_whole_values, walker.add_meta
+            self.redact_spans, self.write = walker.redact_spans, walker.write
 
     # ---------------------------------------------------------------- limits
 
