@@ -27,6 +27,7 @@ typedef struct {
     PyObject *harmless;  /* active rules -> set of key names none of them match */
     PyObject *steps;     /* (selector state, key) -> selector_step() */
     PyObject *redactions;  /* rule index -> (rule id, replace function, _meta remark type) */
+    PyObject *constants;   /* rule index -> the text that replaces every value, or None */
     PyObject *tally;       /* (rule index, detector) -> redactions */
     PyObject *meta_root;   /* the event (None: no _meta is written) */
     PyObject *meta_nodes;  /* id(path) -> the _meta node mirroring that container */
@@ -775,6 +776,56 @@ step_name(PyObject *key)
     return PyObject_Str(key);
 }
 
+/* A one-entry dict {key: value}; steals the reference to ``value``. */
+static PyObject *
+dict_of(PyObject *key, PyObject *value)
+{
+    PyObject *made = value ? PyDict_New() : NULL;
+    if (made != NULL && PyDict_SetItem(made, key, value) < 0)
+        Py_CLEAR(made);
+    Py_XDECREF(value);
+    return made;
+}
+
+/* ``[rule_id, type, start, end]`` (``start``/``end`` omitted when negative: ``[rule_id, "x"]``). */
+static PyObject *
+remark(PyObject *rule_id, PyObject *type, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *made = PyList_New(start < 0 ? 2 : 4);
+    if (made == NULL)
+        return NULL;
+    Py_INCREF(rule_id);
+    Py_INCREF(type);
+    PyList_SET_ITEM(made, 0, rule_id);
+    PyList_SET_ITEM(made, 1, type);
+    if (start >= 0) {
+        PyObject *first = PyLong_FromSsize_t(start), *last = PyLong_FromSsize_t(end);
+        if (first == NULL || last == NULL) {
+            Py_XDECREF(first);
+            Py_XDECREF(last);
+            Py_DECREF(made);
+            return NULL;
+        }
+        PyList_SET_ITEM(made, 2, first);
+        PyList_SET_ITEM(made, 3, last);
+    }
+    return made;
+}
+
+/* ``[remark(...)]``: the remarks of a value redacted whole. */
+static PyObject *
+single_remark(PyObject *rule_id, PyObject *type, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *one_remark = remark(rule_id, type, start, end);
+    PyObject *made = one_remark ? PyList_New(1) : NULL;
+    if (made == NULL) {
+        Py_XDECREF(one_remark);
+        return NULL;
+    }
+    PyList_SET_ITEM(made, 0, one_remark);
+    return made;
+}
+
 /* The _meta node mirroring the container at ``path`` (borrowed), created on first use. */
 static PyObject *
 meta_node(Walker *w, PyObject *path)
@@ -819,10 +870,11 @@ add_meta(Walker *w, PyObject *path, PyObject *key, PyObject *remarks, PyObject *
     if (child == NULL) {  /* the usual case: the first remark about this value */
         if (PyErr_Occurred())
             goto done;
-        PyObject *entry = original_length == Py_None
-                              ? Py_BuildValue("{OO}", s_rem, remarks)
-                              : Py_BuildValue("{OOOO}", s_rem, remarks, s_len, original_length);
-        PyObject *wrapper = entry ? Py_BuildValue("{ON}", s_empty, entry) : NULL;
+        Py_INCREF(remarks);
+        PyObject *entry = dict_of(s_rem, remarks);
+        if (entry != NULL && original_length != Py_None && PyDict_SetItem(entry, s_len, original_length) < 0)
+            Py_CLEAR(entry);
+        PyObject *wrapper = dict_of(s_empty, entry);
         if (wrapper != NULL) {
             status = PyObject_SetItem(node, step, wrapper);
             Py_DECREF(wrapper);
@@ -914,19 +966,25 @@ apply_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObj
     if (removes) {
         status = PyDict_CheckExact(container) ? PyObject_DelItem(container, key)
                                                 : PyObject_SetItem(container, key, Py_None);
-        remarks = status < 0 ? NULL : Py_BuildValue("[[OO]]", rule_id, remark);
+        remarks = status < 0 ? NULL : single_remark(rule_id, remark, -1, -1);
         status = remarks ? add_meta(w, path, key, remarks, Py_None) : -1;
         goto done;
     }
     text = value_text(value);
-    replacement = text ? PyObject_CallOneArg(replace, text) : NULL;
+    PyObject *constant = PyList_GetItem(w->constants, PyLong_AsSsize_t(rule_index));
+    if (constant == NULL)
+        goto done;
+    if (constant != Py_None)  /* "filter" and "replace" need no call */
+        Py_INCREF(replacement = constant);
+    else
+        replacement = text ? PyObject_CallOneArg(replace, text) : NULL;
     if (replacement == NULL || PyObject_SetItem(container, key, replacement) < 0)
         goto done;
     Py_ssize_t replaced_length = PyObject_Length(replacement);
     Py_ssize_t text_length = PyObject_Length(text);
     if (replaced_length < 0 || text_length < 0)
         goto done;
-    remarks = Py_BuildValue("[[OOin]]", rule_id, remark, 0, replaced_length);
+    remarks = single_remark(rule_id, remark, 0, replaced_length);
     length = PyLong_FromSsize_t(text_length);
     if (remarks != NULL && length != NULL)
         status = add_meta(w, path, key, remarks, length);
@@ -1055,11 +1113,6 @@ count_finding(Walker *w, Py_ssize_t rule, PyObject *detector)
     return status;
 }
 
-static PyObject *
-remark(PyObject *rule_id, PyObject *type, Py_ssize_t start, Py_ssize_t end)
-{
-    return Py_BuildValue("[OOnn]", rule_id, type, start, end);
-}
 
 /* ``_Run.write``: put the new text in place of the string numbered ``index``, with its remarks. */
 static int
@@ -1314,6 +1367,7 @@ Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
     Py_CLEAR(w->harmless);
     Py_CLEAR(w->steps);
     Py_CLEAR(w->redactions);
+    Py_CLEAR(w->constants);
     Py_CLEAR(w->tally);
     Py_CLEAR(w->meta_root);
     Py_CLEAR(w->meta_nodes);
@@ -1333,11 +1387,13 @@ Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
     w->written = get_attribute_of(run, "written");
     w->redactions = w->scrubber ? get_attribute_of(w->scrubber, "_redactions") : NULL;
     w->steps = w->scrubber ? get_attribute_of(w->scrubber, "_steps") : NULL;
+    w->constants = w->scrubber ? get_attribute_of(w->scrubber, "_constant_replacements") : NULL;
     if (!w->run_ref || !w->scrubber || !w->texts || !w->slots || !w->whole || !w->key_memo || !w->harmless
-        || !w->tally || !w->meta_root || !w->meta_nodes || !w->redactions || !w->steps || !w->cut || !w->written)
+        || !w->tally || !w->meta_root || !w->meta_nodes || !w->redactions || !w->steps || !w->cut || !w->written
+        || !w->constants)
         return -1;
     if (!PyList_CheckExact(w->texts) || !PyList_CheckExact(w->slots) || !PyList_CheckExact(w->whole)
-        || !PyDict_CheckExact(w->key_memo) || !PyDict_CheckExact(w->harmless) || !PyList_CheckExact(w->redactions)
+        || !PyDict_CheckExact(w->key_memo) || !PyDict_CheckExact(w->harmless) || !PyList_CheckExact(w->redactions) || !PyList_CheckExact(w->constants)
         || !PyDict_CheckExact(w->tally) || !PyDict_CheckExact(w->meta_nodes) || !PyDict_CheckExact(w->steps)
         || !PyDict_CheckExact(w->cut) || !PySet_CheckExact(w->written)) {
         PyErr_SetString(PyExc_TypeError, "Walker: the run's texts, slots and whole must be lists, "
@@ -1367,6 +1423,7 @@ Walker_traverse(Walker *w, visitproc visit, void *arg)
     Py_VISIT(w->harmless);
     Py_VISIT(w->steps);
     Py_VISIT(w->redactions);
+    Py_VISIT(w->constants);
     Py_VISIT(w->tally);
     Py_VISIT(w->meta_root);
     Py_VISIT(w->meta_nodes);
@@ -1387,6 +1444,7 @@ Walker_clear(Walker *w)
     Py_CLEAR(w->harmless);
     Py_CLEAR(w->steps);
     Py_CLEAR(w->redactions);
+    Py_CLEAR(w->constants);
     Py_CLEAR(w->tally);
     Py_CLEAR(w->meta_root);
     Py_CLEAR(w->meta_nodes);

@@ -23,6 +23,8 @@ _PROCESS_KEY = secrets.token_bytes(32)
 class Redaction:
     replace: Callable[[str], str]
     remark: str  # "s" | "m" | "p" | "x"
+    #: what ``replace`` returns whatever the value (``filter``, ``replace``), or None
+    constant: str | None = None
 
     @property
     def removes(self) -> bool:
@@ -31,14 +33,14 @@ class Redaction:
 
 def compile_redaction(spec: object, hash_key: bytes | None) -> Redaction:
     if spec == "filter":
-        return Redaction(lambda value: FILTERED, "s")
+        return Redaction(lambda value: FILTERED, "s", FILTERED)
     if spec == "remove":
         return Redaction(lambda value: "", "x")
     if spec == "hash":
         return Redaction(_hasher(hash_key or _PROCESS_KEY), "p")
     if isinstance(spec, models.ReplaceRedaction):
         text = spec.replace
-        return Redaction(lambda value: text, "s")
+        return Redaction(lambda value: text, "s", text)
     if isinstance(spec, models.MaskRedaction):
         return Redaction(_masker(spec.mask), "m")
     raise ValueError(f"unknown redaction {spec!r}")

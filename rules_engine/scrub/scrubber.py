@@ -105,6 +105,8 @@ class Scrubber:
         self._rules = [_compile_rule(index, rule, hash_key) for index, rule in enumerate(scrub.rules)]
         #: rule index -> (rule id, replace function, _meta remark type)
         self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
+        #: rule index -> the text replacing every value (``filter``, ``replace``), or None
+        self._constant_replacements = [rule.redaction.constant for rule in self._rules]
         self._compile_selectors(scrub)
         self._compile_keys()
         self._compile_probes(accelerator)
