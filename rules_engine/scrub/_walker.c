@@ -17,6 +17,11 @@
 #include <math.h>
 
 typedef struct {
+    PyObject *path;  /* NULL: a free slot */
+    PyObject *node;
+} MetaSlot;
+
+typedef struct {
     PyObject_HEAD
     PyObject *run_ref;   /* weak reference: the run holds the walker's bound methods */
     PyObject *scrubber;
@@ -30,7 +35,8 @@ typedef struct {
     PyObject *constants;   /* rule index -> the text that replaces every value, or None */
     PyObject *tally;       /* (rule index, detector) -> redactions */
     PyObject *meta_root;   /* the event (None: no _meta is written) */
-    PyObject *meta_nodes;  /* id(path) -> the _meta node mirroring that container */
+    MetaSlot *meta_table;  /* path -> the _meta node mirroring that container */
+    Py_ssize_t meta_capacity, meta_used;
     PyObject *cut;         /* index of a string cut to max_string_length -> its length */
     PyObject *written;     /* indexes of the strings written back */
     Py_ssize_t max_depth;
@@ -744,26 +750,78 @@ get_or_set_dict(PyObject *node, PyObject *step)
     return status < 0 ? NULL : child;  /* borrowed: the node holds it */
 }
 
+/* The _meta nodes already made, by the identity of the path they mirror: a small open-addressing
+ * table (the Python walk keeps a dict keyed by ``id(path)``; this one needs no int objects). It
+ * holds a reference to each path and node, so no identity is reused while the run lasts. */
+
+static Py_ssize_t
+meta_slot_of(Walker *w, PyObject *path)
+{
+    size_t mask = (size_t)w->meta_capacity - 1;
+    size_t index = (((uintptr_t)path >> 4) * 0x9E3779B97F4A7C15ULL) & mask;
+    while (w->meta_table[index].path != NULL && w->meta_table[index].path != path)
+        index = (index + 1) & mask;
+    return (Py_ssize_t)index;
+}
+
+static int
+grow_meta_table(Walker *w)
+{
+    MetaSlot *old = w->meta_table;
+    Py_ssize_t old_capacity = w->meta_capacity;
+    Py_ssize_t capacity = old_capacity ? old_capacity * 2 : 64;
+    MetaSlot *table = PyMem_Calloc(capacity, sizeof(MetaSlot));
+    if (table == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    w->meta_table = table;
+    w->meta_capacity = capacity;
+    for (Py_ssize_t i = 0; i < old_capacity; i++)
+        if (old[i].path != NULL)
+            table[meta_slot_of(w, old[i].path)] = old[i];
+    PyMem_Free(old);
+    return 0;
+}
+
 static int
 remember_meta_node(Walker *w, PyObject *path, PyObject *node)
 {
-    PyObject *identity = PyLong_FromVoidPtr(path);
-    if (identity == NULL)
+    if ((w->meta_used + 1) * 2 > w->meta_capacity && grow_meta_table(w) < 0)
         return -1;
-    int status = PyDict_SetItem(w->meta_nodes, identity, node);
-    Py_DECREF(identity);
-    return status;
+    MetaSlot *slot = &w->meta_table[meta_slot_of(w, path)];
+    Py_INCREF(node);
+    if (slot->path == NULL) {
+        Py_INCREF(path);
+        slot->path = path;
+        w->meta_used++;
+    } else {
+        Py_DECREF(slot->node);
+    }
+    slot->node = node;
+    return 0;
 }
 
 static PyObject *
 known_meta_node(Walker *w, PyObject *path)
 {
-    PyObject *identity = PyLong_FromVoidPtr(path);
-    if (identity == NULL)
+    if (w->meta_capacity == 0)
         return NULL;
-    PyObject *node = PyDict_GetItemWithError(w->meta_nodes, identity);
-    Py_DECREF(identity);
-    return node;  /* borrowed; NULL without an error when unknown */
+    return w->meta_table[meta_slot_of(w, path)].node;  /* borrowed; NULL when unknown */
+}
+
+static void
+clear_meta_table(Walker *w)
+{
+    MetaSlot *table = w->meta_table;
+    Py_ssize_t capacity = w->meta_capacity;
+    w->meta_table = NULL;
+    w->meta_capacity = w->meta_used = 0;
+    for (Py_ssize_t i = 0; i < capacity; i++) {
+        Py_XDECREF(table[i].path);
+        Py_XDECREF(table[i].node);
+    }
+    PyMem_Free(table);
 }
 
 static PyObject *
@@ -1370,7 +1428,7 @@ Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
     Py_CLEAR(w->constants);
     Py_CLEAR(w->tally);
     Py_CLEAR(w->meta_root);
-    Py_CLEAR(w->meta_nodes);
+    clear_meta_table(w);
     Py_CLEAR(w->cut);
     Py_CLEAR(w->written);
     w->run_ref = PyWeakref_NewRef(run, NULL);
@@ -1382,19 +1440,18 @@ Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
     w->harmless = get_attribute_of(run, "harmless");
     w->tally = get_attribute_of(run, "tally");
     w->meta_root = get_attribute_of(run, "meta_root");
-    w->meta_nodes = get_attribute_of(run, "meta_nodes");
     w->cut = get_attribute_of(run, "cut");
     w->written = get_attribute_of(run, "written");
     w->redactions = w->scrubber ? get_attribute_of(w->scrubber, "_redactions") : NULL;
     w->steps = w->scrubber ? get_attribute_of(w->scrubber, "_steps") : NULL;
     w->constants = w->scrubber ? get_attribute_of(w->scrubber, "_constant_replacements") : NULL;
     if (!w->run_ref || !w->scrubber || !w->texts || !w->slots || !w->whole || !w->key_memo || !w->harmless
-        || !w->tally || !w->meta_root || !w->meta_nodes || !w->redactions || !w->steps || !w->cut || !w->written
+        || !w->tally || !w->meta_root || !w->redactions || !w->steps || !w->cut || !w->written
         || !w->constants)
         return -1;
     if (!PyList_CheckExact(w->texts) || !PyList_CheckExact(w->slots) || !PyList_CheckExact(w->whole)
         || !PyDict_CheckExact(w->key_memo) || !PyDict_CheckExact(w->harmless) || !PyList_CheckExact(w->redactions) || !PyList_CheckExact(w->constants)
-        || !PyDict_CheckExact(w->tally) || !PyDict_CheckExact(w->meta_nodes) || !PyDict_CheckExact(w->steps)
+        || !PyDict_CheckExact(w->tally)  || !PyDict_CheckExact(w->steps)
         || !PyDict_CheckExact(w->cut) || !PySet_CheckExact(w->written)) {
         PyErr_SetString(PyExc_TypeError, "Walker: the run's texts, slots and whole must be lists, "
                                          "key_memo and harmless dicts");
@@ -1426,7 +1483,10 @@ Walker_traverse(Walker *w, visitproc visit, void *arg)
     Py_VISIT(w->constants);
     Py_VISIT(w->tally);
     Py_VISIT(w->meta_root);
-    Py_VISIT(w->meta_nodes);
+    for (Py_ssize_t i = 0; i < w->meta_capacity; i++) {
+        Py_VISIT(w->meta_table[i].path);
+        Py_VISIT(w->meta_table[i].node);
+    }
     Py_VISIT(w->cut);
     Py_VISIT(w->written);
     return 0;
@@ -1447,7 +1507,7 @@ Walker_clear(Walker *w)
     Py_CLEAR(w->constants);
     Py_CLEAR(w->tally);
     Py_CLEAR(w->meta_root);
-    Py_CLEAR(w->meta_nodes);
+    clear_meta_table(w);
     Py_CLEAR(w->cut);
     Py_CLEAR(w->written);
     return 0;
