@@ -54,7 +54,8 @@ def key_value_pairs(draw) -> str:
     spaces = draw(st.sampled_from(["", " ", "  ", "\t"]))
     separator = draw(st.sampled_from(["=", ":", ", ", " "]))
     value = draw(st.sampled_from(VALUES))
-    value = draw(st.sampled_from([value, f"'{value}'", f'"{value}"', f"b'{value}'", f"{{'a': '{value}'}}", f"[{value}]"]))
+    value = draw(st.sampled_from([value, f"'{value}'", f'"{value}"', f"b'{value}'", f"\\'{value}\\'",
+                                  f'\\"{value}\\"', f"{{'a': '{value}'}}", f"[{value}]", f"String({value})"]))
     return before + quote + key + closing + spaces + separator + spaces + value
 
 
