@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from rules_engine import models
 from rules_engine.loader import load_model
 from rules_engine.scrub import accelerator_available, compile_scrubber
+from rules_engine.scrub import keytext
 from rules_engine.scrub.detectors import BUILTIN
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
@@ -244,3 +245,45 @@ def test_anchored_search_near_its_reach(name, text):
 
 def test_some_detectors_are_anchored():
     assert {"email", "url_userinfo"} <= set(ANCHORED)
+
+
+# ----------------------------------------------------------------- text without a backslash
+
+no_backslash = st.lists(st.one_of(key_value_pairs(), piece), max_size=12).map("".join).map(
+    lambda text: text.replace("\\", "")
+)
+
+
+@settings(max_examples=300)
+@given(text=no_backslash)
+def test_patterns_without_escapes_find_the_same_in_text_without_backslash(text):
+    for detector in BUILTIN.values():
+        full = dataclasses.replace(detector, plain=detector.exact, lowered_plain=detector.lowered)
+        assert list(detector.find(text)) == list(full.find(text)), detector.name
+        assert list(detector.find(text.upper())) == list(full.find(text.upper())), detector.name
+
+
+def _sensitive(key: str) -> int:
+    return 1 if any(word in key.lower() for word in ("pass", "token", "name", "key", "cookie")) else 0
+
+
+@settings(max_examples=300)
+@given(text=no_backslash)
+def test_key_pairs_without_escapes_are_found_the_same_in_text_without_backslash(text):
+    _same_key_pairs_without_escapes(text)
+
+
+@pytest.mark.parametrize("text", [".password=1", "(.token: 'x')", "@name=1", " $key=1", "-cookie=1", "x-token=1", "a.b=1"])
+def test_key_pairs_after_punctuation_are_found_the_same_without_escapes(text):
+    assert "\\" not in text
+    _same_key_pairs_without_escapes(text)
+
+
+def _same_key_pairs_without_escapes(text: str) -> None:
+    plain = list(keytext.find_key_values(text, _sensitive))
+    saved = keytext._PAIR_PLAIN
+    keytext._PAIR_PLAIN = keytext._PAIR
+    try:
+        assert plain == list(keytext.find_key_values(text, _sensitive))
+    finally:
+        keytext._PAIR_PLAIN = saved

@@ -42,6 +42,9 @@ class Detector:
     #: faster without IGNORECASE; lowering ASCII moves no position, so spans are the same). Only
     #: for patterns whose letters are all lower case and whose classes hold both cases.
     lowered: re.Pattern | None = None
+    #: ``exact`` and ``lowered`` for text without a backslash (see :func:`_without_escapes`)
+    plain: re.Pattern | None = None
+    lowered_plain: re.Pattern | None = None
     #: A short pattern every match holds within ``reach`` characters of its start (the ``@`` of an
     #: e-mail address): ``exact`` is searched only from ``reach`` characters before the next one,
     #: which finds the same matches, since none can start earlier.
@@ -57,9 +60,11 @@ class Detector:
         """Spans of ``text`` to redact. A match redacts its first named group that took part
         (the secret inside ``Bearer <token>``), or the whole match when it has none."""
         validator, groups = self.validator, self.secret_groups
-        exact, subject = self.exact, text
+        backslash = "\\" in text
         if self.lowered is not None and text.isascii():
-            exact, subject = self.lowered, text.lower()
+            exact, subject = self.lowered if backslash else self.lowered_plain, text.lower()
+        else:
+            exact, subject = self.exact if backslash else self.plain, text
         matches = exact.finditer(subject) if self.anchor is None else self._anchored(exact, subject)
         for match in matches:
             for group in groups:
@@ -234,8 +239,16 @@ def _token(first: str, not_after: str, rest: str) -> str:
     ``_AFTER_ESCAPE``). The look-behinds come after ``first``, reaching one character further
     back: a pattern that begins with a character class lets ``re`` skip ahead to the positions
     where it matches."""
-    shifted = "|".join(f"(?<={escape[4:-1]}.)" for escape in _AFTER_ESCAPE.split("|"))
-    return f"{first}(?:(?<!{not_after}.)|{shifted}){rest}"
+    return f"{first}(?:(?<!{not_after}.)|{_AFTER_ESCAPE_SHIFTED}){rest}"
+
+
+_AFTER_ESCAPE_SHIFTED = "|".join(f"(?<={escape[4:-1]}.)" for escape in _AFTER_ESCAPE.split("|"))
+
+
+def _without_escapes(pattern: str) -> str:
+    """``pattern`` without the escape-sequence look-behinds of :func:`_token`: the same matches
+    in text holding no backslash, found faster (``re`` tries every look-behind at every position)."""
+    return pattern.replace("|" + _AFTER_ESCAPE_SHIFTED + ")", ")")
 
 
 _DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
@@ -384,13 +397,16 @@ LOWERED_ON_ASCII = frozenset({"password_pair", "bearer", "basic_auth"})
 def _build() -> dict[str, Detector]:
     built: dict[str, Detector] = {}
     for name, (exact, prefilter, flags, validator) in _DEFINITIONS.items():
+        lowered = name in LOWERED_ON_ASCII
         built[name] = Detector(
             name=name,
             exact=re.compile(exact, flags),
             prefilter=prefilter,
             caseless=bool(flags & re.IGNORECASE),
             validator=validator,
-            lowered=re.compile(exact, flags & ~re.IGNORECASE) if name in LOWERED_ON_ASCII else None,
+            lowered=re.compile(exact, flags & ~re.IGNORECASE) if lowered else None,
+            plain=re.compile(_without_escapes(exact), flags),
+            lowered_plain=re.compile(_without_escapes(exact), flags & ~re.IGNORECASE) if lowered else None,
             anchor=re.compile(_ANCHORS[name][0]) if name in _ANCHORS else None,
             reach=_ANCHORS[name][1] if name in _ANCHORS else 0,
         )
