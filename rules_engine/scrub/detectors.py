@@ -45,9 +45,9 @@ class Detector:
     #: ``exact`` and ``lowered`` for text without a backslash (see :func:`_without_escapes`)
     plain: re.Pattern | None = None
     lowered_plain: re.Pattern | None = None
-    #: A short pattern every match holds within ``reach`` characters of its start (the ``@`` of an
-    #: e-mail address): ``exact`` is searched only from ``reach`` characters before the next one,
-    #: which finds the same matches, since none can start earlier.
+    #: A short pattern every match holds, starting at most ``reach`` characters after the start of
+    #: the match (the ``@`` of an e-mail address): ``exact`` is searched only from ``reach``
+    #: characters before the next one, which finds the same matches, since none can start earlier.
     anchor: re.Pattern | None = None
     reach: int = 0
     #: numbers of the named groups of ``exact``, in order: the secret part of a match
@@ -384,8 +384,9 @@ _DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
 
 #: name: (anchor, reach), see ``Detector.anchor``.
 _ANCHORS: dict[str, tuple[str, int]] = {
-    # the local part is one character and at most 63 more before "@" or "%40"
-    "email": (r"@|%40", 64),
+    # the local part is one character and at most 63 more before "@" or "%40"; the anchor holds
+    # its last character, so "@app.get(" and " @ " are passed over
+    "email": (r"[A-Za-z0-9._%+-](?:@|%40)", 63),
     # the scheme is one letter and at most 20 more characters before "://"
     "url_userinfo": (r"://", 21),
 }
