@@ -9,6 +9,7 @@ that the output and the counts are the same as when every string is checked by e
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 from rules_engine import models
 from rules_engine.loader import load_model
 from rules_engine.scrub import accelerator_available, compile_scrubber
+from rules_engine.scrub import keytext
+from rules_engine.scrub.detectors import BUILTIN
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 HASH_KEY = b"k" * 32
@@ -52,7 +55,8 @@ def key_value_pairs(draw) -> str:
     spaces = draw(st.sampled_from(["", " ", "  ", "\t"]))
     separator = draw(st.sampled_from(["=", ":", ", ", " "]))
     value = draw(st.sampled_from(VALUES))
-    value = draw(st.sampled_from([value, f"'{value}'", f'"{value}"', f"b'{value}'", f"{{'a': '{value}'}}", f"[{value}]"]))
+    value = draw(st.sampled_from([value, f"'{value}'", f'"{value}"', f"b'{value}'", f"\\'{value}\\'",
+                                  f'\\"{value}\\"', f"{{'a': '{value}'}}", f"[{value}]", f"String({value})"]))
     return before + quote + key + closing + spaces + separator + spaces + value
 
 
@@ -161,3 +165,125 @@ def test_the_thorough_scrubber_does_redact(default_pair):
     event = _event("a=1&password=hunter2")
     counts = thorough.scrub_event(event)
     assert "hunter2" not in event["message"] and counts["secret-keys"] >= 1
+
+
+# ----------------------------------------------------------------- mapping hits to strings
+
+STRINGS = ["a=1&password=x", "plain", "mail a.b@example.com", "", "é token=t", "4111 1111 1111 1111"]
+
+
+def _prefilter(engine: str):
+    loaded = load_model("rulesets/default.yaml")
+    return compile_scrubber(loaded.model.scrub, loaded.model.options, HASH_KEY, accelerator=engine)._prefilter
+
+
+def _flagged(engine: str, texts: list[str]) -> dict[int, int]:
+    return _prefilter(engine).candidates(texts)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_strings_holding_nul_are_mapped_to_their_own_index(engine):
+    plain = _flagged(engine, STRINGS)
+    with_nul = _flagged(engine, ["x\x00y\x00z", *STRINGS])
+    assert plain and with_nul == {index + 1: mask for index, mask in plain.items()}
+
+
+@pytest.mark.skipif(not accelerator_available(), reason="hyperscan not installed")
+def test_hits_out_of_order_are_mapped_as_well():
+    prefilter = _prefilter("on")
+    expected = prefilter.candidates(STRINGS)
+    database = prefilter._database
+
+    class Reversed:
+        """Delivers a scan's hits last first."""
+
+        def scan(self, data, match_event_handler):
+            hits = []
+            database.scan(data, match_event_handler=lambda *hit: hits.append(hit))
+            for hit in reversed(hits):
+                match_event_handler(*hit)
+
+    prefilter._database = Reversed()
+    try:
+        assert prefilter.candidates(STRINGS) == expected
+    finally:
+        prefilter._database = database
+
+
+# ----------------------------------------------------------------- anchored detectors
+
+ANCHORED = sorted(name for name, detector in BUILTIN.items() if detector.anchor is not None)
+anchored_text = st.lists(
+    st.one_of(
+        st.sampled_from(["@", "%40", "://", "a.b@example.com", "x%40mail.example.org", "https://u:p@h.example/",
+                         "\\n", "\\x1b", " ", ".", "-", "+", "[Filtered]", "a" * 70, "b" * 40, "c" * 60, "ftp", "httpsxxxxxxxxxxxxxxxxx"]),
+        st.text("aZ09._%+-@:/ ", max_size=4),
+    ),
+    max_size=20,
+).map("".join)
+
+
+@pytest.mark.parametrize("name", ANCHORED)
+@settings(max_examples=300)
+@given(text=anchored_text)
+def test_anchored_search_finds_what_a_full_search_finds(name, text):
+    detector = BUILTIN[name]
+    unanchored = dataclasses.replace(detector, anchor=None)
+    assert list(detector.find(text)) == list(unanchored.find(text))
+
+
+@pytest.mark.parametrize("name", ANCHORED)
+@pytest.mark.parametrize(
+    "text",
+    ["b" * 40 + "@example.com", "x" * 63 + "@a.bc", "(" + "x" * 64 + "@a.bc", "a%40" + "y" * 60 + "%40b.example",
+     "h" * 20 + "://u:p@h/", "(" + "h" * 21 + "://u@h", "a@b.cd " + "z" * 50 + "@e.fg", "\\n" + "q" * 62 + "@r.st"],
+)
+def test_anchored_search_near_its_reach(name, text):
+    detector = BUILTIN[name]
+    assert list(detector.find(text)) == list(dataclasses.replace(detector, anchor=None).find(text))
+
+
+def test_some_detectors_are_anchored():
+    assert {"email", "url_userinfo"} <= set(ANCHORED)
+
+
+# ----------------------------------------------------------------- text without a backslash
+
+no_backslash = st.lists(st.one_of(key_value_pairs(), piece), max_size=12).map("".join).map(
+    lambda text: text.replace("\\", "")
+)
+
+
+@settings(max_examples=300)
+@given(text=no_backslash)
+def test_patterns_without_escapes_find_the_same_in_text_without_backslash(text):
+    for detector in BUILTIN.values():
+        full = dataclasses.replace(detector, plain=detector.exact, lowered_plain=detector.lowered)
+        assert list(detector.find(text)) == list(full.find(text)), detector.name
+        assert list(detector.find(text.upper())) == list(full.find(text.upper())), detector.name
+
+
+def _sensitive(key: str) -> int:
+    return 1 if any(word in key.lower() for word in ("pass", "token", "name", "key", "cookie")) else 0
+
+
+@settings(max_examples=300)
+@given(text=no_backslash)
+def test_key_pairs_without_escapes_are_found_the_same_in_text_without_backslash(text):
+    _same_key_pairs_without_escapes(text)
+
+
+@pytest.mark.parametrize("text", [".password=1", "(.token: 'x')", "@name=1", " $key=1", "-cookie=1", "x-token=1", "a.b=1"])
+def test_key_pairs_after_punctuation_are_found_the_same_without_escapes(text):
+    assert "\\" not in text
+    _same_key_pairs_without_escapes(text)
+
+
+def _same_key_pairs_without_escapes(text: str) -> None:
+    plain = list(keytext.find_key_values(text, _sensitive))
+    saved = keytext._PAIR_PLAIN
+    keytext._PAIR_PLAIN = keytext._PAIR
+    try:
+        assert plain == list(keytext.find_key_values(text, _sensitive))
+    finally:
+        keytext._PAIR_PLAIN = saved

@@ -22,7 +22,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, repeat
-from operator import add, itemgetter, le
+from operator import add
 
 try:  # optional accelerator: pip install rules-engine[fast]
     import hyperscan
@@ -140,15 +140,20 @@ class HyperscanPrefilter:
         self._database.scan(data, match_event_handler=on_match)
         if not hits:
             return found
-        if joined.count(SEPARATOR) == len(texts) - 1 and _ordered(hits):
+        if joined.count(SEPARATOR) == len(texts) - 1:
             # No string holds a NUL: a hit is in the string numbered by the separators before it,
-            # counted stretch by stretch since hits come in order of their end.
-            index, counted, count = 0, 0, data.count
+            # counted stretch by stretch since hits come in order of their end (hyperscan reports
+            # them so in block mode; should one come out of order, the general way below is taken).
+            index, counted, count, get = 0, 0, data.count, found.get
             for end, probe_id in hits:
+                if end < counted:
+                    found.clear()
+                    break
                 index += count(b"\x00", counted, end)
                 counted = end
-                found[index] = found.get(index, 0) | (1 << probe_id)
-            return found
+                found[index] = get(index, 0) | (1 << probe_id)
+            else:
+                return found
         # Where each string starts in ``data`` (its length plus a separator after each one).
         starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
         index, start, next_start = 0, 0, starts[1]
@@ -158,12 +163,6 @@ class HyperscanPrefilter:
                 start, next_start = starts[index], starts[index + 1]
             found[index] = found.get(index, 0) | (1 << probe_id)
         return found
-
-
-def _ordered(hits: list[tuple[int, int]]) -> bool:
-    """Whether hits come in order of their end (hyperscan reports them so in block mode)."""
-    ends = list(map(itemgetter(0), hits))
-    return all(map(le, ends, ends[1:]))
 
 
 def _flags(caseless: bool) -> int:

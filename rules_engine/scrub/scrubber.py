@@ -948,11 +948,13 @@ def _key_word_probe(rules: list[_Rule]) -> Probe:
 
 #: After a key inside text (see :mod:`.keytext`): a bare key ends before spaces and ``=`` or
 #: ``:``; a quoted one with its quote (``'``, ``"`` or an escaped ``\"``), spaces and ``=``, ``:``
-#: or ``,`` (a ``(b'cookie', b'...')`` pair).
-_KEY_END = r"""(?:[ \t]*[:=]|\\?["'][ \t]*[:=,])"""
+#: or ``,`` and a quoted value (a ``(b'cookie', b'...')`` pair; ``Column('api_secret', String())``
+#: is none).
+_QUOTED_KEY_END = r"""\\?["'][ \t]*(?:[:=]|,[ \t]*b?\\?["'])"""
+_KEY_END = r"""(?:[ \t]*[:=]|""" + _QUOTED_KEY_END + ")"
 #: The rest of a key, then its end: any bare-key characters (ASCII or not), or anything a quoted
 #: key may hold.
-_KEY_REST_AND_END = r"""(?:[^\s"'\\:=,\x00]*[ \t]*[:=]|[^"'\\\n\x00]*\\?["'][ \t]*[:=,])"""
+_KEY_REST_AND_END = r"""(?:[^\s"'\\:=,\x00]*[ \t]*[:=]|[^"'\\\n\x00]*""" + _QUOTED_KEY_END + ")"
 
 
 def _key_word(glob: str) -> tuple[str, bool]:
