@@ -45,6 +45,8 @@ class RuleIndex(Generic[R]):
         self._lookups: tuple[tuple[Callable[[EventView], Iterable[str]], dict[str, list[R]]], ...] = tuple(
             (index_lookup_values(name), table) for name, table in by_field.items()
         )
+        #: False when no rule is indexed: every rule is a candidate, :attr:`always` is the answer.
+        self.indexed = bool(self._lookups)
 
     def candidates(self, view: EventView) -> Sequence[R]:
         """The rules that could match this event, in their original order."""

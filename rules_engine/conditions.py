@@ -24,6 +24,7 @@ failing leaf; ``reason`` is used by explain and reuses the very same leaf predic
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from typing import Any, Callable, Sequence
 
 import jmespath
@@ -33,6 +34,7 @@ from .event_view import (
     ERROR_FIELDS,
     ERROR_GETTERS,
     FRAME_GETTERS,
+    FRAME_KEYS,
     MISSING,
     STACK_FIELDS,
     EventView,
@@ -62,17 +64,52 @@ def compile_matcher(matcher: cs.Matcher, field: str) -> ValuePredicate:
         inner = compile_matcher(matcher.matcher, field)
         return lambda value: not inner(value)
     if isinstance(matcher, cs.AnyOf):
-        parts = tuple(compile_matcher(m, field) for m in matcher.matchers)
-        return lambda value: any(p(value) for p in parts)
+        merged = _merged_globs(matcher.matchers, field)
+        if merged is not None:
+            return merged
+        return _any_part(tuple(compile_matcher(m, field) for m in matcher.matchers))
     if isinstance(matcher, cs.AllOf):
-        parts = tuple(compile_matcher(m, field) for m in matcher.matchers)
-        return lambda value: all(p(value) for p in parts)
+        return _all_parts(tuple(compile_matcher(m, field) for m in matcher.matchers))
     if isinstance(matcher, cs.Exists):
         expected = matcher.expected
         return lambda value: (value is not MISSING) is expected
     if isinstance(matcher, cs.Equals) and matcher.value is None:
         return lambda value: value is MISSING
+    if isinstance(matcher, cs.Glob) and field not in PATH_FIELDS:
+        return _globs_predicate((matcher.pattern,), field in CASE_INSENSITIVE_FIELDS)
     return _over_candidates(_scalar_predicate(matcher, field), whole_names=isinstance(matcher, cs.Glob))
+
+
+def _any_part(parts: tuple[ValuePredicate, ...]) -> ValuePredicate:
+    def any_part(value: Any) -> bool:
+        for part in parts:
+            if part(value):
+                return True
+        return False
+
+    return any_part
+
+
+def _all_parts(parts: tuple[ValuePredicate, ...]) -> ValuePredicate:
+    if len(parts) == 2:  # {gte: 400, lt: 500}
+        first, second = parts
+        return lambda value: first(value) and second(value)
+
+    def all_parts(value: Any) -> bool:
+        for part in parts:
+            if not part(value):
+                return False
+        return True
+
+    return all_parts
+
+
+def _merged_globs(matchers: Sequence[cs.Matcher], field: str) -> ValuePredicate | None:
+    """A list of plain globs (``transaction: ["*/health", "*/ping"]``) as one predicate that
+    tests them all at once; ``None`` when the list holds other matchers or the field is a path."""
+    if field in PATH_FIELDS or not all(isinstance(m, cs.Glob) for m in matchers):
+        return None
+    return _globs_predicate(tuple(m.pattern for m in matchers), field in CASE_INSENSITIVE_FIELDS)
 
 
 def _over_candidates(test: ValuePredicate, *, whole_names: bool = False) -> ValuePredicate:
@@ -80,6 +117,8 @@ def _over_candidates(test: ValuePredicate, *, whole_names: bool = False) -> Valu
     :class:`~rules_engine.event_view.Names` tuple whole (one search over all names)."""
 
     def predicate(value: Any) -> bool:
+        if type(value) is str:
+            return test(value)
         if value is MISSING:
             return False
         if isinstance(value, tuple):
@@ -96,8 +135,8 @@ def _over_candidates(test: ValuePredicate, *, whole_names: bool = False) -> Valu
 
 def _scalar_predicate(matcher: cs.Matcher, field: str) -> ValuePredicate:
     ignore_case = field in CASE_INSENSITIVE_FIELDS
-    if isinstance(matcher, cs.Glob):
-        return _glob_predicate(matcher.pattern, ignore_case, field in PATH_FIELDS)
+    if isinstance(matcher, cs.Glob):  # only path globs come here (see compile_matcher)
+        return _path_glob_predicate(matcher.pattern, ignore_case)
     if isinstance(matcher, cs.Regex):
         search = compile_regex(matcher.pattern).search
         return lambda value: (text := as_text(value)) is not None and search(text) is not None
@@ -108,52 +147,183 @@ def _scalar_predicate(matcher: cs.Matcher, field: str) -> ValuePredicate:
     raise TypeError(f"unknown matcher {matcher!r}")
 
 
-def _glob_predicate(pattern: str, ignore_case: bool, path: bool) -> ValuePredicate:
-    match = compile_glob(pattern, path=path, ignore_case=ignore_case)
-    if path:
-        def path_glob(value: Any) -> bool:
-            text = as_text(value)
-            if text is None:
-                return False
-            return match(text) or (not text.startswith(("/", "\\")) and match("/" + text))
+def _path_glob_predicate(pattern: str, ignore_case: bool) -> ValuePredicate:
+    """A glob on a path field, as a scalar test (other globs: :func:`_globs_predicate`)."""
+    match = compile_glob(pattern, path=True, ignore_case=ignore_case)
 
-        return path_glob
-    if is_literal(pattern) and not ignore_case:
-        def literal(value: Any) -> bool:
-            if type(value) is str:
-                return value == pattern
-            if isinstance(value, tuple):
-                return pattern in value
-            return as_text(value) == pattern
+    def path_glob(value: Any) -> bool:
+        text = as_text(value)
+        if text is None:
+            return False
+        return match(text) or (not text.startswith(("/", "\\")) and match("/" + text))
 
-        return literal
+    return path_glob
+
+
+def _globs_predicate(patterns: tuple[str, ...], ignore_case: bool) -> ValuePredicate:
+    """Whether a field value matches any of the (non-path) globs.
+
+    This is the hot path of glob rules, so it takes the field value as it comes, lifted like
+    :func:`_over_candidates` lifts a scalar test: a string is tested as it is, ``MISSING``
+    never matches, a :class:`~rules_engine.event_view.Names` tuple is tested whole and any
+    other tuple candidate by candidate. Case-sensitive wildcard-free globs compare with a
+    set; the others go through :func:`_text_matcher`."""
+    if not ignore_case and all(is_literal(p) for p in patterns):
+        return _literals_predicate(frozenset(patterns))
     flags = re.IGNORECASE if ignore_case else 0
-    # The regex's own match, without the predicate wrapper: this is the hot path of glob rules.
-    regex_match = re.compile(translate(pattern), flags).match
-    multi_search = _multiline_search(pattern, flags)
+    regex_match = _joined_globs(patterns, flags).match
+    matches_text = _text_matcher(patterns, ignore_case, regex_match)
+    multi_search = _multiline_search(patterns, flags)
+
+    def names_match(names: Names) -> bool:
+        if multi_search is not None:
+            return multi_search(names.joined) is not None
+        return any(regex_match(v) is not None for v in names)
+
+    matches_names = _remembered(names_match)
+
+    def one(value: Any) -> bool:
+        if type(value) is str:
+            return matches_text(value)
+        if isinstance(value, Names):
+            return matches_names(value)
+        text = as_text(value)  # MISSING and containers read as None
+        return text is not None and matches_text(text)
 
     def glob(value: Any) -> bool:
-        if type(value) is not str:
-            if isinstance(value, Names):
-                if multi_search is not None:
-                    return multi_search(value.joined) is not None
-                return any(regex_match(v) is not None for v in value)
-            value = as_text(value)
-            if value is None:
-                return False
-        return regex_match(value) is not None
+        kind = type(value)
+        if kind is str:
+            return matches_text(value)
+        if kind is Names:
+            return matches_names(value)
+        if value is MISSING:
+            return False
+        if isinstance(value, tuple) and not isinstance(value, Names):
+            return any(one(v) for v in value)
+        return one(value)
 
     return glob
 
 
-def _multiline_search(pattern: str, flags: int) -> Callable[[str], Any] | None:
-    """The glob as a search over newline-joined names (one line per name): without DOTALL,
-    ``.`` stays within a line. Character classes could match a newline, so they are left out."""
-    if "[" in pattern:
+def _joined_globs(patterns: Sequence[str], flags: int) -> re.Pattern[str]:
+    """One regex that matches a whole string when any of the globs does."""
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns), flags)
+
+
+def _glob_shape(pattern: str) -> tuple[str, str] | None:
+    """``(shape, text)`` of a glob that is one literal text with ``*`` runs only at its ends:
+    ``exact``, ``prefix`` (``text*``), ``suffix`` (``*text``) or ``inside`` (``*text*``);
+    ``None`` for any other glob."""
+    text = pattern.strip("*")
+    if not is_literal(text):
         return None
-    source = translate(pattern)
-    body = source[len("(?s:"):-len(r")\Z")]
-    return re.compile("(?m)^(?:" + body + ")$", flags).search
+    starts, ends = pattern.startswith("*"), pattern.endswith("*")
+    if starts and ends:
+        return "inside", text
+    if starts:
+        return "suffix", text
+    return ("prefix", text) if ends else ("exact", text)
+
+
+def _text_matcher(patterns: tuple[str, ...], ignore_case: bool,
+                  regex_match: Callable[[str], Any]) -> Callable[[str], bool]:
+    """A test of one string against the globs (``regex_match`` is all of them as one regex).
+
+    Globs shaped like ``*Error``, ``/api/*`` or ``*timeout*`` are tested with string methods:
+    a regex starting with ``.*`` backtracks over the whole string, a suffix test does not.
+    The other globs share one regex. Ignoring case, the string methods only see ASCII text
+    (lower-cased), where lower-casing agrees with the regex's case folding; other text goes
+    through the regex of all the globs."""
+    if ignore_case and not all(p.isascii() for p in patterns):
+        return lambda text: regex_match(text) is not None
+    shapes: dict[str, list[str]] = {"exact": [], "prefix": [], "suffix": [], "inside": []}
+    others: list[str] = []
+    for pattern in patterns:
+        shape = _glob_shape(pattern)
+        if shape is None:
+            others.append(pattern)
+        else:
+            shapes[shape[0]].append(shape[1].lower() if ignore_case else shape[1])
+    exact = frozenset(shapes["exact"])
+    prefixes, suffixes, inside = tuple(shapes["prefix"]), tuple(shapes["suffix"]), tuple(shapes["inside"])
+    others_match = _joined_globs(others, re.IGNORECASE if ignore_case else 0).match if others else None
+
+    def by_shape(text: str) -> bool:
+        if text in exact:
+            return True
+        if prefixes and text.startswith(prefixes):
+            return True
+        if suffixes and text.endswith(suffixes):
+            return True
+        for part in inside:
+            if part in text:
+                return True
+        return others_match is not None and others_match(text) is not None
+
+    if not ignore_case:
+        return by_shape
+
+    def caseless(text: str) -> bool:
+        if text.isascii():
+            return by_shape(text.lower())
+        return regex_match(text) is not None
+
+    return caseless
+
+
+#: How many distinct exception-name tuples one glob remembers its answer for.
+_REMEMBERED_NAMES = 1024
+
+
+def _remembered(names_match: Callable[[Names], bool]) -> Callable[[Names], bool]:
+    """``names_match`` with its answers kept: an exception type's names are one shared tuple
+    for every event of that type (see ``event_view._type_names``), so after the first event a
+    test of ``error.type`` is a dict lookup. The memory is bounded, and clearing it (or two
+    threads computing the same answer at once) only costs a recomputation."""
+    answers: dict[Names, bool] = {}
+
+    def remembered(names: Names) -> bool:
+        answer = answers.get(names)
+        if answer is None:
+            if len(answers) >= _REMEMBERED_NAMES:
+                answers.clear()
+            answer = answers[names] = names_match(names)
+        return answer
+
+    return remembered
+
+
+def _literals_predicate(literals: frozenset[str]) -> ValuePredicate:
+    """Case-sensitive wildcard-free globs: the value (or one of its names) is one of them.
+    Only strings (and numbers and booleans, read as JSON writes them) can be equal to one."""
+
+    def one(value: Any) -> bool:
+        if type(value) is str:
+            return value in literals
+        if isinstance(value, tuple):  # the names of an exception, or a tuple inside candidates
+            return any(isinstance(v, str) and v in literals for v in value)
+        text = as_text(value)
+        return text is not None and text in literals
+
+    def literal(value: Any) -> bool:
+        if type(value) is str:
+            return value in literals
+        if isinstance(value, Names):
+            return not literals.isdisjoint(value)
+        if isinstance(value, tuple):
+            return any(one(v) for v in value)
+        return one(value)
+
+    return literal
+
+
+def _multiline_search(patterns: tuple[str, ...], flags: int) -> Callable[[str], Any] | None:
+    """The globs as one search over newline-joined names (one line per name): without DOTALL,
+    ``.`` stays within a line. Character classes could match a newline, so they are left out."""
+    if any("[" in pattern for pattern in patterns):
+        return None
+    bodies = [translate(pattern)[len("(?s:"):-len(r")\Z")] for pattern in patterns]
+    return re.compile("(?m)^(?:" + "|".join(f"(?:{body})" for body in bodies) + ")$", flags).search
 
 
 def _equals_predicate(expected: Any, ignore_case: bool) -> ValuePredicate:
@@ -287,21 +457,12 @@ class _ElementGroup(Compiled):
 
     def __init__(self, nodes: Sequence[cs.FieldTest], family: str):
         self.nodes = tuple(nodes)
-        getters = ERROR_GETTERS if family == "error" else FRAME_GETTERS
-        self.element_tests = tuple(
-            _element_test(getters[n.field], compile_matcher(n.matcher, n.field)) for n in self.nodes
+        self.element_tests = tests = tuple(
+            _element_test(n.field, compile_matcher(n.matcher, n.field)) for n in self.nodes
         )
         self.noun = "exception of the chain" if family == "error" else "stack frame"
-        if family == "error":
-            self.elements = lambda view: view.exception_elements
-        else:
-            self.elements = lambda view: view.frame_elements
-        elements, tests = self.elements, self.element_tests
-        if len(tests) == 1:
-            only = tests[0]
-            self.test = lambda view: any(only(e) for e in elements(view))
-        else:
-            self.test = lambda view: any(all(t(e) for t in tests) for e in elements(view))
+        self.elements = elements = attrgetter("exception_elements" if family == "error" else "frame_elements")
+        self.test = _any_element(elements, tests[0]) if len(tests) == 1 else _any_element_passing_all(elements, tests)
 
     def reason(self, view: EventView) -> str | None:
         remaining = list(self.elements(view))
@@ -320,7 +481,39 @@ class _ElementGroup(Compiled):
         return None
 
 
-def _element_test(get: Callable[[Any], Any], match: ValuePredicate) -> Callable[[Any], bool]:
+def _any_element(elements: Callable[[EventView], Sequence[Any]], element_test: Callable[[Any], bool]):
+    def test(view: EventView) -> bool:
+        for element in elements(view):
+            if element_test(element):
+                return True
+        return False
+
+    return test
+
+
+def _any_element_passing_all(elements: Callable[[EventView], Sequence[Any]],
+                             element_tests: tuple[Callable[[Any], bool], ...]):
+    def test(view: EventView) -> bool:
+        for element in elements(view):
+            for element_test in element_tests:
+                if not element_test(element):
+                    break
+            else:
+                return True
+        return False
+
+    return test
+
+
+def _element_test(field: str, match: ValuePredicate) -> Callable[[Any], bool]:
+    key = FRAME_KEYS.get(field)
+    if key is not None:  # read the frame's key here: one call less per frame on the hot path
+        def frame_test(frame: dict) -> bool:
+            value = frame.get(key)
+            return match(MISSING if value is None else value)
+
+        return frame_test
+    get = ERROR_GETTERS[field] if field in ERROR_GETTERS else FRAME_GETTERS[field]
     return lambda element: match(get(element))
 
 
@@ -358,7 +551,13 @@ class _All(Compiled):
             first, second = tests
             self.test = lambda view: first(view) and second(view)
         else:
-            self.test = lambda view: all(t(view) for t in tests)
+            def test(view: EventView) -> bool:
+                for child_test in tests:
+                    if not child_test(view):
+                        return False
+                return True
+
+            self.test = test
 
     def reason(self, view: EventView) -> str | None:
         for child in self.children:
@@ -375,7 +574,14 @@ class _Any(Compiled):
         self.children = tuple(children)
         self.path = path
         tests = tuple(c.test for c in self.children)
-        self.test = lambda view: any(t(view) for t in tests)
+
+        def test(view: EventView) -> bool:
+            for child_test in tests:
+                if child_test(view):
+                    return True
+            return False
+
+        self.test = test
 
     def reason(self, view: EventView) -> str | None:
         reasons = [c.reason(view) for c in self.children]

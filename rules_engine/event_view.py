@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from functools import lru_cache
+from operator import attrgetter
+from typing import Any, Callable, Iterable, Sequence
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>", "__bool__": lambda self: False})()
 
@@ -28,7 +30,7 @@ STACK_FIELDS = frozenset(
 class ExceptionElement:
     """One exception of the chain as conditions see it."""
 
-    __slots__ = ("raw", "bare_type", "dotted_type", "type_names", "value", "mechanism", "handled")
+    __slots__ = ("raw", "bare_type", "dotted_type", "type_names", "type_value", "value", "mechanism", "handled")
 
     def __init__(self, raw: dict, live: BaseException | None):
         self.raw = raw
@@ -36,10 +38,14 @@ class ExceptionElement:
         module = raw.get("module")
         self.bare_type = bare if isinstance(bare, str) else MISSING
         self.dotted_type = f"{module}.{bare}" if isinstance(module, str) and module and bare else self.bare_type
-        self.type_names = _type_names(self.bare_type, self.dotted_type, live)
+        self.type_names = _type_names(self.bare_type, self.dotted_type, None if live is None else type(live))
+        #: What ``error.type`` tests see: the names, or MISSING when there is none.
+        self.type_value = self.type_names or MISSING
         value = raw.get("value")
         self.value = value.strip() if isinstance(value, str) else MISSING
-        mechanism = raw.get("mechanism") if isinstance(raw.get("mechanism"), dict) else {}
+        mechanism = raw.get("mechanism")
+        if not isinstance(mechanism, dict):
+            mechanism = {}
         self.mechanism = mechanism.get("type", MISSING)
         self.handled = mechanism.get("handled", MISSING)
 
@@ -60,10 +66,14 @@ def _builtin_exception(bare: Any, dotted: Any) -> type | None:
     return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
 
 
-def _type_names(bare: Any, dotted: Any, live: BaseException | None) -> tuple[str, ...]:
-    """Every name an ``error.type`` glob may match: bare and dotted, plus the live class's bases."""
+@lru_cache(maxsize=1024)
+def _type_names(bare: Any, dotted: Any, live_class: type | None) -> Names:
+    """Every name an ``error.type`` glob may match: bare and dotted, plus the live class's bases.
+
+    Cached: an application raises few distinct exception types, and walking the class's
+    bases is the costly part of reading an exception. The result is shared, never changed."""
     names: list[str] = [n for n in (bare, dotted) if isinstance(n, str)]
-    cls_of_event = type(live) if live is not None else _builtin_exception(bare, dotted)
+    cls_of_event = live_class if live_class is not None else _builtin_exception(bare, dotted)
     if cls_of_event is not None:
         for cls in cls_of_event.__mro__:
             if cls is object or cls is BaseException:
@@ -78,28 +88,31 @@ def _type_names(bare: Any, dotted: Any, live: BaseException | None) -> tuple[str
 
 #: Stands in for "no exception" / "no frame" so negations and ``exists: false`` still hold.
 EMPTY_EXCEPTION = ExceptionElement({}, None)
+_NO_EXCEPTION = (EMPTY_EXCEPTION,)
+_NO_FRAME: tuple[dict] = ({},)
 
 
 class EventView:
-    """Lazily resolved fields of one event (or breadcrumb) and its hint."""
+    """Lazily resolved fields of one event (or breadcrumb) and its hint.
 
-    __slots__ = (
-        "event", "hint", "kind", "_exceptions", "_frames", "_headers", "_tags",
-        "_live", "_messages", "_crash_frame", "_cache",
-    )
+    A view is built for every event, and most events need few of its fields: the fields
+    start as the class-level "not computed yet" defaults below, so building a view sets
+    three attributes and each field is stored on the view the first time it is computed."""
+
+    _exceptions: list[ExceptionElement] | None = None
+    _main_exception: dict | None | bool = False
+    _frames: list[dict] | None = None
+    _headers: dict[str, Any] | None = None
+    _tags: dict[str, Any] | None = None
+    _live: BaseException | None | bool = False
+    _messages: tuple[str, ...] | None = None
+    _crash_frame: dict | None | bool = False
+    _duration_ms: Any = None
 
     def __init__(self, event: dict, hint: dict | None = None, kind: str = "error"):
         self.event = event
         self.hint = hint or {}
         self.kind = kind
-        self._exceptions: list[ExceptionElement] | None = None
-        self._frames: list[dict] | None = None
-        self._headers: dict[str, Any] | None = None
-        self._tags: dict[str, Any] | None = None
-        self._live: BaseException | None | bool = False
-        self._messages: tuple[str, ...] | None = None
-        self._crash_frame: dict | None | bool = False
-        self._cache: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ live exception
 
@@ -126,13 +139,15 @@ class EventView:
 
     @property
     def main_exception(self) -> dict | None:
-        values = _exception_values(self.event)
-        return values[-1] if values and isinstance(values[-1], dict) else None
+        if self._main_exception is False:
+            values = _exception_values(self.event)
+            self._main_exception = values[-1] if values and isinstance(values[-1], dict) else None
+        return self._main_exception  # type: ignore[return-value]
 
     @property
-    def exception_elements(self) -> list[ExceptionElement]:
+    def exception_elements(self) -> Sequence[ExceptionElement]:
         """The chain, or one empty element when there is none (so negations can hold)."""
-        return self.exceptions or [EMPTY_EXCEPTION]
+        return self.exceptions or _NO_EXCEPTION
 
     # ------------------------------------------------------------------ frames
 
@@ -153,8 +168,8 @@ class EventView:
         return self._frames
 
     @property
-    def frame_elements(self) -> list[dict]:
-        return self.frames or [{}]
+    def frame_elements(self) -> Sequence[dict]:
+        return self.frames or _NO_FRAME
 
     @property
     def crash_frame(self) -> dict | None:
@@ -218,12 +233,11 @@ class EventView:
 
     @property
     def duration_ms(self) -> Any:
-        if "duration_ms" not in self._cache:
+        if self._duration_ms is None:
             start = _timestamp(self.event.get("start_timestamp"))
             end = _timestamp(self.event.get("timestamp"))
-            value = (end - start) * 1000.0 if start is not None and end is not None else MISSING
-            self._cache["duration_ms"] = value
-        return self._cache["duration_ms"]
+            self._duration_ms = (end - start) * 1000.0 if start is not None and end is not None else MISSING
+        return self._duration_ms
 
     @property
     def event_type(self) -> str:
@@ -304,10 +318,10 @@ SCALAR_GETTERS: dict[str, Getter] = {
 
 #: Per exception element.
 ERROR_GETTERS: dict[str, Callable[[ExceptionElement], Any]] = {
-    "error.type": lambda e: e.type_names or MISSING,
-    "error.value": lambda e: e.value,
-    "error.mechanism": lambda e: e.mechanism,
-    "error.handled": lambda e: e.handled,
+    "error.type": attrgetter("type_value"),
+    "error.value": attrgetter("value"),
+    "error.mechanism": attrgetter("mechanism"),
+    "error.handled": attrgetter("handled"),
 }
 
 
@@ -324,6 +338,15 @@ def _frame_paths(frame: dict) -> Any:
     paths = tuple(dict.fromkeys(p for p in (frame.get("abs_path"), frame.get("filename")) if isinstance(p, str)))
     return paths or MISSING
 
+
+#: The ``stack.*`` fields that read one key of a frame, as it is (``None`` reads as MISSING).
+FRAME_KEYS: dict[str, str] = {
+    "stack.module": "module",
+    "stack.function": "function",
+    "stack.filename": "filename",
+    "stack.package": "package",
+    "stack.in_app": "in_app",
+}
 
 #: Per frame.
 FRAME_GETTERS: dict[str, Callable[[dict], Any]] = {

@@ -117,22 +117,27 @@ def compile_grouping(position: int, rule: models.GroupingRule, condition: RuleCo
 # ---------------------------------------------------------------------- applying
 
 
-def apply_changes(event: dict, changes: Changes) -> list[str]:
-    """Apply rendered changes to the event in place; return a description of each change."""
+def apply_changes(event: dict, changes: Changes, *, describe: bool = True) -> list[str]:
+    """Apply rendered changes to the event in place; return a description of each change
+    (for explain; the hooks pass ``describe=False`` and get an empty list)."""
     done: list[str] = []
     if changes.fingerprint is not None:
         event["fingerprint"] = list(changes.fingerprint)
-        done.append(f"fingerprint = {changes.fingerprint!r}")
+        if describe:
+            done.append(f"fingerprint = {changes.fingerprint!r}")
     if changes.title is not None:
-        done.append(_apply_title(event, changes.title))
+        title_change = _apply_title(event, changes.title)
+        if describe:
+            done.append(title_change)
     if changes.tags:
         tags = tags_dict(event)
-        for key, value in changes.tags.items():
-            tags[key] = value
-            done.append(f"tags.{key} = {value!r}")
+        tags.update(changes.tags)
+        if describe:
+            done.extend(f"tags.{key} = {value!r}" for key, value in changes.tags.items())
     if changes.level is not None:
         event["level"] = changes.level
-        done.append(f"level = {changes.level!r}")
+        if describe:
+            done.append(f"level = {changes.level!r}")
     for name, values in changes.contexts.items():
         contexts = event.get("contexts")
         if not isinstance(contexts, dict):
@@ -141,7 +146,8 @@ def apply_changes(event: dict, changes: Changes) -> list[str]:
         if not isinstance(target, dict):
             target = contexts[name] = {}
         target.update(values)
-        done.append(f"contexts.{name} = {target!r}")
+        if describe:
+            done.append(f"contexts.{name} = {target!r}")
     return done
 
 

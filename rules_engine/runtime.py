@@ -30,7 +30,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from . import models
 from .compiler import CompiledRules, RuleCompileError, compile_rules
@@ -105,36 +105,73 @@ class Explanation:
 # ---------------------------------------------------------------------- stats
 
 
-class _Stats:
-    """Thread-safe counters of what the hooks did."""
+COUNTERS = ("events", "dropped", "sampled_out", "matched", "redactions", "internal_errors")
+
+
+class _Tally:
+    """One thread's counters: one ``{key: count}`` dict per counter name."""
+
+    __slots__ = COUNTERS
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.events: Counter[str] = Counter()
-        self.dropped: Counter[str] = Counter()
-        self.sampled_out: Counter[str] = Counter()
-        self.matched: Counter[str] = Counter()
-        self.redactions: Counter[str] = Counter()
-        self.internal_errors: Counter[str] = Counter()
+        for name in COUNTERS:
+            setattr(self, name, {})
 
-    def add(self, counter: Counter[str], key: str, amount: int = 1) -> None:
-        with self._lock:
-            counter[key] += amount
 
-    def add_many(self, counter: Counter[str], amounts: dict[str, int]) -> None:
+def _count(counts: dict[str, int], key: str, amount: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + amount
+
+
+class _Stats:
+    """Counters of what the hooks did, exact however many threads run the hooks.
+
+    Each thread counts in a :class:`_Tally` of its own, so counting takes no lock on the hook
+    path; :meth:`snapshot` adds the tallies up. A dict is only ever written by its own thread
+    and copied whole (``dict(...)``) by the snapshot, which never sees a count half-written.
+    Tallies of threads that have ended are folded into one, so a process that starts a thread
+    per request does not keep a tally per thread it ever had."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # guards the list of tallies, not the counts
+        self._local = threading.local()
+        self._tallies: list[tuple[threading.Thread, _Tally]] = []
+        self._ended: dict[str, Counter[str]] = {name: Counter() for name in COUNTERS}
+
+    def tally(self) -> _Tally:
+        """The calling thread's counters."""
+        try:
+            return self._local.tally
+        except AttributeError:
+            return self._new_tally()
+
+    def add(self, counter: str, key: str, amount: int = 1) -> None:
+        """Count one thing outside the hot path (errors, drops after a failure...)."""
+        _count(getattr(self.tally(), counter), key, amount)
+
+    def _new_tally(self) -> _Tally:
+        tally = self._local.tally = _Tally()
         with self._lock:
-            counter.update(amounts)
+            self._fold_ended_threads()
+            self._tallies.append((threading.current_thread(), tally))
+        return tally
+
+    def _fold_ended_threads(self) -> None:
+        running = []
+        for thread, tally in self._tallies:
+            if thread.is_alive():
+                running.append((thread, tally))
+            else:  # the thread is gone: nothing writes its tally any more
+                for name in COUNTERS:
+                    self._ended[name].update(getattr(tally, name))
+        self._tallies = running
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {
-                "events": dict(self.events),
-                "dropped": dict(self.dropped),
-                "sampled_out": dict(self.sampled_out),
-                "matched": dict(self.matched),
-                "redactions": dict(self.redactions),
-                "internal_errors": dict(self.internal_errors),
-            }
+            totals = {name: Counter(counts) for name, counts in self._ended.items()}
+            for _, tally in self._tallies:
+                for name in COUNTERS:
+                    totals[name].update(dict(getattr(tally, name)))
+        return {name: dict(counts) for name, counts in totals.items()}
 
 
 # ---------------------------------------------------------------------- ruleset
@@ -163,6 +200,7 @@ class Ruleset:
             raise RulesetError([_problem_at(self.origins.get(exc.rule_id), path, str(exc))]) from None
         self._scrubber = compile_scrubber(model.scrub, model.options, hash_key)
         self._tag_value = f"{model.name}@{model.revision}" if model.options.revision_tag else None
+        self._explain_context = model.options.explain_context
         self._stats = _Stats()
         #: Source of the per-event sampling draws (a ``random.random``-like callable).
         self.draw: Callable[[], float] = random.random
@@ -233,7 +271,7 @@ class Ruleset:
             try:
                 event = user_hook(event, hint if hint is not None else {})
             except Exception:
-                stats.add(stats.internal_errors, "user_hook")
+                stats.add("internal_errors", "user_hook")
                 logger.warning("a user hook raised; the event is dropped", exc_info=True)
                 return None
             if event is None:
@@ -252,77 +290,77 @@ class Ruleset:
 
     def _run(self, event: Any, hint: dict | None, kind: str) -> dict | None:
         if not isinstance(event, dict):  # nothing sentry-sdk could send; never pass it on
-            self._stats.add(self._stats.internal_errors, "invalid_event")
+            self._stats.add("internal_errors", "invalid_event")
             return None
         try:
             return self._process(event, hint, kind)
         except Exception:  # a failure outside any single rule: the event may be unscrubbed
-            self._stats.add(self._stats.internal_errors, "runtime")
+            self._stats.add("internal_errors", "runtime")
             logger.warning("rules_engine failed on an event; the event is dropped", exc_info=True)
             return None
 
     def _process(self, event: dict, hint: dict | None, kind: str) -> dict | None:
-        stats = self._stats
-        stats.add(stats.events, kind)
+        tally = self._stats.tally()
+        _count(tally.events, kind)
         view = EventView(event, hint, kind)
         matched: list[str] = []
-        rule, outcome = self._filter(view, kind)
+        rule, outcome = self._filter(view, kind, tally)
         if rule is not None:
             matched.append(rule.id)
             if outcome == DROP:
-                stats.add(stats.dropped, rule.id)
+                _count(tally.dropped, rule.id)
                 return None
             if outcome != KEEP:
-                stats.add(stats.sampled_out, rule.id)
+                _count(tally.sampled_out, rule.id)
                 return None
         if kind != "breadcrumb":
-            matched.extend(self._group(view, kind, event))
-        if not self._scrub(event, kind):
+            matched.extend(self._group(view, kind, event, tally))
+        if not self._scrub(event, kind, tally):
             return self._on_scrub_failure(event, kind)
         if kind != "breadcrumb":
             self._stamp(event, matched)
         return event
 
-    def _filter(self, view: EventView, kind: str):
-        stats = self._stats
-        for rule in self._rules.filters[kind].candidates(view):
+    def _filter(self, view: EventView, kind: str, tally: _Tally):
+        for rule in _candidates(self._rules.filters[kind], view):
             try:
                 if not rule.condition.matches(view):
                     continue
                 outcome = rule.decide(self.draw)
             except Exception:
-                stats.add(stats.internal_errors, rule.id)
+                _count(tally.internal_errors, rule.id)
                 continue
-            stats.add(stats.matched, rule.id)
+            _count(tally.matched, rule.id)
             return rule, outcome
         return None, KEEP
 
-    def _group(self, view: EventView, kind: str, event: dict) -> list[str]:
-        stats = self._stats
+    def _group(self, view: EventView, kind: str, event: dict, tally: _Tally) -> list[str]:
         chosen = []
-        for rule in self._rules.grouping[kind].candidates(view):
+        for rule in _candidates(self._rules.grouping[kind], view):
             try:
                 if not rule.condition.matches(view):
                     continue
                 changes = rule.render(view)
             except Exception:
-                stats.add(stats.internal_errors, rule.id)
+                _count(tally.internal_errors, rule.id)
                 continue
             chosen.append(changes)
             if not rule.continue_:
                 break
+        if not chosen:
+            return chosen
         applied = []
         for changes in chosen:
             try:
-                apply_changes(event, changes)
+                apply_changes(event, changes, describe=False)
             except Exception:
-                stats.add(stats.internal_errors, changes.rule_id)
+                _count(tally.internal_errors, changes.rule_id)
                 continue
-            stats.add(stats.matched, changes.rule_id)
+            _count(tally.matched, changes.rule_id)
             applied.append(changes.rule_id)
         return applied
 
-    def _scrub(self, event: dict, kind: str) -> bool:
+    def _scrub(self, event: dict, kind: str, tally: _Tally) -> bool:
         """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is).
 
         The scrubber also checks, in the same walk, that the transport can encode the event.
@@ -335,19 +373,21 @@ class Ruleset:
             else:
                 counts = self._scrubber.scrub_event(event)
         except UnsendableValue:
-            self._stats.add(self._stats.internal_errors, "unsendable")
+            _count(tally.internal_errors, "unsendable")
             return False
         except Exception:
-            self._stats.add(self._stats.internal_errors, "scrub")
+            _count(tally.internal_errors, "scrub")
             logger.warning("scrubbing failed; applying on_error=%s", self.options.on_error, exc_info=True)
             return False
         if counts:
-            self._stats.add_many(self._stats.redactions, counts)
+            redactions = tally.redactions
+            for key, amount in counts.items():
+                redactions[key] = redactions.get(key, 0) + amount
         return True
 
     def _on_scrub_failure(self, event: dict, kind: str) -> dict | None:
         if self.options.on_error != "send_filtered":
-            self._stats.add(self._stats.dropped, "scrub")
+            self._stats.add("dropped", "scrub")
             return None
         try:
             filtered = filtered_copy(event)
@@ -355,7 +395,7 @@ class Ruleset:
                 self._stamp(filtered, [])
             return filtered
         except Exception:
-            self._stats.add(self._stats.dropped, "scrub")
+            self._stats.add("dropped", "scrub")
             return None
 
     def _stamp(self, event: dict, matched: list[str]) -> None:
@@ -364,7 +404,7 @@ class Ruleset:
             if not isinstance(tags, dict):
                 tags = tags_dict(event)
             tags["ruleset"] = self._tag_value
-        if self.options.explain_context:
+        if self._explain_context:
             contexts = event.setdefault("contexts", {})
             contexts["rules_engine"] = {"ruleset": f"{self.name}@{self.revision}", "matched": list(matched)}
 
@@ -460,6 +500,11 @@ class Ruleset:
                 winner = rule.id
         for entry, changes in chosen:
             entry.changes = apply_changes(event, changes)
+
+
+def _candidates(index: Any, view: EventView) -> Sequence[Any]:
+    """The rules of an index that could match the event (all of them when none is indexed)."""
+    return index.candidates(view) if index.indexed else index.always
 
 
 def _problem_at(origin: str | None, path: str | None, message: str) -> Problem:
