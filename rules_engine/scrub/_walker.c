@@ -26,7 +26,7 @@ typedef struct {
     PyObject *run_ref;   /* weak reference: the run holds the walker's bound methods */
     PyObject *scrubber;
     PyObject *texts;     /* list of strings to scan */
-    PyObject *slots;     /* list of (container, key, parent path, active rules) */
+    PyObject *slots;     /* container, key, parent path, active rules of each string, flat */
     PyObject *whole;     /* list of (container, key, parent path, rule index) */
     PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
     PyObject *harmless;  /* active rules -> set of key names none of them match */
@@ -155,14 +155,10 @@ place_in_python(Walker *w, PyObject *container, PyObject *key, PyObject *value, 
 static int
 collect(Walker *w, PyObject *text, PyObject *container, PyObject *key, PyObject *path, PyObject *active)
 {
-    if (PyList_Append(w->texts, text) < 0)
+    if (PyList_Append(w->texts, text) < 0 || PyList_Append(w->slots, container) < 0
+        || PyList_Append(w->slots, key) < 0 || PyList_Append(w->slots, path) < 0)
         return -1;
-    PyObject *slot = PyTuple_Pack(4, container, key, path, active);
-    if (slot == NULL)
-        return -1;
-    int status = PyList_Append(w->slots, slot);
-    Py_DECREF(slot);
-    return status;
+    return PyList_Append(w->slots, active);
 }
 
 /* An exact int of 13 to 19 digits is scanned as text (a card number stored as a number). */
@@ -1176,14 +1172,14 @@ count_finding(Walker *w, Py_ssize_t rule, PyObject *detector)
 static int
 write_text(Walker *w, PyObject *index, PyObject *new_text, PyObject *remarks)
 {
-    PyObject *slot = PyList_GetItem(w->slots, PyLong_AsSsize_t(index));
-    if (slot == NULL || !PyTuple_Check(slot) || PyTuple_GET_SIZE(slot) != 4) {
+    Py_ssize_t first = PyLong_AsSsize_t(index) * 4;
+    if (first < 0 || first + 3 >= PyList_GET_SIZE(w->slots)) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "a slot is (container, key, path, active rules)");
+            PyErr_SetString(PyExc_IndexError, "no slot for this string");
         return -1;
     }
-    PyObject *container = PyTuple_GET_ITEM(slot, 0), *key = PyTuple_GET_ITEM(slot, 1);
-    PyObject *path = PyTuple_GET_ITEM(slot, 2);
+    PyObject *container = PyList_GET_ITEM(w->slots, first), *key = PyList_GET_ITEM(w->slots, first + 1);
+    PyObject *path = PyList_GET_ITEM(w->slots, first + 2);
     Py_ssize_t new_length = PyObject_Length(new_text);
     if (new_length < 0)
         return -1;

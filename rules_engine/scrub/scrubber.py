@@ -303,7 +303,9 @@ class _Run:
         self.max_length = limits.max_string_length
         self.nodes = 0
         self.texts: list[str] = []
-        self.slots: list[tuple] = []  # (container, key, parent path, active rules)
+        #: (container, key, parent path, active rules) of each string, flat: four items per string
+        #: (one list to extend instead of a tuple per string; most strings are never looked up)
+        self.slots: list = []
         self.whole: list[tuple] = []  # (container, key, parent path, rule index)
         self.tally: dict[tuple[int, str | None], int] = {}  # (rule index, detector) -> redactions
         self.cut: dict[int, int] = {}  # index of a string cut to max_string_length -> its length
@@ -457,7 +459,7 @@ class _Run:
         kind = type(value)
         if kind is str:
             self.texts.append(value)
-            self.slots.append((container, key, path, active))
+            self.slots.extend((container, key, path, active))
         elif kind is dict or kind is list:
             self.walk(value, (path, key), state, active, depth + 1)
         elif kind is tuple:
@@ -466,10 +468,10 @@ class _Run:
         elif kind is int:
             if _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
                 self.texts.append(str(value))
-                self.slots.append((container, key, path, active))
+                self.slots.extend((container, key, path, active))
         elif isinstance(value, str):  # a str enum: the transport sends it as the string
             self.texts.append(value)
-            self.slots.append((container, key, path, active))
+            self.slots.extend((container, key, path, active))
         elif isinstance(value, dict):  # an OrderedDict, a defaultdict ...
             if state is None:
                 self.walk_dict(value, (path, key), active, depth + 1)
@@ -506,7 +508,7 @@ class _Run:
         scrubber = self.scrubber
         steps_get = scrubber._steps.get
         key_memo = self.key_memo if self.key_rules else None
-        append_text, append_slot = self.texts.append, self.slots.append
+        append_text, append_slot = self.texts.append, self.slots.extend
         for key, value in node.items():
             if type(key) is not str:
                 self.bad_key(key)
@@ -555,7 +557,7 @@ class _Run:
         if harmless is None or not node.keys() <= harmless:
             self.walk_dict_keys(node, path, active, depth)
             return
-        append_text, append_slot = self.texts.append, self.slots.append
+        append_text, append_slot = self.texts.append, self.slots.extend
         for key, value in node.items():
             kind = type(value)
             if kind is str:
@@ -601,7 +603,7 @@ class _Run:
         self.nodes += len(node)
         if self.nodes > self.max_nodes:
             self.too_many()
-        append_text, append_slot = self.texts.append, self.slots.append
+        append_text, append_slot = self.texts.append, self.slots.extend
         key_memo = self.key_memo if self.key_rules else None
         for index, item in enumerate(node):
             kind = type(item)
@@ -721,7 +723,7 @@ class _Run:
 
     def scrub_text(self, index: int, probe_mask: int) -> None:
         text = self.texts[index]
-        active = self.slots[index][3]
+        active = self.slots[4 * index + 3]
         memo_key = (text, active, probe_mask)
         findings = self.findings_memo.get(memo_key)
         if findings is None:
@@ -779,7 +781,7 @@ class _Run:
         self.write(index, "".join(pieces), remarks)
 
     def write(self, index: int, new_text: str, remarks: list) -> None:
-        container, key, path, _ = self.slots[index]
+        container, key, path = self.slots[4 * index : 4 * index + 3]
         original_length = self.cut.get(index)
         if original_length is None:
             original_length = len(self.texts[index])
