@@ -227,3 +227,13 @@ def test_accelerator_off_switches_the_c_walk_off_too(monkeypatch):
     assert compile_scrubber(SELECTOR_SCRUB, models.Options())._c_walker is None
     monkeypatch.setenv("RULES_ENGINE_ACCELERATOR", "auto")
     assert compile_scrubber(SELECTOR_SCRUB, models.Options())._c_walker is CWalker
+
+
+def test_long_strings_are_cut_the_same_way():
+    limits = models.Limits(max_string_length=64)
+    fast, slow = pair_of_scrubbers(SELECTOR_SCRUB, models.Options(limits=limits))
+    long_text = "card 4111 1111 1111 1111 " + "x" * 100 + " a@example.com"
+    event = {"extra": {"long": long_text, "short": "b@example.com", "list": [long_text, "ok"]}}
+    scrubbed, result = assert_same_outcome(fast, slow, event)
+    assert len(scrubbed["extra"]["long"]) < len(long_text)
+    assert scrubbed["_meta"]["extra"]["long"][""]["len"] == len(long_text)

@@ -241,6 +241,7 @@ key_rule(Walker *w, PyObject *key, PyObject *active)
 }
 
 static int walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
+static int read_size(PyObject *owner, const char *name, Py_ssize_t *into);
 static int check_subtree(Walker *w, PyObject *node, Py_ssize_t depth);
 static int walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
 
@@ -1305,6 +1306,38 @@ Walker_write(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ``_Run.cut_long_strings``: strings longer than ``limits.max_string_length`` are scanned cut. */
+static PyObject *
+Walker_cut_long_strings(Walker *w, PyObject *unused)
+{
+    PyObject *run = get_run(w);
+    if (run == NULL)
+        return NULL;
+    Py_ssize_t limit;
+    if (read_size(run, "max_length", &limit) < 0)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(w->texts); i++) {
+        PyObject *text = PyList_GET_ITEM(w->texts, i);
+        Py_ssize_t length = PyUnicode_Check(text) ? PyUnicode_GET_LENGTH(text) : PyObject_Length(text);
+        if (length < 0)
+            return NULL;
+        if (length <= limit)
+            continue;
+        PyObject *index = PyLong_FromSsize_t(i), *original = PyLong_FromSsize_t(length);
+        PyObject *cut = PyUnicode_Substring(text, 0, limit);
+        int status = index && original && cut ? PyDict_SetItem(w->cut, index, original) : -1;
+        if (status == 0)
+            status = PyList_SetItem(w->texts, i, cut);  /* steals cut */
+        else
+            Py_XDECREF(cut);
+        Py_XDECREF(index);
+        Py_XDECREF(original);
+        if (status < 0)
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ the Python type */
 
 /* Run one walk started from Python: the node count comes from the run and goes back to it. */
@@ -1528,6 +1561,8 @@ static PyMethodDef Walker_methods[] = {
      "check_subtree(node, depth): _Run.check_subtree"},
     {"apply_whole_values", (PyCFunction)Walker_apply_whole_values, METH_NOARGS,
      "apply_whole_values(): _Run.apply_whole_values"},
+    {"cut_long_strings", (PyCFunction)Walker_cut_long_strings, METH_NOARGS,
+     "cut_long_strings(): _Run.cut_long_strings"},
     {"redact_spans", (PyCFunction)(void (*)(void))Walker_redact_spans, METH_FASTCALL,
      "redact_spans(index, text, findings): _Run.redact_spans"},
     {"write", (PyCFunction)(void (*)(void))Walker_write, METH_FASTCALL, "write(index, new_text, remarks): _Run.write"},

@@ -329,6 +329,7 @@ class _Run:
             self.walk_selected_dict = walker.walk_selected_dict
             self.apply_whole_values, self.add_meta = walker.apply_whole_values, walker.add_meta
             self.redact_spans, self.write = walker.redact_spans, walker.write
+            self.cut_long_strings = walker.cut_long_strings
 
     # ---------------------------------------------------------------- limits
 
