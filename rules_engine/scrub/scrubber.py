@@ -21,6 +21,12 @@ links, turned into ``_meta`` nodes only for containers that hold a redacted valu
 per container); selector steps and key decisions are memoized per key name; a dict whose keys are
 all known to be harmless is checked with one set comparison.
 
+The same steps exist in C (``_walker.c``, built at install time when a C compiler is at hand):
+the walk, the whole-value and text redactions and the ``_meta`` writing. :class:`_Run` is the
+definition; a C walker takes the place of those methods on a run and hands every uncommon case
+(subclasses, selectors still alive below a node, errors) back to them. Results are identical, and
+``accelerator="off"`` (``RULES_ENGINE_ACCELERATOR=off``) runs the Python methods alone.
+
 Limits (``options.limits``) make the scrubber raise :class:`ScrubLimitExceeded`; the runtime then
 applies ``on_error`` and never sends the event unscrubbed. Cyclic containers exceed
 ``max_depth`` and raise the same way.
