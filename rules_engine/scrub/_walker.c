@@ -821,12 +821,27 @@ clear_meta_table(Walker *w)
     PyMem_Free(table);
 }
 
+/* "0", "1", ...: the _meta steps of list indexes, made once (events index lists of frames,
+ * breadcrumbs and header pairs over and over). */
+#define INDEX_NAMES 512
+static PyObject *index_names[INDEX_NAMES];
+
 static PyObject *
 step_name(PyObject *key)
 {
     if (PyUnicode_CheckExact(key)) {
         Py_INCREF(key);
         return key;
+    }
+    if (PyLong_CheckExact(key)) {
+        Py_ssize_t index = PyLong_AsSsize_t(key);
+        if (index >= 0 && index < INDEX_NAMES) {
+            if (index_names[index] == NULL && (index_names[index] = PyObject_Str(key)) == NULL)
+                return NULL;
+            Py_INCREF(index_names[index]);
+            return index_names[index];
+        }
+        PyErr_Clear();
     }
     return PyObject_Str(key);
 }
