@@ -1,7 +1,7 @@
 """Measure rules-engine against its anchors on real sentry-sdk events; write a report and a plot.
 
-    python3 benchmarks/run.py                 # full run (a few minutes)
-    python3 benchmarks/run.py --quick         # fewer repeats and points
+    python3 benchmarks/run.py                 # full run (2-3 minutes)
+    python3 benchmarks/run.py --quick         # fewer repeats and points (~30 s)
     python3 benchmarks/run.py --tiny --out /tmp/results.md --plot /tmp/scaling.png   # smoke run
     python3 -m pyperf stats benchmarks/results.json                                  # every sample
 
@@ -55,7 +55,7 @@ MODES = {
     "full": Mode(
         "full",
         repeats=7,
-        min_seconds=0.2,
+        min_seconds=0.1,
         curve_repeats=5,
         curve_min_seconds=0.1,
         sizes_kb=(1, 4, 16, 64, 256, 1024),

@@ -32,6 +32,7 @@ one process; ratios use each contender's best sample (the least disturbed), the 
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -133,16 +134,19 @@ class Measurement:
         return seconds_per_call(self._run, batch)  # the batch is freed on return, untimed
 
     def _calibrate(self, min_seconds: float, max_loops: int) -> None:
-        """Double (or extrapolate) the copies per event until a pass lasts ``min_seconds``; the
-        passes on the way are kept as pyperf warmups."""
+        """Raise the copies per event until a pass lasts ``min_seconds``; the passes on the way
+        are kept as pyperf warmups.
+
+        Each step extrapolates from the last pass with a 10% margin, so a pass usually reaches the
+        target at the second try without overshooting it much (every sample costs that long)."""
         while True:
             per_event = self._timed_pass()
             self.warmups.append((self.loops, per_event))
             elapsed = per_event * self.loops * len(self._events)
             if elapsed >= min_seconds or self.loops >= max_loops:
                 return
-            wanted = int(self.loops * min_seconds / max(elapsed, 1e-9))
-            self.loops = min(max_loops, max(self.loops * 2, wanted))
+            wanted = math.ceil(self.loops * 1.1 * min_seconds / max(elapsed, 1e-9))
+            self.loops = min(max_loops, max(self.loops + 1, wanted))
 
     def sample(self) -> None:
         self.values.append(self._timed_pass())
