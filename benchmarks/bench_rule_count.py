@@ -13,8 +13,10 @@ Rulesets (same shape at both sizes, generated):
 * ``unindexed`` (worst case): every rule tests only ``error.value`` globs, so none can be
   skipped by the index.
 
-Run: ``python3 benchmarks/bench_rule_count.py`` (``--quick`` for fewer repeats). The ratios
-are measured in the same run; compare them, not the absolute times, across machines.
+Run: ``python3 benchmarks/bench_rule_count.py`` (``--quick`` for fewer repeats; ``--json PATH``
+saves every sample as a pyperf suite). Timing is pyperf's, as in ``benchmarks/run.py`` (see
+``benchmarks/timing.py``). The ratios are measured in the same run; compare them, not the absolute
+times, across machines.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ import copy
 import os
 import sys
 import tempfile
-import time
-import timeit
+from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
@@ -35,6 +36,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sentry_sdk.integrations.fastapi import FastApiIntegration  # noqa: E402
 from sentry_sdk.integrations.starlette import StarletteIntegration  # noqa: E402
 
+from benchmarks.timing import CLOCK, Measurement, Timing, interleaved, suite_of, timing_of  # noqa: E402
 from rules_engine.capture import capture_events  # noqa: E402
 from rules_engine.event_view import EventView  # noqa: E402
 from rules_engine.runtime import Ruleset, load_ruleset  # noqa: E402
@@ -119,11 +121,13 @@ def compile_text(text: str) -> Ruleset:
 
 def filters_and_grouping(ruleset: Ruleset, event: dict, hint: dict):
     """One event through filters + grouping, as the hooks run them: a fresh event view, the
-    filter phase, the grouping phase (actions applied). Scrubbing has its own benchmarks."""
-    work = copy.deepcopy(event)  # the actions are idempotent, so one copy serves every call
+    filter phase, the grouping phase (actions applied). Scrubbing has its own benchmarks.
+
+    The returned function takes the event to work on; the actions are idempotent, so every call
+    can share one copy (see :func:`shared_copy`)."""
     assert ruleset.before_send(copy.deepcopy(event), hint) is not None
 
-    def run() -> None:
+    def run(work: dict) -> None:
         view = EventView(work, hint, "error")
         ruleset._filter(view, "error")
         ruleset._group(view, "error", work)
@@ -131,61 +135,79 @@ def filters_and_grouping(ruleset: Ruleset, event: dict, hint: dict):
     return run
 
 
-def per_event_seconds(runs: dict, number: int, repeat: int) -> dict:
-    """Min per-call time of each run; the runs are interleaved so machine noise hits all alike."""
-    best = {key: float("inf") for key in runs}
-    for _ in range(repeat):
-        for key, run in runs.items():
-            best[key] = min(best[key], timeit.timeit(run, number=number) / number)
-    return best
+def per_event_timings(runs: dict, event: dict, min_seconds: float, repeat: int) -> dict[tuple[str, int], Timing]:
+    """Each run timed on ``event``; the runs are sampled round-robin so machine noise hits all alike."""
+    work = copy.deepcopy(event)
+
+    def shared_copy(_: dict) -> dict:
+        return work
+
+    measurements = [
+        Measurement(
+            f"filters-grouping/{kind}/{count}-rules",
+            run,
+            shared_copy,
+            [event],
+            min_seconds=min_seconds,
+            max_loops=100_000,  # no copies are made, so long passes cost no memory
+        )
+        for (kind, count), run in runs.items()
+    ]
+    return dict(zip(runs, interleaved(measurements, repeat)))
 
 
-def load_compile_seconds(text: str, repeat: int) -> tuple[float, float, float]:
-    """Min over repeats of: load_ruleset(path) end to end, the file load + validation alone
-    (``loader.load_model``) and the compile alone (``Ruleset.from_loaded``)."""
+def load_compile_timings(text: str, repeat: int) -> dict[str, Timing]:
+    """Seconds for: load_ruleset(path) end to end, the file load + validation alone
+    (``loader.load_model``) and the compile alone (``Ruleset.from_loaded``), one sample per repeat."""
     from rules_engine.loader import load_model
 
+    samples: dict[str, list[float]] = {"total": [], "load": [], "compile": []}
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "rules.yaml")
         with open(path, "w") as handle:
             handle.write(text)
-        total = load = compile_ = float("inf")
         for _ in range(repeat):
-            start = time.perf_counter()
+            start = CLOCK()
             load_ruleset(path)
-            total = min(total, time.perf_counter() - start)
-            start = time.perf_counter()
+            samples["total"].append(CLOCK() - start)
+            start = CLOCK()
             loaded = load_model(path)
-            load = min(load, time.perf_counter() - start)
-            start = time.perf_counter()
+            samples["load"].append(CLOCK() - start)
+            start = CLOCK()
             Ruleset.from_loaded(loaded)
-            compile_ = min(compile_, time.perf_counter() - start)
-        return total, load, compile_
+            samples["compile"].append(CLOCK() - start)
+    return {part: timing_of(f"load-1000-rules/{part}", values, loops=1) for part, values in samples.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--json", type=Path, help="save every sample as a pyperf suite")
     args = parser.parse_args(argv)
-    number, repeat = (500, 3) if args.quick else (3000, 7)
+    min_seconds, repeat = (0.02, 3) if args.quick else (0.1, 7)
 
     event, hint = real_error_event()
     runs = {("empty ruleset", 0): filters_and_grouping(compile_text("format: 1\nname: empty\n"), event, hint)}
     for kind in ("indexed", "unindexed"):
         for count in (10, 1000):
             runs[kind, count] = filters_and_grouping(compile_text(ruleset_yaml(count, kind)), event, hint)
-    results = per_event_seconds(runs, number, repeat)
-    print(f"event: {event['exception']['values'][-1]['type']} with "
-          f"{len(event['exception']['values'])} chained exceptions; min of {repeat} x {number} calls")
-    for (kind, count), seconds in results.items():
-        print(f"{count:5d} rules ({kind:13s})          {seconds * 1e6:8.2f} us/event")
+    results = per_event_timings(runs, event, min_seconds, repeat)
+    print(
+        f"event: {event['exception']['values'][-1]['type']} with "
+        f"{len(event['exception']['values'])} chained exceptions; best of {repeat} interleaved samples"
+    )
+    for (kind, count), timing in results.items():
+        print(f"{count:5d} rules ({kind:13s})          {timing.best * 1e6:8.2f} us/event")
     for kind in ("indexed", "unindexed"):
-        ratio = results[kind, 1000] / results[kind, 10]
+        ratio = results[kind, 1000].best / results[kind, 10].best
         print(f"ratio 1000/10 ({kind}):           {ratio:8.2f}x")
-    total, load, compile_ = load_compile_seconds(ruleset_yaml(1000, "indexed"), repeat=3 if args.quick else 5)
-    print(f"load_ruleset() of 1,000 rules:      {total * 1000:8.1f} ms")
-    print(f"  of which YAML load + validation:  {load * 1000:8.1f} ms")
-    print(f"  of which compile:                 {compile_ * 1000:8.1f} ms")
+    loading = load_compile_timings(ruleset_yaml(1000, "indexed"), repeat=3 if args.quick else 5)
+    print(f"load_ruleset() of 1,000 rules:      {loading['total'].best * 1000:8.1f} ms")
+    print(f"  of which YAML load + validation:  {loading['load'].best * 1000:8.1f} ms")
+    print(f"  of which compile:                 {loading['compile'].best * 1000:8.1f} ms")
+    if args.json:
+        suite_of([*results.values(), *loading.values()]).dump(str(args.json), compact=False, replace=True)
+        print(f"wrote {args.json}", file=sys.stderr)
     return 0
 
 

@@ -35,12 +35,29 @@ RELAY_DATASCRUBBING = {
 }
 
 
+def fresh_copy(node: Any) -> Any:
+    """A deep copy of a JSON-like event, the input each timed call gets.
+
+    Same result as ``copy.deepcopy`` for events (trees of dicts, lists and immutable scalars,
+    strings shared as deepcopy shares them), about 4x faster: the copies are made outside the
+    timed region, but making them is most of a benchmark run's wall time. Anything else is
+    handed to ``copy.deepcopy``.
+    """
+    if type(node) is dict:
+        return {key: fresh_copy(value) for key, value in node.items()}
+    if type(node) is list:
+        return [fresh_copy(item) for item in node]
+    if isinstance(node, (str, int, float, type(None))):
+        return node
+    return copy.deepcopy(node)
+
+
 @dataclass
 class Contender:
     name: str
     description: str
     run: Callable[[Any], Any] | None
-    prepare: Callable[[dict], Any] = copy.deepcopy
+    prepare: Callable[[dict], Any] = fresh_copy
     #: turns what ``run`` returned (and the prepared input) into the event that would be sent
     output: Callable[[Any, Any], dict | None] = lambda result, prepared: result
     missing: str = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -59,13 +60,20 @@ class Results:
     contenders: list[ContenderResult]
     sizes: list[SizePoint]
     rule_counts: list[RuleCountPoint]
-    roundtrip: dict[str, tuple[float, float] | None]
+    roundtrip: dict[str, Timing | None]
     roundtrip_missing: str = ""
     #: size in bytes of the largest curve event when the stock default ruleset dropped it (0: kept)
     largest_dropped_by_limits: int = 0
 
     def by_name(self, name: str) -> ContenderResult | None:
         return next((c for c in self.contenders if c.name == name), None)
+
+    def timings(self) -> Iterator[Timing]:
+        """Every measurement of the run, in report order (each is a pyperf benchmark)."""
+        yield from (c.timing for c in self.contenders if c.timing)
+        yield from (t for point in self.sizes for t in point.per_contender.values() if t)
+        yield from (point.timing for point in self.rule_counts if point.timing)
+        yield from (t for t in self.roundtrip.values() if t)
 
 
 def machine_info() -> list[tuple[str, str]]:
@@ -198,12 +206,12 @@ def roundtrip_table(results: Results) -> list[str]:
         if timing is None:
             rows.append(f"| {label} | missing: {results.roundtrip_missing} | |")
             continue
-        share = f"+{(timing[1] - base[1]) / base[1]:.0%}" if base and label != "sdk defaults" else ""
-        rows.append(f"| {label} | {_us(timing[1])} | {_us(timing[0])} | {share} |")
+        share = f"+{(timing.best - base.best) / base.best:.0%}" if base and label != "sdk defaults" else ""
+        rows.append(f"| {label} | {_us(timing.best)} | {_us(timing.median)} | {share} |")
     return rows
 
 
-def markdown(results: Results, command: str) -> str:
+def markdown(results: Results, command: str, pyperf_json: str) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -211,9 +219,14 @@ def markdown(results: Results, command: str) -> str:
         f"produced by sentry-sdk integrations (FastAPI, Flask, SQLAlchemy, logging, HTTPX), "
         f"{results.corpus_bytes / 1024:,.0f} KB of JSON in all, with planted secrets.",
         "",
-        "Times are per event: every call gets a fresh deep copy made before the clock starts (its cost is",
-        "the `deepcopy` row, not included elsewhere). Repeats are taken round-robin across contenders;",
-        "ratios use each contender's best repeat (the least disturbed by other load), medians are shown beside.",
+        "Times are CPU time per event of the measuring thread, measured with pyperf in one process (every",
+        "contender runs in the calling thread; time spent waiting for a core on a shared machine is not",
+        "counted). Every call gets a fresh deep copy made before the clock starts (its cost is the",
+        "`deepcopy` row, not included elsewhere). Samples are taken round-robin across contenders; ratios",
+        "use each contender's best sample (the least disturbed), medians are shown beside.",
+        f"Every sample, with its loop counts and the machine's metadata, is in `{pyperf_json}`",
+        f"(pyperf's format: `python3 -m pyperf stats {pyperf_json}`; `python3 -m pyperf compare_to",
+        "old.json new.json` compares two runs).",
         "Leaked secrets: planted secrets found anywhere in the output; kept values: useful values still",
         "in place (among events that were not dropped).",
         "",

@@ -6,13 +6,12 @@ local variables, scope data, serialization, the SDK's own scrubber, then the hoo
 
 from __future__ import annotations
 
-import statistics
-import timeit
 from typing import Any
 
 import sentry_sdk
 from sentry_sdk.transport import Transport
 
+from benchmarks.timing import Timing, seconds_per_call, timing_of
 from tests.corpus import shop_api, values
 
 
@@ -40,8 +39,9 @@ def _capture_one() -> None:
         sentry_sdk.capture_exception()
 
 
-def _sample(hooks: dict[str, Any], number: int) -> float:
-    """Seconds per ``capture_exception`` with the SDK's defaults plus ``hooks``."""
+def _sample(hooks: dict[str, Any], number: int) -> tuple[float, float]:
+    """Seconds per ``capture_exception`` with the SDK's defaults plus ``hooks``: (warm-up call,
+    mean of ``number`` calls)."""
     previous = sentry_sdk.get_client()
     sentry_sdk.init(
         dsn="https://public@sentry.invalid/1",
@@ -54,16 +54,27 @@ def _sample(hooks: dict[str, Any], number: int) -> float:
         with sentry_sdk.isolation_scope() as scope:
             scope.set_user({"id": values.USER_ID})
             scope.set_tag("order_id", str(values.ORDER_ID))
-            _capture_one()  # warm up
-            return timeit.Timer(_capture_one).timeit(number=number) / number
+            warmup = seconds_per_call(lambda _: _capture_one(), range(1))
+            return warmup, seconds_per_call(lambda _: _capture_one(), range(number))
     finally:
         sentry_sdk.get_global_scope().set_client(previous)
 
 
-def time_captures(variants: dict[str, dict[str, Any]], *, repeats: int, number: int) -> dict[str, tuple[float, float]]:
-    """(median, best) seconds per call for each set of hooks, sampled round-robin."""
+def time_captures(variants: dict[str, dict[str, Any]], *, repeats: int, number: int) -> dict[str, Timing]:
+    """Seconds per call for each set of hooks (as pyperf benchmarks), sampled round-robin."""
+    warmups: dict[str, list[tuple[int, float]]] = {label: [] for label in variants}
     samples: dict[str, list[float]] = {label: [] for label in variants}
     for _ in range(repeats):
         for label, hooks in variants.items():
-            samples[label].append(_sample(hooks, number))
-    return {label: (statistics.median(runs), min(runs)) for label, runs in samples.items()}
+            warmup, sample = _sample(hooks, number)
+            warmups[label].append((1, warmup))
+            samples[label].append(sample)
+    return {
+        label: timing_of(
+            f"capture-exception/{label.replace(' + ', '+').replace(' ', '-')}",
+            samples[label],
+            loops=number,
+            warmups=warmups[label],
+        )
+        for label in variants
+    }

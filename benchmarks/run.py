@@ -1,8 +1,9 @@
 """Measure rules-engine against its anchors on real sentry-sdk events; write a report and a plot.
 
-    python3 benchmarks/run.py                 # full run (a few minutes)
-    python3 benchmarks/run.py --quick         # fewer repeats and points
+    python3 benchmarks/run.py                 # full run (2-3 minutes)
+    python3 benchmarks/run.py --quick         # fewer repeats and points (~30 s)
     python3 benchmarks/run.py --tiny --out /tmp/results.md --plot /tmp/scaling.png   # smoke run
+    python3 -m pyperf stats benchmarks/results.json                                  # every sample
 
 Contenders (see benchmarks/contenders.py): the default ruleset, a filters+grouping-only
 ruleset, a bare recursive walk (the floor), copy.deepcopy, sentry-sdk's EventScrubber (default
@@ -10,6 +11,9 @@ and recursive), a hand-written before_send, and Relay's pii_strip_event. Each is
 same corpus (tests/corpus) with a fresh copy per call, and its output is searched for the
 planted secrets. Then: cost versus event size and versus rule count, and the whole
 capture_exception round trip with and without the default ruleset.
+
+Timing is pyperf's (see benchmarks/timing.py): every measurement is a pyperf benchmark, and the
+whole run is saved as a pyperf suite next to the report (results.json beside results.md).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,14 +33,18 @@ if str(ROOT) not in sys.path:
 from benchmarks import contenders as contenders_module  # noqa: E402
 from benchmarks import report, scaling  # noqa: E402
 from benchmarks.contenders import Contender  # noqa: E402
-from benchmarks.timing import Measurement, interleaved  # noqa: E402
+from benchmarks.timing import Measurement, Timing, interleaved, suite_of  # noqa: E402
 
 
 @dataclass(frozen=True)
 class Mode:
     name: str
+    #: samples per contender on the corpus, and the CPU seconds each sample lasts at least
     repeats: int
     min_seconds: float
+    #: the same for each point of the scaling curves (they show a trend, not a headline ratio)
+    curve_repeats: int
+    curve_min_seconds: float
     sizes_kb: tuple[int, ...]
     rule_counts: tuple[int, ...]
     capture_repeats: int
@@ -43,9 +52,39 @@ class Mode:
 
 
 MODES = {
-    "full": Mode("full", 7, 0.2, (1, 4, 16, 64, 256, 1024), (10, 30, 100, 300, 1000), 7, 200),
-    "quick": Mode("quick", 5, 0.05, (1, 16, 256, 1024), (10, 100, 1000), 5, 50),
-    "tiny": Mode("tiny", 2, 0.001, (1, 8), (10, 20), 2, 3),
+    "full": Mode(
+        "full",
+        repeats=7,
+        min_seconds=0.1,
+        curve_repeats=5,
+        curve_min_seconds=0.1,
+        sizes_kb=(1, 4, 16, 64, 256, 1024),
+        rule_counts=(10, 30, 100, 300, 1000),
+        capture_repeats=7,
+        capture_number=200,
+    ),
+    "quick": Mode(
+        "quick",
+        repeats=5,
+        min_seconds=0.05,
+        curve_repeats=3,
+        curve_min_seconds=0.05,
+        sizes_kb=(1, 16, 256, 1024),
+        rule_counts=(10, 100, 1000),
+        capture_repeats=5,
+        capture_number=50,
+    ),
+    "tiny": Mode(
+        "tiny",
+        repeats=2,
+        min_seconds=0.001,
+        curve_repeats=2,
+        curve_min_seconds=0.001,
+        sizes_kb=(1, 8),
+        rule_counts=(10, 20),
+        capture_repeats=2,
+        capture_number=3,
+    ),
 }
 
 #: The default ruleset with its limits raised (see :func:`unbounded_ruleset`), for the size curve.
@@ -78,12 +117,32 @@ def leak_check(contender: Contender, corpus) -> report.ContenderResult:
     return result
 
 
+def leak_metadata(result: report.ContenderResult) -> dict[str, int | str]:
+    """The leak accounting of a contender, carried into its pyperf benchmark's metadata."""
+    described = {"description": result.description} if result.description else {}
+    return {
+        **described,
+        "leaked_secrets": result.leaks,
+        "planted_secrets": result.secrets,
+        "kept_values": result.kept,
+        "useful_values": result.keep_total,
+        "dropped_events": result.dropped,
+    }
+
+
 def measure_contenders(contenders: list[Contender], corpus, mode: Mode) -> list[report.ContenderResult]:
     results = [leak_check(contender, corpus) for contender in contenders]
     timed = [(result, contender) for result, contender in zip(results, contenders) if contender.available]
     measurements = [
-        Measurement(contender.run, contender.prepare, corpus.events, min_seconds=mode.min_seconds)
-        for _, contender in timed
+        Measurement(
+            f"corpus/{contender.name}",
+            contender.run,
+            contender.prepare,
+            corpus.events,
+            min_seconds=mode.min_seconds,
+            metadata=leak_metadata(result),
+        )
+        for result, contender in timed
     ]
     for (result, _), timing in zip(timed, interleaved(measurements, mode.repeats)):
         result.timing = timing
@@ -112,7 +171,8 @@ def unbounded_ruleset(source: Path | str, directory: Path, hints: dict[str, dict
 
 def measure_sizes(by_name: dict[str, Contender], corpus, mode: Mode) -> list[report.SizePoint]:
     points = []
-    for size, event in scaling.sized_events(corpus.events, list(mode.sizes_kb)):
+    sized = scaling.sized_events(corpus.events, list(mode.sizes_kb))
+    for target_kb, (size, event) in zip(mode.sizes_kb, sized):
         point = report.SizePoint(size, {name: None for name in SIZE_CONTENDERS})
         runnable = []
         for name in SIZE_CONTENDERS:
@@ -125,10 +185,17 @@ def measure_sizes(by_name: dict[str, Contender], corpus, mode: Mode) -> list[rep
                 continue
             runnable.append(name)
         measurements = [
-            Measurement(by_name[name].run, by_name[name].prepare, [event], min_seconds=mode.min_seconds)
+            Measurement(
+                f"event-size/{target_kb}KB/{name}",
+                by_name[name].run,
+                by_name[name].prepare,
+                [event],
+                min_seconds=mode.curve_min_seconds,
+                metadata={"event_bytes": size},
+            )
             for name in runnable
         ]
-        for name, timing in zip(runnable, interleaved(measurements, mode.repeats)):
+        for name, timing in zip(runnable, interleaved(measurements, mode.curve_repeats)):
             point.per_contender[name] = timing
         points.append(point)
     return points
@@ -147,10 +214,16 @@ def measure_rule_counts(corpus, mode: Mode, hints: dict[str, dict]) -> list[repo
             if contender.available:
                 loaded.append((point, contender))
     measurements = [
-        Measurement(contender.run, contender.prepare, corpus.events, min_seconds=mode.min_seconds)
-        for _, contender in loaded
+        Measurement(
+            f"rule-count/{point.rules}",
+            contender.run,
+            contender.prepare,
+            corpus.events,
+            min_seconds=mode.curve_min_seconds,
+        )
+        for point, contender in loaded
     ]
-    for (point, _), timing in zip(loaded, interleaved(measurements, mode.repeats)):
+    for (point, _), timing in zip(loaded, interleaved(measurements, mode.curve_repeats)):
         point.timing = timing
     return points
 
@@ -162,7 +235,7 @@ def measure_roundtrip(default: Contender, mode: Mode) -> tuple[dict, str]:
     label = "sdk defaults + default ruleset"
     if default.available:
         variants[label] = default.extra["ruleset"].sentry_options()
-    timings: dict[str, tuple[float, float] | None] = dict(
+    timings: dict[str, Timing | None] = dict(
         time_captures(variants, repeats=mode.capture_repeats, number=mode.capture_number)
     )
     if not default.available:
@@ -178,23 +251,29 @@ def hints_by_event_id(corpus) -> dict[str, dict]:
 def run(mode: Mode, default_ruleset: Path | str) -> report.Results:
     from tests.corpus import build_corpus, serialize
 
+    started = time.perf_counter()
+
+    def progress(step: str) -> None:
+        print(f"  {time.perf_counter() - started:4.0f} s  {step} ...", file=sys.stderr, flush=True)
+
     corpus = build_corpus()
     hints = hints_by_event_id(corpus)
     contenders = contenders_module.all_contenders(default_ruleset, hints)
     by_name = {contender.name: contender for contender in contenders}
-    print("  contenders on the corpus ...", file=sys.stderr, flush=True)
+    progress("contenders on the corpus")
     measured = measure_contenders(contenders, corpus, mode)
-    print("  event sizes ...", file=sys.stderr, flush=True)
+    progress("event sizes")
     with tempfile.TemporaryDirectory() as directory:
         by_name[SIZE_RULESET] = unbounded_ruleset(default_ruleset, Path(directory), hints)
         sizes = measure_sizes(by_name, corpus, mode)
     largest = scaling.sized_events(corpus.events, [max(mode.sizes_kb)])[0]
     stock = by_name["default-ruleset"]
     stock_drops_largest = stock.available and stock.output(stock.run(stock.prepare(largest[1])), None) is None
-    print("  rule counts ...", file=sys.stderr, flush=True)
+    progress("rule counts")
     rule_counts = measure_rule_counts(corpus, mode, hints)
-    print("  capture_exception round trip ...", file=sys.stderr, flush=True)
+    progress("capture_exception round trip")
     roundtrip, roundtrip_missing = measure_roundtrip(by_name["default-ruleset"], mode)
+    progress("done; writing")
     return report.Results(
         mode=mode.name,
         event_count=len(corpus.events),
@@ -217,34 +296,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--plot", type=Path, default=ROOT / "benchmarks" / "scaling.png", help="PNG of the scaling curves"
     )
-    parser.add_argument("--json", type=Path, help="also write the raw figures as JSON")
+    parser.add_argument("--json", type=Path, help="pyperf suite of every sample (default: next to --out, as .json)")
     parser.add_argument("--ruleset", default=str(contenders_module.DEFAULT_RULESET), help="the ruleset to measure")
     args = parser.parse_args(argv)
     mode = MODES["tiny" if args.tiny else "quick" if args.quick else "full"]
 
+    pyperf_json = args.json or args.out.with_suffix(".json")
+
     results = run(mode, Path(args.ruleset) if not args.ruleset.startswith("builtin:") else args.ruleset)
     command = "python3 benchmarks/run.py" + {"full": "", "quick": " --quick", "tiny": " --tiny"}[mode.name]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report.markdown(results, command), encoding="utf-8")
+    args.out.write_text(report.markdown(results, command, _shown(pyperf_json)), encoding="utf-8")
     report.plot(results, args.plot)
-    if args.json:
-        args.json.write_text(json.dumps(_jsonable(results), indent=2), encoding="utf-8")
-    print(f"wrote {args.out} and {args.plot}", file=sys.stderr)
+    suite_of(results.timings()).dump(str(pyperf_json), compact=False, replace=True)
+    print(f"wrote {args.out}, {args.plot} and {pyperf_json}", file=sys.stderr)
     for claim, verdict in report.targets(results):
         print(f"{claim}: {verdict}")
     return 0
 
 
-def _jsonable(value):
-    import dataclasses
-
-    if dataclasses.is_dataclass(value):
-        return {key: _jsonable(item) for key, item in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    return value
+def _shown(path: Path) -> str:
+    """``path`` as the report should name it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 if __name__ == "__main__":

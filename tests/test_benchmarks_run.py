@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyperf
+
 ROOT = Path(__file__).resolve().parent.parent
 ALWAYS_MEASURED = (
     "walk",
@@ -33,7 +35,7 @@ def _rows(markdown: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_tiny_benchmark_run_writes_the_table_and_the_plot(tmp_path):
+def test_tiny_benchmark_run_writes_the_table_the_plot_and_the_pyperf_suite(tmp_path):
     out, plot = tmp_path / "results.md", tmp_path / "scaling.png"
     completed = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--tiny", "--out", str(out), "--plot", str(plot)],
@@ -66,3 +68,13 @@ def test_tiny_benchmark_run_writes_the_table_and_the_plot(tmp_path):
     assert leaked("sdk-event-scrubber-recursive")[0] < secrets
     assert leaked("hand-written-hook")[0] < leaked("sdk-event-scrubber-recursive")[0]
     assert leaked("relay-pii-strip")[0] < secrets
+
+    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "results.json"))  # written next to --out
+    names = set(suite.get_benchmark_names())
+    assert {f"corpus/{name}" for name in ALWAYS_MEASURED} <= names
+    assert any(name.startswith("event-size/") for name in names)
+    assert any(name.startswith("rule-count/") for name in names)
+    assert "capture-exception/sdk-defaults" in names
+    walk = suite.get_benchmark("corpus/walk")
+    assert walk.get_metadata()["leaked_secrets"] == walk_leaks  # the same run as the table
+    assert all(value > 0 for value in walk.get_values())
