@@ -287,3 +287,28 @@ def _same_key_pairs_without_escapes(text: str) -> None:
         assert plain == list(keytext.find_key_values(text, _sensitive))
     finally:
         keytext._PAIR_PLAIN = saved
+
+
+# ----------------------------------------------------------------- prechecked detectors
+
+PRECHECKED = sorted(name for name, detector in BUILTIN.items() if detector.precheck is not None)
+digits_text = st.lists(
+    st.one_of(
+        st.sampled_from(["4111 1111 1111 1111", "4539701234567803", "2221000000000009", "1", "9", " ", "-", ".",
+                         "+", "_", "x", "é", "٤", "\\n", "0x7f", "139679221193600", "5555-5555-5555-4444"]),
+        st.text("0123456789 -.x", max_size=6),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@pytest.mark.parametrize("name", PRECHECKED)
+@settings(max_examples=400)
+@given(text=digits_text)
+def test_precheck_skips_only_text_without_findings(name, text):
+    detector = BUILTIN[name]
+    assert list(detector.find(text)) == list(dataclasses.replace(detector, precheck=None).find(text))
+
+
+def test_card_numbers_are_prechecked():
+    assert "creditcard" in PRECHECKED

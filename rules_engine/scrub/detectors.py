@@ -50,6 +50,9 @@ class Detector:
     #: characters before the next one, which finds the same matches, since none can start earlier.
     anchor: re.Pattern | None = None
     reach: int = 0
+    #: A pattern text without a backslash must match for any match in it to pass ``validator``
+    #: (a card number starts with an issuer digit): other text is not searched.
+    precheck: re.Pattern | None = None
     #: numbers of the named groups of ``exact``, in order: the secret part of a match
     secret_groups: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
@@ -61,6 +64,8 @@ class Detector:
         (the secret inside ``Bearer <token>``), or the whole match when it has none."""
         validator, groups = self.validator, self.secret_groups
         backslash = "\\" in text
+        if self.precheck is not None and not backslash and self.precheck.search(text) is None:
+            return
         if self.lowered is not None and text.isascii():
             exact, subject = self.lowered if backslash else self.lowered_plain, text.lower()
         else:
@@ -391,6 +396,12 @@ _ANCHORS: dict[str, tuple[str, int]] = {
     "url_userinfo": (r"://", 21),
 }
 
+#: name: precheck, see ``Detector.precheck``.
+_PRECHECKS: dict[str, str] = {
+    # a digit of a card network (see _card_issuer) starting a token, as the exact pattern's does
+    "creditcard": r"[2-6](?<![\w.+-].)",
+}
+
 #: Caseless detectors that may run over lowered ASCII text (see ``Detector.lowered``).
 LOWERED_ON_ASCII = frozenset({"password_pair", "bearer", "basic_auth"})
 
@@ -410,6 +421,7 @@ def _build() -> dict[str, Detector]:
             lowered_plain=re.compile(_without_escapes(exact), flags & ~re.IGNORECASE) if lowered else None,
             anchor=re.compile(_ANCHORS[name][0]) if name in _ANCHORS else None,
             reach=_ANCHORS[name][1] if name in _ANCHORS else 0,
+            precheck=re.compile(_PRECHECKS[name]) if name in _PRECHECKS else None,
         )
     missing = set(DETECTORS) - set(built)
     if missing:  # the model's list of detector names is the contract; keep both in step

@@ -57,7 +57,6 @@ if _ESCAPE_OR_BOUNDARY not in _PAIR.pattern:  # keep the two in step
 #: matches, found faster (``re`` tries every branch at every position).
 _PAIR_PLAIN = re.compile(_PAIR.pattern.replace(_ESCAPE_OR_BOUNDARY, r"(?<![\w$@.-])"), re.VERBOSE)
 
-_VALUE_GROUPS = ("dq", "sq", "edq", "esq", "eq", "colon")
 _CLOSERS = {"{": "}", "[": "]"}
 
 
@@ -93,17 +92,20 @@ def find_key_values(text: str, decide: Callable[[str], int]) -> Iterator[tuple[i
 
 
 def _value_span(text: str, match: re.Match) -> tuple[int, int]:
-    for name in _VALUE_GROUPS:
-        start = match.start(name)
-        if start != -1:
-            end = match.end(name)
-            if name == "colon":
-                end = start + len(text[start:end].rstrip())
-            return start, end
-    start = match.end("open")
-    if text.startswith(FILTERED, start - 1):
-        return start, start  # already redacted: "[Filtered]" is no list to redact again
-    return start, _container_end(text, start, text[start - 1])
+    group = match.lastgroup  # the value's group: the value is the last part of the pattern
+    if group == "open":
+        start = match.end(group)
+        if text.startswith(FILTERED, start - 1):
+            return start, start  # already redacted: "[Filtered]" is no list to redact again
+        return start, _container_end(text, start, text[start - 1])
+    start, end = match.span(group)
+    if group == "colon":
+        end = start + len(text[start:end].rstrip())
+    return start, end
+
+
+#: The characters that matter to :func:`_container_end`: quotes, brackets and (in quotes) backslashes.
+_CONTAINER_MARK = re.compile(r"""[\\"'{}\[\]]""")
 
 
 def _container_end(text: str, start: int, opener: str) -> int:
@@ -111,13 +113,17 @@ def _container_end(text: str, start: int, opener: str) -> int:
     or the end of the text when it never closes (a cut string: everything after is sensitive)."""
     stack = [_CLOSERS[opener]]
     quote = ""
+    find_mark = _CONTAINER_MARK.search
     i = start
-    length = len(text)
-    while i < length:
+    while True:
+        mark = find_mark(text, i)
+        if mark is None:
+            return len(text)
+        i = mark.start()
         char = text[i]
         if quote:
             if char == "\\":
-                i += 1
+                i += 1  # the escaped character
             elif char == quote:
                 quote = ""
         elif char in "\"'":
@@ -129,4 +135,3 @@ def _container_end(text: str, start: int, opener: str) -> int:
             if not stack:
                 return i
         i += 1
-    return length
