@@ -237,3 +237,22 @@ def test_long_strings_are_cut_the_same_way():
     scrubbed, result = assert_same_outcome(fast, slow, event)
     assert len(scrubbed["extra"]["long"]) < len(long_text)
     assert scrubbed["_meta"]["extra"]["long"][""]["len"] == len(long_text)
+
+
+# ----------------------------------------------------------------- the prefilter's C joining
+
+
+TEXT_PIECES = st.sampled_from([
+    "password=hunter2", "a@example.com", "4111 1111 1111 1111", "Bearer abcdefghijk", "é", "\x00",
+    "\ud800", "token: x", "192.168.0.1", "::1", " ", "", "sk-" + "a" * 24, "cookie=s; sessionid=abc",
+])
+EVENT_TEXTS = st.lists(st.lists(st.one_of(TEXT_PIECES, st.text(max_size=6)), max_size=5).map("".join), max_size=12)
+
+
+@pytest.mark.skipif(not accelerator_available(), reason="hyperscan is the optional prefilter")
+@DIFFERENTIAL
+@given(texts=EVENT_TEXTS)
+def test_prefilter_candidates_same_with_and_without_the_c_joining(default_pair, texts):
+    prefilter = default_pair[0]._prefilter
+    assert prefilter.name == "hyperscan"
+    assert prefilter.candidates(list(texts)) == prefilter._candidates_in_python(list(texts))

@@ -15,6 +15,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
 
 typedef struct {
     PyObject *path;  /* NULL: a free slot */
@@ -1600,6 +1601,236 @@ static PyTypeObject WalkerType = {
     .tp_methods = Walker_methods,
 };
 
+/* ------------------------------------------------------------------ the prefilter's input and hits
+ *
+ * ``JoinedTexts(texts)``: the strings of an event joined by NUL (``.data``, bytes to scan:
+ * ASCII as is, anything else in UTF-8 with surrogates passed through, as prefilter.py does), and
+ * the handler hyperscan calls for each match: it maps the end of the match to the string holding
+ * it and records the probe. ``found()`` gives ``{string index: bitmask of probes}``, which is what
+ * ``HyperscanPrefilter.candidates`` computes in Python. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *data;
+    Py_ssize_t count;
+    Py_ssize_t *starts;  /* count + 1 offsets: where each string starts in data, then the end + 1 */
+    uint64_t *masks;     /* per string, probes 0..63 */
+    PyObject *wide;      /* index -> mask of probes from 64 on (dict, made when needed) */
+    Py_ssize_t current;  /* the string of the last hit (hits come in order of their end) */
+} JoinedTexts;
+
+static int
+all_ascii(PyObject *texts)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(texts); i++) {
+        PyObject *text = PyList_GET_ITEM(texts, i);
+        if (!PyUnicode_Check(text) || !PyUnicode_IS_ASCII(text))
+            return 0;
+    }
+    return 1;
+}
+
+/* The pieces to join: the strings themselves when all are ASCII, else their UTF-8 encodings. */
+static PyObject *
+pieces_of(PyObject *texts, int ascii)
+{
+    Py_ssize_t count = PyList_GET_SIZE(texts);
+    PyObject *pieces = PyList_New(count);
+    for (Py_ssize_t i = 0; pieces != NULL && i < count; i++) {
+        PyObject *text = PyList_GET_ITEM(texts, i);
+        PyObject *piece;
+        if (ascii) {
+            Py_INCREF(text);
+            piece = text;
+        } else {
+            piece = PyUnicode_AsEncodedString(text, "utf-8", "surrogatepass");
+            if (piece == NULL)
+                Py_CLEAR(pieces);
+        }
+        if (pieces != NULL)
+            PyList_SET_ITEM(pieces, i, piece);
+    }
+    return pieces;
+}
+
+static int
+JoinedTexts_init(JoinedTexts *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *texts;
+    if (!PyArg_ParseTuple(args, "O!:JoinedTexts", &PyList_Type, &texts))
+        return -1;
+    if (self->data != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "JoinedTexts is initialized once");
+        return -1;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(texts);
+    int ascii = all_ascii(texts);
+    PyObject *pieces = pieces_of(texts, ascii);
+    if (pieces == NULL)
+        return -1;
+    self->count = count;
+    self->starts = PyMem_New(Py_ssize_t, count + 1);
+    self->masks = PyMem_Calloc(count ? count : 1, sizeof(uint64_t));
+    if (self->starts == NULL || self->masks == NULL) {
+        Py_DECREF(pieces);
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t total = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *piece = PyList_GET_ITEM(pieces, i);
+        self->starts[i] = total;
+        total += (ascii ? PyUnicode_GET_LENGTH(piece) : PyBytes_GET_SIZE(piece)) + 1;
+    }
+    self->starts[count] = total;
+    self->data = PyBytes_FromStringAndSize(NULL, total ? total - 1 : 0);
+    if (self->data == NULL) {
+        Py_DECREF(pieces);
+        return -1;
+    }
+    char *out = PyBytes_AS_STRING(self->data);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *piece = PyList_GET_ITEM(pieces, i);
+        const char *from = ascii ? (const char *)PyUnicode_1BYTE_DATA(piece) : PyBytes_AS_STRING(piece);
+        Py_ssize_t length = self->starts[i + 1] - self->starts[i] - 1;
+        memcpy(out + self->starts[i], from, length);
+        if (i + 1 < count)
+            out[self->starts[i + 1] - 1] = '\0';
+    }
+    Py_DECREF(pieces);
+    return 0;
+}
+
+/* The string holding the byte at ``offset``. */
+static Py_ssize_t
+string_at(JoinedTexts *self, Py_ssize_t offset)
+{
+    Py_ssize_t index = self->current;
+    if (offset >= self->starts[index]) {
+        while (index + 1 < self->count && offset >= self->starts[index + 1])
+            index++;
+    } else {
+        Py_ssize_t low = 0, high = index;  /* starts[low] <= offset < starts[high] */
+        while (high - low > 1) {
+            Py_ssize_t middle = (low + high) / 2;
+            if (self->starts[middle] <= offset)
+                low = middle;
+            else
+                high = middle;
+        }
+        index = low;
+    }
+    self->current = index;
+    return index;
+}
+
+static int
+record_wide(JoinedTexts *self, Py_ssize_t index, Py_ssize_t probe)
+{
+    if (self->wide == NULL && (self->wide = PyDict_New()) == NULL)
+        return -1;
+    PyObject *key = PyLong_FromSsize_t(index), *shift = PyLong_FromSsize_t(probe);
+    PyObject *bit = key && shift ? PyNumber_Lshift(one, shift) : NULL;
+    PyObject *before = bit ? PyDict_GetItemWithError(self->wide, key) : NULL;
+    PyObject *after = bit && !PyErr_Occurred() ? (before ? PyNumber_Or(before, bit) : (Py_INCREF(bit), bit)) : NULL;
+    int status = after ? PyDict_SetItem(self->wide, key, after) : -1;
+    Py_XDECREF(key);
+    Py_XDECREF(shift);
+    Py_XDECREF(bit);
+    Py_XDECREF(after);
+    return status;
+}
+
+/* hyperscan's match handler: (probe id, from, to, flags, context). */
+static PyObject *
+JoinedTexts_call(JoinedTexts *self, PyObject *args, PyObject *kwargs)
+{
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 3 || self->count == 0) {
+        PyErr_SetString(PyExc_TypeError, "a match is (probe id, from, to, ...)");
+        return NULL;
+    }
+    Py_ssize_t probe = PyLong_AsSsize_t(PyTuple_GET_ITEM(args, 0));
+    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(args, 2));
+    if (PyErr_Occurred())
+        return NULL;
+    if (probe < 0 || end < 1) {
+        PyErr_SetString(PyExc_ValueError, "a match ends after the start of the data");
+        return NULL;
+    }
+    Py_ssize_t index = string_at(self, end - 1);
+    if (probe < 64)
+        self->masks[index] |= (uint64_t)1 << probe;
+    else if (record_wide(self, index, probe) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+JoinedTexts_found(JoinedTexts *self, PyObject *unused)
+{
+    PyObject *found = self->wide ? PyDict_Copy(self->wide) : PyDict_New();
+    for (Py_ssize_t i = 0; found != NULL && i < self->count; i++) {
+        if (!self->masks[i])
+            continue;
+        PyObject *key = PyLong_FromSsize_t(i), *mask = PyLong_FromUnsignedLongLong(self->masks[i]);
+        PyObject *wide = key && mask ? PyDict_GetItemWithError(found, key) : NULL;
+        PyObject *merged = NULL;
+        if (key && mask && !PyErr_Occurred())
+            merged = wide ? PyNumber_Or(wide, mask) : (Py_INCREF(mask), mask);
+        if (merged == NULL || PyDict_SetItem(found, key, merged) < 0)
+            Py_CLEAR(found);
+        Py_XDECREF(key);
+        Py_XDECREF(mask);
+        Py_XDECREF(merged);
+    }
+    return found;
+}
+
+static PyObject *
+JoinedTexts_get_data(JoinedTexts *self, void *unused)
+{
+    if (self->data == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "JoinedTexts is not initialized");
+        return NULL;
+    }
+    Py_INCREF(self->data);
+    return self->data;
+}
+
+static void
+JoinedTexts_dealloc(JoinedTexts *self)
+{
+    Py_XDECREF(self->data);
+    Py_XDECREF(self->wide);
+    PyMem_Free(self->starts);
+    PyMem_Free(self->masks);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef JoinedTexts_methods[] = {
+    {"found", (PyCFunction)JoinedTexts_found, METH_NOARGS, "found() -> {string index: bitmask of probes}"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef JoinedTexts_getset[] = {
+    {"data", (getter)JoinedTexts_get_data, NULL, "the strings joined by NUL, as bytes to scan", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject JoinedTextsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rules_engine.scrub._walker.JoinedTexts",
+    .tp_doc = "JoinedTexts(texts): the prefilter's input, and the handler mapping its matches to strings.",
+    .tp_basicsize = sizeof(JoinedTexts),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)JoinedTexts_init,
+    .tp_dealloc = (destructor)JoinedTexts_dealloc,
+    .tp_call = (ternaryfunc)JoinedTexts_call,
+    .tp_methods = JoinedTexts_methods,
+    .tp_getset = JoinedTexts_getset,
+};
+
 static struct PyModuleDef walker_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "rules_engine.scrub._walker",
@@ -1642,7 +1873,7 @@ PyInit__walker(void)
         return NULL;
     if ((card_high = PyLong_FromUnsignedLongLong(10000000000000000000ULL)) == NULL)
         return NULL;
-    if (PyType_Ready(&WalkerType) < 0)
+    if (PyType_Ready(&WalkerType) < 0 || PyType_Ready(&JoinedTextsType) < 0)
         return NULL;
     PyObject *module = PyModule_Create(&walker_module);
     if (module == NULL)
@@ -1650,6 +1881,12 @@ PyInit__walker(void)
     Py_INCREF(&WalkerType);
     if (PyModule_AddObject(module, "Walker", (PyObject *)&WalkerType) < 0) {
         Py_DECREF(&WalkerType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&JoinedTextsType);
+    if (PyModule_AddObject(module, "JoinedTexts", (PyObject *)&JoinedTextsType) < 0) {
+        Py_DECREF(&JoinedTextsType);
         Py_DECREF(module);
         return NULL;
     }

@@ -29,6 +29,11 @@ try:  # optional accelerator: pip install rules-engine[fast]
 except ImportError:  # pragma: no cover - exercised where hyperscan is not installed
     hyperscan = None
 
+try:  # the joining and the mapping of hits in C (the scrubber's C walk module)
+    from ._walker import JoinedTexts
+except ImportError:  # pragma: no cover - exercised where the extension is not built
+    JoinedTexts = None
+
 SEPARATOR = "\x00"
 #: Anchors (but not the "^" of a negated class "[^...]"): on joined text they would not mean
 #: what they mean in one string, so a pattern holding one is run on every string.
@@ -120,9 +125,17 @@ class HyperscanPrefilter:
         return cls(_database(tuple(usable)) if usable else None, always_mask)
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
-        found: dict[int, int] = {}
         if not texts or self._database is None:
-            return found
+            return {}
+        if JoinedTexts is not None and type(texts) is list:
+            # The same joining and mapping in C; the handler hyperscan calls is the C object.
+            joined_texts = JoinedTexts(texts)
+            self._database.scan(joined_texts.data, match_event_handler=joined_texts)
+            return joined_texts.found()
+        return self._candidates_in_python(texts)
+
+    def _candidates_in_python(self, texts: list[str]) -> dict[int, int]:
+        found: dict[int, int] = {}
         joined = SEPARATOR.join(texts)
         if joined.isascii():
             data = joined.encode("ascii")
