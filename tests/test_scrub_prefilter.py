@@ -1,9 +1,13 @@
-"""The prefilter only saves work: scrubbing with it equals running every probe on every string.
+"""Shortcuts of the scrubber only save work: they find what the long way finds.
 
-The scrubber hands a string to the exact matchers (detectors, user patterns, keys inside text)
-only when the prefilter flags it for them. These properties plant key names, separators, values
-and secrets in text, at places where rules with and without ``in`` selectors are active, and check
-that the output and the counts are the same as when every string is checked by everything.
+* The prefilter: the scrubber hands a string to the exact matchers (detectors, user patterns, keys
+  inside text) only when the prefilter flags it for them. These properties plant key names,
+  separators, values and secrets in text, at places where rules with and without ``in``
+  selectors are active, and check that the output and the counts are the same as when every
+  string is checked by everything; and that hits map to the right strings however they come.
+* The exact matchers: an anchored detector finds what a search from the start finds, a
+  prechecked one what a search without the precheck finds, and patterns without escape-sequence
+  branches what the full ones find in text holding no backslash.
 """
 
 from __future__ import annotations
