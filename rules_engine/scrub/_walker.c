@@ -435,57 +435,21 @@ enter(Walker *w, PyObject *node, Py_ssize_t depth)
     return count_nodes(w, PyObject_Length(node));
 }
 
-/* Whether every key of ``items`` is in ``harmless`` (the set for the active rules, or NULL). */
-static int
-all_harmless(PyObject *node, PyObject *harmless)
-{
-    if (harmless == NULL || !PyAnySet_Check(harmless) || PyDict_GET_SIZE(node) > PySet_GET_SIZE(harmless))
-        return 0;
-    Py_ssize_t position = 0;
-    PyObject *key, *value;
-    while (PyDict_Next(node, &position, &key, &value)) {
-        int found = PySet_Contains(harmless, key);
-        if (found != 1)
-            return found;
-    }
-    return 1;
-}
-
-static int
-walk_dict_keys(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
+/* The set of key names known to be harmless for the active rules (a new reference). */
+static PyObject *
+harmless_keys(Walker *w, PyObject *active)
 {
     PyObject *harmless = PyDict_GetItemWithError(w->harmless, active);
-    if (harmless != NULL)
+    if (harmless != NULL) {
         Py_INCREF(harmless);
-    else if (PyErr_Occurred() || (harmless = PyObject_CallMethodOneArg(w->scrubber, s_harmless_keys, active)) == NULL)
-        return -1;
-    int learn = PySet_Check(harmless) && PySet_GET_SIZE(harmless) < KEY_MEMO_LIMIT;
-    Py_ssize_t position = 0;
-    PyObject *key, *value;
-    int status = 0;
-    while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
-        Py_INCREF(key);
-        Py_INCREF(value);
-        if (!PyUnicode_CheckExact(key))
-            status = call_run(w, s_bad_key, PyTuple_Pack(1, key));
-        if (status == 0) {
-            int redacted = apply_key_rules(w, key, node, key, value, path, active, depth);
-            if (redacted < 0)
-                status = -1;
-            else if (!redacted) {
-                if (learn && PySet_Add(harmless, key) < 0)
-                    status = -1;
-                else
-                    status = place(w, node, key, value, path, active, depth);
-            }
-        }
-        Py_DECREF(key);
-        Py_DECREF(value);
+        return harmless;
     }
-    Py_DECREF(harmless);
-    return status;
+    return PyErr_Occurred() ? NULL : PyObject_CallMethodOneArg(w->scrubber, s_harmless_keys, active);
 }
 
+/* ``walk_dict`` and ``walk_dict_keys`` of the Python walk in one pass: a key already known to be
+ * harmless is placed at once (what the Python walk does for a dict whose keys all are); any other
+ * key is checked (a string? sensitive?) and learnt as harmless when it is not sensitive. */
 static int
 walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
 {
@@ -493,27 +457,40 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         return call_python_walk(w, s_walk_dict, Py_BuildValue("(OOOn)", node, path, active, depth));
     if (enter(w, node, depth) < 0)
         return -1;
-    if (Py_EnterRecursiveCall(" while scrubbing an event"))
+    PyObject *harmless = harmless_keys(w, active);
+    if (harmless == NULL)
         return -1;
+    if (Py_EnterRecursiveCall(" while scrubbing an event")) {
+        Py_DECREF(harmless);
+        return -1;
+    }
+    int is_set = PyAnySet_Check(harmless);
+    int learn = PySet_Check(harmless) && PySet_GET_SIZE(harmless) < KEY_MEMO_LIMIT;
+    Py_ssize_t position = 0;
+    PyObject *key, *value;
     int status = 0;
-    PyObject *harmless = PyDict_GetItemWithError(w->harmless, active);
-    int fast = harmless == NULL && PyErr_Occurred() ? -1 : all_harmless(node, harmless);
-    if (fast < 0)
-        status = -1;
-    else if (!fast)
-        status = walk_dict_keys(w, node, path, active, depth);
-    else {
-        Py_ssize_t position = 0;
-        PyObject *key, *value;
-        while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
-            Py_INCREF(key);
-            Py_INCREF(value);
-            status = place(w, node, key, value, path, active, depth);
-            Py_DECREF(key);
-            Py_DECREF(value);
+    while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
+        Py_INCREF(key);
+        Py_INCREF(value);
+        int known = is_set ? PySet_Contains(harmless, key) : 0;
+        int redacted = 0;
+        if (known < 0)
+            status = -1;
+        else if (!known) {
+            if (!PyUnicode_CheckExact(key))
+                status = call_run(w, s_bad_key, PyTuple_Pack(1, key));
+            if (status == 0 && (redacted = apply_key_rules(w, key, node, key, value, path, active, depth)) < 0)
+                status = -1;
+            if (status == 0 && !redacted && learn && PySet_Add(harmless, key) < 0)
+                status = -1;
         }
+        if (status == 0 && !redacted)
+            status = place(w, node, key, value, path, active, depth);
+        Py_DECREF(key);
+        Py_DECREF(value);
     }
     Py_LeaveRecursiveCall();
+    Py_DECREF(harmless);
     return status;
 }
 
