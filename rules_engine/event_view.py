@@ -419,8 +419,12 @@ def _exc_attr(name: str) -> Getter:
             return MISSING
         try:
             for step in steps:
-                value = getattr(value, step)
-        except Exception:  # a missing attribute or a property that raises reads as absent
+                # With a default, a missing attribute costs no AttributeError: most exceptions
+                # a rule like {exc.status_code: ...} sees have no such attribute.
+                value = getattr(value, step, MISSING)
+                if value is MISSING:
+                    return MISSING
+        except Exception:  # a property that raises reads as absent
             return MISSING
         return MISSING if value is None or callable(value) else value
 
