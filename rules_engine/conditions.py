@@ -38,6 +38,7 @@ from .event_view import (
     MISSING,
     STACK_FIELDS,
     EventView,
+    ExceptionElement,
     Names,
     scalar_getter,
 )
@@ -203,6 +204,7 @@ def _globs_predicate(patterns: tuple[str, ...], ignore_case: bool) -> ValuePredi
         return one(value)
 
     glob.for_text = matches_text  # type: ignore[attr-defined]
+    glob.for_names = matches_names  # type: ignore[attr-defined]
     return glob
 
 
@@ -545,6 +547,13 @@ def _element_test(field: str, match: ValuePredicate) -> Callable[[Any], bool]:
             return match(MISSING if value is None else value)
 
         return frame_test
+    names_test = getattr(match, "for_names", None)
+    if field == "error.type" and names_test is not None:  # straight to the glob's remembered answers
+        def error_type_test(element: ExceptionElement) -> bool:
+            names = element.type_value
+            return names_test(names) if type(names) is Names else match(names)
+
+        return error_type_test
     get = ERROR_GETTERS[field] if field in ERROR_GETTERS else FRAME_GETTERS[field]
     return lambda element: match(get(element))
 

@@ -197,7 +197,7 @@ class EventView:
         if self._headers is None:
             request = self.event.get("request")
             raw = request.get("headers") if isinstance(request, dict) else None
-            self._headers = {str(k).lower(): v for k, v in _pairs(raw)}
+            self._headers = {(k if type(k) is str else str(k)).lower(): v for k, v in _pairs(raw)}
         return self._headers
 
     @property
