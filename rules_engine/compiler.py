@@ -11,11 +11,11 @@ pays for the rules that could match it, not for every rule of the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from . import models
 from .condition_syntax import Node, parse_condition
-from .conditions import compile_condition, index_keys, index_lookup_values
+from .conditions import compile_condition, index_keys, index_lookup
 from .event_view import EventView
 from .filters import FilterRule, RuleCondition, compile_filter
 from .grouping import GroupingRule, compile_grouping
@@ -42,8 +42,8 @@ class RuleIndex(Generic[R]):
             for value in values:
                 table.setdefault(value, []).append(rule)
         self.always: tuple[R, ...] = tuple(always)
-        self._lookups: tuple[tuple[Callable[[EventView], Iterable[str]], dict[str, list[R]]], ...] = tuple(
-            (index_lookup_values(name), table) for name, table in by_field.items()
+        self._lookups: tuple[Callable[[EventView], list[R]], ...] = tuple(
+            index_lookup(name, table) for name, table in by_field.items()
         )
         #: False when no rule is indexed: every rule is a candidate, :attr:`always` is the answer.
         self.indexed = bool(self._lookups)
@@ -53,10 +53,9 @@ class RuleIndex(Generic[R]):
         if not self._lookups:
             return self.always
         hits: dict[int, R] = {}
-        for values_of, table in self._lookups:
-            for value in values_of(view):
-                for rule in table.get(value, ()):
-                    hits[rule.position] = rule
+        for lookup in self._lookups:
+            for rule in lookup(view):
+                hits[rule.position] = rule
         if not hits:
             return self.always
         for rule in self.always:

@@ -24,7 +24,7 @@ failing leaf; ``reason`` is used by explain and reuses the very same leaf predic
 from __future__ import annotations
 
 import re
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 from typing import Any, Callable, Sequence
 
 import jmespath
@@ -38,6 +38,7 @@ from .event_view import (
     MISSING,
     STACK_FIELDS,
     EventView,
+    ExceptionElement,
     Names,
     scalar_getter,
 )
@@ -202,6 +203,8 @@ def _globs_predicate(patterns: tuple[str, ...], ignore_case: bool) -> ValuePredi
             return any(one(v) for v in value)
         return one(value)
 
+    glob.for_text = matches_text  # type: ignore[attr-defined]
+    glob.for_names = matches_names  # type: ignore[attr-defined]
     return glob
 
 
@@ -248,8 +251,35 @@ def _text_matcher(patterns: tuple[str, ...], ignore_case: bool,
     prefixes, suffixes, inside = tuple(shapes["prefix"]), tuple(shapes["suffix"]), tuple(shapes["inside"])
     others_match = _joined_globs(others, re.IGNORECASE if ignore_case else 0).match if others else None
 
+    by_shape = _shape_test(exact, prefixes, suffixes, inside, others_match)
+    if not ignore_case:
+        return by_shape
+
+    def caseless(text: str) -> bool:
+        if text.isascii():
+            return by_shape(text.lower())
+        return regex_match(text) is not None
+
+    return caseless
+
+
+def _shape_test(exact: frozenset[str], prefixes: tuple[str, ...], suffixes: tuple[str, ...],
+                inside: tuple[str, ...], others_match: Callable[[str], Any] | None) -> Callable[[str], bool]:
+    """The string test of :func:`_text_matcher`. Globs of one shape (the usual case: a list
+    of suffixes, of prefixes...) get a string method as it is, with no Python call around it."""
+    if others_match is None:
+        only_one_shape = sum(map(bool, (exact, prefixes, suffixes, inside))) == 1
+        if only_one_shape and exact:
+            return exact.__contains__
+        if only_one_shape and prefixes:
+            return methodcaller("startswith", prefixes)
+        if only_one_shape and suffixes:
+            return methodcaller("endswith", suffixes)
+        if only_one_shape and len(inside) == 1:
+            return methodcaller("__contains__", inside[0])
+
     def by_shape(text: str) -> bool:
-        if text in exact:
+        if exact and text in exact:
             return True
         if prefixes and text.startswith(prefixes):
             return True
@@ -260,15 +290,7 @@ def _text_matcher(patterns: tuple[str, ...], ignore_case: bool,
                 return True
         return others_match is not None and others_match(text) is not None
 
-    if not ignore_case:
-        return by_shape
-
-    def caseless(text: str) -> bool:
-        if text.isascii():
-            return by_shape(text.lower())
-        return regex_match(text) is not None
-
-    return caseless
+    return by_shape
 
 
 #: How many distinct exception-name tuples one glob remembers its answer for.
@@ -314,6 +336,7 @@ def _literals_predicate(literals: frozenset[str]) -> ValuePredicate:
             return any(one(v) for v in value)
         return one(value)
 
+    literal.for_text = literals.__contains__  # type: ignore[attr-defined]
     return literal
 
 
@@ -507,12 +530,30 @@ def _any_element_passing_all(elements: Callable[[EventView], Sequence[Any]],
 
 def _element_test(field: str, match: ValuePredicate) -> Callable[[Any], bool]:
     key = FRAME_KEYS.get(field)
-    if key is not None:  # read the frame's key here: one call less per frame on the hot path
+    # A stack test runs on every frame of the event: read the frame's key here, and test a
+    # string with the glob's own string test (``for_text``) when it has one.
+    text_test = getattr(match, "for_text", None)
+    if key is not None and text_test is not None:
+        def frame_text_test(frame: dict) -> bool:
+            value = frame.get(key)
+            if type(value) is str:
+                return text_test(value)
+            return match(MISSING if value is None else value)
+
+        return frame_text_test
+    if key is not None:
         def frame_test(frame: dict) -> bool:
             value = frame.get(key)
             return match(MISSING if value is None else value)
 
         return frame_test
+    names_test = getattr(match, "for_names", None)
+    if field == "error.type" and names_test is not None:  # straight to the glob's remembered answers
+        def error_type_test(element: ExceptionElement) -> bool:
+            names = element.type_value
+            return names_test(names) if type(names) is Names else match(names)
+
+        return error_type_test
     get = ERROR_GETTERS[field] if field in ERROR_GETTERS else FRAME_GETTERS[field]
     return lambda element: match(get(element))
 
@@ -733,22 +774,29 @@ def literal_expansions(pattern: str) -> list[str] | None:
     return None if stack else results
 
 
-def index_lookup_values(field: str) -> Callable[[EventView], Sequence[str]]:
-    """What an event offers for an indexed field: every name that a literal could equal."""
+def index_lookup(field: str, table: dict[str, list[Any]]) -> Callable[[EventView], list[Any]]:
+    """The rules of ``table`` (literal value -> rules) that an event's value of an indexed
+    field selects. For ``error.type`` every name of every exception of the chain is a value;
+    an exception type's names are shared between events, so the rules they select are
+    remembered with them."""
     if field == "error.type":
-        def error_type_names(view: EventView) -> Sequence[str]:
-            names: list[str] = []
-            for element in view.exceptions:
-                names.extend(element.type_names)
-            return names
+        def rules_for(names: Names) -> list[Any]:
+            return [rule for name in names for rule in table.get(name, ())]
 
-        return error_type_names
+        remembered = _remembered(rules_for)
+
+        def by_error_type(view: EventView) -> list[Any]:
+            found: list[Any] = []
+            for element in view.exceptions:
+                found.extend(remembered(element.type_names))
+            return found
+
+        return by_error_type
     get = scalar_getter(field)
 
-    def single(view: EventView) -> Sequence[str]:
+    def by_value(view: EventView) -> list[Any]:
         value = get(view)
         text = as_text(value) if value is not MISSING else None
-        return (text,) if text is not None else ()
+        return table.get(text, []) if text is not None else []
 
-    return single
-
+    return by_value

@@ -28,9 +28,13 @@ STACK_FIELDS = frozenset(
 
 
 class ExceptionElement:
-    """One exception of the chain as conditions see it."""
+    """One exception of the chain as conditions see it.
 
-    __slots__ = ("raw", "bare_type", "dotted_type", "type_names", "type_value", "value", "mechanism", "handled")
+    Its names are read when it is built (``error.type`` is what rules test most); its value
+    and mechanism only when a rule asks, so an event whose rules never look at them does not
+    read them (nor strip the value) at all."""
+
+    __slots__ = ("_value", "bare_type", "dotted_type", "raw", "type_names", "type_value")
 
     def __init__(self, raw: dict, live: BaseException | None):
         self.raw = raw
@@ -41,13 +45,26 @@ class ExceptionElement:
         self.type_names = _type_names(self.bare_type, self.dotted_type, None if live is None else type(live))
         #: What ``error.type`` tests see: the names, or MISSING when there is none.
         self.type_value = self.type_names or MISSING
-        value = raw.get("value")
-        self.value = value.strip() if isinstance(value, str) else MISSING
-        mechanism = raw.get("mechanism")
-        if not isinstance(mechanism, dict):
-            mechanism = {}
-        self.mechanism = mechanism.get("type", MISSING)
-        self.handled = mechanism.get("handled", MISSING)
+        self._value: Any = None  # not read yet
+
+    @property
+    def value(self) -> Any:
+        if self._value is None:
+            value = self.raw.get("value")
+            self._value = value.strip() if isinstance(value, str) else MISSING
+        return self._value
+
+    @property
+    def mechanism(self) -> Any:
+        return self._mechanism().get("type", MISSING)
+
+    @property
+    def handled(self) -> Any:
+        return self._mechanism().get("handled", MISSING)
+
+    def _mechanism(self) -> dict:
+        mechanism = self.raw.get("mechanism")
+        return mechanism if isinstance(mechanism, dict) else {}
 
 
 class Names(tuple):
@@ -197,7 +214,7 @@ class EventView:
         if self._headers is None:
             request = self.event.get("request")
             raw = request.get("headers") if isinstance(request, dict) else None
-            self._headers = {str(k).lower(): v for k, v in _pairs(raw)}
+            self._headers = {(k if type(k) is str else str(k)).lower(): v for k, v in _pairs(raw)}
         return self._headers
 
     @property
@@ -419,8 +436,12 @@ def _exc_attr(name: str) -> Getter:
             return MISSING
         try:
             for step in steps:
-                value = getattr(value, step)
-        except Exception:  # a missing attribute or a property that raises reads as absent
+                # With a default, a missing attribute costs no AttributeError: most exceptions
+                # a rule like {exc.status_code: ...} sees have no such attribute.
+                value = getattr(value, step, MISSING)
+                if value is MISSING:
+                    return MISSING
+        except Exception:  # a property that raises reads as absent
             return MISSING
         return MISSING if value is None or callable(value) else value
 

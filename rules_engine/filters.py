@@ -20,7 +20,7 @@ class RuleCondition:
     ``matches(view)`` is composed once from the two tests, so a rule costs the event one call
     (the bare ``when`` test when there is no ``unless``)."""
 
-    __slots__ = ("when", "unless", "matches")
+    __slots__ = ("matches", "unless", "when")
 
     def __init__(self, when: Compiled | None, unless: Compiled | None):
         self.when = when

@@ -68,19 +68,27 @@ _PARAMETER_PATTERNS: tuple[tuple[str, str], ...] = (
     ("quoted_str", r"(?<==)(?:'[^']+'|\"[^\"]+\")"),
     ("bool", r"(?<==)(?:[Tt]rue|[Ff]alse)\b"),
 )
+#: What parameterizing means: the first of the patterns that matches, at each position in turn.
 _PARAMETERS = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _PARAMETER_PATTERNS))
 
-#: The same patterns for text without an ``@`` (where no e-mail can match), behind a guard that
-#: every other pattern needs where it starts: a word starting with a digit, a hex letter or
-#: the first letter of a URL scheme, a ``-``, or a quote or boolean right after ``=``. Python's
-#: regex engine tries each alternative at each position; the guard rejects most positions
-#: with one test instead of thirteen. The e-mail pattern can start inside any word, so text
-#: with an ``@`` keeps the plain alternation.
-_PARAMETERS_WITHOUT_EMAIL = re.compile(
-    r"(?=\b[\da-fA-Fhwf]|-|(?<==)['\"TtFf])(?:"
-    + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _PARAMETER_PATTERNS if name != "email")
-    + ")"
-)
+# Python's regex engine tries each of the thirteen alternatives at each position of the text.
+# The same alternation behind a guard (a lookahead every pattern needs where it starts)
+# rejects most positions with one test instead: a placeholder starts at a word that starts
+# with a digit, a hex letter or the first letter of a URL scheme, at a "-", at a quote or
+# boolean right after "=", or (e-mail) at a run of e-mail characters that ends at an "@".
+# Text without an "@" cannot hold an e-mail at all and leaves that pattern out.
+_GUARD = r"""\b[\da-fA-Fhwf]|-|(?<==)['"TtFf]"""
+_EMAIL_GUARD = r"[\w.!#$%&'*+/=?^`{|}~-]++@"  # possessive: the whole run, then the "@"
+
+
+def _guarded(guard: str, names: Sequence[str]) -> re.Pattern[str]:
+    patterns = dict(_PARAMETER_PATTERNS)
+    return re.compile(f"(?={guard})(?:" + "|".join(f"(?P<{name}>{patterns[name]})" for name in names) + ")")
+
+
+_ALL_NAMES = [name for name, _ in _PARAMETER_PATTERNS]
+_PARAMETERS_WITH_EMAIL = _guarded(f"{_GUARD}|{_EMAIL_GUARD}", _ALL_NAMES)
+_PARAMETERS_WITHOUT_EMAIL = _guarded(_GUARD, [name for name in _ALL_NAMES if name != "email"])
 
 
 def _placeholder(match: re.Match[str]) -> str:
@@ -89,7 +97,7 @@ def _placeholder(match: re.Match[str]) -> str:
 
 def parameterize(text: str) -> str:
     """Replace variable parts of a message with ``<kind>`` placeholders, as Sentry's grouping does."""
-    patterns = _PARAMETERS if "@" in text else _PARAMETERS_WITHOUT_EMAIL
+    patterns = _PARAMETERS_WITH_EMAIL if "@" in text else _PARAMETERS_WITHOUT_EMAIL
     return patterns.sub(_placeholder, text)
 
 

@@ -96,6 +96,27 @@ def test_stats_add_up_exactly_under_concurrency():
     assert stats["internal_errors"] == {}
 
 
+def test_stats_keep_the_counts_of_threads_that_ended():
+    """Threads that come and go (a thread per request) each count their events; once they end,
+    their counts are kept in one total instead of one tally per thread."""
+    ruleset = Ruleset.from_model(models.Ruleset.model_validate(SHARED))
+
+    def worker(thread):
+        for index in range(20):
+            kind, event = event_for(thread, index)
+            hook = ruleset.before_send_transaction if kind == "health" else ruleset.before_send
+            hook(event, {})
+
+    for _ in range(25):
+        run_threads(worker, count=4)
+    ruleset.before_send({"level": "debug", "message": "m"}, {})  # the main thread too
+    stats = ruleset.stats()
+    assert sum(stats["events"].values()) == 25 * 4 * 20 + 1
+    assert stats["dropped"]["drop-debug"] == 25 * 4 * 20 // 4 + 1
+    assert stats["matched"]["db"] == 25 * 4 * 20 // 4
+    assert len(ruleset._stats._tallies) <= 5  # the main thread and at most the last batch
+
+
 def revision_text(revision: int) -> str:
     """The whole ruleset on one line: any partial write is invalid YAML, never a shorter ruleset."""
     return ("{format: 1, name: live, revision: %d, grouping: [{id: gen, fingerprint: [gen-%d], "
