@@ -125,6 +125,11 @@ class Detector:
 
 
 def luhn_valid(digits: str) -> bool:
+    if digits.isascii() and digits.isdigit():
+        # The same sum without a Python step per digit: the digits in odd places from the right
+        # as they are, the others doubled (their digit sum) through a translation table.
+        odd, doubled = digits[-1::-2], digits[-2::-2].translate(_LUHN_DOUBLED)
+        return (sum(odd.encode()) + sum(doubled.encode()) - 48 * len(digits)) % 10 == 0
     total = 0
     for position, char in enumerate(reversed(digits)):
         value = ord(char) - 48
@@ -134,12 +139,18 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+#: an ASCII digit -> the digit sum of its double
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
 def _is_card_number(text: str) -> bool:
-    separators = {char for char in text if not char.isdigit()}
-    if len(separators) > 1:
-        return False  # "4111-1111 1111-1111" is not how anyone writes a card number
     digits = text.replace(" ", "").replace("-", "")
-    if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
+    if digits.isdigit():  # only digits, spaces and hyphens: one kind of separator at most
+        if " " in text and "-" in text:
+            return False  # "4111-1111 1111-1111" is not how anyone writes a card number
+    elif len({char for char in text if not char.isdigit()}) > 1:
+        return False
+    if not 13 <= len(digits) <= 19 or digits == digits[0] * len(digits):
         return False
     if not _card_issuer(digits):
         return False
