@@ -125,6 +125,33 @@ def test_validators():
     assert ssn_valid("536-22-8741") and not ssn_valid("078-05-1120")
 
 
+def _luhn_digit_by_digit(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+@settings(max_examples=500)
+@given(digits=st.text("0123456789", min_size=1, max_size=25) | st.text("0123456789٤²", min_size=1, max_size=25))
+def test_luhn_sums_as_digit_by_digit(digits):
+    # ASCII digits are summed through a translation table; other digits the long way
+    assert luhn_valid(digits) == _luhn_digit_by_digit(digits)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("4111 1111 1111 1111", True), ("4111-1111-1111-1111", True), ("4111-1111 1111-1111", False),
+     ("4111x1111 1111x1111", False), ("4444444444444444", False),
+     ("4111 1111 1111 1112", False), ("1111 1111 1111 1117", False), ("٤111111111111111", False), ("", False)],
+)
+def test_card_number_validation(text, expected):
+    assert BUILTIN["creditcard"].validator(text) is expected
+
+
 @pytest.mark.parametrize("name", sorted(BUILTIN))
 def test_detectors_stay_linear_on_hostile_input(name):
     # Long runs of the characters each pattern repeats: a backtracking blow-up would hang here.

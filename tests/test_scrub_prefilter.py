@@ -240,7 +240,10 @@ def test_anchored_search_finds_what_a_full_search_finds(name, text):
 @pytest.mark.parametrize(
     "text",
     ["b" * 40 + "@example.com", "x" * 63 + "@a.bc", "(" + "x" * 64 + "@a.bc", "a%40" + "y" * 60 + "%40b.example",
-     "h" * 20 + "://u:p@h/", "(" + "h" * 21 + "://u@h", "a@b.cd " + "z" * 50 + "@e.fg", "\\n" + "q" * 62 + "@r.st"],
+     "h" * 20 + "://u:p@h/", "(" + "h" * 21 + "://u@h", "a@b.cd " + "z" * 50 + "@e.fg", "\\n" + "q" * 62 + "@r.st",
+     # the e-mail anchor holds the domain: an "@" before no domain is passed over, the next one found
+     "x" * 64 + "@a.bc", "x" * 65 + "@a.bc", "shop-backend@2.75.0", "a@2.75.0 b@c.de", "a@b.c-d e%40f.gh",
+     "a%40b%40c.de", "a@b.c.d.e.f.g.h.i.jk", "a@b.c.d.e.f.g.h.jk", "a@b.cd_", "a@b.cd-e.fg", " @x.yz a@x.yz"],
 )
 def test_anchored_search_near_its_reach(name, text):
     detector = BUILTIN[name]

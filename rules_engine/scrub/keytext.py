@@ -17,6 +17,10 @@ A key may follow an escape sequence of ``repr()`` or JSON text (``'a\\nssn=1'``,
 ``"\\u001bcvv=1"``): the escape is matched before the key, and a key that is not sensitive
 without the escape's letter is tried with it too (``C:\\token=x``).
 
+Each separator is a literal first, its group (empty) after it: ``re`` then passes over the
+alternatives that cannot match by their first character instead of entering each (most keys are
+words followed by no separator).
+
 The key and the spaces after it are matched possessively (``{m,n}+``): what may follow each is
 never a character they consume, so giving some back could not make a match, and the engine
 skips the retries.
@@ -35,8 +39,9 @@ _PAIR = re.compile(
     (?: b?(?P<kq>\\?["'])(?P<qkey>[^"'\\\n]{1,128}+)(?P=kq)  # 'key' "key" \"key\" b'key'
       | (?P<key>[A-Za-z_$@][\w.$@-]{0,127}+) )                # key
     [ \t]{0,8}+
-    (?: (?P<eqsep>=) | (?P<colsep>:)
-      | (?(kq),(?=[ \t]{0,8}b?\\?["'])|(?!)) )                # ', ' in a (key, value) tuple
+    (?: =(?P<eqsep>) | :(?P<colsep>)                          # (empty groups after the
+      | ,(?(kq)(?=[ \t]{0,8}b?\\?["'])|(?!)) )                # literals: see below)
+                                                              # ', ' in a (key, value) tuple
     [ \t]{0,8}
     b?
     (?: "(?P<dq>(?:[^"\\\n]|\\.){0,8192})"

@@ -177,6 +177,33 @@ class Scrubber:
         #: probe bit -> (kind, payload, rules), the kind as an object compared by identity
         kinds = {"detector": _DETECTOR, "pattern": _PATTERN, "keys": _KEYS}
         self._probe_table = [(kinds[kind], payload, rules) for kind, payload, rules in self._probe_kinds]
+        #: (active rules, probe mask) -> what the exact pass runs (see _plan)
+        self._plans: dict[tuple[int, int], tuple] = {}
+
+    def _plan(self, active: int, probe_mask: int) -> tuple[tuple, Callable[[str], int] | None]:
+        """What the exact pass runs for a string flagged by the probes in ``probe_mask`` under the
+        rules in ``active`` (memoized: events repeat few combinations): ``(spans function, rule
+        index, detector name)`` of each detector and user pattern in probe order, and the key
+        decider when keys inside text are looked for. A probe is credited to the first active rule
+        using it; one pass over keys inside text finds the keys of every active key rule."""
+        searches = []
+        decide_key = None
+        for bit, (kind, payload, rules) in enumerate(self._probe_table):
+            rules &= active
+            if not probe_mask >> bit & 1 or not rules:
+                continue
+            rule_index = _lowest_bit(rules)
+            if kind is _DETECTOR:
+                searches.append((payload.spans, rule_index, payload.name))
+            elif kind is _PATTERN:
+                searches.append((_pattern_spans_function(payload.pattern), rule_index, None))
+            else:  # key probes come last
+                decide_key = self._key_decider(active)
+                break
+        plan = (tuple(searches), decide_key)
+        if len(self._plans) < _KEY_MEMO_LIMIT:
+            self._plans[(active, probe_mask)] = plan
+        return plan
 
     # ------------------------------------------------------------------ decisions
 
@@ -741,29 +768,19 @@ class _Run:
     def find_secrets(self, text: str, active: int, probe_mask: int) -> tuple:
         """``(start, end, rule index, detector)`` of every finding of the probes in ``probe_mask``
         for the rules in ``active``."""
-        probes = self.scrubber._probe_table
+        scrubber = self.scrubber
+        plan = scrubber._plans.get((active, probe_mask))
+        if plan is None:
+            plan = scrubber._plan(active, probe_mask)
+        searches, decide_key = plan
         findings: list[tuple[int, int, int, str | None]] = []  # (start, end, rule index, detector)
         append = findings.append
-        while probe_mask:
-            lowest = probe_mask & -probe_mask
-            probe_mask ^= lowest
-            kind, payload, rules = probes[lowest.bit_length() - 1]
-            rules &= active
-            if not rules:
-                continue
-            rule_index = (rules & -rules).bit_length() - 1  # the first rule using the probe
-            if kind is _DETECTOR:
-                name = payload.name
-                for start, end in payload.find(text):
-                    append((start, end, rule_index, name))
-            elif kind is _PATTERN:
-                for start, end in _pattern_spans(payload.pattern, text):
-                    append((start, end, rule_index, None))
-            else:
-                # Key probes come last and one pass finds the keys of every active key rule.
-                for start, end, decision in find_key_values(text, self.scrubber._key_decider(active)):
-                    append((start, end, _lowest_bit(decision), None))
-                break
+        for spans, rule_index, name in searches:
+            for start, end in spans(text):
+                append((start, end, rule_index, name))
+        if decide_key is not None:
+            for start, end, decision in find_key_values(text, decide_key):
+                append((start, end, _lowest_bit(decision), None))
         return tuple(findings)
 
     def redact_spans(self, index: int, text: str, findings: list) -> None:
@@ -1023,6 +1040,11 @@ def _pattern_spans(pattern, text: str):
                     yield start, end
         elif match.end() > match.start():
             yield match.span()
+
+
+def _pattern_spans_function(pattern) -> Callable[[str], list]:
+    """``text -> spans`` of a user pattern (see :func:`_pattern_spans`)."""
+    return lambda text: list(_pattern_spans(pattern, text))
 
 
 def _merge(findings: list) -> list[tuple[int, int, int, str | None]]:
