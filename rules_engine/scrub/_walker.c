@@ -1607,24 +1607,17 @@ all_ascii(PyObject *texts)
     return 1;
 }
 
-/* The pieces to join: the strings themselves when all are ASCII, else their UTF-8 encodings. */
+/* The UTF-8 encodings of the strings (when not all are ASCII), surrogates passed through. */
 static PyObject *
 pieces_of(PyObject *texts, int ascii)
 {
     Py_ssize_t count = PyList_GET_SIZE(texts);
     PyObject *pieces = PyList_New(count);
     for (Py_ssize_t i = 0; pieces != NULL && i < count; i++) {
-        PyObject *text = PyList_GET_ITEM(texts, i);
-        PyObject *piece;
-        if (ascii) {
-            Py_INCREF(text);
-            piece = text;
-        } else {
-            piece = PyUnicode_AsEncodedString(text, "utf-8", "surrogatepass");
-            if (piece == NULL)
-                Py_CLEAR(pieces);
-        }
-        if (pieces != NULL)
+        PyObject *piece = PyUnicode_AsEncodedString(PyList_GET_ITEM(texts, i), "utf-8", "surrogatepass");
+        if (piece == NULL)
+            Py_CLEAR(pieces);
+        else
             PyList_SET_ITEM(pieces, i, piece);
     }
     return pieces;
@@ -1642,7 +1635,7 @@ JoinedTexts_init(JoinedTexts *self, PyObject *args, PyObject *kwargs)
     }
     Py_ssize_t count = PyList_GET_SIZE(texts);
     int ascii = all_ascii(texts);
-    PyObject *pieces = pieces_of(texts, ascii);
+    PyObject *pieces = ascii ? (Py_INCREF(texts), texts) : pieces_of(texts, ascii);
     if (pieces == NULL)
         return -1;
     self->count = count;
