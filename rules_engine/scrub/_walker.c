@@ -1609,7 +1609,7 @@ all_ascii(PyObject *texts)
 
 /* The UTF-8 encodings of the strings (when not all are ASCII), surrogates passed through. */
 static PyObject *
-pieces_of(PyObject *texts, int ascii)
+pieces_of(PyObject *texts)
 {
     Py_ssize_t count = PyList_GET_SIZE(texts);
     PyObject *pieces = PyList_New(count);
@@ -1635,7 +1635,7 @@ JoinedTexts_init(JoinedTexts *self, PyObject *args, PyObject *kwargs)
     }
     Py_ssize_t count = PyList_GET_SIZE(texts);
     int ascii = all_ascii(texts);
-    PyObject *pieces = ascii ? (Py_INCREF(texts), texts) : pieces_of(texts, ascii);
+    PyObject *pieces = ascii ? (Py_INCREF(texts), texts) : pieces_of(texts);
     if (pieces == NULL)
         return -1;
     self->count = count;
