@@ -590,6 +590,20 @@ selector_step(Walker *w, PyObject *state, PyObject *key)
     return found;
 }
 
+static int walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, PyObject *active,
+                              Py_ssize_t depth, PyObject *skipped);
+
+static int
+walk_selected_child(Walker *w, PyObject *child, PyObject *path, PyObject *key, PyObject *state, PyObject *active,
+                    Py_ssize_t depth)
+{
+    PyObject *child_path = PyTuple_Pack(2, path, key), *skipped = PyTuple_New(0);
+    int status = child_path && skipped ? walk_selected_dict(w, child, child_path, state, active, depth, skipped) : -1;
+    Py_XDECREF(child_path);
+    Py_XDECREF(skipped);
+    return status;
+}
+
 /* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``). */
 static int
 visit_selected(Walker *w, PyObject *node, PyObject *key, PyObject *value, PyObject *path, PyObject *state,
@@ -616,7 +630,9 @@ visit_selected(Walker *w, PyObject *node, PyObject *key, PyObject *value, PyObje
         status = redacted < 0 ? -1 : 0;
     else if (child_state == Py_None || PyUnicode_CheckExact(value))
         status = place(w, node, key, value, path, child_active, depth);
-    else  /* a selector may match below */
+    else if (PyDict_CheckExact(value))  /* a selector may match below: step on through the dict */
+        status = walk_selected_child(w, value, path, key, child_state, child_active, depth + 1);
+    else
         status = call_run(w, s_place, Py_BuildValue("(OOOOOOn)", node, key, value, path, child_state, child_active, depth));
 done:
     Py_XDECREF(child_active);
