@@ -24,6 +24,7 @@ failing leaf; ``reason`` is used by explain and reuses the very same leaf predic
 from __future__ import annotations
 
 import re
+from functools import cache
 from operator import attrgetter, methodcaller
 from typing import Any, Callable, Sequence
 
@@ -174,11 +175,15 @@ def _globs_predicate(patterns: tuple[str, ...], ignore_case: bool) -> ValuePredi
     flags = re.IGNORECASE if ignore_case else 0
     regex_match = _joined_globs(patterns, flags).match
     matches_text = _text_matcher(patterns, ignore_case, regex_match)
-    multi_search = _multiline_search(patterns, flags)
+
+    @cache  # only error.type gives names: other fields never compile this
+    def multi_search() -> Callable[[str], Any] | None:
+        return _multiline_search(patterns, flags)
 
     def names_match(names: Names) -> bool:
-        if multi_search is not None:
-            return multi_search(names.joined) is not None
+        search = multi_search()
+        if search is not None:
+            return search(names.joined) is not None
         return any(regex_match(v) is not None for v in names)
 
     matches_names = _remembered(names_match)
@@ -209,8 +214,10 @@ def _globs_predicate(patterns: tuple[str, ...], ignore_case: bool) -> ValuePredi
 
 
 def _joined_globs(patterns: Sequence[str], flags: int) -> re.Pattern[str]:
-    """One regex that matches a whole string when any of the globs does."""
-    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns), flags)
+    """One regex that matches a whole string when any of the globs does. Each translated glob
+    is a group and an anchor, with no ``|`` outside its group, so they join as they are (and
+    one glob gives the very regex the loader compiled to check it: ``re``'s cache has it)."""
+    return re.compile("|".join(translate(p) for p in patterns), flags)
 
 
 def _glob_shape(pattern: str) -> tuple[str, str] | None:
@@ -346,7 +353,7 @@ def _multiline_search(patterns: tuple[str, ...], flags: int) -> Callable[[str], 
     if any("[" in pattern for pattern in patterns):
         return None
     bodies = [translate(pattern)[len("(?s:"):-len(r")\Z")] for pattern in patterns]
-    return re.compile("(?m)^(?:" + "|".join(f"(?:{body})" for body in bodies) + ")$", flags).search
+    return re.compile("(?m)^(?:" + "|".join(bodies) + ")$", flags).search
 
 
 def _equals_predicate(expected: Any, ignore_case: bool) -> ValuePredicate:

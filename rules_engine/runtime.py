@@ -321,7 +321,8 @@ class Ruleset:
             self._stamp(event, matched)
         return event
 
-    def _filter(self, view: EventView, kind: str, tally: _Tally):
+    def _filter(self, view: EventView, kind: str, tally: _Tally | None = None):
+        tally = tally or self._stats.tally()
         for rule in _candidates(self._rules.filters[kind], view):
             try:
                 if not rule.condition.matches(view):
@@ -334,7 +335,8 @@ class Ruleset:
             return rule, outcome
         return None, KEEP
 
-    def _group(self, view: EventView, kind: str, event: dict, tally: _Tally) -> list[str]:
+    def _group(self, view: EventView, kind: str, event: dict, tally: _Tally | None = None) -> list[str]:
+        tally = tally or self._stats.tally()
         chosen = []
         for rule in _candidates(self._rules.grouping[kind], view):
             try:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 
 import pytest
+import sentry_sdk
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sentry_sdk
 from rules_engine import templates
 from rules_engine.capture import capture_events
 from rules_engine.event_view import EventView
 from rules_engine.loader import load_model_from_text
 from rules_engine.runtime import Ruleset
-from rules_engine.templates import TemplateError, compile_template, parameterize, template_problems
+from rules_engine.templates import (
+    TemplateError,
+    compile_template,
+    parameterize,
+    template_problems,
+)
 from tests import strategies as S
 
 
