@@ -34,6 +34,7 @@ typedef struct {
     PyObject *steps;     /* (selector state, key) -> selector_step() */
     PyObject *redactions;  /* rule index -> (rule id, replace function, _meta remark type) */
     PyObject *constants;   /* rule index -> the text that replaces every value, or None */
+    PyObject *whole_tally_keys;  /* rule index -> (rule index, None) */
     PyObject *tally;       /* (rule index, detector) -> redactions */
     PyObject *meta_root;   /* the event (None: no _meta is written) */
     MetaSlot *meta_table;  /* path -> the _meta node mirroring that container */
@@ -980,17 +981,18 @@ done:
     return status;
 }
 
+/* One more whole-value redaction by the rule numbered ``rule_index``, counted under the rule's
+ * ``(rule index, None)`` key (made once per scrubber). */
 static int
 count_redaction(Walker *w, PyObject *rule_index)
 {
-    PyObject *counted = PyTuple_Pack(2, rule_index, Py_None);
+    PyObject *counted = PyList_GetItem(w->whole_tally_keys, PyLong_AsSsize_t(rule_index));
     if (counted == NULL)
         return -1;
     PyObject *before = PyDict_GetItemWithError(w->tally, counted);
     PyObject *after = before ? PyNumber_Add(before, one) : (PyErr_Occurred() ? NULL : PyLong_FromLong(1));
     int status = after ? PyDict_SetItem(w->tally, counted, after) : -1;
     Py_XDECREF(after);
-    Py_DECREF(counted);
     return status;
 }
 
@@ -1464,6 +1466,7 @@ Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
     Py_CLEAR(w->steps);
     Py_CLEAR(w->redactions);
     Py_CLEAR(w->constants);
+    Py_CLEAR(w->whole_tally_keys);
     Py_CLEAR(w->tally);
     Py_CLEAR(w->meta_root);
     clear_meta_table(w);
@@ -1483,12 +1486,14 @@ Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
     w->redactions = w->scrubber ? get_attribute_of(w->scrubber, "_redactions") : NULL;
     w->steps = w->scrubber ? get_attribute_of(w->scrubber, "_steps") : NULL;
     w->constants = w->scrubber ? get_attribute_of(w->scrubber, "_constant_replacements") : NULL;
+    w->whole_tally_keys = w->scrubber ? get_attribute_of(w->scrubber, "_whole_tally_keys") : NULL;
     if (!w->run_ref || !w->scrubber || !w->texts || !w->slots || !w->whole || !w->key_memo || !w->harmless
         || !w->tally || !w->meta_root || !w->redactions || !w->steps || !w->cut || !w->written
-        || !w->constants)
+        || !w->constants || !w->whole_tally_keys)
         return -1;
     if (!PyList_CheckExact(w->texts) || !PyList_CheckExact(w->slots) || !PyList_CheckExact(w->whole)
         || !PyDict_CheckExact(w->key_memo) || !PyDict_CheckExact(w->harmless) || !PyList_CheckExact(w->redactions) || !PyList_CheckExact(w->constants)
+        || !PyList_CheckExact(w->whole_tally_keys)
         || !PyDict_CheckExact(w->tally)  || !PyDict_CheckExact(w->steps)
         || !PyDict_CheckExact(w->cut) || !PySet_CheckExact(w->written)) {
         PyErr_SetString(PyExc_TypeError, "Walker: the run's texts, slots and whole must be lists, "
@@ -1519,6 +1524,7 @@ Walker_traverse(Walker *w, visitproc visit, void *arg)
     Py_VISIT(w->steps);
     Py_VISIT(w->redactions);
     Py_VISIT(w->constants);
+    Py_VISIT(w->whole_tally_keys);
     Py_VISIT(w->tally);
     Py_VISIT(w->meta_root);
     for (Py_ssize_t i = 0; i < w->meta_capacity; i++) {
@@ -1543,6 +1549,7 @@ Walker_clear(Walker *w)
     Py_CLEAR(w->steps);
     Py_CLEAR(w->redactions);
     Py_CLEAR(w->constants);
+    Py_CLEAR(w->whole_tally_keys);
     Py_CLEAR(w->tally);
     Py_CLEAR(w->meta_root);
     clear_meta_table(w);

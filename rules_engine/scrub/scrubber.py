@@ -113,6 +113,8 @@ class Scrubber:
         self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
         #: rule index -> the text replacing every value (``filter``, ``replace``), or None
         self._constant_replacements = [rule.redaction.constant for rule in self._rules]
+        #: rule index -> the key whole-value redactions by the rule are counted under
+        self._whole_tally_keys = [(rule.index, None) for rule in self._rules]
         self._compile_selectors(scrub)
         self._compile_keys()
         self._compile_probes(accelerator)
@@ -824,7 +826,7 @@ class _Run:
     def apply_whole(self, container, key, path, rule_index: int) -> None:
         rule_id, replace, remark = self.scrubber._redactions[rule_index]
         value = container[key]
-        counted = (rule_index, None)
+        counted = self.scrubber._whole_tally_keys[rule_index]
         self.tally[counted] = self.tally.get(counted, 0) + 1
         if remark == "x":  # removed
             if type(container) is dict:
