@@ -256,3 +256,18 @@ def test_prefilter_candidates_same_with_and_without_the_c_joining(default_pair, 
     prefilter = default_pair[0]._prefilter
     assert prefilter.name == "hyperscan"
     assert prefilter.candidates(list(texts)) == prefilter._candidates_in_python(list(texts))
+
+
+@pytest.mark.parametrize("number", [10**12 - 1, 10**12, 4111111111111111, 2**63 - 1, 2**63, 6011000990139424000,
+                                    10**19 - 1, 10**19, -4111111111111111, True])
+def test_integers_near_card_lengths_are_treated_alike(number):
+    fast, slow = pair_of_scrubbers(PLAIN_SCRUB)
+    _, result = assert_same_outcome(fast, slow, {"extra": {"n": number, "list": [number]}})
+    assert result[0] == "counts"
+
+
+def test_a_card_number_stored_as_an_integer_is_masked():
+    fast, _ = pair_of_scrubbers(PLAIN_SCRUB)
+    event = {"extra": {"n": 4111111111111111}}
+    fast.scrub_event(event)
+    assert event["extra"]["n"] == "************1111"

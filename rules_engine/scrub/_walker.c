@@ -47,7 +47,7 @@ typedef struct {
     int key_rules;
 } Walker;
 
-static PyObject *card_low, *card_high, *one;  /* 10**12, 10**19 and 1 */
+static PyObject *card_high, *one;  /* 10**19 and 1 */
 static PyObject *s_limit_rule, *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
 static PyObject *s_nodes, *s_place, *s_redact_all, *s_too_deep, *s_too_many, *s_bad_key,
     *s_key_decision, *s_harmless_keys, *s_walk_dict, *s_walk_list, *s_check_subtree, *s_step,
@@ -127,21 +127,26 @@ call_method(Walker *w, PyObject *name, PyObject *args, int python_walk)
 #define call_run(w, name, args) call_method((w), (name), (args), 0)
 #define call_python_walk(w, name, args) call_method((w), (name), (args), 1)
 
+/* Have the run raise its limit error (``too_deep``, ``too_many``); always -1. */
+static int
+raise_through(Walker *w, PyObject *name)
+{
+    if (call_run(w, name, PyTuple_New(0)) == 0)
+        PyErr_Format(PyExc_RuntimeError, "_Run.%U returned instead of raising", name);
+    return -1;
+}
+
 static int
 too_deep(Walker *w)
 {
-    return call_run(w, s_too_deep, PyTuple_New(0)) < 0 ? -1 : -1;
+    return raise_through(w, s_too_deep);
 }
 
 static int
 count_nodes(Walker *w, Py_ssize_t added)
 {
     w->nodes += added;
-    if (w->nodes > w->max_nodes) {
-        call_run(w, s_too_many, PyTuple_New(0));
-        return -1;
-    }
-    return 0;
+    return w->nodes > w->max_nodes ? raise_through(w, s_too_many) : 0;
 }
 
 /* The Python walk's ``place`` for a value of a type this walk does not handle itself. */
@@ -168,12 +173,17 @@ static int
 collect_card_number(Walker *w, PyObject *value, PyObject *container, PyObject *key, PyObject *path,
                     PyObject *active)
 {
-    int at_least = PyObject_RichCompareBool(value, card_low, Py_GE);
-    if (at_least <= 0)
-        return at_least;
-    int below = PyObject_RichCompareBool(value, card_high, Py_LT);
-    if (below <= 0)
-        return below;
+    int overflow;
+    long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (number == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow < 0 || (overflow == 0 && number < 1000000000000LL))
+        return 0;  /* a count, an id, a line number: no card */
+    if (overflow > 0) {  /* above 2**63: still a card length below 10**19 */
+        int below = PyObject_RichCompareBool(value, card_high, Py_LT);
+        if (below <= 0)
+            return below;
+    }
     PyObject *text = PyObject_Str(value);
     if (text == NULL)
         return -1;
@@ -1861,8 +1871,6 @@ PyInit__walker(void)
     INTERN(s_utf8, "utf-8");
     INTERN(s_replace, "replace");
     if ((one = PyLong_FromLong(1)) == NULL)
-        return NULL;
-    if ((card_low = PyLong_FromLongLong(1000000000000LL)) == NULL)
         return NULL;
     if ((card_high = PyLong_FromUnsignedLongLong(10000000000000000000ULL)) == NULL)
         return NULL;
