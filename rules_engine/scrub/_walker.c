@@ -520,10 +520,15 @@ walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *
     } else {
         Py_INCREF(pair);
     }
+    if (PyList_GET_SIZE(pair) != 2) {  /* changed under our feet: an ordinary list now */
+        int placed = place(w, node, index, pair, path, active, depth);
+        Py_DECREF(pair);
+        return placed;
+    }
     int status = -1;
     PyObject *pair_path = PyTuple_Pack(2, path, index);
     PyObject *name = NULL, *value = NULL;
-    if (pair_path == NULL || PyList_GET_SIZE(pair) != 2)
+    if (pair_path == NULL)
         goto done;
     name = PyList_GET_ITEM(pair, 0);
     value = PyList_GET_ITEM(pair, 1);
