@@ -251,7 +251,40 @@ def test_anchored_search_near_its_reach(name, text):
 
 
 def test_some_detectors_are_anchored():
-    assert {"email", "url_userinfo"} <= set(ANCHORED)
+    assert {"email", "url_userinfo", "password_pair"} <= set(ANCHORED)
+
+
+# Keys before a separator (a match is tried at the anchor alone when no key character precedes it)
+secret_pairs = st.lists(
+    st.one_of(
+        st.sampled_from(["password", "Password", "PASSWD", "api_key", "api-key", "apikey", "token", "auth",
+                         "authorization", "credentials", "session_id", "cookie", "db_", "x.", "my-", "a" * 30,
+                         "k" * 45, "=", ":", " = ", "'", '"', "'x'", '"y"', "{", "(", ",", "&", "Bearer ", "bearer x",
+                         "K", "\u212a", "é", "\n", "\\", " ", "\t", "=value", ": v1", "=" + "z" * 30]),
+        st.text("aZ09_.-=:'\" \t", max_size=4),
+    ),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=500)
+@given(text=secret_pairs)
+def test_secret_pairs_found_at_the_anchor_are_what_a_full_search_finds(text):
+    detector = BUILTIN["password_pair"]
+    full = dataclasses.replace(detector, anchor=None)
+    assert list(detector.find(text)) == list(full.find(text))
+    assert list(detector.find(text.upper())) == list(full.find(text.upper()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["password=x", "db_password=x", "x.password=x", "my-token: y", "(api_key='k')", "a" * 40 + "_token=x",
+     "a" * 41 + "_token=x", "b" * 50 + "token=x", "api_key={x} token=y", "password=x password=y", "passwordpassword=x",
+     "token= 'x'", "xtoken=1 token=2", "cookie" + " " * 9 + "=x", "ké_token=x", "\u212a_token=x"],
+)
+def test_secret_pairs_near_the_anchor(text):
+    detector = BUILTIN["password_pair"]
+    assert list(detector.find(text)) == list(dataclasses.replace(detector, anchor=None).find(text))
 
 
 # ----------------------------------------------------------------- text without a backslash

@@ -50,6 +50,14 @@ class Detector:
     #: characters before the next one, which finds the same matches, since none can start earlier.
     anchor: re.Pattern | None = None
     reach: int = 0
+    #: ``anchor`` without IGNORECASE, for the lowered text ``lowered`` runs over
+    lowered_anchor: re.Pattern | None = None
+    #: The characters a match may hold before its anchor, when every match is one run of them up
+    #: to the anchor (a key before ``=``): if the character before the first anchor is none of
+    #: them, the next match can only start at the anchor, and ``exact`` is tried there alone
+    #: (see :meth:`_make_spans`). Only used on lowered ASCII text, where classes hold no
+    #: case-folded look-alikes (the Kelvin sign under IGNORECASE).
+    before_anchor: frozenset[str] = frozenset()
     #: A pattern text without a backslash must match for any match in it to pass ``validator``
     #: (a card number starts with an issuer digit): other text is not searched.
     precheck: re.Pattern | None = None
@@ -76,7 +84,10 @@ class Detector:
         lowered_plain = self.lowered_plain if self.lowered_plain is not None else lowered
         precheck = self.precheck.search if self.precheck is not None else None
         find_anchor = self.anchor.search if self.anchor is not None else None
-        reach = self.reach
+        find_lowered_anchor = find_anchor
+        if find_anchor is not None and self.lowered_anchor is not None:
+            find_lowered_anchor = self.lowered_anchor.search
+        reach, before_anchor = self.reach, self.before_anchor
 
         def spans(text: str) -> list[tuple[int, int]]:
             backslash = "\\" in text
@@ -84,23 +95,33 @@ class Detector:
                 return []
             if lowered is not None and text.isascii():
                 subject, pattern = text.lower(), lowered if backslash else lowered_plain
+                anchor_in, run = find_lowered_anchor, before_anchor
             else:
                 subject, pattern = text, exact if backslash else plain
-            if find_anchor is None:
+                anchor_in, run = find_anchor, ()
+            if anchor_in is None:
                 matches = pattern.finditer(subject)
             else:
                 # The matches finditer gives (no detector matches an empty string): the first
                 # match at or after a position starts no earlier than ``reach`` characters before
                 # the first anchor at or after it. Look-behinds still see the text before a
                 # search's start.
+                # With ``before_anchor``: a match starting before an anchor runs up to it over
+                # those characters, so when none precedes the anchor, a match starting earlier
+                # would have met an earlier anchor; the next match is the one at the anchor.
                 matches = []
-                search = pattern.search
+                search, match_at = pattern.search, pattern.match
                 position = 0
                 while True:
-                    anchor = find_anchor(subject, position)
+                    anchor = anchor_in(subject, position)
                     if anchor is None:
                         break
-                    match = search(subject, max(position, anchor.start() - reach))
+                    start = anchor.start()
+                    match = None
+                    if run and (start == 0 or subject[start - 1] not in run):
+                        match = match_at(subject, start)
+                    if match is None:
+                        match = search(subject, max(position, start - reach))
                     if match is None:
                         break
                     matches.append(match)
@@ -420,7 +441,7 @@ _DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
     ),
 }
 
-#: name: (anchor, reach), see ``Detector.anchor``.
+#: name: (anchor, reach), see ``Detector.anchor``; compiled with the detector's flags.
 _ANCHORS: dict[str, tuple[str, int]] = {
     # "@" or "%40" after the last character of the local part (one character and at most 63 more)
     # and before a whole domain, as in the exact pattern: "@app.get(", " @ " and "name@2.75.0"
@@ -433,6 +454,19 @@ _ANCHORS: dict[str, tuple[str, int]] = {
     ),
     # the scheme is one letter and at most 20 more characters before "://"
     "url_userinfo": (r"://", 21),
+    # the secret word and separator, as in the exact pattern, and the first character a value
+    # may start with: at most 40 key characters come before the word. A word before no value
+    # ("api_key={") is passed over at once.
+    "password_pair": (
+        r"(?:" + _SECRET_KEY_WORDS + r""")['"]?[ \t]{0,8}[:=][ \t]{0,8}(?=[^\s,;&<>{}\[\]()])""",
+        40,
+    ),
+}
+
+#: name: characters before the anchor, see ``Detector.before_anchor``.
+_BEFORE_ANCHOR: dict[str, frozenset[str]] = {
+    # the key: a run of [A-Za-z0-9_.-] that ends with the secret word
+    "password_pair": frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"),
 }
 
 #: name: precheck, see ``Detector.precheck``.
@@ -458,8 +492,10 @@ def _build() -> dict[str, Detector]:
             lowered=re.compile(exact, flags & ~re.IGNORECASE) if lowered else None,
             plain=re.compile(_without_escapes(exact), flags),
             lowered_plain=re.compile(_without_escapes(exact), flags & ~re.IGNORECASE) if lowered else None,
-            anchor=re.compile(_ANCHORS[name][0]) if name in _ANCHORS else None,
+            anchor=re.compile(_ANCHORS[name][0], flags) if name in _ANCHORS else None,
             reach=_ANCHORS[name][1] if name in _ANCHORS else 0,
+            lowered_anchor=re.compile(_ANCHORS[name][0], flags & ~re.IGNORECASE) if lowered and name in _ANCHORS else None,
+            before_anchor=_BEFORE_ANCHOR.get(name, frozenset()),
             precheck=re.compile(_PRECHECKS[name]) if name in _PRECHECKS else None,
         )
     missing = set(DETECTORS) - set(built)
