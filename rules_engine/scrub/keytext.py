@@ -7,7 +7,7 @@ bodies (``a=1&password=x``), ``Cookie`` headers (``a=1; sessionid=x``), JSON tex
 ``[(b'authorization', b'Bearer x')]``, ``User(password='x')``).
 
 :func:`find_key_values` finds each key followed by a separator and a value, asks the caller
-whether the key is sensitive, and yields the span of the value of each sensitive one: the inside
+whether the key is sensitive, and returns the span of the value of each sensitive one: the inside
 of a quoted value, a bare value up to its delimiter, or the inside of a ``{...}`` / ``[...]``
 container (its whole content is sensitive, as a container under a sensitive key is in a dict).
 After a key that is not sensitive the search goes on right after its separator, because its value
@@ -29,7 +29,7 @@ skips the retries.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator
+from typing import Callable
 
 from .redactions import FILTERED
 
@@ -65,19 +65,20 @@ _PAIR_PLAIN = re.compile(_PAIR.pattern.replace(_ESCAPE_OR_BOUNDARY, r"(?<![\w$@.
 _CLOSERS = {"{": "}", "[": "]"}
 
 
-def find_key_values(text: str, decide: Callable[[str], int]) -> Iterator[tuple[int, int, int]]:
-    """Yield ``(start, end, decision)`` for the value of every key in ``text`` that ``decide``
-    maps to a non-zero decision (a bitmask of the key rules that match it)."""
+def find_key_values(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
+    """``(start, end, decision)`` of the value of every key in ``text`` that ``decide`` maps to a
+    non-zero decision (a bitmask of the key rules that match it)."""
+    found = []
     position = 0
     escapes = "\\" in text
     search = _PAIR.search if escapes else _PAIR_PLAIN.search
     while True:
         match = search(text, position)
         if match is None:
-            return
-        key = match.group("qkey") or match.group("key")
-        decision = decide(key)
-        if not decision and escapes and match.start("esc") != -1 and match.start("key") != -1:
+            return found
+        quoted_key, key = match.group("qkey", "key")
+        decision = decide(quoted_key or key)
+        if not decision and escapes and key is not None and match.start("esc") != -1:
             # "\\token=": a backslash before a key, not an escape sequence
             decision = decide(text[match.start() + 1 : match.end("key")])
         if not decision:
@@ -92,7 +93,7 @@ def find_key_values(text: str, decide: Callable[[str], int]) -> Iterator[tuple[i
             continue
         start, end = _value_span(text, match)
         if end > start:
-            yield start, end, decision
+            found.append((start, end, decision))
         position = max(end, match.end())
 
 
