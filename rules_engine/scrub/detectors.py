@@ -26,6 +26,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterator
 
 from ..models import DETECTORS
@@ -242,7 +243,19 @@ def _b64decode(part: str, urlsafe: bool) -> bytes | None:
 
 
 def _jwt_valid(text: str) -> bool:
-    header = _b64decode(text.split(".", 1)[0], urlsafe=True)
+    encoded = text.split(".", 1)[0]
+    if len(encoded) <= _JWT_HEADER_CACHED_LENGTH:
+        return _cached_jwt_header_valid(encoded)
+    return _jwt_header_valid(encoded)
+
+
+#: Headers up to this length are remembered (a header names an algorithm, a type, a key id).
+_JWT_HEADER_CACHED_LENGTH = 256
+
+
+def _jwt_header_valid(encoded: str) -> bool:
+    """Whether a JWT's first part is a JSON header with ``alg``."""
+    header = _b64decode(encoded, urlsafe=True)
     if header is None:
         return False
     try:
@@ -250,6 +263,11 @@ def _jwt_valid(text: str) -> bool:
     except (ValueError, UnicodeDecodeError):
         return False
     return isinstance(decoded, dict) and "alg" in decoded
+
+
+#: Tokens of one service share a handful of headers, and decoding one costs more than finding
+#: the token.
+_cached_jwt_header_valid = lru_cache(maxsize=256)(_jwt_header_valid)
 
 
 def _basic_credentials_valid(text: str) -> bool:
