@@ -254,7 +254,7 @@ def test_some_detectors_are_anchored():
     assert {"email", "url_userinfo", "password_pair"} <= set(ANCHORED)
 
 
-# Keys before a separator (a match is tried at the anchor alone when no key character precedes it)
+# Keys before a separator: a match at the first anchor stands for the first match
 secret_pairs = st.lists(
     st.one_of(
         st.sampled_from(["password", "Password", "PASSWD", "api_key", "api-key", "apikey", "token", "auth",

@@ -53,12 +53,13 @@ class Detector:
     reach: int = 0
     #: ``anchor`` without IGNORECASE, for the lowered text ``lowered`` runs over
     lowered_anchor: re.Pattern | None = None
-    #: The characters a match may hold before its anchor, when every match is one run of them up
-    #: to the anchor (a key before ``=``): if the character before the first anchor is none of
-    #: them, the next match can only start at the anchor, and ``exact`` is tried there alone
-    #: (see :meth:`_make_spans`). Only used on lowered ASCII text, where classes hold no
-    #: case-folded look-alikes (the Kelvin sign under IGNORECASE).
-    before_anchor: frozenset[str] = frozenset()
+    #: Whether ``exact`` is tried at the first anchor before it is searched for: right for a
+    #: pattern whose matches are a run of key characters that ends where the anchor's word does,
+    #: then what the anchor holds (a key ending with a secret word, its separator and value), and
+    #: whose findings are groups after the key. A match at the anchor then reports what the first
+    #: match reports: the first match starts no later than it (it is a match) and reaches the
+    #: anchor (which it holds), so it runs over the same key to the same end and goes on alike.
+    match_at_anchor: bool = False
     #: A pattern text without a backslash must match for any match in it to pass ``validator``
     #: (a card number starts with an issuer digit): other text is not searched.
     precheck: re.Pattern | None = None
@@ -88,7 +89,7 @@ class Detector:
         find_lowered_anchor = find_anchor
         if find_anchor is not None and self.lowered_anchor is not None:
             find_lowered_anchor = self.lowered_anchor.search
-        reach, before_anchor = self.reach, self.before_anchor
+        reach, match_at_anchor = self.reach, self.match_at_anchor
 
         def spans(text: str) -> list[tuple[int, int]]:
             backslash = "\\" in text
@@ -96,10 +97,10 @@ class Detector:
                 return []
             if lowered is not None and text.isascii():
                 subject, pattern = text.lower(), lowered if backslash else lowered_plain
-                anchor_in, run = find_lowered_anchor, before_anchor
+                anchor_in = find_lowered_anchor
             else:
                 subject, pattern = text, exact if backslash else plain
-                anchor_in, run = find_anchor, ()
+                anchor_in = find_anchor
             if anchor_in is None:
                 matches = pattern.finditer(subject)
             else:
@@ -107,9 +108,7 @@ class Detector:
                 # match at or after a position starts no earlier than ``reach`` characters before
                 # the first anchor at or after it. Look-behinds still see the text before a
                 # search's start.
-                # With ``before_anchor``: a match starting before an anchor runs up to it over
-                # those characters, so when none precedes the anchor, a match starting earlier
-                # would have met an earlier anchor; the next match is the one at the anchor.
+                # With ``match_at_anchor``, a match at the anchor stands for the first match.
                 matches = []
                 search, match_at = pattern.search, pattern.match
                 position = 0
@@ -118,9 +117,7 @@ class Detector:
                     if anchor is None:
                         break
                     start = anchor.start()
-                    match = None
-                    if run and (start == 0 or subject[start - 1] not in run):
-                        match = match_at(subject, start)
+                    match = match_at(subject, start) if match_at_anchor else None
                     if match is None:
                         match = search(subject, max(position, start - reach))
                     if match is None:
@@ -481,11 +478,8 @@ _ANCHORS: dict[str, tuple[str, int]] = {
     ),
 }
 
-#: name: characters before the anchor, see ``Detector.before_anchor``.
-_BEFORE_ANCHOR: dict[str, frozenset[str]] = {
-    # the key: a run of [A-Za-z0-9_.-] that ends with the secret word
-    "password_pair": frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"),
-}
+#: Detectors whose ``exact`` is tried at the anchor first (see ``Detector.match_at_anchor``).
+_MATCHED_AT_ANCHOR = frozenset({"password_pair"})
 
 #: name: precheck, see ``Detector.precheck``.
 _PRECHECKS: dict[str, str] = {
@@ -513,7 +507,7 @@ def _build() -> dict[str, Detector]:
             anchor=re.compile(_ANCHORS[name][0], flags) if name in _ANCHORS else None,
             reach=_ANCHORS[name][1] if name in _ANCHORS else 0,
             lowered_anchor=re.compile(_ANCHORS[name][0], flags & ~re.IGNORECASE) if lowered and name in _ANCHORS else None,
-            before_anchor=_BEFORE_ANCHOR.get(name, frozenset()),
+            match_at_anchor=name in _MATCHED_AT_ANCHOR,
             precheck=re.compile(_PRECHECKS[name]) if name in _PRECHECKS else None,
         )
     missing = set(DETECTORS) - set(built)
