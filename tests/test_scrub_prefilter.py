@@ -6,14 +6,16 @@
   selectors are active, and check that the output and the counts are the same as when every
   string is checked by everything; and that hits map to the right strings however they come.
 * The exact matchers: an anchored detector finds what a search from the start finds, a
-  prechecked one what a search without the precheck finds, and patterns without escape-sequence
-  branches what the full ones find in text holding no backslash.
+  prechecked one what a search without the precheck finds, patterns without escape-sequence
+  branches what the full ones find in text holding no backslash, and quoted values matched
+  possessively what a backtracking match finds.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -327,6 +329,42 @@ def _same_key_pairs_without_escapes(text: str) -> None:
         assert plain == list(keytext.find_key_values(text, _sensitive))
     finally:
         keytext._PAIR_PLAIN = saved
+
+
+# ----------------------------------------------------------------- possessive quoted values
+
+
+def _backtracking(pattern: str) -> str:
+    """``pattern`` with its quoted values matched greedily again instead of possessively."""
+    changed = pattern.replace("{0,8192}+)", "{0,8192})").replace("{1,1024}+)", "{1,1024})")
+    assert changed != pattern
+    return changed
+
+
+quoted_values = st.lists(
+    st.one_of(key_value_pairs(), piece, st.sampled_from(['"', "'", "\\", '\\"', "\\'", "\n", '"x\\', "'y\\\n"])),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=400)
+@given(text=quoted_values)
+def test_quoted_values_matched_possessively_find_what_backtracking_finds(text):
+    possessive = list(keytext.find_key_values(text, _sensitive))
+    saved = keytext._PAIR, keytext._PAIR_PLAIN
+    keytext._PAIR = re.compile(_backtracking(saved[0].pattern), re.VERBOSE)
+    keytext._PAIR_PLAIN = re.compile(_backtracking(saved[1].pattern), re.VERBOSE)
+    try:
+        assert possessive == list(keytext.find_key_values(text, _sensitive))
+    finally:
+        keytext._PAIR, keytext._PAIR_PLAIN = saved
+    detector = BUILTIN["password_pair"]
+    backtracking = dataclasses.replace(
+        detector,
+        **{name: re.compile(_backtracking(getattr(detector, name).pattern), getattr(detector, name).flags)
+           for name in ("exact", "plain", "lowered", "lowered_plain")},
+    )
+    assert detector.find(text) == backtracking.find(text)
 
 
 # ----------------------------------------------------------------- prechecked detectors

@@ -296,9 +296,11 @@ _SECRET_KEY_WORDS = (
     r"|auth|authorization|credentials?|session[_-]?id|sessid|cookie"
 )
 
-#: The value in ``key=value`` / ``key: value`` text: quoted (the inside is redacted) or bare.
+#: The value in ``key=value`` / ``key: value`` text: quoted (the inside is redacted) or bare. A
+#: quoted value is matched possessively: neither its closing quote nor a backslash is a character
+#: it could give back, so retries could not make a match (see :mod:`.keytext`).
 _PAIR_VALUE = (
-    r"""(?:"(?P<dq>(?:[^"\\\n]|\\.){1,1024})"|'(?P<sq>(?:[^'\\\n]|\\.){1,1024})'"""
+    r"""(?:"(?P<dq>(?:[^"\\\n]|\\.){1,1024}+)"|'(?P<sq>(?:[^'\\\n]|\\.){1,1024}+)'"""
     r"""|(?P<bare>(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s'",;&<>{}\[\]()]{1,1024}))"""
 )
 
