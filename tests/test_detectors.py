@@ -152,6 +152,26 @@ def test_card_number_validation(text, expected):
     assert BUILTIN["creditcard"].validator(text) is expected
 
 
+def _jwt(header: dict) -> str:
+    import base64
+    import json
+
+    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).decode().rstrip("=")
+    return encoded + ".eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    "header,found",
+    [({"alg": "HS256"}, True), ({"typ": "JWT"}, False), ({"alg": "RS256", "kid": "k" * 300}, True),
+     ({"typ": "JWT", "kid": "k" * 300}, False)],
+)
+def test_jwt_headers_decide_the_same_when_seen_again(header, found):
+    # short headers are remembered, long ones decoded every time: both answer alike
+    token = _jwt(header)
+    for _ in range(2):
+        assert (BUILTIN["jwt"].find("token " + token) == [(6, 6 + len(token))]) is found
+
+
 @pytest.mark.parametrize("name", sorted(BUILTIN))
 def test_detectors_stay_linear_on_hostile_input(name):
     # Long runs of the characters each pattern repeats: a backtracking blow-up would hang here.

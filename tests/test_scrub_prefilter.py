@@ -6,14 +6,16 @@
   selectors are active, and check that the output and the counts are the same as when every
   string is checked by everything; and that hits map to the right strings however they come.
 * The exact matchers: an anchored detector finds what a search from the start finds, a
-  prechecked one what a search without the precheck finds, and patterns without escape-sequence
-  branches what the full ones find in text holding no backslash.
+  prechecked one what a search without the precheck finds, patterns without escape-sequence
+  branches what the full ones find in text holding no backslash, and quoted values matched
+  possessively what a backtracking match finds.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -251,7 +253,40 @@ def test_anchored_search_near_its_reach(name, text):
 
 
 def test_some_detectors_are_anchored():
-    assert {"email", "url_userinfo"} <= set(ANCHORED)
+    assert {"email", "url_userinfo", "password_pair"} <= set(ANCHORED)
+
+
+# Keys before a separator: a match at the first anchor stands for the first match
+secret_pairs = st.lists(
+    st.one_of(
+        st.sampled_from(["password", "Password", "PASSWD", "api_key", "api-key", "apikey", "token", "auth",
+                         "authorization", "credentials", "session_id", "cookie", "db_", "x.", "my-", "a" * 30,
+                         "k" * 45, "=", ":", " = ", "'", '"', "'x'", '"y"', "{", "(", ",", "&", "Bearer ", "bearer x",
+                         "K", "\u212a", "é", "\n", "\\", " ", "\t", "=value", ": v1", "=" + "z" * 30]),
+        st.text("aZ09_.-=:'\" \t", max_size=4),
+    ),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=500)
+@given(text=secret_pairs)
+def test_secret_pairs_found_at_the_anchor_are_what_a_full_search_finds(text):
+    detector = BUILTIN["password_pair"]
+    full = dataclasses.replace(detector, anchor=None)
+    assert list(detector.find(text)) == list(full.find(text))
+    assert list(detector.find(text.upper())) == list(full.find(text.upper()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["password=x", "db_password=x", "x.password=x", "my-token: y", "(api_key='k')", "a" * 40 + "_token=x",
+     "a" * 41 + "_token=x", "b" * 50 + "token=x", "api_key={x} token=y", "password=x password=y", "passwordpassword=x",
+     "token= 'x'", "xtoken=1 token=2", "cookie" + " " * 9 + "=x", "ké_token=x", "\u212a_token=x"],
+)
+def test_secret_pairs_near_the_anchor(text):
+    detector = BUILTIN["password_pair"]
+    assert list(detector.find(text)) == list(dataclasses.replace(detector, anchor=None).find(text))
 
 
 # ----------------------------------------------------------------- text without a backslash
@@ -294,6 +329,42 @@ def _same_key_pairs_without_escapes(text: str) -> None:
         assert plain == list(keytext.find_key_values(text, _sensitive))
     finally:
         keytext._PAIR_PLAIN = saved
+
+
+# ----------------------------------------------------------------- possessive quoted values
+
+
+def _backtracking(pattern: str) -> str:
+    """``pattern`` with its quoted values matched greedily again instead of possessively."""
+    changed = pattern.replace("{0,8192}+)", "{0,8192})").replace("{1,1024}+)", "{1,1024})")
+    assert changed != pattern
+    return changed
+
+
+quoted_values = st.lists(
+    st.one_of(key_value_pairs(), piece, st.sampled_from(['"', "'", "\\", '\\"', "\\'", "\n", '"x\\', "'y\\\n"])),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=400)
+@given(text=quoted_values)
+def test_quoted_values_matched_possessively_find_what_backtracking_finds(text):
+    possessive = list(keytext.find_key_values(text, _sensitive))
+    saved = keytext._PAIR, keytext._PAIR_PLAIN
+    keytext._PAIR = re.compile(_backtracking(saved[0].pattern), re.VERBOSE)
+    keytext._PAIR_PLAIN = re.compile(_backtracking(saved[1].pattern), re.VERBOSE)
+    try:
+        assert possessive == list(keytext.find_key_values(text, _sensitive))
+    finally:
+        keytext._PAIR, keytext._PAIR_PLAIN = saved
+    detector = BUILTIN["password_pair"]
+    backtracking = dataclasses.replace(
+        detector,
+        **{name: re.compile(_backtracking(getattr(detector, name).pattern), getattr(detector, name).flags)
+           for name in ("exact", "plain", "lowered", "lowered_plain")},
+    )
+    assert detector.find(text) == backtracking.find(text)
 
 
 # ----------------------------------------------------------------- prechecked detectors

@@ -26,6 +26,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterator
 
 from ..models import DETECTORS
@@ -50,6 +51,15 @@ class Detector:
     #: characters before the next one, which finds the same matches, since none can start earlier.
     anchor: re.Pattern | None = None
     reach: int = 0
+    #: ``anchor`` without IGNORECASE, for the lowered text ``lowered`` runs over
+    lowered_anchor: re.Pattern | None = None
+    #: Whether ``exact`` is tried at the first anchor before it is searched for: right for a
+    #: pattern whose matches are a run of key characters that ends where the anchor's word does,
+    #: then what the anchor holds (a key ending with a secret word, its separator and value), and
+    #: whose findings are groups after the key. A match at the anchor then reports what the first
+    #: match reports: the first match starts no later than it (it is a match) and reaches the
+    #: anchor (which it holds), so it runs over the same key to the same end and goes on alike.
+    match_at_anchor: bool = False
     #: A pattern text without a backslash must match for any match in it to pass ``validator``
     #: (a card number starts with an issuer digit): other text is not searched.
     precheck: re.Pattern | None = None
@@ -76,7 +86,10 @@ class Detector:
         lowered_plain = self.lowered_plain if self.lowered_plain is not None else lowered
         precheck = self.precheck.search if self.precheck is not None else None
         find_anchor = self.anchor.search if self.anchor is not None else None
-        reach = self.reach
+        find_lowered_anchor = find_anchor
+        if find_anchor is not None and self.lowered_anchor is not None:
+            find_lowered_anchor = self.lowered_anchor.search
+        reach, match_at_anchor = self.reach, self.match_at_anchor
 
         def spans(text: str) -> list[tuple[int, int]]:
             backslash = "\\" in text
@@ -84,23 +97,29 @@ class Detector:
                 return []
             if lowered is not None and text.isascii():
                 subject, pattern = text.lower(), lowered if backslash else lowered_plain
+                anchor_in = find_lowered_anchor
             else:
                 subject, pattern = text, exact if backslash else plain
-            if find_anchor is None:
+                anchor_in = find_anchor
+            if anchor_in is None:
                 matches = pattern.finditer(subject)
             else:
                 # The matches finditer gives (no detector matches an empty string): the first
                 # match at or after a position starts no earlier than ``reach`` characters before
                 # the first anchor at or after it. Look-behinds still see the text before a
                 # search's start.
+                # With ``match_at_anchor``, a match at the anchor stands for the first match.
                 matches = []
-                search = pattern.search
+                search, match_at = pattern.search, pattern.match
                 position = 0
                 while True:
-                    anchor = find_anchor(subject, position)
+                    anchor = anchor_in(subject, position)
                     if anchor is None:
                         break
-                    match = search(subject, max(position, anchor.start() - reach))
+                    start = anchor.start()
+                    match = match_at(subject, start) if match_at_anchor else None
+                    if match is None:
+                        match = search(subject, max(position, start - reach))
                     if match is None:
                         break
                     matches.append(match)
@@ -221,7 +240,19 @@ def _b64decode(part: str, urlsafe: bool) -> bytes | None:
 
 
 def _jwt_valid(text: str) -> bool:
-    header = _b64decode(text.split(".", 1)[0], urlsafe=True)
+    encoded = text.split(".", 1)[0]
+    if len(encoded) <= _JWT_HEADER_CACHED_LENGTH:
+        return _cached_jwt_header_valid(encoded)
+    return _jwt_header_valid(encoded)
+
+
+#: Headers up to this length are remembered (a header names an algorithm, a type, a key id).
+_JWT_HEADER_CACHED_LENGTH = 256
+
+
+def _jwt_header_valid(encoded: str) -> bool:
+    """Whether a JWT's first part is a JSON header with ``alg``."""
+    header = _b64decode(encoded, urlsafe=True)
     if header is None:
         return False
     try:
@@ -229,6 +260,11 @@ def _jwt_valid(text: str) -> bool:
     except (ValueError, UnicodeDecodeError):
         return False
     return isinstance(decoded, dict) and "alg" in decoded
+
+
+#: Tokens of one service share a handful of headers, and decoding one costs more than finding
+#: the token.
+_cached_jwt_header_valid = lru_cache(maxsize=256)(_jwt_header_valid)
 
 
 def _basic_credentials_valid(text: str) -> bool:
@@ -260,9 +296,11 @@ _SECRET_KEY_WORDS = (
     r"|auth|authorization|credentials?|session[_-]?id|sessid|cookie"
 )
 
-#: The value in ``key=value`` / ``key: value`` text: quoted (the inside is redacted) or bare.
+#: The value in ``key=value`` / ``key: value`` text: quoted (the inside is redacted) or bare. A
+#: quoted value is matched possessively: neither its closing quote nor a backslash is a character
+#: it could give back, so retries could not make a match (see :mod:`.keytext`).
 _PAIR_VALUE = (
-    r"""(?:"(?P<dq>(?:[^"\\\n]|\\.){1,1024})"|'(?P<sq>(?:[^'\\\n]|\\.){1,1024})'"""
+    r"""(?:"(?P<dq>(?:[^"\\\n]|\\.){1,1024}+)"|'(?P<sq>(?:[^'\\\n]|\\.){1,1024}+)'"""
     r"""|(?P<bare>(?:(?:bearer|basic|token|digest)[ \t]+)?[^\s'",;&<>{}\[\]()]{1,1024}))"""
 )
 
@@ -420,7 +458,7 @@ _DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
     ),
 }
 
-#: name: (anchor, reach), see ``Detector.anchor``.
+#: name: (anchor, reach), see ``Detector.anchor``; compiled with the detector's flags.
 _ANCHORS: dict[str, tuple[str, int]] = {
     # "@" or "%40" after the last character of the local part (one character and at most 63 more)
     # and before a whole domain, as in the exact pattern: "@app.get(", " @ " and "name@2.75.0"
@@ -433,7 +471,17 @@ _ANCHORS: dict[str, tuple[str, int]] = {
     ),
     # the scheme is one letter and at most 20 more characters before "://"
     "url_userinfo": (r"://", 21),
+    # the secret word and separator, as in the exact pattern, and the first character a value
+    # may start with: at most 40 key characters come before the word. A word before no value
+    # ("api_key={") is passed over at once.
+    "password_pair": (
+        r"(?:" + _SECRET_KEY_WORDS + r""")['"]?[ \t]{0,8}[:=][ \t]{0,8}(?=[^\s,;&<>{}\[\]()])""",
+        40,
+    ),
 }
+
+#: Detectors whose ``exact`` is tried at the anchor first (see ``Detector.match_at_anchor``).
+_MATCHED_AT_ANCHOR = frozenset({"password_pair"})
 
 #: name: precheck, see ``Detector.precheck``.
 _PRECHECKS: dict[str, str] = {
@@ -458,8 +506,10 @@ def _build() -> dict[str, Detector]:
             lowered=re.compile(exact, flags & ~re.IGNORECASE) if lowered else None,
             plain=re.compile(_without_escapes(exact), flags),
             lowered_plain=re.compile(_without_escapes(exact), flags & ~re.IGNORECASE) if lowered else None,
-            anchor=re.compile(_ANCHORS[name][0]) if name in _ANCHORS else None,
+            anchor=re.compile(_ANCHORS[name][0], flags) if name in _ANCHORS else None,
             reach=_ANCHORS[name][1] if name in _ANCHORS else 0,
+            lowered_anchor=re.compile(_ANCHORS[name][0], flags & ~re.IGNORECASE) if lowered and name in _ANCHORS else None,
+            match_at_anchor=name in _MATCHED_AT_ANCHOR,
             precheck=re.compile(_PRECHECKS[name]) if name in _PRECHECKS else None,
         )
     missing = set(DETECTORS) - set(built)

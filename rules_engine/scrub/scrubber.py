@@ -782,7 +782,7 @@ class _Run:
                 append((start, end, rule_index, name))
         if decide_key is not None:
             for start, end, decision in find_key_values(text, decide_key):
-                append((start, end, _lowest_bit(decision), None))
+                append((start, end, (decision & -decision).bit_length() - 1, None))  # its first rule
         return tuple(findings)
 
     def redact_spans(self, index: int, text: str, findings: list) -> None:
