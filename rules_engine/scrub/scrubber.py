@@ -115,6 +115,7 @@ class Scrubber:
         self._constant_replacements = [rule.redaction.constant for rule in self._rules]
         #: rule index -> the key whole-value redactions by the rule are counted under
         self._whole_tally_keys = [(rule.index, None) for rule in self._rules]
+        self._count_names: dict[tuple[int, str | None], tuple[str, ...]] = {}
         self._compile_selectors(scrub)
         self._compile_keys()
         self._compile_probes(accelerator)
@@ -237,6 +238,15 @@ class Scrubber:
             if len(self._steps) < _KEY_MEMO_LIMIT:
                 self._steps[(state, key)] = found
         return found
+
+    def _count_names_of(self, counted: tuple[int, str | None]) -> tuple[str, ...]:
+        """The names a ``(rule index, detector)`` tally is reported under: ``rule_id`` and, for a
+        detector, ``rule_id/detector`` (remembered: a ruleset has few of them)."""
+        rule_index, detector = counted
+        rule_id = self._rules[rule_index].id
+        names = (rule_id,) if detector is None else (rule_id, rule_id + "/" + detector)
+        self._count_names[counted] = names
+        return names
 
     def _harmless_keys(self, active: int) -> set:
         found = self._harmless.get(active)
@@ -844,12 +854,12 @@ class _Run:
     def counts(self) -> dict[str, int]:
         """Redactions by ``rule_id`` and by ``rule_id/detector``."""
         counts: dict[str, int] = {}
-        rules = self.scrubber._rules
-        for (rule_index, detector), count in self.tally.items():
-            rule_id = rules[rule_index].id
-            counts[rule_id] = counts.get(rule_id, 0) + count
-            if detector is not None:
-                name = rule_id + "/" + detector
+        names = self.scrubber._count_names
+        for counted, count in self.tally.items():
+            found = names.get(counted)
+            if found is None:
+                found = self.scrubber._count_names_of(counted)
+            for name in found:
                 counts[name] = counts.get(name, 0) + count
         return counts
 
