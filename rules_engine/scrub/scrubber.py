@@ -775,7 +775,7 @@ class _Run:
         if findings is None:
             findings = self.findings_memo[memo_key] = self.find_secrets(text, active, probe_mask)
         if findings:
-            self.redact_spans(index, text, list(findings))
+            self.redact_spans(index, text, findings)
 
     def find_secrets(self, text: str, active: int, probe_mask: int) -> tuple:
         """``(start, end, rule index, detector)`` of every finding of the probes in ``probe_mask``
@@ -802,7 +802,7 @@ class _Run:
         remarks: list[list] = []
         cursor = 0
         out_length = 0
-        for start, end, rule_index, detector in (_merge(findings) if len(findings) > 1 else findings):
+        for start, end, rule_index, detector in (_merge(list(findings)) if len(findings) > 1 else findings):
             rule_id, replace, remark = redactions[rule_index]
             replacement = replace(text[start:end])
             pieces.append(text[cursor:start])
