@@ -47,7 +47,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .. import models
 from ..errors import UnsendableValue
@@ -795,7 +795,7 @@ class _Run:
                 append((start, end, (decision & -decision).bit_length() - 1, None))  # its first rule
         return tuple(findings)
 
-    def redact_spans(self, index: int, text: str, findings: list) -> None:
+    def redact_spans(self, index: int, text: str, findings: Sequence[tuple]) -> None:
         redactions = self.scrubber._redactions
         tally = self.tally
         pieces: list[str] = []
