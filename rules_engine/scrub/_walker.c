@@ -51,7 +51,7 @@ static PyObject *card_high, *one;  /* 10**19 and 1 */
 static PyObject *s_limit_rule, *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
 static PyObject *s_nodes, *s_place, *s_redact_all, *s_too_deep, *s_too_many, *s_bad_key,
     *s_key_decision, *s_harmless_keys, *s_walk_dict, *s_walk_list, *s_check_subtree, *s_step,
-    *s_walk_selected_dict;
+    *s_walk_selected_dict, *s_findings_memo, *s_find_secrets, *s_check_time;
 #define KEY_MEMO_LIMIT 10000
 
 /* ------------------------------------------------------------------ handing over to Python */
@@ -1332,6 +1332,81 @@ Walker_write(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ``_Run.scrub_candidates``: the exact pass over the prefilter's candidates, in index order, with
+ * the time budget checked every ``time_check_every`` strings. Findings come from the run's
+ * ``find_secrets`` (remembered per text, active rules and probes) and are applied here. */
+static PyObject *
+Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t every;
+    if (nargs != 2 || !PyDict_Check(args[0]) || (every = PyLong_AsSsize_t(args[1])) < 1) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "scrub_candidates(candidates, time_check_every)");
+        return NULL;
+    }
+    PyObject *candidates = args[0];
+    PyObject *run = get_run(w);
+    PyObject *memo = run ? PyObject_GetAttr(run, s_findings_memo) : NULL;
+    PyObject *indexes = memo ? PyDict_Keys(candidates) : NULL;
+    if (indexes == NULL || PyList_Sort(indexes) < 0 || !PyDict_CheckExact(memo)) {
+        if (memo != NULL && !PyDict_CheckExact(memo) && !PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "findings_memo must be a dict");
+        Py_XDECREF(memo);
+        Py_XDECREF(indexes);
+        return NULL;
+    }
+    int status = 0;
+    for (Py_ssize_t done = 0; status == 0 && done < PyList_GET_SIZE(indexes); done++) {
+        if (done % every == 0 && call_run(w, s_check_time, PyTuple_New(0)) < 0) {
+            status = -1;
+            break;
+        }
+        PyObject *index = PyList_GET_ITEM(indexes, done);
+        Py_ssize_t at = PyLong_AsSsize_t(index);
+        PyObject *mask = PyDict_GetItemWithError(candidates, index);
+        if (mask == NULL || at < 0 || at >= PyList_GET_SIZE(w->texts) || 4 * at + 3 >= PyList_GET_SIZE(w->slots)) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_IndexError, "a candidate that is no collected string");
+            status = -1;
+            break;
+        }
+        PyObject *text = PyList_GET_ITEM(w->texts, at), *active = PyList_GET_ITEM(w->slots, 4 * at + 3);
+        Py_INCREF(text);
+        PyObject *memo_key = PyTuple_Pack(3, text, active, mask);
+        PyObject *findings = memo_key ? PyDict_GetItemWithError(memo, memo_key) : NULL;
+        if (findings != NULL) {
+            Py_INCREF(findings);
+        } else if (memo_key != NULL && !PyErr_Occurred()) {
+            run = get_run(w);
+            findings = run ? PyObject_CallMethodObjArgs(run, s_find_secrets, text, active, mask, NULL) : NULL;
+            if (findings != NULL && PyDict_SetItem(memo, memo_key, findings) < 0)
+                Py_CLEAR(findings);
+        }
+        if (findings == NULL) {
+            status = -1;
+        } else if (PyObject_IsTrue(findings)) {
+            PyObject *fast = PySequence_Fast(findings, "findings must be a sequence");
+            Py_ssize_t count = fast ? PySequence_Fast_GET_SIZE(fast) : 0;
+            Finding *spans = fast ? PyMem_New(Finding, count ? count : 1) : NULL;
+            if (fast != NULL && spans == NULL)
+                PyErr_NoMemory();
+            status = spans && read_findings(fast, spans, count) == 0
+                         ? redact_spans(w, index, text, spans, merge_findings(spans, count))
+                         : -1;
+            PyMem_Free(spans);
+            Py_XDECREF(fast);
+        }
+        Py_XDECREF(findings);
+        Py_XDECREF(memo_key);
+        Py_DECREF(text);
+    }
+    Py_DECREF(indexes);
+    Py_DECREF(memo);
+    if (status < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* ``_Run.cut_long_strings``: strings longer than ``limits.max_string_length`` are scanned cut. */
 static PyObject *
 Walker_cut_long_strings(Walker *w, PyObject *unused)
@@ -1592,6 +1667,8 @@ static PyMethodDef Walker_methods[] = {
      "check_subtree(node, depth): _Run.check_subtree"},
     {"apply_whole_values", (PyCFunction)Walker_apply_whole_values, METH_NOARGS,
      "apply_whole_values(): _Run.apply_whole_values"},
+    {"scrub_candidates", (PyCFunction)(void (*)(void))Walker_scrub_candidates, METH_FASTCALL,
+     "scrub_candidates(candidates, time_check_every): _Run.scrub_candidates"},
     {"cut_long_strings", (PyCFunction)Walker_cut_long_strings, METH_NOARGS,
      "cut_long_strings(): _Run.cut_long_strings"},
     {"redact_spans", (PyCFunction)(void (*)(void))Walker_redact_spans, METH_FASTCALL,
@@ -1865,6 +1942,9 @@ PyInit__walker(void)
     INTERN(s_check_subtree, "check_subtree");
     INTERN(s_step, "_step");
     INTERN(s_walk_selected_dict, "walk_selected_dict");
+    INTERN(s_findings_memo, "findings_memo");
+    INTERN(s_find_secrets, "find_secrets");
+    INTERN(s_check_time, "check_time");
     INTERN(s_meta, "_meta");
     INTERN(s_limit_rule, "!limit");
     INTERN(s_empty, "");

@@ -374,7 +374,7 @@ class _Run:
             self.walk_selected_dict = walker.walk_selected_dict
             self.apply_whole_values, self.add_meta = walker.apply_whole_values, walker.add_meta
             self.redact_spans, self.write = walker.redact_spans, walker.write
-            self.cut_long_strings = walker.cut_long_strings
+            self.cut_long_strings, self.scrub_candidates = walker.cut_long_strings, walker.scrub_candidates
 
     # ---------------------------------------------------------------- limits
 
@@ -747,16 +747,20 @@ class _Run:
             if always:
                 for index in range(len(texts)):
                     candidates[index] = candidates.get(index, 0) | always
-            scrub_text = self.scrub_text
-            for done, index in enumerate(sorted(candidates)):
-                if not done % _TIME_CHECK_EVERY:
-                    self.check_time()
-                scrub_text(index, candidates[index])
+            self.scrub_candidates(candidates, _TIME_CHECK_EVERY)
             for index in self.cut:
                 if index not in self.written:
                     self.write(index, self.texts[index], [])
         self.check_time()
         return self.counts()
+
+    def scrub_candidates(self, candidates: dict[int, int], time_check_every: int) -> None:
+        """The exact pass over the candidates (string index -> probes), in index order."""
+        scrub_text = self.scrub_text
+        for done, index in enumerate(sorted(candidates)):
+            if not done % time_check_every:
+                self.check_time()
+            scrub_text(index, candidates[index])
 
     def cut_long_strings(self) -> None:
         limit = self.max_length
