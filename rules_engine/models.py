@@ -81,7 +81,11 @@ class Limits(Strict):
         ge=1,
     )
     max_ms: float = _describe(
-        "Wall-clock budget in milliseconds for processing one event.", default=250.0, gt=0
+        "Wall-clock budget in milliseconds for processing one event. Generous on purpose: a pause "
+        "of the whole process (a garbage collection, a stalled machine) counts against it too, and "
+        "an event over budget is not sent as is.",
+        default=1000.0,
+        gt=0,
     )
 
 
