@@ -271,3 +271,20 @@ def test_a_card_number_stored_as_an_integer_is_masked():
     event = {"extra": {"n": 4111111111111111}}
     fast.scrub_event(event)
     assert event["extra"]["n"] == "************1111"
+
+
+@pytest.mark.skipif(not accelerator_available(), reason="hyperscan is the optional prefilter")
+def test_many_key_globs_stay_in_the_prefilter():
+    # One alternation of 150 key words is too large for hyperscan; each word is an expression of
+    # its own, so strings without any of them are still no candidates for keys inside text.
+    scrub = models.Scrub.model_validate({"rules": [
+        {"id": f"key-{i}", "keys": [f"custom_secret_{i}*"], "redact": "filter"} for i in range(150)
+    ]})
+    fast, slow = pair_of_scrubbers(scrub)
+    assert fast._prefilter.always_mask == 0
+    texts = ["nothing to see", "custom_secret_77_x=abc&b=2", "CUSTOM-SECRET-149: q"]
+    assert set(fast._prefilter.candidates(texts)) == {1, 2}
+    event = {"extra": {"query": texts[1], "line": texts[2], "plain": texts[0]}}
+    scrubbed, result = assert_same_outcome(fast, slow, event)
+    assert scrubbed["extra"]["query"] == "custom_secret_77_x=[Filtered]&b=2"
+    assert scrubbed["extra"]["line"] == "CUSTOM-SECRET-149: [Filtered]"

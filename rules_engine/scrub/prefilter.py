@@ -47,11 +47,18 @@ def user_pattern_probe(pattern: str) -> Probe:
 @dataclass(frozen=True)
 class Probe:
     """A pattern every exact match of something contains. ``always``: every string is a candidate
-    (a user pattern the prefilter cannot represent faithfully, e.g. one with anchors)."""
+    (a user pattern the prefilter cannot represent faithfully, e.g. one with anchors).
+    ``alternatives``: when ``pattern`` is an alternation of these, hyperscan compiles each one as
+    an expression of its own under the probe's id (one huge alternation can exceed its limits)."""
 
     pattern: str
     caseless: bool = False
     always: bool = False
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def expressions(self) -> tuple[str, ...]:
+        return self.alternatives or (self.pattern,)
 
 
 def accelerator_available() -> bool:
@@ -118,7 +125,7 @@ class HyperscanPrefilter:
         always_mask = 0
         usable: list[tuple[int, Probe]] = []
         for index, probe in enumerate(probes):
-            if probe.always or not _hyperscan_accepts(probe.pattern, probe.caseless):
+            if probe.always or not all(_hyperscan_accepts(pattern, probe.caseless) for pattern in probe.expressions):
                 always_mask |= 1 << index
             else:
                 usable.append((index, probe))
@@ -198,11 +205,12 @@ def _hyperscan_accepts(pattern: str, caseless: bool) -> bool:
 
 @lru_cache(maxsize=64)
 def _database(usable: tuple[tuple[int, Probe], ...]):
+    expressions = [(index, pattern, probe.caseless) for index, probe in usable for pattern in probe.expressions]
     database = hyperscan.Database()
     database.compile(
-        expressions=[probe.pattern.encode() for _, probe in usable],
-        ids=[index for index, _ in usable],
-        elements=len(usable),
-        flags=[_flags(probe.caseless) for _, probe in usable],
+        expressions=[pattern.encode() for _, pattern, _ in expressions],
+        ids=[index for index, _, _ in expressions],
+        elements=len(expressions),
+        flags=[_flags(caseless) for _, _, caseless in expressions],
     )
     return database

@@ -985,7 +985,7 @@ def _key_word_probe(rules: list[_Rule]) -> Probe:
             alternatives.append(core + _KEY_END)
         else:
             alternatives.append(core + _KEY_REST_AND_END)
-    return Probe("(?:" + "|".join(alternatives) + ")", caseless=True)
+    return Probe("(?:" + "|".join(alternatives) + ")", caseless=True, alternatives=tuple(alternatives))
 
 
 #: After a key inside text (see :mod:`.keytext`): a bare key ends before spaces and ``=`` or
