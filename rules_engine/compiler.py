@@ -2,7 +2,8 @@
 
 Rules are indexed by what they test: a rule whose top-level ``when`` requires a literal
 ``error.type``, ``transaction`` or ``logger`` (``error.type: sqlalchemy.exc.OperationalError``,
-``transaction: [/health, /ping]``) is only considered for events offering one of those values.
+``transaction: [/health, /ping]``), or a literal prefix of one (``transaction: /internal/*``,
+``error.type: sqlalchemy.exc.*``), is only considered for events offering a matching value.
 Every other rule is always a candidate. Candidates are evaluated in the rules' original
 order, so "first match decides" is exactly what it would be without the index; an event
 pays for the rules that could match it, not for every rule of the file.
@@ -31,19 +32,21 @@ class RuleIndex(Generic[R]):
     def __init__(self, rules: Sequence[tuple[R, Node | None]]):
         self.rules: tuple[R, ...] = tuple(rule for rule, _ in rules)
         always: list[R] = []
-        by_field: dict[str, dict[str, list[R]]] = {}
+        #: field -> (literal value -> rules, prefix -> rules)
+        by_field: dict[str, tuple[dict[str, list[R]], dict[str, list[R]]]] = {}
         for rule, when in rules:
             keys = index_keys(when)
             if keys is None:
                 always.append(rule)
                 continue
-            field_name, values = keys
-            table = by_field.setdefault(field_name, {})
-            for value in values:
-                table.setdefault(value, []).append(rule)
+            values, prefixes = by_field.setdefault(keys.field, ({}, {}))
+            for value in keys.values:
+                values.setdefault(value, []).append(rule)
+            for prefix in keys.prefixes:
+                prefixes.setdefault(prefix, []).append(rule)
         self.always: tuple[R, ...] = tuple(always)
         self._lookups: tuple[Callable[[EventView], list[R]], ...] = tuple(
-            index_lookup(name, table) for name, table in by_field.items()
+            index_lookup(name, values, prefixes) for name, (values, prefixes) in by_field.items()
         )
         #: False when no rule is indexed: every rule is a candidate, :attr:`always` is the answer.
         self.indexed = bool(self._lookups)

@@ -24,6 +24,7 @@ failing leaf; ``reason`` is used by explain and reuses the very same leaf predic
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter, methodcaller
 from typing import Any, Callable, Sequence
@@ -711,11 +712,23 @@ def parse_and_compile(raw: dict, path: cs.Path = ("when",)) -> tuple[cs.Node, Co
 # ---------------------------------------------------------------------- index keys
 
 
-def index_keys(node: cs.Node | None) -> tuple[str, frozenset[str]] | None:
-    """The literal values one of a rule's top-level tests requires, if any, for indexing.
+@dataclass(frozen=True)
+class IndexKeys:
+    """What a rule requires of one indexable field: to equal one of ``values`` or to start with
+    one of ``prefixes`` (``transaction: "/internal/*"``, ``error.type: "sqlalchemy.exc.*"``)."""
+
+    field: str
+    values: frozenset[str]
+    prefixes: frozenset[str]
+
+
+def index_keys(node: cs.Node | None) -> IndexKeys | None:
+    """The literal values or prefixes one of a rule's top-level tests requires, if any, for indexing.
 
     Only a test that must hold for the whole condition to hold qualifies: the condition itself
-    or a direct child of its top-level mapping, with a literal glob or a list of literal globs.
+    or a direct child of its top-level mapping, with a literal glob, a glob that is a literal
+    followed by ``*``, or a list of those. The index only narrows the candidates: every candidate
+    is still evaluated in full.
     """
     if node is None:
         return None
@@ -723,27 +736,49 @@ def index_keys(node: cs.Node | None) -> tuple[str, frozenset[str]] | None:
     for field in INDEXABLE_FIELDS:
         for test in tests:
             if isinstance(test, cs.FieldTest) and test.field == field:
-                literals = _literal_values(test.matcher)
-                if literals:
-                    return field, frozenset(literals)
+                keys = _literal_keys(test.matcher)
+                if keys is not None:
+                    values, prefixes = keys
+                    return IndexKeys(field, frozenset(values), frozenset(prefixes))
     return None
 
 
-def _literal_values(matcher: cs.Matcher) -> list[str] | None:
-    """The finite set of strings a matcher accepts, when it is one (for the index)."""
+def _literal_keys(matcher: cs.Matcher) -> tuple[list[str], list[str]] | None:
+    """(values, prefixes) such that every string the matcher accepts equals one of the values or
+    starts with one of the prefixes, when there are such finite lists."""
     if isinstance(matcher, cs.Glob):
-        return literal_expansions(matcher.pattern)
+        values = literal_expansions(matcher.pattern)
+        if values is not None:
+            return values, []
+        prefixes = _glob_prefixes(matcher.pattern)
+        return ([], prefixes) if prefixes is not None else None
     if isinstance(matcher, cs.Equals):
-        return [matcher.value] if isinstance(matcher.value, str) else None
+        return ([matcher.value], []) if isinstance(matcher.value, str) else None
     if isinstance(matcher, cs.AnyOf):
-        found: list[str] = []
+        values, prefixes = [], []
         for item in matcher.matchers:
-            values = _literal_values(item)
-            if values is None:
+            keys = _literal_keys(item)
+            if keys is None:
                 return None
-            found.extend(values)
-        return found
+            values.extend(keys[0])
+            prefixes.extend(keys[1])
+        return values, prefixes
     return None
+
+
+def _glob_prefixes(pattern: str) -> list[str] | None:
+    """The literal prefixes of a glob that is a wildcard-free part followed by ``*`` (or ``**``):
+    ``/internal/v2/*`` -> ``/internal/v2/``; ``None`` for any other glob or an empty prefix."""
+    base = pattern.rstrip("*")
+    if base == pattern or not base:
+        return None
+    escapes = len(base) - len(base.rstrip("\\"))
+    if escapes % 2:  # the first stripped '*' was escaped: a literal star, not a wildcard
+        return None
+    prefixes = literal_expansions(base)
+    if prefixes is None or not all(prefixes):
+        return None
+    return prefixes
 
 
 MAX_EXPANSIONS = 64
@@ -781,11 +816,14 @@ def literal_expansions(pattern: str) -> list[str] | None:
     return None if stack else results
 
 
-def index_lookup(field: str, table: dict[str, list[Any]]) -> Callable[[EventView], list[Any]]:
-    """The rules of ``table`` (literal value -> rules) that an event's value of an indexed
-    field selects. For ``error.type`` every name of every exception of the chain is a value;
-    an exception type's names are shared between events, so the rules they select are
-    remembered with them."""
+def index_lookup(field: str, table: dict[str, list[Any]],
+                 prefix_table: dict[str, list[Any]] | None = None) -> Callable[[EventView], list[Any]]:
+    """The rules of ``table`` (literal value -> rules) and ``prefix_table`` (prefix -> rules)
+    that an event's value of an indexed field selects. For ``error.type`` every name of every
+    exception of the chain is a value; an exception type's names are shared between events, so
+    the rules they select are remembered with them."""
+    if prefix_table:
+        table = _PrefixTable(table, prefix_table)
     if field == "error.type":
         def rules_for(names: Names) -> list[Any]:
             return [rule for name in names for rule in table.get(name, ())]
@@ -807,3 +845,22 @@ def index_lookup(field: str, table: dict[str, list[Any]]) -> Callable[[EventView
         return table.get(text, []) if text is not None else []
 
     return by_value
+
+
+class _PrefixTable(dict):
+    """A literal-value table that also answers for values starting with an indexed prefix: a
+    lookup tries the value itself, then its first characters at each prefix length (few)."""
+
+    def __init__(self, table: dict[str, list[Any]], prefix_table: dict[str, list[Any]]):
+        super().__init__(table)
+        by_length: dict[int, dict[str, list[Any]]] = {}
+        for prefix, rules in prefix_table.items():
+            by_length.setdefault(len(prefix), {})[prefix] = rules
+        self._by_length = tuple(sorted(by_length.items()))
+
+    def get(self, value: str, default: Any = ()) -> list[Any]:
+        found = list(super().get(value, ()))
+        for length, rules_by_prefix in self._by_length:
+            if len(value) >= length:
+                found.extend(rules_by_prefix.get(value[:length], ()))
+        return found if found else default

@@ -23,8 +23,11 @@ HOLDING = [
     {"logger": "shop.{api,web}"},                     # indexed: braces expand to two loggers
     {"level": "error"},                               # not indexed
     {"error.type": "*Error"},                         # not indexed (wildcard)
+    {"transaction": "/orders/*"},                     # indexed by its literal prefix
+    {"error.type": "builtins.Key*"},                  # indexed by prefix, dotted name
 ]
-FAILING = [{"error.type": "ValueError"}, {"transaction": "/carts/{id}"}, {"logger": "other"}, {"level": "info"}]
+FAILING = [{"error.type": "ValueError"}, {"transaction": "/carts/{id}"}, {"logger": "other"}, {"level": "info"},
+           {"transaction": "/carts/*"}, {"logger": "shop.web*"}]
 
 EVENT = {
     "level": "error",
@@ -53,8 +56,29 @@ def test_first_holding_rule_wins_whatever_the_index(order):
     assert result["tags"]["winner"] == "r1"
 
 
+def test_prefix_indexed_rules_are_candidates_only_for_values_they_start():
+    ruleset = grouping_ruleset([FAILING[4], FAILING[5], HOLDING[8], HOLDING[9], HOLDING[6],
+                                {"transaction": ["/ord*", "/x"]}, {"logger": "shop.{api,web}.*"}])
+    view = EventView(dict(EVENT), hint(), "error")
+    candidates = [r.id for r in ruleset._rules.grouping["error"].candidates(view)]
+    # r0 (/carts/*) and r1 (shop.web*) cannot match; r6 needs a logger below shop.api. or shop.web.
+    assert candidates == ["r2", "r3", "r4", "r5"]
+    result = ruleset.process(dict(EVENT), hint())
+    assert result["tags"]["winner"] == "r2"
+
+
+@pytest.mark.parametrize("pattern,prefixes", [
+    ("/internal/*", ["/internal/"]), ("a{b,c}**", ["ab", "ac"]), ("a\\*", None), ("*", None), ("a?b*", None),
+    ("a*b*", None), ("plain", None),
+])
+def test_glob_prefixes(pattern, prefixes):
+    from rules_engine.conditions import _glob_prefixes
+
+    assert _glob_prefixes(pattern) == prefixes
+
+
 def test_indexed_rules_are_skipped_for_other_events():
-    ruleset = grouping_ruleset([*FAILING, HOLDING[0], HOLDING[3], HOLDING[6]])
+    ruleset = grouping_ruleset([*FAILING[:4], HOLDING[0], HOLDING[3], HOLDING[6]])
     view = EventView(dict(EVENT), hint(), "error")
     candidates = [r.id for r in ruleset._rules.grouping["error"].candidates(view)]
     # r0..r2 require other literal values and are not candidates; r3 (level: info) and r6 are
