@@ -1456,28 +1456,30 @@ entry(Walker *w, int (*walk)(Walker *, PyObject *, PyObject *, PyObject *, Py_ss
     Py_RETURN_NONE;
 }
 
+/* The arguments of ``walk_dict`` / ``walk_list``: (node, path, active, depth). */
 static PyObject *
-Walker_walk_dict(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+walk_from_python(Walker *w, PyObject *const *args, Py_ssize_t nargs,
+                 int (*walk)(Walker *, PyObject *, PyObject *, PyObject *, Py_ssize_t), const char *usage)
 {
     Py_ssize_t depth;
     if (nargs != 4 || (depth = PyLong_AsSsize_t(args[3])) == -1) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "walk_dict(node, path, active, depth)");
+            PyErr_SetString(PyExc_TypeError, usage);
         return NULL;
     }
-    return entry(w, walk_dict, args[0], args[1], args[2], depth);
+    return entry(w, walk, args[0], args[1], args[2], depth);
+}
+
+static PyObject *
+Walker_walk_dict(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    return walk_from_python(w, args, nargs, walk_dict, "walk_dict(node, path, active, depth)");
 }
 
 static PyObject *
 Walker_walk_list(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_ssize_t depth;
-    if (nargs != 4 || (depth = PyLong_AsSsize_t(args[3])) == -1) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "walk_list(node, path, active, depth)");
-        return NULL;
-    }
-    return entry(w, walk_list, args[0], args[1], args[2], depth);
+    return walk_from_python(w, args, nargs, walk_list, "walk_list(node, path, active, depth)");
 }
 
 static PyObject *
@@ -1540,28 +1542,15 @@ read_size(PyObject *owner, const char *name, Py_ssize_t *into)
     return (*into == -1 && PyErr_Occurred()) ? -1 : 0;
 }
 
+static int Walker_clear(Walker *w);
+
 static int
 Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
 {
     PyObject *run;
     if (!PyArg_ParseTuple(args, "O:Walker", &run))
         return -1;
-    Py_CLEAR(w->run_ref);
-    Py_CLEAR(w->scrubber);
-    Py_CLEAR(w->texts);
-    Py_CLEAR(w->slots);
-    Py_CLEAR(w->whole);
-    Py_CLEAR(w->key_memo);
-    Py_CLEAR(w->harmless);
-    Py_CLEAR(w->steps);
-    Py_CLEAR(w->redactions);
-    Py_CLEAR(w->constants);
-    Py_CLEAR(w->whole_tally_keys);
-    Py_CLEAR(w->tally);
-    Py_CLEAR(w->meta_root);
-    clear_meta_table(w);
-    Py_CLEAR(w->cut);
-    Py_CLEAR(w->written);
+    Walker_clear(w);  /* __init__ called again: start afresh */
     w->run_ref = PyWeakref_NewRef(run, NULL);
     w->scrubber = get_attribute_of(run, "scrubber");
     w->texts = get_attribute_of(run, "texts");
