@@ -1296,6 +1296,25 @@ done:
     return status;
 }
 
+/* Merge a sequence of findings ``(start, end, rule index, detector)`` and redact them. */
+static int
+apply_findings(Walker *w, PyObject *index, PyObject *text, PyObject *findings)
+{
+    PyObject *fast = PySequence_Fast(findings, "findings must be a sequence");
+    if (fast == NULL)
+        return -1;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(fast);
+    Finding *spans = PyMem_New(Finding, count ? count : 1);
+    int status = -1;
+    if (spans == NULL)
+        PyErr_NoMemory();
+    else if (read_findings(fast, spans, count) == 0)
+        status = redact_spans(w, index, text, spans, merge_findings(spans, count));
+    PyMem_Free(spans);
+    Py_DECREF(fast);
+    return status;
+}
+
 static PyObject *
 Walker_redact_spans(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1303,19 +1322,7 @@ Walker_redact_spans(Walker *w, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "redact_spans(index, text, findings)");
         return NULL;
     }
-    PyObject *findings = PySequence_Fast(args[2], "findings must be a sequence");
-    if (findings == NULL)
-        return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(findings);
-    Finding *spans = PyMem_New(Finding, count ? count : 1);
-    int status = -1;
-    if (spans == NULL)
-        PyErr_NoMemory();
-    else if (read_findings(findings, spans, count) == 0)
-        status = redact_spans(w, args[0], args[1], spans, merge_findings(spans, count));
-    PyMem_Free(spans);
-    Py_DECREF(findings);
-    if (status < 0)
+    if (apply_findings(w, args[0], args[1], args[2]) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -1385,16 +1392,7 @@ Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
         if (findings == NULL) {
             status = -1;
         } else if (PyObject_IsTrue(findings)) {
-            PyObject *fast = PySequence_Fast(findings, "findings must be a sequence");
-            Py_ssize_t count = fast ? PySequence_Fast_GET_SIZE(fast) : 0;
-            Finding *spans = fast ? PyMem_New(Finding, count ? count : 1) : NULL;
-            if (fast != NULL && spans == NULL)
-                PyErr_NoMemory();
-            status = spans && read_findings(fast, spans, count) == 0
-                         ? redact_spans(w, index, text, spans, merge_findings(spans, count))
-                         : -1;
-            PyMem_Free(spans);
-            Py_XDECREF(fast);
+            status = apply_findings(w, index, text, findings);
         }
         Py_XDECREF(findings);
         Py_XDECREF(memo_key);
