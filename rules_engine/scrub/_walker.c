@@ -127,6 +127,25 @@ call_method(Walker *w, PyObject *name, PyObject *args, int python_walk)
 #define call_run(w, name, args) call_method((w), (name), (args), 0)
 #define call_python_walk(w, name, args) call_method((w), (name), (args), 1)
 
+/* For the methods Python calls: whether they got other than ``wanted`` arguments (then a
+ * TypeError naming ``usage`` is set), and None or NULL after their work. */
+static int
+wrong_arguments(Py_ssize_t nargs, Py_ssize_t wanted, const char *usage)
+{
+    if (nargs == wanted)
+        return 0;
+    PyErr_SetString(PyExc_TypeError, usage);
+    return 1;
+}
+
+static PyObject *
+none_unless_failed(int status)
+{
+    if (status < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* Have the run raise its limit error (``too_deep``, ``too_many``); always -1. */
 static int
 raise_through(Walker *w, PyObject *name)
@@ -1100,13 +1119,9 @@ Walker_apply_whole_values(Walker *w, PyObject *unused)
 static PyObject *
 Walker_add_meta(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "add_meta(path, key, remarks, original_length)");
+    if (wrong_arguments(nargs, 4, "add_meta(path, key, remarks, original_length)"))
         return NULL;
-    }
-    if (add_meta(w, args[0], args[1], args[2], args[3]) < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    return none_unless_failed(add_meta(w, args[0], args[1], args[2], args[3]));
 }
 
 /* ------------------------------------------------------------------ text redactions
@@ -1318,25 +1333,17 @@ apply_findings(Walker *w, PyObject *index, PyObject *text, PyObject *findings)
 static PyObject *
 Walker_redact_spans(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyUnicode_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "redact_spans(index, text, findings)");
+    if (wrong_arguments(nargs, 3, "redact_spans(index, text, findings)"))
         return NULL;
-    }
-    if (apply_findings(w, args[0], args[1], args[2]) < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    return none_unless_failed(apply_findings(w, args[0], args[1], args[2]));
 }
 
 static PyObject *
 Walker_write(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "write(index, new_text, remarks)");
+    if (wrong_arguments(nargs, 3, "write(index, new_text, remarks)"))
         return NULL;
-    }
-    if (write_text(w, args[0], args[1], args[2]) < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    return none_unless_failed(write_text(w, args[0], args[1], args[2]));
 }
 
 /* ``_Run.scrub_candidates``: the exact pass over the prefilter's candidates, in index order, with
@@ -1400,9 +1407,7 @@ Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_DECREF(indexes);
     Py_DECREF(memo);
-    if (status < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    return none_unless_failed(status);
 }
 
 /* ``_Run.cut_long_strings``: strings longer than ``limits.max_string_length`` are scanned cut. */
@@ -1439,19 +1444,31 @@ Walker_cut_long_strings(Walker *w, PyObject *unused)
 
 /* ------------------------------------------------------------------ the Python type */
 
-/* Run one walk started from Python: the node count comes from the run and goes back to it. */
+/* A walk started from Python: the node count comes from the run (begin_walk) and goes back to it
+ * (end_walk, which also turns the walk's status into its result). */
+static int
+begin_walk(Walker *w)
+{
+    PyObject *run = get_run(w);
+    return run == NULL ? -1 : load_nodes(w, run);
+}
+
+static PyObject *
+end_walk(Walker *w, int status)
+{
+    PyObject *run = get_run(w);
+    if (run == NULL || save_nodes(w, run) < 0)
+        return NULL;
+    return none_unless_failed(status);
+}
+
 static PyObject *
 entry(Walker *w, int (*walk)(Walker *, PyObject *, PyObject *, PyObject *, Py_ssize_t), PyObject *node,
       PyObject *path, PyObject *active, Py_ssize_t depth)
 {
-    PyObject *run = get_run(w);
-    if (run == NULL || load_nodes(w, run) < 0)
+    if (begin_walk(w) < 0)
         return NULL;
-    int status = walk(w, node, path, active, depth);
-    run = get_run(w);
-    if (run == NULL || save_nodes(w, run) < 0 || status < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    return end_walk(w, walk(w, node, path, active, depth));
 }
 
 /* The arguments of ``walk_dict`` / ``walk_list``: (node, path, active, depth). */
@@ -1489,20 +1506,14 @@ Walker_walk_selected_dict(Walker *w, PyObject *const *args, Py_ssize_t nargs)
             PyErr_SetString(PyExc_TypeError, "walk_selected_dict(node, path, state, active, depth, skipped=())");
         return NULL;
     }
-    PyObject *run = get_run(w);
-    if (run == NULL || load_nodes(w, run) < 0)
+    PyObject *skipped = nargs == 6 ? (Py_INCREF(args[5]), args[5]) : PyTuple_New(0);
+    if (skipped == NULL || begin_walk(w) < 0) {
+        Py_XDECREF(skipped);
         return NULL;
-    PyObject *skipped = nargs == 6 ? args[5] : NULL;
-    if (skipped == NULL && (skipped = PyTuple_New(0)) == NULL)
-        return NULL;
-    if (nargs == 6)
-        Py_INCREF(skipped);
+    }
     int status = walk_selected_dict(w, args[0], args[1], args[2], args[3], depth, skipped);
     Py_DECREF(skipped);
-    run = get_run(w);
-    if (run == NULL || save_nodes(w, run) < 0 || status < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    return end_walk(w, status);
 }
 
 static int
