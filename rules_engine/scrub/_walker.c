@@ -1534,12 +1534,6 @@ Walker_check_subtree(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     return entry(w, check_subtree_entry, args[0], Py_None, Py_None, depth);
 }
 
-static PyObject *
-get_attribute_of(PyObject *owner, const char *name)
-{
-    return PyObject_GetAttrString(owner, name);
-}
-
 static int
 read_size(PyObject *owner, const char *name, Py_ssize_t *into)
 {
@@ -1556,46 +1550,34 @@ static int Walker_clear(Walker *w);
 static int
 Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
 {
-    PyObject *run;
-    if (!PyArg_ParseTuple(args, "O:Walker", &run))
+    /* What every run of a scrubber shares (``Scrubber._walker_shared``, made once), then what
+     * this run collects into. */
+    PyObject *run, *texts, *slots, *whole, *tally, *meta_root, *cut, *written;
+    PyObject *scrubber, *key_memo, *harmless, *steps, *redactions, *constants, *whole_tally_keys;
+    int key_rules;
+    Py_ssize_t max_depth, max_nodes;
+    if (!PyArg_ParseTuple(args, "O(OO!O!O!O!O!O!pnn)O!O!O!O!OO!O!:Walker", &run, &scrubber, &PyDict_Type, &key_memo,
+                          &PyDict_Type, &harmless, &PyDict_Type, &steps, &PyList_Type, &redactions, &PyList_Type, &constants,
+                          &PyList_Type, &whole_tally_keys, &key_rules, &max_depth, &max_nodes,
+                          &PyList_Type, &texts, &PyList_Type, &slots, &PyList_Type, &whole, &PyDict_Type, &tally,
+                          &meta_root, &PyDict_Type, &cut, &PySet_Type, &written))
         return -1;
     Walker_clear(w);  /* __init__ called again: start afresh */
-    w->run_ref = PyWeakref_NewRef(run, NULL);
-    w->scrubber = get_attribute_of(run, "scrubber");
-    w->texts = get_attribute_of(run, "texts");
-    w->slots = get_attribute_of(run, "slots");
-    w->whole = get_attribute_of(run, "whole");
-    w->key_memo = get_attribute_of(run, "key_memo");
-    w->harmless = get_attribute_of(run, "harmless");
-    w->tally = get_attribute_of(run, "tally");
-    w->meta_root = get_attribute_of(run, "meta_root");
-    w->cut = get_attribute_of(run, "cut");
-    w->written = get_attribute_of(run, "written");
-    w->redactions = w->scrubber ? get_attribute_of(w->scrubber, "_redactions") : NULL;
-    w->steps = w->scrubber ? get_attribute_of(w->scrubber, "_steps") : NULL;
-    w->constants = w->scrubber ? get_attribute_of(w->scrubber, "_constant_replacements") : NULL;
-    w->whole_tally_keys = w->scrubber ? get_attribute_of(w->scrubber, "_whole_tally_keys") : NULL;
-    if (!w->run_ref || !w->scrubber || !w->texts || !w->slots || !w->whole || !w->key_memo || !w->harmless
-        || !w->tally || !w->meta_root || !w->redactions || !w->steps || !w->cut || !w->written
-        || !w->constants || !w->whole_tally_keys)
+    if ((w->run_ref = PyWeakref_NewRef(run, NULL)) == NULL)
         return -1;
-    if (!PyList_CheckExact(w->texts) || !PyList_CheckExact(w->slots) || !PyList_CheckExact(w->whole)
-        || !PyDict_CheckExact(w->key_memo) || !PyDict_CheckExact(w->harmless) || !PyList_CheckExact(w->redactions) || !PyList_CheckExact(w->constants)
-        || !PyList_CheckExact(w->whole_tally_keys)
-        || !PyDict_CheckExact(w->tally)  || !PyDict_CheckExact(w->steps)
-        || !PyDict_CheckExact(w->cut) || !PySet_CheckExact(w->written)) {
-        PyErr_SetString(PyExc_TypeError, "Walker: the run's texts, slots and whole must be lists, "
-                                         "key_memo and harmless dicts");
-        return -1;
+    PyObject **fields[] = {&w->scrubber, &w->key_memo, &w->harmless, &w->steps, &w->redactions, &w->constants,
+                           &w->whole_tally_keys, &w->texts, &w->slots, &w->whole, &w->tally, &w->meta_root,
+                           &w->cut, &w->written};
+    PyObject *values[] = {scrubber, key_memo, harmless, steps, redactions, constants, whole_tally_keys,
+                          texts, slots, whole, tally, meta_root, cut, written};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        Py_INCREF(values[i]);
+        *fields[i] = values[i];
     }
-    PyObject *key_rules = get_attribute_of(run, "key_rules");
-    if (key_rules == NULL)
-        return -1;
-    w->key_rules = PyObject_IsTrue(key_rules);
-    Py_DECREF(key_rules);
-    if (w->key_rules < 0 || read_size(run, "max_depth", &w->max_depth) < 0
-        || read_size(run, "max_nodes", &w->max_nodes) < 0 || read_size(run, "nodes", &w->nodes) < 0)
-        return -1;
+    w->key_rules = key_rules;
+    w->max_depth = max_depth;
+    w->max_nodes = max_nodes;
+    w->nodes = 0;
     return 0;
 }
 

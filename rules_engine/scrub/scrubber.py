@@ -121,6 +121,11 @@ class Scrubber:
         self._compile_probes(accelerator)
         self.accelerator = self._prefilter.name
         self._c_walker = CWalker if _wants_accelerators(accelerator) else None
+        #: what every run's C walker reads from the scrubber (see Walker_init in _walker.c)
+        self._walker_shared = (
+            self, self._key_memo, self._harmless, self._steps, self._redactions, self._constant_replacements,
+            self._whole_tally_keys, bool(self._key_rule_mask), options.limits.max_depth, options.limits.max_nodes,
+        )
         self.enabled = bool(self._rules)
 
     # ------------------------------------------------------------------ compile
@@ -369,7 +374,8 @@ class _Run:
         if scrubber._c_walker is not None:
             # The C walk takes the place of the common-case methods below for this run; it hands
             # every uncommon case back to them (see _walker.c).
-            walker = scrubber._c_walker(self)
+            walker = scrubber._c_walker(self, scrubber._walker_shared, self.texts, self.slots, self.whole, self.tally,
+                                        meta_root, self.cut, self.written)
             self.walk_dict, self.walk_list, self.check_subtree = walker.walk_dict, walker.walk_list, walker.check_subtree
             self.walk_selected_dict = walker.walk_selected_dict
             self.apply_whole_values, self.add_meta = walker.apply_whole_values, walker.add_meta
