@@ -65,12 +65,23 @@ def accelerator_available() -> bool:
     return hyperscan is not None
 
 
-def make_prefilter(probes: tuple[Probe, ...], accelerator: str | None = None):
-    """The prefilter for ``probes``: hyperscan when installed and not switched off."""
+def accelerator_choice(accelerator: str | None) -> str:
+    """``accelerator``, else ``RULES_ENGINE_ACCELERATOR``, else ``"auto"``; checked, lower case."""
     choice = (accelerator or os.environ.get("RULES_ENGINE_ACCELERATOR") or "auto").lower()
     if choice not in ("auto", "on", "off", "hyperscan", "python"):
         raise ValueError(f"RULES_ENGINE_ACCELERATOR must be 'auto', 'on' or 'off', not {choice!r}")
-    wants_fast = choice in ("auto", "on", "hyperscan")
+    return choice
+
+
+def accelerators_wanted(accelerator: str | None) -> bool:
+    """Whether the accelerators may be used (all of them, unless switched off)."""
+    return accelerator_choice(accelerator) not in ("off", "python")
+
+
+def make_prefilter(probes: tuple[Probe, ...], accelerator: str | None = None):
+    """The prefilter for ``probes``: hyperscan when installed and not switched off."""
+    choice = accelerator_choice(accelerator)
+    wants_fast = accelerators_wanted(choice)
     if wants_fast and hyperscan is not None:
         return HyperscanPrefilter.build(probes)
     if choice in ("on", "hyperscan"):

@@ -42,7 +42,6 @@ in breadcrumbs only: sentry-sdk hands them to ``before_breadcrumb`` with their t
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -55,7 +54,7 @@ from ..glob import translate
 from ..regex import compile_regex
 from .detectors import BUILTIN, Detector
 from .keytext import find_key_values
-from .prefilter import Probe, make_prefilter, user_pattern_probe
+from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .redactions import Redaction, compile_redaction
 from .selectors import SelectorAutomaton, normalize_key, parse_selector
 
@@ -120,7 +119,7 @@ class Scrubber:
         self._compile_keys()
         self._compile_probes(accelerator)
         self.accelerator = self._prefilter.name
-        self._c_walker = CWalker if _wants_accelerators(accelerator) else None
+        self._c_walker = CWalker if accelerators_wanted(accelerator) else None
         #: what every run's C walker reads from the scrubber (see Walker_init in _walker.c)
         self._walker_shared = (
             self, self._key_memo, self._harmless, self._steps, self._redactions, self._constant_replacements,
@@ -1043,12 +1042,6 @@ def _literal_runs(glob: str) -> list[str]:
         i += 1
     runs.append("".join(current))
     return runs
-
-
-def _wants_accelerators(accelerator: str | None) -> bool:
-    """Whether the C walk may be used: unless switched off like the prefilter's accelerator."""
-    choice = (accelerator or os.environ.get("RULES_ENGINE_ACCELERATOR") or "auto").lower()
-    return choice not in ("off", "python")
 
 
 def _pattern_spans(pattern, text: str):
