@@ -822,11 +822,10 @@ def index_lookup(field: str, table: dict[str, list[Any]],
     that an event's value of an indexed field selects. For ``error.type`` every name of every
     exception of the chain is a value; an exception type's names are shared between events, so
     the rules they select are remembered with them."""
-    if prefix_table:
-        table = _PrefixTable(table, prefix_table)
+    rules_for_value = _value_lookup(table, prefix_table or {})
     if field == "error.type":
         def rules_for(names: Names) -> list[Any]:
-            return [rule for name in names for rule in table.get(name, ())]
+            return [rule for name in names for rule in rules_for_value(name)]
 
         remembered = _remembered(rules_for)
 
@@ -842,25 +841,27 @@ def index_lookup(field: str, table: dict[str, list[Any]],
     def by_value(view: EventView) -> list[Any]:
         value = get(view)
         text = as_text(value) if value is not MISSING else None
-        return table.get(text, []) if text is not None else []
+        return rules_for_value(text) if text is not None else []
 
     return by_value
 
 
-class _PrefixTable(dict):
-    """A literal-value table that also answers for values starting with an indexed prefix: a
-    lookup tries the value itself, then its first characters at each prefix length (few)."""
+def _value_lookup(table: dict[str, list[Any]],
+                  prefix_table: dict[str, list[Any]]) -> Callable[[str], Sequence[Any]]:
+    """``value -> rules`` of the literal table, and of the prefix table for values starting with
+    a prefix: the value's first characters are looked up at each prefix length (few)."""
+    by_length: dict[int, dict[str, list[Any]]] = {}
+    for prefix, rules in prefix_table.items():
+        by_length.setdefault(len(prefix), {})[prefix] = rules
+    lengths = tuple(sorted(by_length.items()))
+    if not lengths:
+        return lambda value: table.get(value, ())
 
-    def __init__(self, table: dict[str, list[Any]], prefix_table: dict[str, list[Any]]):
-        super().__init__(table)
-        by_length: dict[int, dict[str, list[Any]]] = {}
-        for prefix, rules in prefix_table.items():
-            by_length.setdefault(len(prefix), {})[prefix] = rules
-        self._by_length = tuple(sorted(by_length.items()))
-
-    def get(self, value: str, default: Any = ()) -> list[Any]:
-        found = list(super().get(value, ()))
-        for length, rules_by_prefix in self._by_length:
+    def rules_for_value(value: str) -> list[Any]:
+        found = list(table.get(value, ()))
+        for length, rules_by_prefix in lengths:
             if len(value) >= length:
                 found.extend(rules_by_prefix.get(value[:length], ()))
-        return found if found else default
+        return found
+
+    return rules_for_value
