@@ -375,8 +375,8 @@ class _Run:
             # every uncommon case back to them (see _walker.c).
             walker = scrubber._c_walker(self, scrubber._walker_shared, self.texts, self.slots, self.whole, self.tally,
                                         meta_root, self.cut, self.written)
-            self.walk_dict, self.walk_list, self.check_subtree = walker.walk_dict, walker.walk_list, walker.check_subtree
-            self.walk_selected_dict = walker.walk_selected_dict
+            self.walk_dict, self.walk_list = walker.walk_dict, walker.walk_list
+            self.walk_selected_dict, self.check_subtree = walker.walk_selected_dict, walker.check_subtree
             self.apply_whole_values, self.add_meta = walker.apply_whole_values, walker.add_meta
             self.redact_spans, self.write = walker.redact_spans, walker.write
             self.cut_long_strings, self.scrub_candidates = walker.cut_long_strings, walker.scrub_candidates
