@@ -19,8 +19,11 @@ from hypothesis import strategies as st
 from rules_engine import models
 from rules_engine.loader import load_model
 from rules_engine.scrub import ScrubLimitExceeded, UnsendableValue, accelerator_available, compile_scrubber
+from rules_engine.scrub.keytext import find_key_values, find_key_values_in_c
+from rules_engine.scrub.prefilter import HyperscanPrefilter, hyperscan_engines
 from rules_engine.scrub.scrubber import CWalker
 from tests import strategies as S
+from tests import test_scrub_prefilter as prefilter_tests
 
 DIFFERENTIAL = settings(max_examples=S.scaled(60), suppress_health_check=list(HealthCheck), deadline=None)
 
@@ -249,12 +252,11 @@ TEXT_PIECES = st.sampled_from([
 EVENT_TEXTS = st.lists(st.lists(st.one_of(TEXT_PIECES, st.text(max_size=6)), max_size=5).map("".join), max_size=12)
 
 
-@pytest.mark.skipif(not accelerator_available(), reason="hyperscan is the optional prefilter")
+@pytest.mark.skipif("package" not in hyperscan_engines(), reason="the hyperscan package is not installed")
 @DIFFERENTIAL
 @given(texts=EVENT_TEXTS)
 def test_prefilter_candidates_same_with_and_without_the_c_joining(default_pair, texts):
-    prefilter = default_pair[0]._prefilter
-    assert prefilter.name == "hyperscan"
+    prefilter = HyperscanPrefilter.build(default_pair[1]._probes, engine="package")
     assert prefilter.candidates(list(texts)) == prefilter._candidates_in_python(list(texts))
 
 
@@ -288,3 +290,67 @@ def test_many_key_globs_stay_in_the_prefilter():
     scrubbed, result = assert_same_outcome(fast, slow, event)
     assert scrubbed["extra"]["query"] == "custom_secret_77_x=[Filtered]&b=2"
     assert scrubbed["extra"]["line"] == "CUSTOM-SECRET-149: [Filtered]"
+
+
+# ----------------------------------------------------------------- keys inside text, in C
+
+
+def _decide(key: str) -> int:
+    """Key rules by the words they look for, one bit each (bit 70 too: decisions are Python ints)."""
+    lowered = key.lower()
+    words = {0: "pass", 1: "token", 2: "name", 3: "key", 4: "cookie", 5: "é", 70: "secret"}
+    return sum(1 << bit for bit, word in words.items() if word in lowered)
+
+
+KEY_TEXT_ALPHABET = list("akKey_sé=:,;'\" \t\n\r\\{}[]()bnrtfux0123456789ABCDEF.$@-&#<>\u00a0\u2028\U0001f600") + [
+    "password", "token", "secret", "\\n", "\\x1b", "\\u001b", "b'", '\\"', "\\'", "[Filtered]", "{'a': 1}", " " * 9,
+]
+key_texts = st.lists(st.sampled_from(KEY_TEXT_ALPHABET), max_size=40).map("".join)
+
+
+@settings(max_examples=S.scaled(600), suppress_health_check=list(HealthCheck), deadline=None)
+@given(text=st.one_of(key_texts, prefilter_tests.texts, prefilter_tests.quoted_values, prefilter_tests.secret_pairs))
+def test_keys_inside_text_are_found_the_same_in_c(text):
+    assert find_key_values_in_c(text, _decide) == find_key_values(text, _decide)
+
+
+KEY_TEXT_LIMITS = [
+    # key lengths around 128, values around 8192 characters, blanks around 8
+    "'" + "k" * 124 + "key'=x", "'" + "k" * 125 + "key'=x", "'" + "k" * 126 + "key'=x",
+    "k" * 124 + "key=x", "k" * 125 + "key=x", "k" * 126 + "key=x", "=" + "k" * 125 + "key=x",
+    "key=" + "v" * 9000, "key:" + " " * 8 + "v", "key:" + " " * 9 + "v", "key" + " " * 8 + "=v", "key" + " " * 9 + "=v",
+    "key='" + "v" * 8192 + "'", "key='" + "v" * 8193 + "'", 'key=\\"' + "v" * 8192 + '\\"', 'key=\\"' + "v" * 8193 + '\\"',
+    "key='" + "\\'" * 8192 + "'", "key='" + "\\'" * 8193 + "'",
+    # values that are no values, and what a value may run into
+    "key: ,", "key:  \n", "key:\u00a0\u2028", "key= ", "key='unclosed", "key='a\\\nb'", "key=\\", "key:\\",
+    "key='a\nb'", 'key="a\nb"', "key: a]b", "key: a}b", "key: a,b", "key: a\rb", "key: a\nb", "key=a b", "key=a\u2028b",
+    "key=a&b", "key=a;b", "key=a'b", 'key=a"b', "key=a<b", "key=a>b", "key=a(b", "key=a)b", "key=a#b", "key=a{b",
+    # tuples, escapes, containers
+    "'a\nkey'=x", "'a\\key'=x", "'a\"key'=x", "\"a'key\"=x",
+    "'key', 'v'", "b'key', b'v'", "'key',  \t b'v'", "'key', v", "\\\"key\\\": \\\"v\\\"", "\\'key\\', \\'v\\'",
+    "key={" + "[" * 100 + "]" * 100 + "}", "key={'a': '}'", "key=[1, [2, 3], '[']", "key=[Filtered]", "key=[" * 70,
+    "\\ntoken=1", "\\token=1", "C:\\token=x", "a\\x1bkey=1", "a\\u001bkey=1", "\\x1g token=1", "\\u12 key=1",
+    # characters outside ASCII and the BMP around keys
+    "\U0001f600key=1 \U0001f600", "key\u00a0=1", "ключ_key=1", "éname=1", "x.token=1", "@token=1", "$key=1",
+]
+
+
+@pytest.mark.parametrize("text", KEY_TEXT_LIMITS, ids=range(len(KEY_TEXT_LIMITS)))
+def test_keys_inside_text_at_the_limits_are_found_the_same_in_c(text):
+    assert find_key_values_in_c(text, _decide) == find_key_values(text, _decide)
+
+
+def test_keys_inside_text_in_c_find_what_the_scrubber_needs():
+    text = "a=1&password=hunter2 {'token': 'x'} secret_id: s1 "
+    found = find_key_values_in_c(text, _decide)
+    assert [(text[start:end], decision) for start, end, decision in found] == [
+        ("hunter2", 1), ("x", 2), ("s1", 1 << 70)
+    ]
+
+
+def test_keys_inside_text_in_c_raise_what_decide_raises():
+    def decide(key: str) -> int:
+        raise LookupError(key)
+
+    with pytest.raises(LookupError, match="password"):
+        find_key_values_in_c("password=x", decide)

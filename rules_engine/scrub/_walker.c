@@ -15,6 +15,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <limits.h>
 #include <stdint.h>
 
 typedef struct {
@@ -1806,26 +1807,33 @@ record_wide(JoinedTexts *self, Py_ssize_t index, Py_ssize_t probe)
     return status;
 }
 
-/* hyperscan's match handler: (probe id, from, to, flags, context). */
-static PyObject *
-JoinedTexts_call(JoinedTexts *self, PyObject *args, PyObject *kwargs)
+/* A match of ``probe`` ending at ``end``: the string holding it is a candidate for the probe. */
+static int
+record_hit(JoinedTexts *self, Py_ssize_t probe, Py_ssize_t end)
 {
-    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 3 || self->count == 0) {
-        PyErr_SetString(PyExc_TypeError, "a match is (probe id, from, to, ...)");
-        return NULL;
-    }
-    Py_ssize_t probe = PyLong_AsSsize_t(PyTuple_GET_ITEM(args, 0));
-    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(args, 2));
-    if (PyErr_Occurred())
-        return NULL;
-    if (probe < 0 || end < 1) {
+    if (probe < 0 || end < 1 || self->count == 0) {
         PyErr_SetString(PyExc_ValueError, "a match ends after the start of the data");
-        return NULL;
+        return -1;
     }
     Py_ssize_t index = string_at(self, end - 1);
     if (probe < 64)
         self->masks[index] |= (uint64_t)1 << probe;
     else if (record_wide(self, index, probe) < 0)
+        return -1;
+    return 0;
+}
+
+/* python-hyperscan's match handler: (probe id, from, to, flags, context). */
+static PyObject *
+JoinedTexts_call(JoinedTexts *self, PyObject *args, PyObject *kwargs)
+{
+    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 3) {
+        PyErr_SetString(PyExc_TypeError, "a match is (probe id, from, to, ...)");
+        return NULL;
+    }
+    Py_ssize_t probe = PyLong_AsSsize_t(PyTuple_GET_ITEM(args, 0));
+    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(args, 2));
+    if (PyErr_Occurred() || record_hit(self, probe, end) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -1896,11 +1904,573 @@ static PyTypeObject JoinedTextsType = {
     .tp_getset = JoinedTexts_getset,
 };
 
+/* ------------------------------------------------------------------ keys inside text
+ *
+ * ``find_key_values(text, decide, filtered)``: what ``keytext.find_key_values`` returns, found
+ * without ``re``. keytext.py is the definition (read its ``_PAIR`` first); this is that pattern
+ * matched by hand, alternative by alternative in the same order, with the same bounds, possessive
+ * parts and back-tracking, then the same loop over the text. The tests compare the two. */
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t length;
+} Text;
+
+/* What a match of ``_PAIR`` tells the loop (offsets into the text). */
+typedef struct {
+    Py_ssize_t start, end;          /* the whole match */
+    int escaped;                    /* the ``esc`` group took part */
+    Py_ssize_t key_start, key_end;  /* ``qkey`` or ``key`` */
+    int quoted;                     /* ``qkey`` (else ``key``) */
+    Py_ssize_t resume;              /* end of ``eqsep`` / ``colsep``, else of ``qkey`` */
+    int value;                      /* which value group: one of the VALUE_ names */
+    Py_ssize_t value_start, value_end;
+} Pair;
+
+enum { VALUE_QUOTED, VALUE_OPEN, VALUE_EQ, VALUE_COLON };
+enum { SEP_EQ, SEP_COLON, SEP_COMMA };
+
+#define KEY_CHARS 128
+#define VALUE_CHARS 8192
+#define SPACES 8
+
+static inline Py_UCS4
+char_at(const Text *t, Py_ssize_t i)
+{
+    return i < t->length ? PyUnicode_READ(t->kind, t->data, i) : (Py_UCS4)-1;
+}
+
+static inline int is_word(Py_UCS4 c) { return c == '_' || (c != (Py_UCS4)-1 && Py_UNICODE_ISALNUM(c)); }
+static inline int is_quote(Py_UCS4 c) { return c == '"' || c == '\''; }
+static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
+static inline int is_hex(Py_UCS4 c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static inline int is_ascii_letter(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* ``[\w$@.-]``: what may not come right before a key */
+static inline int
+is_key_char(Py_UCS4 c)
+{
+    return c == '$' || c == '@' || c == '.' || c == '-' || is_word(c);
+}
+
+/* Blanks (``[ \t]``) from ``i``, at most ``SPACES`` of them. */
+static Py_ssize_t
+blanks(const Text *t, Py_ssize_t i)
+{
+    Py_ssize_t n = 0;
+    while (n < SPACES && is_blank(char_at(t, i + n)))
+        n++;
+    return n;
+}
+
+/* ``\\(?:[nrtbf]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})`` at ``i``: its length, or 0. */
+static Py_ssize_t
+escape_at(const Text *t, Py_ssize_t i)
+{
+    if (char_at(t, i) != '\\')
+        return 0;
+    Py_UCS4 c = char_at(t, i + 1);
+    int hex_digits = c == 'x' ? 2 : c == 'u' ? 4 : 0;
+    if (!hex_digits)
+        return c == 'n' || c == 'r' || c == 't' || c == 'b' || c == 'f' ? 2 : 0;
+    for (int d = 0; d < hex_digits; d++)
+        if (!is_hex(char_at(t, i + 2 + d)))
+            return 0;
+    return 2 + hex_digits;
+}
+
+/* ``\\?["']`` at ``i``: its length (1 or 2), or 0. */
+static Py_ssize_t
+quote_at(const Text *t, Py_ssize_t i)
+{
+    Py_UCS4 c = char_at(t, i);
+    if (c == '\\')
+        return is_quote(char_at(t, i + 1)) ? 2 : 0;
+    return is_quote(c) ? 1 : 0;
+}
+
+/* A quoted value ``"(?:[^"\\\n]|\\.){0,8192}+"`` (or with ``'``) opened at ``i``. */
+static int
+quoted_value(const Text *t, Py_ssize_t i, Pair *pair)
+{
+    Py_UCS4 quote = char_at(t, i);
+    Py_ssize_t j = i + 1;
+    for (Py_ssize_t n = 0; n < VALUE_CHARS; n++) {
+        Py_UCS4 c = char_at(t, j);
+        if (c == (Py_UCS4)-1 || c == quote || c == '\n')
+            break;
+        if (c == '\\') {
+            Py_UCS4 next = char_at(t, j + 1);
+            if (next == (Py_UCS4)-1 || next == '\n')
+                break;
+            j += 2;
+        } else {
+            j++;
+        }
+    }
+    if (char_at(t, j) != quote)
+        return 0;
+    pair->value = VALUE_QUOTED;
+    pair->value_start = i + 1;
+    pair->value_end = j;
+    pair->end = j + 1;
+    return 1;
+}
+
+/* ``\\"(.{0,8192}?)\\"`` (or with ``'``) opened at ``i``: the shortest. */
+static int
+escaped_quoted_value(const Text *t, Py_ssize_t i, Pair *pair)
+{
+    Py_UCS4 quote = char_at(t, i + 1);
+    Py_ssize_t j = i + 2;
+    for (Py_ssize_t n = 0;; n++) {
+        if (char_at(t, j) == '\\' && char_at(t, j + 1) == quote) {
+            pair->value = VALUE_QUOTED;
+            pair->value_start = i + 2;
+            pair->value_end = j;
+            pair->end = j + 2;
+            return 1;
+        }
+        Py_UCS4 c = char_at(t, j);
+        if (n == VALUE_CHARS || c == (Py_UCS4)-1 || c == '\n')
+            return 0;
+        j++;
+    }
+}
+
+static inline int
+is_bare_value_char(Py_UCS4 c, int separator)
+{
+    if (c == (Py_UCS4)-1)
+        return 0;
+    if (separator == SEP_EQ)  /* [^\s&;,'"<>{}\[\]()\#] */
+        return !Py_UNICODE_ISSPACE(c) && !(c < 128 && strchr("&;,'\"<>{}[]()#", (int)c) != NULL && c != 0);
+    return c != '\n' && c != '\r' && c != ',' && c != '}' && c != ']';  /* [^\n\r,}\]] */
+}
+
+/* The value alternatives of ``_PAIR``, in order, at ``i``. */
+static int
+value_at(const Text *t, Py_ssize_t i, int separator, Pair *pair)
+{
+    Py_UCS4 c = char_at(t, i);
+    if (is_quote(c) && quoted_value(t, i, pair))
+        return 1;
+    if (c == '\\' && is_quote(char_at(t, i + 1)) && escaped_quoted_value(t, i, pair))
+        return 1;
+    if (c == '{' || c == '[') {
+        pair->value = VALUE_OPEN;
+        pair->value_start = i;
+        pair->value_end = pair->end = i + 1;
+        return 1;
+    }
+    if (separator == SEP_COMMA)
+        return 0;
+    Py_ssize_t n = 0;
+    while (n < VALUE_CHARS && is_bare_value_char(char_at(t, i + n), separator))
+        n++;
+    if (n == 0)
+        return 0;
+    pair->value = separator == SEP_EQ ? VALUE_EQ : VALUE_COLON;
+    pair->value_start = i;
+    pair->value_end = pair->end = i + n;
+    return 1;
+}
+
+/* ``[ \t]{0,8} b? <value>`` after the separator, back-tracking as ``re`` does: fewer blanks,
+ * and without the ``b``. */
+static int
+after_separator(const Text *t, Py_ssize_t i, int separator, Pair *pair)
+{
+    for (Py_ssize_t n = blanks(t, i); n >= 0; n--) {
+        Py_ssize_t at = i + n;
+        if (char_at(t, at) == 'b' && value_at(t, at + 1, separator, pair))
+            return 1;
+        if (value_at(t, at, separator, pair))
+            return 1;
+    }
+    return 0;
+}
+
+/* ``[ \t]{0,8}+`` then a separator and a value, after a key ending at ``i``. ``quote``: the
+ * length of the quote of a quoted key (0 for a bare one), which allows ``, '...'``. */
+static int
+after_key(const Text *t, Py_ssize_t i, Py_ssize_t quote, Pair *pair)
+{
+    Py_ssize_t at = i + blanks(t, i);
+    Py_UCS4 c = char_at(t, at);
+    int separator;
+    if (c == '=')
+        separator = SEP_EQ;
+    else if (c == ':')
+        separator = SEP_COLON;
+    else if (c == ',' && quote) {  /* (?=[ \t]{0,8}b?\\?["']) */
+        Py_ssize_t next = at + 1 + blanks(t, at + 1);
+        if (char_at(t, next) == 'b')
+            next++;
+        if (!quote_at(t, next))
+            return 0;
+        separator = SEP_COMMA;
+    } else
+        return 0;
+    pair->resume = separator == SEP_COMMA ? pair->key_end : at + 1;
+    return after_separator(t, at + 1, separator, pair);
+}
+
+/* The key alternatives of ``_PAIR`` at ``i``: a quoted key, then a bare one. */
+static int
+key_at(const Text *t, Py_ssize_t i, Pair *pair)
+{
+    Py_ssize_t open = char_at(t, i) == 'b' ? i + 1 : i;
+    Py_ssize_t quote = quote_at(t, open);
+    if (quote) {
+        Py_ssize_t start = open + quote, n = 0;
+        for (Py_UCS4 c; n < KEY_CHARS && (c = char_at(t, start + n)) != (Py_UCS4)-1
+                        && !is_quote(c) && c != '\\' && c != '\n';)
+            n++;
+        int closed = n > 0;
+        for (Py_ssize_t q = 0; closed && q < quote; q++)
+            closed = char_at(t, start + n + q) == char_at(t, open + q);
+        if (closed) {
+            pair->quoted = 1;
+            pair->key_start = start;
+            pair->key_end = start + n;
+            if (after_key(t, start + n + quote, quote, pair))
+                return 1;
+        }
+    }
+    if (!is_ascii_letter(char_at(t, i)) && char_at(t, i) != '_' && char_at(t, i) != '$' && char_at(t, i) != '@')
+        return 0;
+    Py_ssize_t n = 1;
+    while (n < KEY_CHARS && is_key_char(char_at(t, i + n)))
+        n++;
+    pair->quoted = 0;
+    pair->key_start = i;
+    pair->key_end = i + n;
+    return after_key(t, i + n, 0, pair);
+}
+
+/* ``_PAIR.search(text, position)``. */
+static int
+search_pair(const Text *t, Py_ssize_t position, Pair *pair)
+{
+    for (Py_ssize_t s = position; s < t->length; s++) {
+        Py_ssize_t escape = escape_at(t, s);
+        pair->start = s;
+        if (escape) {
+            pair->escaped = 1;
+            if (key_at(t, s + escape, pair))
+                return 1;
+        }
+        pair->escaped = 0;
+        if ((s == 0 || !is_key_char(char_at(t, s - 1))) && key_at(t, s, pair))
+            return 1;
+    }
+    return 0;
+}
+
+/* ``keytext._container_end``: the bracket closing the container opened before ``start``
+ * (quote-aware), or the end of the text. */
+static Py_ssize_t
+container_end(const Text *t, Py_ssize_t start, Py_UCS4 opener)
+{
+    char small[64], *closers = small;
+    Py_ssize_t depth = 1, capacity = sizeof(small), found = t->length;
+    closers[0] = opener == '{' ? '}' : ']';
+    Py_UCS4 quote = 0;
+    for (Py_ssize_t i = start; i < t->length; i++) {
+        Py_UCS4 c = char_at(t, i);
+        if (quote) {
+            if (c == '\\')
+                i++;
+            else if (c == quote)
+                quote = 0;
+        } else if (is_quote(c)) {
+            quote = c;
+        } else if (c == '{' || c == '[') {
+            if (depth == capacity) {
+                char *grown = closers == small ? PyMem_Malloc(capacity * 2) : PyMem_Realloc(closers, capacity * 2);
+                if (grown == NULL) {
+                    found = -1;
+                    PyErr_NoMemory();
+                    break;
+                }
+                if (closers == small)
+                    memcpy(grown, small, sizeof(small));
+                closers = grown;
+                capacity *= 2;
+            }
+            closers[depth++] = c == '{' ? '}' : ']';
+        } else if (c == (Py_UCS4)(unsigned char)closers[depth - 1] && --depth == 0) {
+            found = i;
+            break;
+        }
+    }
+    if (closers != small)
+        PyMem_Free(closers);
+    return found;
+}
+
+/* ``keytext._value_span``: the span of the value to redact. */
+static int
+value_span(const Text *t, PyObject *text, const Pair *pair, PyObject *filtered, Py_ssize_t *start, Py_ssize_t *end)
+{
+    *start = pair->value_start;
+    *end = pair->value_end;
+    if (pair->value == VALUE_OPEN) {
+        *start = pair->value_end;
+        Py_ssize_t already = PyUnicode_Tailmatch(text, filtered, pair->value_start, PY_SSIZE_T_MAX, -1);
+        if (already < 0)
+            return -1;
+        *end = already ? *start : container_end(t, *start, char_at(t, pair->value_start));
+        return *end < 0 ? -1 : 0;
+    }
+    if (pair->value == VALUE_COLON)
+        while (*end > *start && Py_UNICODE_ISSPACE(char_at(t, *end - 1)))
+            (*end)--;
+    return 0;
+}
+
+/* ``decide(key)``, as a new reference, or NULL; ``*sensitive`` its truth. */
+static PyObject *
+decide_key(PyObject *decide, PyObject *text, Py_ssize_t start, Py_ssize_t end, int *sensitive)
+{
+    PyObject *key = PyUnicode_Substring(text, start, end);
+    PyObject *decision = key ? PyObject_CallOneArg(decide, key) : NULL;
+    Py_XDECREF(key);
+    if (decision != NULL && (*sensitive = PyObject_IsTrue(decision)) < 0)
+        Py_CLEAR(decision);
+    return decision;
+}
+
+/* The loop of ``keytext.find_key_values`` over the text. */
+static int
+find_pairs(PyObject *text, PyObject *decide, PyObject *filtered, PyObject *found)
+{
+    Text t = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)};
+    int escapes = PyUnicode_FindChar(text, '\\', 0, t.length, 1) >= 0;
+    Py_ssize_t position = 0;
+    Pair pair;
+    while (search_pair(&t, position, &pair)) {
+        int sensitive;
+        PyObject *decision = decide_key(decide, text, pair.key_start, pair.key_end, &sensitive);
+        if (decision != NULL && !sensitive && escapes && !pair.quoted && pair.escaped) {
+            /* "\\token=": a backslash before a key, not an escape sequence */
+            Py_DECREF(decision);
+            decision = decide_key(decide, text, pair.start + 1, pair.key_end, &sensitive);
+        }
+        if (decision == NULL)
+            return -1;
+        if (!sensitive) {
+            Py_DECREF(decision);
+            position = pair.resume > pair.start ? pair.resume : pair.start + 1;
+            continue;
+        }
+        Py_ssize_t start, end;
+        int status = value_span(&t, text, &pair, filtered, &start, &end);
+        if (status == 0 && end > start) {
+            PyObject *item = Py_BuildValue("nnO", start, end, decision);
+            status = item ? PyList_Append(found, item) : -1;
+            Py_XDECREF(item);
+        }
+        Py_DECREF(decision);
+        if (status < 0)
+            return -1;
+        position = end > pair.end ? end : pair.end;
+    }
+    return 0;
+}
+
+static PyObject *
+find_key_values(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "find_key_values(text, decide, filtered): text and filtered are str");
+        return NULL;
+    }
+    PyObject *found = PyList_New(0);
+    if (found != NULL && find_pairs(args[0], args[1], args[2], found) < 0)
+        Py_CLEAR(found);
+    return found;
+}
+
+#ifdef RULES_ENGINE_LIBHS
+/* ------------------------------------------------------------------ the prefilter scan, with libhs
+ *
+ * ``HyperscanDatabase(expressions, ids, flags)``: the prefilter's probes compiled by libhs (built
+ * in when the library and its headers are found at install time), and ``candidates(texts)``, the
+ * same ``{string index: bitmask of probes}`` as ``HyperscanPrefilter.candidates`` with the
+ * hyperscan package. The difference is the match handler: a C function here, where the package
+ * calls a Python callable for every match (taking the GIL back each time). The scan keeps the
+ * GIL, so the one scratch space is never used by two threads at once; should a match handler
+ * ever let another thread in, that thread scans with a scratch space of its own. */
+
+#include <hs/hs.h>
+
+typedef struct {
+    PyObject_HEAD
+    hs_database_t *database;
+    hs_scratch_t *scratch;
+} HyperscanDatabase;
+
+/* The items of a list of ``kind`` (PyBytes_Type or PyLong_Type), ``count`` long. */
+static int
+check_items(PyObject *list, PyTypeObject *kind, Py_ssize_t count, const char *what)
+{
+    if (!PyList_Check(list) || PyList_GET_SIZE(list) != count) {
+        PyErr_Format(PyExc_TypeError, "%s: a list of %zd items", what, count);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (!PyObject_TypeCheck(PyList_GET_ITEM(list, i), kind)) {
+            PyErr_Format(PyExc_TypeError, "%s: a list of %s", what, kind->tp_name);
+            return -1;
+        }
+    return 0;
+}
+
+static int
+HyperscanDatabase_init(HyperscanDatabase *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *expressions, *ids, *flags;
+    if (!PyArg_ParseTuple(args, "O!OO:HyperscanDatabase", &PyList_Type, &expressions, &ids, &flags))
+        return -1;
+    if (self->database != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "HyperscanDatabase is initialized once");
+        return -1;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(expressions);
+    if (count == 0) {
+        PyErr_SetString(PyExc_ValueError, "a database needs an expression");
+        return -1;
+    }
+    if (check_items(expressions, &PyBytes_Type, count, "expressions") < 0
+        || check_items(ids, &PyLong_Type, count, "ids") < 0 || check_items(flags, &PyLong_Type, count, "flags") < 0)
+        return -1;
+    const char **patterns = PyMem_New(const char *, count);
+    unsigned int *id_values = PyMem_New(unsigned int, count), *flag_values = PyMem_New(unsigned int, count);
+    int status = -1;
+    if (patterns == NULL || id_values == NULL || flag_values == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        patterns[i] = PyBytes_AS_STRING(PyList_GET_ITEM(expressions, i));
+        id_values[i] = (unsigned int)PyLong_AsUnsignedLong(PyList_GET_ITEM(ids, i));
+        flag_values[i] = (unsigned int)PyLong_AsUnsignedLong(PyList_GET_ITEM(flags, i));
+        if (PyErr_Occurred())
+            goto done;
+    }
+    hs_compile_error_t *error = NULL;
+    if (hs_compile_multi(patterns, flag_values, id_values, (unsigned int)count, HS_MODE_BLOCK, NULL,
+                         &self->database, &error) != HS_SUCCESS) {
+        PyErr_Format(PyExc_ValueError, "hyperscan cannot compile expression %d: %s", error->expression,
+                     error->message);
+        hs_free_compile_error(error);
+        self->database = NULL;
+        goto done;
+    }
+    if (hs_alloc_scratch(self->database, &self->scratch) != HS_SUCCESS) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    status = 0;
+done:
+    PyMem_Free(patterns);
+    PyMem_Free(id_values);
+    PyMem_Free(flag_values);
+    return status;
+}
+
+static int
+on_match(unsigned int probe, unsigned long long from, unsigned long long to, unsigned int flags, void *context)
+{
+    return record_hit((JoinedTexts *)context, (Py_ssize_t)probe, (Py_ssize_t)to) < 0;  /* non-zero: stop */
+}
+
+static hs_error_t
+scan(HyperscanDatabase *self, JoinedTexts *joined)
+{
+    const char *data = PyBytes_AS_STRING(joined->data);
+    unsigned int length = (unsigned int)PyBytes_GET_SIZE(joined->data);
+    hs_error_t status = hs_scan(self->database, data, length, 0, self->scratch, on_match, joined);
+    if (status != HS_SCRATCH_IN_USE)
+        return status;
+    hs_scratch_t *own = NULL;
+    if (hs_clone_scratch(self->scratch, &own) != HS_SUCCESS)
+        return HS_NOMEM;
+    status = hs_scan(self->database, data, length, 0, own, on_match, joined);
+    hs_free_scratch(own);
+    return status;
+}
+
+static PyObject *
+HyperscanDatabase_candidates(HyperscanDatabase *self, PyObject *texts)
+{
+    if (self->database == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "HyperscanDatabase is not initialized");
+        return NULL;
+    }
+    if (!PyList_Check(texts)) {
+        PyErr_SetString(PyExc_TypeError, "candidates(texts): a list of strings");
+        return NULL;
+    }
+    JoinedTexts *joined = (JoinedTexts *)PyObject_CallOneArg((PyObject *)&JoinedTextsType, texts);
+    if (joined == NULL)
+        return NULL;
+    PyObject *found = NULL;
+    if (PyBytes_GET_SIZE(joined->data) > UINT_MAX)
+        PyErr_SetString(PyExc_OverflowError, "the strings of an event are over 4 GiB");
+    else {
+        hs_error_t status = scan(self, joined);
+        if (status == HS_SUCCESS)
+            found = JoinedTexts_found(joined, NULL);
+        else if (!PyErr_Occurred())
+            PyErr_Format(PyExc_RuntimeError, "hyperscan scan failed (error %d)", (int)status);
+    }
+    Py_DECREF(joined);
+    return found;
+}
+
+static void
+HyperscanDatabase_dealloc(HyperscanDatabase *self)
+{
+    hs_free_scratch(self->scratch);
+    hs_free_database(self->database);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef HyperscanDatabase_methods[] = {
+    {"candidates", (PyCFunction)HyperscanDatabase_candidates, METH_O,
+     "candidates(texts) -> {string index: bitmask of the probes matching in it}"},
+    {NULL},
+};
+
+static PyTypeObject HyperscanDatabaseType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rules_engine.scrub._walker.HyperscanDatabase",
+    .tp_doc = "HyperscanDatabase(expressions, ids, flags): the prefilter's probes compiled by libhs.",
+    .tp_basicsize = sizeof(HyperscanDatabase),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)HyperscanDatabase_init,
+    .tp_dealloc = (destructor)HyperscanDatabase_dealloc,
+    .tp_methods = HyperscanDatabase_methods,
+};
+#endif
+
+static PyMethodDef module_functions[] = {
+    {"find_key_values", (PyCFunction)(void (*)(void))find_key_values, METH_FASTCALL,
+     "find_key_values(text, decide, filtered) -> keytext.find_key_values(text, decide)"},
+    {NULL},
+};
+
 static struct PyModuleDef walker_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "rules_engine.scrub._walker",
     .m_doc = "The scrubber's walk in C (an optional accelerator; scrubber.py holds the definition).",
     .m_size = -1,
+    .m_methods = module_functions,
 };
 
 #define INTERN(variable, text) \
@@ -1956,5 +2526,17 @@ PyInit__walker(void)
         Py_DECREF(module);
         return NULL;
     }
+#ifdef RULES_ENGINE_LIBHS
+    if (PyType_Ready(&HyperscanDatabaseType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&HyperscanDatabaseType);
+    if (PyModule_AddObject(module, "HyperscanDatabase", (PyObject *)&HyperscanDatabaseType) < 0) {
+        Py_DECREF(&HyperscanDatabaseType);
+        Py_DECREF(module);
+        return NULL;
+    }
+#endif
     return module;
 }

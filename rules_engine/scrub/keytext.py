@@ -21,6 +21,10 @@ Each separator is a literal first, its group (empty) after it: ``re`` then passe
 alternatives that cannot match by their first character instead of entering each (most keys are
 words followed by no separator).
 
+The scrubber uses :func:`find_key_values_in_c` when the C module is built: the same pattern and
+loop written out by hand in ``_walker.c`` (``re`` spends most of its time trying ``_PAIR`` at
+positions where no key starts). The tests compare the two.
+
 The key, the spaces after it and a quoted value are matched possessively (``{m,n}+``): what may
 follow each is never a character they consume (nor, in a quoted value, the first character of an
 escape pair), so giving some back could not make a match, and the engine skips the retries
@@ -33,6 +37,11 @@ import re
 from typing import Callable
 
 from .redactions import FILTERED
+
+try:  # the same search in C (the scrubber's C walk module)
+    from ._walker import find_key_values as _find_key_values_c
+except ImportError:  # pragma: no cover - exercised where the extension is not built
+    _find_key_values_c = None
 
 _PAIR = re.compile(
     r"""
@@ -96,6 +105,15 @@ def find_key_values(text: str, decide: Callable[[str], int]) -> list[tuple[int, 
         if end > start:
             found.append((start, end, decision))
         position = max(end, match.end())
+
+
+def _find_key_values_in_c(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
+    """:func:`find_key_values`, in C."""
+    return _find_key_values_c(text, decide, FILTERED)
+
+
+#: :func:`find_key_values` in C, or None where the C module is not built
+find_key_values_in_c = _find_key_values_in_c if _find_key_values_c is not None else None
 
 
 def _value_span(text: str, match: re.Match) -> tuple[int, int]:

@@ -5,9 +5,11 @@ may contain which *probe* (a detector, a user pattern, or a sensitive key word).
 (string, probe) pairs go through the exact matchers and validators. A prefilter may flag too
 much, never too little, so both implementations lead to identical results:
 
-* :class:`HyperscanPrefilter` (the ``fast`` extra): all probes compiled into one hyperscan
-  database, scanned once over the strings joined by NUL (no probe matches NUL, so no match spans
-  two strings; hyperscan reports every match, so every string holding one is flagged).
+* :class:`HyperscanPrefilter`: all probes compiled into one hyperscan database, scanned once over
+  the strings joined by NUL (no probe matches NUL, so no match spans two strings; hyperscan
+  reports every match, so every string holding one is flagged). Hyperscan comes from libhs linked
+  into the C module when it was found at install time (``libhyperscan-dev``), else from the
+  ``hyperscan`` package (the ``fast`` extra); both compile the same expressions.
 * :class:`PythonPrefilter`: each probe searched with ``re`` over the same joined text, jumping to
   the next string after each hit.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +36,14 @@ try:  # the joining and the mapping of hits in C (the scrubber's C walk module)
     from ._walker import JoinedTexts
 except ImportError:  # pragma: no cover - exercised where the extension is not built
     JoinedTexts = None
+
+try:  # the whole scan in C, with libhs (built in where libhs was found at install time)
+    from ._walker import HyperscanDatabase
+except ImportError:  # pragma: no cover - exercised where libhs is not installed
+    HyperscanDatabase = None
+
+#: hs_compile.h's HS_FLAG_CASELESS (the same value in the hyperscan package)
+HS_FLAG_CASELESS = 1
 
 SEPARATOR = "\x00"
 #: Anchors (but not the "^" of a negated class "[^...]"): on joined text they would not mean
@@ -62,7 +73,13 @@ class Probe:
 
 
 def accelerator_available() -> bool:
-    return hyperscan is not None
+    return bool(hyperscan_engines())
+
+
+def hyperscan_engines() -> tuple[str, ...]:
+    """The ways to run hyperscan here, preferred first: ``libhs`` (the scan and its match handler
+    in C) and ``package`` (the hyperscan package, which calls a Python handler per match)."""
+    return (("libhs",) if HyperscanDatabase is not None else ()) + (("package",) if hyperscan is not None else ())
 
 
 def accelerator_choice(accelerator: str | None) -> str:
@@ -82,7 +99,7 @@ def make_prefilter(probes: tuple[Probe, ...], accelerator: str | None = None):
     """The prefilter for ``probes``: hyperscan when installed and not switched off."""
     choice = accelerator_choice(accelerator)
     wants_fast = accelerators_wanted(choice)
-    if wants_fast and hyperscan is not None:
+    if wants_fast and accelerator_available():
         return HyperscanPrefilter.build(probes)
     if choice in ("on", "hyperscan"):
         raise ValueError("RULES_ENGINE_ACCELERATOR=on needs hyperscan: pip install 'rules-engine[fast]'")
@@ -127,30 +144,44 @@ class PythonPrefilter:
 class HyperscanPrefilter:
     name = "hyperscan"
 
-    def __init__(self, database, always_mask: int):
+    def __init__(self, database, always_mask: int, engine: str):
         self._database = database
         self.always_mask = always_mask
+        self.engine = engine
+        self._scratches = threading.local()
 
     @classmethod
-    def build(cls, probes: tuple[Probe, ...]) -> "HyperscanPrefilter":
+    def build(cls, probes: tuple[Probe, ...], engine: str | None = None) -> "HyperscanPrefilter":
+        engine = engine or hyperscan_engines()[0]
         always_mask = 0
         usable: list[tuple[int, Probe]] = []
         for index, probe in enumerate(probes):
-            if probe.always or not all(_hyperscan_accepts(pattern, probe.caseless) for pattern in probe.expressions):
+            accepted = all(_hyperscan_accepts(pattern, probe.caseless, engine) for pattern in probe.expressions)
+            if probe.always or not accepted:
                 always_mask |= 1 << index
             else:
                 usable.append((index, probe))
-        return cls(_database(tuple(usable)) if usable else None, always_mask)
+        return cls(_database(tuple(usable), engine) if usable else None, always_mask, engine)
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
         if not texts or self._database is None:
             return {}
+        if self.engine == "libhs":
+            return self._database.candidates(texts if type(texts) is list else list(texts))
         if JoinedTexts is not None and type(texts) is list:
             # The same joining and mapping in C; the handler hyperscan calls is the C object.
             joined_texts = JoinedTexts(texts)
-            self._database.scan(joined_texts.data, match_event_handler=joined_texts)
+            self._database.scan(joined_texts.data, match_event_handler=joined_texts, scratch=self._scratch())
             return joined_texts.found()
         return self._candidates_in_python(texts)
+
+    def _scratch(self):
+        """This thread's scratch space: the package lets other threads run while it scans, and
+        hyperscan refuses a scratch space already in use (``ScratchInUseError``)."""
+        scratch = getattr(self._scratches, "scratch", None)
+        if scratch is None:
+            scratch = self._scratches.scratch = hyperscan.Scratch(self._database)
+        return scratch
 
     def _candidates_in_python(self, texts: list[str]) -> dict[int, int]:
         found: dict[int, int] = {}
@@ -168,7 +199,7 @@ class HyperscanPrefilter:
         def on_match(probe_id, start, end, flags, context):
             append((end, probe_id))
 
-        self._database.scan(data, match_event_handler=on_match)
+        self._database.scan(data, match_event_handler=on_match, scratch=self._scratch())
         if not hits:
             return found
         if joined.count(SEPARATOR) == len(texts) - 1:
@@ -197,31 +228,40 @@ class HyperscanPrefilter:
 
 
 def _flags(caseless: bool) -> int:
-    return hyperscan.HS_FLAG_CASELESS if caseless else 0
+    return HS_FLAG_CASELESS if caseless else 0
 
 
 @lru_cache(maxsize=256)
-def _hyperscan_accepts(pattern: str, caseless: bool) -> bool:
+def _hyperscan_accepts(pattern: str, caseless: bool, engine: str) -> bool:
     """Whether hyperscan compiles ``pattern`` as written (non-ASCII patterns are left to the
     exact pass)."""
     if not pattern.isascii():
         return False
     try:
-        database = hyperscan.Database()
-        database.compile(expressions=[pattern.encode()], ids=[0], elements=1, flags=[_flags(caseless)])
-    except hyperscan.error:
+        _compile([pattern.encode()], [0], [_flags(caseless)], engine)
+    except (ValueError, _package_error()):
         return False
     return True
 
 
 @lru_cache(maxsize=64)
-def _database(usable: tuple[tuple[int, Probe], ...]):
+def _database(usable: tuple[tuple[int, Probe], ...], engine: str):
     expressions = [(index, pattern, probe.caseless) for index, probe in usable for pattern in probe.expressions]
-    database = hyperscan.Database()
-    database.compile(
-        expressions=[pattern.encode() for _, pattern, _ in expressions],
-        ids=[index for index, _, _ in expressions],
-        elements=len(expressions),
-        flags=[_flags(caseless) for _, _, caseless in expressions],
+    return _compile(
+        [pattern.encode() for _, pattern, _ in expressions],
+        [index for index, _, _ in expressions],
+        [_flags(caseless) for _, _, caseless in expressions],
+        engine,
     )
+
+
+def _compile(expressions: list[bytes], ids: list[int], flags: list[int], engine: str):
+    if engine == "libhs":
+        return HyperscanDatabase(expressions, ids, flags)
+    database = hyperscan.Database()
+    database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
     return database
+
+
+def _package_error() -> type[Exception]:
+    return hyperscan.error if hyperscan is not None else ValueError

@@ -53,7 +53,7 @@ from ..errors import UnsendableValue
 from ..glob import translate
 from ..regex import compile_regex
 from .detectors import BUILTIN, Detector
-from .keytext import find_key_values
+from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .redactions import Redaction, compile_redaction
 from .selectors import SelectorAutomaton, normalize_key, parse_selector
@@ -120,6 +120,8 @@ class Scrubber:
         self._compile_probes(accelerator)
         self.accelerator = self._prefilter.name
         self._c_walker = CWalker if accelerators_wanted(accelerator) else None
+        #: keys inside text, found in C when the accelerators are on and built
+        self._find_key_values = (find_key_values_in_c or find_key_values) if self._c_walker else find_key_values
         #: what every run's C walker reads from the scrubber (see Walker_init in _walker.c)
         self._walker_shared = (
             self, self._key_memo, self._harmless, self._steps, self._redactions, self._constant_replacements,
@@ -180,7 +182,8 @@ class Scrubber:
         for group in _activation_groups(self._key_rules):
             probes.append(_key_word_probe(group))
             self._probe_kinds.append(("keys", None, sum(1 << rule.index for rule in group)))
-        self._prefilter = make_prefilter(tuple(probes), accelerator)
+        self._probes = tuple(probes)
+        self._prefilter = make_prefilter(self._probes, accelerator)
         #: probe bit -> (kind, payload, rules), the kind as an object compared by identity
         kinds = {"detector": _DETECTOR, "pattern": _PATTERN, "keys": _KEYS}
         self._probe_table = [(kinds[kind], payload, rules) for kind, payload, rules in self._probe_kinds]
@@ -800,7 +803,7 @@ class _Run:
             for start, end in spans(text):
                 append((start, end, rule_index, name))
         if decide_key is not None:
-            for start, end, decision in find_key_values(text, decide_key):
+            for start, end, decision in scrubber._find_key_values(text, decide_key):
                 append((start, end, (decision & -decision).bit_length() - 1, None))  # its first rule
         return tuple(findings)
 
