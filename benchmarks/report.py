@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from benchmarks.timing import Timing
+from rules_engine.scrub.prefilter import accelerators_built
 
 PACKAGES = (
     "rules-engine",
@@ -96,6 +97,7 @@ def machine_info() -> list[tuple[str, str]]:
         ("OS", platform.platform()),
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("Packages", ", ".join(versions)),
+        ("Scrubber accelerators", accelerators_built()),
     ]
 
 

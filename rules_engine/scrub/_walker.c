@@ -2532,7 +2532,8 @@ PyInit__walker(void)
         return NULL;
     }
     Py_INCREF(&HyperscanDatabaseType);
-    if (PyModule_AddObject(module, "HyperscanDatabase", (PyObject *)&HyperscanDatabaseType) < 0) {
+    if (PyModule_AddObject(module, "HyperscanDatabase", (PyObject *)&HyperscanDatabaseType) < 0
+        || PyModule_AddStringConstant(module, "LIBHS_VERSION", hs_version()) < 0) {
         Py_DECREF(&HyperscanDatabaseType);
         Py_DECREF(module);
         return NULL;

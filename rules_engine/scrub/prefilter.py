@@ -38,9 +38,9 @@ except ImportError:  # pragma: no cover - exercised where the extension is not b
     JoinedTexts = None
 
 try:  # the whole scan in C, with libhs (built in where libhs was found at install time)
-    from ._walker import HyperscanDatabase
+    from ._walker import LIBHS_VERSION, HyperscanDatabase
 except ImportError:  # pragma: no cover - exercised where libhs is not installed
-    HyperscanDatabase = None
+    HyperscanDatabase = LIBHS_VERSION = None
 
 #: hs_compile.h's HS_FLAG_CASELESS (the same value in the hyperscan package)
 HS_FLAG_CASELESS = 1
@@ -74,6 +74,19 @@ class Probe:
 
 def accelerator_available() -> bool:
     return bool(hyperscan_engines())
+
+
+def accelerators_built() -> str:
+    """What runs the scrubber by default here, for reports: ``"C walk, hyperscan (libhs 5.4.0)"``."""
+    parts = ["C walk" if JoinedTexts is not None else "Python walk"]
+    engines = hyperscan_engines()
+    if not engines:
+        parts.append("Python prefilter")
+    elif engines[0] == "libhs":
+        parts.append(f"hyperscan (libhs {LIBHS_VERSION.split()[0]})")
+    else:
+        parts.append("hyperscan (the hyperscan package)")
+    return ", ".join(parts)
 
 
 def hyperscan_engines() -> tuple[str, ...]:
