@@ -229,7 +229,7 @@ def test_hits_out_of_order_are_mapped_as_well():
 def test_libhs_is_built_in():
     # ``pip install -e .`` links libhs into the C module where it finds it (``.ci/run`` installs
     # Debian's libhyperscan-dev); without it the prefilter runs through the hyperscan package.
-    assert "libhs" in hyperscan_engines()
+    assert "libhs" in hyperscan_engines(), "apt-get install libhyperscan-dev, then pip install -e ."
 
 
 EVENT_TEXTS = st.lists(st.one_of(piece, st.text(max_size=8)).map(lambda text: text * 2), max_size=16)
@@ -247,7 +247,7 @@ def test_libhs_and_the_hyperscan_package_flag_the_same_strings(texts):
 
 def test_libhs_reports_what_it_cannot_compile():
     if "libhs" not in hyperscan_engines():
-        pytest.fail("libhs is not built in")
+        pytest.fail("libhs is not built in: apt-get install libhyperscan-dev, then pip install -e .")
     with pytest.raises(ValueError, match="cannot compile expression 1"):
         HyperscanDatabase([b"a+", b"(unclosed"], [0, 1], [0, 0])
     with pytest.raises(TypeError, match="expressions"):
