@@ -57,15 +57,23 @@ static PyObject *s_nodes, *s_place, *s_redact_all, *s_too_deep, *s_too_many, *s_
 
 /* ------------------------------------------------------------------ handing over to Python */
 
+/* The run (borrowed): it is alive while it calls the walker's methods, which is when this is used. */
 static PyObject *
 get_run(Walker *w)
 {
-    PyObject *run = PyWeakref_GetObject(w->run_ref);
-    if (run == Py_None) {
-        PyErr_SetString(PyExc_RuntimeError, "the scrub run ended");
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *run;
+    if (PyWeakref_GetRef(w->run_ref, &run) < 0)
         return NULL;
-    }
-    return run;  /* borrowed */
+    Py_XDECREF(run);
+#else
+    PyObject *run = PyWeakref_GetObject(w->run_ref);
+    if (run == Py_None)
+        run = NULL;
+#endif
+    if (run == NULL)
+        PyErr_SetString(PyExc_RuntimeError, "the scrub run ended");
+    return run;
 }
 
 static int
