@@ -1942,14 +1942,15 @@ enum { SEP_EQ, SEP_COLON, SEP_COMMA };
 #define KEY_CHARS 128
 #define VALUE_CHARS 8192
 #define SPACES 8
+#define NO_CHAR ((Py_UCS4)-1)  /* what char_at reads past the end */
 
 static inline Py_UCS4
 char_at(const Text *t, Py_ssize_t i)
 {
-    return i < t->length ? PyUnicode_READ(t->kind, t->data, i) : (Py_UCS4)-1;
+    return i < t->length ? PyUnicode_READ(t->kind, t->data, i) : NO_CHAR;
 }
 
-static inline int is_word(Py_UCS4 c) { return c == '_' || (c != (Py_UCS4)-1 && Py_UNICODE_ISALNUM(c)); }
+static inline int is_word(Py_UCS4 c) { return c == '_' || (c != NO_CHAR && Py_UNICODE_ISALNUM(c)); }
 static inline int is_quote(Py_UCS4 c) { return c == '"' || c == '\''; }
 static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
 static inline int is_hex(Py_UCS4 c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -2006,11 +2007,11 @@ quoted_value(const Text *t, Py_ssize_t i, Pair *pair)
     Py_ssize_t j = i + 1;
     for (Py_ssize_t n = 0; n < VALUE_CHARS; n++) {
         Py_UCS4 c = char_at(t, j);
-        if (c == (Py_UCS4)-1 || c == quote || c == '\n')
+        if (c == NO_CHAR || c == quote || c == '\n')
             break;
         if (c == '\\') {
             Py_UCS4 next = char_at(t, j + 1);
-            if (next == (Py_UCS4)-1 || next == '\n')
+            if (next == NO_CHAR || next == '\n')
                 break;
             j += 2;
         } else {
@@ -2041,7 +2042,7 @@ escaped_quoted_value(const Text *t, Py_ssize_t i, Pair *pair)
             return 1;
         }
         Py_UCS4 c = char_at(t, j);
-        if (n == VALUE_CHARS || c == (Py_UCS4)-1 || c == '\n')
+        if (n == VALUE_CHARS || c == NO_CHAR || c == '\n')
             return 0;
         j++;
     }
@@ -2050,10 +2051,10 @@ escaped_quoted_value(const Text *t, Py_ssize_t i, Pair *pair)
 static inline int
 is_bare_value_char(Py_UCS4 c, int separator)
 {
-    if (c == (Py_UCS4)-1)
+    if (c == NO_CHAR)
         return 0;
     if (separator == SEP_EQ)  /* [^\s&;,'"<>{}\[\]()\#] */
-        return !Py_UNICODE_ISSPACE(c) && !(c < 128 && strchr("&;,'\"<>{}[]()#", (int)c) != NULL && c != 0);
+        return !Py_UNICODE_ISSPACE(c) && !(c != 0 && c < 128 && strchr("&;,'\"<>{}[]()#", (int)c) != NULL);
     return c != '\n' && c != '\r' && c != ',' && c != '}' && c != ']';  /* [^\n\r,}\]] */
 }
 
@@ -2133,7 +2134,7 @@ key_at(const Text *t, Py_ssize_t i, Pair *pair)
     Py_ssize_t quote = quote_at(t, open);
     if (quote) {
         Py_ssize_t start = open + quote, n = 0;
-        for (Py_UCS4 c; n < KEY_CHARS && (c = char_at(t, start + n)) != (Py_UCS4)-1
+        for (Py_UCS4 c; n < KEY_CHARS && (c = char_at(t, start + n)) != NO_CHAR
                         && !is_quote(c) && c != '\\' && c != '\n';)
             n++;
         int closed = n > 0;
@@ -2397,7 +2398,7 @@ on_match(unsigned int probe, unsigned long long from, unsigned long long to, uns
 }
 
 static hs_error_t
-scan(HyperscanDatabase *self, JoinedTexts *joined)
+scan_joined(HyperscanDatabase *self, JoinedTexts *joined)
 {
     const char *data = PyBytes_AS_STRING(joined->data);
     unsigned int length = (unsigned int)PyBytes_GET_SIZE(joined->data);
@@ -2430,7 +2431,7 @@ HyperscanDatabase_candidates(HyperscanDatabase *self, PyObject *texts)
     if (PyBytes_GET_SIZE(joined->data) > UINT_MAX)
         PyErr_SetString(PyExc_OverflowError, "the strings of an event are over 4 GiB");
     else {
-        hs_error_t status = scan(self, joined);
+        hs_error_t status = scan_joined(self, joined);
         if (status == HS_SUCCESS)
             found = JoinedTexts_found(joined, NULL);
         else if (!PyErr_Occurred())
