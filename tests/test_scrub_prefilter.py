@@ -24,10 +24,9 @@ from hypothesis import strategies as st
 
 from rules_engine import models
 from rules_engine.loader import load_model
-from rules_engine.scrub import accelerator_available, compile_scrubber
-from rules_engine.scrub import keytext
-from rules_engine.scrub.prefilter import HyperscanDatabase, HyperscanPrefilter, hyperscan_engines
+from rules_engine.scrub import accelerator_available, compile_scrubber, keytext
 from rules_engine.scrub.detectors import BUILTIN
+from rules_engine.scrub.prefilter import HyperscanDatabase, HyperscanPrefilter, hyperscan_engines
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 HASH_KEY = b"k" * 32

@@ -1954,7 +1954,13 @@ static inline int is_word(Py_UCS4 c) { return c == '_' || (c != NO_CHAR && Py_UN
 static inline int is_quote(Py_UCS4 c) { return c == '"' || c == '\''; }
 static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
 static inline int is_hex(Py_UCS4 c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-static inline int is_ascii_letter(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* ``[A-Za-z_$@]``: what a bare key starts with */
+static inline int
+is_key_start(Py_UCS4 c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c == '@';
+}
 
 /* ``[\w$@.-]``: what may not come right before a key */
 static inline int
@@ -2148,7 +2154,7 @@ key_at(const Text *t, Py_ssize_t i, Pair *pair)
                 return 1;
         }
     }
-    if (!is_ascii_letter(char_at(t, i)) && char_at(t, i) != '_' && char_at(t, i) != '$' && char_at(t, i) != '@')
+    if (!is_key_start(char_at(t, i)))
         return 0;
     Py_ssize_t n = 1;
     while (n < KEY_CHARS && is_key_char(char_at(t, i + n)))
@@ -2482,6 +2488,19 @@ static struct PyModuleDef walker_module = {
     .m_methods = module_functions,
 };
 
+static int
+add_type(PyObject *module, const char *name, PyTypeObject *type)
+{
+    if (PyType_Ready(type) < 0)
+        return -1;
+    Py_INCREF(type);
+    if (PyModule_AddObject(module, name, (PyObject *)type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
 #define INTERN(variable, text) \
     if ((variable = PyUnicode_InternFromString(text)) == NULL) return NULL
 
@@ -2518,32 +2537,16 @@ PyInit__walker(void)
         return NULL;
     if ((card_high = PyLong_FromUnsignedLongLong(10000000000000000000ULL)) == NULL)
         return NULL;
-    if (PyType_Ready(&WalkerType) < 0 || PyType_Ready(&JoinedTextsType) < 0)
-        return NULL;
     PyObject *module = PyModule_Create(&walker_module);
     if (module == NULL)
         return NULL;
-    Py_INCREF(&WalkerType);
-    if (PyModule_AddObject(module, "Walker", (PyObject *)&WalkerType) < 0) {
-        Py_DECREF(&WalkerType);
-        Py_DECREF(module);
-        return NULL;
-    }
-    Py_INCREF(&JoinedTextsType);
-    if (PyModule_AddObject(module, "JoinedTexts", (PyObject *)&JoinedTextsType) < 0) {
-        Py_DECREF(&JoinedTextsType);
+    if (add_type(module, "Walker", &WalkerType) < 0 || add_type(module, "JoinedTexts", &JoinedTextsType) < 0) {
         Py_DECREF(module);
         return NULL;
     }
 #ifdef RULES_ENGINE_LIBHS
-    if (PyType_Ready(&HyperscanDatabaseType) < 0) {
-        Py_DECREF(module);
-        return NULL;
-    }
-    Py_INCREF(&HyperscanDatabaseType);
-    if (PyModule_AddObject(module, "HyperscanDatabase", (PyObject *)&HyperscanDatabaseType) < 0
+    if (add_type(module, "HyperscanDatabase", &HyperscanDatabaseType) < 0
         || PyModule_AddStringConstant(module, "LIBHS_VERSION", hs_version()) < 0) {
-        Py_DECREF(&HyperscanDatabaseType);
         Py_DECREF(module);
         return NULL;
     }

@@ -107,13 +107,14 @@ def find_key_values(text: str, decide: Callable[[str], int]) -> list[tuple[int, 
         position = max(end, match.end())
 
 
-def _find_key_values_in_c(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
-    """:func:`find_key_values`, in C."""
-    return _find_key_values_c(text, decide, FILTERED)
+if _find_key_values_c is not None:
 
+    def find_key_values_in_c(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
+        """:func:`find_key_values`, in C."""
+        return _find_key_values_c(text, decide, FILTERED)
 
-#: :func:`find_key_values` in C, or None where the C module is not built
-find_key_values_in_c = _find_key_values_in_c if _find_key_values_c is not None else None
+else:  # pragma: no cover - exercised where the extension is not built
+    find_key_values_in_c = None
 
 
 def _value_span(text: str, match: re.Match) -> tuple[int, int]:

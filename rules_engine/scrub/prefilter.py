@@ -44,6 +44,8 @@ except ImportError:  # pragma: no cover - exercised where libhs is not installed
 
 #: hs_compile.h's HS_FLAG_CASELESS (the same value in the hyperscan package)
 HS_FLAG_CASELESS = 1
+#: what either engine raises for an expression it cannot compile
+_COMPILE_ERRORS = (ValueError, hyperscan.error) if hyperscan is not None else (ValueError,)
 
 SEPARATOR = "\x00"
 #: Anchors (but not the "^" of a negated class "[^...]"): on joined text they would not mean
@@ -252,7 +254,7 @@ def _hyperscan_accepts(pattern: str, caseless: bool, engine: str) -> bool:
         return False
     try:
         _compile([pattern.encode()], [0], [_flags(caseless)], engine)
-    except (ValueError, _package_error()):
+    except _COMPILE_ERRORS:
         return False
     return True
 
@@ -274,7 +276,3 @@ def _compile(expressions: list[bytes], ids: list[int], flags: list[int], engine:
     database = hyperscan.Database()
     database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
     return database
-
-
-def _package_error() -> type[Exception]:
-    return hyperscan.error if hyperscan is not None else ValueError
