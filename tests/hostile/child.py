@@ -1,0 +1,72 @@
+"""What an attack running in a child process uses (see :mod:`tests.hostile.harness`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable
+
+import sentry_sdk
+from rules_engine.capture import capture_events
+from rules_engine.errors import RulesetError
+from rules_engine.loader import load_model_from_text
+from rules_engine.runtime import Ruleset
+
+#: A value planted in hostile events; it must never appear in what is sent.
+SECRET = "hunter2-planted-secret"
+CARD = "4111111111111111"
+
+SCRUB_SECRETS = """
+format: 1
+name: hostile
+options: {on_error: %(on_error)s%(limits)s}
+scrub:
+  rules:
+    - {id: secret-keys, keys: ["*password*", "*secret*"]}
+    - {id: cards, detect: [creditcard]}
+    - {id: planted, pattern: 'hunter2-[a-z-]+'}
+"""
+
+
+def report(value: Any) -> None:
+    sys.stdout.write("HOSTILE-REPORT " + json.dumps(value, default=repr) + "\n")
+    sys.stdout.flush()
+
+
+def compiled(text: str) -> Ruleset:
+    return Ruleset.from_loaded(load_model_from_text(text))
+
+
+def scrubbing(on_error: str = "drop", limits: str = "") -> Ruleset:
+    """The scrubbing ruleset attacks run against; ``limits`` is YAML, e.g. ``max_ms: 200``."""
+    return compiled(SCRUB_SECRETS % {"on_error": on_error, "limits": f", limits: {{{limits}}}" if limits else ""})
+
+
+def send(ruleset: Ruleset, plant: Callable[[dict], None], *, message: str = "hostile event") -> list[dict]:
+    """Capture one message through a real sentry-sdk client whose own hook plants ``plant(event)``
+    first, as an application's ``before_send`` would; return what the transport received."""
+
+    def user_hook(event, hint):
+        plant(event)
+        return event
+
+    with capture_events(**ruleset.sentry_options(before_send=user_hook)) as events:
+        sentry_sdk.capture_message(message, level="error")
+    return events
+
+
+def load_error(text: str, path: str = "<string>") -> str | None:
+    """The message of the RulesetError loading ``text`` raises (None when it loads)."""
+    try:
+        load_model_from_text(text, path)
+    except RulesetError as exc:
+        return str(exc)
+    return None
+
+
+def outcome(events: list[dict]) -> dict:
+    """What an attack asserts on: how many events were sent and whether a planted value leaked."""
+    text = json.dumps(events, default=repr)
+    shown = [{key: value for key, value in event.items() if key not in ("modules", "sdk")} for event in events]
+    return {"sent": len(events), "leaked": SECRET in text or CARD in text,
+            "text": json.dumps(shown, default=repr)[:3000]}

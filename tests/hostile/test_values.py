@@ -1,0 +1,222 @@
+"""Hostile values in events: objects that lie about their type, size or contents.
+
+Each attack runs in a child process (a crash must fail one test, not the run) through a real
+sentry-sdk client whose own ``before_send`` plants the value, as an application or an
+integration can. The promise: the process survives, the hook returns in time, and the planted
+secret is not in what is sent (the event is scrubbed, or dropped / filtered by ``on_error``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.hostile.harness import attack
+
+ENGINES = pytest.mark.parametrize("accelerator", ["on", "off"])
+
+
+def engine_env(accelerator: str) -> dict[str, str]:
+    return {"RULES_ENGINE_ACCELERATOR": "off"} if accelerator == "off" else {}
+
+
+@ENGINES
+@pytest.mark.parametrize("on_error", ["drop", "send_filtered"])
+def test_an_object_claiming_to_be_a_long_str_fails_closed(accelerator, on_error):
+    result = attack(f"""
+        from unittest.mock import MagicMock
+        liar = MagicMock(spec=str)
+        liar.__len__.return_value = 10**6      # longer than max_string_length
+        liar.__str__.return_value = SECRET
+        events = send(scrubbing({on_error!r}), lambda event: event.setdefault("extra", {{}}).update(liar=liar))
+        report(outcome(events))
+    """, env=engine_env(accelerator))
+    assert not result["leaked"], result["text"]
+    assert "MagicMock" not in result["text"]
+    assert result["sent"] == (0 if on_error == "drop" else 1)
+
+
+@ENGINES
+def test_a_proxy_posing_as_str_fails_closed(accelerator):
+    # Like werkzeug's LocalProxy or a wrapt ObjectProxy: isinstance() goes through __class__.
+    result = attack("""
+        class Proxy:
+            def __init__(self, target):
+                object.__setattr__(self, "_target", target)
+            @property
+            def __class__(self):
+                return str
+            def __len__(self):
+                return 10**7
+            def __str__(self):
+                return self._target
+            def __getattr__(self, name):
+                return getattr(self._target, name)
+        proxy = Proxy("token " + SECRET)
+        assert isinstance(proxy, str)
+        events = send(scrubbing(), lambda event: event.setdefault("extra", {}).update(value=proxy, **{"k": [proxy]}))
+        report(outcome(events))
+    """, env=engine_env(accelerator))
+    assert not result["leaked"], result["text"]
+    assert result["sent"] == 0
+
+
+@ENGINES
+def test_a_str_subclass_value_lying_about_its_length_is_scrubbed_as_its_text(accelerator):
+    result = attack("""
+        class Liar(str):
+            def __len__(self):
+                return 10**9
+        events = send(scrubbing(), lambda event: event.setdefault("extra", {}).update(note=Liar("x " + SECRET)))
+        report(outcome(events))
+    """, env=engine_env(accelerator))
+    assert not result["leaked"], result["text"]
+    assert result["sent"] == 1
+
+
+@ENGINES
+def test_a_str_subclass_key_lying_about_its_hash_is_decided_by_its_text(accelerator):
+    result = attack("""
+        class Key(str):
+            def __hash__(self):
+                return hash("harmless")
+            def __eq__(self, other):
+                return str.__eq__(self, other) or other == "harmless"
+        def plant(event):
+            extra = event.setdefault("extra", {})
+            extra["harmless"] = "a note"          # teaches the key memo that "harmless" is harmless
+            extra[Key("db_password")] = "p4ss"    # a sensitive key hashing like a harmless one
+        events = send(scrubbing(), plant)
+        report({**outcome(events), "p4ss": "p4ss" in outcome(events)["text"]})
+    """, env=engine_env(accelerator))
+    assert result["sent"] == 1
+    assert not result["p4ss"], result["text"]
+
+
+@ENGINES
+@pytest.mark.parametrize("number", ["IntSub(4111111111111111)", "4111111111111111.0", "True and 4111111111111111"])
+def test_card_numbers_held_as_int_subclasses_or_floats_are_scrubbed(accelerator, number):
+    result = attack(f"""
+        class IntSub(int):
+            pass
+        events = send(scrubbing(), lambda event: event.setdefault("extra", {{}}).update(card={number}))
+        report(outcome(events))
+    """, env=engine_env(accelerator))
+    assert result["sent"] == 1
+    assert not result["leaked"], result["text"]
+
+
+@ENGINES
+@pytest.mark.parametrize("container", ["dict", "list"])
+def test_a_container_that_never_ends_fails_closed(accelerator, container):
+    """``len()`` says 1, iteration never ends: ``max_nodes`` counts what is iterated."""
+    result = attack(f"""
+        import itertools
+        class EndlessDict(dict):
+            def items(self):
+                return ((f"k{{n}}", "v") for n in itertools.count())
+            def __iter__(self):
+                return (f"k{{n}}" for n in itertools.count())
+        class EndlessList(list):
+            def __iter__(self):
+                return itertools.repeat("v")
+        value = EndlessDict(a=1) if {container!r} == "dict" else EndlessList([1])
+        events = send(scrubbing(), lambda event: event.setdefault("extra", {{}}).update(endless=value))
+        report(outcome(events))
+    """, env=engine_env(accelerator))
+    assert result["sent"] == 0
+
+
+@ENGINES
+def test_a_dict_subclass_is_scrubbed_as_what_it_iterates(accelerator):
+    """An OrderedDict-like mapping whose items() differs from the dict storage: the transport
+    sends what items() gives, so that is what is scrubbed."""
+    result = attack("""
+        class Masked(dict):
+            def items(self):
+                return iter([("note", "x " + SECRET), ("password", SECRET)])
+            def __iter__(self):
+                return iter(["note", "password"])
+        events = send(scrubbing(), lambda event: event.setdefault("extra", {}).update(masked=Masked(a=1)))
+        report(outcome(events))
+    """, env=engine_env(accelerator))
+    assert not result["leaked"], result["text"]
+
+
+@ENGINES
+def test_keys_changed_during_the_walk_never_let_a_secret_out(accelerator):
+    """A key whose hash is computed while the walk checks it adds and removes keys of the dict
+    being walked (the dict keeps its size): the walk must see every value that was there."""
+    result = attack("""
+        class Meddler(str):
+            def __hash__(self):
+                extra = self.event_extra
+                for n in range(64):                   # grow and shrink: the dict is rebuilt
+                    extra[f"pad{n}"] = "x"
+                for n in range(64):
+                    del extra[f"pad{n}"]
+                return str.__hash__(self)
+        def plant(event):
+            extra = event.setdefault("extra", {})
+            key = Meddler("meddler")
+            key.event_extra = extra
+            extra[key] = "v"
+            for n in range(40):
+                extra[f"note{n}"] = f"x {SECRET} {n}"
+        events = send(scrubbing(), plant)
+        report(outcome(events))
+    """, env=engine_env(accelerator))
+    assert not result["leaked"], result["text"]
+
+
+@ENGINES
+def test_events_mutated_by_another_thread_never_let_a_secret_out(accelerator):
+    result = attack("""
+        import sys, threading
+        sys.setswitchinterval(1e-6)
+        ruleset = scrubbing()
+        leaks = sent = 0
+        for round in range(300):
+            extra = {f"note{n}": f"x {SECRET} {n}" for n in range(50)}
+            stop = threading.Event()
+            def meddle():
+                n = 0
+                while not stop.is_set():               # same size: one key in, one key out
+                    extra[f"pad{n}"] = "x"
+                    extra.pop(f"pad{n - 1}", None)
+                    n += 1
+            thread = threading.Thread(target=meddle)
+            event = {"message": "m", "level": "error", "extra": extra}
+            thread.start()
+            result = ruleset.before_send(event, {})
+            stop.set()
+            thread.join()
+            if result is not None:
+                sent += 1
+                leaks += SECRET in repr(result)
+        report({"leaks": leaks, "sent": sent})
+    """, env=engine_env(accelerator))
+    assert result["leaks"] == 0, result
+
+
+@ENGINES
+def test_a_secret_straddling_the_string_length_cut_leaks_no_part(accelerator):
+    result = attack("""
+        text = "x" * 90 + " " + CARD + " tail"        # the card crosses position 100
+        events = send(scrubbing(limits="max_string_length: 100"),
+                      lambda event: event.setdefault("extra", {}).update(long=text))
+        sent = outcome(events)
+        report({**sent, "half": "41111111" in sent["text"]})
+    """, env=engine_env(accelerator))
+    assert result["sent"] == 1
+    assert not result["half"], result["text"]
+
+
+@ENGINES
+def test_a_lone_surrogate_next_to_a_pattern_match_keeps_the_event(accelerator):
+    result = attack("""
+        events = send(scrubbing(), lambda event: event.setdefault("extra", {}).update(
+            note="\\ud800" + SECRET + " and \\udfff"))
+        report(outcome(events))
+    """, env=engine_env(accelerator))
+    assert result["sent"] == 1
+    assert not result["leaked"], result["text"]
