@@ -22,7 +22,7 @@ from typing import Any, Union
 import jmespath
 import jmespath.exceptions
 
-from .errors import did_you_mean
+from ..errors import did_you_mean
 from .glob import GlobError, compile_glob
 from .regex import RegexError, compile_regex
 

@@ -1,6 +1,6 @@
 """Reading a ruleset file fast: libyaml composes, one pass builds plain data and positions.
 
-The full reader (:func:`rules_engine.loader.read_yaml`) goes through ruamel.yaml's
+The full reader (:func:`rules_engine.load.document.read_yaml`) goes through ruamel.yaml's
 round trip, which keeps comments and layout for ``migrate`` and ``fmt`` but is
 written in pure Python: a 1,000-rule file takes it over half a second. Loading
 only needs the plain data and where each key and value is, so this module lets
@@ -26,7 +26,13 @@ from typing import Any
 from ruamel.yaml.nodes import ScalarNode as _RuamelScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
-from .positions import MappingPositions, NodePositions, Position, PositionIndex, SequencePositions
+from .positions import (
+    MappingPositions,
+    NodePositions,
+    Position,
+    PositionIndex,
+    SequencePositions,
+)
 
 try:  # PyYAML built with libyaml; without it every file goes through the full reader
     from yaml import MappingNode, ScalarNode

@@ -4,7 +4,7 @@ The loader validates a plain copy of the file (dicts, lists, str, int, float, bo
 None) and reports problems by *key path* (``("filters", 0, "when")``). This module
 turns such a path back into the 1-based line and column the problem is at, either
 from a ruamel.yaml round-trip tree (:func:`locate`) or from a :class:`PositionIndex`
-built alongside the plain data by the fast reader (:mod:`rules_engine.plain_yaml`).
+built alongside the plain data by the fast reader (:mod:`rules_engine.load.plain_yaml`).
 Both answer the same question the same way.
 """
 

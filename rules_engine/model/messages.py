@@ -23,7 +23,8 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from .errors import did_you_mean
+from ..errors import did_you_mean
+from ..load.positions import KeyPath
 from .models import (
     RULE_ID_PATTERN,
     FilterRule,
@@ -33,15 +34,14 @@ from .models import (
     MaskRedaction,
     Options,
     ReplaceRedaction,
-    Ruleset,
+    RulesetSpec,
     Scrub,
     ScrubRule,
 )
-from .positions import KeyPath
 
 #: How a model is named in messages ("unknown key 'wen' in a filter rule").
 MODEL_NOUNS: dict[type[BaseModel], str] = {
-    Ruleset: "the ruleset",
+    RulesetSpec: "the ruleset",
     Options: "options",
     Limits: "options.limits",
     FilterRule: "a filter rule",
@@ -61,7 +61,7 @@ class FieldProblem:
     at_key: bool = False
 
 
-def describe_validation_errors(errors: list[dict], data: Any, root: type[BaseModel] = Ruleset) -> list[FieldProblem]:
+def describe_validation_errors(errors: list[dict], data: Any, root: type[BaseModel] = RulesetSpec) -> list[FieldProblem]:
     """Turn ``ValidationError.errors()`` into :class:`FieldProblem` objects with readable messages."""
     plain: list[_Error] = []
     unions: dict[KeyPath, list[_Error]] = {}

@@ -6,7 +6,7 @@ files with them and ``schema/ruleset.v1.schema.json`` is generated from them
 show on hover.
 
 Conditions (``when`` / ``unless``) have a small grammar of their own. It is parsed
-and checked by :mod:`rules_engine.condition_syntax`; here a condition is kept as
+and checked by :mod:`rules_engine.conditions.syntax`; here a condition is kept as
 the plain mapping the file holds, and only its JSON Schema is described.
 """
 
@@ -15,8 +15,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
-
-from . import condition_syntax
 
 FORMAT_VERSION = 1
 SCHEMA_ID = "https://rules-engine.dev/schema/ruleset.v1.schema.json"
@@ -51,9 +49,9 @@ DETECTORS: dict[str, str] = {
 
 DetectorName = Literal[tuple(DETECTORS)]  # type: ignore[valid-type]
 
-#: A condition mapping, checked by :func:`rules_engine.condition_syntax.parse_condition`.
-_CONDITION_MARKER = "x-rules-engine-condition"
-Condition = Annotated[dict[str, Any], WithJsonSchema({_CONDITION_MARKER: True})]
+#: A condition mapping, checked by :func:`rules_engine.conditions.syntax.parse_condition`.
+CONDITION_MARKER = "x-rules-engine-condition"
+Condition = Annotated[dict[str, Any], WithJsonSchema({CONDITION_MARKER: True})]
 
 
 def _describe(text: str, **extra: Any) -> Any:
@@ -305,7 +303,7 @@ class Scrub(Strict):
 # --------------------------------------------------------------------------- ruleset
 
 
-class Ruleset(Strict):
+class RulesetSpec(Strict):
     """A rules-engine ruleset: filters, grouping and scrubbing for sentry-sdk events."""
 
     model_config = ConfigDict(
@@ -331,21 +329,3 @@ class Ruleset(Strict):
     )
     scrub: Scrub = _describe("Secret and PII removal; runs last, over everything.", default_factory=Scrub)
 
-
-def ruleset_json_schema() -> dict[str, Any]:
-    """The JSON Schema of format 1, as committed in ``schema/ruleset.v1.schema.json``."""
-    schema = Ruleset.model_json_schema(by_alias=True)
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
-    schema.setdefault("$defs", {}).update(condition_syntax.json_schema_defs())
-    return _point_markers_at_condition(schema)
-
-
-def _point_markers_at_condition(node: Any) -> Any:
-    """Replace the condition placeholders pydantic emitted with references to ``$defs/Condition``."""
-    if isinstance(node, dict):
-        if node.get(_CONDITION_MARKER):
-            return {"$ref": "#/$defs/Condition"}
-        return {key: _point_markers_at_condition(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_point_markers_at_condition(item) for item in node]
-    return node

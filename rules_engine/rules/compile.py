@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
-from . import models
-from .condition_syntax import Node, parse_condition
-from .conditions import compile_condition, index_keys, index_lookup
-from .event_view import EventView
+from ..conditions.event_view import EventView
+from ..conditions.index import index_keys, index_lookup
+from ..conditions.syntax import Node, parse_condition
+from ..conditions.tree import compile_condition
+from ..model import models
 from .filters import FilterRule, RuleCondition, compile_filter
 from .grouping import GroupingRule, compile_grouping
 
@@ -92,7 +93,7 @@ def compile_condition_pair(rule: Any, section: str, position: int) -> tuple[Rule
     return condition, nodes["when"]
 
 
-def compile_rules(model: models.Ruleset) -> CompiledRules:
+def compile_rules(model: models.RulesetSpec) -> CompiledRules:
     """Compile every filter and grouping rule of the model; raises ``ValueError`` for a bad one."""
     filters: list[tuple[FilterRule, Node | None, frozenset[str]]] = []
     for position, rule in enumerate(model.filters):

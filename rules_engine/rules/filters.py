@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import models
-from .conditions import Compiled
-from .event_view import EventView
+from ..conditions.event_view import EventView
+from ..conditions.tree import Compiled
+from ..model import models
 
 KEEP = "keep"
 DROP = "drop"

@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import models
-from .event_view import EventView
+from ..conditions.event_view import EventView
+from ..model import models
 from .filters import RuleCondition
 from .templates import Template, compile_template
 

@@ -33,7 +33,7 @@ import math
 import re
 from typing import Any, Callable, Sequence
 
-from .event_view import MISSING, EventView, scalar_getter
+from ..conditions.event_view import MISSING, EventView, scalar_getter
 
 VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 DEFAULT_ITEM = "{{ default }}"
@@ -203,7 +203,7 @@ def _text(value: Any) -> str:
 
 def template_problems(text: str, *, fingerprint_item: bool = False) -> list[str]:
     """Everything wrong with a template, as messages (empty when it compiles)."""
-    from .errors import did_you_mean
+    from ..errors import did_you_mean
 
     problems: list[str] = []
     for match in VARIABLE.finditer(text):

@@ -2,8 +2,8 @@
 
 Every event goes through three phases, each compiled once at load:
 
-1. **filters** (``rules_engine.filters``): the first matching filter drops or samples the event;
-2. **grouping** (``rules_engine.grouping``): the first matching rule (and any ``continue`` rules
+1. **filters** (``rules_engine.rules.filters``): the first matching filter drops or samples the event;
+2. **grouping** (``rules_engine.rules.grouping``): the first matching rule (and any ``continue`` rules
    before it) sets fingerprint, title, tags, level and contexts;
 3. **scrub** (``rules_engine.scrub``): removes secrets and PII from everything, including what
    grouping produced.
@@ -23,22 +23,16 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
-import os
 import random
-import threading
-import time
-from collections import Counter
-from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
-from . import models
-from .compiler import CompiledRules, RuleCompileError, compile_rules
-from .errors import Problem, RulesetError, UnsendableValue
-from .event_view import EventView
-from .filters import DROP, KEEP
-from .grouping import apply_changes, tags_dict
-from .scrub import compile_scrubber
+from ..conditions.event_view import EventView
+from ..errors import Problem, RulesetError, UnsendableValue
+from ..model import models
+from ..rules.compile import CompiledRules, RuleCompileError, compile_rules
+from ..rules.filters import DROP, KEEP
+from ..rules.grouping import apply_changes, tags_dict
+from ..scrub import compile_scrubber
 
 logger = logging.getLogger("rules_engine")
 
@@ -50,12 +44,10 @@ except ImportError:  # pragma: no cover - sentry-sdk is a dependency
     pass
 
 Hook = Callable[[dict, dict], Optional[dict]]
-FILTERED = "[Filtered]"
-
-#: Top-level keys kept as they are when an event is sent filtered: they carry no user data
-#: and Sentry needs them to accept the event.
-_STRUCTURAL_KEYS = frozenset({"event_id", "timestamp", "start_timestamp", "type", "platform", "level"})
 _ERROR_TYPES = frozenset({"error", "default"})
+from .explain import Explanation, RuleTrace
+from .failclosed import filtered_copy
+from .stats import Stats, Tally, count
 
 
 def _kind_of(event: Any) -> str | None:
@@ -69,120 +61,12 @@ def _kind_of(event: Any) -> str | None:
     return "error"
 
 
-# ---------------------------------------------------------------------- explain
-
-
-@dataclass
-class RuleTrace:
-    """What one rule did to one event."""
-
-    phase: str  # "filter" | "grouping" | "scrub"
-    rule_id: str
-    matched: bool
-    reason: str
-    changes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Explanation:
-    """The trace of one event through a ruleset (see :meth:`Ruleset.explain`)."""
-
-    rules: list[RuleTrace]
-    dropped_by: str | None
-    sampled_out: bool
-    before: dict
-    after: dict | None
-    redactions: dict[str, int]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @property
-    def matched(self) -> list[RuleTrace]:
-        return [r for r in self.rules if r.matched]
-
-
-# ---------------------------------------------------------------------- stats
-
-
-COUNTERS = ("events", "dropped", "sampled_out", "matched", "redactions", "internal_errors")
-
-
-class _Tally:
-    """One thread's counters: one ``{key: count}`` dict per counter name."""
-
-    __slots__ = COUNTERS
-
-    def __init__(self) -> None:
-        for name in COUNTERS:
-            setattr(self, name, {})
-
-
-def _count(counts: dict[str, int], key: str, amount: int = 1) -> None:
-    counts[key] = counts.get(key, 0) + amount
-
-
-class _Stats:
-    """Counters of what the hooks did, exact however many threads run the hooks.
-
-    Each thread counts in a :class:`_Tally` of its own, so counting takes no lock on the hook
-    path; :meth:`snapshot` adds the tallies up. A dict is only ever written by its own thread
-    and copied whole (``dict(...)``) by the snapshot, which never sees a count half-written.
-    Tallies of threads that have ended are folded into one, so a process that starts a thread
-    per request does not keep a tally per thread it ever had."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()  # guards the list of tallies, not the counts
-        self._local = threading.local()
-        self._tallies: list[tuple[threading.Thread, _Tally]] = []
-        self._ended: dict[str, Counter[str]] = {name: Counter() for name in COUNTERS}
-
-    def tally(self) -> _Tally:
-        """The calling thread's counters."""
-        try:
-            return self._local.tally
-        except AttributeError:
-            return self._new_tally()
-
-    def add(self, counter: str, key: str, amount: int = 1) -> None:
-        """Count one thing outside the hot path (errors, drops after a failure...)."""
-        _count(getattr(self.tally(), counter), key, amount)
-
-    def _new_tally(self) -> _Tally:
-        tally = self._local.tally = _Tally()
-        with self._lock:
-            self._fold_ended_threads()
-            self._tallies.append((threading.current_thread(), tally))
-        return tally
-
-    def _fold_ended_threads(self) -> None:
-        running = []
-        for thread, tally in self._tallies:
-            if thread.is_alive():
-                running.append((thread, tally))
-            else:  # the thread is gone: nothing writes its tally any more
-                for name in COUNTERS:
-                    self._ended[name].update(getattr(tally, name))
-        self._tallies = running
-
-    def snapshot(self) -> dict:
-        with self._lock:
-            totals = {name: Counter(counts) for name, counts in self._ended.items()}
-            for _, tally in self._tallies:
-                for name in COUNTERS:
-                    totals[name].update(dict(getattr(tally, name)))
-        return {name: dict(counts) for name, counts in totals.items()}
-
-
-# ---------------------------------------------------------------------- ruleset
-
-
 class Ruleset:
     """A compiled ruleset. Build it with :meth:`from_model` / :meth:`from_loaded` or :func:`load_ruleset`."""
 
     def __init__(
         self,
-        model: models.Ruleset,
+        model: models.RulesetSpec,
         *,
         hash_key: bytes | None = None,
         origins: dict[str, str] | None = None,
@@ -201,18 +85,18 @@ class Ruleset:
         self._scrubber = compile_scrubber(model.scrub, model.options, hash_key)
         self._tag_value = f"{model.name}@{model.revision}" if model.options.revision_tag else None
         self._explain_context = model.options.explain_context
-        self._stats = _Stats()
+        self._stats = Stats()
         #: Source of the per-event sampling draws (a ``random.random``-like callable).
         self.draw: Callable[[], float] = random.random
 
     @classmethod
-    def from_model(cls, model: models.Ruleset, hash_key: bytes | None = None,
+    def from_model(cls, model: models.RulesetSpec, hash_key: bytes | None = None,
                    origins: dict[str, str] | None = None) -> "Ruleset":
         return cls(model, hash_key=hash_key, origins=origins)
 
     @classmethod
     def from_loaded(cls, loaded: Any) -> "Ruleset":
-        """Compile a ``rules_engine.loader.LoadedRuleset``."""
+        """Compile a ``rules_engine.load.loader.LoadedRuleset``."""
         return cls(loaded.model, hash_key=loaded.hash_key, origins=loaded.origins, path=loaded.path)
 
     def __repr__(self) -> str:
@@ -301,17 +185,17 @@ class Ruleset:
 
     def _process(self, event: dict, hint: dict | None, kind: str) -> dict | None:
         tally = self._stats.tally()
-        _count(tally.events, kind)
+        count(tally.events, kind)
         view = EventView(event, hint, kind)
         matched: list[str] = []
         rule, outcome = self._filter(view, kind, tally)
         if rule is not None:
             matched.append(rule.id)
             if outcome == DROP:
-                _count(tally.dropped, rule.id)
+                count(tally.dropped, rule.id)
                 return None
             if outcome != KEEP:
-                _count(tally.sampled_out, rule.id)
+                count(tally.sampled_out, rule.id)
                 return None
         if kind != "breadcrumb":
             matched.extend(self._group(view, kind, event, tally))
@@ -321,7 +205,7 @@ class Ruleset:
             self._stamp(event, matched)
         return event
 
-    def _filter(self, view: EventView, kind: str, tally: _Tally | None = None):
+    def _filter(self, view: EventView, kind: str, tally: Tally | None = None):
         tally = tally or self._stats.tally()
         for rule in _candidates(self._rules.filters[kind], view):
             try:
@@ -329,13 +213,13 @@ class Ruleset:
                     continue
                 outcome = rule.decide(self.draw)
             except Exception:
-                _count(tally.internal_errors, rule.id)
+                count(tally.internal_errors, rule.id)
                 continue
-            _count(tally.matched, rule.id)
+            count(tally.matched, rule.id)
             return rule, outcome
         return None, KEEP
 
-    def _group(self, view: EventView, kind: str, event: dict, tally: _Tally | None = None) -> list[str]:
+    def _group(self, view: EventView, kind: str, event: dict, tally: Tally | None = None) -> list[str]:
         tally = tally or self._stats.tally()
         chosen = []
         for rule in _candidates(self._rules.grouping[kind], view):
@@ -344,7 +228,7 @@ class Ruleset:
                     continue
                 changes = rule.render(view)
             except Exception:
-                _count(tally.internal_errors, rule.id)
+                count(tally.internal_errors, rule.id)
                 continue
             chosen.append(changes)
             if not rule.continue_:
@@ -356,13 +240,13 @@ class Ruleset:
             try:
                 apply_changes(event, changes, describe=False)
             except Exception:
-                _count(tally.internal_errors, changes.rule_id)
+                count(tally.internal_errors, changes.rule_id)
                 continue
-            _count(tally.matched, changes.rule_id)
+            count(tally.matched, changes.rule_id)
             applied.append(changes.rule_id)
         return applied
 
-    def _scrub(self, event: dict, kind: str, tally: _Tally) -> bool:
+    def _scrub(self, event: dict, kind: str, tally: Tally) -> bool:
         """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is).
 
         The scrubber also checks, in the same walk, that the transport can encode the event.
@@ -375,10 +259,10 @@ class Ruleset:
             else:
                 counts = self._scrubber.scrub_event(event)
         except UnsendableValue:
-            _count(tally.internal_errors, "unsendable")
+            count(tally.internal_errors, "unsendable")
             return False
         except Exception:
-            _count(tally.internal_errors, "scrub")
+            count(tally.internal_errors, "scrub")
             logger.warning("scrubbing failed; applying on_error=%s", self.options.on_error, exc_info=True)
             return False
         if counts:
@@ -518,179 +402,3 @@ def _problem_at(origin: str | None, path: str | None, message: str) -> Problem:
     return Problem(path or "<model>", 1, 1, message)
 
 
-# ---------------------------------------------------------------------- fail-closed output
-
-
-def filtered_copy(event: dict) -> dict:
-    """A copy of the event with every string and number leaf replaced by ``[Filtered]``, except
-    the structural top-level keys Sentry needs (event id, timestamps, type, level) when they are
-    plain JSON values. Keys that JSON cannot hold are dropped, so the copy is always sendable
-    (a cycle raises ``RecursionError``: the caller drops the event)."""
-    copied: dict = {}
-    for key, value in event.items():
-        if type(key) is not str:
-            continue
-        if key in _STRUCTURAL_KEYS and _plain_json_scalar(value):
-            copied[key] = value
-        else:
-            copied[key] = _filter_leaves(value)
-    return copied
-
-
-def _plain_json_scalar(value: Any) -> bool:
-    if value is None or isinstance(value, (str, bool, int)):
-        return True
-    return isinstance(value, float) and math.isfinite(value)
-
-
-def _filter_leaves(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {key: _filter_leaves(value) for key, value in node.items() if type(key) is str}
-    if isinstance(node, (list, tuple)):
-        return [_filter_leaves(value) for value in node]
-    if isinstance(node, bool) or node is None:
-        return node
-    return FILTERED
-
-
-# ---------------------------------------------------------------------- loading and reloading
-
-
-DEFAULT_RELOAD_INTERVAL = 2.0
-
-
-def load_ruleset(source: str | os.PathLike, *, reload: bool | float = False) -> "Ruleset | ReloadingRuleset":
-    """Load, validate and compile a ruleset file (or ``builtin:NAME@VERSION``).
-
-    Raises :class:`RulesetError` listing every problem. With ``reload=True`` (every 2 s) or
-    ``reload=<seconds>``, returns a :class:`ReloadingRuleset` whose hooks pick up changes to
-    the file (and the files it extends).
-    """
-    if reload:
-        interval = DEFAULT_RELOAD_INTERVAL if reload is True else float(reload)
-        return ReloadingRuleset(source, interval)
-    from .loader import load_model
-
-    return Ruleset.from_loaded(load_model(source))
-
-
-class ReloadingRuleset:
-    """A handle whose hooks always run the newest valid version of a ruleset file.
-
-    On the hook path, at most once every ``interval`` seconds, one thread compares the
-    modification times of the file and the files it extends. When they changed, that thread
-    loads and compiles the new version and swaps it in atomically (one attribute assignment):
-    events already being processed finish with the version they started with. When the new
-    version is invalid, the previous one stays in use and the problems are logged on the
-    ``rules_engine`` logger, once per change of the files. :meth:`check_now` forces a check.
-    """
-
-    def __init__(self, source: str | os.PathLike, interval: float = DEFAULT_RELOAD_INTERVAL):
-        from .loader import load_model
-
-        self._load_model = load_model
-        self.source = source
-        self.interval = interval
-        self._lock = threading.Lock()
-        loaded = load_model(source)
-        self.current: Ruleset = Ruleset.from_loaded(loaded)
-        self._stamps = self._file_stamps(loaded)
-        self._next_check = time.monotonic() + interval
-        self.reloads = 0
-        self.failed_reloads = 0
-
-    def __getattr__(self, name: str) -> Any:  # name, revision, model, origins, stats, explain...
-        if name == "current" or name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.current, name)
-
-    def __repr__(self) -> str:
-        return f"<ReloadingRuleset {self.source} -> {self.current!r}>"
-
-    # hooks
-    def before_send(self, event: dict, hint: dict | None = None) -> dict | None:
-        self._maybe_reload()
-        return self.current.before_send(event, hint)
-
-    def before_send_transaction(self, event: dict, hint: dict | None = None) -> dict | None:
-        self._maybe_reload()
-        return self.current.before_send_transaction(event, hint)
-
-    def before_breadcrumb(self, crumb: dict, hint: dict | None = None) -> dict | None:
-        self._maybe_reload()
-        return self.current.before_breadcrumb(crumb, hint)
-
-    def process(self, event: dict, hint: dict | None = None, kind: str | None = None) -> dict | None:
-        self._maybe_reload()
-        return self.current.process(event, hint, kind)
-
-    def sentry_options(self, before_send: Hook | None = None, before_send_transaction: Hook | None = None,
-                       before_breadcrumb: Hook | None = None) -> dict[str, Hook]:
-        """Like :meth:`Ruleset.sentry_options`; the hooks follow reloads."""
-        return {
-            "before_send": self.current._compose(before_send, self.before_send),
-            "before_send_transaction": self.current._compose(before_send_transaction, self.before_send_transaction),
-            "before_breadcrumb": self.current._compose(before_breadcrumb, self.before_breadcrumb),
-        }
-
-    # reloading
-    def _maybe_reload(self) -> None:
-        if time.monotonic() < self._next_check:
-            return
-        if not self._lock.acquire(blocking=False):
-            return  # another thread is checking; this event uses the current version
-        try:
-            self._next_check = time.monotonic() + self.interval
-            self._reload_if_changed()
-        except Exception:  # never let a reload problem reach the SDK
-            logger.warning("checking %s for changes failed", self.source, exc_info=True)
-        finally:
-            self._lock.release()
-
-    def check_now(self) -> bool:
-        """Check the files now; ``True`` when a new version was swapped in."""
-        with self._lock:
-            self._next_check = time.monotonic() + self.interval
-            return self._reload_if_changed()
-
-    def _reload_if_changed(self) -> bool:
-        stamps = {path: _mtime(path) for path in self._stamps}
-        if stamps == self._stamps:
-            return False
-        self._stamps = stamps  # an invalid version is reported once, not at every check
-        try:
-            loaded = self._load_model(self.source)
-            fresh = Ruleset.from_loaded(loaded)
-        except RulesetError as exc:
-            self.failed_reloads += 1
-            logger.error("ruleset %s changed but is invalid; keeping %s@%s:\n%s",
-                         self.source, self.current.name, self.current.revision, exc)
-            return False
-        except Exception:
-            self.failed_reloads += 1
-            logger.error("ruleset %s changed but could not be loaded; keeping %s@%s",
-                         self.source, self.current.name, self.current.revision, exc_info=True)
-            return False
-        self._stamps = self._file_stamps(loaded)
-        self.current = fresh
-        self.reloads += 1
-        logger.info("ruleset %s reloaded: now %s@%s", self.source, fresh.name, fresh.revision)
-        return True
-
-    def _file_stamps(self, loaded: Any) -> dict[str, tuple[int, int] | None]:
-        paths = {str(loaded.path)} if getattr(loaded, "path", None) else set()
-        if not str(self.source).startswith("builtin:"):
-            paths.add(os.fspath(self.source))
-        for origin in (getattr(loaded, "origins", None) or {}).values():
-            file_part = str(origin).rsplit(":", 1)[0]
-            if file_part and not file_part.startswith("builtin:") and os.path.exists(file_part):
-                paths.add(file_part)
-        return {path: _mtime(path) for path in sorted(paths)}
-
-
-def _mtime(path: str) -> tuple[int, int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size

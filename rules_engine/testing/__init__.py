@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..cli.report import Style
+from ..errors import RulesetError
 from .casefile import (
     CASE_FILE_SUFFIXES,
     CaseFileError,
@@ -29,8 +31,6 @@ from .casefile import (
     run_case,
     run_loaded,
 )
-from .errors import RulesetError
-from .report import Style
 
 __all__ = ["CaseResult", "CaseFailure", "assert_case_file", "run_case_file"]
 
@@ -40,7 +40,7 @@ class CaseFailure(AssertionError):
 
 
 def run_case_file(path: str | Path) -> list[CaseResult]:
-    """Run every case of a case file. Raises :class:`~rules_engine.casefile.CaseFileError` for an invalid file."""
+    """Run every case of a case file. Raises :class:`~rules_engine.testing.casefile.CaseFileError` for an invalid file."""
     return run_loaded(load_case_file(path))
 
 

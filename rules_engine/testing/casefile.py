@@ -36,12 +36,7 @@ import jmespath
 import jmespath.exceptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import Problem, RulesetError
-from .loader import read_yaml
-from .model_errors import describe_validation_errors
-from .models import EventKind, Level
-from .positions import KeyPath, locate, to_plain
-from .report import (
+from ..cli.report import (
     Style,
     contains_text,
     expected_actual_diff,
@@ -50,7 +45,12 @@ from .report import (
     short,
     tags_of,
 )
-from .runtime import load_ruleset
+from ..errors import Problem, RulesetError
+from ..load.document import read_yaml
+from ..load.positions import KeyPath, locate, to_plain
+from ..model.messages import describe_validation_errors
+from ..model.models import EventKind, Level
+from ..runtime.reloading import load_ruleset
 
 #: File names ``rules-engine test DIR`` and the pytest plugin pick up.
 CASE_FILE_SUFFIXES = (".rules-test.yaml", ".rules-test.yml")

@@ -15,9 +15,14 @@ import pytest
 
 from rules_engine import load_ruleset
 from rules_engine.cli import main
-from rules_engine.event_input import BadInput, InputEvent, read_json_lines, read_stream
+from rules_engine.cli.event_input import (
+    BadInput,
+    InputEvent,
+    read_json_lines,
+    read_stream,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS_DIR = ROOT / "examples" / "events"
 EVENTS_JSONL = ROOT / "examples" / "events.jsonl"
 

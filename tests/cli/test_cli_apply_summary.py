@@ -11,9 +11,9 @@ from pathlib import Path
 
 from rules_engine import load_ruleset
 from rules_engine.cli import main
-from rules_engine.report import area_of, redacted_fields
+from rules_engine.cli.report import area_of, redacted_fields
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "rulesets" / "default.yaml"
 EVENTS_JSONL = ROOT / "examples" / "events.jsonl"
 #: Every secret planted in the bundled events carries this marker (any case).

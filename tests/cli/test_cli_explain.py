@@ -14,7 +14,7 @@ import pytest
 from rules_engine import load_ruleset
 from rules_engine.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "examples" / "events"
 NOT_FOUND = EVENTS / "03-fastapi-404-item.json"
 INTEGRITY = EVENTS / "07-sqlalchemy-integrity-error.json"

@@ -12,7 +12,7 @@ import pytest
 
 from rules_engine.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "examples" / "events"
 
 RULESET = """\
@@ -159,8 +159,8 @@ def test_the_bundled_example_cases_pass(capsys: pytest.CaptureFixture) -> None:
 
 def test_the_bundled_cases_test_values_their_events_really_hold() -> None:
     """An ``absent`` value that was never in the event would pass without testing anything."""
-    from rules_engine.casefile import find_case_files, load_case_file
-    from rules_engine.report import contains_text
+    from rules_engine.cli.report import contains_text
+    from rules_engine.testing.casefile import find_case_files, load_case_file
 
     vacuous = []
     for path in find_case_files([ROOT / "examples" / "cases"]):

@@ -12,7 +12,7 @@ import pytest
 
 from rules_engine.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = "format: 1\nname: good\nfilters:\n  - id: a\n    drop: true\n"
 BAD = textwrap.dedent("""\

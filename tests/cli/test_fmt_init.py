@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rules_engine.cli import main
 from rules_engine.cli.fmt import format_text
-from rules_engine.loader import load_model
+from rules_engine.load.loader import load_model
 
 MESSY = textwrap.dedent("""\
     # yaml-language-server: $schema=../schema/ruleset.v1.schema.json
@@ -102,7 +102,7 @@ def test_fmt_reports_unreadable_files_and_missing_paths(tmp_path, capsys):
 
 
 def test_bundled_rulesets_are_formatted():
-    root = Path(__file__).resolve().parent.parent / "rulesets"
+    root = Path(__file__).resolve().parents[2] / "rulesets"
     for path in sorted(root.glob("*.yaml")):
         text = path.read_text()
         assert format_text(text) == text, f"{path.name} is not formatted: run rules-engine fmt {path}"
@@ -123,7 +123,7 @@ def test_init_scaffolds_a_ruleset_that_validates_and_whose_cases_pass(tmp_path, 
     ruleset = target / "ruleset.yaml"
     assert ruleset.read_text().splitlines()[0] == "# yaml-language-server: $schema=schema/ruleset.v1.schema.json"
     assert (target / "schema" / "ruleset.v1.schema.json").read_text() == (
-        Path(__file__).resolve().parent.parent / "schema" / "ruleset.v1.schema.json"
+        Path(__file__).resolve().parents[2] / "schema" / "ruleset.v1.schema.json"
     ).read_text()
     loaded = load_model(ruleset)
     assert loaded.model.name == "payments-api"

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from rules_engine import models
-from rules_engine.runtime import Ruleset
+from rules_engine.model import models
+from rules_engine.runtime.ruleset import Ruleset
 
-HERE = Path(__file__).parent / "compliance"
+HERE = Path(__file__).parent.parent / "compliance"
 
 
 def _cases():
@@ -57,7 +57,7 @@ def _ruleset(case: dict) -> Ruleset:
         if "unless" in case:
             rule["unless"] = case["unless"]
         body = {"filters": [rule]}
-    return Ruleset.from_model(models.Ruleset.model_validate({"format": 1, "name": "compliance", **body}))
+    return Ruleset.from_model(models.RulesetSpec.model_validate({"format": 1, "name": "compliance", **body}))
 
 
 def _main_exception(event: dict) -> dict:
@@ -97,7 +97,7 @@ def test_compliance_case(case):
 
 def test_compliance_set_covers_every_field_and_matcher():
     """Every field of the vocabulary and every matcher operator appears in some case."""
-    from rules_engine.condition_syntax import FIELD_PREFIXES, FIELDS, OPERATORS
+    from rules_engine.conditions.syntax import FIELD_PREFIXES, FIELDS, OPERATORS
 
     text = "\n".join(p.read_text() for p in HERE.glob("*.yaml"))
     for name in FIELDS:

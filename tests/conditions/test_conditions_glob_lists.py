@@ -10,10 +10,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules_engine import condition_syntax as cs
-from rules_engine.conditions import as_text, compile_matcher
-from rules_engine.event_view import MISSING, Names
-from rules_engine.glob import translate
+from rules_engine.conditions import syntax as cs
+from rules_engine.conditions.event_view import MISSING, Names
+from rules_engine.conditions.glob import translate
+from rules_engine.conditions.matchers import as_text, compile_matcher
 from tests import strategies as S
 
 # Letters whose case folding differs between str.lower() and the regex engine, or is not ASCII.

@@ -3,9 +3,9 @@
 import httpx
 import sentry_sdk
 
-from rules_engine import models
-from rules_engine.capture import capture_events
-from rules_engine.runtime import Ruleset
+from rules_engine.model import models
+from rules_engine.runtime.ruleset import Ruleset
+from rules_engine.testing.capture import capture_events
 
 RULESET = {
     "format": 1,
@@ -29,7 +29,7 @@ def _raise_upstream_error(status: int) -> None:
 
 
 def _capture_upstream_errors(statuses):
-    ruleset = Ruleset.from_model(models.Ruleset.model_validate(RULESET))
+    ruleset = Ruleset.from_model(models.RulesetSpec.model_validate(RULESET))
     with capture_events(**ruleset.sentry_options()) as events:
         for status in statuses:
             try:
@@ -46,7 +46,7 @@ def test_dotted_exc_attribute_drives_filters_and_templates():
 
 
 def test_missing_attribute_on_the_path_reads_as_absent():
-    ruleset = Ruleset.from_model(models.Ruleset.model_validate(RULESET))
+    ruleset = Ruleset.from_model(models.RulesetSpec.model_validate(RULESET))
     error = ValueError("no response attribute")
     event = {"exception": {"values": [{"type": "ValueError", "value": "no response attribute"}]}}
     kept = ruleset.before_send(event, {"exc_info": (ValueError, error, None)})

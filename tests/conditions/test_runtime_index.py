@@ -6,11 +6,11 @@ import itertools
 
 import pytest
 
-from rules_engine import models
-from rules_engine.conditions import literal_expansions
-from rules_engine.event_view import EventView
-from rules_engine.glob import compile_glob
-from rules_engine.runtime import Ruleset
+from rules_engine.conditions.event_view import EventView
+from rules_engine.conditions.glob import compile_glob
+from rules_engine.conditions.index import literal_expansions
+from rules_engine.model import models
+from rules_engine.runtime.ruleset import Ruleset
 
 # Conditions that all hold for EVENT; some are indexable (literal error.type / transaction /
 # logger), some are not.
@@ -43,7 +43,7 @@ def hint():
 
 
 def grouping_ruleset(conditions):
-    return Ruleset.from_model(models.Ruleset.model_validate({
+    return Ruleset.from_model(models.RulesetSpec.model_validate({
         "format": 1, "name": "order",
         "grouping": [{"id": f"r{i}", "when": c, "tags": {"winner": f"r{i}"}} for i, c in enumerate(conditions)],
     }))
@@ -72,7 +72,7 @@ def test_prefix_indexed_rules_are_candidates_only_for_values_they_start():
     ("a*b*", None), ("plain", None),
 ])
 def test_glob_prefixes(pattern, prefixes):
-    from rules_engine.conditions import _glob_prefixes
+    from rules_engine.conditions.index import _glob_prefixes
 
     assert _glob_prefixes(pattern) == prefixes
 
@@ -105,7 +105,7 @@ def test_wildcards_are_not_expanded():
 
 
 def test_explain_context_lists_matched_rules():
-    ruleset = Ruleset.from_model(models.Ruleset.model_validate({
+    ruleset = Ruleset.from_model(models.RulesetSpec.model_validate({
         "format": 1, "name": "ctx", "revision": 2, "options": {"explain_context": True},
         "grouping": [{"id": "g", "when": {"level": "error"}, "level": "warning"}],
     }))

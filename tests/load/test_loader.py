@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from rules_engine import models
 from rules_engine.errors import RulesetError
-from rules_engine.loader import LoadedRuleset, load_model, load_model_from_text
+from rules_engine.load.loader import LoadedRuleset, load_model, load_model_from_text
+from rules_engine.model import models
 
 HEADER = "format: 1\nname: shop\n"
 

@@ -31,10 +31,11 @@ from celery import Celery
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from sentry_sdk.integrations.celery import CeleryIntegration
 
-from rules_engine.capture import capture_events
-from rules_engine.runtime import Ruleset, load_ruleset
+from rules_engine.runtime.reloading import load_ruleset
+from rules_engine.runtime.ruleset import Ruleset
+from rules_engine.testing.capture import capture_events
 
-RULESETS = Path(__file__).resolve().parent.parent / "rulesets"
+RULESETS = Path(__file__).resolve().parents[2] / "rulesets"
 KEEP, SAMPLE_OUT = 0.0, 0.5  # sampling draws: below and above every sample rate of the ruleset
 
 app = Celery("shop", broker="memory://")

@@ -43,10 +43,11 @@ from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 from werkzeug.test import Client
 
-from rules_engine.capture import capture_events
-from rules_engine.runtime import Ruleset, load_ruleset
+from rules_engine.runtime.reloading import load_ruleset
+from rules_engine.runtime.ruleset import Ruleset
+from rules_engine.testing.capture import capture_events
 
-RULESETS = Path(__file__).resolve().parent.parent / "rulesets"
+RULESETS = Path(__file__).resolve().parents[2] / "rulesets"
 
 SITE_SETTINGS = {
     "DEBUG": False,

@@ -19,11 +19,11 @@ from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 from sqlalchemy.exc import OperationalError
 
-from rules_engine.capture import capture_events
-from rules_engine.loader import load_model
-from rules_engine.runtime import Ruleset
+from rules_engine.load.loader import load_model
+from rules_engine.runtime.ruleset import Ruleset
+from rules_engine.testing.capture import capture_events
 
-RULESETS = Path(__file__).resolve().parent.parent / "rulesets"
+RULESETS = Path(__file__).resolve().parents[2] / "rulesets"
 
 
 def ruleset(name: str) -> Ruleset:
@@ -99,7 +99,7 @@ def test_fastapi_groups_database_outages(fastapi_app):
 # --------------------------------------------------------------------------- personal data
 
 
-EXAMPLE_EVENTS = Path(__file__).resolve().parent.parent / "examples" / "events.jsonl"
+EXAMPLE_EVENTS = Path(__file__).resolve().parents[2] / "examples" / "events.jsonl"
 # Independent of the engine's detectors: plain shapes of the addresses planted in the samples.
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")

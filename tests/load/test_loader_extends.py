@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rules_engine import loader
 from rules_engine.errors import RulesetError
-from rules_engine.loader import expand_env, load_model, load_model_from_text
+from rules_engine.load import builtin
+from rules_engine.load.env import expand_env
+from rules_engine.load.loader import load_model, load_model_from_text
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -201,7 +202,7 @@ def packs(tmp_path, monkeypatch):
                 when: {{error.type: "*TimeoutError"}}
                 sample: {sample}
         """)
-    monkeypatch.setattr(loader, "BUILTIN_DIR", root)
+    monkeypatch.setattr(builtin, "BUILTIN_DIR", root)
     return root
 
 
@@ -209,7 +210,7 @@ def test_builtin_pack_by_name_and_version(packs):
     loaded = load_model_from_text("format: 1\nname: svc\nextends: [builtin:noise@2026.11]\n")
     assert loaded.model.filters[0].sample == 0.25
     assert loaded.origins == {"timeouts": "builtin:noise@2026.11:5"}
-    assert loader.shipped_builtin_packs() == ["builtin:noise@2026.05", "builtin:noise@2026.11"]
+    assert builtin.shipped_builtin_packs() == ["builtin:noise@2026.05", "builtin:noise@2026.11"]
 
 
 def test_builtin_pack_can_be_loaded_directly(packs):
@@ -247,7 +248,7 @@ def test_problems_in_a_builtin_pack_are_named_by_its_reference(packs):
 
 
 def test_the_shipped_secure_defaults_pack_loads():
-    packs = loader.shipped_builtin_packs()
+    packs = builtin.shipped_builtin_packs()
     assert "builtin:secure-defaults@2026.11" in packs
     loaded = load_model_from_text("format: 1\nname: svc\nextends: [builtin:secure-defaults@2026.11]\n")
     assert loaded.model.scrub.rules, "the secure defaults scrub something"

@@ -1,6 +1,6 @@
 """The fast reader (libyaml + one pass) gives exactly what the full round-trip reader gives.
 
-Loading reads a file with :func:`rules_engine.plain_yaml.read_plain` when it can and with
+Loading reads a file with :func:`rules_engine.load.plain_yaml.read_plain` when it can and with
 the full reader otherwise. Both must agree on the data and on the line and column of every
 key and value, and everything outside the fast reader's subset must go to the full reader.
 """
@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from rules_engine.errors import RulesetError
-from rules_engine.loader import load_model_from_text, read_yaml
-from rules_engine.plain_yaml import read_plain
-from rules_engine.positions import locate, to_plain
+from rules_engine.load.document import read_yaml
+from rules_engine.load.loader import load_model_from_text
+from rules_engine.load.plain_yaml import read_plain
+from rules_engine.load.positions import locate, to_plain
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "rulesets").glob("*.yaml")) + sorted((ROOT / "rules_engine" / "builtin").glob("*/*.yaml"))
 
 #: Ordinary ruleset YAML in the shapes people write it: block and flow, quoted and plain,

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from rules_engine.cli import main
-from rules_engine.loader import load_model_from_text
-from rules_engine.runtime import Ruleset
+from rules_engine.load.loader import load_model_from_text
+from rules_engine.runtime.ruleset import Ruleset
 
 HEADER = "format: 1\nname: shop\n"
 

@@ -13,11 +13,11 @@ import textwrap
 import pytest
 from ruamel.yaml.comments import CommentedMap
 
-from rules_engine import migrations
 from rules_engine.cli import main
 from rules_engine.errors import RulesetError
-from rules_engine.loader import load_model
-from rules_engine.roundtrip import parse
+from rules_engine.load.loader import load_model
+from rules_engine.load.roundtrip import parse
+from rules_engine.model import migrations
 
 FORMAT_0 = textwrap.dedent("""\
     # yaml-language-server: $schema=../schema/ruleset.v1.schema.json

@@ -19,9 +19,9 @@ from ruamel.yaml import YAML
 from rules_engine.cli import main
 from rules_engine.cli.schema import schema_text
 from rules_engine.errors import RulesetError
-from rules_engine.loader import load_model, load_model_from_text
+from rules_engine.load.loader import load_model, load_model_from_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "schema" / "ruleset.v1.schema.json"
 BUNDLED = sorted((ROOT / "rulesets").glob("*.yaml"))
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 import copy
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rules_engine import condition_syntax as cs
-from rules_engine import models
-from rules_engine.runtime import Ruleset
+from rules_engine.conditions import syntax as cs
+from rules_engine.model import models
+from rules_engine.runtime.ruleset import Ruleset
 from tests import reference_evaluator as ref
 from tests import strategies as S
 
@@ -45,7 +44,7 @@ def normalized_tags(result: dict) -> dict:
 
 
 def check_agreement(doc: dict, event: dict, hint) -> None:
-    model = models.Ruleset.model_validate(doc)
+    model = models.RulesetSpec.model_validate(doc)
     ruleset = Ruleset.from_model(model)
     kind = "transaction" if event.get("type") == "transaction" else "error"
     expected = ref.evaluate(model, copy.deepcopy(event), hint, kind)
@@ -123,7 +122,7 @@ def test_reference_message_reads_log_message_and_exception_values():
 
 
 def test_reference_filters_and_grouping_order():
-    model = models.Ruleset.model_validate({
+    model = models.RulesetSpec.model_validate({
         "format": 1, "name": "t",
         "filters": [{"id": "keep", "when": {"level": "info"}, "sample": 1.0},
                     {"id": "drop-info", "when": {"level": "info"}, "drop": True}],

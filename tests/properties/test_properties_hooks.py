@@ -21,8 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rules_engine import models
-from rules_engine.runtime import Ruleset, load_ruleset
+from rules_engine.model import models
+from rules_engine.runtime.reloading import load_ruleset
+from rules_engine.runtime.ruleset import Ruleset
 from tests import strategies as S
 
 DEFAULT_RULESET = "rulesets/default.yaml"
@@ -34,7 +35,7 @@ def default_ruleset():
 
 
 def from_document(doc: dict) -> Ruleset:
-    return Ruleset.from_model(models.Ruleset.model_validate(doc), hash_key=b"property-tests")
+    return Ruleset.from_model(models.RulesetSpec.model_validate(doc), hash_key=b"property-tests")
 
 
 def assert_sendable(result, breadcrumb: bool = False) -> None:

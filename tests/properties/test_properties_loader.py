@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from rules_engine import models
 from rules_engine.errors import RulesetError
-from rules_engine.loader import load_model_from_text
+from rules_engine.load.loader import load_model_from_text
+from rules_engine.model import models
 from tests import strategies as S
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "ruleset.v1.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "ruleset.v1.schema.json"
 SETTINGS = settings(max_examples=S.scaled(60), suppress_health_check=list(HealthCheck), deadline=None)
 
 
@@ -70,7 +70,7 @@ def full_documents(draw):
     return doc
 
 
-def dump_model(model: models.Ruleset) -> dict:
+def dump_model(model: models.RulesetSpec) -> dict:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
@@ -80,7 +80,7 @@ def test_accepted_documents_round_trip_through_the_models(doc):
     first = load_model_from_text(to_yaml(doc)).model
     second = load_model_from_text(to_yaml(dump_model(first))).model
     assert second == first
-    assert first == models.Ruleset.model_validate(doc)
+    assert first == models.RulesetSpec.model_validate(doc)
 
 
 # --------------------------------------------------------------------------- schema agreement

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from rules_engine import models
-from rules_engine.runtime import load_ruleset
+from rules_engine.model import models
+from rules_engine.runtime.reloading import load_ruleset
 from rules_engine.scrub import ScrubLimitExceeded
 from tests import strategies as S
 
@@ -168,7 +168,7 @@ def test_planted_secret_in_real_sdk_events_never_leaves(default_ruleset, secret,
 
     import sentry_sdk
 
-    from rules_engine.capture import capture_events
+    from rules_engine.testing.capture import capture_events
 
     text = S.embed(secret, surround)
     log = logging.getLogger("shop.payments")

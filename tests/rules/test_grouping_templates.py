@@ -9,17 +9,17 @@ import sentry_sdk
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules_engine import templates
-from rules_engine.capture import capture_events
-from rules_engine.event_view import EventView
-from rules_engine.loader import load_model_from_text
-from rules_engine.runtime import Ruleset
-from rules_engine.templates import (
+from rules_engine.conditions.event_view import EventView
+from rules_engine.load.loader import load_model_from_text
+from rules_engine.rules import templates
+from rules_engine.rules.templates import (
     TemplateError,
     compile_template,
     parameterize,
     template_problems,
 )
+from rules_engine.runtime.ruleset import Ruleset
+from rules_engine.testing.capture import capture_events
 from tests import strategies as S
 
 

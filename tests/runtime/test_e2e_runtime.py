@@ -8,6 +8,7 @@ import os
 import random
 
 import pytest
+import sentry_sdk
 import sqlalchemy as sa
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
@@ -15,11 +16,11 @@ from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import sentry_sdk
-from rules_engine.capture import capture_events
-from rules_engine.integration import RulesEngineIntegration
-from rules_engine.loader import load_model_from_text
-from rules_engine.runtime import Ruleset, load_ruleset
+from rules_engine.load.loader import load_model_from_text
+from rules_engine.runtime.integration import RulesEngineIntegration
+from rules_engine.runtime.reloading import load_ruleset
+from rules_engine.runtime.ruleset import Ruleset
+from rules_engine.testing.capture import capture_events
 
 RULESET = """
 format: 1

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rules_engine import models
-from rules_engine.runtime import Ruleset
+from rules_engine.model import models
+from rules_engine.runtime.ruleset import Ruleset
 from tests import strategies as S
 
 FILTERED = "[Filtered]"
@@ -30,7 +30,7 @@ FILTERED = "[Filtered]"
 
 def build(doc: dict) -> Ruleset:
     base = {"format": 1, "name": "faults", "revision": 3}
-    return Ruleset.from_model(models.Ruleset.model_validate({**base, **doc}), hash_key=b"k")
+    return Ruleset.from_model(models.RulesetSpec.model_validate({**base, **doc}), hash_key=b"k")
 
 
 def error_event(value="boom", **extra) -> dict:
@@ -89,7 +89,7 @@ def test_grouping_rule_whose_template_fails_is_skipped_and_counted():
 
 
 def test_template_module_failure_is_contained(monkeypatch):
-    from rules_engine import templates
+    from rules_engine.rules import templates
 
     ruleset = build({"grouping": [{"id": "titled", "title": "DB: {{ error.value }}", "tags": {"t": "{{ level }}"}}]})
 
@@ -105,7 +105,7 @@ def test_template_module_failure_is_contained(monkeypatch):
 
 
 def test_condition_that_raises_is_skipped_and_counted(monkeypatch):
-    from rules_engine import event_view
+    from rules_engine.conditions import event_view
 
     ruleset = build({"filters": [{"id": "by-tag", "when": {"tags.team": "pay*"}, "drop": True},
                                  {"id": "by-level", "when": {"level": "error"}, "sample": 1.0}]})

@@ -17,8 +17,9 @@ import time
 
 import pytest
 
-from rules_engine import models
-from rules_engine.runtime import Ruleset, load_ruleset
+from rules_engine.model import models
+from rules_engine.runtime.reloading import load_ruleset
+from rules_engine.runtime.ruleset import Ruleset
 from tests import strategies as S
 
 SECRET = "4111 1111 1111 1111"  # a Luhn-valid test card number
@@ -27,7 +28,7 @@ LOOSE_BOUND_SECONDS = 10.0
 
 
 def build(on_error: str = "drop", **limits) -> Ruleset:
-    return Ruleset.from_model(models.Ruleset.model_validate({
+    return Ruleset.from_model(models.RulesetSpec.model_validate({
         "format": 1, "name": "limits",
         "options": {"on_error": on_error, "limits": limits},
         "scrub": {"rules": [{"id": "cards", "detect": ["creditcard"]},

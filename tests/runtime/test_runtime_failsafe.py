@@ -6,9 +6,11 @@ import logging
 import threading
 
 import sentry_sdk
-from rules_engine.capture import capture_events
-from rules_engine.loader import load_model_from_text
-from rules_engine.runtime import FILTERED, Ruleset
+
+from rules_engine.load.loader import load_model_from_text
+from rules_engine.runtime.failclosed import FILTERED
+from rules_engine.runtime.ruleset import Ruleset
+from rules_engine.testing.capture import capture_events
 
 SCRUBBING = """
 format: 1

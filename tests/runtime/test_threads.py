@@ -12,8 +12,9 @@ import threading
 import time
 from collections import Counter
 
-from rules_engine import models
-from rules_engine.runtime import Ruleset, load_ruleset
+from rules_engine.model import models
+from rules_engine.runtime.reloading import load_ruleset
+from rules_engine.runtime.ruleset import Ruleset
 
 THREADS = 8
 EVENTS_PER_THREAD = 250
@@ -63,7 +64,7 @@ def event_for(thread: int, index: int) -> tuple[str, dict]:
 
 
 def test_stats_add_up_exactly_under_concurrency():
-    ruleset = Ruleset.from_model(models.Ruleset.model_validate(SHARED))
+    ruleset = Ruleset.from_model(models.RulesetSpec.model_validate(SHARED))
     sent: Counter[str] = Counter()
     lock = threading.Lock()
 
@@ -99,7 +100,7 @@ def test_stats_add_up_exactly_under_concurrency():
 def test_stats_keep_the_counts_of_threads_that_ended():
     """Threads that come and go (a thread per request) each count their events; once they end,
     their counts are kept in one total instead of one tally per thread."""
-    ruleset = Ruleset.from_model(models.Ruleset.model_validate(SHARED))
+    ruleset = Ruleset.from_model(models.RulesetSpec.model_validate(SHARED))
 
     def worker(thread):
         for index in range(20):

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import sentry_sdk
 
-from rules_engine.models import DETECTORS
+from rules_engine.model.models import DETECTORS
 from tests.corpus import build_corpus, kept_in, serialize
 
 SOURCE_CONTEXT_KEYS = {"pre_context", "context_line", "post_context"}
@@ -149,7 +149,7 @@ def test_bundled_examples_are_real_events():
     import json
     from pathlib import Path
 
-    examples = Path(__file__).resolve().parent.parent / "examples"
+    examples = Path(__file__).resolve().parents[2] / "examples"
     files = sorted((examples / "events").glob("*.json"))
     lines = (examples / "events.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(files) >= 6 and len(lines) == len(files)
@@ -181,7 +181,7 @@ def test_example_generator_reproduces_the_bundled_set(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     completed = subprocess.run(
         [sys.executable, str(root / "examples" / "generate_events.py"), "--out", str(tmp_path)],
         capture_output=True,

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from rules_engine.loader import load_model
-from rules_engine.runtime import Ruleset
+from rules_engine.load.loader import load_model
+from rules_engine.runtime.ruleset import Ruleset
 from rules_engine.scrub import accelerator_available, compile_scrubber
 from tests.corpus import serialize
 
@@ -35,7 +35,7 @@ def _secret_ids(corpus):
 
 
 def test_corpus_has_every_kind_of_secret(corpus):
-    from rules_engine.models import DETECTORS
+    from rules_engine.model.models import DETECTORS
 
     kinds = {secret.kind for secret in corpus.secrets}
     assert set(DETECTORS) - {"ipv6"} <= kinds, "every detector needs a planted secret in a real event"

@@ -4,10 +4,17 @@ import dataclasses
 import re
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rules_engine.models import DETECTORS
-from rules_engine.scrub.detectors import BUILTIN, LOWERED_ON_ASCII, iban_valid, luhn_valid, ssn_valid
+from rules_engine.model.models import DETECTORS
+from rules_engine.scrub.detectors import (
+    BUILTIN,
+    LOWERED_ON_ASCII,
+    iban_valid,
+    luhn_valid,
+    ssn_valid,
+)
 from tests.corpus import values
 
 # detector -> [(text, the exact substrings it must report)]

@@ -17,8 +17,8 @@ import pytest
 
 sentry_relay = pytest.importorskip("sentry_relay")
 
-from rules_engine.loader import load_model  # noqa: E402
-from rules_engine.scrub import compile_scrubber  # noqa: E402
+from rules_engine.load.loader import load_model
+from rules_engine.scrub import compile_scrubber
 
 RELAY_DEFAULTS = {"scrubData": True, "scrubDefaults": True, "scrubIpAddresses": True,
                   "sensitiveFields": [], "excludeFields": []}

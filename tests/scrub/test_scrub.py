@@ -6,11 +6,17 @@ import logging
 
 import pytest
 import sentry_sdk
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from rules_engine import models
-from rules_engine.capture import capture_events
-from rules_engine.scrub import ScrubLimitExceeded, accelerator_available, compile_scrubber, parse_selector
+from rules_engine.model import models
+from rules_engine.scrub import (
+    ScrubLimitExceeded,
+    accelerator_available,
+    compile_scrubber,
+    parse_selector,
+)
+from rules_engine.testing.capture import capture_events
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 

@@ -16,14 +16,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rules_engine import models
-from rules_engine.loader import load_model
-from rules_engine.scrub import ScrubLimitExceeded, UnsendableValue, accelerator_available, compile_scrubber
+from rules_engine.load.loader import load_model
+from rules_engine.model import models
+from rules_engine.scrub import (
+    ScrubLimitExceeded,
+    UnsendableValue,
+    accelerator_available,
+    compile_scrubber,
+)
 from rules_engine.scrub.keytext import find_key_values, find_key_values_in_c
 from rules_engine.scrub.prefilter import HyperscanPrefilter, hyperscan_engines
 from rules_engine.scrub.scrubber import CWalker
 from tests import strategies as S
-from tests import test_scrub_prefilter as prefilter_tests
+from tests.scrub import test_scrub_prefilter as prefilter_tests
 
 DIFFERENTIAL = settings(max_examples=S.scaled(60), suppress_health_check=list(HealthCheck), deadline=None)
 

@@ -22,11 +22,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules_engine import models
-from rules_engine.loader import load_model
+from rules_engine.load.loader import load_model
+from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber, keytext
 from rules_engine.scrub.detectors import BUILTIN
-from rules_engine.scrub.prefilter import HyperscanDatabase, HyperscanPrefilter, hyperscan_engines
+from rules_engine.scrub.prefilter import (
+    HyperscanDatabase,
+    HyperscanPrefilter,
+    hyperscan_engines,
+)
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 HASH_KEY = b"k" * 32

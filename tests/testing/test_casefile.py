@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from rules_engine import load_ruleset
-from rules_engine.capture import capture_events
-from rules_engine.casefile import (
+from rules_engine.cli.report import sentry_title
+from rules_engine.testing.capture import capture_events
+from rules_engine.testing.casefile import (
     CaseFileError,
     HintError,
     HintSpec,
@@ -20,9 +21,8 @@ from rules_engine.casefile import (
     load_case_file,
     run_loaded,
 )
-from rules_engine.report import sentry_title
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "events"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "events"
 
 RULESET = """\
 format: 1

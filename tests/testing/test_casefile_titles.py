@@ -6,8 +6,8 @@ import logging
 
 import sentry_sdk
 
-from rules_engine.capture import capture_events
-from rules_engine.report import sentry_title
+from rules_engine.cli.report import sentry_title
+from rules_engine.testing.capture import capture_events
 
 
 class PaymentDeclined(Exception):

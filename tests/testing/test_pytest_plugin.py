@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from rules_engine.casefile import CaseFileError
 from rules_engine.testing import CaseFailure, assert_case_file, run_case_file
+from rules_engine.testing.casefile import CaseFileError
 
 pytest_plugins = ["pytester"]
 
-EVENTS = Path(__file__).resolve().parent.parent / "examples" / "events"
+EVENTS = Path(__file__).resolve().parents[2] / "examples" / "events"
 
 # The plugin module is already imported by this test session, so pytest cannot rewrite its asserts.
 QUIET_REWRITE = ("-W", "ignore::pytest.PytestAssertRewriteWarning")
