@@ -1,6 +1,6 @@
 """A small, obviously-correct evaluator of rulesets, for checking the compiled runtime against.
 
-Plain recursion over the tree :func:`rules_engine.condition_syntax.parse_condition` returns:
+Plain recursion over the tree :func:`rules_engine.conditions.syntax.parse_condition` returns:
 every call re-reads the payload, nothing is indexed or cached, and there is one function per
 node and matcher type. It shares no code with the compiled path (only the glob and regex
 primitives, which have tests of their own).
@@ -31,9 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules_engine import condition_syntax as cs
-from rules_engine.glob import compile_glob
-from rules_engine.regex import compile_regex
+from rules_engine.conditions import syntax as cs
+from rules_engine.conditions.glob import compile_glob
+from rules_engine.conditions.regex import compile_regex
 
 MISSING = object()
 
@@ -174,7 +174,8 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-CASELESS_FIELDS = {"error.value", "message", "level", "request.method", "stack.abs_path", "stack.filename"}
+CASELESS_FIELDS = {"error.value", "message", "level", "request.method", "stack.abs_path", "stack.filename", "stack.package"}
+PATH_FIELDS = {"stack.abs_path", "stack.filename", "stack.package"}
 
 
 def matches(matcher: cs.Matcher, value: Any, field: str) -> bool:
@@ -196,7 +197,7 @@ def leaf_matches(matcher: cs.Matcher, value: Any, field: str) -> bool:
     if isinstance(matcher, cs.Glob):
         if not isinstance(value, str):
             return False
-        if field in cs.PATH_FIELDS:
+        if field in PATH_FIELDS:
             match = compile_glob(matcher.pattern, path=True, ignore_case=True)
             return match(value) or (not value.startswith("/") and match("/" + value))
         return compile_glob(matcher.pattern, ignore_case=caseless)(value)
@@ -289,7 +290,7 @@ class Outcome:
 
 
 def evaluate(model, event: dict, hint: Any = None, kind: str = "error") -> Outcome:
-    """Filters then grouping of ``model`` (a ``models.Ruleset``) for one event; templates not modelled."""
+    """Filters then grouping of ``model`` (a ``models.RulesetSpec``) for one event; templates not modelled."""
     outcome = Outcome(level=event.get("level"), tags=as_mapping(event.get("tags")))
     outcome.fingerprint = event.get("fingerprint")
     for rule in model.filters:
