@@ -7,10 +7,10 @@ import sys
 from typing import Any, Callable
 
 import sentry_sdk
-from rules_engine.capture import capture_events
+from rules_engine.testing.capture import capture_events
 from rules_engine.errors import RulesetError
-from rules_engine.loader import load_model_from_text
-from rules_engine.runtime import Ruleset
+from rules_engine.load.loader import load_model_from_text
+from rules_engine.runtime.ruleset import Ruleset
 
 #: A value planted in hostile events; it must never appear in what is sent.
 SECRET = "hunter2-planted-secret"
