@@ -50,7 +50,7 @@ typedef struct {
 
 static PyObject *card_high, *one;  /* 10**19 and 1 */
 static PyObject *s_limit_rule, *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
-static PyObject *s_nodes, *s_place, *s_redact_all, *s_too_deep, *s_too_many, *s_bad_key,
+static PyObject *s_nodes, *s_place, *s_redact_all, *s_too_deep, *s_too_many, *s_exact_key,
     *s_key_decision, *s_harmless_keys, *s_walk_dict, *s_walk_list, *s_check_subtree, *s_step,
     *s_walk_selected_dict, *s_findings_memo, *s_find_secrets, *s_check_time;
 #define KEY_MEMO_LIMIT 10000
@@ -185,6 +185,23 @@ place_in_python(Walker *w, PyObject *container, PyObject *key, PyObject *value, 
     return call_run(w, s_place, Py_BuildValue("(OOOOOOn)", container, key, value, path, Py_None, active, depth));
 }
 
+/* The name a key is decided by (a new reference): the key when it is exactly a str, a true str
+ * of its text when it is a subclass (which could lie about its hash or equality to pass for a
+ * harmless key), NULL with the run's UnsendableValue for anything else. */
+static PyObject *
+exact_key(Walker *w, PyObject *key)
+{
+    if (PyUnicode_CheckExact(key)) {
+        Py_INCREF(key);
+        return key;
+    }
+    if (PyUnicode_Check(key))  /* the type's flags, not __class__: a true subclass */
+        return PyUnicode_FromObject(key);
+    if (call_run(w, s_exact_key, PyTuple_Pack(1, key)) == 0)
+        PyErr_SetString(PyExc_RuntimeError, "Run.exact_key accepted a key that is no str");
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ small pieces */
 
 static int
@@ -281,7 +298,6 @@ key_rule(Walker *w, PyObject *key, PyObject *active)
 }
 
 static int walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
-static int read_size(PyObject *owner, const char *name, Py_ssize_t *into);
 static int check_subtree(Walker *w, PyObject *node, Py_ssize_t depth);
 static int walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
 
@@ -313,8 +329,9 @@ place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *
         return collect_card_number(w, value, container, key, path, active);
     if (value == Py_None || kind == &PyBool_Type)
         return 0;
-    if (kind == &PyFloat_Type && isfinite(PyFloat_AS_DOUBLE(value)))
-        return 0;
+    if (kind == &PyFloat_Type && isfinite(PyFloat_AS_DOUBLE(value))
+        && !(fabs(PyFloat_AS_DOUBLE(value)) >= 1e12 && PyFloat_AS_DOUBLE(value) == floor(PyFloat_AS_DOUBLE(value))))
+        return 0;  /* a whole number of 13 digits or more may be a card number: Python looks */
     if (kind == &PyTuple_Type) {  /* JSON has no tuples; a list can be edited in place */
         PyObject *items = PySequence_List(value);
         if (items == NULL)
@@ -392,7 +409,7 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
             PyObject *child_key = PyTuple_GET_ITEM(PyList_GET_ITEM(snapshot, i), 0);
             PyObject *child = PyTuple_GET_ITEM(PyList_GET_ITEM(snapshot, i), 1);
             if (!PyUnicode_CheckExact(child_key))
-                status = call_run(w, s_bad_key, PyTuple_Pack(1, child_key));
+                status = call_run(w, s_exact_key, PyTuple_Pack(1, child_key));
             if (status == 0)
                 status = redact_all(w, value, child_key, child, child_path, Py_None, active, rule, depth + 1);
         }
@@ -509,22 +526,26 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     PyObject *key, *value;
     int status = 0;
     while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
+        PyObject *name = exact_key(w, key);
+        if (name == NULL) {
+            status = -1;
+            break;
+        }
         Py_INCREF(key);
         Py_INCREF(value);
-        int known = is_set ? PySet_Contains(harmless, key) : 0;
+        int known = is_set ? PySet_Contains(harmless, name) : 0;
         int redacted = 0;
         if (known < 0)
             status = -1;
         else if (!known) {
-            if (!PyUnicode_CheckExact(key))
-                status = call_run(w, s_bad_key, PyTuple_Pack(1, key));
-            if (status == 0 && (redacted = apply_key_rules(w, key, node, key, value, path, active, depth)) < 0)
+            if ((redacted = apply_key_rules(w, name, node, key, value, path, active, depth)) < 0)
                 status = -1;
-            if (status == 0 && !redacted && learn && PySet_Add(harmless, key) < 0)
+            if (status == 0 && !redacted && learn && PySet_Add(harmless, name) < 0)
                 status = -1;
         }
         if (status == 0 && !redacted)
             status = place(w, node, key, value, path, active, depth);
+        Py_DECREF(name);
         Py_DECREF(key);
         Py_DECREF(value);
     }
@@ -650,10 +671,10 @@ walk_selected_child(Walker *w, PyObject *child, PyObject *path, PyObject *key, P
 
 /* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``). */
 static int
-visit_selected(Walker *w, PyObject *node, PyObject *key, PyObject *value, PyObject *path, PyObject *state,
-               PyObject *active, Py_ssize_t depth)
+visit_selected(Walker *w, PyObject *node, PyObject *name, PyObject *key, PyObject *value, PyObject *path,
+               PyObject *state, PyObject *active, Py_ssize_t depth)
 {
-    PyObject *step = selector_step(w, state, key);
+    PyObject *step = selector_step(w, state, name);
     if (step == NULL)
         return -1;
     int status = -1;
@@ -669,7 +690,7 @@ visit_selected(Walker *w, PyObject *node, PyObject *key, PyObject *value, PyObje
     child_active = PyNumber_Or(active, PyTuple_GET_ITEM(step, 1));
     if (child_active == NULL)
         goto done;
-    int redacted = apply_key_rules_below(w, key, node, key, value, path, child_state, child_active, depth);
+    int redacted = apply_key_rules_below(w, name, node, key, value, path, child_state, child_active, depth);
     if (redacted)
         status = redacted < 0 ? -1 : 0;
     else if (child_state == Py_None || PyUnicode_CheckExact(value))
@@ -700,17 +721,21 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
     PyObject *key, *value;
     int status = 0;
     while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
+        PyObject *name = exact_key(w, key);
+        if (name == NULL) {
+            status = -1;
+            break;
+        }
         Py_INCREF(key);
         Py_INCREF(value);
-        if (!PyUnicode_CheckExact(key))
-            status = call_run(w, s_bad_key, PyTuple_Pack(1, key));
-        int skip = status < 0 ? 0 : PySequence_Contains(skipped, key);
+        int skip = PySequence_Contains(skipped, name);
         if (skip < 0)
             status = -1;
         else if (skip)
             status = PyUnicode_CheckExact(value) ? 0 : check_subtree(w, value, depth + 1);
-        else if (status == 0)
-            status = visit_selected(w, node, key, value, path, state, active, depth);
+        else
+            status = visit_selected(w, node, name, key, value, path, state, active, depth);
+        Py_DECREF(name);
         Py_DECREF(key);
         Py_DECREF(value);
     }
@@ -741,7 +766,7 @@ check_subtree(Walker *w, PyObject *node, Py_ssize_t depth)
             Py_INCREF(key);
             Py_INCREF(value);
             if (!PyUnicode_CheckExact(key))
-                status = call_run(w, s_bad_key, PyTuple_Pack(1, key));
+                status = call_run(w, s_exact_key, PyTuple_Pack(1, key));
             if (status == 0 && !PyUnicode_CheckExact(value))
                 status = check_subtree(w, value, depth + 1);
             Py_DECREF(key);
@@ -1419,38 +1444,6 @@ Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     return none_unless_failed(status);
 }
 
-/* ``Run.cut_long_strings``: strings longer than ``limits.max_string_length`` are scanned cut. */
-static PyObject *
-Walker_cut_long_strings(Walker *w, PyObject *unused)
-{
-    PyObject *run = get_run(w);
-    if (run == NULL)
-        return NULL;
-    Py_ssize_t limit;
-    if (read_size(run, "max_length", &limit) < 0)
-        return NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(w->texts); i++) {
-        PyObject *text = PyList_GET_ITEM(w->texts, i);
-        Py_ssize_t length = PyUnicode_Check(text) ? PyUnicode_GET_LENGTH(text) : PyObject_Length(text);
-        if (length < 0)
-            return NULL;
-        if (length <= limit)
-            continue;
-        PyObject *index = PyLong_FromSsize_t(i), *original = PyLong_FromSsize_t(length);
-        PyObject *cut = PyUnicode_Substring(text, 0, limit);
-        int status = index && original && cut ? PyDict_SetItem(w->cut, index, original) : -1;
-        if (status == 0)
-            status = PyList_SetItem(w->texts, i, cut);  /* steals cut */
-        else
-            Py_XDECREF(cut);
-        Py_XDECREF(index);
-        Py_XDECREF(original);
-        if (status < 0)
-            return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
 /* ------------------------------------------------------------------ the Python type */
 
 /* A walk started from Python: the node count comes from the run (begin_walk) and goes back to it
@@ -1541,17 +1534,6 @@ Walker_check_subtree(Walker *w, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     return entry(w, check_subtree_entry, args[0], Py_None, Py_None, depth);
-}
-
-static int
-read_size(PyObject *owner, const char *name, Py_ssize_t *into)
-{
-    PyObject *value = PyObject_GetAttrString(owner, name);
-    if (value == NULL)
-        return -1;
-    *into = PyLong_AsSsize_t(value);
-    Py_DECREF(value);
-    return (*into == -1 && PyErr_Occurred()) ? -1 : 0;
 }
 
 static int Walker_clear(Walker *w);
@@ -1658,8 +1640,6 @@ static PyMethodDef Walker_methods[] = {
      "apply_whole_values(): Run.apply_whole_values"},
     {"scrub_candidates", (PyCFunction)(void (*)(void))Walker_scrub_candidates, METH_FASTCALL,
      "scrub_candidates(candidates, time_check_every): Run.scrub_candidates"},
-    {"cut_long_strings", (PyCFunction)Walker_cut_long_strings, METH_NOARGS,
-     "cut_long_strings(): Run.cut_long_strings"},
     {"redact_spans", (PyCFunction)(void (*)(void))Walker_redact_spans, METH_FASTCALL,
      "redact_spans(index, text, findings): Run.redact_spans"},
     {"write", (PyCFunction)(void (*)(void))Walker_write, METH_FASTCALL, "write(index, new_text, remarks): Run.write"},
@@ -2512,7 +2492,7 @@ PyInit__walker(void)
     INTERN(s_redact_all, "redact_all");
     INTERN(s_too_deep, "too_deep");
     INTERN(s_too_many, "too_many");
-    INTERN(s_bad_key, "bad_key");
+    INTERN(s_exact_key, "exact_key");
     INTERN(s_key_decision, "_key_decision");
     INTERN(s_harmless_keys, "_harmless_keys");
     INTERN(s_walk_dict, "walk_dict");

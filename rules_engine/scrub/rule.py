@@ -169,9 +169,22 @@ def _pattern_spans(pattern, text: str):
             yield match.span()
 
 
+#: A lone surrogate (half of a UTF-16 pair, which ``repr`` and broken decoders leave in text):
+#: RE2 reads UTF-8 and cannot take one. It is read as U+FFFD instead, one code point for one, so
+#: the spans found are those of the text itself and a match next to it is still redacted.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def pattern_spans_function(pattern) -> Callable[[str], list]:
     """``text -> spans`` of a user pattern (see :func:`_pattern_spans`)."""
-    return lambda text: list(_pattern_spans(pattern, text))
+
+    def spans(text: str) -> list:
+        try:
+            return list(_pattern_spans(pattern, text))
+        except UnicodeEncodeError:
+            return list(_pattern_spans(pattern, _LONE_SURROGATE.sub("\ufffd", text)))
+
+    return spans
 
 
 def lowest_bit(mask: int) -> int:

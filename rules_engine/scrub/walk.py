@@ -41,6 +41,9 @@ _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,127})['\"]?[ \t]*[:=][ \t]*['\"]?\
 #: and timestamps that no detector can match.
 _CARD_DIGITS_LOW, _CARD_DIGITS_HIGH = 10**12, 10**19
 _TIME_CHECK_EVERY = 64
+#: How far on either side of the ``max_string_length`` cut a secret crossing it is looked for:
+#: the longest secret a detector finds (a PEM private key) fits.
+_CUT_MARGIN = 8192
 
 
 class ScrubLimitExceeded(RuntimeError):
@@ -96,7 +99,7 @@ class Run:
             self.walk_selected_dict, self.check_subtree = walker.walk_selected_dict, walker.check_subtree
             self.apply_whole_values, self.add_meta = walker.apply_whole_values, walker.add_meta
             self.redact_spans, self.write = walker.redact_spans, walker.write
-            self.cut_long_strings, self.scrub_candidates = walker.cut_long_strings, walker.scrub_candidates
+            self.scrub_candidates = walker.scrub_candidates
 
     # ---------------------------------------------------------------- limits
 
@@ -120,39 +123,64 @@ class Run:
 
     # ---------------------------------------------------------------- what the transport can send
 
+    # Types are checked on ``type(value)``, never with ``isinstance``: an object can claim any
+    # class through ``__class__`` (``MagicMock(spec=str)``, werkzeug's ``LocalProxy``, wrapt
+    # proxies) and lie about its length. The transport sends a true subclass of a JSON type as
+    # its base type, so that is what is scrubbed; anything else cannot be sent.
+
     def check_leaf(self, value) -> None:
         """Raise unless ``value`` (not a string or container) encodes as strict JSON. Subclasses
         of the JSON types (an ``IntEnum``) encode as their base type."""
-        if isinstance(value, float):
+        kind = type(value)
+        if issubclass(kind, float):
             if value - value == 0.0:  # NaN and infinities give NaN
                 return
-            raise UnsendableValue(f"the float {value!r} cannot be sent as JSON")
-        if value is None or isinstance(value, int):
+            raise UnsendableValue(f"the float {float.__repr__(value)} cannot be sent as JSON")
+        if value is None or issubclass(kind, int):
             return
-        if self.in_breadcrumb and isinstance(value, datetime):
+        if self.in_breadcrumb and issubclass(kind, datetime):
             return
-        raise UnsendableValue(f"a value of type {type(value).__name__} cannot be sent as JSON")
+        raise UnsendableValue(f"a value of type {kind.__name__} cannot be sent as JSON")
 
     @staticmethod
-    def bad_key(key) -> None:
-        """Called for a key that is not exactly a ``str``: raise unless it is a subclass."""
-        if not isinstance(key, str):
+    def exact_key(key) -> str:
+        """The text of a key that is not exactly a ``str``, as a ``str`` (decisions are taken on
+        it, so a subclass cannot lie about its hash or equality); raise unless it is a subclass."""
+        if not issubclass(type(key), str):
             raise UnsendableValue(f"a key of type {type(key).__name__} cannot be sent as JSON")
+        return str.__str__(key)
+
+    def snapshot(self, node) -> dict | list:
+        """A ``dict`` or ``list`` of what a subclass of one iterates (``items()``, ``__iter__``),
+        which is what the transport sends; it replaces the subclass in the event. The iteration
+        is bounded by what is left of ``max_nodes`` and by the time budget: a container that
+        never ends fails closed."""
+        is_dict = issubclass(type(node), dict)
+        left = self.max_nodes - self.nodes
+        copied = []
+        for item in node.items() if is_dict else node:
+            copied.append(item)
+            if len(copied) > left:
+                self.too_many()
+            if not len(copied) % 4096:
+                self.check_time()
+        return dict(copied) if is_dict else copied
 
     def check_subtree(self, node, depth: int) -> None:
         """Check a subtree the walk does not scrub (``allow``, SDK bookkeeping), with the same
         limits on depth and size."""
-        if isinstance(node, str):
+        kind = type(node)
+        if issubclass(kind, str):
             return
-        if isinstance(node, dict):
+        if issubclass(kind, (dict, list, tuple)):
+            if kind is not dict and kind is not list and kind is not tuple:
+                node = self.snapshot(node)
             self.enter(node, depth)
-            for key, value in node.items():
-                if type(key) is not str:
-                    self.bad_key(key)
-                if type(value) is not str:
-                    self.check_subtree(value, depth + 1)
-        elif isinstance(node, (list, tuple)):
-            self.enter(node, depth)
+            if type(node) is dict:
+                for key in node:
+                    if type(key) is not str:
+                        self.exact_key(key)
+                node = node.values()
             for value in node:
                 if type(value) is not str:
                     self.check_subtree(value, depth + 1)
@@ -175,7 +203,7 @@ class Run:
             self.nodes += len(event)
             for key, value in event.items():
                 if type(key) is not str:
-                    self.bad_key(key)
+                    self.exact_key(key)
                 if key in SKIPPED_TOP_LEVEL:
                     if type(value) is not str:
                         self.check_subtree(value, 2)
@@ -215,8 +243,8 @@ class Run:
             if allowed:
                 self.check_subtree(value, depth + 1)
                 return
-        if type(key) is str and self.key_rules:
-            decision = self.scrubber._key_decision(key) & active
+        if self.key_rules and (type(key) is str or issubclass(type(key), str)):
+            decision = self.scrubber._key_decision(key if type(key) is str else self.exact_key(key)) & active
             if decision:
                 self.redact_all(container, key, value, path, state, active, lowest_bit(decision), depth)
                 return
@@ -237,17 +265,19 @@ class Run:
             if _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
                 self.texts.append(str(value))
                 self.slots.extend((container, key, path, active))
-        elif isinstance(value, str):  # a str enum: the transport sends it as the string
+        elif issubclass(kind, str):  # a str enum: the transport sends its text
+            value = container[key] = str.__str__(value)
             self.texts.append(value)
             self.slots.extend((container, key, path, active))
-        elif isinstance(value, dict):  # an OrderedDict, a defaultdict ...
-            if state is None:
-                self.walk_dict(value, (path, key), active, depth + 1)
-            else:
-                self.walk_selected_dict(value, (path, key), state, active, depth + 1)
-        elif isinstance(value, (list, tuple)):  # a namedtuple ...
-            value = container[key] = list(value)
+        elif issubclass(kind, (dict, list, tuple)):  # an OrderedDict, a namedtuple ...
+            value = container[key] = self.snapshot(value)
             self.walk(value, (path, key), state, active, depth + 1)
+        elif issubclass(kind, (int, float)) and kind is not bool:
+            self.check_leaf(value)
+            number = _card_number(value)
+            if number is not None:
+                self.texts.append(number)
+                self.slots.extend((container, key, path, active))
         else:
             self.check_leaf(value)
 
@@ -278,24 +308,23 @@ class Run:
         key_memo = self.key_memo if self.key_rules else None
         append_text, append_slot = self.texts.append, self.slots.extend
         for key, value in node.items():
-            if type(key) is not str:
-                self.bad_key(key)
-            if key in skipped:
+            name = key if type(key) is str else self.exact_key(key)
+            if name in skipped:
                 if type(value) is not str:
                     self.check_subtree(value, depth + 1)
                 continue
-            found = steps_get((state, key))
+            found = steps_get((state, name))
             if found is None:
-                found = scrubber._step(state, key)
+                found = scrubber._step(state, name)
             child_state, rules, allowed = found
             if allowed:
                 self.check_subtree(value, depth + 1)
                 continue
             child_active = active | rules
             if key_memo is not None:
-                decision = key_memo.get(key)
+                decision = key_memo.get(name)
                 if decision is None:
-                    decision = scrubber._key_decision(key)
+                    decision = scrubber._key_decision(name)
                 decision &= child_active
                 if decision:
                     self.redact_all(node, key, value, path, child_state, child_active, lowest_bit(decision), depth)
@@ -320,9 +349,10 @@ class Run:
         self.nodes += len(node)
         if self.nodes > self.max_nodes:
             self.too_many()
-        # Keys known to be harmless strings: no key can be sensitive or unsendable here.
+        # Keys known to be harmless strings: no key can be sensitive or unsendable here. (A str
+        # subclass can pass for one by lying about its hash and equality: it takes the long way.)
         harmless = self.harmless.get(active)
-        if harmless is None or not node.keys() <= harmless:
+        if harmless is None or not node.keys() <= harmless or not all(type(key) is str for key in node):
             self.walk_dict_keys(node, path, active, depth)
             return
         append_text, append_slot = self.texts.append, self.slots.extend
@@ -350,18 +380,17 @@ class Run:
         place = self.place
         key_rules = self.key_rules
         for key, value in node.items():
-            if type(key) is not str:
-                self.bad_key(key)
+            name = key if type(key) is str else self.exact_key(key)
             if key_rules:
-                decision = memo_get(key)
+                decision = memo_get(name)
                 if decision is None:
-                    decision = decide(key)
+                    decision = decide(name)
                 decision &= active
                 if decision:
                     self.redact_all(node, key, value, path, None, active, lowest_bit(decision), depth)
                     continue
             if learn:
-                harmless.add(key)
+                harmless.add(name)
             place(node, key, value, path, None, active, depth)
 
     def walk_list(self, node: list, path, active: int, depth: int) -> None:
@@ -444,7 +473,7 @@ class Run:
             items = value.items() if kind is dict else enumerate(value)
             for child_key, child in list(items):
                 if kind is dict and type(child_key) is not str:
-                    self.bad_key(child_key)
+                    self.exact_key(child_key)
                 child_state = state
                 if state is not None:
                     child_state, _, allowed = self.step(state, active, child_key)
@@ -490,8 +519,17 @@ class Run:
             return
         for index, text in enumerate(self.texts):
             if len(text) > limit:
-                self.texts[index] = text[:limit]
+                self.texts[index] = text[: self.cut_point(text, limit, self.slots[4 * index + 3])]
                 self.cut[index] = len(text)
+
+    def cut_point(self, text: str, limit: int, active: int) -> int:
+        """Where a string longer than ``max_string_length`` is cut: at the limit, or before a
+        secret that crosses it (cut at the limit, its first half would be sent unrecognized)."""
+        start = max(0, limit - _CUT_MARGIN)
+        window = text[start : limit + _CUT_MARGIN]
+        findings = self.find_secrets(window, active, (1 << len(self.scrubber._probes)) - 1)
+        return min((start + found[0] for found in findings if start + found[0] < limit < start + found[1]),
+                   default=limit)
 
     def scrub_text(self, index: int, probe_mask: int) -> None:
         text = self.texts[index]
@@ -650,3 +688,14 @@ def _merge(findings: list) -> list[tuple[int, int, int, str | None]]:
         else:
             merged.append([start, end, rule_index, detector, end - start])
     return [(start, end, rule_index, detector) for start, end, rule_index, detector, _ in merged]
+
+
+def _card_number(number: int | float) -> str | None:
+    """The digits of a number the transport sends (an ``int`` subclass as an ``int``, a float
+    holding a whole number as its digits) when it is long enough to be a card number."""
+    if issubclass(type(number), float):
+        number = float.__float__(number)
+        if not number.is_integer():
+            return None
+    number = int(int.__repr__(number)) if issubclass(type(number), int) else int(number)
+    return str(number) if _CARD_DIGITS_LOW <= number < _CARD_DIGITS_HIGH else None

@@ -83,8 +83,8 @@ def test_a_str_subclass_key_lying_about_its_hash_is_decided_by_its_text(accelera
                 return str.__eq__(self, other) or other == "harmless"
         def plant(event):
             extra = event.setdefault("extra", {})
-            extra["harmless"] = "a note"          # teaches the key memo that "harmless" is harmless
-            extra[Key("db_password")] = "p4ss"    # a sensitive key hashing like a harmless one
+            extra["first"] = {"harmless": "a note"}         # the walk learns "harmless" is harmless
+            extra["second"] = {Key("db_password"): "p4ss"}  # a sensitive key passing for it
         events = send(scrubbing(), plant)
         report({**outcome(events), "p4ss": "p4ss" in outcome(events)["text"]})
     """, env=engine_env(accelerator))

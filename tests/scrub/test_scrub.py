@@ -284,10 +284,17 @@ def test_cycles_fail_instead_of_hanging(engine):
 
 
 def test_long_strings_are_cut(engine):
-    out, _ = scrubbed({"message": "x" * 50 + "a@b.example"}, [{"id": "e", "detect": ["email"]}], engine,
+    out, _ = scrubbed({"message": "x" * 49 + " a@b.example"}, [{"id": "e", "detect": ["email"]}], engine,
                       max_string_length=40)
     assert out["message"] == "x" * 40
     assert out["_meta"]["message"][""] == {"rem": [["!limit", "x", 40, 40]], "len": 61}
+
+
+def test_a_secret_crossing_the_cut_is_cut_whole(engine):
+    out, _ = scrubbed({"message": "x " * 15 + "someone@example.org tail"}, [{"id": "e", "detect": ["email"]}],
+                      engine, max_string_length=40)
+    assert out["message"] == "x " * 15
+    assert out["_meta"]["message"][""] == {"rem": [["!limit", "x", 30, 30]], "len": 54}
 
 
 def test_empty_scrub_does_nothing():
