@@ -23,7 +23,7 @@ from .rule import KEY_MEMO_LIMIT, lowest_bit
 
 if TYPE_CHECKING:  # the scrubber builds runs; a run only reads it
     from .scrubber import Scrubber
-
+from ..errors import RulesEngineError
 
 #: Top-level event attributes that are the SDK's bookkeeping, never user data.
 SKIPPED_TOP_LEVEL = frozenset(
@@ -46,7 +46,7 @@ _TIME_CHECK_EVERY = 64
 _CUT_MARGIN = 8192
 
 
-class ScrubLimitExceeded(RuntimeError):
+class ScrubLimitExceeded(RulesEngineError, RuntimeError):
     """An event is deeper, larger or slower to scrub than ``options.limits`` allow."""
 
 
