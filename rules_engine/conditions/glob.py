@@ -12,6 +12,8 @@ import re
 from functools import lru_cache
 from typing import Callable
 
+from .regex import LinearPattern, RegexError
+
 GLOB_CHARS = frozenset("*?{[\\")
 from ..errors import RulesEngineError
 
@@ -25,8 +27,14 @@ def is_literal(pattern: str) -> bool:
     return not any(ch in GLOB_CHARS for ch in pattern)
 
 
+#: The end of the text, in RE2's syntax (Python's ``re`` writes it ``\Z``).
+END = r"\z"
+
+
 def translate(pattern: str, *, path: bool = False) -> str:
-    """Translate a glob into an anchored regular-expression source."""
+    """Translate a glob into an anchored regular-expression source for RE2 (see
+    :class:`~rules_engine.conditions.regex.LinearPattern`): a glob of many ``*`` backtracks
+    for minutes in Python's ``re`` on a long value an attacker chooses (a URL path)."""
     out: list[str] = []
     i, n, depth = 0, len(pattern), 0
     star = "[^/]*" if path else ".*"
@@ -77,7 +85,7 @@ def translate(pattern: str, *, path: bool = False) -> str:
         i += 1
     if depth:
         raise GlobError(f"glob {pattern!r} has an unclosed '{{'")
-    return "(?s:" + "".join(out) + r")\Z"
+    return "(?s:" + "".join(out) + ")" + END
 
 
 @lru_cache(maxsize=4096)
@@ -88,10 +96,9 @@ def compile_glob(pattern: str, *, path: bool = False, ignore_case: bool = False)
             folded = pattern.casefold()
             return lambda value: value.casefold() == folded
         return pattern.__eq__
-    flags = re.IGNORECASE if ignore_case else 0
     try:
-        regex = re.compile(translate(pattern, path=path), flags)
-    except re.error as exc:
+        regex = LinearPattern(translate(pattern, path=path), ignore_case=ignore_case)
+    except RegexError as exc:
         raise GlobError(f"glob {pattern!r} is not valid: {exc}") from None
     if path:
         return lambda value: regex.match(value.replace("\\", "/")) is not None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..conditions.glob import translate
-from ..conditions.regex import compile_regex
+from ..conditions.regex import LinearPattern, compile_regex, readable_by_re2
 from ..model import models
 from .detectors import BUILTIN, Detector
 from .prefilter import Probe
@@ -39,7 +39,7 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
     key_match = None
     if rule.keys:
         sources = [translate(_normalize_glob(pattern)) for pattern in rule.keys]
-        key_match = re.compile("|".join(sources)).match
+        key_match = LinearPattern("|".join(sources)).match
     return Rule(
         index=index,
         id=rule.id,
@@ -169,12 +169,6 @@ def _pattern_spans(pattern, text: str):
             yield match.span()
 
 
-#: A lone surrogate (half of a UTF-16 pair, which ``repr`` and broken decoders leave in text):
-#: RE2 reads UTF-8 and cannot take one. It is read as U+FFFD instead, one code point for one, so
-#: the spans found are those of the text itself and a match next to it is still redacted.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def pattern_spans_function(pattern) -> Callable[[str], list]:
     """``text -> spans`` of a user pattern (see :func:`_pattern_spans`)."""
 
@@ -182,7 +176,7 @@ def pattern_spans_function(pattern) -> Callable[[str], list]:
         try:
             return list(_pattern_spans(pattern, text))
         except UnicodeEncodeError:
-            return list(_pattern_spans(pattern, _LONE_SURROGATE.sub("\ufffd", text)))
+            return list(_pattern_spans(pattern, readable_by_re2(text)))
 
     return spans
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from rules_engine.conditions import syntax as cs
 from rules_engine.conditions.event_view import MISSING, Names
-from rules_engine.conditions.glob import translate
+from rules_engine.conditions.glob import END, translate
 from rules_engine.conditions.matchers import as_text, compile_matcher
 from tests import strategies as S
 
@@ -53,8 +53,10 @@ values = st.one_of(
 
 
 def expected(globs: list[str], ignore_case: bool, value) -> bool:
-    """One regex per glob, each candidate tried on its own: the plain reading of the rules."""
-    regexes = [re.compile(translate(g), re.IGNORECASE if ignore_case else 0) for g in globs]
+    """One regex per glob, each candidate tried on its own: the plain reading of the rules (with
+    Python's ``re``, the engine globs used to run on, whose answers RE2 must give)."""
+    regexes = [re.compile(translate(g).removesuffix(END) + r"\Z", re.IGNORECASE if ignore_case else 0)
+               for g in globs]
 
     def text_matches(text) -> bool:
         return text is not None and any(r.match(text) for r in regexes)
