@@ -76,7 +76,10 @@ _PARAMETERS = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in 
 # boolean right after "=", or (e-mail) at a run of e-mail characters that ends at an "@".
 # Text without an "@" cannot hold an e-mail at all and leaves that pattern out.
 _GUARD = r"""\b[\da-fA-Fhwf]|-|(?<==)['"TtFf]"""
-_EMAIL_GUARD = r"[\w.!#$%&'*+/=?^`{|}~-]++@"  # possessive: the whole run, then the "@"
+# E-mail: the run of e-mail characters up to the "@", possessive and at most 128 characters long
+# (a local part has at most 64): testing every position of a long run without an "@" after it
+# (a JSON body) would otherwise take quadratic time.
+_EMAIL_GUARD = r"[\w.!#$%&'*+/=?^`{|}~-]{1,128}+@"
 
 
 def _guarded(guard: str, names: Sequence[str]) -> re.Pattern[str]:

@@ -140,3 +140,22 @@ def test_many_filter_rules_over_a_huge_event_stay_within_the_budget():
         report({"dropped": out is None, "stats": ruleset.stats()["internal_errors"]})
     """)
     assert result["dropped"], result
+
+
+def test_a_fingerprint_parameterizing_a_long_json_error_value():
+    """``{{ error.value }}`` in a fingerprint is parameterized like Sentry does; a JSON body with
+    a long value and an ``@`` after it made the e-mail pattern quadratic."""
+    result = attack("""
+        ruleset = compiled('''
+        format: 1
+        name: json
+        grouping:
+          - id: by-value
+            when: {error.type: E}
+            fingerprint: ["{{ error.value }}"]
+        ''')
+        value = '{"body": "' + "a" * 90_000 + '", "by": "someone@example.org"}'
+        out = ruleset.before_send({"level": "error", "exception": {"values": [{"type": "E", "value": value}]}}, {})
+        report({"fingerprint": out["fingerprint"][0][-30:]})
+    """)
+    assert result["fingerprint"].endswith('"by": "<email>"}')
