@@ -25,6 +25,7 @@ import jmespath.exceptions
 from ..errors import did_you_mean
 from .fields import FAMILIES, FIELDS, PATH_FIELDS, is_known_field
 from .glob import GlobError, compile_glob
+from .jmespath_bounds import cost_problem
 from .regex import RegexError, compile_regex
 
 # --------------------------------------------------------------------------- vocabulary
@@ -169,9 +170,12 @@ def _parse_entry(key: Any, value: Any, path: Path, problems: SyntaxProblems) -> 
             problems.add(path, "'jmespath' takes an expression string")
             return None
         try:
-            jmespath.compile(value)
+            too_costly = cost_problem(value)
         except jmespath.exceptions.JMESPathError as exc:
             problems.add(path, f"invalid JMESPath expression {value!r}: {_first_line(exc)}")
+            return None
+        if too_costly is not None:
+            problems.add(path, f"the JMESPath expression {too_costly}")
             return None
         return JMESPath(value, path)
     if not is_known_field(key):

@@ -8,8 +8,6 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any, Callable, Sequence
 
-import jmespath
-
 from . import syntax as cs
 from .event_view import MISSING, EventView, ExceptionElement, Names
 from .fields import (
@@ -20,6 +18,7 @@ from .fields import (
     STACK_FIELDS,
     scalar_getter,
 )
+from .jmespath_bounds import compile_search
 from .matchers import ValuePredicate, compile_matcher, describe_matcher, show_value
 
 # ---------------------------------------------------------------------- nodes
@@ -142,7 +141,7 @@ class _JMESPathLeaf(Compiled):
 
     def __init__(self, node: cs.JMESPath):
         self.node = node
-        self.search = search = jmespath.compile(node.expression).search
+        self.search = search = compile_search(node.expression)
         self.test = lambda view: _truthy(search(view.event))
 
     def reason(self, view: EventView) -> str | None:

@@ -31,16 +31,19 @@ def filtered_copy(event: dict) -> dict:
 
 
 def _plain_json_scalar(value: Any) -> bool:
-    if value is None or isinstance(value, (str, bool, int)):
+    if value is None or type(value) in (str, bool, int):
         return True
-    return isinstance(value, float) and math.isfinite(value)
+    return type(value) is float and math.isfinite(value)
 
 
 def _filter_leaves(node: Any) -> Any:
-    if isinstance(node, dict):
+    # Exact types only: a subclass may iterate forever or lie about its contents (it is replaced
+    # whole), and isinstance() believes whatever class an object claims.
+    kind = type(node)
+    if kind is dict:
         return {key: _filter_leaves(value) for key, value in node.items() if type(key) is str}
-    if isinstance(node, (list, tuple)):
+    if kind is list or kind is tuple:
         return [_filter_leaves(value) for value in node]
-    if isinstance(node, bool) or node is None:
+    if kind is bool or node is None:
         return node
     return FILTERED

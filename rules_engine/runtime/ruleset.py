@@ -26,6 +26,7 @@ import logging
 import random
 from typing import Any, Callable, Optional, Sequence
 
+from .. import budget
 from ..conditions.event_view import EventView
 from ..errors import Origin, Problem, RulesetError, UnsendableValue
 from ..model import models
@@ -161,7 +162,7 @@ class Ruleset:
     # ------------------------------------------------------------------ the pipeline
 
     def _run(self, event: Any, hint: dict | None, kind: str) -> dict | None:
-        if not isinstance(event, dict):  # nothing sentry-sdk could send; never pass it on
+        if type(event) is not dict:  # nothing sentry-sdk makes (a subclass may lie); never pass it on
             self._stats.add("internal_errors", "invalid_event")
             return None
         try:
@@ -172,9 +173,20 @@ class Ruleset:
             return None
 
     def _process(self, event: dict, hint: dict | None, kind: str, trace: Trace | None = None) -> dict | None:
-        """The pipeline, written once: the hooks run it with no trace, explain with one."""
+        """The pipeline, written once: the hooks run it with no trace, explain with one. Over the
+        time budget (``limits.max_ms``), the event fails closed like a failed scrub."""
         tally = self._stats.tally() if trace is None else Tally()  # explain counts nothing
         count(tally.events, kind)
+        token = budget.start(self.options.limits.max_ms)
+        try:
+            return self._steps(event, hint, kind, tally, trace)
+        except budget.OverBudget:
+            count(tally.internal_errors, "max_ms")
+            return self._on_scrub_failure(event, kind, tally)
+        finally:
+            budget.end(token)
+
+    def _steps(self, event: dict, hint: dict | None, kind: str, tally: Tally, trace: Trace | None) -> dict | None:
         view = EventView(event, hint, kind)
         matched: list[str] = []
         rule, outcome = self._filter(view, kind, tally, trace)
@@ -196,6 +208,7 @@ class Ruleset:
     def _filter(self, view: EventView, kind: str, tally: Tally, trace: Trace | None):
         index = self._rules.filters[kind]
         for rule in _candidates(index, view) if trace is None else index.rules:
+            budget.check()
             try:
                 if trace is None:
                     if not rule.condition.matches(view):
@@ -222,6 +235,7 @@ class Ruleset:
         index = self._rules.grouping[kind]
         chosen = []
         for rule in _candidates(index, view) if trace is None else index.rules:
+            budget.check()
             try:
                 if trace is None:
                     if not rule.condition.matches(view):

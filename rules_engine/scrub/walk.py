@@ -18,6 +18,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Sequence
 
+from .. import budget
 from ..errors import UnsendableValue
 from .rule import KEY_MEMO_LIMIT, lowest_bit
 
@@ -30,10 +31,14 @@ SKIPPED_TOP_LEVEL = frozenset(
     {"_meta", "event_id", "timestamp", "start_timestamp", "received", "platform", "level", "type",
      "sdk", "modules", "debug_meta"}
 )
-#: A printf or str.format placeholder in a log message template.
-_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
-#: The key a placeholder is the value of: "password=%s", "token: {}", "'secret': %r".
-_KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,127})['\"]?[ \t]*[:=][ \t]*['\"]?\Z")
+#: A printf or str.format placeholder in a log message template (a ``%(name)s`` name of at most
+#: 128 characters: unbounded, ``"%(" * 100_000`` takes quadratic time to find nothing).
+_PLACEHOLDER = re.compile(r"%(?:\([^)]{0,128}\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
+#: The key a placeholder is the value of: "password=%s", "token: {}", "'secret': %r". It is
+#: looked for in the :data:`_KEY_WINDOW` characters before the placeholder only: searched from the
+#: start of the template for every placeholder, it took minutes on a long one.
+_KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,127})['\"]?[ \t]{0,16}[:=][ \t]{0,16}['\"]?\Z")
+_KEY_WINDOW = 1 + 128 + 1 + 16 + 1 + 16 + 1
 
 
 #: Integers of 13 to 19 digits are scanned as text: a card number stored as a number (a form
@@ -65,7 +70,9 @@ class Run:
         self.meta_root = meta_root
         self.in_breadcrumb = in_breadcrumb
         limits = scrubber._limits
-        self.deadline = time.perf_counter() + limits.max_ms / 1000.0
+        # The event's budget when a hook runs (it started before filters and grouping), else one
+        # of its own.
+        self.deadline = min(budget.deadline(), time.perf_counter() + limits.max_ms / 1000.0)
         self.max_ms = limits.max_ms
         self.max_depth = limits.max_depth
         self.max_nodes = limits.max_nodes
@@ -229,7 +236,9 @@ class Run:
         for match in _PLACEHOLDER.finditer(template):
             if match.group() == "%%":
                 continue
-            before = _KEY_BEFORE.search(template, 0, match.start())
+            if not position % _TIME_CHECK_EVERY:
+                self.check_time()
+            before = _KEY_BEFORE.search(template, max(0, match.start() - _KEY_WINDOW), match.start())
             if before is not None and position < len(params):
                 rule_index = self.scrubber._sensitive_text_key(before.group(1), active)
                 if rule_index is not None and type(params[position]) not in (dict, list):
