@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .. import budget
 from ..errors import UnsendableValue
 from .rule import KEY_MEMO_LIMIT, lowest_bit
+from .values import CARD_DIGITS_HIGH, CARD_DIGITS_LOW, card_number, snapshot
 
 if TYPE_CHECKING:  # the scrubber builds runs; a run only reads it
     from .scrubber import Scrubber
@@ -41,10 +42,6 @@ _KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,127})['\"]?[ \t]{0,16}[:=][ \t]{0,
 _KEY_WINDOW = 1 + 128 + 1 + 16 + 1 + 16 + 1
 
 
-#: Integers of 13 to 19 digits are scanned as text: a card number stored as a number (a form
-#: field parsed to int, a column value) is still a card number. Smaller integers are counts, ids
-#: and timestamps that no detector can match.
-_CARD_DIGITS_LOW, _CARD_DIGITS_HIGH = 10**12, 10**19
 _TIME_CHECK_EVERY = 64
 #: How far on either side of the ``max_string_length`` cut a secret crossing it is looked for:
 #: the longest secret a detector finds (a PEM private key) fits.
@@ -162,16 +159,7 @@ class Run:
         which is what the transport sends; it replaces the subclass in the event. The iteration
         is bounded by what is left of ``max_nodes`` and by the time budget: a container that
         never ends fails closed."""
-        is_dict = issubclass(type(node), dict)
-        left = self.max_nodes - self.nodes
-        copied = []
-        for item in node.items() if is_dict else node:
-            copied.append(item)
-            if len(copied) > left:
-                self.too_many()
-            if not len(copied) % 4096:
-                self.check_time()
-        return dict(copied) if is_dict else copied
+        return snapshot(node, self.max_nodes - self.nodes, self.too_many, self.check_time)
 
     def check_subtree(self, node, depth: int) -> None:
         """Check a subtree the walk does not scrub (``allow``, SDK bookkeeping), with the same
@@ -271,7 +259,7 @@ class Run:
             value = container[key] = list(value)  # JSON has no tuples; a list can be edited in place
             self.walk(value, (path, key), state, active, depth + 1)
         elif kind is int:
-            if _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
+            if CARD_DIGITS_LOW <= value < CARD_DIGITS_HIGH:
                 self.texts.append(str(value))
                 self.slots.extend((container, key, path, active))
         elif issubclass(kind, str):  # a str enum: the transport sends its text
@@ -283,7 +271,7 @@ class Run:
             self.walk(value, (path, key), state, active, depth + 1)
         elif issubclass(kind, (int, float)) and kind is not bool:
             self.check_leaf(value)
-            number = _card_number(value)
+            number = card_number(value)
             if number is not None:
                 self.texts.append(number)
                 self.slots.extend((container, key, path, active))
@@ -375,7 +363,7 @@ class Run:
             elif kind is list:
                 self.walk_list(value, (path, key), active, depth + 1)
             elif kind is int:
-                if _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
+                if CARD_DIGITS_LOW <= value < CARD_DIGITS_HIGH:
                     append_text(str(value))
                     append_slot((node, key, path, active))
             elif value is not None and kind is not bool:
@@ -441,7 +429,7 @@ class Run:
                 else:
                     self.place(item, 1, value, pair_path, None, active, depth + 1)
             elif kind is int:
-                if _CARD_DIGITS_LOW <= item < _CARD_DIGITS_HIGH:
+                if CARD_DIGITS_LOW <= item < CARD_DIGITS_HIGH:
                     append_text(str(item))
                     append_slot((node, index, path, active))
             elif item is not None and kind is not bool:
@@ -697,14 +685,3 @@ def _merge(findings: list) -> list[tuple[int, int, int, str | None]]:
         else:
             merged.append([start, end, rule_index, detector, end - start])
     return [(start, end, rule_index, detector) for start, end, rule_index, detector, _ in merged]
-
-
-def _card_number(number: int | float) -> str | None:
-    """The digits of a number the transport sends (an ``int`` subclass as an ``int``, a float
-    holding a whole number as its digits) when it is long enough to be a card number."""
-    if issubclass(type(number), float):
-        number = float.__float__(number)
-        if not number.is_integer():
-            return None
-    number = int(int.__repr__(number)) if issubclass(type(number), int) else int(number)
-    return str(number) if _CARD_DIGITS_LOW <= number < _CARD_DIGITS_HIGH else None
