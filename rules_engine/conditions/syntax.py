@@ -16,6 +16,7 @@ Compiling the tree into closures is :mod:`rules_engine.conditions`' job.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -240,7 +241,10 @@ def _parse_operator(op: Any, arg: Any, path: Path, problems: SyntaxProblems, pat
         return Equals(arg)
     elif op in ("lt", "lte", "gt", "gte"):
         if isinstance(arg, (int, float)) and not isinstance(arg, bool):
-            return Compare(op, arg)
+            if math.isfinite(arg):
+                return Compare(op, arg)
+            problems.add(path, f"'{op}' takes a finite number, not {arg}")  # .nan, .inf, 1e400
+            return None
         problems.add(path, f"'{op}' takes a number, not {_kind(arg)}")
     elif op == "exists":
         if isinstance(arg, bool):

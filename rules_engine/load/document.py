@@ -19,6 +19,7 @@ from ruamel.yaml.reader import ReaderError
 from ..errors import Problem
 from ..model import migrations
 from ..model.models import RulesetSpec
+from .bounds import MAX_EXPANDED_NODES, expanded_size, nesting_problem, read_ruleset_file, size_problem
 from .plain_yaml import read_plain
 from .positions import KeyPath, PositionIndex, locate, node_position
 
@@ -70,8 +71,15 @@ def read_yaml(text: str, display: str) -> tuple[Any, list[Problem]]:
         node = yaml.compose(text)
         if node is None:
             return None, problems
+        if expanded_size(node) > MAX_EXPANDED_NODES:
+            problems.append(Problem(display, 1, 1, f"the file's aliases expand to more than {MAX_EXPANDED_NODES:,} "
+                                                   "values; write the repeated parts out, or use fewer aliases"))
+            return None, problems
         problems.extend(_duplicate_key_problems(node, display))
         tree = yaml.constructor.construct_document(node)
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        problems.append(Problem(display, 1, 1, f"a value cannot be read: {str(exc).split(';')[0]}"))
+        return None, problems
     except MarkedYAMLError as exc:
         problem = _syntax_problem(exc, display)
         if problem.line not in tab_lines:
@@ -157,13 +165,22 @@ def read_document(source: Source) -> Document:
     text = source.text
     if text is None:
         try:
-            text = source.file.read_bytes().decode("utf-8-sig")  # type: ignore[union-attr]
+            text = read_ruleset_file(source.file).decode("utf-8-sig")  # type: ignore[arg-type]
         except UnicodeDecodeError as exc:
             document.problems.append(Problem(source.display, 1, 1, f"the file is not valid UTF-8: {exc.reason}"))
             return document
         except OSError as exc:
             document.problems.append(Problem(source.display, 1, 1, f"cannot read the file: {exc.strerror or exc}"))
             return document
+    too_big = size_problem(text)
+    if too_big is not None:
+        document.problems.append(Problem(source.display, 1, 1, too_big))
+        return document
+    too_deep = nesting_problem(text)
+    if too_deep is not None:
+        line, col = _line_col(text, too_deep[0])
+        document.problems.append(Problem(source.display, line, col, too_deep[1]))
+        return document
     fast = read_plain(text)
     if fast is not None and is_current_format(fast[0]):
         document.data, document.index = fast
@@ -178,7 +195,8 @@ def read_document(source: Source) -> Document:
             Problem(source.display, 1, 1, "the file is empty; a ruleset needs at least 'format' and 'name'")
         )
     elif not isinstance(document.tree, CommentedMap):
-        kind = "a list" if isinstance(document.tree, CommentedSeq) else f"a single value ({document.tree!r})"
+        # The value itself is never quoted: the file may be something else than a ruleset.
+        kind = "a list" if isinstance(document.tree, CommentedSeq) else f"a single {type(document.tree).__name__} value"
         line, col = node_position(document.tree)
         document.problems.append(
             Problem(source.display, line, col, f"a ruleset must be a mapping (format, name, filters, ...), not {kind}")

@@ -12,7 +12,9 @@ class UnsetVariable(RulesEngineError, ValueError):
     """A ``${VAR}`` reference to a variable that is not set (and has no default)."""
 
 
-_ENV_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+#: ``$$``, ``${NAME}`` or ``${NAME:-default}``; a default holds no ``$``, ``{`` or ``}``, so a
+#: nested reference (``${A:-${B}}``) is malformed, never a literal ``${B}`` in the key.
+_ENV_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^${}]*))?\}")
 
 
 def expand_env(text: str, environ: dict[str, str] | None = None) -> str:
@@ -44,7 +46,7 @@ def expand_env(text: str, environ: dict[str, str] | None = None) -> str:
             f"environment variable {names} is not set (write ${{{missing[0]}:-default}} for a fallback)"
         )
     leftover = _ENV_REFERENCE.sub("", text)
-    if "${" in leftover:
+    if "$" in leftover:  # every $ is part of a reference or of $$
         raise ValueError("malformed ${...} reference; write ${NAME} or ${NAME:-default} (and $$ for a literal $)")
     if not expanded:
         raise ValueError("the key is empty; an empty key makes hashes guessable")

@@ -36,6 +36,7 @@ from .builtin import (
     shipped_builtin_packs,
     shipped_versions,
 )
+from .bounds import extends_roots, outside_roots
 from .checks import RULE_SECTIONS, SECTION_NOUNS, validate
 from .document import Document, Source, read_document
 from .env import UnsetVariable, expand_env
@@ -118,6 +119,7 @@ class _Loader:
         self.layers: dict[str, _Layer | None] = {}
         self.stack: list[Source] = []
         self.root: Document | None = None
+        self.roots: tuple[Path, ...] = ()  # the directories ``extends`` may read from (see load_root)
 
     # ---- sources
 
@@ -159,6 +161,9 @@ class _Loader:
             display = os.path.normpath(file)
         else:  # named relative to the file that extends it, as the user would
             display = os.path.normpath(os.path.join(os.path.dirname(parent.display), reference))
+        outside = outside_roots(file, self.roots)
+        if outside is not None:
+            return f"extends target {reference!r} {outside}"
         if not file.is_file():
             return f"extends target {reference!r} not found (looked for {os.path.normpath(file)})"
         return Source(display=display, identity=str(file.resolve()), base_dir=file.parent, file=file)
@@ -166,6 +171,7 @@ class _Loader:
     # ---- loading
 
     def load_root(self, source: Source) -> LoadedRuleset:
+        self.roots = extends_roots(source.base_dir)
         layer = self._resolve(source)
         root = self.root
         hash_key = self._expand_hash_key(layer.hash_key) if layer is not None else None

@@ -42,7 +42,7 @@ def test_root_must_be_a_mapping():
 
 def test_root_scalar():
     assert problems("just text\n") == [
-        "r.yaml:1:1: a ruleset must be a mapping (format, name, filters, ...), not a single value ('just text')"
+        "r.yaml:1:1: a ruleset must be a mapping (format, name, filters, ...), not a single str value"
     ]
 
 

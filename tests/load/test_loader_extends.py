@@ -25,8 +25,10 @@ def messages(error: pytest.ExceptionInfo) -> list[str]:
 
 
 @pytest.fixture
-def family(tmp_path):
-    """common.yaml <- team.yaml <- service.yaml, in nested directories."""
+def family(tmp_path, monkeypatch):
+    """common.yaml <- team.yaml <- service.yaml, in nested directories (service.yaml extends a
+    sibling directory of its own: allowed explicitly, as ``extends`` stays in a ruleset's tree)."""
+    monkeypatch.setenv("RULES_ENGINE_EXTENDS_ROOTS", str(tmp_path))
     write(tmp_path, "shared/common.yaml", """\
         format: 1
         name: common
