@@ -31,8 +31,8 @@ from typing import Any, Callable, Sequence
 from . import syntax as cs
 from .event_view import MISSING, Names
 from .fields import CASE_INSENSITIVE_FIELDS, PATH_FIELDS
-from .glob import END, compile_glob, is_literal, translate
-from .regex import LinearPattern, compile_regex
+from .glob import END, compile_glob, glob_regex, is_literal, translate
+from .regex import compile_regex
 
 ValuePredicate = Callable[[Any], bool]
 
@@ -194,10 +194,10 @@ def _globs_predicate(patterns: tuple[str, ...], ignore_case: bool) -> ValuePredi
     return glob
 
 
-def _joined_globs(patterns: Sequence[str], flags: int) -> LinearPattern:
+def _joined_globs(patterns: Sequence[str], flags: int) -> Any:
     """One regex that matches a whole string when any of the globs does. Each translated glob
     is a group and an anchor, with no ``|`` outside its group, so they join as they are."""
-    return LinearPattern("|".join(translate(p) for p in patterns), ignore_case=bool(flags & re.IGNORECASE))
+    return glob_regex(patterns, "|".join(translate(p) for p in patterns), ignore_case=bool(flags & re.IGNORECASE))
 
 
 def _glob_shape(pattern: str) -> tuple[str, str] | None:
@@ -333,7 +333,7 @@ def _multiline_search(patterns: tuple[str, ...], flags: int) -> Callable[[str], 
     if any("[" in pattern for pattern in patterns):
         return None
     bodies = [translate(pattern)[len("(?s:"):-len(")" + END)] for pattern in patterns]
-    return LinearPattern("(?m)^(?:" + "|".join(bodies) + ")$", ignore_case=bool(flags & re.IGNORECASE)).search
+    return glob_regex(patterns, "(?m)^(?:" + "|".join(bodies) + ")$", ignore_case=bool(flags & re.IGNORECASE)).search
 
 
 def _equals_predicate(expected: Any, ignore_case: bool) -> ValuePredicate:

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..conditions.glob import translate
-from ..conditions.regex import LinearPattern, compile_regex, readable_by_re2
+from ..conditions.glob import glob_regex, translate
+from ..conditions.regex import compile_regex, readable_by_re2
 from ..model import models
 from .detectors import BUILTIN, Detector
 from .prefilter import Probe
@@ -39,7 +39,7 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
     key_match = None
     if rule.keys:
         sources = [translate(_normalize_glob(pattern)) for pattern in rule.keys]
-        key_match = LinearPattern("|".join(sources)).match
+        key_match = glob_regex(rule.keys, "|".join(sources)).match
     return Rule(
         index=index,
         id=rule.id,
