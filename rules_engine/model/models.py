@@ -84,6 +84,7 @@ class Limits(Strict):
         "an event over budget is not sent as is.",
         default=1000.0,
         gt=0,
+        allow_inf_nan=False,  # 1e400 reads as infinity: no budget at all
     )
 
 

@@ -30,6 +30,7 @@ HOSTILE_TEXTS = {
     "an integer of 100,000 digits": 'HEADER.replace("name: hostile", "name: hostile\\nrevision: " + "9" * 100_000)',
     "a limit of 100,000 digits": 'HEADER + "options: {limits: {max_depth: " + "9" * 100_000 + "}}"',
     "lt: .nan": 'HEADER + "filters:\\n  - {id: nan, drop: true, when: {exc.status_code: {lt: .nan}}}"',
+    "max_ms: 1e400 (no budget at all)": 'HEADER + "options: {limits: {max_ms: 1e400}}"',
     "gte: 1e400": 'HEADER + "filters:\\n  - {id: inf, drop: true, when: {exc.status_code: {gte: 1e400}}}"',
     "a 5 MB ruleset": 'HEADER + "filters:\\n" + "".join(f"  - {{id: r{n}, drop: true, when: {{transaction: /p{n}/*}}}}\\n" for n in range(120_000))',
 }
