@@ -11,6 +11,10 @@ settings.register_profile(
 settings.register_profile(
     "long", max_examples=5_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# "sanitizers": the same properties on fewer examples, for runs under AddressSanitizer (.ci/sanitizers).
+settings.register_profile(
+    "sanitizers", max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
