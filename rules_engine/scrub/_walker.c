@@ -483,6 +483,17 @@ apply_key_rules(Walker *w, PyObject *name, PyObject *container, PyObject *key, P
 
 /* ------------------------------------------------------------------ the walk */
 
+/* A dict another thread (or a key's __hash__) resized while the walk iterated it may have had
+ * values skipped: fail, as the Python walk's iteration does ("changed size during iteration"). */
+static int
+unchanged_size(PyObject *node, Py_ssize_t size)
+{
+    if (PyDict_GET_SIZE(node) == size)
+        return 0;
+    PyErr_SetString(PyExc_RuntimeError, "dictionary changed size during the walk");
+    return -1;
+}
+
 static int
 enter(Walker *w, PyObject *node, Py_ssize_t depth)
 {
@@ -523,6 +534,7 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     int is_set = PyAnySet_Check(harmless);
     int learn = PySet_Check(harmless) && PySet_GET_SIZE(harmless) < KEY_MEMO_LIMIT;
     Py_ssize_t position = 0;
+    Py_ssize_t size = PyDict_GET_SIZE(node);
     PyObject *key, *value;
     int status = 0;
     while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
@@ -549,6 +561,8 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         Py_DECREF(key);
         Py_DECREF(value);
     }
+    if (status == 0)
+        status = unchanged_size(node, size);
     Py_LeaveRecursiveCall();
     Py_DECREF(harmless);
     return status;
@@ -718,6 +732,7 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
     if (Py_EnterRecursiveCall(" while scrubbing an event"))
         return -1;
     Py_ssize_t position = 0;
+    Py_ssize_t size = PyDict_GET_SIZE(node);
     PyObject *key, *value;
     int status = 0;
     while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
@@ -739,6 +754,8 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
         Py_DECREF(key);
         Py_DECREF(value);
     }
+    if (status == 0)
+        status = unchanged_size(node, size);
     Py_LeaveRecursiveCall();
     return status;
 }

@@ -220,3 +220,24 @@ def test_a_lone_surrogate_next_to_a_pattern_match_keeps_the_event(accelerator):
     """, env=engine_env(accelerator))
     assert result["sent"] == 1
     assert not result["leaked"], result["text"]
+
+
+@ENGINES
+def test_a_dict_growing_during_the_walk_fails_closed(accelerator):
+    """A key whose hash is computed while the walk checks it adds a secret to the dict being
+    walked: the walk may not see it, so the event fails closed."""
+    result = attack("""
+        class Grower(str):
+            def __hash__(self):
+                self.event_extra["late"] = "x " + SECRET
+                return str.__hash__(self)
+        def plant(event):
+            extra = event.setdefault("extra", {})
+            key = Grower("grower")
+            key.event_extra = extra
+            extra[key] = "v"
+            extra["z"] = "last"
+        events = send(scrubbing(), plant)
+        report(outcome(events))
+    """, env=engine_env(accelerator))
+    assert not result["leaked"], result["text"]
