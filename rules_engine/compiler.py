@@ -21,7 +21,7 @@ from .event_view import EventView
 from .filters import FilterRule, RuleCondition, compile_filter
 from .grouping import GroupingRule, compile_grouping
 
-KINDS = ("error", "transaction", "breadcrumb")
+KINDS = ("error", "transaction", "breadcrumb", "log", "metric")
 
 R = TypeVar("R", FilterRule, GroupingRule)
 

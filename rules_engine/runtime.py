@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
-from . import models
+from . import channels, models, sdk_options
 from .compiler import CompiledRules, RuleCompileError, compile_rules
 from .errors import Problem, RulesetError, UnsendableValue
 from .event_view import EventView
@@ -51,6 +51,7 @@ except ImportError:  # pragma: no cover - sentry-sdk is a dependency
 
 Hook = Callable[[dict, dict], Optional[dict]]
 FILTERED = "[Filtered]"
+HOOK_NAMES = (*sdk_options.EVENT_HOOKS, *sdk_options.CHANNEL_HOOKS, sdk_options.SPAN_HOOK)
 
 #: Top-level keys kept as they are when an event is sent filtered: they carry no user data
 #: and Sentry needs them to accept the event.
@@ -58,15 +59,23 @@ _STRUCTURAL_KEYS = frozenset({"event_id", "timestamp", "start_timestamp", "type"
 _ERROR_TYPES = frozenset({"error", "default"})
 
 
+#: Event types that carry no user data and pass through untouched.
+_UNTOUCHED_TYPES = frozenset({"check_in"})
+#: The kind of the event types no filter or grouping rule is written for (feedback, and any type
+#: a later sentry-sdk adds): they are scrubbed and nothing else.
+SCRUB_ONLY = "scrub_only"
+
+
 def _kind_of(event: Any) -> str | None:
-    """``transaction``, ``error``, or ``None`` for a type of event that passes through untouched
-    (check-ins, feedback...). A missing or corrupt (non-string) type is handled as an error."""
+    """``transaction``, ``error``, :data:`SCRUB_ONLY` for feedback and unknown types, or ``None``
+    for a check-in, which passes through untouched. A missing or corrupt (non-string) type is
+    handled as an error."""
     event_type = event.get("type") if isinstance(event, dict) else None
+    if not isinstance(event_type, str) or event_type in _ERROR_TYPES:
+        return "error"
     if event_type == "transaction":
         return "transaction"
-    if isinstance(event_type, str) and event_type not in _ERROR_TYPES:
-        return None
-    return "error"
+    return None if event_type in _UNTOUCHED_TYPES else SCRUB_ONLY
 
 
 # ---------------------------------------------------------------------- explain
@@ -201,6 +210,7 @@ class Ruleset:
         self._scrubber = compile_scrubber(model.scrub, model.options, hash_key)
         self._tag_value = f"{model.name}@{model.revision}" if model.options.revision_tag else None
         self._explain_context = model.options.explain_context
+        self._keeps_feedback_email = channels.keeps_feedback_email(model.scrub)
         self._stats = _Stats()
         #: Source of the per-event sampling draws (a ``random.random``-like callable).
         self.draw: Callable[[], float] = random.random
@@ -221,9 +231,24 @@ class Ruleset:
     # ------------------------------------------------------------------ hooks
 
     def before_send(self, event: dict, hint: dict | None = None) -> dict | None:
-        """sentry-sdk ``before_send``: errors and messages. Check-ins and unknown types pass untouched."""
+        """sentry-sdk ``before_send``: errors and messages. Feedback and event types this engine
+        does not know are scrubbed only; check-ins pass untouched."""
         kind = _kind_of(event)
-        return event if kind is None else self._run(event, hint, kind)
+        if kind is None:
+            return event
+        return self._run(event, hint, kind)
+
+    def before_send_log(self, log: dict, hint: dict | None = None) -> dict | None:
+        """sentry-sdk ``before_send_log``: ``on: [log]`` filters, then scrubbing."""
+        return channels.process_item(self, log, hint, channels.LOG)
+
+    def before_send_metric(self, metric: dict, hint: dict | None = None) -> dict | None:
+        """sentry-sdk ``before_send_metric``: ``on: [metric]`` filters, then scrubbing."""
+        return channels.process_item(self, metric, hint, channels.METRIC)
+
+    def before_send_span(self, span: dict, hint: dict | None = None) -> dict:
+        """sentry-sdk ``before_send_span`` (streamed spans): scrubbing only, as a span cannot be dropped."""
+        return channels.process_item(self, span, hint, channels.SPAN)  # type: ignore[return-value]
 
     def before_send_transaction(self, event: dict, hint: dict | None = None) -> dict | None:
         """sentry-sdk ``before_send_transaction``."""
@@ -234,20 +259,25 @@ class Ruleset:
         return self._run(crumb, hint, "breadcrumb")
 
     def process(self, event: dict, hint: dict | None = None, kind: str | None = None) -> dict | None:
-        """Run the ruleset on one event (in place); ``None`` when it is dropped. Never raises."""
+        """Run the ruleset on one event, log record, metric or span (``kind``: ``log``, ``metric``,
+        ``span``), in place; ``None`` when it is dropped. Never raises."""
+        if kind in channels.KINDS:
+            return channels.process_item(self, event, hint, kind)
         if kind is None:
             kind = _kind_of(event)
             if kind is None:
                 return event
         return self._run(event, hint, kind)
 
-    def sentry_options(
-        self,
-        before_send: Hook | None = None,
-        before_send_transaction: Hook | None = None,
-        before_breadcrumb: Hook | None = None,
-    ) -> dict[str, Hook]:
-        """Options for ``sentry_sdk.init(**ruleset.sentry_options())``.
+    def sentry_options(self, **options: Any) -> dict[str, Any]:
+        """Options for ``sentry_sdk.init(**ruleset.sentry_options(dsn=..., ...))``.
+
+        The result holds every hook (``before_send``, ``before_send_transaction``,
+        ``before_breadcrumb``, ``before_send_log``, ``before_send_metric``, and
+        ``before_send_span`` when ``trace_lifecycle="stream"`` is passed), the ruleset's ``sdk``
+        section as sentry-sdk options, and every option passed here. Options passed here win over
+        the ``sdk`` section, with a :class:`~rules_engine.sdk_options.RulesetOptionWarning` when
+        they contradict it.
 
         Hooks of your own run **first** and the ruleset **last**: your hook sees the event as
         the SDK built it, and whatever it returns is then filtered, grouped and scrubbed, so
@@ -256,11 +286,11 @@ class Ruleset:
         sentry-sdk itself does), logged on the ``rules_engine`` logger and counted in
         ``stats()["internal_errors"]["user_hook"]``.
         """
-        return {
-            "before_send": self._compose(before_send, self.before_send),
-            "before_send_transaction": self._compose(before_send_transaction, self.before_send_transaction),
-            "before_breadcrumb": self._compose(before_breadcrumb, self.before_breadcrumb),
-        }
+        return sdk_options.build_options(self, self.hooks(), self._compose, options)
+
+    def hooks(self) -> dict[str, Hook]:
+        """The ruleset's hooks by sentry-sdk option name."""
+        return {name: getattr(self, name) for name in HOOK_NAMES}
 
     def _compose(self, user_hook: Hook | None, ruleset_hook: Hook) -> Hook:
         if user_hook is None:
@@ -300,6 +330,8 @@ class Ruleset:
             return None
 
     def _process(self, event: dict, hint: dict | None, kind: str) -> dict | None:
+        if kind == SCRUB_ONLY:
+            return self._scrub_only(event)
         tally = self._stats.tally()
         _count(tally.events, kind)
         view = EventView(event, hint, kind)
@@ -361,6 +393,20 @@ class Ruleset:
             _count(tally.matched, changes.rule_id)
             applied.append(changes.rule_id)
         return applied
+
+    def _scrub_only(self, event: dict) -> dict | None:
+        """Feedback, and event types a later sentry-sdk may add: no filter or grouping rule is
+        written for them, but what they carry is scrubbed like everything else. The contact
+        address a user typed into a feedback form is kept unless a scrub rule names it."""
+        tally = self._stats.tally()
+        _count(tally.events, str(event.get("type")))
+        email = channels.take_feedback_email(event) if self._keeps_feedback_email else None
+        if not self._scrub(event, "error", tally):
+            return self._on_scrub_failure(event, "error")
+        if email is not None:
+            channels.restore_feedback_email(event, email)
+        self._stamp(event, [])
+        return event
 
     def _scrub(self, event: dict, kind: str, tally: _Tally) -> bool:
         """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is).
@@ -624,14 +670,23 @@ class ReloadingRuleset:
         self._maybe_reload()
         return self.current.process(event, hint, kind)
 
-    def sentry_options(self, before_send: Hook | None = None, before_send_transaction: Hook | None = None,
-                       before_breadcrumb: Hook | None = None) -> dict[str, Hook]:
-        """Like :meth:`Ruleset.sentry_options`; the hooks follow reloads."""
-        return {
-            "before_send": self.current._compose(before_send, self.before_send),
-            "before_send_transaction": self.current._compose(before_send_transaction, self.before_send_transaction),
-            "before_breadcrumb": self.current._compose(before_breadcrumb, self.before_breadcrumb),
-        }
+    def before_send_log(self, log: dict, hint: dict | None = None) -> dict | None:
+        self._maybe_reload()
+        return self.current.before_send_log(log, hint)
+
+    def before_send_metric(self, metric: dict, hint: dict | None = None) -> dict | None:
+        self._maybe_reload()
+        return self.current.before_send_metric(metric, hint)
+
+    def before_send_span(self, span: dict, hint: dict | None = None) -> dict:
+        self._maybe_reload()
+        return self.current.before_send_span(span, hint)
+
+    def sentry_options(self, **options: Any) -> dict[str, Any]:
+        """Like :meth:`Ruleset.sentry_options`; the hooks follow reloads, the ``sdk`` section is
+        the one loaded first (sentry-sdk reads its options once, at ``init``)."""
+        hooks = {name: getattr(self, name) for name in HOOK_NAMES}
+        return sdk_options.build_options(self.current, hooks, self.current._compose, options)
 
     # reloading
     def _maybe_reload(self) -> None:

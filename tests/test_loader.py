@@ -209,7 +209,7 @@ scrub:
 """
     assert problems(text) == [
         "r.yaml:3:21: on_error must be 'drop' or 'send_filtered', got 'dorp' (did you mean 'drop'?)",
-        "r.yaml:6:10: on[0] must be 'error', 'transaction' or 'breadcrumb', got 'transactions' "
+        "r.yaml:6:10: on[0] must be 'error', 'transaction', 'breadcrumb', 'log', 'metric' or 'span', got 'transactions' "
         "(did you mean 'transaction'?)",
         "r.yaml:10:12: level must be 'fatal', 'error', 'warning', 'info' or 'debug', got 'warn' "
         "(did you mean 'warning'?)",
