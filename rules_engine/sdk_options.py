@@ -116,6 +116,38 @@ def build_options(ruleset: Any, hooks: dict[str, Hook], compose: Callable[[Hook 
     return options
 
 
+def apply_settings(ruleset: Any, options: dict[str, Any]) -> None:
+    """Apply the ``sdk`` section to a client's resolved ``options`` where they still hold
+    sentry-sdk's defaults (for :class:`~rules_engine.RulesEngineIntegration`)."""
+    from sentry_sdk.consts import DEFAULT_OPTIONS
+
+    ours = late_settings(ruleset.model.sdk, ruleset)
+    for name, value in ours.items():
+        if options.get(name) == DEFAULT_OPTIONS.get(name):
+            options[name] = value
+        elif not _agrees(value, options.get(name)):
+            warnings.warn(f"'{name}' given to sentry_sdk.init overrides the ruleset's sdk section",
+                          RulesetOptionWarning, stacklevel=2)
+    sdk = ruleset.model.sdk
+    if sdk.collect is not None or sdk.failed_request_status_codes != "from_filters":
+        warnings.warn("the ruleset's sdk.collect and sdk.failed_request_status_codes are read by sentry-sdk "
+                      "before integrations are set up: install the ruleset with sentry_options() for them",
+                      RulesetOptionWarning, stacklevel=2)
+
+
+def late_settings(sdk: models.Sdk, ruleset: Any) -> dict[str, Any]:
+    """The settings sentry-sdk reads per event or per trace, so they can still change once the
+    client is set up."""
+    found: dict[str, Any] = {}
+    if sdk.sample_rate is not None:
+        found["sample_rate"] = sdk.sample_rate
+    if sdk.traces is not None:
+        found["traces_sampler"] = TracesSampler(sdk.traces, ruleset)
+    if sdk.ignore_errors:
+        found["ignore_errors"] = list(sdk.ignore_errors)
+    return found
+
+
 def _agrees(ours: Any, theirs: Any) -> bool:
     return ours == theirs or callable(ours)  # a hook of ours is composed, never overridden
 
@@ -123,11 +155,7 @@ def _agrees(ours: Any, theirs: Any) -> bool:
 def settings(ruleset: Any, user: dict[str, Any]) -> dict[str, Any]:
     """The ``sdk`` section as sentry-sdk options (hooks aside)."""
     sdk: models.Sdk = ruleset.model.sdk
-    found: dict[str, Any] = {}
-    if sdk.sample_rate is not None:
-        found["sample_rate"] = sdk.sample_rate
-    if sdk.traces is not None:
-        found["traces_sampler"] = TracesSampler(sdk.traces, ruleset)
+    found = late_settings(sdk, ruleset)
     codes = failed_request_status_codes(ruleset)
     if codes != SDK_DEFAULT_CODES:
         integrations = web_integrations(codes)
@@ -135,8 +163,6 @@ def settings(ruleset: Any, user: dict[str, Any]) -> dict[str, Any]:
             found["integrations"] = integrations
     if sdk.collect is not None:
         found.update(collection_options(sdk.collect, user))
-    if sdk.ignore_errors:
-        found["ignore_errors"] = list(sdk.ignore_errors)
     return found
 
 
