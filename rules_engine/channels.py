@@ -101,9 +101,28 @@ def filter_view(item: dict, hint: dict | None, kind: str) -> EventView:
 class Proxy:
     """An event-shaped mapping over one item, and how to write its scrubbed values back."""
 
-    def __init__(self, event: dict, write_back: Callable[[dict], None]):
+    def __init__(self, event: dict, write_back: Callable[[], None]):
         self.event = event
         self.write_back = write_back
+
+
+#: Keys of an item holding the trace's ids: hex strings with nothing to scrub.
+_ID_KEYS = frozenset({"trace_id", "span_id", "parent_span_id"})
+_HEX = re.compile(r"[0-9a-fA-F]{1,64}")
+
+
+def _carries_nothing(key: str, value: Any) -> bool:
+    """Numbers (timestamps, values, severity numbers) and hex ids need no scrubbing; every other
+    field is scrubbed, including fields a later sentry-sdk may add."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    return key in _ID_KEYS and isinstance(value, str) and _HEX.fullmatch(value) is not None
+
+
+def _rest_of(item: dict, handled: tuple[str, ...]) -> dict:
+    """The item's fields other than ``handled`` that may carry data."""
+    return {key: value for key, value in item.items()
+            if key not in handled and not (type(key) is str and _carries_nothing(key, value))}
 
 
 def log_proxy(log: dict) -> Proxy:
@@ -116,9 +135,11 @@ def log_proxy(log: dict) -> Proxy:
     if isinstance(template, str):
         logentry["message"] = template
         logentry["params"] = list(originals)
-    event = {"logentry": logentry, "attributes": others}
+    rest = _rest_of(log, ("body", "attributes"))
+    event = {"logentry": logentry, "attributes": others, "log": rest}
 
-    def write_back(scrubbed: dict) -> None:
+    def write_back() -> None:
+        log.update(rest)
         log["body"] = logentry["formatted"]
         fresh = dict(others)
         if "message" in logentry:
@@ -135,17 +156,14 @@ def log_proxy(log: dict) -> Proxy:
 
 
 def named_item_proxy(section: str) -> Callable[[dict], Proxy]:
-    """The proxy of a metric or span: ``<section>.name`` and ``attributes``."""
+    """The proxy of a metric or span: its fields under ``<section>`` (``metric.name``,
+    ``span.name``...) and its ``attributes``."""
 
     def proxy(item: dict) -> Proxy:
         attributes = attributes_of(item)
-        named = {"name": item.get("name")}
-        event = {section: named, "attributes": attributes}
-
-        def write_back(scrubbed: dict) -> None:
-            item["name"] = named["name"]
-
-        return Proxy(event, write_back)
+        rest = _rest_of(item, ("attributes",))
+        event = {section: rest, "attributes": attributes}
+        return Proxy(event, lambda: item.update(rest))
 
     return proxy
 
@@ -182,21 +200,28 @@ def parameter_names(template: str) -> list[str]:
 
 
 def filtered_item(item: dict, kind: str) -> dict:
-    """The item with every text replaced: what goes out when scrubbing it failed and it cannot
-    be dropped (a span) or ``on_error: send_filtered`` asks for it."""
-    text_key = "body" if kind == LOG else "name"
-    kept = {key: value for key, value in item.items() if key not in (text_key, "attributes")}
-    kept[text_key] = FILTERED
-    attributes = item.get("attributes")
-    kept["attributes"] = (
-        {key: _filtered_leaf(value) for key, value in attributes.items() if type(key) is str}
-        if isinstance(attributes, dict) else {}
-    )
+    """The item with every field that may carry data replaced: what goes out when scrubbing it
+    failed and it cannot be dropped (a span) or ``on_error: send_filtered`` asks for it."""
+    kept: dict[str, Any] = {}
+    for key, value in item.items():
+        if type(key) is not str:
+            continue
+        if key == "attributes" and isinstance(value, dict):
+            kept[key] = {name: _filtered_leaf(leaf) for name, leaf in value.items() if type(name) is str}
+        else:
+            kept[key] = value if _carries_nothing(key, value) else FILTERED
+    kept.setdefault("attributes", {})
+    if kind == SPAN:
+        kept["name"] = FILTERED  # sentry-sdk keeps the original span when the name is missing
     return kept
 
 
 def _filtered_leaf(value: Any) -> Any:
     return value if isinstance(value, bool) or value is None else FILTERED
+
+
+#: The name sentry-sdk gives a span that has none.
+UNLABELED_SPAN = "<unlabeled span>"
 
 
 # ---------------------------------------------------------------------- the pipeline
@@ -211,7 +236,7 @@ def process_item(ruleset: Any, item: Any, hint: dict | None, kind: str) -> dict 
     """
     if not isinstance(item, dict):
         ruleset._stats.add("internal_errors", "invalid_" + kind)
-        return None if kind != SPAN else {"name": FILTERED, "attributes": {}}
+        return None if kind != SPAN else filtered_item({}, SPAN)
     try:
         return _process(ruleset, item, hint, kind)
     except Exception:
@@ -234,7 +259,9 @@ def _process(ruleset: Any, item: dict, hint: dict | None, kind: str) -> dict | N
     except Exception:
         tally.internal_errors["scrub"] = tally.internal_errors.get("scrub", 0) + 1
         return _on_failure(ruleset, item, kind)
-    proxy.write_back(proxy.event)
+    proxy.write_back()
+    if kind == SPAN and not isinstance(item.get("name"), str):
+        item["name"] = UNLABELED_SPAN  # without a name sentry-sdk would send the span as it was
     for key, amount in counts.items():
         tally.redactions[key] = tally.redactions.get(key, 0) + amount
     return item
@@ -248,7 +275,7 @@ def _on_failure(ruleset: Any, item: dict, kind: str) -> dict | None:
         return filtered_item(item, kind)
     except Exception:
         ruleset._stats.add("dropped", "scrub")
-        return None if kind != SPAN else {"name": FILTERED, "attributes": {}}
+        return None if kind != SPAN else filtered_item({}, SPAN)
 
 
 # ---------------------------------------------------------------------- feedback
