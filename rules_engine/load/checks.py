@@ -69,6 +69,11 @@ def _check_semantics(document: Document) -> None:
     scrub = data.get("scrub")
     if isinstance(scrub, dict) and isinstance(scrub.get("allow"), list):
         _check_selectors(scrub["allow"], ("scrub", "allow"), document)
+    for index, rule in _rules(data, TRACE_RULES):
+        for key in ("when", "unless"):
+            if isinstance(rule.get(key), dict):
+                _check_condition(rule[key], TRACE_RULES + (index, key), document)
+                _check_known_at_trace_start(rule[key], TRACE_RULES + (index, key), document)
 
 
 def _rules(data: Any, section: tuple[str, ...]) -> list[tuple[int, dict]]:
@@ -136,6 +141,31 @@ def _strings_in(value: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
     if isinstance(value, list):
         return [found for index, item in enumerate(value) for found in _strings_in(item, path + (index,))]
     return []
+
+
+# --------------------------------------------------------------------------- sampling rules
+
+#: Where the ``traces_sampler`` rules live.
+TRACE_RULES = ("sdk", "traces", "rules")
+
+#: What sentry-sdk's sampling context tells when a trace starts (see
+#: :func:`rules_engine.runtime.sdk_options.sampling_event`).
+TRACE_START_FIELDS = frozenset({"transaction", "environment", "release", "request.method", "request.url",
+                                "contexts.trace.op"})
+
+
+def _check_known_at_trace_start(condition: dict, path: KeyPath, document: Document) -> None:
+    for key, value in condition.items():
+        if key in ("any", "all") and isinstance(value, list):
+            for index, child in enumerate(value):
+                if isinstance(child, dict):
+                    _check_known_at_trace_start(child, path + (key, index), document)
+        elif key == "not" and isinstance(value, dict):
+            _check_known_at_trace_start(value, path + (key,), document)
+        elif isinstance(key, str) and key not in TRACE_START_FIELDS:
+            known = ", ".join(sorted(TRACE_START_FIELDS))
+            document.problem_at(path + (key,), f"'{key}' is not known when a trace starts; a sampling "
+                                f"rule can test {known}", at_key=True)
 
 
 # --------------------------------------------------------------------------- rules that never fire
