@@ -8,7 +8,8 @@ Each file holds ``cases``; a case is either
   ``expect`` with any of ``dropped``, ``fingerprint``, ``tags``, ``level``, ``exception``
   (type / value of the main exception), ``logentry``, ``contexts``, ``absent_tags``.
 
-``event`` is the payload, ``hint`` optionally builds a live exception:
+``event`` is the payload (for ``kind: log`` and ``kind: metric``, the item as sentry-sdk hands it
+to ``before_send_log`` / ``before_send_metric``), ``hint`` optionally builds a live exception:
 ``{raise: "module.Class", args: [...], kwargs: {...}, attrs: {...}}``.
 """
 
@@ -69,7 +70,10 @@ def test_compliance_case(case):
     ruleset = _ruleset(case)
     ruleset.draw = lambda: 0.5
     kind = case.get("kind", "error")
-    result = ruleset._run(case["event"], _hint(case), kind)
+    if kind in ("log", "metric"):  # items in sentry-sdk's shapes, through their own hooks
+        result = ruleset.process(case["event"], _hint(case), kind)
+    else:
+        result = ruleset._run(case["event"], _hint(case), kind)
     assert ruleset.stats()["internal_errors"] == {}, "a rule failed on the case"
     if "matches" in case:
         assert (result is None) is case["matches"]
