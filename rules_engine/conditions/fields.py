@@ -147,6 +147,19 @@ def _crumb_data(path: str) -> Getter:
     return get
 
 
+#: ``transaction_info.source`` values saying the transaction is named after the request's route.
+_ROUTE_SOURCES = frozenset({"route", "url"})
+
+
+def _route(view: EventView) -> Any:
+    """The route template, e.g. ``/orders/{order_id}``: the transaction name when sentry-sdk took
+    it from the route (not from a view function's name or code)."""
+    info = view.event.get("transaction_info")
+    source = info.get("source") if isinstance(info, dict) else None
+    name = view.event.get("transaction")
+    return name if source in _ROUTE_SOURCES and isinstance(name, str) and name else MISSING
+
+
 def _attribute(name: str) -> Getter:
     """An attribute of a log record or metric, by its whole dotted name (``logger.name``)."""
 
@@ -196,6 +209,8 @@ FIELD_TABLE: tuple[Field, ...] = (
     Field("message", "The log message (logentry.formatted or message); for breadcrumbs, their message.",
           _message, ignore_case=True),
     Field("transaction", "Transaction name (the route, e.g. '/users/{id}').", _top("transaction"), indexable=True),
+    Field("route", "The request's route template ('/users/{id}'): the transaction name when sentry-sdk took it "
+          "from the route (transaction_info.source 'route' or 'url').", _route),
     Field("logger", "Name of the logger that produced the event.", _top("logger"), indexable=True),
     Field("level", "Event or breadcrumb level: fatal, error, warning, info, debug.", _top("level"),
           ignore_case=True),

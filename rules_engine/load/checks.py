@@ -116,12 +116,13 @@ def _check_condition(condition: dict, path: KeyPath, document: Document) -> None
 
 
 def _check_templates(rule: dict, path: KeyPath, document: Document) -> None:
-    """Every ``{{ variable }}`` of a grouping rule's fingerprint, title, tags and contexts must exist."""
+    """Every ``{{ variable }}`` of a grouping rule's fingerprint, title, tags, contexts and rename must exist."""
     texts: list[tuple[KeyPath, str, bool]] = []
     if isinstance(rule.get("fingerprint"), list):
         texts += [(("fingerprint", i), item, True) for i, item in enumerate(rule["fingerprint"]) if isinstance(item, str)]
-    if isinstance(rule.get("title"), str):
-        texts.append((("title",), rule["title"], False))
+    for action in ("title", "rename"):
+        if isinstance(rule.get(action), str):
+            texts.append(((action,), rule[action], False))
     if isinstance(rule.get("tags"), dict):
         texts += [(("tags", key), value, False) for key, value in rule["tags"].items() if isinstance(value, str)]
     if isinstance(rule.get("contexts"), dict):

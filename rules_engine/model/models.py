@@ -168,7 +168,8 @@ class FilterRule(Rule):
 
 
 class GroupingRule(Rule):
-    """Sets fingerprint, title, tags, level or contexts. The first matching rule wins unless it says ``continue``."""
+    """Sets fingerprint, title, tags, level, contexts or the transaction name. The first matching rule
+    wins unless it says ``continue``."""
 
     # The action check of ``_some_action``, for editors and schema validators.
     model_config = ConfigDict(
@@ -181,6 +182,7 @@ class GroupingRule(Rule):
                     ("tags", "object"),
                     ("level", "string"),
                     ("contexts", "object"),
+                    ("rename", "string"),
                 )
             ]
         }
@@ -205,15 +207,23 @@ class GroupingRule(Rule):
         "Contexts to set, e.g. {error_location: {function: '{{ function }}'}}; string values are templates.",
         default=None,
     )
+    rename: str | None = _describe(
+        "New name of the transaction, a template such as '{{ request.method }} {{ route }}': renames "
+        "transactions, and errors' transaction so they still point at it (the source becomes "
+        "'custom', as for a name set in code).",
+        default=None,
+        min_length=1,
+    )
     continue_: bool = _describe(
         "Keep evaluating later grouping rules after this one matched.", default=False, alias="continue"
     )
 
     @model_validator(mode="after")
     def _some_action(self) -> "GroupingRule":
-        if not any(v is not None for v in (self.fingerprint, self.title, self.tags, self.level, self.contexts)):
+        actions = (self.fingerprint, self.title, self.tags, self.level, self.contexts, self.rename)
+        if not any(v is not None for v in actions):
             raise ValueError(
-                "a grouping rule needs at least one action: fingerprint, title, tags, level or contexts"
+                "a grouping rule needs at least one action: fingerprint, title, tags, level, contexts or rename"
             )
         channels = sorted(set(self.on) & {"log", "metric", "span"})
         if channels:

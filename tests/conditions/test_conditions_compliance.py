@@ -5,7 +5,7 @@ Each file holds ``cases``; a case is either
 * a condition case: ``when`` (and optional ``unless``, ``kind``) plus ``matches: true|false`` —
   the condition is compiled into a drop filter and the case checks whether it fires; or
 * a ruleset case: ``ruleset`` (filters / grouping / options of a format-1 ruleset) plus
-  ``expect`` with any of ``dropped``, ``fingerprint``, ``tags``, ``level``, ``exception``
+  ``expect`` with any of ``dropped``, ``fingerprint``, ``tags``, ``level``, ``transaction``, ``exception``
   (type / value of the main exception), ``logentry``, ``contexts``, ``absent_tags``.
 
 ``event`` is the payload (for ``kind: log`` and ``kind: metric``, the item as sentry-sdk hands it
@@ -93,6 +93,8 @@ def test_compliance_case(case):
     if "exception" in expect:
         main = _main_exception(result)
         assert {k: main.get(k) for k in expect["exception"]} == expect["exception"]
+    if "transaction" in expect:
+        assert (result.get("transaction"), result["transaction_info"]["source"]) == (expect["transaction"], "custom")
     if "logentry" in expect:
         assert {k: result["logentry"].get(k) for k in expect["logentry"]} == expect["logentry"]
     for name, value in (expect.get("contexts") or {}).items():

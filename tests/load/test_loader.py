@@ -238,7 +238,7 @@ scrub:
 """
     assert problems(text) == [
         "r.yaml:4:5: a filter needs exactly one action: 'drop: true' or 'sample: <0..1>'",
-        "r.yaml:7:5: a grouping rule needs at least one action: fingerprint, title, tags, level or contexts",
+        "r.yaml:7:5: a grouping rule needs at least one action: fingerprint, title, tags, level, contexts or rename",
         "r.yaml:11:7: a scrub rule needs at least one of: keys, detect, pattern",
     ]
 

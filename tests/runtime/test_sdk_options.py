@@ -252,3 +252,20 @@ def test_the_integration_applies_what_sentry_sdk_reads_late():
         assert isinstance(client_options["traces_sampler"], TracesSampler)
         sentry_sdk.capture_message("sampled out")
     assert sent.events == []
+
+
+# ---------------------------------------------------------------------- transactions renamed by rule
+
+RENAMED = SHOP + """\
+grouping:
+  - id: method-and-route
+    on: [transaction, error]
+    when: {route: {exists: true}}
+    rename: "{{ request.method }} {{ route }}"
+"""
+
+
+def test_transactions_and_their_errors_are_renamed_by_rule():
+    errors, transactions = run_requests(compiled(RENAMED), "staging", "/orders/7", "/orders/401")
+    assert transactions == ["GET /orders/{order_id}", "GET /orders/{order_id}"]
+    assert [e["transaction"] for e in errors] == ["GET /orders/{order_id}"]
