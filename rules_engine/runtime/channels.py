@@ -253,18 +253,33 @@ def _process(ruleset: Any, item: dict, hint: dict | None, kind: str) -> dict | N
             counter = tally.dropped if outcome == "drop" else tally.sampled_out
             counter[rule.id] = counter.get(rule.id, 0) + 1
             return None
-    proxy = PROXIES[kind](item)
     try:
-        counts = ruleset._scrubber.scrub_event(proxy.event)
+        counts = scrub_item(ruleset._scrubber, item, kind)
     except Exception:
         tally.internal_errors["scrub"] = tally.internal_errors.get("scrub", 0) + 1
         return _on_failure(ruleset, item, kind)
-    proxy.write_back()
-    if kind == SPAN and not isinstance(item.get("name"), str):
-        item["name"] = UNLABELED_SPAN  # without a name sentry-sdk would send the span as it was
     for key, amount in counts.items():
         tally.redactions[key] = tally.redactions.get(key, 0) + amount
     return item
+
+
+def scrub_item(scrubber: Any, item: dict, kind: str) -> dict[str, int]:
+    """Scrub one item in place through its proxy; the redaction counts. Raises when scrubbing
+    fails (the item must then not go out as it is)."""
+    proxy = PROXIES[kind](item)
+    counts = scrubber.scrub_event(proxy.event)
+    proxy.write_back()
+    if kind == SPAN and not isinstance(item.get("name"), str):
+        item["name"] = UNLABELED_SPAN  # without a name sentry-sdk would send the span as it was
+    return counts
+
+
+def on_failure(ruleset: Any, item: dict, kind: str) -> dict | None:
+    """What goes out when an item could not be scrubbed: nothing, or (a span, or with
+    ``on_error: send_filtered``) the item with every field that may carry data replaced."""
+    if kind != SPAN and ruleset.options.on_error != "send_filtered":
+        return None
+    return filtered_item(item, kind)
 
 
 def _on_failure(ruleset: Any, item: dict, kind: str) -> dict | None:
@@ -311,3 +326,62 @@ def restore_feedback_email(event: dict, email: str) -> None:
         meta = meta.get(key) if isinstance(meta, dict) else None
     if isinstance(meta, dict):
         meta.pop(FEEDBACK_EMAIL[-1], None)
+
+
+# ---------------------------------------------------------------------- stored items
+
+
+_METRIC_TYPES = frozenset({"counter", "gauge", "distribution"})
+
+
+def kind_of_item(obj: Any) -> str | None:
+    """``log``, ``metric`` or ``span`` when ``obj`` has the shape sentry-sdk gives that item, in
+    its hook or on the wire (an envelope item's ``items``); ``None`` for anything else."""
+    if not isinstance(obj, dict) or "exception" in obj:
+        return None
+    if "body" in obj and ("severity_text" in obj or "level" in obj or "attributes" in obj):
+        return LOG
+    if obj.get("type") in _METRIC_TYPES and "name" in obj and "value" in obj:
+        return METRIC
+    if "span_id" in obj and "name" in obj and "type" not in obj and ("is_segment" in obj or "start_timestamp" in obj):
+        return SPAN
+    return None
+
+
+def on_the_wire(item: dict) -> bool:
+    """Whether the item's attributes are typed as sentry-sdk sends them: ``{"value", "type"}``."""
+    attributes = item.get("attributes")
+    return (isinstance(attributes, dict) and bool(attributes)
+            and all(isinstance(v, dict) and set(v) == {"value", "type"} for v in attributes.values()))
+
+
+def from_the_wire(item: dict) -> dict:
+    """A wire-format item in the shape its hook receives (attribute values plain, a log's
+    ``level`` as ``severity_text``)."""
+    hooked = dict(item)
+    hooked["attributes"] = {key: typed["value"] for key, typed in item["attributes"].items()}
+    if "level" in hooked and "severity_text" not in hooked:
+        hooked["severity_text"] = hooked.pop("level")
+    return hooked
+
+
+def to_the_wire(item: dict) -> dict:
+    """The inverse of :func:`from_the_wire`, typing attributes as sentry-sdk does."""
+    wired = dict(item)
+    if "severity_text" in wired:
+        wired["level"] = wired.pop("severity_text")
+    attributes = item.get("attributes") if isinstance(item.get("attributes"), dict) else {}
+    wired["attributes"] = {key: {"value": value, "type": _attribute_type(value)} for key, value in attributes.items()}
+    return wired
+
+
+def _attribute_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return "string"

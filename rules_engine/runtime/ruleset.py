@@ -60,6 +60,12 @@ _UNTOUCHED_TYPES = frozenset({"check_in"})
 SCRUB_ONLY = "scrub_only"
 
 
+def kind_of(obj: Any) -> str | None:
+    """The kind a stored JSON object is processed as: ``log``, ``metric`` or ``span`` for those
+    items (in their hook's shape or on the wire), else as :func:`_kind_of` says for events."""
+    return channels.kind_of_item(obj) or _kind_of(obj)
+
+
 def _kind_of(event: Any) -> str | None:
     """``transaction``, ``error``, :data:`SCRUB_ONLY` for feedback and unknown types, or ``None``
     for a check-in, which passes through untouched. A missing or corrupt (non-string) type is
@@ -286,13 +292,25 @@ class Ruleset:
         address a user typed into a feedback form is kept unless a scrub rule names it."""
         tally = self._stats.tally()
         count(tally.events, str(event.get("type")))
-        email = channels.take_feedback_email(event) if self._keeps_feedback_email else None
-        if not self._scrub(event, "error", tally):
+        try:
+            counts = self._scrub_keeping_contact(event)
+        except UnsendableValue:
+            count(tally.internal_errors, "unsendable")
             return self._on_scrub_failure(event, "error")
-        if email is not None:
-            channels.restore_feedback_email(event, email)
+        except Exception:
+            count(tally.internal_errors, "scrub")
+            return self._on_scrub_failure(event, "error")
+        for key, amount in counts.items():
+            count(tally.redactions, key, amount)
         self._stamp(event, [])
         return event
+
+    def _scrub_keeping_contact(self, event: dict) -> dict[str, int]:
+        email = channels.take_feedback_email(event) if self._keeps_feedback_email else None
+        counts = self._scrubber.scrub_event(event)
+        if email is not None:
+            channels.restore_feedback_email(event, email)
+        return counts
 
     def _scrub(self, event: dict, kind: str, tally: Tally) -> bool:
         """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is).
@@ -345,15 +363,22 @@ class Ruleset:
     # ------------------------------------------------------------------ explain
 
     def explain(self, event: dict, hint: dict | None = None, kind: str | None = None) -> Explanation:
-        """Trace one event through the ruleset: every rule, whether it matched and why not (the
-        first failing test), what it changed, and the event before and after. Works on a copy;
-        sampling draws from :attr:`draw` like the hooks do."""
+        """Trace one event (or log record, metric, span: ``kind``) through the ruleset: every
+        rule, whether it matched and why not (the first failing test), what it changed, and the
+        event before and after. Works on a copy; sampling draws from :attr:`draw` like the hooks do."""
         before = copy.deepcopy(event)
         work = copy.deepcopy(event)
         if kind is None:
             kind = _kind_of(work)
             if kind is None:
                 return Explanation([], None, False, before, work, {})  # passed through untouched
+        if kind in channels.KINDS and channels.on_the_wire(work):
+            wired = self._explain_item(channels.from_the_wire(work), before, hint, kind)
+            if wired.after is not None:
+                wired.after = channels.to_the_wire(wired.after)
+            return wired
+        if kind in channels.KINDS or kind == SCRUB_ONLY:
+            return self._explain_item(work, before, hint, kind)
         trace: list[RuleTrace] = []
         view = EventView(work, hint, kind)
         dropped_by, sampled_out = self._explain_filters(view, kind, trace)
@@ -378,15 +403,44 @@ class Ruleset:
                 except RecursionError:
                     after = None
             return Explanation(trace, None if after is not None else "scrub", False, before, after, {})
-        for rule_id in getattr(self._scrubber, "rule_ids", ()):
-            total = redactions.get(rule_id, 0)
-            details = [f"{k.split('/', 1)[1]}: {v}" for k, v in sorted(redactions.items())
-                       if k.startswith(rule_id + "/")]
-            trace.append(RuleTrace("scrub", rule_id, total > 0,
-                                   f"{total} redaction(s)" if total else "nothing to redact", details))
+        trace.extend(self._scrub_traces(redactions))
         if kind != "breadcrumb":
             self._stamp(work, [t.rule_id for t in trace if t.matched and t.phase != "scrub"])
         return Explanation(trace, None, False, before, work, dict(redactions))
+
+    def _explain_item(self, work: dict, before: dict, hint: dict | None, kind: str) -> Explanation:
+        """Explain a log record, metric or span (filters when its kind has them, then the scrub),
+        or a feedback or unknown event (the scrub only)."""
+        trace: list[RuleTrace] = []
+        if kind in channels.VIEWS:
+            dropped_by, sampled_out = self._explain_filters(channels.filter_view(work, hint, kind), kind, trace)
+            if dropped_by is not None or sampled_out:
+                why = f"not evaluated: the {kind} was {'dropped' if dropped_by else 'sampled out'} by a filter"
+                trace.extend(RuleTrace("scrub", rule_id, False, why) for rule_id in self._scrubber.rule_ids)
+                return Explanation(trace, dropped_by, sampled_out, before, None, {})
+        try:
+            if kind == SCRUB_ONLY:
+                redactions = self._scrub_keeping_contact(work)
+                self._stamp(work, [])
+            else:
+                redactions = channels.scrub_item(self._scrubber, work, kind)
+        except Exception as exc:
+            reason = f"scrubbing failed or the {kind} cannot be sent ({exc!r}); on_error={self.options.on_error}"
+            trace.append(RuleTrace("scrub", "scrub", True, reason))
+            after = filtered_copy(work) if kind == SCRUB_ONLY else channels.on_failure(self, work, kind)
+            return Explanation(trace, None if after is not None else "scrub", False, before, after, {})
+        trace.extend(self._scrub_traces(redactions))
+        return Explanation(trace, None, False, before, work, dict(redactions))
+
+    def _scrub_traces(self, redactions: dict[str, int]) -> list[RuleTrace]:
+        traces = []
+        for rule_id in self._scrubber.rule_ids:
+            total = redactions.get(rule_id, 0)
+            details = [f"{k.split('/', 1)[1]}: {v}" for k, v in sorted(redactions.items())
+                       if k.startswith(rule_id + "/")]
+            traces.append(RuleTrace("scrub", rule_id, total > 0,
+                                    f"{total} redaction(s)" if total else "nothing to redact", details))
+        return traces
 
     def _explain_filters(self, view: EventView, kind: str, trace: list[RuleTrace]) -> tuple[str | None, bool]:
         decided: str | None = None
