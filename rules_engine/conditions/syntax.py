@@ -120,10 +120,11 @@ Node = Union[FieldTest, JMESPath, And, Or, Not]
 class SyntaxProblems:
     """Problems found while parsing, each at the key path (relative to the file root)."""
 
-    items: list[tuple[Path, str]] = field(default_factory=list)
+    #: (key path, message, whether the problem is about the key itself rather than its value)
+    items: list[tuple[Path, str, bool]] = field(default_factory=list)
 
-    def add(self, path: Path, message: str) -> None:
-        self.items.append((path, message))
+    def add(self, path: Path, message: str, *, at_key: bool = False) -> None:
+        self.items.append((path, message, at_key))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -134,7 +135,7 @@ def parse_condition(raw: Any, path: Path = (), problems: SyntaxProblems | None =
     collect = problems if problems is not None else SyntaxProblems()
     node = _parse_mapping(raw, path, collect)
     if problems is None and collect.items:
-        raise ValueError("; ".join(f"{'.'.join(map(str, p)) or '<root>'}: {m}" for p, m in collect.items))
+        raise ValueError("; ".join(f"{'.'.join(map(str, p)) or '<root>'}: {m}" for p, m, _ in collect.items))
     return node
 
 
@@ -151,7 +152,7 @@ def _parse_mapping(raw: Any, path: Path, problems: SyntaxProblems) -> Node | Non
 
 def _parse_entry(key: Any, value: Any, path: Path, problems: SyntaxProblems) -> Node | None:
     if not isinstance(key, str):
-        problems.add(path, f"condition keys must be strings, not {_kind(key)}")
+        problems.add(path, f"condition keys must be strings, not {_kind(key)}", at_key=True)
         return None
     if key in ("any", "all"):
         if not isinstance(value, list) or not value:
@@ -175,7 +176,7 @@ def _parse_entry(key: Any, value: Any, path: Path, problems: SyntaxProblems) -> 
         return JMESPath(value, path)
     if not is_known_field(key):
         hint = did_you_mean(key, [*FIELDS, *COMBINATORS, *(p + "<name>" for p in FAMILIES)])
-        problems.add(path, f"unknown condition field '{key}'{hint}")
+        problems.add(path, f"unknown condition field '{key}'{hint}", at_key=True)
         return None
     matcher = parse_matcher(value, path, problems, path_field=key in PATH_FIELDS)
     return FieldTest(key, matcher, path) if matcher is not None else None
@@ -245,7 +246,7 @@ def _parse_operator(op: Any, arg: Any, path: Path, problems: SyntaxProblems, pat
         inner = parse_matcher(arg, path, problems, path_field=path_field)
         return NotMatcher(inner) if inner is not None else None
     else:
-        problems.add(path, f"unknown matcher operator '{op}'{did_you_mean(str(op), OPERATORS)}")
+        problems.add(path, f"unknown matcher operator '{op}'{did_you_mean(str(op), OPERATORS)}", at_key=True)
     return None
 
 

@@ -109,9 +109,7 @@ def _check_rule_ids(document: Document) -> None:
 def _check_condition(condition: dict, path: KeyPath, document: Document) -> None:
     problems = SyntaxProblems()
     parse_condition(condition, path, problems)
-    for problem_path, message in problems.items:
-        # Unknown names are about the key; everything else (bad glob, regex, type) about the value.
-        at_key = message.startswith(("unknown condition field", "unknown matcher operator", "condition keys"))
+    for problem_path, message, at_key in problems.items:
         document.problem_at(problem_path, message, at_key=at_key)
 
 

@@ -44,7 +44,7 @@ TEMPLATE_ONLY = ("type", "value", "function", "module", "path", "package", "line
 #: Every fixed variable name (condition fields marked usable in templates, then the aliases).
 VARIABLES = (*(name for name, field in FIELDS.items() if field.template), *TEMPLATE_ONLY)
 VARIABLE_PREFIXES = tuple(prefix for prefix, family in FAMILIES.items() if family.template)
-
+from ..errors import RulesEngineError
 
 # ---------------------------------------------------------------------- parameterization
 
@@ -224,7 +224,7 @@ def template_problems(text: str, *, fingerprint_item: bool = False) -> list[str]
     return problems
 
 
-class TemplateError(ValueError):
+class TemplateError(RulesEngineError, ValueError):
     """A template that cannot be compiled; ``problems`` lists why."""
 
     def __init__(self, problems: Sequence[str]):

@@ -28,7 +28,10 @@ import re
 from typing import Any, Callable
 
 from ..conditions.event_view import EventView
+from ..errors import UnsendableValue
+from ..rules.filters import DROP, KEEP
 from ..scrub.walk import _PLACEHOLDER
+from .stats import Tally, count
 
 FILTERED = "[Filtered]"
 
@@ -238,28 +241,35 @@ def process_item(ruleset: Any, item: Any, hint: dict | None, kind: str) -> dict 
         ruleset._stats.add("internal_errors", "invalid_" + kind)
         return None if kind != SPAN else filtered_item({}, SPAN)
     try:
-        return _process(ruleset, item, hint, kind)
+        return run(ruleset, item, hint, kind)
     except Exception:
         ruleset._stats.add("internal_errors", "runtime")
-        return _on_failure(ruleset, item, kind)
+        return _failed_closed(ruleset, item, kind, ruleset._stats.tally())
 
 
-def _process(ruleset: Any, item: dict, hint: dict | None, kind: str) -> dict | None:
-    tally = ruleset._stats.tally()
-    tally.events[kind] = tally.events.get(kind, 0) + 1
+def run(ruleset: Any, item: dict, hint: dict | None, kind: str, trace: Any = None) -> dict | None:
+    """The pipeline of one item, written once: the hook runs it with no trace, explain with one
+    (a :class:`~rules_engine.runtime.explain.Trace`)."""
+    tally = ruleset._stats.tally() if trace is None else Tally()  # explain counts nothing
+    count(tally.events, kind)
     if kind in VIEWS:
-        rule, outcome = ruleset._filter(filter_view(item, hint, kind), kind, tally)
-        if rule is not None and outcome != "keep":
-            counter = tally.dropped if outcome == "drop" else tally.sampled_out
-            counter[rule.id] = counter.get(rule.id, 0) + 1
+        rule, outcome = ruleset._filter(filter_view(item, hint, kind), kind, tally, trace)
+        if rule is not None and outcome != KEEP:
+            count(tally.dropped if outcome == DROP else tally.sampled_out, rule.id)
+            if trace is not None:
+                trace.stopped_by_filter(rule.id, outcome == DROP, {"scrub": list(ruleset._scrubber.rule_ids)})
             return None
     try:
         counts = scrub_item(ruleset._scrubber, item, kind)
-    except Exception:
-        tally.internal_errors["scrub"] = tally.internal_errors.get("scrub", 0) + 1
-        return _on_failure(ruleset, item, kind)
+    except Exception as exc:
+        count(tally.internal_errors, "unsendable" if isinstance(exc, UnsendableValue) else "scrub")
+        if trace is not None:
+            trace.scrub_failed(exc, ruleset.options.on_error)
+        return _failed_closed(ruleset, item, kind, tally)
     for key, amount in counts.items():
-        tally.redactions[key] = tally.redactions.get(key, 0) + amount
+        count(tally.redactions, key, amount)
+    if trace is not None:
+        trace.scrubbed(ruleset._scrubber.rule_ids, counts)
     return item
 
 
@@ -274,22 +284,16 @@ def scrub_item(scrubber: Any, item: dict, kind: str) -> dict[str, int]:
     return counts
 
 
-def on_failure(ruleset: Any, item: dict, kind: str) -> dict | None:
+def _failed_closed(ruleset: Any, item: dict, kind: str, tally: Any) -> dict | None:
     """What goes out when an item could not be scrubbed: nothing, or (a span, or with
     ``on_error: send_filtered``) the item with every field that may carry data replaced."""
     if kind != SPAN and ruleset.options.on_error != "send_filtered":
-        return None
-    return filtered_item(item, kind)
-
-
-def _on_failure(ruleset: Any, item: dict, kind: str) -> dict | None:
-    if kind != SPAN and ruleset.options.on_error != "send_filtered":
-        ruleset._stats.add("dropped", "scrub")
+        count(tally.dropped, "scrub")
         return None
     try:
         return filtered_item(item, kind)
     except Exception:
-        ruleset._stats.add("dropped", "scrub")
+        count(tally.dropped, "scrub")
         return None if kind != SPAN else filtered_item({}, SPAN)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import RulesetError
 from . import sdk_options
-from .ruleset import HOOK_NAMES, Ruleset, logger
+from .ruleset import HOOK_NAMES, Ruleset, compose, logger
 
 # ---------------------------------------------------------------------- loading and reloading
 
@@ -57,10 +57,33 @@ class ReloadingRuleset:
         self.reloads = 0
         self.failed_reloads = 0
 
-    def __getattr__(self, name: str) -> Any:  # name, revision, model, origins, stats, explain...
-        if name == "current" or name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.current, name)
+    # what the current version says (explicit: a handle is not a Ruleset)
+    @property
+    def name(self) -> str:
+        return self.current.name
+
+    @property
+    def revision(self) -> int | str:
+        return self.current.revision
+
+    @property
+    def model(self) -> Any:
+        return self.current.model
+
+    @property
+    def origins(self) -> dict[str, str]:
+        return self.current.origins
+
+    @property
+    def options(self) -> Any:
+        return self.current.options
+
+    def stats(self) -> dict:
+        """The counters of the version in use (a reload starts them anew)."""
+        return self.current.stats()
+
+    def explain(self, event: dict, hint: dict | None = None, kind: str | None = None) -> Any:
+        return self.current.explain(event, hint, kind)
 
     def __repr__(self) -> str:
         return f"<ReloadingRuleset {self.source} -> {self.current!r}>"
@@ -97,8 +120,12 @@ class ReloadingRuleset:
     def sentry_options(self, **options: Any) -> dict[str, Any]:
         """Like :meth:`Ruleset.sentry_options`; the hooks follow reloads, the ``sdk`` section is
         the one loaded first (sentry-sdk reads its options once, at ``init``)."""
+        def note_failure() -> None:  # on the version in use when the user hook failed
+            self.current.note_user_hook_failure()
+
         hooks = {name: getattr(self, name) for name in HOOK_NAMES}
-        return sdk_options.build_options(self.current, hooks, self.current._compose, options)
+        return sdk_options.build_options(self.current, hooks, lambda user, hook: compose(user, hook, note_failure),
+                                         options)
 
     # reloading
     def _maybe_reload(self) -> None:
@@ -148,10 +175,9 @@ class ReloadingRuleset:
         paths = {str(loaded.path)} if getattr(loaded, "path", None) else set()
         if not str(self.source).startswith("builtin:"):
             paths.add(os.fspath(self.source))
-        for origin in (getattr(loaded, "origins", None) or {}).values():
-            file_part = str(origin).rsplit(":", 1)[0]
-            if file_part and not file_part.startswith("builtin:") and os.path.exists(file_part):
-                paths.add(file_part)
+        for origin in loaded.origins.values():
+            if not origin.path.startswith("builtin:") and os.path.exists(origin.path):
+                paths.add(origin.path)
         return {path: _mtime(path) for path in sorted(paths)}
 
 
