@@ -24,6 +24,7 @@ it returns), so a span whose scrub fails goes out with every value replaced.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Callable
 
@@ -117,8 +118,10 @@ _HEX = re.compile(r"[0-9a-fA-F]{1,64}")
 def _carries_nothing(key: str, value: Any) -> bool:
     """Numbers (timestamps, values, severity numbers) and hex ids need no scrubbing; every other
     field is scrubbed, including fields a later sentry-sdk may add."""
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, int)):
         return True
+    if isinstance(value, float):
+        return math.isfinite(value)  # NaN and infinity cannot be sent: the scrub fails them closed
     return key in _ID_KEYS and isinstance(value, str) and _HEX.fullmatch(value) is not None
 
 
