@@ -262,6 +262,8 @@ def run(ruleset: Any, item: dict, hint: dict | None, kind: str, trace: Any = Non
             if trace is not None:
                 trace.stopped_by_filter(rule.id, outcome == DROP, {"scrub": list(ruleset._scrubber.rule_ids)})
             return None
+    if kind == SPAN and item.get("is_segment") is True:
+        _rename_segment(ruleset, item, hint, tally, trace)
     try:
         counts = scrub_item(ruleset._scrubber, item, kind)
     except Exception as exc:
@@ -274,6 +276,35 @@ def run(ruleset: Any, item: dict, hint: dict | None, kind: str, trace: Any = Non
     if trace is not None:
         trace.scrubbed(ruleset._scrubber.rule_ids, counts)
     return item
+
+
+def segment_view(span: dict) -> dict:
+    """A streamed segment span (what a transaction is when spans stream) as the transaction event
+    grouping rules read: ``transaction``, ``route``, ``request.method``, ``duration_ms``..."""
+    attributes = span.get("attributes") if isinstance(span.get("attributes"), dict) else {}
+    return {
+        "type": "transaction",
+        "transaction": span.get("name"),
+        "transaction_info": {"source": attributes.get("sentry.segment.name.source")},
+        "request": {"method": attributes.get("http.request.method"), "url": attributes.get("url.full")},
+        "environment": attributes.get("sentry.environment"),
+        "release": attributes.get("sentry.release"),
+        "contexts": {"trace": {"op": attributes.get("sentry.op")}},
+        "start_timestamp": span.get("start_timestamp"),
+        "timestamp": span.get("end_timestamp"),
+    }
+
+
+def _rename_segment(ruleset: Any, span: dict, hint: dict | None, tally: Any, trace: Any) -> None:
+    """Apply the transaction grouping rules' ``rename`` to a segment span: its name is the
+    transaction's. Their other actions (fingerprint, title, tags...) have no place on a span."""
+    view_event = segment_view(span)
+    before = view_event["transaction"]
+    ruleset._group(EventView(view_event, hint, "transaction"), "transaction", view_event, tally, trace)
+    renamed = view_event.get("transaction")
+    if renamed != before and isinstance(renamed, str):
+        span["name"] = renamed
+        attributes_of(span)["sentry.segment.name.source"] = "custom"
 
 
 def scrub_item(scrubber: Any, item: dict, kind: str) -> dict[str, int]:

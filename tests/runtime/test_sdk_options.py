@@ -269,3 +269,12 @@ def test_transactions_and_their_errors_are_renamed_by_rule():
     errors, transactions = run_requests(compiled(RENAMED), "staging", "/orders/7", "/orders/401")
     assert transactions == ["GET /orders/{order_id}", "GET /orders/{order_id}"]
     assert [e["transaction"] for e in errors] == ["GET /orders/{order_id}"]
+
+
+def test_streamed_segment_spans_are_renamed_by_the_same_rule():
+    options = compiled(RENAMED).sentry_options(trace_lifecycle="stream")
+    with capture_transport(environment="staging", **options) as sent:
+        TestClient(make_app()).get("/orders/7")
+    [segment] = [span for span in sent.items["span"] if span.get("is_segment")]
+    assert segment["name"] == "GET /orders/{order_id}"
+    assert segment["attributes"]["sentry.segment.name.source"]["value"] == "custom"
