@@ -31,10 +31,9 @@ from typing import Any, Callable
 from ..conditions.event_view import EventView
 from ..errors import UnsendableValue
 from ..rules.filters import DROP, KEEP
+from ..scrub import FILTERED
 from ..scrub.walk import _PLACEHOLDER
 from .stats import Tally, count
-
-FILTERED = "[Filtered]"
 
 #: The item kinds of these channels, as ``on:`` names them.
 LOG, METRIC, SPAN = "log", "metric", "span"
@@ -132,6 +131,8 @@ def _rest_of(item: dict, handled: tuple[str, ...]) -> dict:
 
 
 def log_proxy(log: dict) -> Proxy:
+    """The proxy of a log record: its body and template as ``logentry`` (with the template's
+    parameters as ``logentry.params``), its attributes, and its other fields under ``log``."""
     attributes = attributes_of(log)
     template = attributes.get(TEMPLATE)
     names = parameter_names(template) if isinstance(template, str) else []
@@ -186,20 +187,20 @@ def parameter_names(template: str) -> list[str]:
     counts placeholders: ``%s`` and ``{}`` are positional (``sentry.message.parameter.0``...),
     ``%(name)s`` and ``{name}`` named (``sentry.message.parameter.name``)."""
     names = []
-    position = 0
     for match in _PLACEHOLDER.finditer(template):
         placeholder = match.group()
-        if placeholder == "%%":
-            continue
-        if placeholder.startswith("%(") :
-            key = placeholder[2:placeholder.index(")")]
-        elif placeholder.startswith("{") and placeholder[1:-1].split("!")[0].split(":")[0]:
-            key = placeholder[1:-1].split("!")[0].split(":")[0]
-        else:
-            key = str(position)
-        names.append(PARAMETER + key)
-        position += 1
+        if placeholder != "%%":
+            names.append(PARAMETER + (_placeholder_name(placeholder) or str(len(names))))
     return names
+
+
+def _placeholder_name(placeholder: str) -> str:
+    """``name`` of ``%(name)s`` and of ``{name!r:>4}``; empty for a positional placeholder."""
+    if placeholder.startswith("%("):
+        return placeholder[2:placeholder.index(")")]
+    if placeholder.startswith("{"):
+        return placeholder[1:-1].split("!")[0].split(":")[0]
+    return ""
 
 
 # ---------------------------------------------------------------------- fail-closed output
