@@ -91,7 +91,7 @@ def build_options(ruleset: Any, hooks: dict[str, Hook], compose: Callable[[Hook 
     if span_streaming({**user, "_experiments": experiments}):
         wanted.append(SPAN_HOOK)
     for name in wanted:
-        users_hook = user.pop(name, None) or (experiments.pop(name, None) if name not in known else None)
+        users_hook = user.pop(name, None) or experiments.pop(name, None)
         hook = compose(users_hook, hooks[name])
         if name in known:
             options[name] = hook
@@ -106,9 +106,12 @@ def build_options(ruleset: Any, hooks: dict[str, Hook], compose: Callable[[Hook 
     if "integrations" in options:
         options["integrations"] = merge_integrations(options["integrations"], user.pop("integrations", None))
     for name, value in user.items():
-        if name in options and not _agrees(options[name], value):
-            warnings.warn(f"'{name}' passed to sentry_options() overrides the ruleset's sdk section",
-                          RulesetOptionWarning, stacklevel=3)
+        overridden = [ours for ours in OVERRIDES.get(name, (name,)) if ours in options]
+        for ours in overridden:
+            if options[ours] != value:
+                warnings.warn(f"'{name}' passed to sentry_options() overrides the ruleset's sdk section",
+                              RulesetOptionWarning, stacklevel=3)
+                del options[ours]
         options[name] = value
     if experiments:
         options["_experiments"] = experiments
@@ -122,10 +125,12 @@ def apply_settings(ruleset: Any, options: dict[str, Any]) -> None:
 
     ours = late_settings(ruleset.model.sdk, ruleset)
     for name, value in ours.items():
-        if options.get(name) == DEFAULT_OPTIONS.get(name):
+        given = [other for other in OVERRIDDEN_BY.get(name, (name,))
+                 if options.get(other) != DEFAULT_OPTIONS.get(other)]
+        if not given:
             options[name] = value
-        elif not _agrees(value, options.get(name)):
-            warnings.warn(f"'{name}' given to sentry_sdk.init overrides the ruleset's sdk section",
+        elif any(options.get(other) != value for other in given):
+            warnings.warn(f"'{given[0]}' given to sentry_sdk.init overrides the ruleset's sdk section",
                           RulesetOptionWarning, stacklevel=2)
     sdk = ruleset.model.sdk
     if sdk.collect is not None or sdk.failed_request_status_codes != "from_filters":
@@ -147,8 +152,12 @@ def late_settings(sdk: models.Sdk, ruleset: Any) -> dict[str, Any]:
     return found
 
 
-def _agrees(ours: Any, theirs: Any) -> bool:
-    return ours == theirs or callable(ours)  # a hook of ours is composed, never overridden
+#: The ruleset's settings an option of the caller's replaces: sentry-sdk prefers a
+#: ``traces_sampler`` to ``traces_sample_rate``, so a rate the caller gives must remove the
+#: ruleset's sampler for the caller's choice to win.
+OVERRIDES: dict[str, tuple[str, ...]] = {"traces_sample_rate": ("traces_sampler",)}
+#: The inverse: which of the caller's options replace one of the ruleset's settings.
+OVERRIDDEN_BY: dict[str, tuple[str, ...]] = {"traces_sampler": ("traces_sampler", "traces_sample_rate")}
 
 
 def settings(ruleset: Any, user: dict[str, Any]) -> dict[str, Any]:

@@ -278,3 +278,26 @@ def test_streamed_segment_spans_are_renamed_by_the_same_rule():
     [segment] = [span for span in sent.items["span"] if span.get("is_segment")]
     assert segment["name"] == "GET /orders/{order_id}"
     assert segment["attributes"]["sentry.segment.name.source"]["value"] == "custom"
+
+
+def test_a_traces_sample_rate_passed_replaces_the_rulesets_sampler():
+    with pytest.warns(RulesetOptionWarning, match="traces_sample_rate"):
+        options = compiled(SHOP).sentry_options(traces_sample_rate=0.5)
+    assert options["traces_sample_rate"] == 0.5 and "traces_sampler" not in options
+    with pytest.warns(RulesetOptionWarning, match="traces_sample_rate"):
+        with capture_transport(traces_sample_rate=0.5, integrations=[RulesEngineIntegration(compiled(SHOP))]):
+            assert sentry_sdk.get_client().options["traces_sampler"] is None
+
+
+def test_a_hook_passed_in_experiments_still_runs_before_the_ruleset():
+    seen = []
+
+    def mine(log, hint):
+        seen.append(log["body"])
+        return log
+
+    options = compiled(SHOP).sentry_options(_experiments={"before_send_log": mine})
+    assert "before_send_log" not in options.get("_experiments", {})
+    with capture_transport(enable_logs=True, **options) as sent:
+        sentry_sdk.logger.info("hello")
+    assert seen == ["hello"] and [log["body"] for log in sent.items["log"]] == ["hello"]
