@@ -374,7 +374,10 @@ def collection_options(collect: models.Collect, user: dict[str, Any]) -> dict[st
             warnings.warn("'send_default_pii' passed to sentry_options() replaces the ruleset's "
                           "sdk.collect (sentry-sdk reads one or the other)", RulesetOptionWarning, stacklevel=4)
             return {}
-        return {"data_collection": collect.model_dump(exclude_none=True)}
+        data_collection = collect.model_dump(exclude_none=True)
+        if "http_headers" in data_collection:  # sentry-sdk nests the incoming request's headers
+            data_collection["http_headers"] = {"request": data_collection["http_headers"]}
+        return {"data_collection": data_collection}
     legacy: dict[str, Any] = {}
     if collect.user_info is not None:
         legacy["send_default_pii"] = collect.user_info

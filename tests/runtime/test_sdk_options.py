@@ -229,7 +229,7 @@ sdk:
 """)
     options = ruleset.sentry_options()
     assert options["data_collection"] == {
-        "cookies": {"mode": "off"}, "http_headers": {"mode": "allowlist", "terms": ["user-agent"]},
+        "cookies": {"mode": "off"}, "http_headers": {"request": {"mode": "allowlist", "terms": ["user-agent"]}},
         "gen_ai": {"inputs": False, "outputs": True}, "stack_frame_variables": False}
 
 
@@ -301,3 +301,28 @@ def test_a_hook_passed_in_experiments_still_runs_before_the_ruleset():
     with capture_transport(enable_logs=True, **options) as sent:
         sentry_sdk.logger.info("hello")
     assert seen == ["hello"] and [log["body"] for log in sent.items["log"]] == ["hello"]
+
+
+def test_collect_keeps_data_from_being_gathered_at_all():
+    ruleset = compiled("""\
+format: 1
+name: s
+sdk:
+  collect:
+    cookies: {mode: "off"}
+    http_headers: {mode: allowlist, terms: [user-agent]}
+""")
+    with capture_transport(raw=False, **ruleset.sentry_options()) as sent:
+        app = make_app()
+
+        @app.get("/boom")
+        def boom():
+            raise RuntimeError("boom")
+
+        TestClient(app, raise_server_exceptions=False).get(
+            "/boom", headers={"user-agent": "shop-mobile/4.2", "x-tenant": "acme"}, cookies={"session": "s3cr3t"})
+    [event] = sent.events
+    request = event["request"]
+    assert "s3cr3t" not in repr(request) and not request.get("cookies")  # (frame variables are another setting)
+    assert request["headers"]["user-agent"] == "shop-mobile/4.2"
+    assert request["headers"]["x-tenant"] == "[Filtered]"  # not on the allow list: never collected as is
