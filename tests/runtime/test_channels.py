@@ -160,7 +160,7 @@ def fake_llm(request: httpx.Request) -> httpx.Response:
 
 @pytest.mark.parametrize("lifecycle", ["static", "stream"])
 def test_ai_integration_spans_arrive_scrubbed(default, lifecycle):
-    openai = pytest.importorskip("openai")
+    import openai
     from sentry_sdk.integrations.openai import OpenAIIntegration
 
     client = openai.OpenAI(api_key="sk-test", base_url="http://llm.invalid/v1",
@@ -288,3 +288,13 @@ def test_a_filter_cannot_apply_to_spans():
     [problem] = caught.value.problems
     assert (problem.path, problem.line) == ("channels.yaml", 4)
     assert "cannot apply to 'span'" in problem.message
+
+
+def test_a_reloading_ruleset_installs_the_channel_hooks_too(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("format: 1\nname: live\nscrub: {rules: [{id: cards, detect: [creditcard]}]}\n")
+    handle = load_ruleset(path, reload=60)
+    with capture_transport(enable_logs=True, **handle.sentry_options()) as sent:
+        sentry_sdk.logger.info("card {card}", card=CARD_NUMBER)
+        sentry_sdk.metrics.count("paid", 1, attributes={"card": CARD_NUMBER})
+    assert leaked(sent.items) == [] and len(sent.items["log"]) == 1 and len(sent.items["metric"]) == 1
