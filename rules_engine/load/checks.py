@@ -70,6 +70,7 @@ def _check_semantics(document: Document) -> None:
     scrub = data.get("scrub")
     if isinstance(scrub, dict) and isinstance(scrub.get("allow"), list):
         _check_selectors(scrub["allow"], ("scrub", "allow"), document)
+    _check_unique_ids(data, TRACE_RULES, document)
     for index, rule in _rules(data, TRACE_RULES):
         for key in ("when", "unless"):
             if isinstance(rule.get(key), dict):
@@ -152,6 +153,20 @@ TRACE_RULES = ("sdk", "traces", "rules")
 #: :func:`rules_engine.runtime.sdk_options.sampling_event`).
 TRACE_START_FIELDS = frozenset({"transaction", "environment", "release", "request.method", "request.url",
                                 "contexts.trace.op"})
+
+
+def _check_unique_ids(data: Any, section: tuple[str, ...], document: Document) -> None:
+    """Ids are unique within a section of their own (sampling rules are not filters or grouping rules)."""
+    first_line: dict[str, int] = {}
+    for index, rule in _rules(data, section):
+        rule_id = rule.get("id")
+        if not isinstance(rule_id, str):
+            continue
+        if rule_id in first_line:
+            document.problem_at(section + (index, "id"), f"duplicate rule id '{rule_id}' (already used at line "
+                                f"{first_line[rule_id]}); rule ids must be unique")
+        else:
+            first_line[rule_id] = document.position(section + (index, "id"))[0]
 
 
 def _check_known_at_trace_start(condition: dict, path: KeyPath, document: Document) -> None:
