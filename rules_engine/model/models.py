@@ -410,8 +410,9 @@ class Sdk(Strict):
                                       default=None)
     failed_request_status_codes: StatusCodes = _describe(
         "HTTP status codes the web integrations (Starlette, FastAPI, Django, aiohttp, ...) report as "
-        "errors. 'from_filters' (default): every 4xx and 5xx code, except those a filter drops "
-        "whatever else the event holds; or a list of codes and ranges such as [401, 403, '500-599'].",
+        "errors. 'from_filters' (default): when a filter tests exc.status_code, every 4xx and 5xx "
+        "code except those a filter drops whatever else the event holds (else sentry-sdk's 5xx); or "
+        "a list of codes and ranges such as [401, 403, '500-599'].",
         default="from_filters",
     )
     collect: Collect | None = _describe("What sentry-sdk collects (its data_collection option).", default=None)

@@ -270,31 +270,39 @@ _STATUS_FIELDS = frozenset({"exc.status_code", "exc.status"})
 
 
 def codes_from_filters(ruleset: Any) -> frozenset[int]:
-    """Every 4xx and 5xx code except those a filter drops *whatever else the event holds*.
+    """The codes the ruleset's status-code filters ask for.
 
-    Only filters on errors that drop (not sample) and whose ``when`` and ``unless`` test nothing
-    but the status code count: ``{exc.status_code: {gte: 400, lt: 500}}`` unless ``[401, 403]``
-    leaves 401, 403 and the 5xx codes. A filter that also tests the type, the route or anything
-    else decides in ``before_send``, so its codes are reported and it sees them there. Reporting
-    a code a filter then drops costs an event built for nothing; not reporting one a filter would
-    keep loses it, so the derivation only leaves out what is certainly dropped."""
-    certain = [rule for rule in ruleset.model.filters
-               if rule.drop and "error" in rule.on and _tests_only_status(rule)]
-    if not certain:
-        return frozenset(ERROR_CODES)
+    A ruleset with no filter on ``exc.status_code`` says nothing about status codes: sentry-sdk's
+    own choice (5xx) stands. Otherwise every 4xx and 5xx code is reported except those a filter
+    drops *whatever else the event holds*: only filters on errors that drop (not sample) and
+    whose ``when`` and ``unless`` test nothing but the status code count, so
+    ``{exc.status_code: {gte: 400, lt: 500}}`` unless ``[401, 403]`` leaves 401, 403 and the 5xx
+    codes. A filter that also tests the type, the route or anything else decides in
+    ``before_send``, so its codes are reported and it sees them there. Reporting a code a filter
+    then drops costs an event built for nothing; not reporting one a filter would keep loses it,
+    so the derivation only leaves out what is certainly dropped."""
+    error_filters = [rule for rule in ruleset.model.filters if "error" in rule.on]
+    if not any(_condition_fields(rule) & _STATUS_FIELDS for rule in error_filters):
+        return SDK_DEFAULT_CODES
+    certain = [rule for rule in error_filters if rule.drop and _tests_only_status(rule)]
     compiled = [compile_condition_pair(rule, "filters", i)[0] for i, rule in enumerate(certain)]
     return frozenset(code for code in ERROR_CODES
                      if not any(c.matches(_status_view(code)) for c in compiled))
 
 
-def _tests_only_status(rule: Any) -> bool:
+def _condition_fields(rule: Any) -> set[str]:
+    """The fields a rule's ``when`` and ``unless`` test (a ``jmespath`` test adds ``"jmespath"``)."""
     fields: set[str] = set()
     for key in ("when", "unless"):
         raw = getattr(rule, key)
-        if raw is not None:
-            node = parse_condition(raw, (key,))
-            if node is None or not _collect_fields(node, fields):
-                return False
+        node = parse_condition(raw, (key,)) if raw is not None else None
+        if node is not None and not _collect_fields(node, fields):
+            fields.add("jmespath")
+    return fields
+
+
+def _tests_only_status(rule: Any) -> bool:
+    fields = _condition_fields(rule)
     return bool(fields) and fields <= _STATUS_FIELDS
 
 

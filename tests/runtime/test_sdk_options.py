@@ -312,7 +312,8 @@ sdk:
     cookies: {mode: "off"}
     http_headers: {mode: allowlist, terms: [user-agent]}
 """)
-    with capture_transport(raw=False, **ruleset.sentry_options()) as sent:
+    web = sdk_options.web_integrations(sdk_options.SDK_DEFAULT_CODES)
+    with capture_transport(raw=False, **ruleset.sentry_options(integrations=web)) as sent:
         app = make_app()
 
         @app.get("/boom")
@@ -326,3 +327,9 @@ sdk:
     assert "s3cr3t" not in repr(request) and not request.get("cookies")  # (frame variables are another setting)
     assert request["headers"]["user-agent"] == "shop-mobile/4.2"
     assert request["headers"]["x-tenant"] == "[Filtered]"  # not on the allow list: never collected as is
+
+
+def test_a_ruleset_without_status_code_filters_leaves_sentry_sdks_choice():
+    ruleset = compiled("format: 1\nname: s\nfilters: [{id: boring, when: {error.type: KeyError}, drop: true}]\n")
+    assert sdk_options.failed_request_status_codes(ruleset) == sdk_options.SDK_DEFAULT_CODES
+    assert "integrations" not in ruleset.sentry_options()
