@@ -18,6 +18,8 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Sequence
 
+from .exception_names import class_names, on_new_rule_module, reported_class
+
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>", "__bool__": lambda self: False})()
 
 #: Error fields tested on one element of the exception chain; stack fields on one frame.
@@ -42,7 +44,8 @@ class ExceptionElement:
         module = raw.get("module")
         self.bare_type = bare if isinstance(bare, str) else MISSING
         self.dotted_type = f"{module}.{bare}" if isinstance(module, str) and module and bare else self.bare_type
-        self.type_names = _type_names(self.bare_type, self.dotted_type, None if live is None else type(live))
+        live_class = type(live) if live is not None else _class_of_payload(self.bare_type, module)
+        self.type_names = _names_of(self.bare_type, self.dotted_type, live_class)
         #: What ``error.type`` tests see: the names, or MISSING when there is none.
         self.type_value = self.type_names or MISSING
         self._value: Any = None  # not read yet
@@ -74,33 +77,34 @@ class Names(tuple):
     joined: str
 
 
-def _builtin_exception(bare: Any, dotted: Any) -> type | None:
-    """Python's own exception classes are known without a live exception: the SDK reports them
-    without a module (``KeyError``), so their base classes can be matched offline too."""
-    if not isinstance(bare, str) or dotted != bare:
+def _class_of_payload(bare: Any, module: Any) -> type | None:
+    """The class an offline event names, when it can be known without importing anything:
+    Python's builtin exceptions (the SDK reports them without a module: ``KeyError``) and
+    classes of modules already imported in this process."""
+    if not isinstance(bare, str):
         return None
-    cls = getattr(builtins, bare, None)
-    return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
+    if not isinstance(module, str) or not module:
+        cls = getattr(builtins, bare, None)
+        return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
+    return reported_class(module, bare)
 
 
 @lru_cache(maxsize=1024)
-def _type_names(bare: Any, dotted: Any, live_class: type | None) -> Names:
-    """Every name an ``error.type`` glob may match: bare and dotted, plus the live class's bases.
+def _names_of(bare: Any, dotted: Any, cls: type | None) -> Names:
+    """Every name an ``error.type`` glob may match: bare and dotted, plus, when the class is
+    known (live, or resolved from the payload), its bases and the names it is importable as.
 
     Cached: an application raises few distinct exception types, and walking the class's
     bases is the costly part of reading an exception. The result is shared, never changed."""
     names: list[str] = [n for n in (bare, dotted) if isinstance(n, str)]
-    cls_of_event = live_class if live_class is not None else _builtin_exception(bare, dotted)
-    if cls_of_event is not None:
-        for cls in cls_of_event.__mro__:
-            if cls is object or cls is BaseException:
-                continue
-            for name in (cls.__name__, f"{cls.__module__}.{cls.__qualname__}"):
-                if name not in names:
-                    names.append(name)
+    if cls is not None:
+        names.extend(class_names(cls))
     result = Names(dict.fromkeys(names))
     result.joined = "\n".join(result)
     return result
+
+
+on_new_rule_module(_names_of.cache_clear)  # a rule naming a new module may add aliases
 
 
 #: Stands in for "no exception" / "no frame" so negations and ``exists: false`` still hold.
