@@ -7,7 +7,7 @@ typo reads as ``rulesets/shop.yaml:12:7: unknown key 'wen' (did you mean 'when'?
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 
@@ -19,6 +19,8 @@ class Problem:
     line: int
     col: int
     message: str
+    #: A rule that can never fire or never change anything (``validate --strict`` fails on these).
+    lint: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.message}"

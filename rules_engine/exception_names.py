@@ -10,10 +10,11 @@ write the name they import, ``pydantic.ValidationError``. A class therefore answ
   ``error.type`` rules name (``pydantic.ValidationError``), which :func:`remember_rule_names`
   collects when rules are compiled.
 
-Nothing here imports a module or runs a module's code: a module counts only when it is already
-imported, and names are read from the module's and class's ``__dict__`` (never ``getattr``,
-which could run a lazy module ``__getattr__``). :func:`import_module_of` is the one opt-in
-exception, for the command line's ``--import``.
+Nothing here imports a module: a module counts only when it is already imported. Names an event
+reports are read from the module's and class's ``__dict__`` (never ``getattr``, which could run a
+lazy module ``__getattr__`` on a name a hostile payload chose); only modules that rules name are
+asked with ``getattr`` (pydantic exports ``ValidationError`` lazily). :func:`import_module_of`,
+the command line's opt-in ``--import``, is the one place that imports.
 """
 
 from __future__ import annotations
@@ -76,15 +77,31 @@ def class_names(cls: type) -> list[str]:
 
 
 def _aliases(cls: type) -> list[str]:
-    """``module.Name`` for every already-imported candidate module that exports ``cls`` as ``Name``."""
+    """``module.Name`` for every already-imported candidate module that exports ``cls`` as ``Name``:
+    the packages above its module, and the modules rules name (read through their lazy
+    ``__getattr__`` too, as ``from pydantic import ValidationError`` would)."""
     name = cls.__name__
-    candidates = dict.fromkeys([*_parent_packages(cls.__module__), *list(_rule_modules)])
     found = []
-    for module_name in candidates:
+    for module_name in _parent_packages(cls.__module__):
         module = sys.modules.get(module_name)
         if module is not None and _own_attribute(module, name) is cls:
             found.append(f"{module_name}.{name}")
+    for module_name in list(_rule_modules):
+        if module_name not in found and exported_by(module_name, name) is cls:
+            found.append(f"{module_name}.{name}")
     return found
+
+
+def exported_by(module_name: str, name: str) -> Any:
+    """What an already-imported module a rule names exports as ``name`` (None when nothing).
+    Only modules users name in rules are asked this way: a module's own ``__getattr__`` may run."""
+    module = sys.modules.get(module_name)
+    if module is None:
+        return None
+    try:
+        return getattr(module, name, None)
+    except Exception:  # noqa: BLE001 - a lazy module failing to produce the name
+        return None
 
 
 def _parent_packages(module: str) -> list[str]:
@@ -128,11 +145,15 @@ def import_module_of(module: str) -> None:
     if module == "__main__" or not all(part.isidentifier() for part in module.split(".")):
         raise NotImportable(f"{module!r} is not an importable module name")
     try:
-        if importlib.util.find_spec(module) is None:
-            raise NotImportable(f"no module named {module!r} is installed")
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError as exc:  # a parent package is missing
+        raise NotImportable(f"no module named {exc.name or module!r} is installed") from None
+    except (Exception, SystemExit) as exc:  # importing a parent package failed
+        raise NotImportable(f"importing {module!r} failed: {type(exc).__name__}: {exc}") from None
+    if spec is None:
+        raise NotImportable(f"no module named {module!r} is installed")
+    try:
         importlib.import_module(module)
-    except NotImportable:
-        raise
     except (Exception, SystemExit) as exc:  # a module's own code failing is the module's problem
         raise NotImportable(f"importing {module!r} failed: {type(exc).__name__}: {exc}") from None
 

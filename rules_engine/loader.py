@@ -38,11 +38,13 @@ from . import migrations
 from .condition_syntax import SyntaxProblems, parse_condition
 from .errors import Problem, RulesetError
 from .glob import GlobError, compile_glob
+from .lints import lint_rules, shadowed_scrub_rules
 from .model_errors import describe_validation_errors
 from .models import Limits, Options, Ruleset, Scrub
 from .plain_yaml import read_plain
 from .positions import KeyPath, PositionIndex, locate, node_position, to_plain
 from .regex import RegexError, compile_regex
+from .scrub.scrubber import key_matcher  # and how key globs match key names
 from .scrub.selectors import parse_selector  # the scrubber owns the selector grammar
 from .templates import template_problems  # and grouping the template variables
 
@@ -152,6 +154,11 @@ class _Document:
     def warn_at(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
         line, col = self.position(path, at_key=at_key)
         self.warnings.append(Problem(self.source.display, line, col, message))
+
+    def lint_at(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
+        """A warning about a rule that can never fire or never change anything."""
+        line, col = self.position(path, at_key=at_key)
+        self.warnings.append(Problem(self.source.display, line, col, message, lint=True))
 
     def position(self, path: KeyPath, *, at_key: bool = False) -> tuple[int, int]:
         if self.index is not None:
@@ -387,6 +394,7 @@ def _check_semantics(document: _Document) -> None:
             _warn_if_never_fires(rule, section + (index,), document)
     for index, rule in _rules(data, ("scrub", "rules")):
         _check_scrub_rule(rule, ("scrub", "rules", index), document)
+    lint_rules(data, document.lint_at)
     scrub = data.get("scrub")
     if isinstance(scrub, dict) and isinstance(scrub.get("allow"), list):
         _check_selectors(scrub["allow"], ("scrub", "allow"), document)
@@ -502,7 +510,7 @@ def _warn_if_never_fires(rule: dict, path: KeyPath, document: _Document) -> None
         having = _kinds_having(field_name) if isinstance(field_name, str) else None
         if having is None or having.intersection(kinds) or _holds_when_absent(matcher):
             continue
-        document.warn_at(
+        document.lint_at(
             path + ("when", field_name),
             f"rule '{rule_id}' never fires: condition field '{field_name}' exists only on "
             f"{_plural(having)}, and the rule applies to {_plural(kinds)} only",
@@ -513,11 +521,11 @@ def _warn_if_never_fires(rule: dict, path: KeyPath, document: _Document) -> None
 def _warn_grouping_on_breadcrumbs(rule_id: Any, kinds: list[str], path: KeyPath, document: _Document) -> None:
     if all(kind == "breadcrumb" for kind in kinds):
         message = f"grouping rule '{rule_id}' never fires: grouping does not apply to breadcrumbs"
-        document.warn_at(path + ("on",), message)
+        document.lint_at(path + ("on",), message)
         return
     for index, kind in enumerate(kinds):
         if kind == "breadcrumb":
-            document.warn_at(
+            document.lint_at(
                 path + ("on", index),
                 "'breadcrumb' has no effect in a grouping rule: grouping does not apply to breadcrumbs",
             )
@@ -659,8 +667,19 @@ class _Loader:
         if problems or layer is None or root is None or root.model is None:
             raise RulesetError(problems or [Problem(source.display, 1, 1, "the ruleset could not be loaded")])
         model = self._build_model(root.model, layer)
+        self._warn_about_shadowed_scrub_rules(layer)
         origins = {entry.rule.id: entry.origin for entry in layer.rules}
         return LoadedRuleset(model, source.display, origins, hash_key, sorted(set(self.warnings)))
+
+    def _warn_about_shadowed_scrub_rules(self, layer: _Layer) -> None:
+        scrub_rules = [(entry.rule, entry) for entry in layer.rules if entry.section == ("scrub", "rules")]
+        for (rule, entry), (parent, parent_entry) in shadowed_scrub_rules(scrub_rules, key_matcher):
+            message = (
+                f"scrub rule '{rule.id}' never changes anything: rule '{parent.id}' ({parent_entry.origin}) "
+                f"comes first and already redacts every key it names; the first redaction of a value wins. "
+                f"To change how '{parent.id}' redacts, write 'override: {parent.id}' with the new redact"
+            )
+            self.warnings.append(Problem(entry.display, entry.line, entry.col, message, lint=True))
 
     def _resolve(self, source: _Source) -> _Layer | None:
         """Load one file and everything it extends; its merged layer, or None when anything is wrong."""
