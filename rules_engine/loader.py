@@ -36,7 +36,7 @@ from ruamel.yaml.reader import ReaderError
 
 from . import migrations
 from .condition_syntax import SyntaxProblems, parse_condition
-from .errors import Problem, RulesetError
+from .errors import Problem, RulesetError, did_you_mean
 from .glob import GlobError, compile_glob
 from .lints import lint_rules, shadowed_scrub_rules
 from .model_errors import describe_validation_errors
@@ -735,7 +735,7 @@ class _Loader:
         for section in RULE_SECTIONS:
             rules = model.scrub.rules if section == ("scrub", "rules") else getattr(model, section[0])
             for index, rule in enumerate(rules):
-                line, col = document.position(section + (index, "id"))
+                line, col = document.position(section + (index, "override" if getattr(rule, "override", None) else "id"))
                 layer.rules.append(_RuleEntry(section, rule, document.source.display, line, col))
         options = model.options
         layer.options = {key: getattr(options, key) for key in options.model_fields_set if key != "limits"}
@@ -751,6 +751,9 @@ class _Loader:
         rules = list(base.rules)
         position = {entry.rule.id: i for i, entry in enumerate(rules)}
         for entry in top.rules:
+            if getattr(entry.rule, "override", None) is not None:
+                self._apply_override(entry, rules, position)
+                continue
             rule_id = entry.rule.id
             if rule_id not in position:
                 position[rule_id] = len(rules)
@@ -776,6 +779,19 @@ class _Loader:
             allow=allow,
             hash_key=top.hash_key or base.hash_key,
         )
+
+    def _apply_override(self, entry: _RuleEntry, rules: list[_RuleEntry], position: dict[str, int]) -> None:
+        """An ``override: <id>`` entry changes the extended scrub rule of that id where it stands."""
+        target = entry.rule.override
+        index = position.get(target)
+        if index is None or rules[index].section != entry.section:
+            known = [e.rule.id for e in rules if e.section == entry.section]
+            message = (f"override: no scrub rule '{target}' in the extended rulesets to change"
+                       f"{did_you_mean(target, known) if known else ' (this ruleset extends none that has scrub rules)'}")
+            self.problems.append(Problem(entry.display, entry.line, entry.col, message))
+            return
+        changed = entry.rule.overridden(rules[index].rule)
+        rules[index] = _RuleEntry(entry.section, changed, entry.display, entry.line, entry.col)
 
     def _build_model(self, root: Ruleset, layer: _Layer) -> Ruleset:
         by_section: dict[tuple[str, ...], list[Any]] = {section: [] for section in RULE_SECTIONS}
