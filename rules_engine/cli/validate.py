@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, RulesetError
-from ..exception_names import NotImportable, import_module_of
-from ..lints import rule_modules
-from ..loader import BUILTIN_PREFIX, load_model, read_yaml
+from ..conditions.exception_names import NotImportable, import_module_of
+from ..load.builtin import BUILTIN_PREFIX
+from ..load.document import read_yaml
+from ..load.lints import rule_modules
+from ..load.loader import load_model
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

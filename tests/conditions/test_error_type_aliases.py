@@ -23,8 +23,8 @@ from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 
 from rules_engine.capture import capture_events
-from rules_engine.loader import load_model_from_text
-from rules_engine.runtime import Ruleset
+from rules_engine.load.loader import load_model_from_text
+from rules_engine.runtime.ruleset import Ruleset
 
 
 def dropping(*names: str) -> Ruleset:
@@ -117,7 +117,7 @@ def test_names_of_other_classes_do_not_match(name):
 
 
 def test_an_unhandled_pydantic_error_in_a_fastapi_handler_is_dropped_by_the_bundled_ruleset():
-    from tests.test_loader_bundled_rulesets import ruleset
+    from tests.load.test_loader_bundled_rulesets import ruleset
 
     app = FastAPI()
 

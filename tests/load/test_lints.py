@@ -12,8 +12,8 @@ import sentry_sdk
 
 from rules_engine.capture import capture_events
 from rules_engine.cli import main
-from rules_engine.loader import load_model, load_model_from_text
-from rules_engine.runtime import Ruleset
+from rules_engine.load.loader import load_model, load_model_from_text
+from rules_engine.runtime.ruleset import Ruleset
 
 HERE = Path(__file__).resolve().parent / "lint_rulesets"
 

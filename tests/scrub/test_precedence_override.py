@@ -12,8 +12,8 @@ import sentry_sdk
 
 from rules_engine.capture import capture_events
 from rules_engine.errors import RulesetError
-from rules_engine.loader import load_model_from_text
-from rules_engine.runtime import Ruleset
+from rules_engine.load.loader import load_model_from_text
+from rules_engine.runtime.ruleset import Ruleset
 
 
 def ruleset(text: str) -> Ruleset:
