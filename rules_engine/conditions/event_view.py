@@ -131,7 +131,7 @@ class EventView:
     _duration_ms: Any = None
 
     def __init__(self, event: dict, hint: dict | None = None, kind: str = "error"):
-        self.event = event
+        self.event = as_first_seen(event)
         self.hint = hint or {}
         self.kind = kind
 
@@ -274,6 +274,47 @@ class EventView:
 
 
 Getter = Callable[[EventView], Any]
+
+
+def as_first_seen(event: dict) -> dict:
+    """The event as rules first saw it. A ``title`` rewrites the main exception's type and value
+    (or the log message) and keeps the originals in an ``original_exception`` (``original_message``)
+    context; rules read through those, so a ruleset applied to its own output (an export processed
+    again) matches the same rules and renders the same fingerprint, title and tags. The event is
+    not changed: a shallow copy with the originals put back is returned (or the event itself)."""
+    contexts = event.get("contexts")
+    if type(contexts) is not dict:
+        return event
+    original_exception = contexts.get("original_exception")
+    original_message = contexts.get("original_message")
+    if original_exception is None and original_message is None:
+        return event
+    restored = dict(event)
+    if isinstance(original_exception, dict):
+        _restore_main_exception(restored, original_exception)
+    if isinstance(original_message, dict):
+        _restore_message(restored, original_message)
+    return restored
+
+
+def _restore_main_exception(event: dict, original: dict) -> None:
+    exception = event.get("exception")
+    values = _values(exception)
+    if not values or not isinstance(values[-1], dict) or not isinstance(original.get("type"), str):
+        return
+    main = {**values[-1], "type": original["type"], "value": original.get("value")}
+    main.pop("module", None)
+    if isinstance(original.get("module"), str):
+        main["module"] = original["module"]
+    event["exception"] = {**exception, "values": [*values[:-1], main]} if isinstance(exception, dict) else [
+        *values[:-1], main]
+
+
+def _restore_message(event: dict, original: dict) -> None:
+    """``original`` is the log entry a title replaced, or ``{"message": ...}`` when there was none."""
+    event["logentry"] = original
+    if isinstance(event.get("message"), str) and isinstance(original.get("message"), str):
+        event["message"] = original["message"]
 
 
 def _top(key: str) -> Getter:

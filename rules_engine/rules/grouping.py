@@ -28,7 +28,8 @@ from ..model import models
 from .filters import RuleCondition
 from .templates import Template, compile_template
 
-#: Sentry rejects tag values longer than this; rendered values are cut to fit.
+#: Sentry rejects tag values longer than this; they are cut to fit after scrubbing (a secret cut
+#: in half before scrubbing could no longer be recognised, and its first half would be sent).
 MAX_TAG_VALUE_LENGTH = 200
 
 
@@ -63,7 +64,7 @@ class GroupingRule:
         if self.title is not None:
             changes.title = self.title.render(view)
         for key, template in self.tags:
-            changes.tags[key] = template.render(view)[:MAX_TAG_VALUE_LENGTH]
+            changes.tags[key] = template.render(view)
         for name, entries in self.contexts:
             changes.contexts[name] = {key: _render_value(value, view) for key, value in entries}
         return changes
@@ -149,6 +150,15 @@ def apply_changes(event: dict, changes: Changes, *, describe: bool = True) -> li
         if describe:
             done.append(f"contexts.{name} = {target!r}")
     return done
+
+
+def cut_tag_values(event: dict) -> None:
+    """Cut string tag values to the length Sentry accepts; run after scrubbing."""
+    tags = event.get("tags")
+    if isinstance(tags, dict):
+        for key, value in tags.items():
+            if isinstance(value, str) and len(value) > MAX_TAG_VALUE_LENGTH:
+                tags[key] = value[:MAX_TAG_VALUE_LENGTH]
 
 
 def tags_dict(event: dict) -> dict:

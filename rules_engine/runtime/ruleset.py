@@ -31,7 +31,7 @@ from ..errors import Problem, RulesetError, UnsendableValue
 from ..model import models
 from ..rules.compile import CompiledRules, RuleCompileError, compile_rules
 from ..rules.filters import DROP, KEEP
-from ..rules.grouping import apply_changes, tags_dict
+from ..rules.grouping import apply_changes, cut_tag_values, tags_dict
 from ..scrub import compile_scrubber
 
 logger = logging.getLogger("rules_engine")
@@ -201,6 +201,7 @@ class Ruleset:
             matched.extend(self._group(view, kind, event, tally))
         if not self._scrub(event, kind, tally):
             return self._on_scrub_failure(event, kind)
+        cut_tag_values(event)
         if kind != "breadcrumb":
             self._stamp(event, matched)
         return event
@@ -320,6 +321,7 @@ class Ruleset:
         try:
             redactions = (self._scrubber.scrub_breadcrumb(work) if kind == "breadcrumb"
                           else self._scrubber.scrub_event(work)) or {}
+            cut_tag_values(work)
         except Exception as exc:
             reason = f"scrubbing failed or the event cannot be sent ({exc!r}); on_error={self.options.on_error}"
             trace.append(RuleTrace("scrub", "scrub", True, reason))
