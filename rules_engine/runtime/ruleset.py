@@ -27,7 +27,7 @@ import random
 from typing import Any, Callable, Optional, Sequence
 
 from ..conditions.event_view import EventView
-from ..errors import Problem, RulesetError, UnsendableValue
+from ..errors import Origin, Problem, RulesetError, UnsendableValue
 from ..model import models
 from ..rules.compile import CompiledRules, RuleCompileError, compile_rules
 from ..rules.filters import DROP, KEEP
@@ -147,23 +147,11 @@ class Ruleset:
         }
 
     def _compose(self, user_hook: Hook | None, ruleset_hook: Hook) -> Hook:
-        if user_hook is None:
-            return ruleset_hook
-        stats = self._stats
+        return compose(user_hook, ruleset_hook, self.note_user_hook_failure)
 
-        def composed(event: dict, hint: dict | None = None) -> dict | None:
-            try:
-                event = user_hook(event, hint if hint is not None else {})
-            except Exception:
-                stats.add("internal_errors", "user_hook")
-                logger.warning("a user hook raised; the event is dropped", exc_info=True)
-                return None
-            if event is None:
-                return None
-            return ruleset_hook(event, hint)
-
-        composed.__name__ = getattr(user_hook, "__name__", "hook") + "_then_ruleset"
-        return composed
+    def note_user_hook_failure(self) -> None:
+        """Count a user hook (composed by :meth:`sentry_options`) that raised."""
+        self._stats.add("internal_errors", "user_hook")
 
     def stats(self) -> dict:
         """Counters since this ruleset was built: events seen per kind, drops, samples and
@@ -395,12 +383,29 @@ def _candidates(index: Any, view: EventView) -> Sequence[Any]:
     return index.candidates(view) if index.indexed else index.always
 
 
-def _problem_at(origin: str | None, path: str | None, message: str) -> Problem:
-    """A problem at the rule's origin ("file:line") when the loader recorded one."""
-    if origin:
-        file_part, _, line = str(origin).rpartition(":")
-        if line.isdigit() and file_part:
-            return Problem(file_part, int(line), 1, message)
+def _problem_at(origin: Any, path: str | None, message: str) -> Problem:
+    """A problem at the rule's origin when the loader recorded one (a model built in code has none)."""
+    if isinstance(origin, Origin):
+        return origin.problem(message)
     return Problem(path or "<model>", 1, 1, message)
 
 
+def compose(user_hook: Hook | None, ruleset_hook: Hook, note_failure: Callable[[], None]) -> Hook:
+    """``user_hook`` then ``ruleset_hook``; a user hook that raises drops the event (as sentry-sdk
+    does), is logged and counted through ``note_failure``."""
+    if user_hook is None:
+        return ruleset_hook
+
+    def composed(event: dict, hint: dict | None = None) -> dict | None:
+        try:
+            event = user_hook(event, hint if hint is not None else {})
+        except Exception:
+            note_failure()
+            logger.warning("a user hook raised; the event is dropped", exc_info=True)
+            return None
+        if event is None:
+            return None
+        return ruleset_hook(event, hint)
+
+    composed.__name__ = getattr(user_hook, "__name__", "hook") + "_then_ruleset"
+    return composed

@@ -54,6 +54,7 @@ from ..runtime.reloading import load_ruleset
 
 #: File names ``rules-engine test DIR`` and the pytest plugin pick up.
 CASE_FILE_SUFFIXES = (".rules-test.yaml", ".rules-test.yml")
+from ..errors import RulesEngineError
 
 
 class CaseFileError(RulesetError):
@@ -291,7 +292,7 @@ def _as_attribute(value: Any) -> Any:
     return value
 
 
-class HintError(ValueError):
+class HintError(RulesEngineError, ValueError):
     """The hint cannot describe the event's exception."""
 
 
