@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .offline import ModuleImporter, add_import_option
 from ..testing.casefile import (
     SAMPLING_DRAWS,
     HintError,
@@ -58,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sampling", choices=("keep", "drop", "random"), default="keep",
                         help="how sample rules decide: keep (default), drop, or random as in production")
     parser.add_argument("--no-diff", action="store_true", help="leave out the before/after diff")
+    add_import_option(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     add_color_argument(parser)
     parser.set_defaults(handler=run)
@@ -83,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"rules-engine explain: {entry}", file=sys.stderr)
         return 1
     event = entry.event
+    ModuleImporter("explain", args.import_modules).prepare(event)
     try:
         hint = build_hint(spec, event)
     except HintError as exc:
