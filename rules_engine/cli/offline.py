@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 from ..conditions.exception_names import NotImportable, import_module_of, modules_of_event, reported_class
 from ..conditions.syntax import And, FieldTest, Not, Or, parse_condition
+from ..sentry_event import exception_values
 
 LIVE_ONLY_PREFIX = "exc."
 
@@ -56,10 +57,8 @@ class ModuleImporter:
 def unresolved_classes(event: Any) -> list[str]:
     """The dotted names of an event's exception classes that cannot be resolved in this process
     (their module is not imported): their base classes and import names are not matched."""
-    exception = event.get("exception") if isinstance(event, dict) else None
-    values = exception.get("values") if isinstance(exception, dict) else exception
     names = []
-    for value in values if isinstance(values, list) else []:
+    for value in exception_values(event) if isinstance(event, dict) else []:
         if not isinstance(value, dict):
             continue
         module, bare = value.get("module"), value.get("type")

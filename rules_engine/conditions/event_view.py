@@ -21,6 +21,7 @@ from .exception_names import class_names, on_new_rule_module, reported_class
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>", "__bool__": lambda self: False})()
 
+from ..sentry_event import exception_values, log_message, main_exception, values_of
 
 
 class ExceptionElement:
@@ -145,7 +146,7 @@ class EventView:
     def exceptions(self) -> list[ExceptionElement]:
         """The exception chain, oldest cause first, main exception last (Sentry's order)."""
         if self._exceptions is None:
-            values = _exception_values(self.event)
+            values = exception_values(self.event)
             live_by_name = _live_chain_by_name(self.live_exception)
             self._exceptions = [
                 ExceptionElement(raw, _find_live(raw, live_by_name)) for raw in values if isinstance(raw, dict)
@@ -155,8 +156,7 @@ class EventView:
     @property
     def main_exception(self) -> dict | None:
         if self._main_exception is False:
-            values = _exception_values(self.event)
-            self._main_exception = values[-1] if values and isinstance(values[-1], dict) else None
+            self._main_exception = main_exception(self.event)
         return self._main_exception  # type: ignore[return-value]
 
     @property
@@ -171,12 +171,12 @@ class EventView:
         """Every frame of every stack trace: exceptions, the event's own stacktrace and threads."""
         if self._frames is None:
             frames: list[dict] = []
-            for raw in _exception_values(self.event):
+            for raw in exception_values(self.event):
                 if isinstance(raw, dict):
                     frames.extend(_frames_of(raw.get("stacktrace")))
             frames.extend(_frames_of(self.event.get("stacktrace")))
             threads = self.event.get("threads")
-            for thread in _values(threads):
+            for thread in values_of(threads):
                 if isinstance(thread, dict):
                     frames.extend(_frames_of(thread.get("stacktrace")))
             self._frames = frames
@@ -225,17 +225,8 @@ class EventView:
     @property
     def log_message(self) -> Any:
         """``logentry.formatted``, else ``logentry.message``, else ``message`` (or a breadcrumb's message)."""
-        event = self.event
-        logentry = event.get("logentry")
-        if isinstance(logentry, dict):
-            for key in ("formatted", "message"):
-                text = logentry.get(key)
-                if isinstance(text, str) and text:
-                    return text
-        message = event.get("message")
-        if isinstance(message, dict):  # the SDK's older "message": {"formatted": ...} shape
-            message = message.get("formatted") or message.get("message")
-        return message if isinstance(message, str) and message else MISSING
+        message = log_message(self.event)
+        return MISSING if message is None else message
 
     @property
     def messages(self) -> tuple[str, ...]:
@@ -287,7 +278,7 @@ def as_first_seen(event: dict) -> dict:
 
 def _restore_main_exception(event: dict, original: dict) -> None:
     exception = event.get("exception")
-    values = _values(exception)
+    values = values_of(exception)
     if not values or not isinstance(values[-1], dict) or not isinstance(original.get("type"), str):
         return
     main = {**values[-1], "type": original["type"], "value": original.get("value")}
@@ -323,17 +314,6 @@ def dig(node: Any, keys: Iterable[str]) -> Any:
         else:
             return MISSING
     return MISSING if node is None else node
-
-
-def _values(container: Any) -> list:
-    """The ``values`` list of an interface that may also be sent as a bare list."""
-    if isinstance(container, dict):
-        container = container.get("values")
-    return container if isinstance(container, list) else []
-
-
-def _exception_values(event: dict) -> list:
-    return _values(event.get("exception"))
 
 
 def _frames_of(stacktrace: Any) -> list[dict]:

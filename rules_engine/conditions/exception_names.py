@@ -25,6 +25,8 @@ import sys
 import threading
 from typing import Any, Callable, Iterable
 
+from ..sentry_event import exception_values
+
 _WILDCARDS = frozenset("*?[{\\")
 
 #: Modules that ``error.type`` rules name, in the order first seen.
@@ -160,9 +162,6 @@ def import_module_of(module: str) -> None:
 
 def modules_of_event(event: Any) -> list[str]:
     """The modules an event's exceptions name (``exception.values[].module``), in order."""
-    exception = event.get("exception") if isinstance(event, dict) else None
-    values = exception.get("values") if isinstance(exception, dict) else exception
-    if not isinstance(values, list):
-        return []
+    values = exception_values(event) if isinstance(event, dict) else []
     modules = (value.get("module") for value in values if isinstance(value, dict))
     return list(dict.fromkeys(m for m in modules if isinstance(m, str) and m))

@@ -7,6 +7,7 @@ import re
 
 from ..errors import RulesEngineError
 
+
 class UnsetVariable(RulesEngineError, ValueError):
     """A ``${VAR}`` reference to a variable that is not set (and has no default)."""
 

@@ -32,6 +32,8 @@ from .templates import Template, compile_template
 #: in half before scrubbing could no longer be recognised, and its first half would be sent).
 MAX_TAG_VALUE_LENGTH = 200
 
+from ..sentry_event import main_exception
+
 
 @dataclass
 class Changes:
@@ -176,8 +178,7 @@ def tags_dict(event: dict) -> dict:
 
 
 def _apply_title(event: dict, title: str) -> str:
-    values = event.get("exception", {}).get("values") if isinstance(event.get("exception"), dict) else None
-    main = values[-1] if isinstance(values, list) and values and isinstance(values[-1], dict) else None
+    main = main_exception(event)
     contexts = event.get("contexts")
     if not isinstance(contexts, dict):
         contexts = event["contexts"] = {}

@@ -37,7 +37,7 @@ EXPECTED = {
     "shadowed-by-parent.yaml": [(6, 11, "scrub rule 'loud-passwords' never changes anything: rule 'secret-keys' "
                                         "(builtin:secure-defaults@2026.11:15) comes first")],
     "wrong-module.yaml": [(5, 25, "error.type 'pydantic.errors.ValidationError' never matches: module "
-                                  "pydantic.errors has no 'ValidationError' (did you mean pydantic.ValidationError?)"),
+                                  "pydantic.errors has no 'ValidationError' (did you mean pydantic.ValidationError"),
                           (5, 58, "error.type 'starlette.exceptions.ValidationError' never matches")],
 }
 
