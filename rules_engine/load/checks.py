@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from ..conditions.fields import kinds_having
 from ..conditions.glob import GlobError, compile_glob
-from ..conditions.regex import RegexError, compile_regex
+from ..conditions.regex import RegexError, compile_regex, regex_problem
 from ..conditions.syntax import SyntaxProblems, parse_condition
 from ..model.messages import describe_validation_errors
 from ..model.models import RulesetSpec
@@ -202,7 +202,7 @@ def _check_scrub_rule(rule: dict, path: KeyPath, document: Document) -> None:
         try:
             compile_regex(rule["pattern"])
         except RegexError as exc:
-            document.problem_at(path + ("pattern",), f"invalid regex {rule['pattern']!r}: {exc}")
+            document.problem_at(path + ("pattern",), regex_problem(rule["pattern"], exc))
     if isinstance(rule.get("keys"), list):
         for index, pattern in enumerate(rule["keys"]):
             if isinstance(pattern, str):

@@ -184,7 +184,7 @@ class _Loader:
         document = read_document(source)
         if self.root is None:
             self.root = document
-        if not document.problems:
+        if not document.problems or document.recovered:  # past a syntax error, the rest is still checked
             validate(document)
         self.problems.extend(document.problems)
         self.warnings.extend(document.warnings)
