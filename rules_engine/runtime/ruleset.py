@@ -198,11 +198,7 @@ class Ruleset:
         index = self._rules.filters[kind]
         for rule in _candidates(index, view) if trace is None else index.rules:
             try:
-                if trace is None:
-                    if not rule.condition.matches(view):
-                        continue
-                elif (why_not := rule.condition.why_not(view)) is not None:
-                    trace.add("filter", rule.id, False, why_not)
+                if not _holds(rule, view, trace, "filter"):
                     continue
                 outcome = rule.decide(self.draw)
             except Exception as exc:
@@ -224,11 +220,7 @@ class Ruleset:
         chosen = []
         for rule in _candidates(index, view) if trace is None else index.rules:
             try:
-                if trace is None:
-                    if not rule.condition.matches(view):
-                        continue
-                elif (why_not := rule.condition.why_not(view)) is not None:
-                    trace.add("grouping", rule.id, False, why_not)
+                if not _holds(rule, view, trace, "grouping"):
                     continue
                 changes = rule.render(view)
             except Exception as exc:
@@ -328,6 +320,16 @@ class Ruleset:
         trace = Trace()
         after = self._process(work, hint, kind, trace)
         return trace.explanation(before, after)
+
+
+def _holds(rule: Any, view: EventView, trace: Trace | None, phase: str) -> bool:
+    """Whether a rule's condition holds; with a trace, a rule that does not is recorded with why."""
+    if trace is None:
+        return rule.condition.matches(view)
+    why_not = rule.condition.why_not(view)
+    if why_not is not None:
+        trace.add(phase, rule.id, False, why_not)
+    return why_not is None
 
 
 def _candidates(index: Any, view: EventView) -> Sequence[Any]:
