@@ -155,12 +155,15 @@ def apply_changes(event: dict, changes: Changes, *, describe: bool = True) -> li
 
 
 def cut_tag_values(event: dict) -> None:
-    """Cut string tag values to the length Sentry accepts; run after scrubbing."""
+    """Cut string tag values (a mapping, or ``[key, value]`` pairs) to the length Sentry accepts;
+    run after scrubbing."""
     tags = event.get("tags")
-    if isinstance(tags, dict):
-        for key, value in tags.items():
-            if isinstance(value, str) and len(value) > MAX_TAG_VALUE_LENGTH:
-                tags[key] = value[:MAX_TAG_VALUE_LENGTH]
+    entries = tags.items() if isinstance(tags, dict) else enumerate(tags) if isinstance(tags, list) else ()
+    for key, value in list(entries):
+        if isinstance(value, str) and len(value) > MAX_TAG_VALUE_LENGTH:
+            tags[key] = value[:MAX_TAG_VALUE_LENGTH]
+        elif isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+            value[1] = value[1][:MAX_TAG_VALUE_LENGTH]
 
 
 def tags_dict(event: dict) -> dict:
