@@ -86,3 +86,13 @@ def test_a_condition_regex_gets_the_same_explanation(pattern, explanation):
     text = f"format: 1\nname: shop\nfilters:\n  - id: f\n    when: {{message: {{regex: '{pattern}'}}}}\n    drop: true\n"
     [found] = problems(text)
     assert f"invalid regex '{pattern}': {explanation}" in found
+
+
+@pytest.mark.parametrize(("template", "suggestion"), [
+    ("{{ duration_ms | int }} ms", "{{ duration_ms }}"),
+    ("{{ error.value|truncate(20) }}", "{{ error.value }}"),
+])
+def test_a_template_filter_is_explained(template, suggestion):
+    text = f"format: 1\nname: shop\ngrouping:\n  - id: a\n    tags: {{shown: '{template}'}}\n"
+    [found] = problems(text)
+    assert found.endswith(f"templates hold one variable each, without filters or expressions; write '{suggestion}'")
