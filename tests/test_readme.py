@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import os
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rules_engine.cli import COMMANDS, build_parser
 from rules_engine.load.loader import load_model, load_model_from_text
 from rules_engine.rules.templates import VARIABLE_PREFIXES, VARIABLES
 from rules_engine.testing import assert_case_file
@@ -122,7 +124,27 @@ def _referenced(field: dict, definitions: dict) -> dict | None:
     return None
 
 
-GENERATED = {"case-file-keys": case_file_keys}
+def command_options() -> str:
+    """Every command and its arguments, from the command line's own parser."""
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    lines = []
+    for name in COMMANDS:
+        parser = subparsers.choices[name]
+        lines.append(f"- **`rules-engine {name}`** — {_markdown(parser.description or '')}")
+        for action in parser._actions:
+            if action.help in (None, argparse.SUPPRESS) or isinstance(action, argparse._HelpAction):
+                continue
+            flag = ", ".join(f"`{option}`" for option in action.option_strings) or f"`{action.metavar or action.dest}`"
+            lines.append(f"  - {flag}: {_markdown(action.help)}")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(text: str) -> str:
+    """Help text on one line, its ``*`` shown as written (not as emphasis)."""
+    return " ".join(text.split()).replace("*", "\\*")
+
+
+GENERATED = {"case-file-keys": case_file_keys, "command-options": command_options}
 
 
 def test_generated_parts_match_the_code():

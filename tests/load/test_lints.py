@@ -74,6 +74,12 @@ def test_the_bundled_rulesets_pass_strict(capsys):
     assert code == 0, "\n".join(lines)
 
 
+def test_the_ruleset_init_writes_passes_strict(capsys, tmp_path):
+    assert main(["init", str(tmp_path / "svc")]) == 0
+    code, lines = validate(capsys, "--strict", str(tmp_path / "svc" / "ruleset.yaml"))
+    assert code == 0, "\n".join(lines)
+
+
 def test_import_reports_modules_it_cannot_import(capsys, tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("format: 1\nname: r\nfilters:\n  - id: x\n    when: {error.type: no_such_pkg.errors.Boom}\n"
