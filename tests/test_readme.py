@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from rules_engine.cli import COMMANDS, build_parser
+from rules_engine.conditions.fields import FIELD_TABLE
 from rules_engine.load.loader import load_model, load_model_from_text
 from rules_engine.rules.templates import VARIABLE_PREFIXES, VARIABLES
 from rules_engine.testing import assert_case_file
@@ -139,12 +140,23 @@ def command_options() -> str:
     return "\n".join(lines) + "\n"
 
 
+def condition_fields() -> str:
+    """Every condition field, from the fields table."""
+    rows = ["| field | on | reads |", "|---|---|---|"]
+    for field in FIELD_TABLE:
+        name = f"{field.name}<name>" if field.is_family else field.name
+        kinds = ", ".join(sorted(field.kinds)) if field.kinds else "any"
+        rows.append(f"| `{name}` | {kinds} | {_markdown(field.doc)} |")
+    return "\n".join(rows) + "\n"
+
+
 def _markdown(text: str) -> str:
     """Help text on one line, its ``*`` shown as written (not as emphasis)."""
-    return " ".join(text.split()).replace("*", "\\*")
+    return " ".join(text.split()).replace("*", "\\*").replace("|", "\\|")
 
 
-GENERATED = {"case-file-keys": case_file_keys, "command-options": command_options}
+GENERATED = {"case-file-keys": case_file_keys, "command-options": command_options,
+             "condition-fields": condition_fields}
 
 
 def test_generated_parts_match_the_code():
