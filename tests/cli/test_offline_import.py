@@ -121,3 +121,13 @@ def test_a_module_that_cannot_be_imported_is_reported_once_and_the_run_goes_on(t
     assert summary(result)["events_in"] == 3
     assert result.stderr.count("rules-engine apply: --import: ") == 1
     assert reason in result.stderr
+
+
+def test_explain_with_import_builds_the_hint_from_the_real_class():
+    """The hint's exception is the real ``fastapi.exceptions.HTTPException`` once its module is
+    imported, so a rule on starlette's base class matches as it does live."""
+    args = ("explain", "examples/shop/shop.yaml", "examples/events/03-fastapi-404-item.json",
+            "--exc-attr", "status_code=404", "--format", "json")
+    assert json.loads(cli(*args, cwd=ROOT).stdout)["dropped_by"] is None
+    with_import = cli(args[0], "--import", *args[1:], cwd=ROOT)
+    assert json.loads(with_import.stdout)["dropped_by"] == "client-errors"
