@@ -26,7 +26,10 @@ class Problem:
         return f"{self.path}:{self.line}:{self.col}: {self.message}"
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "col": self.col, "message": self.message}
+        found = {"path": self.path, "line": self.line, "col": self.col, "message": self.message}
+        if self.lint:
+            found["lint"] = True  # a rule that can never fire or never change anything
+        return found
 
 
 class RulesEngineError(Exception):

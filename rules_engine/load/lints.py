@@ -123,14 +123,20 @@ def _lint_key_as_path(pattern: str, where: Path, warn: Warn) -> bool:
     return True
 
 
+#: Grouping actions Sentry ignores on transactions, and why.
+_IGNORED_ON_TRANSACTIONS = {
+    "title": "Sentry names a transaction by its 'transaction' field",
+    "fingerprint": "Sentry does not group transactions by fingerprint",
+}
+
+
 def _lint_transaction_only_grouping(rule: dict, path: Path, warn: Warn) -> None:
     kinds = rule.get("on")
     if not isinstance(kinds, list) or "error" in kinds or "transaction" not in kinds:
         return
-    for action in ("title", "fingerprint"):
+    for action, why in _IGNORED_ON_TRANSACTIONS.items():
         if action in rule:
-            warn(path + (action,), f"{action} has no effect on transactions: Sentry names a transaction by its "
-                                   "'transaction' and does not group transactions by fingerprint")
+            warn(path + (action,), f"{action} has no effect on transactions: {why}")
 
 
 def _lint_error_type(pattern: str, where: Path, warn: Warn) -> None:

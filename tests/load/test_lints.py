@@ -5,6 +5,7 @@ where it can be shown, a check that the rule really does nothing."""
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,9 @@ def test_a_shadowed_scrub_rule_changes_nothing():
     event = {"message": "x", "extra": {"password": "hunter2", "api_key": "k-1", "db_secret": "s", "note": "keep"}}
     assert with_rule.before_send(copy.deepcopy(event), {}) == without_rule.before_send(copy.deepcopy(event), {})
     assert with_rule.before_send(copy.deepcopy(event), {})["extra"]["password"] == "[Filtered]"
+
+
+def test_lints_are_marked_in_json_output(capsys):
+    code, lines = validate(capsys, "--format", "json", str(HERE / "title-on-transaction.yaml"))
+    [result] = json.loads("\n".join(lines))
+    assert code == 0 and [w["lint"] for w in result["warnings"]] == [True]
