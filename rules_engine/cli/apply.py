@@ -17,6 +17,7 @@ from typing import IO, Any, Callable
 from ..runtime.ruleset import kind_of
 from . import load_rulesets, report_missing_inputs
 from .event_input import BadInput, iter_events
+from .offline import ModuleImporter, add_import_option, rules_needing_live_exceptions, unresolved_classes
 from .report import (
     ApplySummary,
     add_color_argument,
@@ -46,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the sample rules' draws; each event's draw depends only on the seed and "
                         "its position, so runs are reproducible (default 0)")
+    add_import_option(parser)
     add_color_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -63,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     (ruleset,) = loaded
     out, close_out = _event_output(args)
     summary_stream = sys.stderr if out is sys.stdout else sys.stdout
-    summary = ApplySummary(rule_ids_by_phase(ruleset), [r.id for r in ruleset.model.filters if r.sample is not None])
+    summary = ApplySummary(rule_ids_by_phase(ruleset), [r.id for r in ruleset.model.filters if r.sample is not None],
+                           rules_needing_live_exceptions(ruleset.model))
+    importer = ModuleImporter("apply", args.import_modules)
     progress = Progress(sys.stderr)
     try:
         for entry in iter_events(args.events):
@@ -72,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
                 progress.clear()
                 print(f"rules-engine apply: {entry}", file=sys.stderr)
                 continue
+            importer.prepare(entry.event)
+            summary.add_unresolved(unresolved_classes(entry.event))
             processed = apply_one(ruleset, entry.event, summary, seeded_draw(args.seed, summary.events_in))
             if processed is not None and out is not None:
                 out.write(json.dumps(processed, ensure_ascii=False, separators=(",", ":"), default=repr) + "\n")

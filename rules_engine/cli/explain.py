@@ -22,6 +22,7 @@ from ..testing.casefile import (
 )
 from . import load_rulesets
 from .event_input import BadInput, InputNotFound, check_inputs, iter_events
+from .offline import ModuleImporter, add_import_option
 from .report import (
     Style,
     add_color_argument,
@@ -60,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sampling", choices=("keep", "drop", "random"), default="keep",
                         help="how sample rules decide: keep (default), drop, or random as in production")
     parser.add_argument("--no-diff", action="store_true", help="leave out the before/after diff")
+    add_import_option(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     add_color_argument(parser)
     parser.set_defaults(handler=run)
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"rules-engine explain: {entry}", file=sys.stderr)
         return 1
     event = entry.event
+    ModuleImporter("explain", args.import_modules).prepare(event)
     try:
         hint = build_hint(spec, event)
     except HintError as exc:

@@ -198,7 +198,8 @@ def _exc_attr(name: str) -> Getter:
 
 FIELD_TABLE: tuple[Field, ...] = (
     Field("error.type", "Type of an exception in the chain: dotted ('sqlalchemy.exc.OperationalError') or "
-          "bare name; with a live exception its base classes match too.",
+          "bare name, or a name the class is importable as ('pydantic.ValidationError'); its base "
+          "classes match too (with the live exception, or offline when its module is imported).",
           attrgetter("type_value"), scope=EXCEPTION, kinds=ERRORS, indexable=True),
     Field("error.value", "Value (message) of an exception in the chain.",
           attrgetter("value"), scope=EXCEPTION, ignore_case=True, kinds=ERRORS),

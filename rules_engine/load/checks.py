@@ -11,13 +11,14 @@ from pydantic import ValidationError
 
 from ..conditions.fields import kinds_having
 from ..conditions.glob import GlobError, compile_glob
-from ..conditions.regex import RegexError, compile_regex
+from ..conditions.regex import RegexError, compile_regex, regex_problem
 from ..conditions.syntax import SyntaxProblems, parse_condition
 from ..model.messages import describe_validation_errors
 from ..model.models import RulesetSpec
 from ..rules.templates import template_problems
 from ..scrub.selectors import parse_selector
 from .document import Document, check_format
+from .lints import lint_rules
 from .positions import KeyPath, to_plain
 
 # --------------------------------------------------------------------------- validation
@@ -67,6 +68,7 @@ def _check_semantics(document: Document) -> None:
             _warn_if_never_fires(rule, section + (index,), document)
     for index, rule in _rules(data, ("scrub", "rules")):
         _check_scrub_rule(rule, ("scrub", "rules", index), document)
+    lint_rules(data, document.lint_at)
     scrub = data.get("scrub")
     if isinstance(scrub, dict) and isinstance(scrub.get("allow"), list):
         _check_selectors(scrub["allow"], ("scrub", "allow"), document)
@@ -208,7 +210,7 @@ def _warn_if_never_fires(rule: dict, path: KeyPath, document: Document) -> None:
         having = kinds_having(field_name) if isinstance(field_name, str) else None
         if having is None or having.intersection(kinds) or _holds_when_absent(matcher):
             continue
-        document.warn_at(
+        document.lint_at(
             path + ("when", field_name),
             f"rule '{rule_id}' never fires: condition field '{field_name}' exists only on "
             f"{_plural(having)}, and the rule applies to {_plural(kinds)} only",
@@ -219,11 +221,11 @@ def _warn_if_never_fires(rule: dict, path: KeyPath, document: Document) -> None:
 def _warn_grouping_on_breadcrumbs(rule_id: Any, kinds: list[str], path: KeyPath, document: Document) -> None:
     if all(kind == "breadcrumb" for kind in kinds):
         message = f"grouping rule '{rule_id}' never fires: grouping does not apply to breadcrumbs"
-        document.warn_at(path + ("on",), message)
+        document.lint_at(path + ("on",), message)
         return
     for index, kind in enumerate(kinds):
         if kind == "breadcrumb":
-            document.warn_at(
+            document.lint_at(
                 path + ("on", index),
                 "'breadcrumb' has no effect in a grouping rule: grouping does not apply to breadcrumbs",
             )
@@ -246,7 +248,7 @@ def _check_scrub_rule(rule: dict, path: KeyPath, document: Document) -> None:
         try:
             compile_regex(rule["pattern"])
         except RegexError as exc:
-            document.problem_at(path + ("pattern",), f"invalid regex {rule['pattern']!r}: {exc}")
+            document.problem_at(path + ("pattern",), regex_problem(rule["pattern"], exc))
     if isinstance(rule.get("keys"), list):
         for index, pattern in enumerate(rule["keys"]):
             if isinstance(pattern, str):

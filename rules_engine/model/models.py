@@ -273,17 +273,31 @@ Redaction = Union[
 class ScrubRule(Strict):
     """Finds sensitive data by key name, builtin detector or pattern, and redacts it."""
 
-    # The matcher check of ``_some_matcher``, for editors and schema validators.
+    # The checks of ``_complete``, for editors and schema validators.
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
-                {"required": [name], "properties": {name: {"type": kind}}}
-                for name, kind in (("keys", "array"), ("detect", "array"), ("pattern", "string"))
+                {"required": ["override"]},
+                {
+                    "required": ["id"],
+                    "anyOf": [
+                        {"required": [name], "properties": {name: {"type": kind}}}
+                        for name, kind in (("keys", "array"), ("detect", "array"), ("pattern", "string"))
+                    ],
+                },
             ]
         }
     )
 
-    id: str = _describe("Unique id of the rule; named in _meta remarks and stats.", pattern=RULE_ID_PATTERN)
+    id: str | None = _describe(
+        "Unique id of the rule; named in _meta remarks and stats.", default=None, pattern=RULE_ID_PATTERN
+    )
+    override: str | None = _describe(
+        "Change the extended rulesets' scrub rule of this id in place: only the keys given here "
+        "replace the rule's own (e.g. just 'redact'); the rule keeps its id and its place.",
+        default=None,
+        pattern=RULE_ID_PATTERN,
+    )
     description: str | None = _describe("What the rule is for.", default=None)
     keys: list[str] | None = _describe(
         "Globs over key names (case-insensitive, '-' and '_' equal). The value under a matching "
@@ -309,20 +323,34 @@ class ScrubRule(Strict):
     redact: Redaction = _describe("How a match is redacted.", default="filter")
 
     @model_validator(mode="after")
-    def _some_matcher(self) -> "ScrubRule":
+    def _complete(self) -> "ScrubRule":
+        if self.override is not None:
+            if self.id is not None:
+                raise ValueError("an override keeps the id of the rule it changes; remove 'id'")
+            return self
+        if self.id is None:
+            raise ValueError("a scrub rule needs an 'id' (or 'override: <id>' to change an extended rule)")
         if self.keys is None and self.detect is None and self.pattern is None:
             raise ValueError("a scrub rule needs at least one of: keys, detect, pattern")
         return self
 
+    def overridden(self, parent: "ScrubRule") -> "ScrubRule":
+        """``parent`` with the keys this override sets."""
+        changes = {name: getattr(self, name) for name in self.model_fields_set if name != "override"}
+        return parent.model_copy(update=changes)
+
 
 class Scrub(Strict):
-    """Removes secrets and PII. Every rule applies; ``allow`` wins over every rule."""
+    """Removes secrets and PII. Every rule applies; ``allow`` wins over every rule. A value is
+    redacted once, by the first rule that finds it (the README's "Scrub precedence")."""
 
     allow: list[str] = _describe(
         "Selectors whose values are never scrubbed, e.g. 'request.headers.user-agent'.",
         default_factory=list,
     )
-    rules: list[ScrubRule] = _describe("Scrub rules; all of them apply.", default_factory=list)
+    rules: list[ScrubRule] = _describe(
+        "Scrub rules; all of them apply, and the first that finds a value redacts it.", default_factory=list
+    )
 
 
 # --------------------------------------------------------------------------- sdk

@@ -32,7 +32,8 @@ from ..model import models
 from .filters import RuleCondition
 from .templates import Template, compile_template
 
-#: Sentry rejects tag values longer than this; rendered values are cut to fit.
+#: Sentry rejects tag values longer than this; they are cut to fit after scrubbing (a secret cut
+#: in half before scrubbing could no longer be recognised, and its first half would be sent).
 MAX_TAG_VALUE_LENGTH = 200
 
 from ..sentry_event import main_exception
@@ -71,7 +72,7 @@ class GroupingRule:
         if self.title is not None:
             changes.title = self.title.render(view)
         for key, template in self.tags:
-            changes.tags[key] = template.render(view)[:MAX_TAG_VALUE_LENGTH]
+            changes.tags[key] = template.render(view)
         for name, entries in self.contexts:
             changes.contexts[name] = {key: _render_value(value, view) for key, value in entries}
         if self.rename is not None:
@@ -168,6 +169,18 @@ def apply_changes(event: dict, changes: Changes, *, describe: bool = True) -> li
         if describe:
             done.append(f"transaction = {changes.rename!r}")
     return done
+
+
+def cut_tag_values(event: dict) -> None:
+    """Cut string tag values (a mapping, or ``[key, value]`` pairs) to the length Sentry accepts;
+    run after scrubbing."""
+    tags = event.get("tags")
+    entries = tags.items() if isinstance(tags, dict) else enumerate(tags) if isinstance(tags, list) else ()
+    for key, value in list(entries):
+        if isinstance(value, str) and len(value) > MAX_TAG_VALUE_LENGTH:
+            tags[key] = value[:MAX_TAG_VALUE_LENGTH]
+        elif isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+            value[1] = value[1][:MAX_TAG_VALUE_LENGTH]
 
 
 def tags_dict(event: dict) -> dict:

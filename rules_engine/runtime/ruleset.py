@@ -34,7 +34,7 @@ from ..errors import Origin, Problem, RulesetError, UnsendableValue
 from ..model import models
 from ..rules.compile import CompiledRules, RuleCompileError, compile_rules
 from ..rules.filters import DROP, KEEP
-from ..rules.grouping import apply_changes, tags_dict
+from ..rules.grouping import apply_changes, cut_tag_values, tags_dict
 from ..scrub import compile_scrubber
 from . import channels, sdk_options
 
@@ -228,6 +228,7 @@ class Ruleset:
             matched.extend(self._group(view, kind, event, tally, trace))
         if not self._scrub(event, kind, tally, trace):
             return self._on_scrub_failure(event, kind, tally)
+        cut_tag_values(event)
         if kind != "breadcrumb":
             self._stamp(event, matched)
         return event
