@@ -126,7 +126,7 @@ def test_an_unhandled_pydantic_error_in_a_fastapi_handler_is_dropped_by_the_bund
         return Item.model_validate({"price": "abc"})
 
     rules = ruleset("fastapi.yaml")
-    with capture_events(integrations=[StarletteIntegration(), FastApiIntegration()], **rules.sentry_options()) as events:
+    with capture_events(**rules.sentry_options(integrations=[StarletteIntegration(), FastApiIntegration()])) as events:
         TestClient(app, raise_server_exceptions=False).get("/price")
     assert [e for e in events if e.get("type") != "transaction"] == []
     assert rules.stats()["dropped"] == {"validation-errors": 1}
