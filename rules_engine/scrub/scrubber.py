@@ -54,7 +54,7 @@ from ..glob import translate
 from ..regex import compile_regex
 from .detectors import BUILTIN, Detector
 from .keytext import find_key_values, find_key_values_in_c
-from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
+from .prefilter import Literal, Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .redactions import Redaction, compile_redaction
 from .selectors import SelectorAutomaton, normalize_key, parse_selector
 
@@ -173,11 +173,11 @@ class Scrubber:
                 detector_rules[detector.name] = detector_rules.get(detector.name, 0) | (1 << rule.index)
         for name, rules in detector_rules.items():
             detector = BUILTIN[name]
-            probes.append(Probe(detector.prefilter, detector.caseless))
+            probes.append(detector.probe)
             self._probe_kinds.append(("detector", detector, rules))
         for rule in self._rules:
             if rule.pattern is not None:
-                probes.append(user_pattern_probe(rule.pattern.pattern))
+                probes.append(user_pattern_probe(rule.pattern))
                 self._probe_kinds.append(("pattern", rule, 1 << rule.index))
         for group in _activation_groups(self._key_rules):
             probes.append(_key_word_probe(group))
@@ -975,36 +975,23 @@ def _activation_groups(key_rules: list[_Rule]) -> list[list[_Rule]]:
 
 
 def _key_word_probe(rules: list[_Rule]) -> Probe:
-    """A prefilter for keys inside text: a literal word of every key glob, with ``_`` matching
-    ``_``, ``-`` or nothing (camelCase), then the end of a key and its separator. A glob without a
-    literal of two characters or more makes every string a candidate.
-
-    The word is the glob's final literal run when the glob ends with one (``cookie``, ``*_token``):
-    the key then ends right after the word, so ``cookie_params=`` is no candidate for ``cookie``.
-    Otherwise it is the glob's longest literal run, and the rest of the key may follow."""
-    words = {word for rule in rules for word in rule.literal_words}
-    alternatives = []
-    for word, ends_key in sorted(words):
-        parts = [part for part in word.split("_") if part]
-        if len("".join(parts)) < 2:
-            return Probe("", always=True)
-        core = "[_-]?".join(re.escape(part) for part in parts)
-        if ends_key:
-            alternatives.append(core + _KEY_END)
-        else:
-            alternatives.append(core + _KEY_REST_AND_END)
-    return Probe("(?:" + "|".join(alternatives) + ")", caseless=True, alternatives=tuple(alternatives))
+    """A prefilter for keys inside text: a literal of every key glob (case-folded), and a
+    separator a key is followed by (``=``, ``:``, or the ``,`` of a ``(b'key', b'value')`` pair).
+    A glob's literal is the longest part of its word split at ``_``, which a key matching the
+    glob holds however it is written (``access_token``, ``accessToken``, ``ACCESS-TOKEN``). A
+    glob without a literal of two ASCII characters or more makes every string a candidate."""
+    words = set()
+    for rule in rules:
+        for word, _ in rule.literal_words:
+            longest = max(word.split("_"), key=len)
+            if len(longest) < 2 or not longest.isascii():
+                return Probe(always=True)
+            words.add(longest)
+    return Probe(all_of=(tuple(Literal(word, caseless=True) for word in sorted(words)), _KEY_SEPARATORS))
 
 
-#: After a key inside text (see :mod:`.keytext`): a bare key ends before spaces and ``=`` or
-#: ``:``; a quoted one with its quote (``'``, ``"`` or an escaped ``\"``), spaces and ``=``, ``:``
-#: or ``,`` and a quoted value (a ``(b'cookie', b'...')`` pair; ``Column('api_secret', String())``
-#: is none).
-_QUOTED_KEY_END = r"""\\?["'][ \t]*(?:[:=]|,[ \t]*b?\\?["'])"""
-_KEY_END = r"""(?:[ \t]*[:=]|""" + _QUOTED_KEY_END + ")"
-#: The rest of a key, then its end: any bare-key characters (ASCII or not), or anything a quoted
-#: key may hold.
-_KEY_REST_AND_END = r"""(?:[^\s"'\\:=,\x00]*[ \t]*[:=]|[^"'\\\n\x00]*""" + _QUOTED_KEY_END + ")"
+#: What follows a key inside text (see :mod:`.keytext`)
+_KEY_SEPARATORS = (Literal("="), Literal(":"), Literal(","))
 
 
 def _key_word(glob: str) -> tuple[str, bool]:
