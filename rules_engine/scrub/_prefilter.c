@@ -3,20 +3,20 @@
  * rules_engine/scrub/prefilter.py defines the anchors and holds the same scan in Python
  * (PythonScanner); the tests check that both find the same anchors in every string.
  *
- *   AnchorScanner(literals, runs, folds)
- *     literals: [(text, caseless, bit)]   ASCII text every match holds
- *     runs:     [(chars, digits, min_length, counted, count_digits, min_count, bit)]
- *     folds:    {char: ascii letter}      non-ASCII characters caseless literals fold
- *   AnchorScanner.scan(texts) -> {index of a string: bitmask of the anchors it holds}
+ *   AnchorScanner(literals, runs, folds, probes)
+ *     literals: [(text, caseless, anchor)]   ASCII text every match holds
+ *     runs:     [(chars, digits, min_length, counted, count_digits, min_count, anchor)]
+ *     folds:    {char: ascii letter}         non-ASCII characters caseless literals fold
+ *     probes:   [(probe, [[anchor, ...], ...])]   a probe holds when each group has an anchor
+ *   AnchorScanner.scan(texts) -> {index of a string: bitmask of the probes it holds}
  *
- * Literals: a bitmap of the (case-folded) first two characters of every literal of two
- * characters or more, tested at each position; only where it is set are the literals starting
- * with that pair compared (folded, or as written). One-character literals are a table lookup.
- * No step depends on the one before, so the scan runs at a few cycles a character; the
- * literals of a large catalogue only add bits to the bitmap and entries to its buckets.
- * Runs: per character, a table of the runs (classes) it is in; work is done only where a run
- * opens or closes, or at a character it counts (Unicode decimal digits are read with
- * Py_UNICODE_ISDECIMAL, as re's \d reads them).
+ * Literals: keyed by their first (up to) four case-folded characters. At a character that starts
+ * one (a table lookup), the keys of the next one to four characters are tested in a bitmap of
+ * hashed keys; only where a bit is set are the literals of that key compared (folded, or as
+ * written). No step depends on the one before but within a position, so the scan runs at a few
+ * cycles a character; a large catalogue only sets more bits and fills more buckets.
+ * Runs: followed at the characters they count only (see count_runs); Unicode decimal digits are
+ * read with Py_UNICODE_ISDECIMAL, as re's \d reads them.
  *
  * Portable C99 (a compiler builtin where there is one, with a plain fallback).
  */
@@ -31,9 +31,13 @@
 #define SYMBOLS (ASCII + 1)
 #define MAX_RUNS 64
 #define MAX_FOLDS 64
+#define KEY_CHARS 4
+#define KEY_BITS 65536
+#define BUCKETS 4096
 
 typedef struct {
     Py_UCS1 *text; /* as written */
+    uint32_t key;
     Py_ssize_t length;
     int caseless;
     Py_ssize_t bit;
@@ -46,11 +50,11 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
-    /* literals of two characters or more, bucketed by their folded first two characters */
-    uint64_t pair_bits[ASCII * ASCII / 64];
-    int32_t *bucket_start; /* ASCII * ASCII + 1 offsets into bucket */
-    int32_t *bucket;       /* literal indexes */
-    uint64_t single_bits[ASCII / 64]; /* folded characters that are a literal of their own */
+    /* literals by key (see key_of): a bitmap of hashed keys, and buckets of literal indexes */
+    uint64_t key_bits[KEY_BITS / 64];
+    int32_t bucket_start[BUCKETS + 1];
+    int32_t *bucket;
+    unsigned char longest_key[ASCII]; /* by folded first character: the longest key, 0 if none */
     Literal *literals;
     Py_ssize_t literal_count;
     Run runs[MAX_RUNS];
@@ -60,9 +64,13 @@ typedef struct {
     unsigned char fold_to[MAX_FOLDS];
     int fold_count;
     unsigned char fold_ascii[ASCII];
-    PyObject **bits; /* anchor bit -> the int 1 << bit */
-    Py_ssize_t bit_count;
-    uint64_t *hits; /* the anchors one string holds, a bit per anchor */
+    unsigned char interesting[ASCII]; /* may start a literal, or counted by a run */
+    Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
+    uint64_t *hits;           /* the anchors one string holds */
+    Py_ssize_t probe_count;
+    PyObject **probe_masks;   /* per probe: the int 1 << its bit */
+    Py_ssize_t *group_start;  /* per probe: its first group; then the end */
+    uint64_t *groups;         /* each group: the set of its anchors */
     int built;
 } Scanner;
 
@@ -229,81 +237,150 @@ read_folds(Scanner *s, PyObject *folds)
     return 0;
 }
 
-/* The buckets of the literals by their folded first two characters (a one-character literal:
- * its folded character and NUL, which no literal holds). */
-static int
-bucket_of(const Scanner *s, const Literal *literal)
+/* The key of ``count`` folded characters (1 to KEY_CHARS): the characters and their count. */
+static inline uint32_t
+add_to_key(uint32_t key, int position, int folded)
 {
-    return fold(s, literal->text[0]) * ASCII + (literal->length > 1 ? fold(s, literal->text[1]) : 0);
+    return (key & 0x0FFFFFFFu) | ((uint32_t)folded << (7 * position)) | ((uint32_t)(position + 1) << 28);
+}
+
+static inline uint32_t
+hash_key(uint32_t key)
+{
+    return key * 2654435761u; /* Knuth's multiplicative hash: the top bits are well mixed */
+}
+
+static inline int
+has_key(const Scanner *s, uint32_t key)
+{
+    uint32_t bit = hash_key(key) >> 16;
+    return s->key_bits[bit / 64] >> (bit % 64) & 1;
+}
+
+static inline uint32_t
+bucket_of_key(uint32_t key)
+{
+    return hash_key(key) >> 20;
 }
 
 static int
 build_buckets(Scanner *s)
 {
-    s->bucket_start = PyMem_Calloc(ASCII * ASCII + 1, sizeof(int32_t));
     s->bucket = PyMem_Calloc(s->literal_count ? s->literal_count : 1, sizeof(int32_t));
-    int32_t *filled = PyMem_Calloc(ASCII * ASCII, sizeof(int32_t));
-    if (s->bucket_start == NULL || s->bucket == NULL || filled == NULL) {
-        PyMem_Free(filled);
+    int32_t filled[BUCKETS] = {0};
+    if (s->bucket == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    for (Py_ssize_t i = 0; i < s->literal_count; i++)
-        s->bucket_start[bucket_of(s, &s->literals[i]) + 1]++;
-    for (int pair = 1; pair <= ASCII * ASCII; pair++)
-        s->bucket_start[pair] += s->bucket_start[pair - 1];
     for (Py_ssize_t i = 0; i < s->literal_count; i++) {
-        int pair = bucket_of(s, &s->literals[i]);
-        s->bucket[s->bucket_start[pair] + filled[pair]++] = (int32_t)i;
-        if (s->literals[i].length > 1)
-            s->pair_bits[pair / 64] |= (uint64_t)1 << (pair % 64);
-        else
-            s->single_bits[pair / ASCII / 64] |= (uint64_t)1 << (pair / ASCII % 64);
+        Literal *literal = &s->literals[i];
+        uint32_t key = 0;
+        int count = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
+        for (int k = 0; k < count; k++)
+            key = add_to_key(key, k, fold(s, literal->text[k]));
+        literal->key = key;
+        uint32_t bit = hash_key(key) >> 16;
+        s->key_bits[bit / 64] |= (uint64_t)1 << (bit % 64);
+        s->bucket_start[bucket_of_key(key) + 1]++;
+        int first = fold(s, literal->text[0]);
+        if (count > s->longest_key[first])
+            s->longest_key[first] = (unsigned char)count;
     }
-    PyMem_Free(filled);
+    for (int b = 1; b <= BUCKETS; b++)
+        s->bucket_start[b] += s->bucket_start[b - 1];
+    for (Py_ssize_t i = 0; i < s->literal_count; i++) {
+        uint32_t b = bucket_of_key(s->literals[i].key);
+        s->bucket[s->bucket_start[b] + filled[b]++] = (int32_t)i;
+    }
+    for (int c = 0; c < ASCII; c++)
+        s->interesting[c] = (unsigned char)(s->longest_key[s->fold_ascii[c]] || s->run_counted[c]);
     return 0;
 }
 
+/* The probes: each one's groups as sets of anchors, and its bit as an int. */
 static int
-make_bits(Scanner *s, Py_ssize_t highest)
+read_probes(Scanner *s, PyObject *probes, Py_ssize_t highest)
 {
-    s->bit_count = highest + 1;
-    s->bits = PyMem_Calloc(s->bit_count, sizeof(PyObject *));
-    s->hits = PyMem_Calloc((s->bit_count + 63) / 64, sizeof(uint64_t));
-    if (s->bits == NULL || s->hits == NULL) {
-        PyErr_NoMemory();
+    s->anchor_words = highest / 64 + 1;
+    s->hits = PyMem_Calloc(s->anchor_words, sizeof(uint64_t));
+    PyObject *items = PySequence_Fast(probes, "probes must be a sequence");
+    if (s->hits == NULL || items == NULL) {
+        Py_XDECREF(items);
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
         return -1;
     }
-    PyObject *one = PyLong_FromLong(1);
-    if (one == NULL)
-        return -1;
-    for (Py_ssize_t bit = 0; bit < s->bit_count; bit++) {
-        PyObject *shift = PyLong_FromSsize_t(bit);
-        s->bits[bit] = shift ? PyNumber_Lshift(one, shift) : NULL;
-        Py_XDECREF(shift);
-        if (s->bits[bit] == NULL) {
-            Py_DECREF(one);
-            return -1;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(items), total = 0;
+    s->probe_masks = PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
+    s->group_start = PyMem_Calloc(count + 1, sizeof(Py_ssize_t));
+    int status = -1;
+    if (s->probe_masks == NULL || s->group_start == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t p = 0; p < count; p++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(items, p), *bit, *groups;
+        if (!PyTuple_Check(item) || !PyArg_ParseTuple(item, "OO!", &bit, &PyList_Type, &groups)) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "a probe is (bit, [[anchor, ...], ...])");
+            goto done;
+        }
+        total += PyList_GET_SIZE(groups);
+        s->group_start[p + 1] = total;
+    }
+    s->groups = PyMem_Calloc((total ? total : 1) * s->anchor_words, sizeof(uint64_t));
+    if (s->groups == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t p = 0; p < count; p++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(items, p);
+        PyObject *groups = PyTuple_GET_ITEM(item, 1);
+        Py_ssize_t unused = -1;
+        PyObject *one = PyLong_FromLong(1);
+        s->probe_masks[p] = one ? PyNumber_Lshift(one, PyTuple_GET_ITEM(item, 0)) : NULL;
+        Py_XDECREF(one);
+        s->probe_count = p + 1; /* released from here on */
+        if (s->probe_masks[p] == NULL)
+            goto done;
+        for (Py_ssize_t g = 0; g < PyList_GET_SIZE(groups); g++) {
+            uint64_t *group = s->groups + (s->group_start[p] + g) * s->anchor_words;
+            PyObject *anchors = PySequence_Fast(PyList_GET_ITEM(groups, g), "a group is a list of anchors");
+            if (anchors == NULL)
+                goto done;
+            for (Py_ssize_t a = 0; a < PySequence_Fast_GET_SIZE(anchors); a++) {
+                Py_ssize_t anchor;
+                if (read_bit(PySequence_Fast_GET_ITEM(anchors, a), &anchor, &unused) < 0 || anchor > highest) {
+                    if (!PyErr_Occurred())
+                        PyErr_SetString(PyExc_ValueError, "a group names an anchor that is not there");
+                    Py_DECREF(anchors);
+                    goto done;
+                }
+                group[anchor / 64] |= (uint64_t)1 << (anchor % 64);
+            }
+            Py_DECREF(anchors);
         }
     }
-    Py_DECREF(one);
-    return 0;
+    status = 0;
+done:
+    Py_DECREF(items);
+    return status;
 }
 
 static int
 Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs)
 {
-    PyObject *literals, *runs, *folds;
-    static char *keywords[] = {"literals", "runs", "folds", NULL};
+    PyObject *literals, *runs, *folds, *probes;
+    static char *keywords[] = {"literals", "runs", "folds", "probes", NULL};
     if (s->built) {
         PyErr_SetString(PyExc_RuntimeError, "AnchorScanner is already built");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO", keywords, &literals, &runs, &folds))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO", keywords, &literals, &runs, &folds, &probes))
         return -1;
     Py_ssize_t highest = -1;
     if (read_folds(s, folds) < 0 || read_literals(s, literals, &highest) < 0 || read_runs(s, runs, &highest) < 0 ||
-        build_buckets(s) < 0 || make_bits(s, highest) < 0)
+        build_buckets(s) < 0 || read_probes(s, probes, highest) < 0)
         return -1;
     s->built = 1;
     return 0;
@@ -332,16 +409,35 @@ literal_at(const Scanner *s, const Literal *literal, int kind, const void *data,
     return 1;
 }
 
-/* The literals of the bucket of ``pair`` found at ``start``. */
+/* The literals of key ``key`` found at ``start``. */
 static void
-match_bucket(Scanner *s, int pair, int kind, const void *data, Py_ssize_t length, Py_ssize_t start, int *found)
+match_key(Scanner *s, uint32_t key, int kind, const void *data, Py_ssize_t length, Py_ssize_t start, int *found)
 {
-    for (int32_t j = s->bucket_start[pair]; j < s->bucket_start[pair + 1]; j++) {
+    uint32_t b = bucket_of_key(key);
+    for (int32_t j = s->bucket_start[b]; j < s->bucket_start[b + 1]; j++) {
         const Literal *literal = &s->literals[s->bucket[j]];
-        if (literal_at(s, literal, kind, data, length, start)) {
+        if (literal->key == key && literal_at(s, literal, kind, data, length, start)) {
             hit(s, literal->bit);
             *found = 1;
         }
+    }
+}
+
+/* The literals starting at ``i`` with the folded character ``folded``. */
+static inline void
+match_literals(Scanner *s, int folded, int kind, const void *data, Py_ssize_t length, Py_ssize_t i, int *found)
+{
+    int longest = s->longest_key[folded];
+    uint32_t key = add_to_key(0, 0, folded);
+    for (int k = 0;;) {
+        if (has_key(s, key))
+            match_key(s, key, kind, data, length, i, found);
+        if (++k == longest || i + k >= length)
+            return;
+        int next = fold(s, PyUnicode_READ(kind, data, i + k));
+        if (next == OTHER)
+            return;
+        key = add_to_key(key, k, next);
     }
 }
 
@@ -365,91 +461,103 @@ lowest_bit(uint64_t bits)
 #endif
 }
 
-typedef struct {
-    uint64_t open;               /* runs the current character is in */
-    Py_ssize_t start[MAX_RUNS];  /* where each open run started */
-    Py_ssize_t counted[MAX_RUNS];
-    int found;
-} Runs;
-
-/* Runs in ``closing`` end before ``end``: mark those long enough and holding enough. */
-static inline void
-close_runs(Scanner *s, Runs *runs, uint64_t closing, Py_ssize_t end)
+/* The runs (as bits) that the character at ``i`` belongs to. */
+static inline uint64_t
+runs_of(const Scanner *s, int kind, const void *data, Py_ssize_t i)
 {
-    while (closing) {
-        int r = lowest_bit(closing);
-        closing &= closing - 1;
-        if (end - runs->start[r] >= s->runs[r].min_length && runs->counted[r] >= s->runs[r].min_count) {
-            hit(s, s->runs[r].bit);
-            runs->found = 1;
-        }
-    }
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    if (c < ASCII)
+        return s->run_classes[c];
+    return (kind != PyUnicode_1BYTE_KIND && Py_UNICODE_ISDECIMAL(c)) ? s->digit_runs : 0;
 }
 
-/* One character of the runs: the classes it is in and those it counts for. Work is done only
- * where a run opens or closes, and for counted characters. */
-static inline void
-step_runs(Scanner *s, Runs *runs, uint64_t classes, uint64_t counted, Py_ssize_t i)
+/* Runs are followed lazily, at the characters they count only (every run counts some, and
+ * counted characters belong to it): at one, the characters since the last one counted are
+ * checked to be in the run (else the run restarts after the last that is not), and once a run
+ * has counted enough, its end is found to measure its length. Each character is checked at most
+ * once per run, so the work stays linear, and text without counted characters costs nothing. */
+typedef struct {
+    Py_ssize_t start[MAX_RUNS];   /* where the current run began */
+    Py_ssize_t checked[MAX_RUNS]; /* the characters up to here are in it */
+    Py_ssize_t counted[MAX_RUNS];
+    uint64_t done;                /* runs found, or not to look for in this string */
+} Runs;
+
+static void
+count_runs(Scanner *s, Runs *runs, uint64_t counted, int kind, const void *data, Py_ssize_t length, Py_ssize_t i,
+           int *found)
 {
-    uint64_t opening = classes & ~runs->open, closing = runs->open & ~classes;
-    if (closing)
-        close_runs(s, runs, closing, i);
-    while (opening) {
-        int r = lowest_bit(opening);
-        opening &= opening - 1;
-        runs->start[r] = i;
-        runs->counted[r] = 0;
-    }
-    counted &= classes;
+    counted &= ~runs->done;
     while (counted) {
         int r = lowest_bit(counted);
+        uint64_t flag = (uint64_t)1 << r;
         counted &= counted - 1;
-        runs->counted[r]++;
+        if (i <= runs->checked[r])
+            continue; /* inside a run already measured too short */
+        for (Py_ssize_t j = runs->checked[r] + 1; j < i; j++)
+            if (!(runs_of(s, kind, data, j) & flag)) {
+                runs->start[r] = j + 1;
+                runs->counted[r] = 0;
+            }
+        runs->checked[r] = i;
+        if (++runs->counted[r] < s->runs[r].min_count)
+            continue;
+        Py_ssize_t end = i + 1;
+        while (end < length && (runs_of(s, kind, data, end) & flag))
+            end++;
+        if (end - runs->start[r] >= s->runs[r].min_length) {
+            hit(s, s->runs[r].bit);
+            runs->done |= flag;
+            *found = 1;
+        } else {
+            runs->checked[r] = end - 1; /* the next run starts after ``end`` */
+        }
     }
-    runs->open = classes;
 }
 
 /* Scan one string of one kind (a constant where this is inlined, so that PyUnicode_READ is a
- * plain load); return whether it holds an anchor (marked in s->hits). */
+ * plain load); return whether it holds an anchor (marked in s->hits). Only characters that may
+ * start a literal or that a run counts are looked at (``interesting``). */
 static inline int
 scan_kind(Scanner *s, const int kind, const void *data, Py_ssize_t length)
 {
-    const unsigned char *fold_ascii = s->fold_ascii;
-    const uint64_t *run_classes = s->run_classes, *run_counted = s->run_counted, *pair_bits = s->pair_bits;
-    const uint64_t *single_bits = s->single_bits;
+    const unsigned char *interesting = s->interesting, *fold_ascii = s->fold_ascii;
     Runs runs;
-    runs.open = 0;
-    runs.found = 0;
-    int previous = OTHER; /* the folded character before */
+    int found = 0;
+    runs.done = 0;
+    for (int r = 0; r < s->run_count; r++) {
+        runs.start[r] = 0;
+        runs.checked[r] = -1;
+        runs.counted[r] = 0;
+    }
     for (Py_ssize_t i = 0; i < length; i++) {
+        if (kind == PyUnicode_1BYTE_KIND) {
+            /* no character of U+0080..U+00FF folds to ASCII or is a decimal digit */
+            const Py_UCS1 *bytes = data;
+            while (i < length && (bytes[i] >= ASCII || !interesting[bytes[i]]))
+                i++;
+            if (i == length)
+                break;
+        }
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        uint64_t classes = 0, counted = 0;
         int folded;
+        uint64_t counted;
         if (c < ASCII) {
+            if (!interesting[c])
+                continue;
             folded = fold_ascii[c];
-            classes = run_classes[c];
-            counted = run_counted[c];
+            counted = s->run_counted[c];
         } else {
             folded = fold(s, c);
-            if (kind != PyUnicode_1BYTE_KIND && s->digit_runs && Py_UNICODE_ISDECIMAL(c)) {
-                classes = s->digit_runs;
-                counted = s->counted_digit_runs;
-            }
+            counted = (kind != PyUnicode_1BYTE_KIND && s->counted_digit_runs && Py_UNICODE_ISDECIMAL(c))
+                ? s->counted_digit_runs : 0;
         }
-        if (folded != OTHER) {
-            if (single_bits[folded / 64] >> (folded % 64) & 1)
-                match_bucket(s, folded * ASCII, kind, data, length, i, &runs.found);
-            int pair = previous * ASCII + folded;
-            if (previous != OTHER && pair_bits[pair / 64] >> (pair % 64) & 1)
-                match_bucket(s, pair, kind, data, length, i - 1, &runs.found);
-        }
-        previous = folded;
-        if ((classes ^ runs.open) | counted)
-            step_runs(s, &runs, classes, counted, i);
+        if (folded != OTHER && s->longest_key[folded])
+            match_literals(s, folded, kind, data, length, i, &found);
+        if (counted)
+            count_runs(s, &runs, counted, kind, data, length, i, &found);
     }
-    if (runs.open)
-        close_runs(s, &runs, runs.open, length);
-    return runs.found;
+    return found;
 }
 
 static int
@@ -465,21 +573,25 @@ scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
     }
 }
 
-/* The anchors marked in s->hits as an int, and s->hits cleared. */
+/* The probes whose every group holds an anchor marked in s->hits, as an int (NULL with an
+ * error set, or None when there is none); s->hits is cleared. */
 static PyObject *
-take_hits(Scanner *s)
+take_probes(Scanner *s)
 {
-    PyObject *mask = PyLong_FromLong(0);
-    for (Py_ssize_t word = 0; word < (s->bit_count + 63) / 64; word++) {
-        uint64_t bits = s->hits[word];
-        s->hits[word] = 0;
-        for (int b = 0; bits && mask != NULL; b++, bits >>= 1) {
-            if (bits & 1) {
-                PyObject *joined = PyNumber_Or(mask, s->bits[word * 64 + b]);
-                Py_SETREF(mask, joined);
-            }
+    PyObject *mask = Py_None;
+    Py_INCREF(mask);
+    for (Py_ssize_t p = 0; p < s->probe_count && mask != NULL; p++) {
+        int holds = 1;
+        for (Py_ssize_t g = s->group_start[p]; g < s->group_start[p + 1] && holds; g++) {
+            const uint64_t *group = s->groups + g * s->anchor_words;
+            holds = 0;
+            for (Py_ssize_t w = 0; w < s->anchor_words && !holds; w++)
+                holds = (group[w] & s->hits[w]) != 0;
         }
+        if (holds)
+            Py_SETREF(mask, mask == Py_None ? Py_NewRef(s->probe_masks[p]) : PyNumber_Or(mask, s->probe_masks[p]));
     }
+    memset(s->hits, 0, s->anchor_words * sizeof(uint64_t));
     return mask;
 }
 
@@ -504,15 +616,17 @@ Scanner_scan(Scanner *s, PyObject *texts)
         }
         if (!scan_text(s, PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)))
             continue;
-        PyObject *mask = take_hits(s);
+        PyObject *mask = take_probes(s);
+        if (mask == Py_None) {
+            Py_DECREF(mask);
+            continue;
+        }
         PyObject *index = mask ? PyLong_FromSsize_t(i) : NULL;
         if (index == NULL || PyDict_SetItem(found, index, mask) < 0)
             Py_CLEAR(found);
         Py_XDECREF(index);
         Py_XDECREF(mask);
     }
-    if (found == NULL && s->hits != NULL)
-        memset(s->hits, 0, ((s->bit_count + 63) / 64) * sizeof(uint64_t));
     Py_DECREF(items);
     return found;
 }
@@ -520,22 +634,23 @@ Scanner_scan(Scanner *s, PyObject *texts)
 static void
 Scanner_dealloc(Scanner *s)
 {
-    PyMem_Free(s->bucket_start);
     PyMem_Free(s->bucket);
     for (Py_ssize_t i = 0; i < s->literal_count; i++)
         PyMem_Free(s->literals[i].text);
     PyMem_Free(s->literals);
-    if (s->bits != NULL)
-        for (Py_ssize_t i = 0; i < s->bit_count; i++)
-            Py_XDECREF(s->bits[i]);
-    PyMem_Free(s->bits);
+    if (s->probe_masks != NULL)
+        for (Py_ssize_t i = 0; i < s->probe_count; i++)
+            Py_XDECREF(s->probe_masks[i]);
+    PyMem_Free(s->probe_masks);
+    PyMem_Free(s->group_start);
+    PyMem_Free(s->groups);
     PyMem_Free(s->hits);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
 static PyMethodDef Scanner_methods[] = {
     {"scan", (PyCFunction)Scanner_scan, METH_O,
-     "scan(texts) -> {index: bitmask of the anchors the string at index holds}, for strings holding one"},
+     "scan(texts) -> {index: bitmask of the probes the string at index holds}, for strings holding one"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -543,7 +658,7 @@ static PyTypeObject ScannerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "rules_engine.scrub._prefilter.AnchorScanner",
     .tp_basicsize = sizeof(Scanner),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "AnchorScanner(literals, runs, folds): the anchors each string holds (see prefilter.py)",
+    .tp_doc = "AnchorScanner(literals, runs, folds, probes): the probes each string holds (see prefilter.py)",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Scanner_init,
     .tp_dealloc = (destructor)Scanner_dealloc,

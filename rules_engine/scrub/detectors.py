@@ -341,7 +341,13 @@ def any_of(*anchors: Anchor) -> tuple[tuple[Anchor, ...], ...]:
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _HEX = "0123456789ABCDEFabcdef"
-_WORD = _UPPER + _UPPER.lower() + "0123456789_"
+#: How a JWT that passes ``_jwt_valid`` starts: its header is JSON text, "{" then a quote or
+#: white space, or a NUL when ``json.loads`` reads it as UTF-16 or UTF-32. The first three
+#: characters of base64 are those two bytes and the top two bits of the third.
+_JWT_PREFIXES = tuple(sorted({
+    base64.urlsafe_b64encode(bytes([ord("{"), second, third]))[:3].decode()
+    for second in b'\x00\t\n\r "' for third in (0x00, 0x40, 0x80, 0xC0)
+}))
 _AWS_KEY_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "AKPA", "ANPA", "ANVA", "APKA", "AROA",
                      "ASCA")
 #: one literal that each word of ``_SECRET_KEY_WORDS`` holds
@@ -351,13 +357,13 @@ _DEFINITIONS: dict[str, tuple[str, tuple, int, Callable[[str], bool] | None]] = 
     # name: (exact, anchors, re flags, validator)
     "creditcard": (
         _token(r"\d", r"[\w.+-]", r"(?:[ -]?\d){12,18}") + r"(?![\w-]|\.\d)",
-        any_of(Run(" -", digits=True, count_digits=True, min_count=13)),
+        any_of(Run(" -", 13, count_digits=True, digits=True)),
         0,
         _is_card_number,
     ),
     "iban": (
         _token("[A-Z]", "[A-Za-z0-9]", "[A-Z]") + r"\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
-        any_of(Run(_UPPER + " ", min_length=12, digits=True)),
+        any_of(Run(_UPPER + " ", 2, counted=_UPPER, digits=True, min_length=12)),
         0,
         iban_valid,
     ),
@@ -370,19 +376,19 @@ _DEFINITIONS: dict[str, tuple[str, tuple, int, Callable[[str], bool] | None]] = 
     "ipv4": (
         # Not after "word/" so product tokens such as "Chrome/120.0.0.0" stay.
         _token(r"\d", r"[\w.]", "") + r"(?<![A-Za-z0-9]/.)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.]|\.\d)",
-        any_of(Run(".", min_length=7, digits=True, counted=".", min_count=3)),
+        any_of(Run(".", 3, counted=".", digits=True, min_length=7)),
         0,
         _ipv4_valid,
     ),
     "ipv6": (
         _token("[0-9A-Fa-f:]", r"[\w:.]", "") + r"[0-9A-Fa-f:]{1,38}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?(?![\w:]|\.\d)",
-        any_of(Literal("::"), Run(_HEX + ":", counted=":", min_count=6)),
+        any_of(Literal("::"), Run(_HEX + ":", 6, counted=":")),
         0,
         _ipv6_valid,
     ),
     "jwt": (
         _token("e", r"[\w-]", "") + r"[wy][A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}(?![\w-])",
-        ((Literal("ey"), Literal("ew")), (Run(_WORD + "-.", min_length=14, counted=".", min_count=2),)),
+        any_of(*map(Literal, _JWT_PREFIXES)),
         0,
         _jwt_valid,
     ),
@@ -462,7 +468,7 @@ _DEFINITIONS: dict[str, tuple[str, tuple, int, Callable[[str], bool] | None]] = 
     ),
     "us_ssn": (
         _token(r"\d", r"[\w-]", "") + r"\d{2}-\d{2}-\d{4}(?![\w-])",
-        any_of(Run("-", min_length=11, digits=True, counted="-", min_count=2)),
+        any_of(Run("-", 2, counted="-", digits=True, min_length=11)),
         0,
         ssn_valid,
     ),

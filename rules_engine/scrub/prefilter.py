@@ -70,22 +70,25 @@ class Literal:
 @dataclass(frozen=True)
 class Run:
     """A run of characters from ``chars`` (ASCII; plus every Unicode decimal digit when
-    ``digits``), at least ``min_length`` long, holding at least ``min_count`` characters of
-    ``counted`` (plus decimal digits when ``count_digits``). Runs are maximal: they end at the
-    first character outside the class."""
+    ``digits``), at least ``min_length`` long, holding at least ``min_count`` (one or more)
+    characters of ``counted`` (plus decimal digits when ``count_digits``). Runs are maximal: they
+    end at the first character outside the class. A scan looks at the counted characters only, so
+    a run costs nothing on text without them."""
 
     chars: str
-    min_length: int = 1
-    digits: bool = False
+    min_count: int
     counted: str = ""
     count_digits: bool = False
-    min_count: int = 0
+    digits: bool = False
+    min_length: int = 1
 
     def __post_init__(self) -> None:
         if not self.chars.isascii() or SEPARATOR in self.chars or not set(self.counted) <= set(self.chars):
             raise ValueError(f"a prefilter run is a class of ASCII characters without NUL: {self!r}")
         if self.count_digits and not self.digits:
             raise ValueError("a run counts digits only if it holds them")
+        if self.min_count < 1 or not (self.counted or self.count_digits):
+            raise ValueError("a run counts one character or more")
 
 
 Anchor = Union[Literal, Run]
@@ -153,59 +156,34 @@ class Prefilter:
     def __init__(self, probes: tuple[Probe, ...], use_c: bool):
         self.always_mask = 0
         anchors: dict[Anchor, int] = {}
-        #: probe bit -> its groups as masks of anchor bits
-        self._groups: list[tuple[int, tuple[int, ...]]] = []
+        #: (probe bit, its groups as lists of anchor bits) of the probes made of anchors
+        groups: list[tuple[int, list[list[int]]]] = []
         self._searches: list[tuple[int, Any]] = []
         for index, probe in enumerate(probes):
-            bit = 1 << index
             if probe.flags_everything:
-                self.always_mask |= bit
+                self.always_mask |= 1 << index
             elif probe.search is not None:
-                self._searches.append((bit, probe.search))
+                self._searches.append((1 << index, probe.search))
             else:
-                masks = tuple(_anchor_mask(group, anchors) for group in probe.all_of)
-                self._groups.append((bit, masks))
+                groups.append((index, [[anchors.setdefault(anchor, len(anchors)) for anchor in group]
+                                       for group in probe.all_of]))
         self.anchors = tuple(anchors)
+        #: what the scanners are built from (see :class:`PythonScanner`)
+        self.scanner_arguments = (*scanner_arguments(self.anchors), CASE_FOLDS, groups)
         scanner = CAnchorScanner if use_c else PythonScanner
-        self._scanner = scanner(*_scanner_arguments(self.anchors), CASE_FOLDS) if self.anchors else None
+        self._scanner = scanner(*self.scanner_arguments) if groups else None
         self.name = "c" if use_c else "python"
-        #: anchor mask -> probe mask (few distinct combinations occur)
-        self._probe_masks: dict[int, int] = {}
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
-        found: dict[int, int] = {}
         if not texts:
-            return found
-        if self._scanner is not None:
-            masks, probe_mask = self._probe_masks, self._probe_mask
-            for index, anchor_mask in self._scanner.scan(texts).items():
-                probes = masks.get(anchor_mask)
-                if probes is None:
-                    probes = probe_mask(anchor_mask)
-                if probes:
-                    found[index] = probes
+            return {}
+        found = self._scanner.scan(texts) if self._scanner is not None else {}
         if self._searches:
             _search_joined(texts, self._searches, found)
         return found
 
-    def _probe_mask(self, anchor_mask: int) -> int:
-        probes = 0
-        for bit, groups in self._groups:
-            if all(anchor_mask & group for group in groups):
-                probes |= bit
-        if len(self._probe_masks) < 4096:
-            self._probe_masks[anchor_mask] = probes
-        return probes
 
-
-def _anchor_mask(group: tuple[Anchor, ...], anchors: dict[Anchor, int]) -> int:
-    mask = 0
-    for anchor in group:
-        mask |= 1 << anchors.setdefault(anchor, len(anchors))
-    return mask
-
-
-def _scanner_arguments(anchors: tuple[Anchor, ...]) -> tuple[list, list]:
+def scanner_arguments(anchors: tuple[Anchor, ...]) -> tuple[list, list]:
     """The anchors as the scanners take them: literals ``(text, caseless, anchor bit)`` and runs
     ``(class, digits, min length, counted, count digits, min count, anchor bit)``."""
     literals, runs = [], []
@@ -224,17 +202,34 @@ def _starts(texts: list[str]) -> list[int]:
 
 
 class PythonScanner:
-    """The anchors of each string, with ``str.find`` over the strings joined by NUL (case-folded
-    once for the caseless literals) and ``re`` for the runs."""
+    """The probes each string holds, from the arguments :class:`CAnchorScanner` takes (literals,
+    runs, case folds, and each probe's bit with its groups of anchor bits), with ``str.find``
+    over the strings joined by NUL (case-folded once for the caseless literals) and ``re`` for
+    the runs."""
 
-    def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str]):
+    def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
+                 probes: list[tuple[int, list[list[int]]]]):
         self._fold_table = str.maketrans(folds)
         self._literals = [(text.lower() if caseless else text, caseless, 1 << bit) for text, caseless, bit in literals]
         self._any_caseless = any(caseless for _, caseless, _ in literals)
         self._runs = [(_run_regex(chars, digits, min_length), counted, count_digits, min_count, 1 << bit)
                       for chars, digits, min_length, counted, count_digits, min_count, bit in runs]
+        self._probes = [(1 << bit, [sum(1 << anchor for anchor in group) for group in groups])
+                        for bit, groups in probes]
 
     def scan(self, texts: list[str]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for index, anchors in self.anchors(texts).items():
+            probes = 0
+            for bit, groups in self._probes:
+                if all(anchors & group for group in groups):
+                    probes |= bit
+            if probes:
+                found[index] = probes
+        return found
+
+    def anchors(self, texts: list[str]) -> dict[int, int]:
+        """String index -> bitmask of the anchors it holds (strings holding none left out)."""
         found: dict[int, int] = {}
         joined = SEPARATOR.join(texts)
         starts = _starts(texts)

@@ -25,7 +25,7 @@ from rules_engine.scrub import (
     compile_scrubber,
 )
 from rules_engine.scrub.keytext import find_key_values, find_key_values_in_c
-from rules_engine.scrub.prefilter import CASE_FOLDS, CAnchorScanner, PythonScanner, _scanner_arguments
+from rules_engine.scrub.prefilter import CAnchorScanner, PythonScanner
 from rules_engine.scrub.scrubber import CWalker
 from tests import strategies as S
 from tests.scrub import test_scrub_prefilter as prefilter_tests
@@ -260,10 +260,9 @@ EVENT_TEXTS = st.lists(st.lists(st.one_of(TEXT_PIECES, st.text(max_size=6)), max
 @pytest.mark.skipif(CAnchorScanner is None, reason="the C module is not built")
 @DIFFERENTIAL
 @given(texts=EVENT_TEXTS)
-def test_prefilter_anchors_same_in_c_and_in_python(default_pair, texts):
+def test_prefilter_probes_same_in_c_and_in_python(default_pair, texts):
     prefilter = default_pair[0]._prefilter
-    arguments = _scanner_arguments(prefilter.anchors)
-    in_c, in_python = CAnchorScanner(*arguments, CASE_FOLDS), PythonScanner(*arguments, CASE_FOLDS)
+    in_c, in_python = CAnchorScanner(*prefilter.scanner_arguments), PythonScanner(*prefilter.scanner_arguments)
     assert in_c.scan(list(texts)) == in_python.scan(list(texts))
 
 
