@@ -55,6 +55,8 @@ typedef struct {
     int32_t bucket_start[BUCKETS + 1];
     int32_t *bucket;
     unsigned char longest_key[ASCII]; /* by folded first character: the longest key, 0 if none */
+    uint64_t single_bits[ASCII / 64];  /* folded characters that are a literal of their own */
+    uint64_t pair_bits[ASCII * ASCII / 64]; /* the folded first two characters of longer literals */
     Literal *literals;
     Py_ssize_t literal_count;
     Run runs[MAX_RUNS];
@@ -65,6 +67,7 @@ typedef struct {
     int fold_count;
     unsigned char fold_ascii[ASCII];
     unsigned char interesting[ASCII]; /* may start a literal, or counted by a run */
+    unsigned char stops[ASCII];       /* a literal of its own, or counted by a run */
     Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
     uint64_t *hits;           /* the anchors one string holds */
     Py_ssize_t probe_count;
@@ -285,6 +288,12 @@ build_buckets(Scanner *s)
         int first = fold(s, literal->text[0]);
         if (count > s->longest_key[first])
             s->longest_key[first] = (unsigned char)count;
+        if (count == 1)
+            s->single_bits[first / 64] |= (uint64_t)1 << (first % 64);
+        else {
+            int pair = first * ASCII + fold(s, literal->text[1]);
+            s->pair_bits[pair / 64] |= (uint64_t)1 << (pair % 64);
+        }
     }
     for (int b = 1; b <= BUCKETS; b++)
         s->bucket_start[b] += s->bucket_start[b - 1];
@@ -292,8 +301,11 @@ build_buckets(Scanner *s)
         uint32_t b = bucket_of_key(s->literals[i].key);
         s->bucket[s->bucket_start[b] + filled[b]++] = (int32_t)i;
     }
-    for (int c = 0; c < ASCII; c++)
-        s->interesting[c] = (unsigned char)(s->longest_key[s->fold_ascii[c]] || s->run_counted[c]);
+    for (int c = 0; c < ASCII; c++) {
+        int folded = s->fold_ascii[c];
+        s->interesting[c] = (unsigned char)(s->longest_key[folded] || s->run_counted[c]);
+        s->stops[c] = (unsigned char)((s->single_bits[folded / 64] >> (folded % 64) & 1) || s->run_counted[c]);
+    }
     return 0;
 }
 
@@ -423,16 +435,26 @@ match_key(Scanner *s, uint32_t key, int kind, const void *data, Py_ssize_t lengt
     }
 }
 
-/* The literals starting at ``i`` with the folded character ``folded``. */
+/* The literals starting at ``i`` with the folded character ``folded``: a one-character literal,
+ * then, where the first two characters start a longer one (a bitmap), the keys of two to four. */
 static inline void
 match_literals(Scanner *s, int folded, int kind, const void *data, Py_ssize_t length, Py_ssize_t i, int *found)
 {
-    int longest = s->longest_key[folded];
     uint32_t key = add_to_key(0, 0, folded);
-    for (int k = 0;;) {
+    if (s->single_bits[folded / 64] >> (folded % 64) & 1)
+        match_key(s, key, kind, data, length, i, found);
+    int longest = s->longest_key[folded];
+    if (longest < 2 || i + 1 >= length)
+        return;
+    int second = fold(s, PyUnicode_READ(kind, data, i + 1));
+    int pair = folded * ASCII + second;
+    if (second == OTHER || !(s->pair_bits[pair / 64] >> (pair % 64) & 1))
+        return;
+    key = add_to_key(key, 1, second);
+    for (int k = 2;; k++) {
         if (has_key(s, key))
             match_key(s, key, kind, data, length, i, found);
-        if (++k == longest || i + k >= length)
+        if (k == longest || i + k >= length)
             return;
         int next = fold(s, PyUnicode_READ(kind, data, i + k));
         if (next == OTHER)
@@ -475,7 +497,9 @@ runs_of(const Scanner *s, int kind, const void *data, Py_ssize_t i)
  * counted characters belong to it): at one, the characters since the last one counted are
  * checked to be in the run (else the run restarts after the last that is not), and once a run
  * has counted enough, its end is found to measure its length. Each character is checked at most
- * once per run, so the work stays linear, and text without counted characters costs nothing. */
+ * once per run (the check goes back from a counted character to the last one outside the run,
+ * mostly the one before), so the work stays linear, and text without counted characters costs
+ * nothing. */
 typedef struct {
     Py_ssize_t start[MAX_RUNS];   /* where the current run began */
     Py_ssize_t checked[MAX_RUNS]; /* the characters up to here are in it */
@@ -494,10 +518,12 @@ count_runs(Scanner *s, Runs *runs, uint64_t counted, int kind, const void *data,
         counted &= counted - 1;
         if (i <= runs->checked[r])
             continue; /* inside a run already measured too short */
-        for (Py_ssize_t j = runs->checked[r] + 1; j < i; j++)
+        /* back from ``i`` to the last character outside the run, if any since the last check */
+        for (Py_ssize_t j = i - 1; j > runs->checked[r]; j--)
             if (!(runs_of(s, kind, data, j) & flag)) {
                 runs->start[r] = j + 1;
                 runs->counted[r] = 0;
+                break;
             }
         runs->checked[r] = i;
         if (++runs->counted[r] < s->runs[r].min_count)
@@ -532,11 +558,18 @@ scan_kind(Scanner *s, const int kind, const void *data, Py_ssize_t length)
     }
     for (Py_ssize_t i = 0; i < length; i++) {
         if (kind == PyUnicode_1BYTE_KIND) {
-            /* no character of U+0080..U+00FF folds to ASCII or is a decimal digit */
+            /* Skip to where a literal may start or a run counts, without a branch per character
+             * but the loop's: the folded pair at each position is looked up in the bitmap (no
+             * character of U+0080..U+00FF folds to ASCII or is a decimal digit). */
             const Py_UCS1 *bytes = data;
-            while (i < length && (bytes[i] >= ASCII || !interesting[bytes[i]]))
+            while (i + 1 < length) {
+                unsigned first = bytes[i], second = bytes[i + 1];
+                unsigned pair = (first < ASCII ? fold_ascii[first] : 0) * ASCII + (second < ASCII ? fold_ascii[second] : 0);
+                if ((s->pair_bits[pair / 64] >> (pair % 64) & 1) | (first < ASCII && s->stops[first]))
+                    break;
                 i++;
-            if (i == length)
+            }
+            if (i + 1 == length && !(bytes[i] < ASCII && s->stops[bytes[i]]))
                 break;
         }
         Py_UCS4 c = PyUnicode_READ(kind, data, i);

@@ -363,7 +363,7 @@ _DEFINITIONS: dict[str, tuple[str, tuple, int, Callable[[str], bool] | None]] = 
     ),
     "iban": (
         _token("[A-Z]", "[A-Za-z0-9]", "[A-Z]") + r"\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
-        any_of(Run(_UPPER + " ", 2, counted=_UPPER, digits=True, min_length=12)),
+        any_of(Run(_UPPER + " ", 2, count_digits=True, digits=True, min_length=12)),
         0,
         iban_valid,
     ),
