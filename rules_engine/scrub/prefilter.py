@@ -203,51 +203,102 @@ def _starts(texts: list[str]) -> list[int]:
 
 class PythonScanner:
     """The probes each string holds, from the arguments :class:`CAnchorScanner` takes (literals,
-    runs, case folds, and each probe's bit with its groups of anchor bits), with ``str.find``
-    over the strings joined by NUL (case-folded once for the caseless literals) and ``re`` for
-    the runs."""
+    runs, case folds, and each probe's bit with its groups of anchor bits).
+
+    A probe's most selective group (its longest literals) is looked for over all the strings
+    joined by NUL, with ``str.find`` (case-folded once for the caseless literals) and ``re``; its
+    other groups only in the strings that group flagged."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
                  probes: list[tuple[int, list[list[int]]]]):
         self._fold_table = str.maketrans(folds)
-        self._literals = [(text.lower() if caseless else text, caseless, 1 << bit) for text, caseless, bit in literals]
+        anchors: dict[int, Any] = {}
+        for text, caseless, bit in literals:
+            anchors[bit] = _PythonLiteral(text.lower() if caseless else text, caseless)
+        for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
+            anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
         self._any_caseless = any(caseless for _, caseless, _ in literals)
-        self._runs = [(_run_regex(chars, digits, min_length), counted, count_digits, min_count, 1 << bit)
-                      for chars, digits, min_length, counted, count_digits, min_count, bit in runs]
-        self._probes = [(1 << bit, [sum(1 << anchor for anchor in group) for group in groups])
+        self._probes = [(1 << bit, sorted(([anchors[anchor] for anchor in group] for group in groups),
+                                          key=_selectivity, reverse=True))
                         for bit, groups in probes]
 
     def scan(self, texts: list[str]) -> dict[int, int]:
         found: dict[int, int] = {}
-        for index, anchors in self.anchors(texts).items():
-            probes = 0
-            for bit, groups in self._probes:
-                if all(anchors & group for group in groups):
-                    probes |= bit
-            if probes:
-                found[index] = probes
-        return found
-
-    def anchors(self, texts: list[str]) -> dict[int, int]:
-        """String index -> bitmask of the anchors it holds (strings holding none left out)."""
-        found: dict[int, int] = {}
         joined = SEPARATOR.join(texts)
         starts = _starts(texts)
         folded = joined.translate(self._fold_table).lower() if self._any_caseless else joined
-        for literal, caseless, bit in self._literals:
-            _find_each_string(folded if caseless else joined, literal, starts, bit, found)
-        for regex, counted, count_digits, min_count, bit in self._runs:
-            for match in regex.finditer(joined):
-                run = match.group()
-                if _counted(run, counted, count_digits) >= min_count:
-                    index = bisect_right(starts, match.start()) - 1
-                    found[index] = found.get(index, 0) | bit
+        flagged: dict[Any, set[int]] = {}  # anchor -> the strings holding it
+        for bit, (first, *others) in self._probes:
+            indexes: set[int] = set()
+            for anchor in first:
+                held = flagged.get(anchor)
+                if held is None:
+                    held = flagged[anchor] = anchor.strings(joined, folded, starts)
+                indexes |= held
+            for group in others:
+                indexes = {index for index in indexes if any(anchor.held_by(texts[index], self._fold_table)
+                                                             for anchor in group)}
+            for index in indexes:
+                found[index] = found.get(index, 0) | bit
         return found
 
 
-def _run_regex(chars: str, digits: bool, min_length: int) -> re.Pattern:
-    members = "".join("\\" + char if char in "\\]^-[" else char for char in chars)
-    return re.compile(f"[{members}{chr(92) + 'd' if digits else ''}]{{{max(min_length, 1)},}}")
+def _selectivity(group: list) -> int:
+    """How rarely a group is expected to hit: the length of its shortest literal (a run counts as
+    a literal of three characters)."""
+    return min(anchor.weight for anchor in group)
+
+
+class _PythonLiteral:
+    def __init__(self, text: str, caseless: bool):
+        self.text, self.caseless, self.weight = text, caseless, len(text)
+
+    def strings(self, joined: str, folded: str, starts: list[int]) -> set[int]:
+        return _find_each_string(folded if self.caseless else joined, self.text, starts)
+
+    def held_by(self, text: str, fold_table: dict) -> bool:
+        return self.text in (text.translate(fold_table).lower() if self.caseless else text)
+
+
+class _PythonRun:
+    """A run (see :class:`Run`), found from its counted characters: ``[K][C]*`` from the first
+    counted character of a run to its end (a search then goes on after the run), and the part
+    before it (members that are not counted) matched backwards on the reversed text."""
+
+    weight = 3
+
+    def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
+        members = _class(chars, digits)
+        uncounted = _class("".join(sorted(set(chars) - set(counted))), digits and not count_digits)
+        self._rest = re.compile(f"[{_class(counted, count_digits)}][{members}]*")
+        self._before = re.compile(f"[{uncounted}]*") if uncounted else None
+        self._counted, self._count_digits = counted, count_digits
+        self._min_length, self._min_count = min_length, min_count
+
+    def strings(self, joined: str, folded: str, starts: list[int]) -> set[int]:
+        return {bisect_right(starts, start) - 1 for start in self._runs(joined)}
+
+    def held_by(self, text: str, fold_table: dict) -> bool:
+        return any(True for _ in self._runs(text))
+
+    def _runs(self, text: str):
+        """Where each run long enough and holding enough counted characters starts."""
+        reversed_text = None
+        for match in self._rest.finditer(text):
+            if _counted(match.group(), self._counted, self._count_digits) < self._min_count:
+                continue
+            start = match.start()
+            if self._before is not None and start:
+                if reversed_text is None:
+                    reversed_text = text[::-1]
+                start -= self._before.match(reversed_text, len(text) - start).end() - (len(text) - start)
+            if match.end() - start >= self._min_length:
+                yield start
+
+
+def _class(chars: str, digits: bool) -> str:
+    """The inside of a character class of ``chars`` (and ``\\d``)."""
+    return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + ("\\d" if digits else "")
 
 
 def _counted(run: str, counted: str, count_digits: bool) -> int:
@@ -257,17 +308,19 @@ def _counted(run: str, counted: str, count_digits: bool) -> int:
     return total
 
 
-def _find_each_string(text: str, literal: str, starts: list[int], bit: int, found: dict[int, int]) -> None:
-    """Flag each string of the joined ``text`` holding ``literal``: after a hit, the search goes
-    on at the next string."""
+def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
+    """The strings of the joined ``text`` holding ``literal``: after a hit, the search goes on at
+    the next string."""
+    found: set[int] = set()
     find, count = text.find, len(starts) - 1
     position = find(literal)
     while position != -1:
         index = bisect_right(starts, position) - 1
-        found[index] = found.get(index, 0) | bit
+        found.add(index)
         if index + 1 >= count:
-            return
+            break
         position = find(literal, starts[index + 1])
+    return found
 
 
 def _search_joined(texts: list[str], searches: list[tuple[int, Any]], found: dict[int, int]) -> None:
