@@ -165,8 +165,10 @@ class Prefilter:
             elif probe.search is not None:
                 self._searches.append((1 << index, probe.search))
             else:
+                # the most selective group first: the scans check the others only where it hit
+                ordered = sorted(probe.all_of, key=_selectivity, reverse=True)
                 groups.append((index, [[anchors.setdefault(anchor, len(anchors)) for anchor in group]
-                                       for group in probe.all_of]))
+                                       for group in ordered]))
         self.anchors = tuple(anchors)
         #: what the scanners are built from (see :class:`PythonScanner`)
         self.scanner_arguments = (*scanner_arguments(self.anchors), CASE_FOLDS, groups)
@@ -201,13 +203,19 @@ def _starts(texts: list[str]) -> list[int]:
     return list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
 
 
+def _selectivity(group: tuple[Anchor, ...]) -> int:
+    """How rarely a group is expected to hit: the length of its shortest literal (a run counts as
+    a literal of three characters)."""
+    return min(len(anchor.text) if isinstance(anchor, Literal) else 3 for anchor in group)
+
+
 class PythonScanner:
     """The probes each string holds, from the arguments :class:`CAnchorScanner` takes (literals,
     runs, case folds, and each probe's bit with its groups of anchor bits).
 
-    A probe's most selective group (its longest literals) is looked for over all the strings
-    joined by NUL, with ``str.find`` (case-folded once for the caseless literals) and ``re``; its
-    other groups only in the strings that group flagged."""
+    A probe's first group (the most selective, see :class:`Prefilter`) is looked for over all the
+    strings joined by NUL, with ``str.find`` (case-folded once for the caseless literals) and
+    ``re``; its other groups only in the strings that group flagged."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
                  probes: list[tuple[int, list[list[int]]]]):
@@ -218,8 +226,7 @@ class PythonScanner:
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
             anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
         self._any_caseless = any(caseless for _, caseless, _ in literals)
-        self._probes = [(1 << bit, sorted(([anchors[anchor] for anchor in group] for group in groups),
-                                          key=_selectivity, reverse=True))
+        self._probes = [(1 << bit, [[anchors[anchor] for anchor in group] for group in groups])
                         for bit, groups in probes]
 
     def scan(self, texts: list[str]) -> dict[int, int]:
@@ -243,15 +250,9 @@ class PythonScanner:
         return found
 
 
-def _selectivity(group: list) -> int:
-    """How rarely a group is expected to hit: the length of its shortest literal (a run counts as
-    a literal of three characters)."""
-    return min(anchor.weight for anchor in group)
-
-
 class _PythonLiteral:
     def __init__(self, text: str, caseless: bool):
-        self.text, self.caseless, self.weight = text, caseless, len(text)
+        self.text, self.caseless = text, caseless
 
     def strings(self, joined: str, folded: str, starts: list[int]) -> set[int]:
         return _find_each_string(folded if self.caseless else joined, self.text, starts)
@@ -264,8 +265,6 @@ class _PythonRun:
     """A run (see :class:`Run`), found from its counted characters: ``[K][C]*`` from the first
     counted character of a run to its end (a search then goes on after the run), and the part
     before it (members that are not counted) matched backwards on the reversed text."""
-
-    weight = 3
 
     def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
         members = _class(chars, digits)

@@ -86,20 +86,30 @@ def activation_groups(key_rules: list[Rule]) -> list[list[Rule]]:
 def key_word_probe(rules: list[Rule]) -> Probe:
     """A prefilter for keys inside text: a literal of every key glob (case-folded), and a
     separator a key is followed by (``=``, ``:``, or the ``,`` of a ``(b'key', b'value')`` pair).
-    A glob's literal is the longest part of its word split at ``_``, which a key matching the
-    glob holds however it is written (``access_token``, ``accessToken``, ``ACCESS-TOKEN``). A
-    glob without a literal of two ASCII characters or more makes every string a candidate."""
-    words = set()
+
+    A key matching a glob holds the parts of its word (split at ``_``) however it is written
+    (``access_token``, ``accessToken``, ``ACCESS-TOKEN``). When the glob ends with its word
+    (``*token``), the key ends with the last part, right before what ends a key inside text
+    (spaces, a separator or a quote): the literals are that part with each of those characters.
+    Otherwise the literal is the word's longest part. A glob without a literal of two ASCII
+    characters or more makes every string a candidate."""
+    literals = set()
     for rule in rules:
-        for word, _ in rule.literal_words:
-            longest = max(word.split("_"), key=len)
+        for word, ends_key in rule.literal_words:
+            parts = [part for part in word.split("_") if part]
+            longest = max(parts, key=len, default="")
             if len(longest) < 2 or not longest.isascii():
                 return Probe(always=True)
-            words.add(longest)
-    return Probe(all_of=(tuple(Literal(word, caseless=True) for word in sorted(words)), _KEY_SEPARATORS))
+            if ends_key and len(parts[-1]) >= 3 and parts[-1].isascii():
+                literals.update(parts[-1] + end for end in _KEY_ENDS)
+            else:
+                literals.add(longest)
+    return Probe(all_of=(tuple(Literal(text, caseless=True) for text in sorted(literals)), _KEY_SEPARATORS))
 
 
-#: What follows a key inside text (see :mod:`.keytext`)
+#: What follows a key inside text (see :mod:`.keytext`): the first character after the key, and
+#: a separator somewhere after it
+_KEY_ENDS = ("=", ":", " ", "\t", '"', "'", "\\")
 _KEY_SEPARATORS = (Literal("="), Literal(":"), Literal(","))
 
 
