@@ -9,10 +9,10 @@
     sentry_sdk.init(dsn=..., **ruleset.sentry_options())
 """
 
-from .errors import Problem, RulesetError
+from .errors import Problem, RulesEngineError, RulesetError
 from .runtime.integration import RulesEngineIntegration
 from .runtime.reloading import load_ruleset
 from .runtime.ruleset import Ruleset
 
-__all__ = ["Problem", "Ruleset", "RulesEngineIntegration", "RulesetError", "load_ruleset"]
+__all__ = ["Problem", "Ruleset", "RulesEngineError", "RulesEngineIntegration", "RulesetError", "load_ruleset"]
 __version__ = "0.1.0"

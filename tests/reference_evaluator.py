@@ -174,7 +174,8 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-CASELESS_FIELDS = {"error.value", "message", "level", "request.method", "stack.abs_path", "stack.filename"}
+CASELESS_FIELDS = {"error.value", "message", "level", "request.method", "stack.abs_path", "stack.filename", "stack.package"}
+PATH_FIELDS = {"stack.abs_path", "stack.filename", "stack.package"}
 
 
 def matches(matcher: cs.Matcher, value: Any, field: str) -> bool:
@@ -196,7 +197,7 @@ def leaf_matches(matcher: cs.Matcher, value: Any, field: str) -> bool:
     if isinstance(matcher, cs.Glob):
         if not isinstance(value, str):
             return False
-        if field in cs.PATH_FIELDS:
+        if field in PATH_FIELDS:
             match = compile_glob(matcher.pattern, path=True, ignore_case=True)
             return match(value) or (not value.startswith("/") and match("/" + value))
         return compile_glob(matcher.pattern, ignore_case=caseless)(value)

@@ -17,6 +17,8 @@ from typing import IO, Any, Callable, Iterable, Iterator
 _CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
           "bold": "1", "dim": "2"}
 
+from ..sentry_event import exception_values, log_message, main_exception
+
 
 class Style:
     """Wraps text in ANSI colour codes when enabled; returns it unchanged otherwise."""
@@ -97,15 +99,14 @@ def sentry_title(event: dict | None) -> str | None:
         return event["title"]
     if event.get("type") == "transaction":
         return event.get("transaction") or "<unlabeled transaction>"
-    values = _exception_values(event)
-    if values:
-        main = values[-1] if isinstance(values[-1], dict) else {}
+    if exception_values(event):
+        main = main_exception(event) or {}
         kind = main.get("type") or "Error"
         value = main.get("value")
         if not isinstance(value, str) or not value.strip():
             return str(kind)
         return f"{kind}: {_truncate(value.strip().splitlines()[0])}"
-    message = _log_message(event)
+    message = (log_message(event) or "").strip()
     if message:
         return _truncate(message.splitlines()[0])
     return "<unlabeled event>"
@@ -113,27 +114,6 @@ def sentry_title(event: dict | None) -> str | None:
 
 def _truncate(text: str) -> str:
     return text if len(text) <= TITLE_MAX else text[: TITLE_MAX - 3] + "..."
-
-
-def _exception_values(event: dict) -> list:
-    container = event.get("exception")
-    if isinstance(container, dict):
-        container = container.get("values")
-    return container if isinstance(container, list) else []
-
-
-def _log_message(event: dict) -> str:
-    logentry = event.get("logentry")
-    if isinstance(logentry, dict):
-        for key in ("formatted", "message"):
-            if isinstance(logentry.get(key), str) and logentry[key].strip():
-                return logentry[key].strip()
-    message = event.get("message")
-    if isinstance(message, str):
-        return message.strip()
-    if isinstance(message, dict):  # the legacy "sentry.interfaces.Message" shape
-        return str(message.get("formatted") or message.get("message") or "").strip()
-    return ""
 
 
 def event_summary(event: dict | None) -> dict[str, Any]:

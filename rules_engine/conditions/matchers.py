@@ -29,22 +29,13 @@ from operator import methodcaller
 from typing import Any, Callable, Sequence
 
 from . import syntax as cs
-from .event_view import (
-    MISSING,
-    Names,
-)
+from .event_view import MISSING, Names
+from .fields import CASE_INSENSITIVE_FIELDS, PATH_FIELDS
 from .glob import compile_glob, is_literal, translate
 from .regex import compile_regex
 
 ValuePredicate = Callable[[Any], bool]
 
-CASE_INSENSITIVE_FIELDS = frozenset(
-    {"error.value", "message", "level", "request.method", "stack.abs_path", "stack.filename", "stack.package"}
-)
-PATH_FIELDS = frozenset({"stack.abs_path", "stack.filename", "stack.package"})
-
-#: Fields a rule can be indexed by: a literal value (or list of literals) in its top-level ``when``.
-INDEXABLE_FIELDS = ("error.type", "transaction", "logger")
 
 
 # ---------------------------------------------------------------------- matchers

@@ -8,9 +8,10 @@ import re2
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # RE2 would otherwise print parse errors to stderr itself.
+from ..errors import RulesEngineError
 
 
-class RegexError(ValueError):
+class RegexError(RulesEngineError, ValueError):
     """A pattern RE2 cannot compile (syntax error, or a construct such as a backreference)."""
 
 

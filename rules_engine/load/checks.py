@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..conditions.fields import kinds_having
 from ..conditions.glob import GlobError, compile_glob
 from ..conditions.regex import RegexError, compile_regex
 from ..conditions.syntax import SyntaxProblems, parse_condition
@@ -103,9 +104,7 @@ def _check_rule_ids(document: Document) -> None:
 def _check_condition(condition: dict, path: KeyPath, document: Document) -> None:
     problems = SyntaxProblems()
     parse_condition(condition, path, problems)
-    for problem_path, message in problems.items:
-        # Unknown names are about the key; everything else (bad glob, regex, type) about the value.
-        at_key = message.startswith(("unknown condition field", "unknown matcher operator", "condition keys"))
+    for problem_path, message, at_key in problems.items:
         document.problem_at(problem_path, message, at_key=at_key)
 
 
@@ -140,25 +139,7 @@ def _strings_in(value: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
 
 # --------------------------------------------------------------------------- rules that never fire
 
-#: Fields only some kinds of events have (as the event view reads them); any other field may be
-#: on any kind. A field name ending in "." stands for the whole family.
-_FIELD_KINDS: dict[str, frozenset[str]] = {
-    "error.": frozenset({"error"}),
-    "stack.": frozenset({"error"}),
-    "exc.": frozenset({"error"}),  # the live exception is in before_send's hint only
-    "duration_ms": frozenset({"transaction"}),
-    "category": frozenset({"breadcrumb"}),
-    "data.": frozenset({"breadcrumb"}),
-}
 _KIND_PLURALS = {"error": "errors", "transaction": "transactions", "breadcrumb": "breadcrumbs"}
-
-
-def _kinds_having(field_name: str) -> frozenset[str] | None:
-    """The kinds of events ``field_name`` can exist on; None when it can be on any."""
-    for name, kinds in _FIELD_KINDS.items():
-        if field_name == name or (name.endswith(".") and field_name.startswith(name)):
-            return kinds
-    return None
 
 
 def _warn_if_never_fires(rule: dict, path: KeyPath, document: Document) -> None:
@@ -178,7 +159,7 @@ def _warn_if_never_fires(rule: dict, path: KeyPath, document: Document) -> None:
     if not isinstance(when, dict):
         return
     for field_name, matcher in when.items():
-        having = _kinds_having(field_name) if isinstance(field_name, str) else None
+        having = kinds_having(field_name) if isinstance(field_name, str) else None
         if having is None or having.intersection(kinds) or _holds_when_absent(matcher):
             continue
         document.warn_at(

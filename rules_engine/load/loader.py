@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, RulesetError
+from ..errors import Origin, Problem, RulesetError
 from ..model.models import Limits, Options, RulesetSpec, Scrub
 from .builtin import (
     BUILTIN_PREFIX,
@@ -49,7 +49,7 @@ class LoadedRuleset:
     model: RulesetSpec
     path: str
     #: rule id → "file:line" (or "builtin:NAME@VERSION:line") of the rule's definition.
-    origins: dict[str, str]
+    origins: dict[str, Origin]
     #: ``options.hash_key`` after ``${ENV}`` expansion, as UTF-8 bytes.
     hash_key: bytes | None
     #: Things worth knowing that do not stop loading (a file read through a format migration).
@@ -87,8 +87,8 @@ class _RuleEntry:
     col: int
 
     @property
-    def origin(self) -> str:
-        return f"{self.display}:{self.line}"
+    def origin(self) -> Origin:
+        return Origin(self.display, self.line)
 
 
 @dataclass

@@ -31,6 +31,8 @@ from .templates import Template, compile_template
 #: Sentry rejects tag values longer than this; rendered values are cut to fit.
 MAX_TAG_VALUE_LENGTH = 200
 
+from ..sentry_event import main_exception
+
 
 @dataclass
 class Changes:
@@ -166,8 +168,7 @@ def tags_dict(event: dict) -> dict:
 
 
 def _apply_title(event: dict, title: str) -> str:
-    values = event.get("exception", {}).get("values") if isinstance(event.get("exception"), dict) else None
-    main = values[-1] if isinstance(values, list) and values and isinstance(values[-1], dict) else None
+    main = main_exception(event)
     contexts = event.get("contexts")
     if not isinstance(contexts, dict):
         contexts = event["contexts"] = {}

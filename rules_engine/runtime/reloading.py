@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from ..errors import RulesetError
-from .ruleset import Hook, Ruleset, logger
+from .ruleset import Hook, Ruleset, compose, logger
 
 # ---------------------------------------------------------------------- loading and reloading
 
@@ -56,10 +56,33 @@ class ReloadingRuleset:
         self.reloads = 0
         self.failed_reloads = 0
 
-    def __getattr__(self, name: str) -> Any:  # name, revision, model, origins, stats, explain...
-        if name == "current" or name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.current, name)
+    # what the current version says (explicit: a handle is not a Ruleset)
+    @property
+    def name(self) -> str:
+        return self.current.name
+
+    @property
+    def revision(self) -> int | str:
+        return self.current.revision
+
+    @property
+    def model(self) -> Any:
+        return self.current.model
+
+    @property
+    def origins(self) -> dict[str, str]:
+        return self.current.origins
+
+    @property
+    def options(self) -> Any:
+        return self.current.options
+
+    def stats(self) -> dict:
+        """The counters of the version in use (a reload starts them anew)."""
+        return self.current.stats()
+
+    def explain(self, event: dict, hint: dict | None = None, kind: str | None = None) -> Any:
+        return self.current.explain(event, hint, kind)
 
     def __repr__(self) -> str:
         return f"<ReloadingRuleset {self.source} -> {self.current!r}>"
@@ -84,10 +107,13 @@ class ReloadingRuleset:
     def sentry_options(self, before_send: Hook | None = None, before_send_transaction: Hook | None = None,
                        before_breadcrumb: Hook | None = None) -> dict[str, Hook]:
         """Like :meth:`Ruleset.sentry_options`; the hooks follow reloads."""
+        def note_failure() -> None:  # on the version in use when the user hook failed
+            self.current.note_user_hook_failure()
+
         return {
-            "before_send": self.current._compose(before_send, self.before_send),
-            "before_send_transaction": self.current._compose(before_send_transaction, self.before_send_transaction),
-            "before_breadcrumb": self.current._compose(before_breadcrumb, self.before_breadcrumb),
+            "before_send": compose(before_send, self.before_send, note_failure),
+            "before_send_transaction": compose(before_send_transaction, self.before_send_transaction, note_failure),
+            "before_breadcrumb": compose(before_breadcrumb, self.before_breadcrumb, note_failure),
         }
 
     # reloading
@@ -138,10 +164,9 @@ class ReloadingRuleset:
         paths = {str(loaded.path)} if getattr(loaded, "path", None) else set()
         if not str(self.source).startswith("builtin:"):
             paths.add(os.fspath(self.source))
-        for origin in (getattr(loaded, "origins", None) or {}).values():
-            file_part = str(origin).rsplit(":", 1)[0]
-            if file_part and not file_part.startswith("builtin:") and os.path.exists(file_part):
-                paths.add(file_part)
+        for origin in loaded.origins.values():
+            if not origin.path.startswith("builtin:") and os.path.exists(origin.path):
+                paths.add(origin.path)
         return {path: _mtime(path) for path in sorted(paths)}
 
 

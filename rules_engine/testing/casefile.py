@@ -54,6 +54,8 @@ from ..runtime.reloading import load_ruleset
 
 #: File names ``rules-engine test DIR`` and the pytest plugin pick up.
 CASE_FILE_SUFFIXES = (".rules-test.yaml", ".rules-test.yml")
+from ..errors import RulesEngineError
+from ..sentry_event import main_exception
 
 
 class CaseFileError(RulesetError):
@@ -272,7 +274,7 @@ def build_hint(spec: HintSpec | None, event: dict) -> dict:
     """
     if spec is None:
         return {}
-    main = _main_exception(event)
+    main = main_exception(event)
     names = _class_names(spec, main)
     value = spec.exc_value if spec.exc_value is not None else str((main or {}).get("value") or "")
     exc_class = _exception_class(names)
@@ -291,16 +293,8 @@ def _as_attribute(value: Any) -> Any:
     return value
 
 
-class HintError(ValueError):
+class HintError(RulesEngineError, ValueError):
     """The hint cannot describe the event's exception."""
-
-
-def _main_exception(event: dict) -> dict | None:
-    container = event.get("exception")
-    values = container.get("values") if isinstance(container, dict) else container
-    if isinstance(values, list) and values and isinstance(values[-1], dict):
-        return values[-1]
-    return None
 
 
 def _class_names(spec: HintSpec, main: dict | None) -> list[str]:

@@ -520,3 +520,30 @@ def test_missing_file_is_a_ruleset_error(tmp_path):
     assert [p.message for p in caught.value.problems] == [
         "cannot read the file: No such file or directory"
     ]
+
+
+def test_every_error_rules_engine_raises_has_one_root():
+    from rules_engine import RulesEngineError
+    from rules_engine.conditions.glob import GlobError, compile_glob
+    from rules_engine.conditions.regex import RegexError, compile_regex
+    from rules_engine.rules.compile import RuleCompileError
+    from rules_engine.rules.templates import TemplateError
+    from rules_engine.scrub import ScrubLimitExceeded, UnsendableValue
+
+    for error in (RulesetError, GlobError, RegexError, RuleCompileError, TemplateError,
+                  ScrubLimitExceeded, UnsendableValue):
+        assert issubclass(error, RulesEngineError), error
+    with pytest.raises(RulesEngineError):
+        compile_glob("{unclosed")
+    with pytest.raises(RulesEngineError):
+        compile_regex("(a")
+    with pytest.raises(RulesEngineError):
+        load_model_from_text("format: 1\nname: x\nfilters: [{id: r, wen: {}}]\n")
+
+
+def test_a_rule_origin_is_data_and_reads_as_file_and_line(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("format: 1\nname: x\nfilters:\n  - id: r\n    when: {level: error}\n    drop: true\n")
+    origin = load_model(path).origins["r"]
+    assert (origin.path, origin.line) == (str(path), 4)
+    assert origin == f"{path}:4"

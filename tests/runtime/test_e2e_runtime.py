@@ -378,3 +378,21 @@ def test_scrub_runs_last_on_errors_transactions_breadcrumbs_and_user_hook_output
     assert [c["category"] for c in error["breadcrumbs"]["values"]] == ["auth"]
     assert transactions(events)[0]["tags"]["ruleset"] == "scrubbed@1"
     assert ruleset.stats()["redactions"]["secret-keys"] >= 3
+
+
+def test_a_user_hook_failing_after_a_reload_is_counted_on_the_handle(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("format: 1\nname: live\nrevision: 1\n")
+    handle = load_ruleset(path, reload=3600)
+
+    def failing_hook(event, hint):
+        raise RuntimeError("user hook bug")
+
+    options = handle.sentry_options(before_send=failing_hook)
+    path.write_text("format: 1\nname: live\nrevision: 2\n")
+    os.utime(path, ns=(1_000_000_000_000, 1_000_000_000_000))
+    assert handle.check_now() and handle.revision == 2
+    with capture_events(**options) as events:
+        sentry_sdk.capture_message("lost to the user hook")
+    assert events == []
+    assert handle.stats()["internal_errors"] == {"user_hook": 1}
