@@ -16,7 +16,7 @@ import sys
 
 import pytest
 import re2
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rules_engine.load.loader import load_model_from_text
@@ -25,7 +25,7 @@ from rules_engine.runtime.ruleset import Ruleset
 from rules_engine.scrub import accelerator_available, compile_scrubber
 from rules_engine.scrub.prefilter import CASE_FOLDS
 from tests import strategies as S
-from tests.scrub.test_scrub_c_walk import assert_same_outcome, copy_containers
+from tests.scrub.test_scrub_c_walk import assert_same_outcome
 
 #: every configuration a user can get here
 CONFIGURATIONS = ["auto", "off"] if accelerator_available() else ["off"]
@@ -140,8 +140,4 @@ def test_generated_events_are_scrubbed_the_same_everywhere(scrubbers, texts, eve
 @DIFFERENTIAL
 @given(event=S.hostile_events().filter(lambda event: isinstance(event, dict)))
 def test_hostile_events_are_scrubbed_the_same_everywhere(scrubbers, event):
-    try:
-        copy_containers(event)
-    except RecursionError:  # nested past what the test can copy (the scrubber's limits apply)
-        assume(False)
     assert_same_everywhere(scrubbers, event)

@@ -13,7 +13,7 @@ import enum
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rules_engine.load.loader import load_model
@@ -104,7 +104,10 @@ def outcome(scrub, event):
 
 
 def assert_same_outcome(fast, slow, event, breadcrumb=False):
-    fast_event, slow_event = copy_containers(event), copy_containers(event)
+    try:
+        fast_event, slow_event = copy_containers(event), copy_containers(event)
+    except RecursionError:  # nested past what this helper can copy (far past limits.max_depth)
+        assume(False)
     method = "scrub_breadcrumb" if breadcrumb else "scrub_event"
     fast_result = outcome(getattr(fast, method), fast_event)
     slow_result = outcome(getattr(slow, method), slow_event)
