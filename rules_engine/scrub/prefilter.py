@@ -176,12 +176,15 @@ class Prefilter:
         self._scanner = scanner(*self.scanner_arguments) if groups else None
         self.name = "c" if use_c else "python"
 
+        #: every user pattern in one RE2 set: which of them match anywhere in an event
+        self._search_set = _search_set(self._searches) if len(self._searches) > 1 else None
+
     def candidates(self, texts: list[str]) -> dict[int, int]:
         if not texts:
             return {}
         found = self._scanner.scan(texts) if self._scanner is not None else {}
         if self._searches:
-            _search_joined(texts, self._searches, found)
+            _search_joined(texts, self._searches, self._search_set, found)
         return found
 
 
@@ -322,11 +325,12 @@ def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
     return found
 
 
-def _search_joined(texts: list[str], searches: list[tuple[int, Any]], found: dict[int, int]) -> None:
+def _search_joined(texts: list[str], searches: list[tuple[int, Any]], search_set, found: dict[int, int]) -> None:
     """Flag the strings holding a match of each user pattern, searched with RE2 over the strings
     joined by NUL in UTF-8 (encoded once; byte offsets). After a hit in a string the search goes
     on at the next one. A match may run on past the end of its string (over NUL): its string is
-    then flagged for nothing, and no other string is skipped."""
+    then flagged for nothing, and no other string is skipped. With many patterns, one pass of
+    their RE2 set first tells which of them match anywhere; only those are searched."""
     try:
         encoded = [text.encode("utf-8") for text in texts]
     except UnicodeEncodeError:  # lone surrogates: RE2 cannot read them; the exact pass decides
@@ -335,6 +339,8 @@ def _search_joined(texts: list[str], searches: list[tuple[int, Any]], found: dic
                 found[index] = found.get(index, 0) | bit
         return
     data = b"\x00".join(encoded)
+    if search_set is not None:
+        searches = [searches[index] for index in sorted(search_set.Match(data) or ())]  # None: no match
     starts = _starts(encoded)
     count = len(texts)
     for bit, pattern in searches:
@@ -349,6 +355,23 @@ def _search_joined(texts: list[str], searches: list[tuple[int, Any]], found: dic
             if index + 1 >= count:
                 break
             position = starts[index + 1]
+
+
+def _search_set(searches: list[tuple[int, Any]]):
+    """The user patterns as one RE2 set, searched unanchored over UTF-8 bytes; its indexes are
+    those of ``searches``. None when RE2 cannot build one (each pattern is then searched)."""
+    import re2
+
+    patterns = [pattern for _, pattern in searches]
+    found = re2.Set.SearchSet(patterns[0].options)
+    try:
+        for index, pattern in enumerate(patterns):
+            if found.Add(pattern.pattern.encode("utf-8")) != index:
+                return None
+        found.Compile()
+    except re2.error:
+        return None
+    return found
 
 
 _BYTES_PATTERNS: dict[Any, Any] = {}
