@@ -14,6 +14,7 @@ import sys
 import time
 from typing import IO, Any, Callable
 
+from ..runtime.ruleset import kind_of
 from . import load_rulesets, report_missing_inputs
 from .event_input import BadInput, iter_events
 from .report import (
@@ -24,8 +25,6 @@ from .report import (
     to_json,
 )
 
-#: Event types the hooks handle; anything else (check-ins...) passes through untouched, as in before_send.
-HANDLED_TYPES = (None, "error", "default", "transaction")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,11 +86,10 @@ def run(args: argparse.Namespace) -> int:
 
 def apply_one(ruleset: Any, event: dict, summary: ApplySummary, draw: Callable[[], float]) -> dict | None:
     """Process one event as the hooks would, recording what each rule did; the output or None."""
-    event_type = event.get("type")
-    if event_type not in HANDLED_TYPES:
+    kind = kind_of(event)
+    if kind is None:  # a check-in: passes through untouched, as in before_send
         summary.add_passed_through()
         return event
-    kind = "transaction" if event_type == "transaction" else "error"
     ruleset.draw = draw
     explanation = ruleset.explain(event, None, kind=kind)
     summary.add(kind, explanation)

@@ -385,7 +385,7 @@ class ApplySummary:
             for path, rule in redacted_fields(explanation.after):
                 self.redacted_paths.setdefault(rule, BoundedCounter(1000)).add(path)
                 _bump(self.redacted_areas.setdefault(rule, {}), area_of(path))
-        if kind != "breadcrumb":
+        if kind in ("error", "transaction"):  # what has a title and a fingerprint
             self.titles.add(sentry_title(explanation.after) or "")
             fingerprint = explanation.after.get("fingerprint")
             if fingerprint:

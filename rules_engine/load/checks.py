@@ -70,6 +70,12 @@ def _check_semantics(document: Document) -> None:
     scrub = data.get("scrub")
     if isinstance(scrub, dict) and isinstance(scrub.get("allow"), list):
         _check_selectors(scrub["allow"], ("scrub", "allow"), document)
+    _check_unique_ids(data, TRACE_RULES, document)
+    for index, rule in _rules(data, TRACE_RULES):
+        for key in ("when", "unless"):
+            if isinstance(rule.get(key), dict):
+                _check_condition(rule[key], TRACE_RULES + (index, key), document)
+                _check_known_at_trace_start(rule[key], TRACE_RULES + (index, key), document)
 
 
 def _rules(data: Any, section: tuple[str, ...]) -> list[tuple[int, dict]]:
@@ -109,12 +115,13 @@ def _check_condition(condition: dict, path: KeyPath, document: Document) -> None
 
 
 def _check_templates(rule: dict, path: KeyPath, document: Document) -> None:
-    """Every ``{{ variable }}`` of a grouping rule's fingerprint, title, tags and contexts must exist."""
+    """Every ``{{ variable }}`` of a grouping rule's fingerprint, title, tags, contexts and rename must exist."""
     texts: list[tuple[KeyPath, str, bool]] = []
     if isinstance(rule.get("fingerprint"), list):
         texts += [(("fingerprint", i), item, True) for i, item in enumerate(rule["fingerprint"]) if isinstance(item, str)]
-    if isinstance(rule.get("title"), str):
-        texts.append((("title",), rule["title"], False))
+    for action in ("title", "rename"):
+        if isinstance(rule.get(action), str):
+            texts.append(((action,), rule[action], False))
     if isinstance(rule.get("tags"), dict):
         texts += [(("tags", key), value, False) for key, value in rule["tags"].items() if isinstance(value, str)]
     if isinstance(rule.get("contexts"), dict):
@@ -135,6 +142,45 @@ def _strings_in(value: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
     if isinstance(value, list):
         return [found for index, item in enumerate(value) for found in _strings_in(item, path + (index,))]
     return []
+
+
+# --------------------------------------------------------------------------- sampling rules
+
+#: Where the ``traces_sampler`` rules live.
+TRACE_RULES = ("sdk", "traces", "rules")
+
+#: What sentry-sdk's sampling context tells when a trace starts (see
+#: :func:`rules_engine.runtime.sdk_options.sampling_event`).
+TRACE_START_FIELDS = frozenset({"transaction", "environment", "release", "request.method", "request.url",
+                                "contexts.trace.op"})
+
+
+def _check_unique_ids(data: Any, section: tuple[str, ...], document: Document) -> None:
+    """Ids are unique within a section of their own (sampling rules are not filters or grouping rules)."""
+    first_line: dict[str, int] = {}
+    for index, rule in _rules(data, section):
+        rule_id = rule.get("id")
+        if not isinstance(rule_id, str):
+            continue
+        if rule_id in first_line:
+            document.problem_at(section + (index, "id"), f"duplicate rule id '{rule_id}' (already used at line "
+                                f"{first_line[rule_id]}); rule ids must be unique")
+        else:
+            first_line[rule_id] = document.position(section + (index, "id"))[0]
+
+
+def _check_known_at_trace_start(condition: dict, path: KeyPath, document: Document) -> None:
+    for key, value in condition.items():
+        if key in ("any", "all") and isinstance(value, list):
+            for index, child in enumerate(value):
+                if isinstance(child, dict):
+                    _check_known_at_trace_start(child, path + (key, index), document)
+        elif key == "not" and isinstance(value, dict):
+            _check_known_at_trace_start(value, path + (key,), document)
+        elif isinstance(key, str) and key not in TRACE_START_FIELDS:
+            known = ", ".join(sorted(TRACE_START_FIELDS))
+            document.problem_at(path + (key,), f"'{key}' is not known when a trace starts; a sampling "
+                                f"rule can test {known}", at_key=True)
 
 
 # --------------------------------------------------------------------------- rules that never fire

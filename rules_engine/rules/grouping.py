@@ -1,4 +1,4 @@
-"""Grouping rules: fingerprint, title, tags, level and contexts. The first matching rule wins.
+"""Grouping rules: fingerprint, title, tags, level, contexts and rename. The first matching rule wins.
 
 Sentry has no "title" field a client can set: its server derives an error's title from
 the main (last) exception as ``"{type}: {value}"`` (first line of the value) and a message's
@@ -12,6 +12,10 @@ action therefore rewrites what the title is built from:
   value and module are kept in the ``original_exception`` context.
 * messages: ``logentry.formatted`` and ``logentry.message`` become the rendered text; the
   original log entry is kept in the ``original_message`` context.
+
+``rename`` sets the ``transaction`` of a transaction or an error (``"{{ request.method }}
+{{ route }}"``) and marks its ``transaction_info.source`` as ``custom``, as sentry-sdk does for a
+name set in code.
 
 Rules read the event as it arrived: every matching rule's templates are rendered against the
 unchanged event, then the actions are applied in rule order (a later ``continue`` rule's tags
@@ -44,6 +48,7 @@ class Changes:
     tags: dict[str, str] = field(default_factory=dict)
     level: str | None = None
     contexts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class GroupingRule:
     level: str | None
     contexts: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
     continue_: bool
+    rename: Template | None = None
 
     def render(self, view: EventView) -> Changes:
         changes = Changes(self.id, level=self.level)
@@ -68,6 +74,8 @@ class GroupingRule:
             changes.tags[key] = template.render(view)[:MAX_TAG_VALUE_LENGTH]
         for name, entries in self.contexts:
             changes.contexts[name] = {key: _render_value(value, view) for key, value in entries}
+        if self.rename is not None:
+            changes.rename = self.rename.render(view)
         return changes
 
 
@@ -113,6 +121,7 @@ def compile_grouping(position: int, rule: models.GroupingRule, condition: RuleCo
         level=rule.level,
         contexts=contexts,
         continue_=rule.continue_,
+        rename=compile_template(rule.rename) if rule.rename is not None else None,
     )
 
 
@@ -150,6 +159,14 @@ def apply_changes(event: dict, changes: Changes, *, describe: bool = True) -> li
         target.update(values)
         if describe:
             done.append(f"contexts.{name} = {target!r}")
+    if changes.rename is not None:
+        event["transaction"] = changes.rename
+        info = event.get("transaction_info")
+        if not isinstance(info, dict):
+            info = event["transaction_info"] = {}
+        info["source"] = "custom"
+        if describe:
+            done.append(f"transaction = {changes.rename!r}")
     return done
 
 

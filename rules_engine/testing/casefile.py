@@ -36,6 +36,8 @@ import jmespath
 import jmespath.exceptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..runtime import channels
+from ..runtime.ruleset import kind_of
 from ..cli.report import (
     Style,
     contains_text,
@@ -116,7 +118,8 @@ class Case(_Strict):
     event: dict[str, Any] | None = Field(default=None, description="The event (or breadcrumb) payload.")
     event_file: str | None = Field(default=None, description="A JSON file holding the event, relative to this file.")
     kind: EventKind | None = Field(
-        default=None, description="error, transaction or breadcrumb. Default: from the event's 'type'."
+        default=None, description="error, transaction, breadcrumb, log, metric or span. Default: from the "
+        "event's 'type', or the shape of a log record, metric or span as sentry-sdk produces it."
     )
     hint: HintSpec | None = None
     sampling: Literal["keep", "drop"] = Field(
@@ -424,7 +427,9 @@ def run_case(ruleset: Any, file: str, case: LoadedCase) -> CaseResult:
     """Run one case through the ruleset's hook and check its expectations."""
     result = CaseResult(file, case.spec.name, case.line)
     event = copy.deepcopy(case.event)
-    kind = case.spec.kind or ("transaction" if event.get("type") == "transaction" else "error")
+    kind = case.spec.kind or kind_of(event) or "error"
+    if kind in channels.KINDS and channels.on_the_wire(event):
+        event = channels.from_the_wire(event)  # the shape the hook receives
     try:
         hint = build_hint(case.spec.hint, event)
     except HintError as exc:
@@ -456,6 +461,8 @@ def _hook(ruleset: Any, kind: str) -> Any:
         return ruleset.before_send_transaction
     if kind == "breadcrumb":
         return ruleset.before_breadcrumb
+    if kind in channels.KINDS:
+        return getattr(ruleset, f"before_send_{kind}")
     return ruleset.before_send
 
 

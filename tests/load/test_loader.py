@@ -209,7 +209,7 @@ scrub:
 """
     assert problems(text) == [
         "r.yaml:3:21: on_error must be 'drop' or 'send_filtered', got 'dorp' (did you mean 'drop'?)",
-        "r.yaml:6:10: on[0] must be 'error', 'transaction' or 'breadcrumb', got 'transactions' "
+        "r.yaml:6:10: on[0] must be 'error', 'transaction', 'breadcrumb', 'log', 'metric' or 'span', got 'transactions' "
         "(did you mean 'transaction'?)",
         "r.yaml:10:12: level must be 'fatal', 'error', 'warning', 'info' or 'debug', got 'warn' "
         "(did you mean 'warning'?)",
@@ -238,7 +238,7 @@ scrub:
 """
     assert problems(text) == [
         "r.yaml:4:5: a filter needs exactly one action: 'drop: true' or 'sample: <0..1>'",
-        "r.yaml:7:5: a grouping rule needs at least one action: fingerprint, title, tags, level or contexts",
+        "r.yaml:7:5: a grouping rule needs at least one action: fingerprint, title, tags, level, contexts or rename",
         "r.yaml:11:7: a scrub rule needs at least one of: keys, detect, pattern",
     ]
 
