@@ -118,8 +118,9 @@ def assert_same_outcome(fast, slow, event, breadcrumb=False):
 
 
 @DIFFERENTIAL
-@given(event=st.one_of(S.events, S.hostile_events()))
+@given(event=st.one_of(S.events, S.hostile_events().filter(lambda event: isinstance(event, dict))))
 def test_default_ruleset_same_result_with_and_without_the_c_walk(default_pair, event):
+    # (the hooks hand the scrubber dicts only; what they do with anything else is tested there)
     assert_same_outcome(*default_pair, event)
 
 
