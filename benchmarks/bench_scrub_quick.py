@@ -1,5 +1,5 @@
 """Quick scrubber-only timing on the corpus: bare walk vs the default ruleset's scrub section
-(hyperscan and pure Python) vs Relay's pii_strip_event. Ratios come from the same run.
+(the C walk and prefilter, and pure Python) vs Relay's pii_strip_event. Ratios come from the same run.
 
     python3 benchmarks/bench_scrub_quick.py [--repeats 100]
 

@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -180,19 +182,36 @@ def _relay_contenders() -> list[Contender]:
 
 
 def ruleset_contender(
-    name: str, description: str, source: Path | str, hints: dict[str, dict] | None = None
+    name: str, description: str, source: Path | str, hints: dict[str, dict] | None = None,
+    accelerator: str | None = None,
 ) -> Contender:
-    """A rules-engine ruleset as a contender; marked missing (never faked) when it cannot load."""
+    """A rules-engine ruleset as a contender; marked missing (never faked) when it cannot load.
+    ``accelerator``: ``RULES_ENGINE_ACCELERATOR`` while it is built (``"off"``: pure Python)."""
     if isinstance(source, Path) and not source.exists():
         return Contender(name, description, None, missing=f"{source.relative_to(ROOT)} does not exist yet")
     try:
         from rules_engine import load_ruleset
 
-        ruleset = load_ruleset(str(source))
+        with _accelerator(accelerator):
+            ruleset = load_ruleset(str(source))
         runner = hook_runner(ruleset.before_send, ruleset.before_send_transaction, hints)
     except Exception as error:  # any failure to build means: no figures for it
         return Contender(name, description, None, missing=f"cannot load {source}: {type(error).__name__}: {error}")
     return Contender(name, description, runner, extra={"ruleset": ruleset})
+
+
+@contextlib.contextmanager
+def _accelerator(choice: str | None):
+    previous = os.environ.get("RULES_ENGINE_ACCELERATOR")
+    if choice is not None:
+        os.environ["RULES_ENGINE_ACCELERATOR"] = choice
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("RULES_ENGINE_ACCELERATOR", None)
+        else:
+            os.environ["RULES_ENGINE_ACCELERATOR"] = previous
 
 
 def all_contenders(
@@ -202,6 +221,9 @@ def all_contenders(
     hints = hints or {}
     return [
         ruleset_contender("default-ruleset", "rules-engine, rulesets/default.yaml", default_ruleset, hints),
+        ruleset_contender("default-ruleset-pure-python",
+                          "the same, pure Python (RULES_ENGINE_ACCELERATOR=off: no C module)",
+                          default_ruleset, hints, accelerator="off"),
         ruleset_contender(
             "filters-grouping-ruleset",
             "rules-engine, filters and grouping only (no scrub)",

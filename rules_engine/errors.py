@@ -7,7 +7,7 @@ typo reads as ``rulesets/shop.yaml:12:7: unknown key 'wen' (did you mean 'when'?
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 
@@ -19,12 +19,17 @@ class Problem:
     line: int
     col: int
     message: str
+    #: A rule that can never fire or never change anything (``validate --strict`` fails on these).
+    lint: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.message}"
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "col": self.col, "message": self.message}
+        found = {"path": self.path, "line": self.line, "col": self.col, "message": self.message}
+        if self.lint:
+            found["lint"] = True  # a rule that can never fire or never change anything
+        return found
 
 
 class RulesEngineError(Exception):

@@ -17,6 +17,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
+from .exception_names import class_names, on_new_rule_module, reported_class
+
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>", "__bool__": lambda self: False})()
 
 from ..sentry_event import exception_values, log_message, main_exception, values_of
@@ -37,7 +39,8 @@ class ExceptionElement:
         module = raw.get("module")
         self.bare_type = bare if isinstance(bare, str) else MISSING
         self.dotted_type = f"{module}.{bare}" if isinstance(module, str) and module and bare else self.bare_type
-        self.type_names = _type_names(self.bare_type, self.dotted_type, None if live is None else type(live))
+        live_class = type(live) if live is not None else _class_of_payload(self.bare_type, module)
+        self.type_names = _names_of(self.bare_type, self.dotted_type, live_class)
         #: What ``error.type`` tests see: the names, or MISSING when there is none.
         self.type_value = self.type_names or MISSING
         self._value: Any = None  # not read yet
@@ -69,33 +72,34 @@ class Names(tuple):
     joined: str
 
 
-def _builtin_exception(bare: Any, dotted: Any) -> type | None:
-    """Python's own exception classes are known without a live exception: the SDK reports them
-    without a module (``KeyError``), so their base classes can be matched offline too."""
-    if not isinstance(bare, str) or dotted != bare:
+def _class_of_payload(bare: Any, module: Any) -> type | None:
+    """The class an offline event names, when it can be known without importing anything:
+    Python's builtin exceptions (the SDK reports them without a module: ``KeyError``) and
+    classes of modules already imported in this process."""
+    if not isinstance(bare, str):
         return None
-    cls = getattr(builtins, bare, None)
-    return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
+    if not isinstance(module, str) or not module:
+        cls = getattr(builtins, bare, None)
+        return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
+    return reported_class(module, bare)
 
 
 @lru_cache(maxsize=1024)
-def _type_names(bare: Any, dotted: Any, live_class: type | None) -> Names:
-    """Every name an ``error.type`` glob may match: bare and dotted, plus the live class's bases.
+def _names_of(bare: Any, dotted: Any, cls: type | None) -> Names:
+    """Every name an ``error.type`` glob may match: bare and dotted, plus, when the class is
+    known (live, or resolved from the payload), its bases and the names it is importable as.
 
     Cached: an application raises few distinct exception types, and walking the class's
     bases is the costly part of reading an exception. The result is shared, never changed."""
     names: list[str] = [n for n in (bare, dotted) if isinstance(n, str)]
-    cls_of_event = live_class if live_class is not None else _builtin_exception(bare, dotted)
-    if cls_of_event is not None:
-        for cls in cls_of_event.__mro__:
-            if cls is object or cls is BaseException:
-                continue
-            for name in (cls.__name__, f"{cls.__module__}.{cls.__qualname__}"):
-                if name not in names:
-                    names.append(name)
+    if cls is not None:
+        names.extend(class_names(cls))
     result = Names(dict.fromkeys(names))
     result.joined = "\n".join(result)
     return result
+
+
+on_new_rule_module(_names_of.cache_clear)  # a rule naming a new module may add aliases
 
 
 #: Stands in for "no exception" / "no frame" so negations and ``exists: false`` still hold.
@@ -122,7 +126,7 @@ class EventView:
     _duration_ms: Any = None
 
     def __init__(self, event: dict, hint: dict | None = None, kind: str = "error"):
-        self.event = event
+        self.event = as_first_seen(event)
         self.hint = hint or {}
         self.kind = kind
 
@@ -249,6 +253,47 @@ class EventView:
         if isinstance(declared, str) and declared not in ("error", "default"):
             return declared
         return "error" if self.exceptions else "message"
+
+
+def as_first_seen(event: dict) -> dict:
+    """The event as rules first saw it. A ``title`` rewrites the main exception's type and value
+    (or the log message) and keeps the originals in an ``original_exception`` (``original_message``)
+    context; rules read through those, so a ruleset applied to its own output (an export processed
+    again) matches the same rules and renders the same fingerprint, title and tags. The event is
+    not changed: a shallow copy with the originals put back is returned (or the event itself)."""
+    contexts = event.get("contexts")
+    if type(contexts) is not dict:
+        return event
+    original_exception = contexts.get("original_exception")
+    original_message = contexts.get("original_message")
+    if original_exception is None and original_message is None:
+        return event
+    restored = dict(event)
+    if isinstance(original_exception, dict):
+        _restore_main_exception(restored, original_exception)
+    if isinstance(original_message, dict):
+        _restore_message(restored, original_message)
+    return restored
+
+
+def _restore_main_exception(event: dict, original: dict) -> None:
+    exception = event.get("exception")
+    values = values_of(exception)
+    if not values or not isinstance(values[-1], dict) or not isinstance(original.get("type"), str):
+        return
+    main = {**values[-1], "type": original["type"], "value": original.get("value")}
+    main.pop("module", None)
+    if isinstance(original.get("module"), str):
+        main["module"] = original["module"]
+    event["exception"] = {**exception, "values": [*values[:-1], main]} if isinstance(exception, dict) else [
+        *values[:-1], main]
+
+
+def _restore_message(event: dict, original: dict) -> None:
+    """``original`` is the log entry a title replaced, or ``{"message": ...}`` when there was none."""
+    event["logentry"] = original
+    if isinstance(event.get("message"), str) and isinstance(original.get("message"), str):
+        event["message"] = original["message"]
 
 
 # ---------------------------------------------------------------------- payload helpers

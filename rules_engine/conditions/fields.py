@@ -24,6 +24,7 @@ Getter = Callable[[EventView], Any]
 
 EVENT, EXCEPTION, FRAME = "event", "exception", "frame"
 ERRORS, TRANSACTIONS, BREADCRUMBS = frozenset({"error"}), frozenset({"transaction"}), frozenset({"breadcrumb"})
+LOGS, METRICS = frozenset({"log"}), frozenset({"metric"})
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,30 @@ def _crumb_data(path: str) -> Getter:
     return get
 
 
+#: ``transaction_info.source`` values saying the transaction is named after the request's route.
+_ROUTE_SOURCES = frozenset({"route", "url"})
+
+
+def _route(view: EventView) -> Any:
+    """The route template, e.g. ``/orders/{order_id}``: the transaction name when sentry-sdk took
+    it from the route (not from a view function's name or code)."""
+    info = view.event.get("transaction_info")
+    source = info.get("source") if isinstance(info, dict) else None
+    name = view.event.get("transaction")
+    return name if source in _ROUTE_SOURCES and isinstance(name, str) and name else MISSING
+
+
+def _attribute(name: str) -> Getter:
+    """An attribute of a log record or metric, by its whole dotted name (``logger.name``)."""
+
+    def get(view: EventView) -> Any:
+        attributes = view.event.get("attributes")
+        value = attributes.get(name) if isinstance(attributes, dict) else None
+        return MISSING if value is None else value
+
+    return get
+
+
 def _exc_attr(name: str) -> Getter:
     # A dotted name walks attributes (exc.response.status_code), as httpx and requests errors
     # keep the status on the response they carry.
@@ -173,7 +198,8 @@ def _exc_attr(name: str) -> Getter:
 
 FIELD_TABLE: tuple[Field, ...] = (
     Field("error.type", "Type of an exception in the chain: dotted ('sqlalchemy.exc.OperationalError') or "
-          "bare name; with a live exception its base classes match too.",
+          "bare name, or a name the class is importable as ('pydantic.ValidationError'); its base "
+          "classes match too (with the live exception, or offline when its module is imported).",
           attrgetter("type_value"), scope=EXCEPTION, kinds=ERRORS, indexable=True),
     Field("error.value", "Value (message) of an exception in the chain.",
           attrgetter("value"), scope=EXCEPTION, ignore_case=True, kinds=ERRORS),
@@ -184,6 +210,8 @@ FIELD_TABLE: tuple[Field, ...] = (
     Field("message", "The log message (logentry.formatted or message); for breadcrumbs, their message.",
           _message, ignore_case=True),
     Field("transaction", "Transaction name (the route, e.g. '/users/{id}').", _top("transaction"), indexable=True),
+    Field("route", "The request's route template ('/users/{id}'): the transaction name when sentry-sdk took it "
+          "from the route (transaction_info.source 'route' or 'url').", _route),
     Field("logger", "Name of the logger that produced the event.", _top("logger"), indexable=True),
     Field("level", "Event or breadcrumb level: fatal, error, warning, info, debug.", _top("level"),
           ignore_case=True),
@@ -213,6 +241,16 @@ FIELD_TABLE: tuple[Field, ...] = (
     Field("category", "Breadcrumbs: category ('httplib', 'query', 'redis', ...).", _crumb_only("category"),
           kinds=BREADCRUMBS, template=False),
     Field("type", "Breadcrumbs: type ('http', 'default', ...).", _type_field, template=False),
+    Field("log.level", "Logs: severity as sentry-sdk sends it (trace, debug, info, warn, error, fatal); "
+          "'level' reads it as an event level (warn is warning, trace is debug).",
+          _path_in("log", "level"), ignore_case=True, kinds=LOGS, template=False),
+    Field("log.body", "Logs: the message, formatted.", _path_in("log", "body"), kinds=LOGS, template=False),
+    Field("metric.name", "Metrics: name of the metric, e.g. 'checkout.duration'.", _path_in("metric", "name"),
+          kinds=METRICS, template=False),
+    Field("metric.type", "Metrics: counter, gauge or distribution.", _path_in("metric", "type"), kinds=METRICS,
+          template=False),
+    Field("metric.unit", "Metrics: unit, e.g. 'millisecond'.", _path_in("metric", "unit"), kinds=METRICS,
+          template=False),
     # families
     Field("tags.", "A tag of the event, e.g. tags.team.", _tag),
     Field("request.headers.", "A request header, case-insensitive, e.g. request.headers.user-agent.", _header,
@@ -225,6 +263,8 @@ FIELD_TABLE: tuple[Field, ...] = (
           _exc_attr, kinds=ERRORS),  # the live exception is in before_send's hint only
     Field("data.", "Breadcrumbs: a path inside the breadcrumb's data, e.g. data.status_code.", _crumb_data,
           kinds=BREADCRUMBS, template=False),
+    Field("attributes.", "Logs and metrics: an attribute by its whole name, e.g. attributes.logger.name, "
+          "attributes.sentry.message.template.", _attribute, kinds=LOGS | METRICS, template=False),
 )
 
 # --------------------------------------------------------------------------- derived views

@@ -27,7 +27,7 @@ from ..errors import did_you_mean
 from .fields import FAMILIES, FIELDS, PATH_FIELDS, is_known_field
 from .glob import GlobError, compile_glob
 from .jmespath_bounds import cost_problem
-from .regex import RegexError, compile_regex
+from .regex import RegexError, compile_regex, regex_problem
 
 # --------------------------------------------------------------------------- vocabulary
 
@@ -234,7 +234,7 @@ def _parse_operator(op: Any, arg: Any, path: Path, problems: SyntaxProblems, pat
         try:
             compile_regex(arg)
         except RegexError as exc:
-            problems.add(path, f"invalid regex {arg!r}: {exc}")
+            problems.add(path, regex_problem(arg, exc))
             return None
         return Regex(arg)
     elif op == "equals":

@@ -22,7 +22,7 @@ from ..model import models
 from .filters import FilterRule, RuleCondition, compile_filter
 from .grouping import GroupingRule, compile_grouping
 
-KINDS = ("error", "transaction", "breadcrumb")
+KINDS = ("error", "transaction", "breadcrumb", "log", "metric")
 
 R = TypeVar("R", FilterRule, GroupingRule)
 from ..errors import RulesEngineError

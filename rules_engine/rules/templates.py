@@ -36,7 +36,9 @@ from typing import Any, Callable, Sequence
 from ..conditions.event_view import MISSING, EventView
 from ..conditions.fields import EVENT, FAMILIES, FIELDS, scalar_getter
 
-VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+VARIABLE = re.compile(r"\{\{\s*([^{}\s|+*(]+)\s*\}\}")
+#: ``{{ ... }}`` holding more than a variable name (a Jinja filter or expression).
+_EXPRESSION = re.compile(r"\{\{([^{}]*[|+*(][^{}]*)\}\}")
 DEFAULT_ITEM = "{{ default }}"
 
 #: Names a template may use besides the condition fields: Sentry's fingerprint variables.
@@ -222,6 +224,10 @@ def template_problems(text: str, *, fingerprint_item: bool = False) -> list[str]
             hint = did_you_mean(name, [*VARIABLES, *(p + "<name>" for p in VARIABLE_PREFIXES)])
             problems.append(f"unknown template variable '{name}'{hint}")
     stray = VARIABLE.sub("", text)
+    for expression in _EXPRESSION.findall(stray):  # {{ duration_ms | int }}: a habit from Jinja
+        problems.append(f"'{{{{ {expression.strip()} }}}}': templates hold one variable each, without filters "
+                        f"or expressions; write '{{{{ {re.split(r'[|+*(]', expression)[0].strip()} }}}}'")
+    stray = _EXPRESSION.sub("", stray)
     if "{{" in stray or "}}" in stray:
         problems.append("unbalanced '{{' or '}}' in template")
     return problems

@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 from ..errors import RulesetError
-from .ruleset import Hook, Ruleset, compose, logger
+from . import sdk_options
+from .ruleset import HOOK_NAMES, Ruleset, compose, logger
 
 # ---------------------------------------------------------------------- loading and reloading
 
@@ -104,17 +105,27 @@ class ReloadingRuleset:
         self._maybe_reload()
         return self.current.process(event, hint, kind)
 
-    def sentry_options(self, before_send: Hook | None = None, before_send_transaction: Hook | None = None,
-                       before_breadcrumb: Hook | None = None) -> dict[str, Hook]:
-        """Like :meth:`Ruleset.sentry_options`; the hooks follow reloads."""
+    def before_send_log(self, log: dict, hint: dict | None = None) -> dict | None:
+        self._maybe_reload()
+        return self.current.before_send_log(log, hint)
+
+    def before_send_metric(self, metric: dict, hint: dict | None = None) -> dict | None:
+        self._maybe_reload()
+        return self.current.before_send_metric(metric, hint)
+
+    def before_send_span(self, span: dict, hint: dict | None = None) -> dict:
+        self._maybe_reload()
+        return self.current.before_send_span(span, hint)
+
+    def sentry_options(self, **options: Any) -> dict[str, Any]:
+        """Like :meth:`Ruleset.sentry_options`; the hooks follow reloads, the ``sdk`` section is
+        the one loaded first (sentry-sdk reads its options once, at ``init``)."""
         def note_failure() -> None:  # on the version in use when the user hook failed
             self.current.note_user_hook_failure()
 
-        return {
-            "before_send": compose(before_send, self.before_send, note_failure),
-            "before_send_transaction": compose(before_send_transaction, self.before_send_transaction, note_failure),
-            "before_breadcrumb": compose(before_breadcrumb, self.before_breadcrumb, note_failure),
-        }
+        hooks = {name: getattr(self, name) for name in HOOK_NAMES}
+        return sdk_options.build_options(self.current, hooks, lambda user, hook: compose(user, hook, note_failure),
+                                         options)
 
     # reloading
     def _maybe_reload(self) -> None:

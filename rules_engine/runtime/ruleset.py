@@ -15,8 +15,11 @@ counted in :meth:`Ruleset.stats`; a failing scrub step never lets the unscrubbed
 ``options.on_error: drop`` drops it, ``send_filtered`` sends it with every string and number
 leaf replaced by ``[Filtered]`` (and drops it if even that fails). An event the transport
 could not encode (NaN, bytes, cycles, objects a user hook added) fails closed the same way,
-and anything that is not a mapping is dropped. Check-ins and event types this engine does not
-know pass through ``before_send`` untouched.
+and anything that is not a mapping is dropped. Check-ins pass through ``before_send``
+untouched; feedback and event types this engine does not know are scrubbed only.
+
+Log records, metrics and streamed spans have hooks of their own (:mod:`.channels`), and
+:meth:`Ruleset.sentry_options` adds the ruleset's ``sdk`` section (:mod:`.sdk_options`).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from ..errors import Origin, Problem, RulesetError, UnsendableValue
 from ..model import models
 from ..rules.compile import CompiledRules, RuleCompileError, compile_rules
 from ..rules.filters import DROP, KEEP
-from ..rules.grouping import apply_changes, tags_dict
+from ..rules.grouping import apply_changes, cut_tag_values, tags_dict
 from ..scrub import compile_scrubber
+from . import channels, sdk_options
 
 logger = logging.getLogger("rules_engine")
 
@@ -45,21 +49,35 @@ except ImportError:  # pragma: no cover - sentry-sdk is a dependency
     pass
 
 Hook = Callable[[dict, dict], Optional[dict]]
+HOOK_NAMES = (*sdk_options.EVENT_HOOKS, *sdk_options.CHANNEL_HOOKS, sdk_options.SPAN_HOOK)
 _ERROR_TYPES = frozenset({"error", "default"})
 from .explain import Explanation, Trace
 from .failclosed import filtered_copy
 from .stats import Stats, Tally, count
 
+#: Event types that carry no user data and pass through untouched.
+_UNTOUCHED_TYPES = frozenset({"check_in"})
+#: The kind of the event types no filter or grouping rule is written for (feedback, and any type
+#: a later sentry-sdk adds): they are scrubbed and nothing else.
+SCRUB_ONLY = "scrub_only"
+
+
+def kind_of(obj: Any) -> str | None:
+    """The kind a stored JSON object is processed as: ``log``, ``metric`` or ``span`` for those
+    items (in their hook's shape or on the wire), else as :func:`_kind_of` says for events."""
+    return channels.kind_of_item(obj) or _kind_of(obj)
+
 
 def _kind_of(event: Any) -> str | None:
-    """``transaction``, ``error``, or ``None`` for a type of event that passes through untouched
-    (check-ins, feedback...). A missing or corrupt (non-string) type is handled as an error."""
+    """``transaction``, ``error``, :data:`SCRUB_ONLY` for feedback and unknown types, or ``None``
+    for a check-in, which passes through untouched. A missing or corrupt (non-string) type is
+    handled as an error."""
     event_type = event.get("type") if isinstance(event, dict) else None
+    if not isinstance(event_type, str) or event_type in _ERROR_TYPES:
+        return "error"
     if event_type == "transaction":
         return "transaction"
-    if isinstance(event_type, str) and event_type not in _ERROR_TYPES:
-        return None
-    return "error"
+    return None if event_type in _UNTOUCHED_TYPES else SCRUB_ONLY
 
 
 class Ruleset:
@@ -86,6 +104,7 @@ class Ruleset:
         self._scrubber = compile_scrubber(model.scrub, model.options, hash_key)
         self._tag_value = f"{model.name}@{model.revision}" if model.options.revision_tag else None
         self._explain_context = model.options.explain_context
+        self._keeps_feedback_email = channels.keeps_feedback_email(model.scrub)
         self._stats = Stats()
         #: Source of the per-event sampling draws (a ``random.random``-like callable).
         self.draw: Callable[[], float] = random.random
@@ -106,9 +125,22 @@ class Ruleset:
     # ------------------------------------------------------------------ hooks
 
     def before_send(self, event: dict, hint: dict | None = None) -> dict | None:
-        """sentry-sdk ``before_send``: errors and messages. Check-ins and unknown types pass untouched."""
+        """sentry-sdk ``before_send``: errors and messages. Feedback and event types this engine
+        does not know are scrubbed only; check-ins pass untouched."""
         kind = _kind_of(event)
         return event if kind is None else self._run(event, hint, kind)
+
+    def before_send_log(self, log: dict, hint: dict | None = None) -> dict | None:
+        """sentry-sdk ``before_send_log``: ``on: [log]`` filters, then scrubbing."""
+        return channels.process_item(self, log, hint, channels.LOG)
+
+    def before_send_metric(self, metric: dict, hint: dict | None = None) -> dict | None:
+        """sentry-sdk ``before_send_metric``: ``on: [metric]`` filters, then scrubbing."""
+        return channels.process_item(self, metric, hint, channels.METRIC)
+
+    def before_send_span(self, span: dict, hint: dict | None = None) -> dict:
+        """sentry-sdk ``before_send_span`` (streamed spans): scrubbing only, as a span cannot be dropped."""
+        return channels.process_item(self, span, hint, channels.SPAN)  # type: ignore[return-value]
 
     def before_send_transaction(self, event: dict, hint: dict | None = None) -> dict | None:
         """sentry-sdk ``before_send_transaction``."""
@@ -119,20 +151,25 @@ class Ruleset:
         return self._run(crumb, hint, "breadcrumb")
 
     def process(self, event: dict, hint: dict | None = None, kind: str | None = None) -> dict | None:
-        """Run the ruleset on one event (in place); ``None`` when it is dropped. Never raises."""
+        """Run the ruleset on one event, log record, metric or span (``kind``: ``log``, ``metric``,
+        ``span``), in place; ``None`` when it is dropped. Never raises."""
+        if kind in channels.KINDS:
+            return channels.process_item(self, event, hint, kind)
         if kind is None:
             kind = _kind_of(event)
             if kind is None:
                 return event
         return self._run(event, hint, kind)
 
-    def sentry_options(
-        self,
-        before_send: Hook | None = None,
-        before_send_transaction: Hook | None = None,
-        before_breadcrumb: Hook | None = None,
-    ) -> dict[str, Hook]:
-        """Options for ``sentry_sdk.init(**ruleset.sentry_options())``.
+    def sentry_options(self, **options: Any) -> dict[str, Any]:
+        """Options for ``sentry_sdk.init(**ruleset.sentry_options(dsn=..., ...))``.
+
+        The result holds every hook (``before_send``, ``before_send_transaction``,
+        ``before_breadcrumb``, ``before_send_log``, ``before_send_metric``, and
+        ``before_send_span`` when ``trace_lifecycle="stream"`` is passed), the ruleset's ``sdk``
+        section as sentry-sdk options, and every option passed here. Options passed here win over
+        the ``sdk`` section, with a :class:`~rules_engine.runtime.sdk_options.RulesetOptionWarning`
+        when they contradict it.
 
         Hooks of your own run **first** and the ruleset **last**: your hook sees the event as
         the SDK built it, and whatever it returns is then filtered, grouped and scrubbed, so
@@ -141,11 +178,11 @@ class Ruleset:
         sentry-sdk itself does), logged on the ``rules_engine`` logger and counted in
         ``stats()["internal_errors"]["user_hook"]``.
         """
-        return {
-            "before_send": self._compose(before_send, self.before_send),
-            "before_send_transaction": self._compose(before_send_transaction, self.before_send_transaction),
-            "before_breadcrumb": self._compose(before_breadcrumb, self.before_breadcrumb),
-        }
+        return sdk_options.build_options(self, self.hooks(), self._compose, options)
+
+    def hooks(self) -> dict[str, Hook]:
+        """The ruleset's hooks by sentry-sdk option name."""
+        return {name: getattr(self, name) for name in HOOK_NAMES}
 
     def _compose(self, user_hook: Hook | None, ruleset_hook: Hook) -> Hook:
         return compose(user_hook, ruleset_hook, self.note_user_hook_failure)
@@ -175,6 +212,8 @@ class Ruleset:
     def _process(self, event: dict, hint: dict | None, kind: str, trace: Trace | None = None) -> dict | None:
         """The pipeline, written once: the hooks run it with no trace, explain with one. Over the
         time budget (``limits.max_ms``), the event fails closed like a failed scrub."""
+        if kind == SCRUB_ONLY:
+            return self._scrub_only(event, trace)
         tally = self._stats.tally() if trace is None else Tally()  # explain counts nothing
         count(tally.events, kind)
         token = budget.start(self.options.limits.max_ms)
@@ -201,6 +240,7 @@ class Ruleset:
             matched.extend(self._group(view, kind, event, tally, trace))
         if not self._scrub(event, kind, tally, trace):
             return self._on_scrub_failure(event, kind, tally)
+        cut_tag_values(event)
         if kind != "breadcrumb":
             self._stamp(event, matched)
         return event
@@ -264,6 +304,20 @@ class Ruleset:
                 trace.entry("grouping", changes.rule_id).changes = done
         return applied
 
+    def _scrub_only(self, event: dict, trace: Trace | None) -> dict | None:
+        """Feedback, and event types a later sentry-sdk may add: no filter or grouping rule is
+        written for them, but what they carry is scrubbed like everything else. The contact
+        address a user typed into a feedback form is kept unless a scrub rule names it."""
+        tally = self._stats.tally() if trace is None else Tally()
+        count(tally.events, str(event.get("type")))
+        email = channels.take_feedback_email(event) if self._keeps_feedback_email else None
+        if not self._scrub(event, "error", tally, trace):
+            return self._on_scrub_failure(event, "error", tally)
+        if email is not None:
+            channels.restore_feedback_email(event, email)
+        self._stamp(event, [])
+        return event
+
     def _scrub(self, event: dict, kind: str, tally: Tally, trace: Trace | None) -> bool:
         """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is).
 
@@ -321,9 +375,11 @@ class Ruleset:
     # ------------------------------------------------------------------ explain
 
     def explain(self, event: dict, hint: dict | None = None, kind: str | None = None) -> Explanation:
-        """Trace one event through the ruleset: every rule, whether it matched and why not (the
-        first failing test), what it changed, and the event before and after. Runs the hooks'
-        own pipeline on a copy; sampling draws from :attr:`draw` like the hooks do."""
+        """Trace one event (or log record, metric, span: ``kind``) through the ruleset: every
+        rule, whether it matched and why not (the first failing test), what it changed, and the
+        event before and after. Runs the hooks' own pipeline on a copy; sampling draws from
+        :attr:`draw` like the hooks do. Items stored as sentry-sdk sends them (typed attributes)
+        are explained in the shape their hook receives and shown back in their own."""
         before = copy.deepcopy(event)
         work = copy.deepcopy(event)
         if kind is None:
@@ -331,8 +387,12 @@ class Ruleset:
             if kind is None:
                 return Explanation([], None, False, before, work, {})  # passed through untouched
         trace = Trace()
-        after = self._process(work, hint, kind, trace)
-        return trace.explanation(before, after)
+        if kind not in channels.KINDS:
+            return trace.explanation(before, self._process(work, hint, kind, trace))
+        if not channels.on_the_wire(work):
+            return trace.explanation(before, channels.run(self, work, hint, kind, trace))
+        after = channels.run(self, channels.from_the_wire(work), hint, kind, trace)
+        return trace.explanation(before, channels.to_the_wire(after) if after is not None else None)
 
 
 def _holds(rule: Any, view: EventView, trace: Trace | None, phase: str) -> bool:

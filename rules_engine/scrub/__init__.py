@@ -25,7 +25,8 @@ __all__ = [
 
 def compile_scrubber(scrub: models.Scrub, options: models.Options, hash_key: bytes | None = None,
                      *, accelerator: str | None = None) -> Scrubber:
-    """Compile the ``scrub`` section. ``accelerator``: ``"auto"`` (hyperscan when installed, the
-    default; also set by ``RULES_ENGINE_ACCELERATOR``), ``"on"`` or ``"off"`` (pure Python).
-    Results are identical either way; only speed differs."""
+    """Compile the ``scrub`` section. ``accelerator``: ``"auto"`` (the C walk and prefilter scan
+    when the C modules were built, the default; also set by ``RULES_ENGINE_ACCELERATOR``), ``"on"``
+    (require them) or ``"off"`` (pure Python). Results are identical either way; only speed
+    differs."""
     return Scrubber(scrub, options, hash_key, accelerator=accelerator)

@@ -1,17 +1,18 @@
 """Builtin detectors: a pattern, the part of a match to redact, and a validator where one exists.
 
-Every detector has two regular expressions:
+Every detector has:
 
-* ``exact`` (Python ``re``): the real definition, run only over candidate strings. Every pattern
+* ``exact`` (Python ``re``): the definition, run only over candidate strings. Every pattern
   is pinned to the start of a token by a look-behind (a token may also start right after an
   escape sequence such as ``\\n`` in ``repr()`` or JSON text), and every repetition is bounded
   or runs over a class that the next element cannot match, so matching stays linear even on
   hostile strings (strings are also cut to ``limits.max_string_length`` before scanning).
-* ``prefilter``: a looser, short pattern that every exact match contains. It is what the
-  multi-pattern prefilter (hyperscan, or the pure-Python fallback) looks for over all the strings
-  of an event at once; only strings it flags are handed to ``exact``. Prefilters never match a
-  NUL character (the separator between strings) and use only syntax that hyperscan, RE2 and
-  Python ``re`` share.
+* ``anchors``: what every match of ``exact`` holds, as data (see :mod:`.prefilter`): literals
+  (``"bearer"`` case-folded, ``"AKIA"``) and runs of a character class (a card number lies in a
+  run of digits, spaces and hyphens holding 13 digits). The prefilter looks for them over all the
+  strings of an event at once; only strings holding them are handed to ``exact``. Groups are
+  all required, the anchors of one group are alternatives. A test checks, on generated and
+  hostile text, that every string ``exact`` finds something in holds them.
 
 Validators turn shape matches into findings: Luhn and issuer prefixes for cards, mod-97 for IBANs,
 octet ranges for IPv4, :mod:`ipaddress` for IPv6, a JSON header with ``alg`` for JWTs, a
@@ -30,13 +31,15 @@ from functools import lru_cache
 from typing import Callable
 
 from ..model.models import DETECTORS
+from .prefilter import Anchor, Literal, Probe, Run
 
 
 @dataclass(frozen=True)
 class Detector:
     name: str
     exact: re.Pattern
-    prefilter: str
+    #: what every match holds: each group required, the anchors of a group alternatives
+    anchors: tuple[tuple[Anchor, ...], ...]
     caseless: bool = False
     validator: Callable[[str], bool] | None = None
     #: ``exact`` without IGNORECASE, run over lowered ASCII text instead (``re`` is several times
@@ -71,6 +74,10 @@ class Detector:
     def __post_init__(self) -> None:
         object.__setattr__(self, "secret_groups", tuple(self.exact.groupindex.values()))
         object.__setattr__(self, "spans", self._make_spans())
+
+    @property
+    def probe(self) -> Probe:
+        return Probe(all_of=self.anchors)
 
     def find(self, text: str) -> list[tuple[int, int]]:
         """Spans of ``text`` to redact. A match redacts its first named group that took part
@@ -327,106 +334,123 @@ def _without_escapes(pattern: str) -> str:
     return pattern.replace("|" + _AFTER_ESCAPE_SHIFTED + ")", ")")
 
 
-_DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
-    # name: (exact, prefilter, re flags, validator)
+def any_of(*anchors: Anchor) -> tuple[tuple[Anchor, ...], ...]:
+    """Anchors of which a match holds one."""
+    return (anchors,)
+
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_HEX = "0123456789ABCDEFabcdef"
+#: How a JWT that passes ``_jwt_valid`` starts: its header is JSON text, "{" then a quote or
+#: white space, or a NUL when ``json.loads`` reads it as UTF-16 or UTF-32. The first three
+#: characters of base64 are those two bytes and the top two bits of the third.
+_JWT_PREFIXES = tuple(sorted({
+    base64.urlsafe_b64encode(bytes([ord("{"), second, third]))[:3].decode()
+    for second in b'\x00\t\n\r "' for third in (0x00, 0x40, 0x80, 0xC0)
+}))
+_AWS_KEY_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "AKPA", "ANPA", "ANVA", "APKA", "AROA",
+                     "ASCA")
+#: one literal that each word of ``_SECRET_KEY_WORDS`` holds
+_SECRET_KEY_LITERALS = ("pass", "pwd", "secret", "token", "key", "auth", "credential", "session", "sessid", "cookie")
+
+_DEFINITIONS: dict[str, tuple[str, tuple, int, Callable[[str], bool] | None]] = {
+    # name: (exact, anchors, re flags, validator)
     "creditcard": (
         _token(r"\d", r"[\w.+-]", r"(?:[ -]?\d){12,18}") + r"(?![\w-]|\.\d)",
-        r"\d(?:[ -]?\d){12}",
+        any_of(Run(" -", 13, count_digits=True, digits=True)),
         0,
         _is_card_number,
     ),
     "iban": (
         _token("[A-Z]", "[A-Za-z0-9]", "[A-Z]") + r"\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])",
-        r"[A-Z]{2}\d{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}",
+        any_of(Run(_UPPER + " ", 2, count_digits=True, digits=True, min_length=12)),
         0,
         iban_valid,
     ),
     "email": (
         _token("[A-Za-z0-9_%+-]", r"[\w.%+-]", "") + r"[A-Za-z0-9._%+-]{0,63}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])",
-        # No class before "@": hyperscan then finds the literal alone, which scans several times
-        # faster; the few more candidates ("@app.get(") cost little thanks to the anchor.
-        r"(?:@|%40)[A-Za-z0-9-]",
+        ((Literal("@"), Literal("%40")), (Literal("."),)),
         0,
         None,
     ),
     "ipv4": (
         # Not after "word/" so product tokens such as "Chrome/120.0.0.0" stay.
         _token(r"\d", r"[\w.]", "") + r"(?<![A-Za-z0-9]/.)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.]|\.\d)",
-        r"\d\.\d{1,3}\.\d{1,3}\.\d",
+        any_of(Run(".", 3, counted=".", digits=True, min_length=7)),
         0,
         _ipv4_valid,
     ),
     "ipv6": (
         _token("[0-9A-Fa-f:]", r"[\w:.]", "") + r"[0-9A-Fa-f:]{1,38}(?:\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})?(?![\w:]|\.\d)",
-        r"::|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:",
+        any_of(Literal("::"), Run(_HEX + ":", 6, counted=":")),
         0,
         _ipv6_valid,
     ),
     "jwt": (
         _token("e", r"[\w-]", "") + r"[wy][A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}(?![\w-])",
-        r"e[wy][A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{2,}\.",
+        any_of(*map(Literal, _JWT_PREFIXES)),
         0,
         _jwt_valid,
     ),
     "bearer": (
         _token("b", r"[\w-]", "") + r"earer\s{1,8}(?P<token>[A-Za-z0-9._~+/-]{6,8192}=*)",
-        r"bearer\s",
+        any_of(Literal("bearer", caseless=True)),
         re.IGNORECASE,
         None,
     ),
     "basic_auth": (
         _token("b", r"[\w-]", "") + r"asic\s{1,8}(?P<token>[A-Za-z0-9+/]{4,8192}={0,2})(?![\w+/=])",
-        r"basic\s",
+        any_of(Literal("basic", caseless=True)),
         re.IGNORECASE,
         _basic_credentials_valid,
     ),
     "url_userinfo": (
         _token("[A-Za-z]", "[A-Za-z0-9+.-]", "") + r"[A-Za-z0-9+.-]{0,20}://(?P<userinfo>[^\s:/?#@\[\]'\"<>]{1,256}(?::[^\s/?#@'\"<>]{0,256})?)@",
-        r"://[^\s/?#@\x00]{1,600}@",
+        ((Literal("://"),), (Literal("@"),)),
         0,
         None,
     ),
     "pem_private_key": (
         r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)"
         r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|\Z)",
-        r"PRIVATE KEY",
+        any_of(Literal("PRIVATE KEY")),
         0,
         None,
     ),
     "aws_access_key": (
         _token("A", "[A-Za-z0-9]", "") + r"(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|KPA|NPA|NVA|PKA|ROA|SCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
-        r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|AKPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}",
+        any_of(*map(Literal, _AWS_KEY_PREFIXES)),
         0,
         None,
     ),
     "github_token": (
         _token("g", "[A-Za-z0-9_]", "") + r"(?:h[pousr]_[A-Za-z0-9]{30,255}|ithub_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])",
-        r"gh[pousr]_[A-Za-z0-9]{30}|github_pat_",
+        any_of(*map(Literal, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"))),
         0,
         None,
     ),
     "slack_token": (
         _token("x", "[A-Za-z0-9]", "") + r"(?:ox[abposr]-[A-Za-z0-9-]{10,255}|app-[A-Za-z0-9-]{10,255})"
         r"|hooks\.slack\.com/(?P<hook>(?:services|workflows|triggers)/[A-Za-z0-9_/-]{8,255})",
-        r"xox[abposr]-|xapp-|hooks\.slack\.com/",
+        any_of(Literal("xox"), Literal("xapp-"), Literal("hooks.slack.com/")),
         0,
         None,
     ),
     "stripe_key": (
         _token("[rs]", "[A-Za-z0-9]", "") + r"k_(?:live|test)_[A-Za-z0-9]{10,255}(?![A-Za-z0-9])",
-        r"[rs]k_(?:live|test)_[A-Za-z0-9]{10}",
+        any_of(Literal("k_live_"), Literal("k_test_")),
         0,
         None,
     ),
     "google_api_key": (
         _token("A", "[A-Za-z0-9_-]", "") + r"Iza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])",
-        r"AIza[0-9A-Za-z_-]{35}",
+        any_of(Literal("AIza")),
         0,
         None,
     ),
     "openai_key": (
         _token("s", "[A-Za-z0-9_-]", "") + r"k-[A-Za-z0-9_-]{20,255}(?![A-Za-z0-9_-])",
-        r"sk-[A-Za-z0-9_-]{20}",
+        any_of(Literal("sk-")),
         0,
         None,
     ),
@@ -438,13 +462,13 @@ _DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
         # No escape sequences to allow for: after "\\n" the key "npassword" still ends with a
         # secret word, and the prefix before the word may be any key characters.
         r"(?<![A-Za-z0-9])(?=[A-Za-z0-9_.-]{1,53}+['\"]?[ \t]{0,8}[:=])[A-Za-z0-9_.-]{0,40}?(?:" + _SECRET_KEY_WORDS + r")['\"]?[ \t]{0,8}[:=][ \t]{0,8}" + _PAIR_VALUE,
-        r"(?:" + _SECRET_KEY_WORDS + r")['\"]?\s*[:=]",
+        (tuple(Literal(word, caseless=True) for word in _SECRET_KEY_LITERALS), (Literal("="), Literal(":"))),
         re.IGNORECASE,
         None,
     ),
     "us_ssn": (
         _token(r"\d", r"[\w-]", "") + r"\d{2}-\d{2}-\d{4}(?![\w-])",
-        r"\d{3}-\d{2}-\d{4}",
+        any_of(Run("-", 2, counted="-", digits=True, min_length=11)),
         0,
         ssn_valid,
     ),
@@ -452,7 +476,7 @@ _DEFINITIONS: dict[str, tuple[str, str, int, Callable[[str], bool] | None]] = {
         # SQLAlchemy: "[parameters: ('a@b.c', 'pw')]" (to the last ']' of the line);
         # PostgreSQL: "Key (email)=(a@b.c) already exists."
         r"\[parameters: (?P<params>[^\n]*)\]|Key \([^)\n]{1,256}\)=\((?P<key>[^\n]*?)\)(?= already| is not|\.|$)",
-        r"\[parameters: |Key \(",
+        any_of(Literal("[parameters: "), Literal("Key (")),
         0,
         None,
     ),
@@ -495,12 +519,12 @@ LOWERED_ON_ASCII = frozenset({"password_pair", "bearer", "basic_auth"})
 
 def _build() -> dict[str, Detector]:
     built: dict[str, Detector] = {}
-    for name, (exact, prefilter, flags, validator) in _DEFINITIONS.items():
+    for name, (exact, anchors, flags, validator) in _DEFINITIONS.items():
         lowered = name in LOWERED_ON_ASCII
         built[name] = Detector(
             name=name,
             exact=re.compile(exact, flags),
-            prefilter=prefilter,
+            anchors=anchors,
             caseless=bool(flags & re.IGNORECASE),
             validator=validator,
             lowered=re.compile(exact, flags & ~re.IGNORECASE) if lowered else None,

@@ -1,278 +1,390 @@
-"""Which strings of an event may hold which secret: one multi-pattern pass over all of them.
+"""Which strings of an event may hold which secret: one pass over all of them.
 
-The scrubber collects every string of an event in one walk, then asks a prefilter which strings
-may contain which *probe* (a detector, a user pattern, or a sensitive key word). Only those
-(string, probe) pairs go through the exact matchers and validators. A prefilter may flag too
-much, never too little, so both implementations lead to identical results:
+The scrubber collects every string of an event in one walk, then asks the prefilter which strings
+may contain which *probe* (a detector, a user pattern, or the key words of key rules). Only those
+(string, probe) pairs go through the exact matchers and validators, which alone decide what is
+redacted. A prefilter may flag too much, never too little, so whichever scan runs, the results
+are the same.
 
-* :class:`HyperscanPrefilter`: all probes compiled into one hyperscan database, scanned once over
-  the strings joined by NUL (no probe matches NUL, so no match spans two strings; hyperscan
-  reports every match, so every string holding one is flagged). Hyperscan comes from libhs linked
-  into the C module when it was found at install time (``libhyperscan-dev``), else from the
-  ``hyperscan`` package (the ``fast`` extra); both compile the same expressions.
-* :class:`PythonPrefilter`: each probe searched with ``re`` over the same joined text, jumping to
-  the next string after each hit.
+A probe is data derived from the definition it stands for, never a second regex dialect:
 
-``RULES_ENGINE_ACCELERATOR=off`` (or ``accelerator="off"``) forces the pure-Python path.
+* :class:`Literal`: a piece of text every match holds (``"bearer"``, ``"://"``, ``"AKIA"``),
+  compared as written or case-folded (``caseless``: folded the way Python ``re`` and RE2 fold
+  ASCII letters, so ``"baſic"`` and ``"toKen"`` with the Kelvin sign are still candidates).
+* :class:`Run`: a run of characters of a class every match lies within, holding enough of some
+  of them (a card number: digits, spaces and hyphens, with 13 digits at least). Unicode decimal
+  digits count as digits, as ``\\d`` counts them.
+* A probe is flagged when every one of its groups has a hit (``Probe.all_of``: each group an
+  alternative of anchors); a probe with no anchors flags every string (``always``).
+* A user pattern is searched with RE2 itself (its one dialect) over all the strings joined by NUL:
+  a match inside one string is a match of the joined text, so no string holding one is missed (a
+  pattern with anchors, whose meaning changes on joined text, flags every string instead).
+
+Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one
+Aho–Corasick automaton over case-folded ASCII for every literal, and class-run counters, in one
+pass over each string), built wherever the package was compiled; and :class:`PythonScanner`,
+the same definitions with ``str.find`` and ``re``, used when it was not or when
+``RULES_ENGINE_ACCELERATOR=off`` (``accelerator="off"``). Both give the same anchors for every
+string (tested); a catalogue of many detectors adds literals to one automaton, so 150 detectors
+cost about what 20 do.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import threading
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import accumulate, repeat
 from operator import add
+from typing import Any, Union
 
-try:  # optional accelerator: pip install rules-engine[fast]
-    import hyperscan
-except ImportError:  # pragma: no cover - exercised where hyperscan is not installed
-    hyperscan = None
-
-try:  # the joining and the mapping of hits in C (the scrubber's C walk module)
-    from ._walker import JoinedTexts
+try:  # the scan in C (built from _prefilter.c when a compiler is at hand at install time)
+    from ._prefilter import AnchorScanner as CAnchorScanner
 except ImportError:  # pragma: no cover - exercised where the extension is not built
-    JoinedTexts = None
-
-try:  # the whole scan in C, with libhs (built in where libhs was found at install time)
-    from ._walker import LIBHS_VERSION, HyperscanDatabase
-except ImportError:  # pragma: no cover - exercised where libhs is not installed
-    HyperscanDatabase = LIBHS_VERSION = None
-
-#: hs_compile.h's HS_FLAG_CASELESS (the same value in the hyperscan package)
-HS_FLAG_CASELESS = 1
-#: what either engine raises for an expression it cannot compile
-_COMPILE_ERRORS = (ValueError, hyperscan.error) if hyperscan is not None else (ValueError,)
+    CAnchorScanner = None
 
 SEPARATOR = "\x00"
-#: Anchors (but not the "^" of a negated class "[^...]"): on joined text they would not mean
-#: what they mean in one string, so a pattern holding one is run on every string.
-_ANCHOR = re.compile(r"(?<!\[)\^|\$|\\[AzZbB]")
+#: Non-ASCII characters that Python ``re`` or RE2 match caselessly to an ASCII letter, or that
+#: ``str.lower()`` turns into one (``tests`` check this table against both engines): the Kelvin
+#: sign, the long s, the dotted and the dotless i.
+CASE_FOLDS = {"\u212a": "k", "\u017f": "s", "\u0130": "i", "\u0131": "i"}
+#: Anchors of a user pattern (but not the "^" of a negated class "[^...]"): on joined text they
+#: would not mean what they mean in one string, so such a pattern is run on every string.
+_ANCHOR = re.compile(r"(?<!(?<!\\)\[)\^|\$|\\[Az]")
 
 
-def user_pattern_probe(pattern: str) -> Probe:
-    return Probe(pattern, always=bool(_ANCHOR.search(pattern)))
+@dataclass(frozen=True)
+class Literal:
+    """Text every match holds. ``caseless``: compared case-folded (ASCII letters only: a literal
+    of other characters is compared as written)."""
+
+    text: str
+    caseless: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.text or not self.text.isascii() or SEPARATOR in self.text:
+            raise ValueError(f"a prefilter literal is non-empty ASCII text without NUL: {self.text!r}")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run of characters from ``chars`` (ASCII; plus every Unicode decimal digit when
+    ``digits``), at least ``min_length`` long, holding at least ``min_count`` (one or more)
+    characters of ``counted`` (plus decimal digits when ``count_digits``). Runs are maximal: they
+    end at the first character outside the class. A scan looks at the counted characters only, so
+    a run costs nothing on text without them."""
+
+    chars: str
+    min_count: int
+    counted: str = ""
+    count_digits: bool = False
+    digits: bool = False
+    min_length: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.chars.isascii() or SEPARATOR in self.chars or not set(self.counted) <= set(self.chars):
+            raise ValueError(f"a prefilter run is a class of ASCII characters without NUL: {self!r}")
+        if self.count_digits and not self.digits:
+            raise ValueError("a run counts digits only if it holds them")
+        if self.min_count < 1 or not (self.counted or self.count_digits):
+            raise ValueError("a run counts one character or more")
+
+
+Anchor = Union[Literal, Run]
 
 
 @dataclass(frozen=True)
 class Probe:
-    """A pattern every exact match of something contains. ``always``: every string is a candidate
-    (a user pattern the prefilter cannot represent faithfully, e.g. one with anchors).
-    ``alternatives``: when ``pattern`` is an alternation of these, hyperscan compiles each one as
-    an expression of its own under the probe's id (one huge alternation can exceed its limits)."""
+    """What a string must hold to be a candidate: a hit in each group of ``all_of`` (each group
+    a tuple of alternative anchors), or an RE2 match of ``search`` (a user pattern); every string
+    when ``always`` or when there is nothing to look for."""
 
-    pattern: str
-    caseless: bool = False
+    all_of: tuple[tuple[Anchor, ...], ...] = ()
+    search: Any = None  # a compiled RE2 pattern
     always: bool = False
-    alternatives: tuple[str, ...] = ()
+
+    @classmethod
+    def any_of(cls, *anchors: Anchor) -> "Probe":
+        return cls(all_of=(tuple(anchors),))
 
     @property
-    def expressions(self) -> tuple[str, ...]:
-        return self.alternatives or (self.pattern,)
+    def flags_everything(self) -> bool:
+        return self.always or (not self.all_of and self.search is None)
 
 
-def accelerator_available() -> bool:
-    return bool(hyperscan_engines())
-
-
-def accelerators_built() -> str:
-    """What runs the scrubber by default here, for reports: ``"C walk, hyperscan (libhs 5.4.0)"``."""
-    parts = ["C walk" if JoinedTexts is not None else "Python walk"]
-    engines = hyperscan_engines()
-    if not engines:
-        parts.append("Python prefilter")
-    elif engines[0] == "libhs":
-        parts.append(f"hyperscan (libhs {LIBHS_VERSION.split()[0]})")
-    else:
-        parts.append("hyperscan (the hyperscan package)")
-    return ", ".join(parts)
-
-
-def hyperscan_engines() -> tuple[str, ...]:
-    """The ways to run hyperscan here, preferred first: ``libhs`` (the scan and its match handler
-    in C) and ``package`` (the hyperscan package, which calls a Python handler per match)."""
-    return (("libhs",) if HyperscanDatabase is not None else ()) + (("package",) if hyperscan is not None else ())
+def user_pattern_probe(pattern) -> Probe:
+    """The probe of a user pattern (compiled with RE2): the pattern itself."""
+    return Probe(search=pattern, always=bool(_ANCHOR.search(pattern.pattern)))
 
 
 def accelerator_choice(accelerator: str | None) -> str:
     """``accelerator``, else ``RULES_ENGINE_ACCELERATOR``, else ``"auto"``; checked, lower case."""
     choice = (accelerator or os.environ.get("RULES_ENGINE_ACCELERATOR") or "auto").lower()
-    if choice not in ("auto", "on", "off", "hyperscan", "python"):
+    if choice not in ("auto", "on", "off"):
         raise ValueError(f"RULES_ENGINE_ACCELERATOR must be 'auto', 'on' or 'off', not {choice!r}")
     return choice
 
 
 def accelerators_wanted(accelerator: str | None) -> bool:
-    """Whether the accelerators may be used (all of them, unless switched off)."""
-    return accelerator_choice(accelerator) not in ("off", "python")
+    """Whether the C module may be used (unless switched off)."""
+    return accelerator_choice(accelerator) != "off"
 
 
-def make_prefilter(probes: tuple[Probe, ...], accelerator: str | None = None):
-    """The prefilter for ``probes``: hyperscan when installed and not switched off."""
+def accelerator_available() -> bool:
+    """Whether the C module was built (the walk and the prefilter's scan)."""
+    return CAnchorScanner is not None
+
+
+def accelerators_built() -> str:
+    """What runs the scrubber by default here, for reports."""
+    return "C walk and prefilter" if accelerator_available() else "Python walk and prefilter"
+
+
+def make_prefilter(probes: tuple[Probe, ...], accelerator: str | None = None) -> "Prefilter":
+    """The prefilter for ``probes``: its scan in C when built and not switched off."""
     choice = accelerator_choice(accelerator)
-    wants_fast = accelerators_wanted(choice)
-    if wants_fast and accelerator_available():
-        return HyperscanPrefilter.build(probes)
-    if choice in ("on", "hyperscan"):
-        raise ValueError("RULES_ENGINE_ACCELERATOR=on needs hyperscan: pip install 'rules-engine[fast]'")
-    return PythonPrefilter(probes)
+    if choice == "on" and not accelerator_available():
+        raise ValueError("RULES_ENGINE_ACCELERATOR=on needs the C module, which was not built here")
+    return Prefilter(probes, use_c=choice != "off" and accelerator_available())
 
 
-class PythonPrefilter:
-    name = "python"
+class Prefilter:
+    """``candidates(texts)``: string index -> bitmask of the probes it may hold; probes in
+    ``always_mask`` are left out (every string is a candidate for them)."""
 
-    def __init__(self, probes: tuple[Probe, ...]):
+    def __init__(self, probes: tuple[Probe, ...], use_c: bool):
         self.always_mask = 0
-        self._searches = []
+        anchors: dict[Anchor, int] = {}
+        #: (probe bit, its groups as lists of anchor bits) of the probes made of anchors
+        groups: list[tuple[int, list[list[int]]]] = []
+        self._searches: list[tuple[int, Any]] = []
         for index, probe in enumerate(probes):
-            if probe.always:
+            if probe.flags_everything:
                 self.always_mask |= 1 << index
+            elif probe.search is not None:
+                self._searches.append((1 << index, probe.search))
             else:
-                flags = re.IGNORECASE if probe.caseless else 0
-                self._searches.append((1 << index, re.compile(probe.pattern, flags).search))
+                # the most selective group first: the scans check the others only where it hit
+                ordered = sorted(probe.all_of, key=_selectivity, reverse=True)
+                groups.append((index, [[anchors.setdefault(anchor, len(anchors)) for anchor in group]
+                                       for group in ordered]))
+        self.anchors = tuple(anchors)
+        #: what the scanners are built from (see :class:`PythonScanner`)
+        self.scanner_arguments = (*scanner_arguments(self.anchors), CASE_FOLDS, groups)
+        scanner = CAnchorScanner if use_c else PythonScanner
+        self._scanner = scanner(*self.scanner_arguments) if groups else None
+        self.name = "c" if use_c else "python"
+
+        #: every user pattern in one RE2 set: which of them match anywhere in an event
+        self._search_set = _search_set(self._searches) if len(self._searches) > 1 else None
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
-        """Map string index -> bitmask of the probes it may contain (``always`` probes excluded)."""
-        found: dict[int, int] = {}
-        if not texts or not self._searches:
-            return found
-        joined = SEPARATOR.join(texts)
-        starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
-        count = len(texts)
-        for bit, search in self._searches:
-            position = 0
-            while True:
-                match = search(joined, position)
-                if match is None:
-                    break
-                index = bisect_right(starts, match.start()) - 1
-                found[index] = found.get(index, 0) | bit
-                if index + 1 >= count:
-                    break
-                position = starts[index + 1]
-        return found
-
-
-class HyperscanPrefilter:
-    name = "hyperscan"
-
-    def __init__(self, database, always_mask: int, engine: str):
-        self._database = database
-        self.always_mask = always_mask
-        self.engine = engine
-        self._scratches = threading.local()
-
-    @classmethod
-    def build(cls, probes: tuple[Probe, ...], engine: str | None = None) -> "HyperscanPrefilter":
-        engine = engine or hyperscan_engines()[0]
-        always_mask = 0
-        usable: list[tuple[int, Probe]] = []
-        for index, probe in enumerate(probes):
-            accepted = all(_hyperscan_accepts(pattern, probe.caseless, engine) for pattern in probe.expressions)
-            if probe.always or not accepted:
-                always_mask |= 1 << index
-            else:
-                usable.append((index, probe))
-        return cls(_database(tuple(usable), engine) if usable else None, always_mask, engine)
-
-    def candidates(self, texts: list[str]) -> dict[int, int]:
-        if not texts or self._database is None:
+        if not texts:
             return {}
-        if self.engine == "libhs":
-            return self._database.candidates(texts if type(texts) is list else list(texts))
-        if JoinedTexts is not None and type(texts) is list:
-            # The same joining and mapping in C; the handler hyperscan calls is the C object.
-            joined_texts = JoinedTexts(texts)
-            self._database.scan(joined_texts.data, match_event_handler=joined_texts, scratch=self._scratch())
-            return joined_texts.found()
-        return self._candidates_in_python(texts)
-
-    def _scratch(self):
-        """This thread's scratch space: the package lets other threads run while it scans, and
-        hyperscan refuses a scratch space already in use (``ScratchInUseError``)."""
-        scratch = getattr(self._scratches, "scratch", None)
-        if scratch is None:
-            scratch = self._scratches.scratch = hyperscan.Scratch(self._database)
-        return scratch
-
-    def _candidates_in_python(self, texts: list[str]) -> dict[int, int]:
-        found: dict[int, int] = {}
-        joined = SEPARATOR.join(texts)
-        if joined.isascii():
-            data = joined.encode("ascii")
-            lengths = map(len, texts)
-        else:  # offsets are in UTF-8 bytes
-            encoded = list(map(str.encode, texts, repeat("utf-8"), repeat("surrogatepass")))
-            data = b"\x00".join(encoded)
-            lengths = map(len, encoded)
-        hits: list[tuple[int, int]] = []
-        append = hits.append
-
-        def on_match(probe_id, start, end, flags, context):
-            append((end, probe_id))
-
-        self._database.scan(data, match_event_handler=on_match, scratch=self._scratch())
-        if not hits:
-            return found
-        if joined.count(SEPARATOR) == len(texts) - 1:
-            # No string holds a NUL: a hit is in the string numbered by the separators before it,
-            # counted stretch by stretch since hits come in order of their end (hyperscan reports
-            # them so in block mode; should one come out of order, the general way below is taken).
-            index, counted, count, get = 0, 0, data.count, found.get
-            for end, probe_id in hits:
-                if end < counted:
-                    found.clear()
-                    break
-                index += count(b"\x00", counted, end)
-                counted = end
-                found[index] = get(index, 0) | (1 << probe_id)
-            else:
-                return found
-        # Where each string starts in ``data`` (its length plus a separator after each one).
-        starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
-        index, start, next_start = 0, 0, starts[1]
-        for end, probe_id in hits:
-            if not start < end <= next_start:  # consecutive hits are mostly in the same string
-                index = bisect_right(starts, end - 1) - 1
-                start, next_start = starts[index], starts[index + 1]
-            found[index] = found.get(index, 0) | (1 << probe_id)
+        found = self._scanner.scan(texts) if self._scanner is not None else {}
+        if self._searches:
+            _search_joined(texts, self._searches, self._search_set, found)
         return found
 
 
-def _flags(caseless: bool) -> int:
-    return HS_FLAG_CASELESS if caseless else 0
+def scanner_arguments(anchors: tuple[Anchor, ...]) -> tuple[list, list]:
+    """The anchors as the scanners take them: literals ``(text, caseless, anchor bit)`` and runs
+    ``(class, digits, min length, counted, count digits, min count, anchor bit)``."""
+    literals, runs = [], []
+    for bit, anchor in enumerate(anchors):
+        if isinstance(anchor, Literal):
+            literals.append((anchor.text, anchor.caseless, bit))
+        else:
+            runs.append((anchor.chars, anchor.digits, anchor.min_length, anchor.counted, anchor.count_digits,
+                         anchor.min_count, bit))
+    return literals, runs
 
 
-@lru_cache(maxsize=256)
-def _hyperscan_accepts(pattern: str, caseless: bool, engine: str) -> bool:
-    """Whether hyperscan compiles ``pattern`` as written (non-ASCII patterns are left to the
-    exact pass)."""
-    if not pattern.isascii():
-        return False
+def _starts(texts: list[str]) -> list[int]:
+    """Where each string starts in the texts joined by NUL, and where one more would start."""
+    return list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
+
+
+def _selectivity(group: tuple[Anchor, ...]) -> int:
+    """How rarely a group is expected to hit: the length of its shortest literal (a run counts as
+    a literal of three characters)."""
+    return min(len(anchor.text) if isinstance(anchor, Literal) else 3 for anchor in group)
+
+
+class PythonScanner:
+    """The probes each string holds, from the arguments :class:`CAnchorScanner` takes (literals,
+    runs, case folds, and each probe's bit with its groups of anchor bits).
+
+    A probe's first group (the most selective, see :class:`Prefilter`) is looked for over all the
+    strings joined by NUL, with ``str.find`` (case-folded once for the caseless literals) and
+    ``re``; its other groups only in the strings that group flagged."""
+
+    def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
+                 probes: list[tuple[int, list[list[int]]]]):
+        self._fold_table = str.maketrans(folds)
+        anchors: dict[int, Any] = {}
+        for text, caseless, bit in literals:
+            anchors[bit] = _PythonLiteral(text.lower() if caseless else text, caseless)
+        for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
+            anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
+        self._any_caseless = any(caseless for _, caseless, _ in literals)
+        self._probes = [(1 << bit, [[anchors[anchor] for anchor in group] for group in groups])
+                        for bit, groups in probes]
+
+    def scan(self, texts: list[str]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        joined = SEPARATOR.join(texts)
+        starts = _starts(texts)
+        folded = joined.translate(self._fold_table).lower() if self._any_caseless else joined
+        flagged: dict[Any, set[int]] = {}  # anchor -> the strings holding it
+        for bit, (first, *others) in self._probes:
+            indexes: set[int] = set()
+            for anchor in first:
+                held = flagged.get(anchor)
+                if held is None:
+                    held = flagged[anchor] = anchor.strings(joined, folded, starts)
+                indexes |= held
+            for group in others:
+                indexes = {index for index in indexes if any(anchor.held_by(texts[index], self._fold_table)
+                                                             for anchor in group)}
+            for index in indexes:
+                found[index] = found.get(index, 0) | bit
+        return found
+
+
+class _PythonLiteral:
+    def __init__(self, text: str, caseless: bool):
+        self.text, self.caseless = text, caseless
+
+    def strings(self, joined: str, folded: str, starts: list[int]) -> set[int]:
+        return _find_each_string(folded if self.caseless else joined, self.text, starts)
+
+    def held_by(self, text: str, fold_table: dict) -> bool:
+        return self.text in (text.translate(fold_table).lower() if self.caseless else text)
+
+
+class _PythonRun:
+    """A run (see :class:`Run`), found from its counted characters: ``[K][C]*`` from the first
+    counted character of a run to its end (a search then goes on after the run), and the part
+    before it (members that are not counted) matched backwards on the reversed text."""
+
+    def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
+        members = _class(chars, digits)
+        uncounted = _class("".join(sorted(set(chars) - set(counted))), digits and not count_digits)
+        self._rest = re.compile(f"[{_class(counted, count_digits)}][{members}]*")
+        self._before = re.compile(f"[{uncounted}]*") if uncounted else None
+        self._counted, self._count_digits = counted, count_digits
+        self._min_length, self._min_count = min_length, min_count
+
+    def strings(self, joined: str, folded: str, starts: list[int]) -> set[int]:
+        return {bisect_right(starts, start) - 1 for start in self._runs(joined)}
+
+    def held_by(self, text: str, fold_table: dict) -> bool:
+        return any(True for _ in self._runs(text))
+
+    def _runs(self, text: str):
+        """Where each run long enough and holding enough counted characters starts."""
+        reversed_text = None
+        for match in self._rest.finditer(text):
+            if _counted(match.group(), self._counted, self._count_digits) < self._min_count:
+                continue
+            start = match.start()
+            if self._before is not None and start:
+                if reversed_text is None:
+                    reversed_text = text[::-1]
+                start -= self._before.match(reversed_text, len(text) - start).end() - (len(text) - start)
+            if match.end() - start >= self._min_length:
+                yield start
+
+
+def _class(chars: str, digits: bool) -> str:
+    """The inside of a character class of ``chars`` (and ``\\d``)."""
+    return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + ("\\d" if digits else "")
+
+
+def _counted(run: str, counted: str, count_digits: bool) -> int:
+    total = sum(run.count(char) for char in counted)
+    if count_digits:
+        total += sum(char.isdecimal() for char in run if char not in counted)
+    return total
+
+
+def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
+    """The strings of the joined ``text`` holding ``literal``: after a hit, the search goes on at
+    the next string."""
+    found: set[int] = set()
+    find, count = text.find, len(starts) - 1
+    position = find(literal)
+    while position != -1:
+        index = bisect_right(starts, position) - 1
+        found.add(index)
+        if index + 1 >= count:
+            break
+        position = find(literal, starts[index + 1])
+    return found
+
+
+def _search_joined(texts: list[str], searches: list[tuple[int, Any]], search_set, found: dict[int, int]) -> None:
+    """Flag the strings holding a match of each user pattern, searched with RE2 over the strings
+    joined by NUL in UTF-8 (encoded once; byte offsets). After a hit in a string the search goes
+    on at the next one. A match may run on past the end of its string (over NUL): its string is
+    then flagged for nothing, and no other string is skipped. With many patterns, one pass of
+    their RE2 set first tells which of them match anywhere; only those are searched."""
     try:
-        _compile([pattern.encode()], [0], [_flags(caseless)], engine)
-    except _COMPILE_ERRORS:
-        return False
-    return True
+        encoded = [text.encode("utf-8") for text in texts]
+    except UnicodeEncodeError:  # lone surrogates: RE2 cannot read them; the exact pass decides
+        for bit, _ in searches:
+            for index in range(len(texts)):
+                found[index] = found.get(index, 0) | bit
+        return
+    data = b"\x00".join(encoded)
+    if search_set is not None:
+        searches = [searches[index] for index in sorted(search_set.Match(data) or ())]  # None: no match
+    starts = _starts(encoded)
+    count = len(texts)
+    for bit, pattern in searches:
+        search = _bytes_pattern(pattern).search
+        position = 0
+        while True:
+            match = search(data, position)
+            if match is None:
+                break
+            index = bisect_right(starts, match.start()) - 1
+            found[index] = found.get(index, 0) | bit
+            if index + 1 >= count:
+                break
+            position = starts[index + 1]
 
 
-@lru_cache(maxsize=64)
-def _database(usable: tuple[tuple[int, Probe], ...], engine: str):
-    expressions = [(index, pattern, probe.caseless) for index, probe in usable for pattern in probe.expressions]
-    return _compile(
-        [pattern.encode() for _, pattern, _ in expressions],
-        [index for index, _, _ in expressions],
-        [_flags(caseless) for _, _, caseless in expressions],
-        engine,
-    )
+def _search_set(searches: list[tuple[int, Any]]):
+    """The user patterns as one RE2 set, searched unanchored over UTF-8 bytes; its indexes are
+    those of ``searches``. None when RE2 cannot build one (each pattern is then searched)."""
+    import re2
+
+    patterns = [pattern for _, pattern in searches]
+    found = re2.Set.SearchSet(patterns[0].options)
+    try:
+        for index, pattern in enumerate(patterns):
+            if found.Add(pattern.pattern.encode("utf-8")) != index:
+                return None
+        found.Compile()
+    except re2.error:
+        return None
+    return found
 
 
-def _compile(expressions: list[bytes], ids: list[int], flags: list[int], engine: str):
-    if engine == "libhs":
-        return HyperscanDatabase(expressions, ids, flags)
-    database = hyperscan.Database()
-    database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
-    return database
+_BYTES_PATTERNS: dict[Any, Any] = {}
+
+
+def _bytes_pattern(pattern):
+    """The RE2 pattern compiled over UTF-8 bytes (the same options and syntax: RE2 reads its
+    text as UTF-8 either way), remembered per pattern."""
+    found = _BYTES_PATTERNS.get(pattern)
+    if found is None:
+        import re2
+
+        found = re2.compile(pattern.pattern.encode("utf-8"), pattern.options)
+        if len(_BYTES_PATTERNS) < 1024:
+            _BYTES_PATTERNS[pattern] = found
+    return found

@@ -13,7 +13,7 @@ from ..conditions.glob import glob_regex, translate
 from ..conditions.regex import compile_regex, readable_by_re2
 from ..model import models
 from .detectors import BUILTIN, Detector
-from .prefilter import Probe
+from .prefilter import Literal, Probe
 from .redactions import Redaction, compile_redaction
 from .selectors import normalize_key
 
@@ -36,10 +36,7 @@ class Rule:
 
 
 def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> Rule:
-    key_match = None
-    if rule.keys:
-        sources = [translate(_normalize_glob(pattern)) for pattern in rule.keys]
-        key_match = glob_regex(rule.keys, "|".join(sources)).match
+    key_match = _key_globs_regex(rule.keys).match if rule.keys else None
     return Rule(
         index=index,
         id=rule.id,
@@ -50,6 +47,18 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
         selector_indexes=(),
         literal_words=tuple(_key_word(_normalize_glob(pattern)) for pattern in rule.keys or ()),
     )
+
+
+def key_matcher(globs: list[str]) -> Callable[[str], bool]:
+    """Whether a key name matches any of ``globs`` as a ``keys`` rule decides it."""
+    match = _key_globs_regex(globs).match
+    return lambda key: any(match(form) is not None for form in key_forms(key))
+
+
+def _key_globs_regex(globs: list[str]) -> Any:
+    """All key globs of a rule as one anchored regex over a normalized key form (RE2 when a glob
+    could backtrack: key names are chosen by whoever sends the data)."""
+    return glob_regex(globs, "|".join(translate(_normalize_glob(pattern)) for pattern in globs))
 
 
 def _normalize_glob(pattern: str) -> str:
@@ -84,36 +93,33 @@ def activation_groups(key_rules: list[Rule]) -> list[list[Rule]]:
 
 
 def key_word_probe(rules: list[Rule]) -> Probe:
-    """A prefilter for keys inside text: a literal word of every key glob, with ``_`` matching
-    ``_``, ``-`` or nothing (camelCase), then the end of a key and its separator. A glob without a
-    literal of two characters or more makes every string a candidate.
+    """A prefilter for keys inside text: a literal of every key glob (case-folded), and a
+    separator a key is followed by (``=``, ``:``, or the ``,`` of a ``(b'key', b'value')`` pair).
 
-    The word is the glob's final literal run when the glob ends with one (``cookie``, ``*_token``):
-    the key then ends right after the word, so ``cookie_params=`` is no candidate for ``cookie``.
-    Otherwise it is the glob's longest literal run, and the rest of the key may follow."""
-    words = {word for rule in rules for word in rule.literal_words}
-    alternatives = []
-    for word, ends_key in sorted(words):
-        parts = [part for part in word.split("_") if part]
-        if len("".join(parts)) < 2:
-            return Probe("", always=True)
-        core = "[_-]?".join(re.escape(part) for part in parts)
-        if ends_key:
-            alternatives.append(core + _KEY_END)
-        else:
-            alternatives.append(core + _KEY_REST_AND_END)
-    return Probe("(?:" + "|".join(alternatives) + ")", caseless=True, alternatives=tuple(alternatives))
+    A key matching a glob holds the parts of its word (split at ``_``) however it is written
+    (``access_token``, ``accessToken``, ``ACCESS-TOKEN``). When the glob ends with its word
+    (``*token``), the key ends with the last part, right before what ends a key inside text
+    (spaces, a separator or a quote): the literals are that part with each of those characters.
+    Otherwise the literal is the word's longest part. A glob without a literal of two ASCII
+    characters or more makes every string a candidate."""
+    literals = set()
+    for rule in rules:
+        for word, ends_key in rule.literal_words:
+            parts = [part for part in word.split("_") if part]
+            longest = max(parts, key=len, default="")
+            if len(longest) < 2 or not longest.isascii():
+                return Probe(always=True)
+            if ends_key and len(parts[-1]) >= 3 and parts[-1].isascii():
+                literals.update(parts[-1] + end for end in _KEY_ENDS)
+            else:
+                literals.add(longest)
+    return Probe(all_of=(tuple(Literal(text, caseless=True) for text in sorted(literals)), _KEY_SEPARATORS))
 
 
-#: After a key inside text (see :mod:`.keytext`): a bare key ends before spaces and ``=`` or
-#: ``:``; a quoted one with its quote (``'``, ``"`` or an escaped ``\"``), spaces and ``=``, ``:``
-#: or ``,`` and a quoted value (a ``(b'cookie', b'...')`` pair; ``Column('api_secret', String())``
-#: is none).
-_QUOTED_KEY_END = r"""\\?["'][ \t]*(?:[:=]|,[ \t]*b?\\?["'])"""
-_KEY_END = r"""(?:[ \t]*[:=]|""" + _QUOTED_KEY_END + ")"
-#: The rest of a key, then its end: any bare-key characters (ASCII or not), or anything a quoted
-#: key may hold.
-_KEY_REST_AND_END = r"""(?:[^\s"'\\:=,\x00]*[ \t]*[:=]|[^"'\\\n\x00]*""" + _QUOTED_KEY_END + ")"
+#: What follows a key inside text (see :mod:`.keytext`): the first character after the key, and
+#: a separator somewhere after it
+_KEY_ENDS = ("=", ":", " ", "\t", '"', "'", "\\")
+_KEY_SEPARATORS = (Literal("="), Literal(":"), Literal(","))
 
 
 def _key_word(glob: str) -> tuple[str, bool]:

@@ -143,11 +143,11 @@ class Scrubber:
                 detector_rules[detector.name] = detector_rules.get(detector.name, 0) | (1 << rule.index)
         for name, rules in detector_rules.items():
             detector = BUILTIN[name]
-            probes.append(Probe(detector.prefilter, detector.caseless))
+            probes.append(detector.probe)
             self._probe_kinds.append(("detector", detector, rules))
         for rule in self._rules:
             if rule.pattern is not None:
-                probes.append(user_pattern_probe(rule.pattern.pattern))
+                probes.append(user_pattern_probe(rule.pattern))
                 self._probe_kinds.append(("pattern", rule, 1 << rule.index))
         for group in activation_groups(self._key_rules):
             probes.append(key_word_probe(group))

@@ -1,6 +1,6 @@
 """The C walk (``rules_engine/scrub/_walker.c``) gives exactly the results of the Python walk.
 
-The accelerated scrubber (C walk + hyperscan) and the pure-Python one are run over the same
+The accelerated scrubber (the C walk and prefilter) and the pure-Python one are run over the same
 events: realistic ones, hostile ones (wrong types, subclasses, NaN, bytes, cycles, deep nesting)
 and events with secrets planted in every shape. Both must leave the same event behind (values,
 ``_meta`` remarks, key order), return the same counts, or raise the same exception.
@@ -13,7 +13,7 @@ import enum
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from rules_engine.load.loader import load_model
@@ -25,7 +25,7 @@ from rules_engine.scrub import (
     compile_scrubber,
 )
 from rules_engine.scrub.keytext import find_key_values, find_key_values_in_c
-from rules_engine.scrub.prefilter import HyperscanPrefilter, hyperscan_engines
+from rules_engine.scrub.prefilter import CAnchorScanner, PythonScanner
 from rules_engine.scrub.scrubber import CWalker
 from tests import strategies as S
 from tests.scrub import test_scrub_prefilter as prefilter_tests
@@ -104,7 +104,10 @@ def outcome(scrub, event):
 
 
 def assert_same_outcome(fast, slow, event, breadcrumb=False):
-    fast_event, slow_event = copy_containers(event), copy_containers(event)
+    try:
+        fast_event, slow_event = copy_containers(event), copy_containers(event)
+    except RecursionError:  # nested past what this helper can copy (far past limits.max_depth)
+        assume(False)
     method = "scrub_breadcrumb" if breadcrumb else "scrub_event"
     fast_result = outcome(getattr(fast, method), fast_event)
     slow_result = outcome(getattr(slow, method), slow_event)
@@ -115,8 +118,9 @@ def assert_same_outcome(fast, slow, event, breadcrumb=False):
 
 
 @DIFFERENTIAL
-@given(event=st.one_of(S.events, S.hostile_events()))
+@given(event=st.one_of(S.events, S.hostile_events().filter(lambda event: isinstance(event, dict))))
 def test_default_ruleset_same_result_with_and_without_the_c_walk(default_pair, event):
+    # (the hooks hand the scrubber dicts only; what they do with anything else is tested there)
     assert_same_outcome(*default_pair, event)
 
 
@@ -229,7 +233,7 @@ def test_no_scrub_rules_still_checks_events_in_c():
     assert assert_same_outcome(fast, slow, {"extra": {"x": [1, (2, "ok")]}})[1] == ("counts", {})
 
 
-@pytest.mark.skipif(not accelerator_available(), reason="hyperscan is the optional prefilter")
+@pytest.mark.skipif(not accelerator_available(), reason="the C module is not built")
 def test_accelerator_off_switches_the_c_walk_off_too(monkeypatch):
     monkeypatch.setenv("RULES_ENGINE_ACCELERATOR", "off")
     assert compile_scrubber(SELECTOR_SCRUB, models.Options())._c_walker is None
@@ -247,7 +251,7 @@ def test_long_strings_are_cut_the_same_way():
     assert scrubbed["_meta"]["extra"]["long"][""]["len"] == len(long_text)
 
 
-# ----------------------------------------------------------------- the prefilter's C joining
+# ----------------------------------------------------------------- the prefilter's scan in C
 
 
 TEXT_PIECES = st.sampled_from([
@@ -257,12 +261,13 @@ TEXT_PIECES = st.sampled_from([
 EVENT_TEXTS = st.lists(st.lists(st.one_of(TEXT_PIECES, st.text(max_size=6)), max_size=5).map("".join), max_size=12)
 
 
-@pytest.mark.skipif("package" not in hyperscan_engines(), reason="the hyperscan package is not installed")
+@pytest.mark.skipif(CAnchorScanner is None, reason="the C module is not built")
 @DIFFERENTIAL
 @given(texts=EVENT_TEXTS)
-def test_prefilter_candidates_same_with_and_without_the_c_joining(default_pair, texts):
-    prefilter = HyperscanPrefilter.build(default_pair[1]._probes, engine="package")
-    assert prefilter.candidates(list(texts)) == prefilter._candidates_in_python(list(texts))
+def test_prefilter_probes_same_in_c_and_in_python(default_pair, texts):
+    prefilter = default_pair[0]._prefilter
+    in_c, in_python = CAnchorScanner(*prefilter.scanner_arguments), PythonScanner(*prefilter.scanner_arguments)
+    assert in_c.scan(list(texts)) == in_python.scan(list(texts))
 
 
 @pytest.mark.parametrize("number", [10**12 - 1, 10**12, 4111111111111111, 2**63 - 1, 2**63, 6011000990139424000,
@@ -280,10 +285,9 @@ def test_a_card_number_stored_as_an_integer_is_masked():
     assert event["extra"]["n"] == "************1111"
 
 
-@pytest.mark.skipif(not accelerator_available(), reason="hyperscan is the optional prefilter")
 def test_many_key_globs_stay_in_the_prefilter():
-    # One alternation of 150 key words is too large for hyperscan; each word is an expression of
-    # its own, so strings without any of them are still no candidates for keys inside text.
+    # 150 key words are literals of one scan: strings without any of them are still no
+    # candidates for keys inside text.
     scrub = models.Scrub.model_validate({"rules": [
         {"id": f"key-{i}", "keys": [f"custom_secret_{i}*"], "redact": "filter"} for i in range(150)
     ]})

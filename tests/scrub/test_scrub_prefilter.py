@@ -26,11 +26,6 @@ from rules_engine.load.loader import load_model
 from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber, keytext
 from rules_engine.scrub.detectors import BUILTIN
-from rules_engine.scrub.prefilter import (
-    HyperscanDatabase,
-    HyperscanPrefilter,
-    hyperscan_engines,
-)
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 HASH_KEY = b"k" * 32
@@ -204,70 +199,15 @@ def _default_probes():
     return compile_scrubber(loaded.model.scrub, loaded.model.options, HASH_KEY, accelerator="off")._probes
 
 
-@pytest.mark.skipif("package" not in hyperscan_engines(), reason="the hyperscan package is not installed")
-def test_hits_out_of_order_are_mapped_as_well():
-    prefilter = HyperscanPrefilter.build(_default_probes(), engine="package")
-    expected = prefilter._candidates_in_python(STRINGS)
-    database = prefilter._database
-
-    class Reversed:
-        """Delivers a scan's hits last first."""
-
-        def scan(self, data, match_event_handler, scratch):
-            hits = []
-            database.scan(data, match_event_handler=lambda *hit: hits.append(hit), scratch=scratch)
-            for hit in reversed(hits):
-                match_event_handler(*hit)
-
-    prefilter._database = Reversed()
-    try:
-        assert prefilter._candidates_in_python(STRINGS) == expected
-    finally:
-        prefilter._database = database
-
-
-# ----------------------------------------------------------------- the two ways to run hyperscan
-
-
-def test_libhs_is_built_in():
-    # ``pip install -e .`` links libhs into the C module where it finds it (``.ci/run`` installs
-    # Debian's libhyperscan-dev); without it the prefilter runs through the hyperscan package.
-    assert "libhs" in hyperscan_engines(), "apt-get install libhyperscan-dev, then pip install -e ."
-
-
-EVENT_TEXTS = st.lists(st.one_of(piece, st.text(max_size=8)).map(lambda text: text * 2), max_size=16)
-
-
-@pytest.mark.skipif(len(hyperscan_engines()) < 2, reason="needs libhs and the hyperscan package")
-@settings(max_examples=200)
-@given(texts=EVENT_TEXTS)
-def test_libhs_and_the_hyperscan_package_flag_the_same_strings(texts):
-    probes = _default_probes()
-    libhs, package = (HyperscanPrefilter.build(probes, engine=engine) for engine in ("libhs", "package"))
-    assert libhs.always_mask == package.always_mask
-    assert libhs.candidates(texts) == package.candidates(texts) == package._candidates_in_python(texts)
-
-
-def test_libhs_reports_what_it_cannot_compile():
-    if "libhs" not in hyperscan_engines():
-        pytest.fail("libhs is not built in: apt-get install libhyperscan-dev, then pip install -e .")
-    with pytest.raises(ValueError, match="cannot compile expression 1"):
-        HyperscanDatabase([b"a+", b"(unclosed"], [0, 1], [0, 0])
-    with pytest.raises(TypeError, match="expressions"):
-        HyperscanDatabase(["a+"], [0], [0])
-
-
 def _busy_texts() -> list[str]:
-    """About 400 KB of strings, thick with matches (the package calls Python for each one, and
-    lets other threads run meanwhile)."""
+    """About 400 KB of strings, thick with matches."""
     return [f"password={i} a{i}@example.com 4111 1111 1111 1111 token: t{i} " * 20 for i in range(300)]
 
 
-@pytest.mark.parametrize("engine", hyperscan_engines())
+@pytest.mark.parametrize("engine", ENGINES)
 def test_threads_scanning_at_once_each_get_every_candidate(engine):
-    # hyperscan refuses a scratch space that another scan is using (ScratchInUseError); the
-    # scrubber runs in whatever thread captures an event, often several at once.
-    prefilter = HyperscanPrefilter.build(_default_probes(), engine=engine)
+    # The scrubber runs in whatever thread captures an event, often several at once.
+    prefilter = _prefilter(engine)
     texts = _busy_texts()
     expected = prefilter.candidates(texts)
     outcomes: list = []
