@@ -29,6 +29,7 @@ def is_literal(pattern: str) -> bool:
 
 #: The end of the text, in RE2's syntax (Python's ``re`` writes it ``\Z``).
 END = r"\z"
+_MAX_BRACES_ON_RE = 32
 _END_IN_SOURCE = re.compile(r"(?<!\\)((?:\\\\)*)\\z")
 
 
@@ -52,8 +53,9 @@ def glob_regex(patterns, source: str, *, ignore_case: bool = False) -> Any:
     Globs must run in linear time on values an attacker chooses (a URL path): two ``*`` runs
     backtrack, ``*a*a*a*a*a*a*a*a*a*b`` for minutes on a 64-character name in Python's ``re``.
     Those run on RE2. A glob with at most one ``*`` run cannot backtrack more than once over the
-    text, and stays on ``re``, whose calls cost a tenth of the RE2 binding's."""
-    if all(star_runs(pattern) <= 1 for pattern in patterns):
+    text, and stays on ``re``, whose calls cost a tenth of the RE2 binding's (unless it nests
+    many braces: ``re``'s parser recurses once per group, RE2's does not)."""
+    if all(star_runs(pattern) <= 1 and pattern.count("{") <= _MAX_BRACES_ON_RE for pattern in patterns):
         return re.compile(_END_IN_SOURCE.sub(r"\1\\Z", source), re.IGNORECASE if ignore_case else 0)
     return LinearPattern(source, ignore_case=ignore_case)
 
