@@ -1,0 +1,84 @@
+"""Detectors made from the detector catalogue (:mod:`rules_engine.detection`).
+
+A catalogue detector is a :class:`~.detectors.Detector` whose prefilter is derived from the
+entry's keywords (or its ``prefilter``) and whose exact pattern is the entry's, in the syntax
+Python ``re`` and RE2 share. That syntax has no look-around, so a token's boundaries are
+characters of the match: a search resumes right after the secret (not after the match), so the
+character that ended one token can start the next one (``"ghp_a…,ghp_b…"``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..detection import CatalogueEntry, catalogue
+from ..detection.validators import VALIDATORS, is_placeholder
+from .detectors import Detector
+
+#: Categories whose matches are checked against documentation samples and placeholders.
+_PLACEHOLDER_CHECKED = frozenset({"secret", "hash"})
+
+
+@dataclass(frozen=True)
+class CatalogueDetector(Detector):
+    entry: CatalogueEntry | None = field(default=None, repr=False, compare=False)
+
+    def _make_spans(self) -> Callable[[str], list[tuple[int, int]]]:
+        entry = self.entry
+        search = self.exact.search
+        groups = self.secret_groups
+        validator = self.validator
+        # A detector whose every keyword holds a non-ASCII character finds nothing in ASCII text.
+        needs_non_ascii = bool(entry.keywords) and entry.prefilter is None and all(
+            not keyword.isascii() for keyword in entry.keywords
+        )
+
+        def spans(text: str) -> list[tuple[int, int]]:
+            if needs_non_ascii and text.isascii():
+                return []
+            found = []
+            position = 0
+            while True:
+                match = search(text, position)
+                if match is None:
+                    return found
+                for group in groups:
+                    start = match.start(group)
+                    if start != -1:
+                        end = match.end(group)
+                        break
+                else:
+                    start, end = match.span()
+                if end > start and (validator is None or validator(text[start:end])):
+                    found.append((start, end))
+                position = max(end, position + 1)
+
+        return spans
+
+
+def catalogue_detectors() -> dict[str, CatalogueDetector]:
+    """A detector for each catalogue entry, by its id."""
+    return {entry.id: _detector(entry) for entry in catalogue()}
+
+
+def _detector(entry: CatalogueEntry) -> CatalogueDetector:
+    return CatalogueDetector(
+        name=entry.id,
+        exact=re.compile(entry.pattern),
+        prefilter=entry.probe,
+        caseless=entry.caseless,
+        validator=_validator(entry),
+        entry=entry,
+    )
+
+
+def _validator(entry: CatalogueEntry) -> Callable[[str], bool] | None:
+    check = VALIDATORS[entry.validator] if entry.validator else None
+    if entry.category not in _PLACEHOLDER_CHECKED:
+        return check
+    keywords = entry.keywords
+    if check is None:
+        return lambda secret: not is_placeholder(secret, keywords)
+    return lambda secret: check(secret) and not is_placeholder(secret, keywords)
