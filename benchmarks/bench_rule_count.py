@@ -36,13 +36,21 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sentry_sdk.integrations.fastapi import FastApiIntegration  # noqa: E402
 from sentry_sdk.integrations.starlette import StarletteIntegration  # noqa: E402
 
-from benchmarks.timing import CLOCK, Measurement, Timing, interleaved, suite_of, timing_of  # noqa: E402
-from rules_engine.capture import capture_events  # noqa: E402
-from rules_engine.event_view import EventView  # noqa: E402
-from rules_engine.runtime import Ruleset, load_ruleset  # noqa: E402
+from benchmarks.timing import (  # noqa: E402
+    CLOCK,
+    Measurement,
+    Timing,
+    interleaved,
+    suite_of,
+    timing_of,
+)
+from rules_engine.conditions.event_view import EventView
+from rules_engine.runtime.reloading import load_ruleset
+from rules_engine.runtime.ruleset import Ruleset
+from rules_engine.testing.capture import capture_events
 
 try:
-    from rules_engine.loader import load_model_from_text
+    from rules_engine.load.loader import load_model_from_text
 except ImportError:  # pragma: no cover - the loader is part of the package
     load_model_from_text = None
 
@@ -114,9 +122,9 @@ def compile_text(text: str) -> Ruleset:
         return Ruleset.from_loaded(load_model_from_text(text))
     from ruamel.yaml import YAML
 
-    from rules_engine import models
+    from rules_engine.model import models
 
-    return Ruleset.from_model(models.Ruleset.model_validate(YAML(typ="safe").load(text)))
+    return Ruleset.from_model(models.RulesetSpec.model_validate(YAML(typ="safe").load(text)))
 
 
 def filters_and_grouping(ruleset: Ruleset, event: dict, hint: dict):
@@ -159,7 +167,7 @@ def per_event_timings(runs: dict, event: dict, min_seconds: float, repeat: int) 
 def load_compile_timings(text: str, repeat: int) -> dict[str, Timing]:
     """Seconds for: load_ruleset(path) end to end, the file load + validation alone
     (``loader.load_model``) and the compile alone (``Ruleset.from_loaded``), one sample per repeat."""
-    from rules_engine.loader import load_model
+    from rules_engine.load.loader import load_model
 
     samples: dict[str, list[float]] = {"total": [], "load": [], "compile": []}
     with tempfile.TemporaryDirectory() as directory:

@@ -24,8 +24,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.contenders import RELAY_DATASCRUBBING, walk  # noqa: E402
-from rules_engine.loader import load_model  # noqa: E402
-from rules_engine.scrub import accelerator_available, compile_scrubber  # noqa: E402
+from rules_engine.load.loader import load_model
+from rules_engine.scrub import accelerator_available, compile_scrubber
 from tests.corpus import build_corpus  # noqa: E402
 
 #: The pure-Python engine and Relay are slow; fewer rounds keep the run short.

@@ -22,7 +22,7 @@ import sqlalchemy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rules_engine.capture import capture_events
+from rules_engine.testing.capture import capture_events
 from tests.corpus.scenarios import SDK_OPTIONS, Recorder, capture_all, integrations
 
 #: Where the inventory job looks for its database: a volume that is not mounted, so SQLite fails

@@ -10,8 +10,9 @@
 """
 
 from .errors import Problem, RulesetError
-from .integration import RulesEngineIntegration
-from .runtime import Ruleset, load_ruleset
+from .runtime.integration import RulesEngineIntegration
+from .runtime.reloading import load_ruleset
+from .runtime.ruleset import Ruleset
 
 __all__ = ["Problem", "Ruleset", "RulesEngineIntegration", "RulesetError", "load_ruleset"]
 __version__ = "0.1.0"

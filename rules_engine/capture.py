@@ -1,82 +1,8 @@
-"""Record the events sentry-sdk would send, with a real client and an in-memory transport.
+"""Record the events sentry-sdk would send (:mod:`rules_engine.testing.capture`).
 
-Used to produce real event shapes for tests, sample files and benchmarks::
-
-    with capture_events(integrations=[FlaskIntegration()]) as events:
-        app.test_client().get("/boom")
-    events[0]["exception"]["values"][-1]["type"]
-
-The SDK's own scrubber is off by default (``raw=True``) so what is captured is
-what a ``before_send`` hook really receives when the SDK does not scrub first.
+Documented as ``from rules_engine.capture import capture_events``, so it stays importable here.
 """
 
-from __future__ import annotations
+from .testing.capture import CapturingTransport, capture_events
 
-import contextlib
-import warnings
-from typing import Any, Iterator
-
-import sentry_sdk
-from sentry_sdk.envelope import Envelope
-from sentry_sdk.transport import Transport
-
-CAPTURE_DSN = "https://public@sentry.invalid/1"
-
-
-class CapturingTransport(Transport):
-    """A transport that keeps every event and transaction instead of sending it."""
-
-    def __init__(self, options: dict[str, Any] | None = None):
-        super().__init__(options)
-        self.events: list[dict[str, Any]] = []
-
-    def capture_envelope(self, envelope: Envelope) -> None:
-        for item in envelope.items:
-            if item.type in ("event", "transaction") and item.payload.json is not None:
-                self.events.append(item.payload.json)
-
-    def flush(self, timeout: float, callback: Any = None) -> None:  # nothing is buffered
-        return None
-
-    def kill(self) -> None:
-        return None
-
-
-@contextlib.contextmanager
-def capture_events(*, raw: bool = True, **init_options: Any) -> Iterator[list[dict[str, Any]]]:
-    """Initialise sentry-sdk with a capturing transport; yield the list events are appended to.
-
-    ``init_options`` go to ``sentry_sdk.init`` (integrations, before_send, traces_sample_rate...).
-    The previous client is restored on exit.
-    """
-    transport = CapturingTransport()
-    options: dict[str, Any] = {
-        "dsn": CAPTURE_DSN,
-        "transport": transport,
-        "default_integrations": True,
-        "auto_enabling_integrations": False,
-        "send_default_pii": raw,
-        "include_local_variables": True,
-        "max_request_body_size": "always",
-    }
-    if raw:
-        options["event_scrubber"] = _NoScrubber()
-    options.update(init_options)
-    previous = sentry_sdk.get_client()
-    with warnings.catch_warnings():
-        # Newer SDKs deprecate send_default_pii in favour of data_collection; it still works and
-        # is the option every supported 2.x release understands.
-        warnings.filterwarnings("ignore", message=".*send_default_pii.*", category=DeprecationWarning)
-        sentry_sdk.init(**options)
-    try:
-        yield transport.events
-    finally:
-        sentry_sdk.flush()
-        sentry_sdk.get_global_scope().set_client(previous)
-
-
-class _NoScrubber:
-    """Stands in for sentry-sdk's EventScrubber to capture events as the app produced them."""
-
-    def scrub_event(self, event: dict[str, Any]) -> None:
-        return None
+__all__ = ["CapturingTransport", "capture_events"]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # Property-test profiles: "ci" (the default) keeps the suite within minutes; "long" is for local
-# soak runs: HYPOTHESIS_PROFILE=long python3 -m pytest tests/test_properties*.py
+# soak runs: HYPOTHESIS_PROFILE=long python3 -m pytest tests/properties/
 settings.register_profile(
     "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )

@@ -1,6 +1,6 @@
 """A small, obviously-correct evaluator of rulesets, for checking the compiled runtime against.
 
-Plain recursion over the tree :func:`rules_engine.condition_syntax.parse_condition` returns:
+Plain recursion over the tree :func:`rules_engine.conditions.syntax.parse_condition` returns:
 every call re-reads the payload, nothing is indexed or cached, and there is one function per
 node and matcher type. It shares no code with the compiled path (only the glob and regex
 primitives, which have tests of their own).
@@ -31,9 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules_engine import condition_syntax as cs
-from rules_engine.glob import compile_glob
-from rules_engine.regex import compile_regex
+from rules_engine.conditions import syntax as cs
+from rules_engine.conditions.glob import compile_glob
+from rules_engine.conditions.regex import compile_regex
 
 MISSING = object()
 
@@ -289,7 +289,7 @@ class Outcome:
 
 
 def evaluate(model, event: dict, hint: Any = None, kind: str = "error") -> Outcome:
-    """Filters then grouping of ``model`` (a ``models.Ruleset``) for one event; templates not modelled."""
+    """Filters then grouping of ``model`` (a ``models.RulesetSpec``) for one event; templates not modelled."""
     outcome = Outcome(level=event.get("level"), tags=as_mapping(event.get("tags")))
     outcome.fingerprint = event.get("fingerprint")
     for rule in model.filters:

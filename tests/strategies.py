@@ -9,7 +9,7 @@ Secrets are generated *valid* for their detector (Luhn-correct card numbers, mod
 JWTs with a JSON header ...), so a detector that validates cannot excuse itself.
 
 Rulesets are generated as plain documents built from the condition vocabulary in
-:mod:`rules_engine.condition_syntax` and the models in :mod:`rules_engine.models`.
+:mod:`rules_engine.conditions.syntax` and the models in :mod:`rules_engine.model.models`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from rules_engine import models
+from rules_engine.model import models
 
 # --------------------------------------------------------------------------- small building blocks
 

@@ -25,7 +25,7 @@ def report_missing_files(command: str, files: list[str]) -> bool:
 
 def report_missing_inputs(command: str, inputs: list[str]) -> bool:
     """Print a usage error when an event input does not exist; True when one was missing."""
-    from ..event_input import InputNotFound, check_inputs
+    from .event_input import InputNotFound, check_inputs
 
     try:
         check_inputs(inputs)
@@ -38,7 +38,7 @@ def report_missing_inputs(command: str, inputs: list[str]) -> bool:
 def load_rulesets(*sources: str) -> list | None:
     """Load and compile rulesets for a command; print every problem and return None when one is invalid."""
     from ..errors import RulesetError
-    from ..runtime import load_ruleset
+    from ..runtime.reloading import load_ruleset
 
     try:
         return [load_ruleset(source) for source in sources]

@@ -14,15 +14,15 @@ import sys
 import time
 from typing import IO, Any, Callable
 
-from ..event_input import BadInput, iter_events
-from ..report import (
+from . import load_rulesets, report_missing_inputs
+from .event_input import BadInput, iter_events
+from .report import (
     ApplySummary,
     add_color_argument,
     quiet_runtime_logs,
     style_for,
     to_json,
 )
-from . import load_rulesets, report_missing_inputs
 
 #: Event types the hooks handle; anything else (check-ins...) passes through untouched, as in before_send.
 HANDLED_TYPES = (None, "error", "default", "transaction")

@@ -16,9 +16,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..casefile import deciding_filter
-from ..event_input import BadInput, iter_events
-from ..report import (
+from ..testing.casefile import deciding_filter
+from . import load_rulesets, report_missing_inputs
+from .apply import HANDLED_TYPES, rule_ids_by_phase, seeded_draw
+from .event_input import BadInput, iter_events
+from .report import (
     Style,
     add_color_argument,
     event_summary,
@@ -29,8 +31,6 @@ from ..report import (
     style_for,
     unified_diff,
 )
-from . import load_rulesets, report_missing_inputs
-from .apply import HANDLED_TYPES, rule_ids_by_phase, seeded_draw
 
 #: The tag every processed event carries (ruleset=<name>@<revision>); it differs between any two revisions.
 REVISION_TAG = "ruleset"

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..casefile import (
+from ..testing.casefile import (
     SAMPLING_DRAWS,
     HintError,
     HintSpec,
@@ -19,8 +19,9 @@ from ..casefile import (
     deciding_filter,
     trace_dict,
 )
-from ..event_input import BadInput, InputNotFound, check_inputs, iter_events
-from ..report import (
+from . import load_rulesets
+from .event_input import BadInput, InputNotFound, check_inputs, iter_events
+from .report import (
     Style,
     add_color_argument,
     quiet_runtime_logs,
@@ -30,7 +31,6 @@ from ..report import (
     to_json,
     unified_diff,
 )
-from . import load_rulesets
 
 _UNICODE = "utf" in (getattr(sys.stdout, "encoding", None) or "").lower()
 MATCH_MARK, MISS_MARK = ("✓", "·") if _UNICODE else ("+", "-")

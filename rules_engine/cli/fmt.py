@@ -17,14 +17,14 @@ from pydantic import BaseModel
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from .. import roundtrip
-from ..models import (
+from ..load import roundtrip
+from ..model.models import (
     FilterRule,
     GroupingRule,
     Limits,
     Mask,
     Options,
-    Ruleset,
+    RulesetSpec,
     Scrub,
     ScrubRule,
 )
@@ -79,7 +79,7 @@ def format_text(text: str) -> str:
 
 
 def order_ruleset(tree: CommentedMap) -> None:
-    _order(tree, Ruleset)
+    _order(tree, RulesetSpec)
     _order(tree.get("options"), Options)
     if isinstance(tree.get("options"), CommentedMap):
         _order(tree["options"].get("limits"), Limits)

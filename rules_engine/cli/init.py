@@ -13,8 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-from ..loader import newest_builtin_pack
-from ..migrations import CURRENT_VERSION
+from ..load.builtin import newest_builtin_pack
+from ..model.migrations import CURRENT_VERSION
 from .schema import schema_text
 
 RULESET_FILE = "ruleset.yaml"

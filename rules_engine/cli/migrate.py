@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ruamel.yaml.error import YAMLError
 
-from .. import migrations, roundtrip
+from ..load import roundtrip
+from ..model import migrations
 from . import report_missing_files
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ..models import ruleset_json_schema
+from ..model.schema import ruleset_json_schema
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

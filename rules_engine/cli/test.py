@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ..casefile import (
+from ..testing.casefile import (
     CaseFileError,
     CaseResult,
     RulesetCache,
@@ -15,7 +15,7 @@ from ..casefile import (
     load_case_file,
     run_loaded,
 )
-from ..report import Style, add_color_argument, plural, quiet_runtime_logs, style_for
+from .report import Style, add_color_argument, plural, quiet_runtime_logs, style_for
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, RulesetError
-from ..loader import BUILTIN_PREFIX, load_model, read_yaml
+from ..load.builtin import BUILTIN_PREFIX
+from ..load.document import read_yaml
+from ..load.loader import load_model
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -8,13 +8,14 @@ scrubs events in place. See :mod:`.scrubber` for how, :mod:`.selectors` for the 
 
 from __future__ import annotations
 
-from .. import models
 from ..errors import UnsendableValue
+from ..model import models
 from .detectors import BUILTIN as DETECTORS
 from .prefilter import accelerator_available
 from .redactions import FILTERED
-from .scrubber import Scrubber, ScrubLimitExceeded
+from .scrubber import Scrubber
 from .selectors import parse_selector
+from .walk import ScrubLimitExceeded
 
 __all__ = [
     "DETECTORS", "FILTERED", "Scrubber", "ScrubLimitExceeded", "UnsendableValue", "accelerator_available",

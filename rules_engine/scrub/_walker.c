@@ -1,7 +1,7 @@
 /* The scrubber's walk over the parts of an event where no selector can match, in C.
  *
- * This is the same walk as ``_Run.walk_dict``, ``_Run.walk_dict_keys``, ``_Run.walk_list`` and
- * ``_Run.check_subtree`` in scrubber.py (read those first: they are the definition, and the tests
+ * This is the same walk as ``Run.walk_dict``, ``Run.walk_dict_keys``, ``Run.walk_list`` and
+ * ``Run.check_subtree`` in walk.py (read those first: they are the definition, and the tests
  * run both and compare). It collects every string leaf (and every integer long enough to be a
  * card number) with its slot, decides key rules per key name through the scrubber's memo, and
  * queues values under sensitive keys. Everything uncommon is handed back to the Python walk
@@ -99,7 +99,7 @@ load_nodes(Walker *w, PyObject *run)
 }
 
 /* Call a method of the run with the node count handed over; 0 on success, -1 on error. With
- * ``python_walk``, the method is the Python walk's own (``_Run.<name>``), not this walker's that
+ * ``python_walk``, the method is the Python walk's own (``Run.<name>``), not this walker's that
  * the run holds in its place. */
 static int
 call_method(Walker *w, PyObject *name, PyObject *args, int python_walk)
@@ -160,7 +160,7 @@ static int
 raise_through(Walker *w, PyObject *name)
 {
     if (call_run(w, name, PyTuple_New(0)) == 0)
-        PyErr_Format(PyExc_RuntimeError, "_Run.%U returned instead of raising", name);
+        PyErr_Format(PyExc_RuntimeError, "Run.%U returned instead of raising", name);
     return -1;
 }
 
@@ -766,7 +766,7 @@ check_subtree(Walker *w, PyObject *node, Py_ssize_t depth)
 
 /* ------------------------------------------------------------------ applying redactions
  *
- * ``_Run.add_meta``, ``_Run.meta_node`` and ``_Run.apply_whole_values`` in scrubber.py: the same
+ * ``Run.add_meta``, ``Run.meta_node`` and ``Run.apply_whole_values`` in walk.py: the same
  * Sentry ``_meta`` remarks, written the same way. */
 
 static PyObject *
@@ -1135,7 +1135,7 @@ Walker_add_meta(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 
 /* ------------------------------------------------------------------ text redactions
  *
- * ``_Run.redact_spans`` (with ``_merge``) and ``_Run.write`` in scrubber.py. */
+ * ``Run.redact_spans`` (with ``_merge``) and ``Run.write`` in walk.py. */
 
 typedef struct {
     Py_ssize_t start, end, rule, order, longest;
@@ -1219,7 +1219,7 @@ count_finding(Walker *w, Py_ssize_t rule, PyObject *detector)
 }
 
 
-/* ``_Run.write``: put the new text in place of the string numbered ``index``, with its remarks. */
+/* ``Run.write``: put the new text in place of the string numbered ``index``, with its remarks. */
 static int
 write_text(Walker *w, PyObject *index, PyObject *new_text, PyObject *remarks)
 {
@@ -1355,7 +1355,7 @@ Walker_write(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     return none_unless_failed(write_text(w, args[0], args[1], args[2]));
 }
 
-/* ``_Run.scrub_candidates``: the exact pass over the prefilter's candidates, in index order, with
+/* ``Run.scrub_candidates``: the exact pass over the prefilter's candidates, in index order, with
  * the time budget checked every ``time_check_every`` strings. Findings come from the run's
  * ``find_secrets`` (remembered per text, active rules and probes) and are applied here. */
 static PyObject *
@@ -1419,7 +1419,7 @@ Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     return none_unless_failed(status);
 }
 
-/* ``_Run.cut_long_strings``: strings longer than ``limits.max_string_length`` are scanned cut. */
+/* ``Run.cut_long_strings``: strings longer than ``limits.max_string_length`` are scanned cut. */
 static PyObject *
 Walker_cut_long_strings(Walker *w, PyObject *unused)
 {
@@ -1647,31 +1647,31 @@ Walker_dealloc(Walker *w)
 
 static PyMethodDef Walker_methods[] = {
     {"walk_dict", (PyCFunction)(void (*)(void))Walker_walk_dict, METH_FASTCALL,
-     "walk_dict(node, path, active, depth): _Run.walk_dict"},
+     "walk_dict(node, path, active, depth): Run.walk_dict"},
     {"walk_list", (PyCFunction)(void (*)(void))Walker_walk_list, METH_FASTCALL,
-     "walk_list(node, path, active, depth): _Run.walk_list"},
+     "walk_list(node, path, active, depth): Run.walk_list"},
     {"walk_selected_dict", (PyCFunction)(void (*)(void))Walker_walk_selected_dict, METH_FASTCALL,
-     "walk_selected_dict(node, path, state, active, depth, skipped=()): _Run.walk_selected_dict"},
+     "walk_selected_dict(node, path, state, active, depth, skipped=()): Run.walk_selected_dict"},
     {"check_subtree", (PyCFunction)(void (*)(void))Walker_check_subtree, METH_FASTCALL,
-     "check_subtree(node, depth): _Run.check_subtree"},
+     "check_subtree(node, depth): Run.check_subtree"},
     {"apply_whole_values", (PyCFunction)Walker_apply_whole_values, METH_NOARGS,
-     "apply_whole_values(): _Run.apply_whole_values"},
+     "apply_whole_values(): Run.apply_whole_values"},
     {"scrub_candidates", (PyCFunction)(void (*)(void))Walker_scrub_candidates, METH_FASTCALL,
-     "scrub_candidates(candidates, time_check_every): _Run.scrub_candidates"},
+     "scrub_candidates(candidates, time_check_every): Run.scrub_candidates"},
     {"cut_long_strings", (PyCFunction)Walker_cut_long_strings, METH_NOARGS,
-     "cut_long_strings(): _Run.cut_long_strings"},
+     "cut_long_strings(): Run.cut_long_strings"},
     {"redact_spans", (PyCFunction)(void (*)(void))Walker_redact_spans, METH_FASTCALL,
-     "redact_spans(index, text, findings): _Run.redact_spans"},
-    {"write", (PyCFunction)(void (*)(void))Walker_write, METH_FASTCALL, "write(index, new_text, remarks): _Run.write"},
+     "redact_spans(index, text, findings): Run.redact_spans"},
+    {"write", (PyCFunction)(void (*)(void))Walker_write, METH_FASTCALL, "write(index, new_text, remarks): Run.write"},
     {"add_meta", (PyCFunction)(void (*)(void))Walker_add_meta, METH_FASTCALL,
-     "add_meta(path, key, remarks, original_length): _Run.add_meta"},
+     "add_meta(path, key, remarks, original_length): Run.add_meta"},
     {NULL, NULL, 0, NULL},
 };
 
 static PyTypeObject WalkerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "rules_engine.scrub._walker.Walker",
-    .tp_doc = "Walker(run): the scrub walk of one run, in C (see scrubber._Run).",
+    .tp_doc = "Walker(run): the scrub walk of one run, in C (see walk.Run).",
     .tp_basicsize = sizeof(Walker),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_new = PyType_GenericNew,
@@ -2483,7 +2483,7 @@ static PyMethodDef module_functions[] = {
 static struct PyModuleDef walker_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "rules_engine.scrub._walker",
-    .m_doc = "The scrubber's walk in C (an optional accelerator; scrubber.py holds the definition).",
+    .m_doc = "The scrubber's walk in C (an optional accelerator; walk.py holds the definition).",
     .m_size = -1,
     .m_methods = module_functions,
 };

@@ -27,9 +27,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterator
+from typing import Callable
 
-from ..models import DETECTORS
+from ..model.models import DETECTORS
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable
 
-from .. import models
+from ..model import models
 
 FILTERED = "[Filtered]"
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..conditions.glob import GlobError, compile_glob, is_literal
 from ..errors import did_you_mean
-from ..glob import GlobError, compile_glob, is_literal
 
 #: Top-level attributes of a Sentry event (and breadcrumb), for did-you-mean on the first segment.
 EVENT_FIELDS = (

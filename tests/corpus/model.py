@@ -12,7 +12,7 @@ from typing import Any
 class Planted:
     """A secret put into the events on purpose.
 
-    ``kind`` is a detector name (``rules_engine.models.DETECTORS``) for secrets that must be
+    ``kind`` is a detector name (``rules_engine.model.models.DETECTORS``) for secrets that must be
     found by content, or ``"key"`` for values that sit under a sensitive key name (password,
     cookie, token...). ``value`` is the exact text whose presence anywhere in serialized output
     is a leak.

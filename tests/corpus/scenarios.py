@@ -16,7 +16,8 @@ from typing import Any, Callable
 import sentry_sdk
 import sqlalchemy
 
-from . import shop_jobs, values
+from tests.corpus import shop_jobs, values
+
 from .model import Kept, Planted
 
 SDK_OPTIONS: dict[str, Any] = {
@@ -157,7 +158,7 @@ def fastapi_client() -> Any:
     """A TestClient over a freshly built app (routes must be made after ``sentry_sdk.init``)."""
     from starlette.testclient import TestClient
 
-    from . import shop_api
+    from tests.corpus import shop_api
 
     return TestClient(shop_api.create_app(), raise_server_exceptions=False)
 
@@ -166,7 +167,7 @@ def fastapi_client() -> Any:
 
 
 def flask_login_error(rec: Recorder) -> None:
-    from . import shop_admin
+    from tests.corpus import shop_admin
 
     client = shop_admin.create_app().test_client()
     client.set_cookie("session", values.FLASK_SESSION_COOKIE)
@@ -251,7 +252,7 @@ def integrations() -> list[Any]:
 
 
 def capture_all() -> Recorder:
-    from rules_engine.capture import capture_events
+    from rules_engine.testing.capture import capture_events
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # framework deprecation notices are not about the events

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, request
 
-from . import values
+from tests.corpus import values
 
 
 class AccountLocked(Exception):

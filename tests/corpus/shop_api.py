@@ -11,7 +11,7 @@ import httpx
 import sqlalchemy
 from fastapi import FastAPI, HTTPException, Request
 
-from . import values
+from tests.corpus import values
 
 
 class PaymentDeclined(Exception):

@@ -9,7 +9,7 @@ import httpx
 import sentry_sdk
 import sqlalchemy
 
-from . import values
+from tests.corpus import values
 
 logger = logging.getLogger("shop.auth")
 logger.setLevel(logging.INFO)

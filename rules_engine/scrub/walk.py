@@ -1,0 +1,652 @@
+"""The per-event run of the scrubber: one walk, the exact pass over candidates, and ``_meta`` writing.
+
+The walk is the cost every event pays, so it is specialised: paths are parent links, turned into
+``_meta`` nodes only for containers that hold a redacted value (and remembered per container);
+selector steps and key decisions are memoized per key name; a dict whose keys are all known to be
+harmless is checked with one set comparison.
+
+The same steps exist in C (``_walker.c``, built at install time when a C compiler is at hand):
+the walk, the whole-value and text redactions and the ``_meta`` writing. :class:`Run` is the
+definition; a C walker takes the place of those methods on a run and hands every uncommon case
+(subclasses, selectors still alive below a node, errors) back to them. Results are identical, and
+``accelerator="off"`` (``RULES_ENGINE_ACCELERATOR=off``) runs the Python methods alone."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Sequence
+
+from ..errors import UnsendableValue
+from .rule import KEY_MEMO_LIMIT, lowest_bit
+
+if TYPE_CHECKING:  # the scrubber builds runs; a run only reads it
+    from .scrubber import Scrubber
+
+
+#: Top-level event attributes that are the SDK's bookkeeping, never user data.
+SKIPPED_TOP_LEVEL = frozenset(
+    {"_meta", "event_id", "timestamp", "start_timestamp", "received", "platform", "level", "type",
+     "sdk", "modules", "debug_meta"}
+)
+#: A printf or str.format placeholder in a log message template.
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
+#: The key a placeholder is the value of: "password=%s", "token: {}", "'secret': %r".
+_KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,127})['\"]?[ \t]*[:=][ \t]*['\"]?\Z")
+
+
+#: Integers of 13 to 19 digits are scanned as text: a card number stored as a number (a form
+#: field parsed to int, a column value) is still a card number. Smaller integers are counts, ids
+#: and timestamps that no detector can match.
+_CARD_DIGITS_LOW, _CARD_DIGITS_HIGH = 10**12, 10**19
+_TIME_CHECK_EVERY = 64
+
+
+class ScrubLimitExceeded(RuntimeError):
+    """An event is deeper, larger or slower to scrub than ``options.limits`` allow."""
+
+
+class Run:
+    """The state of scrubbing one event: what the walk collected, and the budget left.
+
+    The walk is the per-event cost every scrubber pays, so it is written for speed: one method
+    per container type for the common case (no selector can match below the node), string leaves
+    handled inline, and a dict whose key names are all known to be harmless (a set check in C)
+    skips per-key decisions. Nodes where a selector may still match take the general path
+    (:meth:`walk`), which steps the selector automaton key by key.
+    """
+
+    def __init__(self, scrubber: Scrubber, meta_root: dict | None, in_breadcrumb: bool = False):
+        self.scrubber = scrubber
+        self.meta_root = meta_root
+        self.in_breadcrumb = in_breadcrumb
+        limits = scrubber._limits
+        self.deadline = time.perf_counter() + limits.max_ms / 1000.0
+        self.max_ms = limits.max_ms
+        self.max_depth = limits.max_depth
+        self.max_nodes = limits.max_nodes
+        self.max_length = limits.max_string_length
+        self.nodes = 0
+        self.texts: list[str] = []
+        #: (container, key, parent path, active rules) of each string, flat: four items per string
+        #: (one list to extend instead of a tuple per string; most strings are never looked up)
+        self.slots: list = []
+        self.whole: list[tuple] = []  # (container, key, parent path, rule index)
+        self.tally: dict[tuple[int, str | None], int] = {}  # (rule index, detector) -> redactions
+        self.cut: dict[int, int] = {}  # index of a string cut to max_string_length -> its length
+        self.written: set[int] = set()
+        #: (text, active rules, probes) -> findings: frames of one stack often hold the same repr
+        self.findings_memo: dict[tuple[str, int, int], tuple] = {}
+        # id(path) -> the _meta node mirroring that container. Keyed by identity because paths are
+        # nested tuples (hashing one walks to the root); every path looked up is kept alive by
+        # ``slots`` or ``whole`` until the run ends, so no id is reused meanwhile.
+        self.meta_nodes: dict[int, dict] = {}
+        self.key_rules = bool(scrubber._key_rule_mask)
+        self.key_memo = scrubber._key_memo
+        self.harmless = scrubber._harmless
+        automaton = scrubber._automaton
+        self.start_state = automaton.start if automaton is not None else None
+        if scrubber._c_walker is not None:
+            # The C walk takes the place of the common-case methods below for this run; it hands
+            # every uncommon case back to them (see _walker.c).
+            walker = scrubber._c_walker(self, scrubber._walker_shared, self.texts, self.slots, self.whole, self.tally,
+                                        meta_root, self.cut, self.written)
+            self.walk_dict, self.walk_list = walker.walk_dict, walker.walk_list
+            self.walk_selected_dict, self.check_subtree = walker.walk_selected_dict, walker.check_subtree
+            self.apply_whole_values, self.add_meta = walker.apply_whole_values, walker.add_meta
+            self.redact_spans, self.write = walker.redact_spans, walker.write
+            self.cut_long_strings, self.scrub_candidates = walker.cut_long_strings, walker.scrub_candidates
+
+    # ---------------------------------------------------------------- limits
+
+    def enter(self, node, depth: int) -> None:
+        """Account for a container about to be walked; raise when a limit is exceeded."""
+        if depth > self.max_depth:
+            self.too_deep()
+        self.nodes += len(node)
+        if self.nodes > self.max_nodes:
+            self.too_many()
+
+    def too_deep(self) -> None:
+        raise ScrubLimitExceeded(f"event nesting exceeds limits.max_depth={self.max_depth} (or is cyclic)")
+
+    def too_many(self) -> None:
+        raise ScrubLimitExceeded(f"event has more than limits.max_nodes={self.max_nodes} values")
+
+    def check_time(self) -> None:
+        if time.perf_counter() > self.deadline:
+            raise ScrubLimitExceeded(f"scrubbing took longer than limits.max_ms={self.max_ms}")
+
+    # ---------------------------------------------------------------- what the transport can send
+
+    def check_leaf(self, value) -> None:
+        """Raise unless ``value`` (not a string or container) encodes as strict JSON. Subclasses
+        of the JSON types (an ``IntEnum``) encode as their base type."""
+        if isinstance(value, float):
+            if value - value == 0.0:  # NaN and infinities give NaN
+                return
+            raise UnsendableValue(f"the float {value!r} cannot be sent as JSON")
+        if value is None or isinstance(value, int):
+            return
+        if self.in_breadcrumb and isinstance(value, datetime):
+            return
+        raise UnsendableValue(f"a value of type {type(value).__name__} cannot be sent as JSON")
+
+    @staticmethod
+    def bad_key(key) -> None:
+        """Called for a key that is not exactly a ``str``: raise unless it is a subclass."""
+        if not isinstance(key, str):
+            raise UnsendableValue(f"a key of type {type(key).__name__} cannot be sent as JSON")
+
+    def check_subtree(self, node, depth: int) -> None:
+        """Check a subtree the walk does not scrub (``allow``, SDK bookkeeping), with the same
+        limits on depth and size."""
+        if isinstance(node, str):
+            return
+        if isinstance(node, dict):
+            self.enter(node, depth)
+            for key, value in node.items():
+                if type(key) is not str:
+                    self.bad_key(key)
+                if type(value) is not str:
+                    self.check_subtree(value, depth + 1)
+        elif isinstance(node, (list, tuple)):
+            self.enter(node, depth)
+            for value in node:
+                if type(value) is not str:
+                    self.check_subtree(value, depth + 1)
+        else:
+            self.check_leaf(node)
+
+    # ---------------------------------------------------------------- walk: where selectors may match
+
+    def step(self, state, active: int, key) -> tuple[Any, int, bool]:
+        """(state below ``key`` or None when no selector can match there, active rules there,
+        whether ``allow`` covers it)."""
+        next_state, rules, allowed = self.scrubber._step(state, key if type(key) is str else str(key))
+        return next_state, active | rules, allowed
+
+    def walk_top(self, event: dict) -> None:
+        state, everywhere = self.start_state, self.scrubber._everywhere
+        if state is not None:
+            self.walk_selected_dict(event, None, state, everywhere, 1, SKIPPED_TOP_LEVEL)
+        else:
+            self.nodes += len(event)
+            for key, value in event.items():
+                if type(key) is not str:
+                    self.bad_key(key)
+                if key in SKIPPED_TOP_LEVEL:
+                    if type(value) is not str:
+                        self.check_subtree(value, 2)
+                else:
+                    self.visit(event, key, value, None, state, everywhere, 1)
+        logentry = event.get("logentry")
+        if type(logentry) is dict and "logentry" not in self.whole_keys():
+            self.redact_log_params(logentry)
+
+    def whole_keys(self) -> set:
+        return {key for container, key, path, rule in self.whole if path is None}
+
+    def redact_log_params(self, logentry: dict) -> None:
+        """Positional log parameters are values of the keys the template names before them:
+        ``"login password=%s"`` makes its parameter a password even though the parameter list
+        has no key names."""
+        template, params = logentry.get("message"), logentry.get("params")
+        if type(template) is not str or type(params) is not list or not params:
+            return
+        active = self.scrubber._everywhere
+        position = 0
+        path = (None, "logentry")
+        for match in _PLACEHOLDER.finditer(template):
+            if match.group() == "%%":
+                continue
+            before = _KEY_BEFORE.search(template, 0, match.start())
+            if before is not None and position < len(params):
+                rule_index = self.scrubber._sensitive_text_key(before.group(1), active)
+                if rule_index is not None and type(params[position]) not in (dict, list):
+                    self.redact_all(params, position, params[position], (path, "params"), None, active, rule_index, 2)
+            position += 1
+
+    def visit(self, container, key, value, path, state, active, depth) -> None:
+        """One child of a container: selectors, key rules, then collect or descend."""
+        if state is not None:
+            state, active, allowed = self.step(state, active, key)
+            if allowed:
+                self.check_subtree(value, depth + 1)
+                return
+        if type(key) is str and self.key_rules:
+            decision = self.scrubber._key_decision(key) & active
+            if decision:
+                self.redact_all(container, key, value, path, state, active, lowest_bit(decision), depth)
+                return
+        self.place(container, key, value, path, state, active, depth)
+
+    def place(self, container, key, value, path, state, active, depth) -> None:
+        """Collect a string leaf, or descend into a container."""
+        kind = type(value)
+        if kind is str:
+            self.texts.append(value)
+            self.slots.extend((container, key, path, active))
+        elif kind is dict or kind is list:
+            self.walk(value, (path, key), state, active, depth + 1)
+        elif kind is tuple:
+            value = container[key] = list(value)  # JSON has no tuples; a list can be edited in place
+            self.walk(value, (path, key), state, active, depth + 1)
+        elif kind is int:
+            if _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
+                self.texts.append(str(value))
+                self.slots.extend((container, key, path, active))
+        elif isinstance(value, str):  # a str enum: the transport sends it as the string
+            self.texts.append(value)
+            self.slots.extend((container, key, path, active))
+        elif isinstance(value, dict):  # an OrderedDict, a defaultdict ...
+            if state is None:
+                self.walk_dict(value, (path, key), active, depth + 1)
+            else:
+                self.walk_selected_dict(value, (path, key), state, active, depth + 1)
+        elif isinstance(value, (list, tuple)):  # a namedtuple ...
+            value = container[key] = list(value)
+            self.walk(value, (path, key), state, active, depth + 1)
+        else:
+            self.check_leaf(value)
+
+    def walk(self, node, path, state, active, depth) -> None:
+        if state is None:
+            if type(node) is dict:
+                self.walk_dict(node, path, active, depth)
+            else:
+                self.walk_list(node, path, active, depth)
+            return
+        if type(node) is dict:
+            self.walk_selected_dict(node, path, state, active, depth)
+            return
+        self.enter(node, depth)
+        visit = self.visit
+        for index, item in enumerate(node):
+            if type(item) in (list, tuple) and len(item) == 2 and type(item[0]) is str:
+                self.visit_pair(node, index, item, path, state, active, depth)
+            else:
+                visit(node, index, item, path, state, active, depth)
+
+    def walk_selected_dict(self, node: dict, path, state, active: int, depth: int, skipped=()) -> None:
+        """A dict where a selector may match: :meth:`visit` inlined, steps memoized per
+        (state, key)."""
+        self.enter(node, depth)
+        scrubber = self.scrubber
+        steps_get = scrubber._steps.get
+        key_memo = self.key_memo if self.key_rules else None
+        append_text, append_slot = self.texts.append, self.slots.extend
+        for key, value in node.items():
+            if type(key) is not str:
+                self.bad_key(key)
+            if key in skipped:
+                if type(value) is not str:
+                    self.check_subtree(value, depth + 1)
+                continue
+            found = steps_get((state, key))
+            if found is None:
+                found = scrubber._step(state, key)
+            child_state, rules, allowed = found
+            if allowed:
+                self.check_subtree(value, depth + 1)
+                continue
+            child_active = active | rules
+            if key_memo is not None:
+                decision = key_memo.get(key)
+                if decision is None:
+                    decision = scrubber._key_decision(key)
+                decision &= child_active
+                if decision:
+                    self.redact_all(node, key, value, path, child_state, child_active, lowest_bit(decision), depth)
+                    continue
+            kind = type(value)
+            if kind is str:
+                append_text(value)
+                append_slot((node, key, path, child_active))
+            elif child_state is None and kind is dict:  # no selector below: the common case
+                self.walk_dict(value, (path, key), child_active, depth + 1)
+            elif child_state is None and kind is list:
+                self.walk_list(value, (path, key), child_active, depth + 1)
+            else:
+                self.place(node, key, value, path, child_state, child_active, depth)
+
+    # ---------------------------------------------------------------- walk: the common case
+
+    def walk_dict(self, node: dict, path, active: int, depth: int) -> None:
+        """A dict below which no selector can match: only key rules and leaves matter."""
+        if depth > self.max_depth:
+            self.too_deep()
+        self.nodes += len(node)
+        if self.nodes > self.max_nodes:
+            self.too_many()
+        # Keys known to be harmless strings: no key can be sensitive or unsendable here.
+        harmless = self.harmless.get(active)
+        if harmless is None or not node.keys() <= harmless:
+            self.walk_dict_keys(node, path, active, depth)
+            return
+        append_text, append_slot = self.texts.append, self.slots.extend
+        for key, value in node.items():
+            kind = type(value)
+            if kind is str:
+                append_text(value)
+                append_slot((node, key, path, active))
+            elif kind is dict:
+                self.walk_dict(value, (path, key), active, depth + 1)
+            elif kind is list:
+                self.walk_list(value, (path, key), active, depth + 1)
+            elif kind is int:
+                if _CARD_DIGITS_LOW <= value < _CARD_DIGITS_HIGH:
+                    append_text(str(value))
+                    append_slot((node, key, path, active))
+            elif value is not None and kind is not bool:
+                self.place(node, key, value, path, None, active, depth)
+
+    def walk_dict_keys(self, node: dict, path, active: int, depth: int) -> None:
+        """:meth:`walk_dict` for a dict holding a key that is sensitive or not yet decided."""
+        decide, memo_get = self.scrubber._key_decision, self.key_memo.get
+        harmless = self.scrubber._harmless_keys(active)
+        learn = len(harmless) < KEY_MEMO_LIMIT
+        place = self.place
+        key_rules = self.key_rules
+        for key, value in node.items():
+            if type(key) is not str:
+                self.bad_key(key)
+            if key_rules:
+                decision = memo_get(key)
+                if decision is None:
+                    decision = decide(key)
+                decision &= active
+                if decision:
+                    self.redact_all(node, key, value, path, None, active, lowest_bit(decision), depth)
+                    continue
+            if learn:
+                harmless.add(key)
+            place(node, key, value, path, None, active, depth)
+
+    def walk_list(self, node: list, path, active: int, depth: int) -> None:
+        """A list below which no selector can match; ``[name, value]`` items are pairs."""
+        if depth > self.max_depth:
+            self.too_deep()
+        self.nodes += len(node)
+        if self.nodes > self.max_nodes:
+            self.too_many()
+        append_text, append_slot = self.texts.append, self.slots.extend
+        key_memo = self.key_memo if self.key_rules else None
+        for index, item in enumerate(node):
+            kind = type(item)
+            if kind is str:
+                append_text(item)
+                append_slot((node, index, path, active))
+            elif kind is dict:
+                self.walk_dict(item, (path, index), active, depth + 1)
+            elif kind is list or kind is tuple:
+                if len(item) != 2 or type(item[0]) is not str:
+                    self.place(node, index, item, path, None, active, depth)
+                    continue
+                # A [name, value] pair (headers): the name is the key of the value.
+                if kind is tuple:
+                    item = node[index] = list(item)
+                pair_path = (path, index)
+                if key_memo is not None:
+                    decision = key_memo.get(item[0])
+                    if decision is None:
+                        decision = self.scrubber._key_decision(item[0])
+                    decision &= active
+                    if decision:
+                        self.redact_all(item, 1, item[1], pair_path, None, active, lowest_bit(decision), depth + 1)
+                        continue
+                value = item[1]
+                if type(value) is str:
+                    append_text(value)
+                    append_slot((item, 1, pair_path, active))
+                else:
+                    self.place(item, 1, value, pair_path, None, active, depth + 1)
+            elif kind is int:
+                if _CARD_DIGITS_LOW <= item < _CARD_DIGITS_HIGH:
+                    append_text(str(item))
+                    append_slot((node, index, path, active))
+            elif item is not None and kind is not bool:
+                self.place(node, index, item, path, None, active, depth)
+
+    def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
+        """A ``[name, value]`` pair (headers): the name is the key of the value."""
+        if type(pair) is tuple:
+            pair = container[index] = list(pair)
+        name = pair[0]
+        if state is not None:
+            state, active, allowed = self.step(state, active, name)
+            if allowed:
+                self.check_subtree(pair[1], depth + 1)
+                return
+        pair_path = (path, index)
+        decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
+        if decision:
+            self.redact_all(pair, 1, pair[1], pair_path, state, active, lowest_bit(decision), depth + 1)
+            return
+        self.place(pair, 1, pair[1], pair_path, state, active, depth + 1)
+
+    def redact_all(self, container, key, value, path, state, active, rule_index, depth) -> None:
+        """A value under a sensitive key: every leaf is redacted (``allow`` still wins)."""
+        kind = type(value)
+        if kind is dict or kind is list or kind is tuple:
+            if depth + 1 > self.max_depth:
+                raise ScrubLimitExceeded(f"event nesting exceeds limits.max_depth={self.max_depth} (or is cyclic)")
+            if kind is tuple:
+                value = container[key] = list(value)
+            self.nodes += len(value)
+            if self.nodes > self.max_nodes:
+                raise ScrubLimitExceeded(f"event has more than limits.max_nodes={self.max_nodes} values")
+            if self.scrubber._rules[rule_index].redaction.removes:
+                self.whole.append((container, key, path, rule_index))
+                return
+            child_path = (path, key)
+            items = value.items() if kind is dict else enumerate(value)
+            for child_key, child in list(items):
+                if kind is dict and type(child_key) is not str:
+                    self.bad_key(child_key)
+                child_state = state
+                if state is not None:
+                    child_state, _, allowed = self.step(state, active, child_key)
+                    if allowed:
+                        self.check_subtree(child, depth + 2)
+                        continue
+                self.redact_all(value, child_key, child, child_path, child_state, active, rule_index, depth + 1)
+        elif value is not None and kind is not bool:
+            self.whole.append((container, key, path, rule_index))
+
+    # ---------------------------------------------------------------- exact pass and apply
+
+    def finish(self) -> dict[str, int]:
+        self.check_time()
+        self.apply_whole_values()
+        texts = self.texts
+        if texts:
+            self.cut_long_strings()
+            prefilter = self.scrubber._prefilter
+            candidates = prefilter.candidates(texts)
+            always = prefilter.always_mask
+            if always:
+                for index in range(len(texts)):
+                    candidates[index] = candidates.get(index, 0) | always
+            self.scrub_candidates(candidates, _TIME_CHECK_EVERY)
+            for index in self.cut:
+                if index not in self.written:
+                    self.write(index, self.texts[index], [])
+        self.check_time()
+        return self.counts()
+
+    def scrub_candidates(self, candidates: dict[int, int], time_check_every: int) -> None:
+        """The exact pass over the candidates (string index -> probes), in index order."""
+        scrub_text = self.scrub_text
+        for done, index in enumerate(sorted(candidates)):
+            if not done % time_check_every:
+                self.check_time()
+            scrub_text(index, candidates[index])
+
+    def cut_long_strings(self) -> None:
+        limit = self.max_length
+        if max(map(len, self.texts)) <= limit:
+            return
+        for index, text in enumerate(self.texts):
+            if len(text) > limit:
+                self.texts[index] = text[:limit]
+                self.cut[index] = len(text)
+
+    def scrub_text(self, index: int, probe_mask: int) -> None:
+        text = self.texts[index]
+        active = self.slots[4 * index + 3]
+        memo_key = (text, active, probe_mask)
+        findings = self.findings_memo.get(memo_key)
+        if findings is None:
+            findings = self.findings_memo[memo_key] = self.find_secrets(text, active, probe_mask)
+        if findings:
+            self.redact_spans(index, text, findings)
+
+    def find_secrets(self, text: str, active: int, probe_mask: int) -> tuple:
+        """``(start, end, rule index, detector)`` of every finding of the probes in ``probe_mask``
+        for the rules in ``active``."""
+        scrubber = self.scrubber
+        plan = scrubber._plans.get((active, probe_mask))
+        if plan is None:
+            plan = scrubber._plan(active, probe_mask)
+        searches, decide_key = plan
+        findings: list[tuple[int, int, int, str | None]] = []  # (start, end, rule index, detector)
+        append = findings.append
+        for spans, rule_index, name in searches:
+            for start, end in spans(text):
+                append((start, end, rule_index, name))
+        if decide_key is not None:
+            for start, end, decision in scrubber._find_key_values(text, decide_key):
+                append((start, end, (decision & -decision).bit_length() - 1, None))  # its first rule
+        return tuple(findings)
+
+    def redact_spans(self, index: int, text: str, findings: Sequence[tuple]) -> None:
+        redactions = self.scrubber._redactions
+        tally = self.tally
+        pieces: list[str] = []
+        remarks: list[list] = []
+        cursor = 0
+        out_length = 0
+        for start, end, rule_index, detector in (_merge(list(findings)) if len(findings) > 1 else findings):
+            rule_id, replace, remark = redactions[rule_index]
+            replacement = replace(text[start:end])
+            pieces.append(text[cursor:start])
+            out_length += start - cursor
+            remarks.append([rule_id, remark, out_length, out_length + len(replacement)])
+            pieces.append(replacement)
+            out_length += len(replacement)
+            cursor = end
+            counted = (rule_index, detector)
+            tally[counted] = tally.get(counted, 0) + 1
+        pieces.append(text[cursor:])
+        self.write(index, "".join(pieces), remarks)
+
+    def write(self, index: int, new_text: str, remarks: list) -> None:
+        container, key, path = self.slots[4 * index : 4 * index + 3]
+        original_length = self.cut.get(index)
+        if original_length is None:
+            original_length = len(self.texts[index])
+        else:  # cut for scanning: what was cut stays cut
+            remarks = [*remarks, ["!limit", "x", len(new_text), len(new_text)]]
+        self.written.add(index)
+        container[key] = new_text
+        self.add_meta(path, key, remarks, original_length)
+
+    def apply_whole_values(self) -> None:
+        """Redact the values queued under sensitive keys (``whole``)."""
+        apply_whole = self.apply_whole
+        for container, key, path, rule_index in self.whole:
+            apply_whole(container, key, path, rule_index)
+
+    def apply_whole(self, container, key, path, rule_index: int) -> None:
+        rule_id, replace, remark = self.scrubber._redactions[rule_index]
+        value = container[key]
+        counted = self.scrubber._whole_tally_keys[rule_index]
+        self.tally[counted] = self.tally.get(counted, 0) + 1
+        if remark == "x":  # removed
+            if type(container) is dict:
+                del container[key]
+            else:
+                container[key] = None
+            self.add_meta(path, key, [[rule_id, "x"]], None)
+            return
+        kind = type(value)
+        text = value if kind is str else value.decode("utf-8", "replace") if kind is bytes else str(value)
+        replacement = replace(text)
+        container[key] = replacement
+        self.add_meta(path, key, [[rule_id, remark, 0, len(replacement)]], len(text))
+
+    def counts(self) -> dict[str, int]:
+        """Redactions by ``rule_id`` and by ``rule_id/detector``."""
+        counts: dict[str, int] = {}
+        names = self.scrubber._count_names
+        for counted, count in self.tally.items():
+            found = names.get(counted)
+            if found is None:
+                found = self.scrubber._count_names_of(counted)
+            for name in found:
+                counts[name] = counts.get(name, 0) + count
+        return counts
+
+    # ---------------------------------------------------------------- _meta
+
+    def add_meta(self, path, key, remarks: list, original_length: int | None) -> None:
+        if self.meta_root is None:
+            return
+        node = self.meta_nodes.get(id(path))
+        if node is None:
+            node = self.meta_node(path)
+        step = key if type(key) is str else str(key)
+        child = node.get(step)
+        if child is None:  # the usual case: the first remark about this value
+            node[step] = {"": {"rem": remarks} if original_length is None else {"rem": remarks, "len": original_length}}
+            return
+        if not isinstance(child, dict):
+            child = node[step] = {}
+        entry = child.get("")
+        if not isinstance(entry, dict):
+            entry = child[""] = {}
+        entry.setdefault("rem", []).extend(remarks)
+        if original_length is not None:
+            entry.setdefault("len", original_length)
+
+    def meta_node(self, path) -> dict:
+        """The ``_meta`` node mirroring the container at ``path`` (created on first use; remembered
+        per path, because one container often holds several redacted values)."""
+        nodes = self.meta_nodes
+        missing = []  # paths from the container up to the nearest one already mirrored
+        while True:
+            found = nodes.get(id(path))
+            if found is not None:
+                break
+            if path is None:
+                found = self.meta_root.get("_meta")
+                if not isinstance(found, dict):
+                    found = self.meta_root["_meta"] = {}
+                nodes[id(None)] = found
+                break
+            missing.append(path)
+            path = path[0]
+        for path in reversed(missing):
+            step = path[1] if type(path[1]) is str else str(path[1])
+            child = found.get(step)
+            if not isinstance(child, dict):
+                child = found[step] = {}
+            found = nodes[id(path)] = child
+        return found
+
+
+def _merge(findings: list) -> list[tuple[int, int, int, str | None]]:
+    """Merge overlapping findings: the union of their spans, named after the longest one."""
+    findings.sort(key=lambda finding: (finding[0], -finding[1], finding[2]))
+    merged: list[list] = []
+    for start, end, rule_index, detector in findings:
+        if merged and start < merged[-1][1]:
+            current = merged[-1]
+            if end - start > current[4]:
+                current[2], current[3], current[4] = rule_index, detector, end - start
+            current[1] = max(current[1], end)
+        else:
+            merged.append([start, end, rule_index, detector, end - start])
+    return [(start, end, rule_index, detector) for start, end, rule_index, detector, _ in merged]

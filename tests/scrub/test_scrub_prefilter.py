@@ -1,0 +1,458 @@
+"""Shortcuts of the scrubber only save work: they find what the long way finds.
+
+* The prefilter: the scrubber hands a string to the exact matchers (detectors, user patterns, keys
+  inside text) only when the prefilter flags it for them. These properties plant key names,
+  separators, values and secrets in text, at places where rules with and without ``in``
+  selectors are active, and check that the output and the counts are the same as when every
+  string is checked by everything; and that hits map to the right strings however they come.
+* The exact matchers: an anchored detector finds what a search from the start finds, a
+  prechecked one what a search without the precheck finds, patterns without escape-sequence
+  branches what the full ones find in text holding no backslash, and quoted values matched
+  possessively what a backtracking match finds.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rules_engine.load.loader import load_model
+from rules_engine.model import models
+from rules_engine.scrub import accelerator_available, compile_scrubber, keytext
+from rules_engine.scrub.detectors import BUILTIN
+from rules_engine.scrub.prefilter import (
+    HyperscanDatabase,
+    HyperscanPrefilter,
+    hyperscan_engines,
+)
+
+ENGINES = ["on", "off"] if accelerator_available() else ["off"]
+HASH_KEY = b"k" * 32
+
+KEY_NAMES = [
+    "password", "db_password", "DB-Password", "passwd", "token", "access_token", "accessToken",
+    "token_count", "max_tokens", "api_key", "X-Api-Key", "apikey", "cookie", "cookie_params",
+    "Set-Cookie", "sessionid", "session", "user.name", "name", "Name", "username", "userName",
+    "email", "email_address", "field_name", "ip_address", "remote_addr", "X-Forwarded-For", "cvv",
+    "pan", "pin", "ssn", "iban", "parameters", "sql_params", "db.params", "auth", "Authorization",
+    "secret", "csrftoken", "otp", "dsn", "signature", "private_key", "nname", "ntoken", "id",
+    "order_id", "value", "b", "x",
+]
+PUNCTUATION = [
+    "=", ":", ": ", " = ", "'", '"', "\\'", '\\"', ", ", "&", "; ", "(", ")", "[", "]", "{", "}",
+    "<", ">", " ", "\n", "\t", "b'", ".", "-", "_", "\\", "\\n", "\\x1b", "\\u001b", "%s", "#", "?",
+]
+VALUES = [
+    "hunter2", "Bearer abc123def456", "Basic dXNlcjpwYXNz", "a.b@example.com", "4111 1111 1111 1111",
+    "4539701234567803", "10.0.0.1", "fe80::1", "[Filtered]", "1", "DE89370400440532013000",
+    "078-05-1121", "sk-abcdefghijklmnopqrstuvwx", "https://u:p@h.example/x",
+]
+
+@st.composite
+def key_value_pairs(draw) -> str:
+    """A key, maybe quoted or after an escape sequence, a separator and a value, in the shapes of
+    query strings, JSON, reprs, header lines and ``(b'key', b'value')`` tuples."""
+    before = draw(st.sampled_from(["", " ", "&", "?", "; ", ", ", "(", "{", ".", "\\n", "\\x1b", "\\u001b", "\\"]))
+    quote = draw(st.sampled_from(["", "", "'", '"', "b'", "\\'", '\\"']))
+    closing = {"b'": "'"}.get(quote, quote)
+    key = draw(st.sampled_from(KEY_NAMES))
+    key = draw(st.sampled_from([key, key.upper(), key.title()]))
+    spaces = draw(st.sampled_from(["", " ", "  ", "\t"]))
+    separator = draw(st.sampled_from(["=", ":", ", ", " "]))
+    value = draw(st.sampled_from(VALUES))
+    value = draw(st.sampled_from([value, f"'{value}'", f'"{value}"', f"b'{value}'", f"\\'{value}\\'",
+                                  f'\\"{value}\\"', f"{{'a': '{value}'}}", f"[{value}]", f"String({value})"]))
+    return before + quote + key + closing + spaces + separator + spaces + value
+
+
+piece = st.one_of(
+    key_value_pairs(), st.sampled_from(KEY_NAMES), st.sampled_from(PUNCTUATION), st.sampled_from(VALUES),
+    st.text("aZ09_-.=:'\" é\x00", max_size=3),
+)
+texts = st.lists(piece, max_size=12).map("".join)
+
+#: Rules with selectors, a glob without a literal word (every string a candidate) and patterns.
+EXTRA_RULES = [
+    {"id": "per-user", "keys": ["name", "*_name", "email"], "in": ["user", "extra.people"]},
+    {"id": "in-request", "keys": ["*id"], "in": ["request"], "redact": "hash"},
+    {"id": "anything-short", "keys": ["?"], "in": ["contexts"]},
+    {"id": "order-numbers", "pattern": r"ord-(\d{4})"},
+    {"id": "cards", "detect": ["creditcard", "email"], "in": ["extra.people"]},
+]
+
+
+def _event(text: str) -> dict:
+    return {
+        "message": text,
+        "extra": {"t": text, "l": [text, {"v": text}], "people": {"who": text}},
+        "user": {"data": text, "id": text},
+        "request": {"query_string": text, "data": {"k": text}},
+        "contexts": {"c": {"v": text}},
+    }
+
+
+def _scrubbers(scrub: models.Scrub, options: models.Options, engine: str):
+    """(the scrubber as built, the same scrubber checking every string with every probe)"""
+    fast = compile_scrubber(scrub, options, HASH_KEY, accelerator=engine)
+    thorough = compile_scrubber(scrub, options, HASH_KEY, accelerator=engine)
+    thorough._prefilter = _EveryProbe(len(thorough._probe_table))
+    return fast, thorough
+
+
+class _EveryProbe:
+    """A prefilter flagging every string for every probe."""
+
+    name = "every-probe"
+
+    def __init__(self, count: int):
+        self.always_mask = (1 << count) - 1
+
+    def candidates(self, texts: list[str]) -> dict[int, int]:
+        return {}
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def default_pair(request):
+    loaded = load_model("rulesets/default.yaml")
+    return _scrubbers(loaded.model.scrub, loaded.model.options, request.param)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def extended_pair(request):
+    loaded = load_model("rulesets/default.yaml")
+    scrub = models.Scrub.model_validate(
+        {"allow": list(loaded.model.scrub.allow),
+         "rules": [rule.model_dump(by_alias=True, exclude_none=True) for rule in loaded.model.scrub.rules] + EXTRA_RULES}
+    )
+    return _scrubbers(scrub, loaded.model.options, request.param)
+
+
+def _same_results(pair, text: str) -> None:
+    fast, thorough = pair
+    event = _event(text)
+    fast_event, thorough_event = copy.deepcopy(event), copy.deepcopy(event)
+    fast_counts = fast.scrub_event(fast_event)
+    thorough_counts = thorough.scrub_event(thorough_event)
+    assert fast_event == thorough_event
+    assert fast_counts == thorough_counts
+
+
+@settings(max_examples=400)
+@given(text=texts)
+def test_default_ruleset_prefilter_loses_nothing(default_pair, text):
+    _same_results(default_pair, text)
+
+
+@settings(max_examples=300)
+@given(text=texts)
+def test_selector_rules_prefilter_loses_nothing(extended_pair, text):
+    _same_results(extended_pair, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dependant(name='order_id', call=<function f>)",  # "name" of a rule active under user only
+        "b'token=Qz7queryTok88&page=2'",
+        "{'user.name': 'ann', 'password': 'x'}",
+        "a\\nname=bob&email=a.b@example.com",
+        "Column('api_secret', String()), Column('ssn', String())",
+    ],
+)
+def test_known_shapes_prefilter_loses_nothing(default_pair, extended_pair, text):
+    _same_results(default_pair, text)
+    _same_results(extended_pair, text)
+
+
+def test_the_thorough_scrubber_does_redact(default_pair):
+    """The comparison means something: both scrubbers redact keys inside text."""
+    fast, thorough = default_pair
+    event = _event("a=1&password=hunter2")
+    counts = thorough.scrub_event(event)
+    assert "hunter2" not in event["message"] and counts["secret-keys"] >= 1
+
+
+# ----------------------------------------------------------------- mapping hits to strings
+
+STRINGS = ["a=1&password=x", "plain", "mail a.b@example.com", "", "é token=t", "4111 1111 1111 1111"]
+
+
+def _prefilter(engine: str):
+    loaded = load_model("rulesets/default.yaml")
+    return compile_scrubber(loaded.model.scrub, loaded.model.options, HASH_KEY, accelerator=engine)._prefilter
+
+
+def _flagged(engine: str, texts: list[str]) -> dict[int, int]:
+    return _prefilter(engine).candidates(texts)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_strings_holding_nul_are_mapped_to_their_own_index(engine):
+    plain = _flagged(engine, STRINGS)
+    with_nul = _flagged(engine, ["x\x00y\x00z", *STRINGS])
+    assert plain and with_nul == {index + 1: mask for index, mask in plain.items()}
+
+
+def _default_probes():
+    loaded = load_model("rulesets/default.yaml")
+    return compile_scrubber(loaded.model.scrub, loaded.model.options, HASH_KEY, accelerator="off")._probes
+
+
+@pytest.mark.skipif("package" not in hyperscan_engines(), reason="the hyperscan package is not installed")
+def test_hits_out_of_order_are_mapped_as_well():
+    prefilter = HyperscanPrefilter.build(_default_probes(), engine="package")
+    expected = prefilter._candidates_in_python(STRINGS)
+    database = prefilter._database
+
+    class Reversed:
+        """Delivers a scan's hits last first."""
+
+        def scan(self, data, match_event_handler, scratch):
+            hits = []
+            database.scan(data, match_event_handler=lambda *hit: hits.append(hit), scratch=scratch)
+            for hit in reversed(hits):
+                match_event_handler(*hit)
+
+    prefilter._database = Reversed()
+    try:
+        assert prefilter._candidates_in_python(STRINGS) == expected
+    finally:
+        prefilter._database = database
+
+
+# ----------------------------------------------------------------- the two ways to run hyperscan
+
+
+def test_libhs_is_built_in():
+    # ``pip install -e .`` links libhs into the C module where it finds it (``.ci/run`` installs
+    # Debian's libhyperscan-dev); without it the prefilter runs through the hyperscan package.
+    assert "libhs" in hyperscan_engines(), "apt-get install libhyperscan-dev, then pip install -e ."
+
+
+EVENT_TEXTS = st.lists(st.one_of(piece, st.text(max_size=8)).map(lambda text: text * 2), max_size=16)
+
+
+@pytest.mark.skipif(len(hyperscan_engines()) < 2, reason="needs libhs and the hyperscan package")
+@settings(max_examples=200)
+@given(texts=EVENT_TEXTS)
+def test_libhs_and_the_hyperscan_package_flag_the_same_strings(texts):
+    probes = _default_probes()
+    libhs, package = (HyperscanPrefilter.build(probes, engine=engine) for engine in ("libhs", "package"))
+    assert libhs.always_mask == package.always_mask
+    assert libhs.candidates(texts) == package.candidates(texts) == package._candidates_in_python(texts)
+
+
+def test_libhs_reports_what_it_cannot_compile():
+    if "libhs" not in hyperscan_engines():
+        pytest.fail("libhs is not built in: apt-get install libhyperscan-dev, then pip install -e .")
+    with pytest.raises(ValueError, match="cannot compile expression 1"):
+        HyperscanDatabase([b"a+", b"(unclosed"], [0, 1], [0, 0])
+    with pytest.raises(TypeError, match="expressions"):
+        HyperscanDatabase(["a+"], [0], [0])
+
+
+def _busy_texts() -> list[str]:
+    """About 400 KB of strings, thick with matches (the package calls Python for each one, and
+    lets other threads run meanwhile)."""
+    return [f"password={i} a{i}@example.com 4111 1111 1111 1111 token: t{i} " * 20 for i in range(300)]
+
+
+@pytest.mark.parametrize("engine", hyperscan_engines())
+def test_threads_scanning_at_once_each_get_every_candidate(engine):
+    # hyperscan refuses a scratch space that another scan is using (ScratchInUseError); the
+    # scrubber runs in whatever thread captures an event, often several at once.
+    prefilter = HyperscanPrefilter.build(_default_probes(), engine=engine)
+    texts = _busy_texts()
+    expected = prefilter.candidates(texts)
+    outcomes: list = []
+
+    def scan_repeatedly():
+        try:
+            outcomes.extend(prefilter.candidates(texts) == expected for _ in range(6))
+        except Exception as error:  # noqa: BLE001 - the outcome under test
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=scan_repeatedly) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(expected) == len(texts) and outcomes == [True] * 24
+
+
+# ----------------------------------------------------------------- anchored detectors
+
+ANCHORED = sorted(name for name, detector in BUILTIN.items() if detector.anchor is not None)
+def assembled(pieces: list[str], alphabet: str, piece_size: int, count: int) -> st.SearchStrategy[str]:
+    """Text of up to ``count`` pieces, each one of ``pieces`` or up to ``piece_size`` characters of
+    ``alphabet``: the shapes a shortcut must get right, in any order and company."""
+    return st.lists(st.one_of(st.sampled_from(pieces), st.text(alphabet, max_size=piece_size)),
+                    max_size=count).map("".join)
+
+
+def assert_shortcut_changes_nothing(name: str, shortcut: str, text: str) -> None:
+    """The builtin detector ``name`` finds the same spans with and without its ``shortcut``."""
+    detector = BUILTIN[name]
+    assert list(detector.find(text)) == list(dataclasses.replace(detector, **{shortcut: None}).find(text))
+
+
+ANCHORED_TEXT_PIECES = ["@", "%40", "://", "a.b@example.com", "x%40mail.example.org", "https://u:p@h.example/",
+                        "\\n", "\\x1b", " ", ".", "-", "+", "[Filtered]", "a" * 70, "b" * 40, "c" * 60, "ftp",
+                        "httpsxxxxxxxxxxxxxxxxx"]
+anchored_text = assembled(ANCHORED_TEXT_PIECES, "aZ09._%+-@:/ ", piece_size=4, count=20)
+
+
+@pytest.mark.parametrize("name", ANCHORED)
+@settings(max_examples=300)
+@given(text=anchored_text)
+def test_anchored_search_finds_what_a_full_search_finds(name, text):
+    assert_shortcut_changes_nothing(name, "anchor", text)
+
+
+@pytest.mark.parametrize("name", ANCHORED)
+@pytest.mark.parametrize(
+    "text",
+    ["b" * 40 + "@example.com", "x" * 63 + "@a.bc", "(" + "x" * 64 + "@a.bc", "a%40" + "y" * 60 + "%40b.example",
+     "h" * 20 + "://u:p@h/", "(" + "h" * 21 + "://u@h", "a@b.cd " + "z" * 50 + "@e.fg", "\\n" + "q" * 62 + "@r.st",
+     # the e-mail anchor holds the domain: an "@" before no domain is passed over, the next one found
+     "x" * 64 + "@a.bc", "x" * 65 + "@a.bc", "shop-backend@2.75.0", "a@2.75.0 b@c.de", "a@b.c-d e%40f.gh",
+     "a%40b%40c.de", "a@b.c.d.e.f.g.h.i.jk", "a@b.c.d.e.f.g.h.jk", "a@b.cd_", "a@b.cd-e.fg", " @x.yz a@x.yz"],
+)
+def test_anchored_search_near_its_reach(name, text):
+    detector = BUILTIN[name]
+    assert list(detector.find(text)) == list(dataclasses.replace(detector, anchor=None).find(text))
+
+
+def test_some_detectors_are_anchored():
+    assert {"email", "url_userinfo", "password_pair"} <= set(ANCHORED)
+
+
+# Keys before a separator: a match at the first anchor stands for the first match
+SECRET_PAIRS_PIECES = ["password", "Password", "PASSWD", "api_key", "api-key", "apikey", "token", "auth",
+                       "authorization", "credentials", "session_id", "cookie", "db_", "x.", "my-", "a" * 30,
+                       "k" * 45, "=", ":", " = ", "'", '"', "'x'", '"y"', "{", "(", ",", "&", "Bearer ", "bearer x",
+                       "K", "\u212a", "é", "\n", "\\", " ", "\t", "=value", ": v1", "=" + "z" * 30]
+secret_pairs = assembled(SECRET_PAIRS_PIECES, "aZ09_.-=:'\" \t", piece_size=4, count=14)
+
+
+@settings(max_examples=500)
+@given(text=secret_pairs)
+def test_secret_pairs_found_at_the_anchor_are_what_a_full_search_finds(text):
+    detector = BUILTIN["password_pair"]
+    full = dataclasses.replace(detector, anchor=None)
+    assert list(detector.find(text)) == list(full.find(text))
+    assert list(detector.find(text.upper())) == list(full.find(text.upper()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["password=x", "db_password=x", "x.password=x", "my-token: y", "(api_key='k')", "a" * 40 + "_token=x",
+     "a" * 41 + "_token=x", "b" * 50 + "token=x", "api_key={x} token=y", "password=x password=y", "passwordpassword=x",
+     "token= 'x'", "xtoken=1 token=2", "cookie" + " " * 9 + "=x", "ké_token=x", "\u212a_token=x"],
+)
+def test_secret_pairs_near_the_anchor(text):
+    detector = BUILTIN["password_pair"]
+    assert list(detector.find(text)) == list(dataclasses.replace(detector, anchor=None).find(text))
+
+
+# ----------------------------------------------------------------- text without a backslash
+
+no_backslash = st.lists(st.one_of(key_value_pairs(), piece), max_size=12).map("".join).map(
+    lambda text: text.replace("\\", "")
+)
+
+
+@settings(max_examples=300)
+@given(text=no_backslash)
+def test_patterns_without_escapes_find_the_same_in_text_without_backslash(text):
+    for detector in BUILTIN.values():
+        full = dataclasses.replace(detector, plain=detector.exact, lowered_plain=detector.lowered)
+        assert list(detector.find(text)) == list(full.find(text)), detector.name
+        assert list(detector.find(text.upper())) == list(full.find(text.upper())), detector.name
+
+
+def _sensitive(key: str) -> int:
+    return 1 if any(word in key.lower() for word in ("pass", "token", "name", "key", "cookie")) else 0
+
+
+@settings(max_examples=300)
+@given(text=no_backslash)
+def test_key_pairs_without_escapes_are_found_the_same_in_text_without_backslash(text):
+    _same_key_pairs_without_escapes(text)
+
+
+@pytest.mark.parametrize("text", [".password=1", "(.token: 'x')", "@name=1", " $key=1", "-cookie=1", "x-token=1", "a.b=1"])
+def test_key_pairs_after_punctuation_are_found_the_same_without_escapes(text):
+    assert "\\" not in text
+    _same_key_pairs_without_escapes(text)
+
+
+def _same_key_pairs_without_escapes(text: str) -> None:
+    plain = list(keytext.find_key_values(text, _sensitive))
+    saved = keytext._PAIR_PLAIN
+    keytext._PAIR_PLAIN = keytext._PAIR
+    try:
+        assert plain == list(keytext.find_key_values(text, _sensitive))
+    finally:
+        keytext._PAIR_PLAIN = saved
+
+
+# ----------------------------------------------------------------- possessive quoted values
+
+
+def _backtracking(pattern: str) -> str:
+    """``pattern`` with its quoted values matched greedily again instead of possessively."""
+    changed = pattern.replace("{0,8192}+)", "{0,8192})").replace("{1,1024}+)", "{1,1024})")
+    assert changed != pattern
+    return changed
+
+
+quoted_values = st.lists(
+    st.one_of(key_value_pairs(), piece, st.sampled_from(['"', "'", "\\", '\\"', "\\'", "\n", '"x\\', "'y\\\n"])),
+    max_size=14,
+).map("".join)
+
+
+@settings(max_examples=400)
+@given(text=quoted_values)
+def test_quoted_values_matched_possessively_find_what_backtracking_finds(text):
+    possessive = list(keytext.find_key_values(text, _sensitive))
+    saved = keytext._PAIR, keytext._PAIR_PLAIN
+    keytext._PAIR = re.compile(_backtracking(saved[0].pattern), re.VERBOSE)
+    keytext._PAIR_PLAIN = re.compile(_backtracking(saved[1].pattern), re.VERBOSE)
+    try:
+        assert possessive == list(keytext.find_key_values(text, _sensitive))
+    finally:
+        keytext._PAIR, keytext._PAIR_PLAIN = saved
+    detector = BUILTIN["password_pair"]
+    backtracking = dataclasses.replace(
+        detector,
+        **{name: re.compile(_backtracking(getattr(detector, name).pattern), getattr(detector, name).flags)
+           for name in ("exact", "plain", "lowered", "lowered_plain")},
+    )
+    assert detector.find(text) == backtracking.find(text)
+
+
+# ----------------------------------------------------------------- prechecked detectors
+
+PRECHECKED = sorted(name for name, detector in BUILTIN.items() if detector.precheck is not None)
+DIGITS_TEXT_PIECES = ["4111 1111 1111 1111", "4539701234567803", "2221000000000009", "1", "9", " ", "-", ".",
+                      "+", "_", "x", "é", "٤", "\\n", "0x7f", "139679221193600", "5555-5555-5555-4444"]
+digits_text = assembled(DIGITS_TEXT_PIECES, "0123456789 -.x", piece_size=6, count=12)
+
+
+@pytest.mark.parametrize("name", PRECHECKED)
+@settings(max_examples=400)
+@given(text=digits_text)
+def test_precheck_skips_only_text_without_findings(name, text):
+    assert_shortcut_changes_nothing(name, "precheck", text)
+
+
+def test_card_numbers_are_prechecked():
+    assert "creditcard" in PRECHECKED
