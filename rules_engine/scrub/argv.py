@@ -1,0 +1,86 @@
+"""Values that follow a secret flag in an argv list held by a frame variable.
+
+sentry-sdk serializes a list variable as a list of ``repr()`` strings, one per item, so
+``["deploy", "--api-token", "s3cr3t"]`` reaches the scrubber as three separate strings and no
+text detector sees the flag next to its value. This pass runs before the walk, for rules that use
+the ``argv_secret`` detector (or ``mysql_password_flag``), over the lists in frame variables: the
+item after a secret flag (``--password``, ``--api-token``, ``-token``...) and the joined
+``-p<password>`` of mysql-like clients are redacted with the rule's redaction. It runs the same
+way whichever walk follows (C or Python), so results never depend on the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+#: A flag naming a secret, as one argv item (the repr's quotes around it allowed).
+_SECRET_FLAG = re.compile(
+    r"""[bu]?(['"])--?[A-Za-z0-9-]{0,30}(?:password|passwd|pass|pwd|secret|token|api-?key|apikey|access-?key|"""
+    r"""private-?key|client-secret|auth)\1""",
+    re.IGNORECASE,
+)
+#: ``-p<password>`` as one item, in a list whose command is a mysql-like client.
+_JOINED_PASSWORD = re.compile(r"""(?P<quote>[bu]?['"])-p(?P<secret>[^'"\s-][^'"]*)(?P=quote)?$""")
+_MYSQL_CLIENT = re.compile(r"""^[bu]?['"](?:[^'"]*/)?(?:mysql|mysqldump|mysqladmin|mariadb)['"]$""")
+
+Redact = Callable[[str], str]
+
+
+def redact_argv_values(event: dict, redact_flag_value: Redact | None, redact_joined: Redact | None) -> int:
+    """Redact in place; the number of values redacted."""
+    count = 0
+    for frames in _frame_lists(event):
+        for frame in frames:
+            variables = frame.get("vars") if isinstance(frame, dict) else None
+            if isinstance(variables, dict):
+                for value in variables.values():
+                    count += _redact_lists(value, redact_flag_value, redact_joined, 0)
+    return count
+
+
+def _frame_lists(event: dict):
+    for section in ("exception", "threads"):
+        container = event.get(section)
+        values = container.get("values") if isinstance(container, dict) else None
+        for value in values if isinstance(values, list) else ():
+            stacktrace = value.get("stacktrace") if isinstance(value, dict) else None
+            frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
+            if isinstance(frames, list):
+                yield frames
+
+
+#: Lists nested deeper than this (a list of commands holds lists) are not looked into.
+_MAX_NESTING = 4
+
+
+def _redact_lists(value: Any, flag_value: Redact | None, joined: Redact | None, depth: int) -> int:
+    if not isinstance(value, list) or depth > _MAX_NESTING:
+        return 0
+    count = 0
+    mysql = joined is not None and bool(value) and isinstance(value[0], str) and _MYSQL_CLIENT.match(value[0])
+    for index, item in enumerate(value):
+        if isinstance(item, list):
+            count += _redact_lists(item, flag_value, joined, depth + 1)
+        elif not isinstance(item, str):
+            continue
+        elif flag_value is not None and index + 1 < len(value) and _SECRET_FLAG.fullmatch(item):
+            following = value[index + 1]
+            if isinstance(following, str) and not following.strip("'\"bu").startswith("-"):
+                value[index + 1] = _keep_quotes(following, flag_value)
+                count += 1
+        elif mysql:
+            match = _JOINED_PASSWORD.match(item)
+            if match is not None:
+                start, end = match.span("secret")
+                value[index] = item[:start] + joined(item[start:end]) + item[end:]
+                count += 1
+    return count
+
+
+def _keep_quotes(item: str, redact: Redact) -> str:
+    """``'value'`` -> ``'[Filtered]'``: the repr's quotes stay, what they hold is redacted."""
+    match = re.fullmatch(r"""([bu]?(['"]))(.*)\2""", item, re.DOTALL)
+    if match is None:
+        return redact(item)
+    return match.group(1) + redact(match.group(3)) + match.group(2)
