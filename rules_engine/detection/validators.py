@@ -140,8 +140,13 @@ def payment_card(text: str) -> bool:
 
 @validator("iban")
 def iban(text: str) -> bool:
-    compact = text.replace(" ", "").replace("\u00a0", "").upper()
-    return iban_valid(compact)
+    compact = text.replace(" ", "").replace("\u00a0", "")
+    if compact != compact.upper() and compact == text and all(char in _HEX for char in compact):
+        return False  # a lower-case hex id of an IBAN's length (a span id "be61...") without groups
+    return iban_valid(compact.upper())
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 @validator("luhn_digits")

@@ -14,15 +14,17 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-#: A flag naming a secret, as one argv item (the repr's quotes around it allowed).
+#: A flag naming a secret, as one argv item.
 _SECRET_FLAG = re.compile(
-    r"""[bu]?(['"])--?[A-Za-z0-9-]{0,30}(?:password|passwd|pass|pwd|secret|token|api-?key|apikey|access-?key|"""
-    r"""private-?key|client-secret|auth)\1""",
+    r"--?[A-Za-z0-9-]{0,30}(?:password|passwd|pass|pwd|secret|token|api-?key|apikey|access-?key|"
+    r"private-?key|client-secret|auth)",
     re.IGNORECASE,
 )
+#: The quotes of a repr'd item: sentry-sdk sends a list variable as the repr of each item.
+_REPR = re.compile(r"""([bu]?(['"]))(.*)\2""", re.DOTALL)
 #: ``-p<password>`` as one item, in a list whose command is a mysql-like client.
-_JOINED_PASSWORD = re.compile(r"""(?P<quote>[bu]?['"])-p(?P<secret>[^'"\s-][^'"]*)(?P=quote)?$""")
-_MYSQL_CLIENT = re.compile(r"""^[bu]?['"](?:[^'"]*/)?(?:mysql|mysqldump|mysqladmin|mariadb)['"]$""")
+_JOINED_PASSWORD = re.compile(r"-p(?P<secret>[^\s-].*)", re.DOTALL)
+_MYSQL_CLIENT = re.compile(r"(?:.*/)?(?:mysql|mysqldump|mysqladmin|mariadb)")
 
 Redact = Callable[[str], str]
 
@@ -36,6 +38,8 @@ def redact_argv_values(event: dict, redact_flag_value: Redact | None, redact_joi
             if isinstance(variables, dict):
                 for value in variables.values():
                     count += _redact_lists(value, redact_flag_value, redact_joined, 0)
+    for section in ("extra", "contexts"):  # task arguments (Celery's celery-job), job payloads
+        count += _redact_lists(event.get(section), redact_flag_value, redact_joined, 0)
     return count
 
 
@@ -55,32 +59,41 @@ _MAX_NESTING = 4
 
 
 def _redact_lists(value: Any, flag_value: Redact | None, joined: Redact | None, depth: int) -> int:
-    if not isinstance(value, list) or depth > _MAX_NESTING:
+    """The lists in ``value`` (a dict's values, nested lists), each read as an argv list."""
+    if depth > _MAX_NESTING:
+        return 0
+    if isinstance(value, dict):
+        return sum(_redact_lists(item, flag_value, joined, depth + 1) for item in value.values())
+    if not isinstance(value, list):
         return 0
     count = 0
-    mysql = joined is not None and bool(value) and isinstance(value[0], str) and _MYSQL_CLIENT.match(value[0])
+    mysql = joined is not None and bool(value) and isinstance(value[0], str) and _MYSQL_CLIENT.fullmatch(_unquoted(value[0]))
     for index, item in enumerate(value):
-        if isinstance(item, list):
+        if not isinstance(item, str):
             count += _redact_lists(item, flag_value, joined, depth + 1)
-        elif not isinstance(item, str):
-            continue
-        elif flag_value is not None and index + 1 < len(value) and _SECRET_FLAG.fullmatch(item):
+        elif flag_value is not None and index + 1 < len(value) and _SECRET_FLAG.fullmatch(_unquoted(item)):
             following = value[index + 1]
-            if isinstance(following, str) and not following.strip("'\"bu").startswith("-"):
-                value[index + 1] = _keep_quotes(following, flag_value)
+            if isinstance(following, str) and not _unquoted(following).startswith("-"):
+                value[index + 1] = _redact_unquoted(following, flag_value, 0)
                 count += 1
         elif mysql:
-            match = _JOINED_PASSWORD.match(item)
+            match = _JOINED_PASSWORD.fullmatch(_unquoted(item))
             if match is not None:
-                start, end = match.span("secret")
-                value[index] = item[:start] + joined(item[start:end]) + item[end:]
+                value[index] = _redact_unquoted(item, joined, match.start("secret"))
                 count += 1
     return count
 
 
-def _keep_quotes(item: str, redact: Redact) -> str:
-    """``'value'`` -> ``'[Filtered]'``: the repr's quotes stay, what they hold is redacted."""
-    match = re.fullmatch(r"""([bu]?(['"]))(.*)\2""", item, re.DOTALL)
+def _unquoted(item: str) -> str:
+    match = _REPR.fullmatch(item)
+    return item if match is None else match.group(3)
+
+
+def _redact_unquoted(item: str, redact: Redact, skip: int) -> str:
+    """``item`` with what its repr's quotes hold redacted from ``skip`` characters on
+    (``'value'`` -> ``'[Filtered]'``, ``'-pvalue'`` -> ``'-p[Filtered]'``)."""
+    match = _REPR.fullmatch(item)
     if match is None:
-        return redact(item)
-    return match.group(1) + redact(match.group(3)) + match.group(2)
+        return item[:skip] + redact(item[skip:])
+    inside = match.group(3)
+    return match.group(1) + inside[:skip] + redact(inside[skip:]) + match.group(2)

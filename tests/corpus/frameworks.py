@@ -74,7 +74,7 @@ SECRETS: dict[str, tuple[str, str]] = {
     "sqlalchemy_param_password": ("key", "SqlParamPw-2244"),
     "unicode_parol": ("key", "ParolSecret-1010"),
     "xml_password": ("secret_xml_element", "XmlPw-3344"),
-    "iban_lower": ("iban_code", "de89370400440532013000"),
+    "iban_lower": ("iban_code", "nl91abna0417164300"),
     "email_non_ascii": ("email_address", "jürgen.müller@beispiel.de"),
     "ssn_spaces": ("us_ssn_any", "536 22 8726"),
     "phone_international": ("phone_number", "+44 20 7946 0958"),

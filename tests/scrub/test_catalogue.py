@@ -116,3 +116,21 @@ def test_tokens_after_escape_sequences_are_found():
         text = f"'key:{before}{token}'"
         start = text.index(token)
         assert DETECTORS["sendgrid_key"].find(text) == [(start, start + len(token))]
+
+
+def test_hyperscan_flags_every_true_example():
+    """The prefilter runs over UTF-8 bytes in hyperscan: a probe must still hold every example
+    with multi-byte characters (no-break spaces in card numbers, non-ASCII e-mail addresses)."""
+    from rules_engine.scrub.prefilter import HyperscanPrefilter, Probe, accelerator_available
+
+    if not accelerator_available():
+        pytest.skip("hyperscan is not installed here; the Python prefilter is checked above")
+    probes = tuple(Probe(entry.probe, entry.caseless) for entry in ENTRIES)
+    prefilter = HyperscanPrefilter.build(probes)
+    for index, entry in enumerate(ENTRIES):
+        if prefilter.always_mask >> index & 1:
+            continue  # searched in every string
+        texts = [example.text for example in entry.true_examples]
+        found = prefilter.candidates(texts)
+        for position, text in enumerate(texts):
+            assert found.get(position, 0) >> index & 1, (entry.id, text)
