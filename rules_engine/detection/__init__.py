@@ -50,6 +50,9 @@ class CatalogueEntry:
     caseless: bool = False
     prefilter: str | None = None
     validator: str | None = None
+    #: every match starts at most this many characters before a keyword it holds (the local
+    #: part of an e-mail address before its "@"): searches start there
+    reach: int | None = None
     true_examples: tuple[Example, ...] = field(default=(), repr=False)
     false_examples: tuple[str, ...] = field(default=(), repr=False)
 
@@ -99,6 +102,7 @@ def _entry(raw: dict) -> CatalogueEntry:
         caseless=bool(raw.get("caseless", False)),
         prefilter=raw.get("prefilter"),
         validator=raw.get("validator"),
+        reach=raw.get("reach"),
         true_examples=tuple(_example(example) for example in examples.get("finds") or ()),
         false_examples=tuple(str(example) for example in examples.get("ignores") or ()),
     )

@@ -37,7 +37,8 @@ def redact_argv_values(event: dict, redact_flag_value: Redact | None, redact_joi
             variables = frame.get("vars") if isinstance(frame, dict) else None
             if isinstance(variables, dict):
                 for value in variables.values():
-                    count += _redact_lists(value, redact_flag_value, redact_joined, 0)
+                    if type(value) is list:  # a list variable (argv, a command, popenargs)
+                        count += _redact_lists(value, redact_flag_value, redact_joined, 0)
     for section in ("extra", "contexts"):  # task arguments (Celery's celery-job), job payloads
         count += _redact_lists(event.get(section), redact_flag_value, redact_joined, 0)
     return count
@@ -54,8 +55,11 @@ def _frame_lists(event: dict):
                 yield frames
 
 
-#: Lists nested deeper than this (a list of commands holds lists) are not looked into.
-_MAX_NESTING = 4
+#: Lists nested deeper than this (a list of commands holds lists) are not looked into, nor
+#: dicts below the first level (Celery's ``celery-job`` holds ``args``): argv lists sit near the
+#: top of a variable, and the pass runs on every event.
+_MAX_NESTING = 3
+_MAX_DICT_NESTING = 1
 
 
 def _redact_lists(value: Any, flag_value: Redact | None, joined: Redact | None, depth: int) -> int:
@@ -63,9 +67,16 @@ def _redact_lists(value: Any, flag_value: Redact | None, joined: Redact | None, 
     if depth > _MAX_NESTING:
         return 0
     if isinstance(value, dict):
-        return sum(_redact_lists(item, flag_value, joined, depth + 1) for item in value.values())
+        if depth > _MAX_DICT_NESTING:
+            return 0
+        return sum(
+            _redact_lists(item, flag_value, joined, depth + 1)
+            for item in value.values() if isinstance(item, (list, dict))
+        )
     if not isinstance(value, list):
         return 0
+    if not any(type(item) is str for item in value):
+        return sum(_redact_lists(item, flag_value, joined, depth + 1) for item in value if isinstance(item, (list, dict)))
     count = 0
     mysql = joined is not None and bool(value) and isinstance(value[0], str) and _MYSQL_CLIENT.fullmatch(_unquoted(value[0]))
     for index, item in enumerate(value):

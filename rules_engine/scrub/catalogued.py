@@ -35,13 +35,27 @@ class CatalogueDetector(Detector):
             not keyword.isascii() for keyword in entry.keywords
         )
 
+        # With ``reach``, the first match at or after a position starts no earlier than ``reach``
+        # characters before the first keyword at or after it: searches start there.
+        find_keyword = None
+        if entry.reach is not None:
+            flags = re.IGNORECASE if entry.caseless else 0
+            find_keyword = re.compile("|".join(re.escape(keyword) for keyword in entry.keywords), flags).search
+        reach = entry.reach or 0
+
         def spans(text: str) -> list[tuple[int, int]]:
             if needs_non_ascii and text.isascii():
                 return []
             found = []
             position = 0
             while True:
-                match = search(text, position)
+                if find_keyword is not None:
+                    keyword = find_keyword(text, position)
+                    if keyword is None:
+                        return found
+                    match = search(text, max(position, keyword.start() - reach))
+                else:
+                    match = search(text, position)
                 if match is None:
                     return found
                 for group in groups:

@@ -97,12 +97,22 @@ def key_word_probe(rules: list[Rule]) -> Probe:
         parts = [part for part in word.split("_") if part]
         if len("".join(parts)) < 2:
             return Probe("", always=True)
-        core = "[_-]?".join(re.escape(part) for part in parts)
+        core = "[_-]?".join(_ascii_literal(part) for part in parts)
         if ends_key:
             alternatives.append(core + _KEY_END)
         else:
             alternatives.append(core + _KEY_REST_AND_END)
     return Probe("(?:" + "|".join(alternatives) + ")", caseless=True, alternatives=tuple(alternatives))
+
+
+def _ascii_literal(part: str) -> str:
+    """``part`` escaped, each run of non-ASCII letters as "a run of non-ASCII characters": a
+    prefilter over UTF-8 bytes cannot fold their case (``ПАРОЛЬ`` for ``пароль``), so the probe
+    stays ASCII and flags a superset (a prefilter may flag too much, never too little)."""
+    return _NON_ASCII_RUN.sub(r"[^\\x00-\\x7f]+", re.escape(part))
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
 #: After a key inside text (see :mod:`.keytext`): a bare key ends before spaces and ``=`` or

@@ -99,6 +99,11 @@ class Scrubber:
             self._whole_tally_keys, bool(self._key_rule_mask), options.limits.max_depth, options.limits.max_nodes,
         )
         self.enabled = bool(self._rules)
+        #: (detector, whether it redacts the item after a flag, the first rule running it)
+        self._argv_rules = [
+            (name, as_flag_value, next((rule for rule in self._rules if any(d.name == name for d in rule.detectors)), None))
+            for name, as_flag_value in (("argv_secret", True), ("mysql_password_flag", False))
+        ]
 
     # ------------------------------------------------------------------ compile
 
@@ -289,8 +294,7 @@ class Scrubber:
         """Values after secret flags in argv lists of frame variables (see :mod:`.argv`), for
         the rules running ``argv_secret`` and ``mysql_password_flag``."""
         counts: dict[str, int] = {}
-        for detector, as_flag_value in (("argv_secret", True), ("mysql_password_flag", False)):
-            rule = next((rule for rule in self._rules if any(d.name == detector for d in rule.detectors)), None)
+        for detector, as_flag_value, rule in self._argv_rules:
             if rule is not None:
                 redact = rule.redaction.replace
                 found = redact_argv_values(event, redact if as_flag_value else None, None if as_flag_value else redact)
