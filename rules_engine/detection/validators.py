@@ -64,6 +64,8 @@ _REFERENCE = re.compile(
 def not_reference(secret: str) -> bool:
     if len(secret) == 1 and not secret.isalnum():
         return False  # what is left of a template: "%" of "%(password)s"
+    if secret.startswith("[Filtered]"):
+        return False  # already redacted: scrubbing twice changes nothing
     return _REFERENCE.fullmatch(secret) is None
 
 

@@ -30,7 +30,10 @@ Redact = Callable[[str], str]
 
 
 def redact_argv_values(event: dict, redact_flag_value: Redact | None, redact_joined: Redact | None) -> int:
-    """Redact in place; the number of values redacted."""
+    """Redact in place; the number of values redacted. Whatever is not shaped like an event
+    is left to the walk, which fails it as it fails any malformed event."""
+    if not isinstance(event, dict):
+        return 0
     count = 0
     for frames in _frame_lists(event):
         for frame in frames:

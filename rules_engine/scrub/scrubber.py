@@ -282,6 +282,8 @@ class Scrubber:
             run = Run(self, meta_root=None)
             run.check_subtree(event, 1)
             return {}
+        if type(event) is not dict:  # the walk of selector rules reads the top level as a dict
+            raise TypeError(f"an event is a dict, not {type(event).__name__}")
         run = Run(self, meta_root=event)
         argv_counts = self._redact_argv_values(event)
         run.walk_top(event)
