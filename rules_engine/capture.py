@@ -3,6 +3,6 @@
 Documented as ``from rules_engine.capture import capture_events``, so it stays importable here.
 """
 
-from .testing.capture import CapturingTransport, capture_events
+from .testing.capture import CapturingTransport, capture_events, capture_transport
 
-__all__ = ["CapturingTransport", "capture_events"]
+__all__ = ["CapturingTransport", "capture_events", "capture_transport"]

@@ -1,13 +1,13 @@
-"""Errors raised while loading a ruleset.
+"""The errors rules-engine raises, under one root (:class:`RulesEngineError`), and where they point.
 
-Every problem carries the file and the position of the node it is about, so a
+Every problem carries the file and the position of the node it is about, as data, so a
 typo reads as ``rulesets/shop.yaml:12:7: unknown key 'wen' (did you mean 'when'?)``.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 
@@ -19,15 +19,39 @@ class Problem:
     line: int
     col: int
     message: str
+    #: A rule that can never fire or never change anything (``validate --strict`` fails on these).
+    lint: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.message}"
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "col": self.col, "message": self.message}
+        found = {"path": self.path, "line": self.line, "col": self.col, "message": self.message}
+        if self.lint:
+            found["lint"] = True  # a rule that can never fire or never change anything
+        return found
 
 
-class RulesetError(Exception):
+class RulesEngineError(Exception):
+    """The root of every error rules-engine raises (the hooks themselves never raise)."""
+
+
+class Origin(str):
+    """Where a rule is defined: reads as ``"file:line"`` and carries ``path`` and ``line``."""
+
+    path: str
+    line: int
+
+    def __new__(cls, path: str, line: int) -> "Origin":
+        origin = super().__new__(cls, f"{path}:{line}")
+        origin.path, origin.line = path, line
+        return origin
+
+    def problem(self, message: str) -> Problem:
+        return Problem(self.path, self.line, 1, message)
+
+
+class RulesetError(RulesEngineError):
     """A ruleset could not be loaded; ``problems`` lists everything wrong with it."""
 
     def __init__(self, problems: Iterable[Problem]):
@@ -41,6 +65,6 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f" (did you mean '{matches[0]}'?)" if matches else ""
 
 
-class UnsendableValue(ValueError):
+class UnsendableValue(RulesEngineError, ValueError):
     """An event holds a value the transport cannot encode as JSON (NaN, bytes, a set, an object,
     a non-string key): sending it would lose the event silently, so it fails closed instead."""

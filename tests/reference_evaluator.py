@@ -12,8 +12,9 @@ Semantics, as the design states them (Sentry's fingerprint matchers):
   fields of the same family that sit side by side in one mapping must hold for the *same*
   element. When the event has no exception (frame), tests run against one empty element, so a
   negated matcher or ``exists: false`` holds and a positive one fails.
-* ``error.type`` matches the bare type, ``module.type``, and with a live exception whose class is
-  that exception, every base class (bare and qualified) except ``object`` and ``BaseException``.
+* ``error.type`` matches the bare type, ``module.type``, and when the class is known (the live
+  exception's, a builtin, or one of an already imported module) every base class (bare, qualified,
+  and as exported by the packages above its module) except ``object`` and ``BaseException``.
 * ``message`` matches the log message (``logentry.formatted``, else ``logentry.message``, else
   ``message``) and every exception value, as Sentry's ``message`` matcher does.
 * As in Sentry, globs and ``equals`` ignore case on ``error.value``, ``message``, ``level``,
@@ -28,6 +29,8 @@ Semantics, as the design states them (Sentry's fingerprint matchers):
 
 from __future__ import annotations
 
+import builtins
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,11 +97,26 @@ def type_names(exc: dict, live: BaseException | None) -> tuple[str, ...]:
     module = exc.get("module")
     if isinstance(module, str) and module:
         names.append(f"{module}.{bare}")
-    if live is not None and type(live).__name__ == bare and type(live).__module__ == (module or "builtins"):
-        for cls in type(live).__mro__:
-            if cls not in (object, BaseException):
-                names += [cls.__name__, f"{cls.__module__}.{cls.__qualname__}"]
+    cls = type(live) if live is not None else _class_named(module, bare)
+    if cls is not None and cls.__name__ == bare and cls.__module__ == (module or "builtins"):
+        for klass in cls.__mro__:
+            if klass not in (object, BaseException):
+                names += [klass.__name__, f"{klass.__module__}.{klass.__qualname__}"]
+                names += [f"{package}.{klass.__name__}" for package in _packages_exporting(klass)]
     return tuple(names)
+
+
+def _class_named(module: Any, bare: str) -> type | None:
+    """Offline, the class is known when it is a builtin or its module is already imported."""
+    owner = sys.modules.get(module) if isinstance(module, str) and module else builtins
+    found = owner.__dict__.get(bare) if owner is not None else None
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+
+
+def _packages_exporting(cls: type) -> list[str]:
+    parts = cls.__module__.split(".")
+    packages = [".".join(parts[:i]) for i in range(1, len(parts))]
+    return [p for p in packages if p in sys.modules and sys.modules[p].__dict__.get(cls.__name__) is cls]
 
 
 def log_message(event: dict) -> Any:
@@ -174,7 +192,8 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-CASELESS_FIELDS = {"error.value", "message", "level", "request.method", "stack.abs_path", "stack.filename"}
+CASELESS_FIELDS = {"error.value", "message", "level", "request.method", "stack.abs_path", "stack.filename", "stack.package"}
+PATH_FIELDS = {"stack.abs_path", "stack.filename", "stack.package"}
 
 
 def matches(matcher: cs.Matcher, value: Any, field: str) -> bool:
@@ -196,7 +215,7 @@ def leaf_matches(matcher: cs.Matcher, value: Any, field: str) -> bool:
     if isinstance(matcher, cs.Glob):
         if not isinstance(value, str):
             return False
-        if field in cs.PATH_FIELDS:
+        if field in PATH_FIELDS:
             match = compile_glob(matcher.pattern, path=True, ignore_case=True)
             return match(value) or (not value.startswith("/") and match("/" + value))
         return compile_glob(matcher.pattern, ignore_case=caseless)(value)

@@ -14,8 +14,10 @@ import sys
 import time
 from typing import IO, Any, Callable
 
+from ..runtime.ruleset import kind_of
 from . import load_rulesets, report_missing_inputs
 from .event_input import BadInput, iter_events
+from .offline import ModuleImporter, add_import_option, rules_needing_live_exceptions, unresolved_classes
 from .report import (
     ApplySummary,
     add_color_argument,
@@ -24,8 +26,6 @@ from .report import (
     to_json,
 )
 
-#: Event types the hooks handle; anything else (check-ins...) passes through untouched, as in before_send.
-HANDLED_TYPES = (None, "error", "default", "transaction")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the sample rules' draws; each event's draw depends only on the seed and "
                         "its position, so runs are reproducible (default 0)")
+    add_import_option(parser)
     add_color_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -64,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     (ruleset,) = loaded
     out, close_out = _event_output(args)
     summary_stream = sys.stderr if out is sys.stdout else sys.stdout
-    summary = ApplySummary(rule_ids_by_phase(ruleset), [r.id for r in ruleset.model.filters if r.sample is not None])
+    summary = ApplySummary(rule_ids_by_phase(ruleset), [r.id for r in ruleset.model.filters if r.sample is not None],
+                           rules_needing_live_exceptions(ruleset.model))
+    importer = ModuleImporter("apply", args.import_modules)
     progress = Progress(sys.stderr)
     try:
         for entry in iter_events(args.events):
@@ -73,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
                 progress.clear()
                 print(f"rules-engine apply: {entry}", file=sys.stderr)
                 continue
+            importer.prepare(entry.event)
+            summary.add_unresolved(unresolved_classes(entry.event))
             processed = apply_one(ruleset, entry.event, summary, seeded_draw(args.seed, summary.events_in))
             if processed is not None and out is not None:
                 out.write(json.dumps(processed, ensure_ascii=False, separators=(",", ":"), default=repr) + "\n")
@@ -87,11 +92,10 @@ def run(args: argparse.Namespace) -> int:
 
 def apply_one(ruleset: Any, event: dict, summary: ApplySummary, draw: Callable[[], float]) -> dict | None:
     """Process one event as the hooks would, recording what each rule did; the output or None."""
-    event_type = event.get("type")
-    if event_type not in HANDLED_TYPES:
+    kind = kind_of(event)
+    if kind is None:  # a check-in: passes through untouched, as in before_send
         summary.add_passed_through()
         return event
-    kind = "transaction" if event_type == "transaction" else "error"
     ruleset.draw = draw
     explanation = ruleset.explain(event, None, kind=kind)
     summary.add(kind, explanation)

@@ -16,9 +16,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..runtime.ruleset import kind_of
 from ..testing.casefile import deciding_filter
 from . import load_rulesets, report_missing_inputs
-from .apply import HANDLED_TYPES, rule_ids_by_phase, seeded_draw
+from .apply import rule_ids_by_phase, seeded_draw
 from .event_input import BadInput, iter_events
 from .report import (
     Style,
@@ -127,10 +128,10 @@ class EventChange:
 def compare(old: Any, new: Any, event: dict, draw: Any) -> EventChange:
     """Run ``event`` through both rulesets (with the same sampling draws) and list what differs."""
     title = sentry_title(event) or ""
-    if event.get("type") not in HANDLED_TYPES:  # passed through untouched by both
+    kind = kind_of(event)
+    if kind is None:  # a check-in: passed through untouched by both
         untouched = Outcome("kept", None, event_summary(event), {}, event)
         return EventChange("", title, untouched, untouched)
-    kind = "transaction" if event.get("type") == "transaction" else "error"
     draws = _SharedDraws(draw)
     before, after = _outcome(old, event, kind, draws.replay()), _outcome(new, event, kind, draws.replay())
     change = EventChange("", title, before, after)

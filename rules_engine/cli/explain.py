@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..runtime.ruleset import kind_of
 from ..testing.casefile import (
     SAMPLING_DRAWS,
     HintError,
@@ -21,6 +22,7 @@ from ..testing.casefile import (
 )
 from . import load_rulesets
 from .event_input import BadInput, InputNotFound, check_inputs, iter_events
+from .offline import ModuleImporter, add_import_option
 from .report import (
     Style,
     add_color_argument,
@@ -46,8 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("ruleset", metavar="RULESET", help="ruleset file or builtin:NAME@VERSION")
     parser.add_argument("event", metavar="EVENT", help="event file (JSON or JSON Lines), or - for stdin")
     parser.add_argument("--index", type=int, default=1, metavar="N", help="explain the N-th event of EVENT (default 1)")
-    parser.add_argument("--kind", choices=("error", "transaction", "breadcrumb"),
-                        help="kind of event (default: from the event's 'type')")
+    parser.add_argument("--kind", choices=("error", "transaction", "breadcrumb", "log", "metric", "span"),
+                        help="kind of event (default: from the event's 'type', or the shape of a log "
+                        "record, metric or span as sentry-sdk produces it)")
     parser.add_argument("--hint", metavar="JSON",
                         help="the live exception to simulate, e.g. "
                         '\'{"exc_type": "app.Error", "exc_attrs": {"status_code": 404}}\'')
@@ -58,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sampling", choices=("keep", "drop", "random"), default="keep",
                         help="how sample rules decide: keep (default), drop, or random as in production")
     parser.add_argument("--no-diff", action="store_true", help="leave out the before/after diff")
+    add_import_option(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     add_color_argument(parser)
     parser.set_defaults(handler=run)
@@ -83,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"rules-engine explain: {entry}", file=sys.stderr)
         return 1
     event = entry.event
+    ModuleImporter("explain", args.import_modules).prepare(event)
     try:
         hint = build_hint(spec, event)
     except HintError as exc:
@@ -90,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.sampling in SAMPLING_DRAWS:
         ruleset.draw = SAMPLING_DRAWS[args.sampling]
-    kind = args.kind or ("transaction" if event.get("type") == "transaction" else "error")
+    kind = args.kind or kind_of(event) or "error"
     explanation = ruleset.explain(event, hint, kind=kind)
     if args.format == "json":
         print(to_json(_json_report(args, entry.where, kind, spec, explanation)))

@@ -17,6 +17,8 @@ from typing import IO, Any, Callable, Iterable, Iterator
 _CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36",
           "bold": "1", "dim": "2"}
 
+from ..sentry_event import exception_values, log_message, main_exception
+
 
 class Style:
     """Wraps text in ANSI colour codes when enabled; returns it unchanged otherwise."""
@@ -97,15 +99,14 @@ def sentry_title(event: dict | None) -> str | None:
         return event["title"]
     if event.get("type") == "transaction":
         return event.get("transaction") or "<unlabeled transaction>"
-    values = _exception_values(event)
-    if values:
-        main = values[-1] if isinstance(values[-1], dict) else {}
+    if exception_values(event):
+        main = main_exception(event) or {}
         kind = main.get("type") or "Error"
         value = main.get("value")
         if not isinstance(value, str) or not value.strip():
             return str(kind)
         return f"{kind}: {_truncate(value.strip().splitlines()[0])}"
-    message = _log_message(event)
+    message = (log_message(event) or "").strip()
     if message:
         return _truncate(message.splitlines()[0])
     return "<unlabeled event>"
@@ -113,27 +114,6 @@ def sentry_title(event: dict | None) -> str | None:
 
 def _truncate(text: str) -> str:
     return text if len(text) <= TITLE_MAX else text[: TITLE_MAX - 3] + "..."
-
-
-def _exception_values(event: dict) -> list:
-    container = event.get("exception")
-    if isinstance(container, dict):
-        container = container.get("values")
-    return container if isinstance(container, list) else []
-
-
-def _log_message(event: dict) -> str:
-    logentry = event.get("logentry")
-    if isinstance(logentry, dict):
-        for key in ("formatted", "message"):
-            if isinstance(logentry.get(key), str) and logentry[key].strip():
-                return logentry[key].strip()
-    message = event.get("message")
-    if isinstance(message, str):
-        return message.strip()
-    if isinstance(message, dict):  # the legacy "sentry.interfaces.Message" shape
-        return str(message.get("formatted") or message.get("message") or "").strip()
-    return ""
 
 
 def event_summary(event: dict | None) -> dict[str, Any]:
@@ -358,9 +338,14 @@ class BoundedCounter:
 class ApplySummary:
     """What a ruleset did to a stream of events, accumulated one explanation at a time."""
 
-    def __init__(self, rule_ids: dict[str, list[str]], sample_rules: Iterable[str] = ()):
+    def __init__(self, rule_ids: dict[str, list[str]], sample_rules: Iterable[str] = (),
+                 live_only: dict[str, list[str]] | None = None):
         self.rule_ids = rule_ids  # phase -> ids, in file order
         self.sample_rules = frozenset(sample_rules)
+        #: rule id -> the ``exc.*`` fields it needs: offline these rules cannot be judged
+        self.live_only = live_only or {}
+        #: exception classes whose module is not imported: base classes and import names unknown
+        self.unresolved_classes = BoundedCounter()
         self.events_in = 0
         self.unreadable = 0
         self.passed_through = 0  # check-ins and other types the hooks leave alone
@@ -405,11 +390,15 @@ class ApplySummary:
             for path, rule in redacted_fields(explanation.after):
                 self.redacted_paths.setdefault(rule, BoundedCounter(1000)).add(path)
                 _bump(self.redacted_areas.setdefault(rule, {}), area_of(path))
-        if kind != "breadcrumb":
+        if kind in ("error", "transaction"):  # what has a title and a fingerprint
             self.titles.add(sentry_title(explanation.after) or "")
             fingerprint = explanation.after.get("fingerprint")
             if fingerprint:
                 self.fingerprints.add(", ".join(str(part) for part in fingerprint))
+
+    def add_unresolved(self, class_names: Iterable[str]) -> None:
+        for name in class_names:
+            self.unresolved_classes.add(name)
 
     def add_passed_through(self) -> None:
         self.events_in += 1
@@ -419,7 +408,12 @@ class ApplySummary:
     @property
     def never_fired(self) -> list[str]:
         fired = set(self.matched) | {key.split("/", 1)[0] for key in self.redactions}
-        return [rule for ids in self.rule_ids.values() for rule in ids if rule not in fired]
+        return [rule for ids in self.rule_ids.values() for rule in ids if rule not in fired and rule not in self.live_only]
+
+    @property
+    def not_judged_offline(self) -> dict[str, list[str]]:
+        """Rules that test or render ``exc.*`` and never matched: offline they cannot."""
+        return {rule: fields for rule, fields in self.live_only.items() if rule not in self.matched}
 
     def to_dict(self, top: int = 10) -> dict:
         return {
@@ -442,6 +436,8 @@ class ApplySummary:
             "top_fingerprints": [{"fingerprint": k, "events": v} for k, v in self.fingerprints.top(top)],
             "top_titles": [{"title": k, "events": v} for k, v in self.titles.top(top)],
             "never_fired": self.never_fired,
+            "not_judged_offline": self.not_judged_offline,
+            "unresolved_classes": [{"class": k, "events": v} for k, v in self.unresolved_classes.top(top)],
         }
 
     def render(self, style: Style, *, top: int = 10) -> list[str]:
@@ -475,6 +471,23 @@ class ApplySummary:
             lines.append(style.bold(f"Rules that never fired ({len(never)}): ") + ", ".join(never))
         else:
             lines.append(style.bold("Every rule fired at least once."))
+        lines.extend(self._offline_gaps(style, top))
+        return lines
+
+    def _offline_gaps(self, style: Style, top: int) -> list[str]:
+        """What could not be judged from the payload alone, and why."""
+        lines = []
+        judged = self.not_judged_offline
+        if judged:
+            lines.append(style.bold(f"Rules not judged offline ({len(judged)}): ")
+                         + ", ".join(f"{rule} ({', '.join(fields)})" for rule, fields in judged.items()))
+            lines.append("  exc.* reads the live exception, which only the hook has; test these rules with case "
+                         "files, whose hint (exc_type, exc_attrs) builds one")
+        if len(self.unresolved_classes):
+            lines.append(style.bold(f"Exception classes not resolved offline ({len(self.unresolved_classes)}): ")
+                         + ", ".join(f"{name} ({n})" for name, n in self.unresolved_classes.top(top)))
+            lines.append("  rules naming their base classes or import names did not match them; "
+                         "--import imports their modules")
         return lines
 
     def _section(self, style: Style, title: str, total: int, by_rule: dict[str, int], *,

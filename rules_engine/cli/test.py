@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from .offline import ModuleImporter, add_import_option
 from ..testing.casefile import (
     CaseFileError,
     CaseResult,
@@ -28,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("cases", nargs="+", metavar="CASES", help="case files or directories")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
+    add_import_option(parser)
     parser.add_argument("-k", dest="select", metavar="TEXT",
                         help="run only the cases whose name contains TEXT (case-insensitive)")
     add_color_argument(parser)
@@ -46,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     style = style_for(sys.stdout, args.color)
     cache = RulesetCache()
+    importer = ModuleImporter("test", args.import_modules)
     results: list[CaseResult] = []
     file_errors: list[CaseFileError] = []
     for file in files:
@@ -58,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         if args.select:
             loaded.cases = [c for c in loaded.cases if args.select.lower() in c.spec.name.lower()]
+        for case in loaded.cases:
+            importer.prepare(case.event)
         file_results = run_loaded(loaded, cache)
         results.extend(file_results)
         if args.format == "text":

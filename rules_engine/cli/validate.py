@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, RulesetError
+from ..conditions.exception_names import NotImportable, import_module_of
 from ..load.builtin import BUILTIN_PREFIX
 from ..load.document import read_yaml
+from ..load.lints import rule_modules
 from ..load.loader import load_model
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -25,6 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="ruleset files, directories or builtin:NAME@VERSION")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail (exit 1) on rules that can never fire or never change anything too")
+    parser.add_argument("--import", dest="import_modules", action="store_true",
+                        help="import the modules error.type rules name, to check the classes exist there")
     parser.set_defaults(handler=run)
 
 
@@ -57,13 +63,33 @@ def run(args: argparse.Namespace) -> int:
         print(f"rules-engine validate: {message}", file=sys.stderr)
     if usage_errors:
         return 2
+    if args.import_modules:
+        for message in import_rule_modules(files):
+            print(f"rules-engine validate: --import: {message}", file=sys.stderr)
     results = [validate_file(path) for path in files]
     if args.format == "json":
         json.dump([r.as_dict() for r in results], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print_text(results)
-    return 0 if all(r.valid for r in results) else 1
+    failed = any(not r.valid or (args.strict and any(w.lint for w in r.warnings)) for r in results)
+    return 1 if failed else 0
+
+
+def import_rule_modules(files: list[str]) -> list[str]:
+    """Import the modules the files' ``error.type`` rules name; why each that could not be."""
+    modules: dict[str, None] = {}
+    for path in files:
+        tree = _read_tree(path)
+        if isinstance(tree, dict):
+            modules.update(dict.fromkeys(rule_modules(tree)))
+    reasons = []
+    for module in modules:
+        try:
+            import_module_of(module)
+        except NotImportable as exc:
+            reasons.append(str(exc))
+    return reasons
 
 
 def collect_files(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -103,15 +129,21 @@ def validate_file(path: str) -> FileResult:
     return result
 
 
-def _case_file_reason(path: str) -> str | None:
-    """Case files for ``rules-engine test`` often live next to rulesets; they are not rulesets."""
+def _read_tree(path: str) -> object:
+    """The file's YAML, or None when it is a builtin pack or cannot be read (loading reports why)."""
     if path.startswith(BUILTIN_PREFIX):
         return None
     try:
         tree, problems = read_yaml(Path(path).read_text(encoding="utf-8-sig"), path)
     except (OSError, UnicodeDecodeError):
         return None
-    if problems or not isinstance(tree, dict):
+    return None if problems else tree
+
+
+def _case_file_reason(path: str) -> str | None:
+    """Case files for ``rules-engine test`` often live next to rulesets; they are not rulesets."""
+    tree = _read_tree(path)
+    if not isinstance(tree, dict):
         return None
     if "cases" in tree and "format" not in tree:
         return "a case file for 'rules-engine test', not a ruleset"
@@ -138,4 +170,6 @@ def print_text(results: list[FileResult]) -> None:
             f"({problems} problem{'s' if problems != 1 else ''})"
         )
     else:
-        print(f"{len(checked)} {noun} checked: all valid")
+        warned = sum(len(r.warnings) for r in checked)
+        suffix = f" ({warned} warning{'s' if warned != 1 else ''})" if warned else ""
+        print(f"{len(checked)} {noun} checked: all valid{suffix}")

@@ -15,16 +15,13 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 from functools import lru_cache
-from operator import attrgetter
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
+
+from .exception_names import class_names, on_new_rule_module, reported_class
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>", "__bool__": lambda self: False})()
 
-#: Error fields tested on one element of the exception chain; stack fields on one frame.
-ERROR_FIELDS = frozenset({"error.type", "error.value", "error.mechanism", "error.handled"})
-STACK_FIELDS = frozenset(
-    {"stack.module", "stack.function", "stack.abs_path", "stack.filename", "stack.package", "stack.in_app"}
-)
+from ..sentry_event import exception_values, log_message, main_exception, values_of
 
 
 class ExceptionElement:
@@ -42,7 +39,8 @@ class ExceptionElement:
         module = raw.get("module")
         self.bare_type = bare if isinstance(bare, str) else MISSING
         self.dotted_type = f"{module}.{bare}" if isinstance(module, str) and module and bare else self.bare_type
-        self.type_names = _type_names(self.bare_type, self.dotted_type, None if live is None else type(live))
+        live_class = type(live) if live is not None else _class_of_payload(self.bare_type, module)
+        self.type_names = _names_of(self.bare_type, self.dotted_type, live_class)
         #: What ``error.type`` tests see: the names, or MISSING when there is none.
         self.type_value = self.type_names or MISSING
         self._value: Any = None  # not read yet
@@ -74,33 +72,34 @@ class Names(tuple):
     joined: str
 
 
-def _builtin_exception(bare: Any, dotted: Any) -> type | None:
-    """Python's own exception classes are known without a live exception: the SDK reports them
-    without a module (``KeyError``), so their base classes can be matched offline too."""
-    if not isinstance(bare, str) or dotted != bare:
+def _class_of_payload(bare: Any, module: Any) -> type | None:
+    """The class an offline event names, when it can be known without importing anything:
+    Python's builtin exceptions (the SDK reports them without a module: ``KeyError``) and
+    classes of modules already imported in this process."""
+    if not isinstance(bare, str):
         return None
-    cls = getattr(builtins, bare, None)
-    return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
+    if not isinstance(module, str) or not module:
+        cls = getattr(builtins, bare, None)
+        return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
+    return reported_class(module, bare)
 
 
 @lru_cache(maxsize=1024)
-def _type_names(bare: Any, dotted: Any, live_class: type | None) -> Names:
-    """Every name an ``error.type`` glob may match: bare and dotted, plus the live class's bases.
+def _names_of(bare: Any, dotted: Any, cls: type | None) -> Names:
+    """Every name an ``error.type`` glob may match: bare and dotted, plus, when the class is
+    known (live, or resolved from the payload), its bases and the names it is importable as.
 
     Cached: an application raises few distinct exception types, and walking the class's
     bases is the costly part of reading an exception. The result is shared, never changed."""
     names: list[str] = [n for n in (bare, dotted) if isinstance(n, str)]
-    cls_of_event = live_class if live_class is not None else _builtin_exception(bare, dotted)
-    if cls_of_event is not None:
-        for cls in cls_of_event.__mro__:
-            if cls is object or cls is BaseException:
-                continue
-            for name in (cls.__name__, f"{cls.__module__}.{cls.__qualname__}"):
-                if name not in names:
-                    names.append(name)
+    if cls is not None:
+        names.extend(class_names(cls))
     result = Names(dict.fromkeys(names))
     result.joined = "\n".join(result)
     return result
+
+
+on_new_rule_module(_names_of.cache_clear)  # a rule naming a new module may add aliases
 
 
 #: Stands in for "no exception" / "no frame" so negations and ``exists: false`` still hold.
@@ -127,7 +126,7 @@ class EventView:
     _duration_ms: Any = None
 
     def __init__(self, event: dict, hint: dict | None = None, kind: str = "error"):
-        self.event = event
+        self.event = as_first_seen(event)
         self.hint = hint or {}
         self.kind = kind
 
@@ -147,7 +146,7 @@ class EventView:
     def exceptions(self) -> list[ExceptionElement]:
         """The exception chain, oldest cause first, main exception last (Sentry's order)."""
         if self._exceptions is None:
-            values = _exception_values(self.event)
+            values = exception_values(self.event)
             live_by_name = _live_chain_by_name(self.live_exception)
             self._exceptions = [
                 ExceptionElement(raw, _find_live(raw, live_by_name)) for raw in values if isinstance(raw, dict)
@@ -157,8 +156,7 @@ class EventView:
     @property
     def main_exception(self) -> dict | None:
         if self._main_exception is False:
-            values = _exception_values(self.event)
-            self._main_exception = values[-1] if values and isinstance(values[-1], dict) else None
+            self._main_exception = main_exception(self.event)
         return self._main_exception  # type: ignore[return-value]
 
     @property
@@ -173,12 +171,12 @@ class EventView:
         """Every frame of every stack trace: exceptions, the event's own stacktrace and threads."""
         if self._frames is None:
             frames: list[dict] = []
-            for raw in _exception_values(self.event):
+            for raw in exception_values(self.event):
                 if isinstance(raw, dict):
                     frames.extend(_frames_of(raw.get("stacktrace")))
             frames.extend(_frames_of(self.event.get("stacktrace")))
             threads = self.event.get("threads")
-            for thread in _values(threads):
+            for thread in values_of(threads):
                 if isinstance(thread, dict):
                     frames.extend(_frames_of(thread.get("stacktrace")))
             self._frames = frames
@@ -227,17 +225,8 @@ class EventView:
     @property
     def log_message(self) -> Any:
         """``logentry.formatted``, else ``logentry.message``, else ``message`` (or a breadcrumb's message)."""
-        event = self.event
-        logentry = event.get("logentry")
-        if isinstance(logentry, dict):
-            for key in ("formatted", "message"):
-                text = logentry.get(key)
-                if isinstance(text, str) and text:
-                    return text
-        message = event.get("message")
-        if isinstance(message, dict):  # the SDK's older "message": {"formatted": ...} shape
-            message = message.get("formatted") or message.get("message")
-        return message if isinstance(message, str) and message else MISSING
+        message = log_message(self.event)
+        return MISSING if message is None else message
 
     @property
     def messages(self) -> tuple[str, ...]:
@@ -266,197 +255,45 @@ class EventView:
         return "error" if self.exceptions else "message"
 
 
-# ---------------------------------------------------------------------- field getters
+def as_first_seen(event: dict) -> dict:
+    """The event as rules first saw it. A ``title`` rewrites the main exception's type and value
+    (or the log message) and keeps the originals in an ``original_exception`` (``original_message``)
+    context; rules read through those, so a ruleset applied to its own output (an export processed
+    again) matches the same rules and renders the same fingerprint, title and tags. The event is
+    not changed: a shallow copy with the originals put back is returned (or the event itself)."""
+    contexts = event.get("contexts")
+    if type(contexts) is not dict:
+        return event
+    original_exception = contexts.get("original_exception")
+    original_message = contexts.get("original_message")
+    if original_exception is None and original_message is None:
+        return event
+    restored = dict(event)
+    if isinstance(original_exception, dict):
+        _restore_main_exception(restored, original_exception)
+    if isinstance(original_message, dict):
+        _restore_message(restored, original_message)
+    return restored
 
 
-Getter = Callable[[EventView], Any]
+def _restore_main_exception(event: dict, original: dict) -> None:
+    exception = event.get("exception")
+    values = values_of(exception)
+    if not values or not isinstance(values[-1], dict) or not isinstance(original.get("type"), str):
+        return
+    main = {**values[-1], "type": original["type"], "value": original.get("value")}
+    main.pop("module", None)
+    if isinstance(original.get("module"), str):
+        main["module"] = original["module"]
+    event["exception"] = {**exception, "values": [*values[:-1], main]} if isinstance(exception, dict) else [
+        *values[:-1], main]
 
 
-def _top(key: str) -> Getter:
-    def get(view: EventView) -> Any:
-        value = view.event.get(key, MISSING)
-        return MISSING if value is None else value
-
-    return get
-
-
-def _request(key: str) -> Getter:
-    def get(view: EventView) -> Any:
-        request = view.event.get("request")
-        value = request.get(key) if isinstance(request, dict) else None
-        return MISSING if value is None or value == "" else value
-
-    return get
-
-
-def _request_url(view: EventView) -> Any:
-    url = _request("url")(view)
-    return url.split("?", 1)[0] if isinstance(url, str) else url
-
-
-def _message(view: EventView) -> Any:
-    messages = view.messages
-    return messages if messages else MISSING
-
-
-def _crumb_only(key: str) -> Getter:
-    def get(view: EventView) -> Any:
-        if view.kind != "breadcrumb":
-            return MISSING
-        value = view.event.get(key)
-        return MISSING if value is None else value
-
-    return get
-
-
-def _type_field(view: EventView) -> Any:
-    value = view.event.get("type")
-    return MISSING if value is None else value
-
-
-#: Getters of single-valued fields (the error.* and stack.* families are per element, see below).
-SCALAR_GETTERS: dict[str, Getter] = {
-    "message": _message,
-    "logger": _top("logger"),
-    "level": _top("level"),
-    "transaction": _top("transaction"),
-    "environment": _top("environment"),
-    "release": _top("release"),
-    "server_name": _top("server_name"),
-    "platform": _top("platform"),
-    "event.type": lambda view: view.event_type,
-    "request.method": _request("method"),
-    "request.url": _request_url,
-    "request.query_string": _request("query_string"),
-    "duration_ms": lambda view: view.duration_ms,
-    "category": _crumb_only("category"),
-    "type": _type_field,
-}
-
-#: Per exception element.
-ERROR_GETTERS: dict[str, Callable[[ExceptionElement], Any]] = {
-    "error.type": attrgetter("type_value"),
-    "error.value": attrgetter("value"),
-    "error.mechanism": attrgetter("mechanism"),
-    "error.handled": attrgetter("handled"),
-}
-
-
-def _frame_key(key: str) -> Callable[[dict], Any]:
-    def get(frame: dict) -> Any:
-        value = frame.get(key)
-        return MISSING if value is None else value
-
-    return get
-
-
-def _frame_paths(frame: dict) -> Any:
-    """Sentry's ``path`` matcher looks at both the absolute path and the file name."""
-    paths = tuple(dict.fromkeys(p for p in (frame.get("abs_path"), frame.get("filename")) if isinstance(p, str)))
-    return paths or MISSING
-
-
-#: The ``stack.*`` fields that read one key of a frame, as it is (``None`` reads as MISSING).
-FRAME_KEYS: dict[str, str] = {
-    "stack.module": "module",
-    "stack.function": "function",
-    "stack.filename": "filename",
-    "stack.package": "package",
-    "stack.in_app": "in_app",
-}
-
-#: Per frame.
-FRAME_GETTERS: dict[str, Callable[[dict], Any]] = {
-    "stack.module": _frame_key("module"),
-    "stack.function": _frame_key("function"),
-    "stack.abs_path": _frame_paths,
-    "stack.filename": _frame_key("filename"),
-    "stack.package": _frame_key("package"),
-    "stack.in_app": _frame_key("in_app"),
-}
-
-
-def prefixed_getter(field: str) -> Getter:
-    """The getter of a prefixed field (``tags.x``, ``contexts.a.b``...), bound at compile time."""
-    for prefix, make in _PREFIX_GETTERS.items():
-        if field.startswith(prefix):
-            return make(field[len(prefix):])
-    raise KeyError(field)
-
-
-def scalar_getter(field: str) -> Getter:
-    """The getter of any field that is not per exception or per frame."""
-    return SCALAR_GETTERS[field] if field in SCALAR_GETTERS else prefixed_getter(field)
-
-
-def _tag(name: str) -> Getter:
-    def get(view: EventView) -> Any:
-        value = view.tags.get(name, MISSING)
-        return MISSING if value is None else value
-
-    return get
-
-
-def _header(name: str) -> Getter:
-    lowered = name.lower()
-
-    def get(view: EventView) -> Any:
-        value = view.headers.get(lowered, MISSING)
-        return MISSING if value is None else value
-
-    return get
-
-
-def _path_in(root: str, path: str) -> Getter:
-    keys = tuple(path.split("."))
-
-    def get(view: EventView) -> Any:
-        return dig(view.event.get(root), keys)
-
-    return get
-
-
-def _crumb_data(path: str) -> Getter:
-    keys = tuple(path.split("."))
-
-    def get(view: EventView) -> Any:
-        return dig(view.event.get("data"), keys) if view.kind == "breadcrumb" else MISSING
-
-    return get
-
-
-def _exc_attr(name: str) -> Getter:
-    # A dotted name walks attributes (exc.response.status_code), as httpx and requests errors
-    # keep the status on the response they carry.
-    steps = tuple(name.split("."))
-
-    def get(view: EventView) -> Any:
-        value = view.live_exception
-        if value is None:
-            return MISSING
-        try:
-            for step in steps:
-                # With a default, a missing attribute costs no AttributeError: most exceptions
-                # a rule like {exc.status_code: ...} sees have no such attribute.
-                value = getattr(value, step, MISSING)
-                if value is MISSING:
-                    return MISSING
-        except Exception:  # a property that raises reads as absent
-            return MISSING
-        return MISSING if value is None or callable(value) else value
-
-    return get
-
-
-_PREFIX_GETTERS: dict[str, Callable[[str], Getter]] = {
-    "tags.": _tag,
-    "request.headers.": _header,
-    "user.": lambda path: _path_in("user", path),
-    "contexts.": lambda path: _path_in("contexts", path),
-    "extra.": lambda path: _path_in("extra", path),
-    "exc.": _exc_attr,
-    "data.": _crumb_data,
-}
+def _restore_message(event: dict, original: dict) -> None:
+    """``original`` is the log entry a title replaced, or ``{"message": ...}`` when there was none."""
+    event["logentry"] = original
+    if isinstance(event.get("message"), str) and isinstance(original.get("message"), str):
+        event["message"] = original["message"]
 
 
 # ---------------------------------------------------------------------- payload helpers
@@ -477,17 +314,6 @@ def dig(node: Any, keys: Iterable[str]) -> Any:
         else:
             return MISSING
     return MISSING if node is None else node
-
-
-def _values(container: Any) -> list:
-    """The ``values`` list of an interface that may also be sent as a bare list."""
-    if isinstance(container, dict):
-        container = container.get("values")
-    return container if isinstance(container, list) else []
-
-
-def _exception_values(event: dict) -> list:
-    return _values(event.get("exception"))
 
 
 def _frames_of(stacktrace: Any) -> list[dict]:

@@ -13,9 +13,10 @@ from functools import lru_cache
 from typing import Callable
 
 GLOB_CHARS = frozenset("*?{[\\")
+from ..errors import RulesEngineError
 
 
-class GlobError(ValueError):
+class GlobError(RulesEngineError, ValueError):
     """A glob pattern that cannot be compiled (unbalanced brace or bracket, dangling escape)."""
 
 

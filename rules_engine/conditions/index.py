@@ -10,13 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from . import syntax as cs
-from .event_view import (
-    MISSING,
-    EventView,
-    Names,
-    scalar_getter,
-)
-from .matchers import INDEXABLE_FIELDS, as_text, remember_answers
+from .event_view import MISSING, EventView, Names
+from .fields import INDEXABLE_FIELDS, scalar_getter
+from .matchers import as_text, remember_answers
 
 # ---------------------------------------------------------------------- index keys
 

@@ -29,22 +29,14 @@ from operator import methodcaller
 from typing import Any, Callable, Sequence
 
 from . import syntax as cs
-from .event_view import (
-    MISSING,
-    Names,
-)
+from .event_view import MISSING, Names
+from .exception_names import remember_rule_names
+from .fields import CASE_INSENSITIVE_FIELDS, PATH_FIELDS
 from .glob import compile_glob, is_literal, translate
 from .regex import compile_regex
 
 ValuePredicate = Callable[[Any], bool]
 
-CASE_INSENSITIVE_FIELDS = frozenset(
-    {"error.value", "message", "level", "request.method", "stack.abs_path", "stack.filename", "stack.package"}
-)
-PATH_FIELDS = frozenset({"stack.abs_path", "stack.filename", "stack.package"})
-
-#: Fields a rule can be indexed by: a literal value (or list of literals) in its top-level ``when``.
-INDEXABLE_FIELDS = ("error.type", "transaction", "logger")
 
 
 # ---------------------------------------------------------------------- matchers
@@ -52,6 +44,8 @@ INDEXABLE_FIELDS = ("error.type", "transaction", "logger")
 
 def compile_matcher(matcher: cs.Matcher, field: str) -> ValuePredicate:
     """A predicate over a field value: a scalar, a tuple of candidates (any may match) or MISSING."""
+    if field == "error.type":  # classes re-exported where a rule looks answer to that name too
+        remember_rule_names(_glob_patterns(matcher))
     if isinstance(matcher, cs.NotMatcher):
         inner = compile_matcher(matcher.matcher, field)
         return lambda value: not inner(value)
@@ -70,6 +64,16 @@ def compile_matcher(matcher: cs.Matcher, field: str) -> ValuePredicate:
     if isinstance(matcher, cs.Glob) and field not in PATH_FIELDS:
         return _globs_predicate((matcher.pattern,), field in CASE_INSENSITIVE_FIELDS)
     return _over_candidates(_scalar_predicate(matcher, field), whole_names=isinstance(matcher, cs.Glob))
+
+
+def _glob_patterns(matcher: cs.Matcher) -> list[str]:
+    if isinstance(matcher, cs.Glob):
+        return [matcher.pattern]
+    if isinstance(matcher, cs.NotMatcher):
+        return _glob_patterns(matcher.matcher)
+    if isinstance(matcher, (cs.AnyOf, cs.AllOf)):
+        return [pattern for m in matcher.matchers for pattern in _glob_patterns(m)]
+    return []
 
 
 def _any_part(parts: tuple[ValuePredicate, ...]) -> ValuePredicate:

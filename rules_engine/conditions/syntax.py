@@ -23,59 +23,14 @@ import jmespath
 import jmespath.exceptions
 
 from ..errors import did_you_mean
+from .fields import FAMILIES, FIELDS, PATH_FIELDS, is_known_field
 from .glob import GlobError, compile_glob
-from .regex import RegexError, compile_regex
+from .regex import RegexError, compile_regex, regex_problem
 
 # --------------------------------------------------------------------------- vocabulary
 
-#: Fields with a fixed name, and what they read. Mirrors Sentry's fingerprint matchers.
-FIELDS: dict[str, str] = {
-    "error.type": "Type of an exception in the chain: dotted ('sqlalchemy.exc.OperationalError') or bare "
-    "name; with a live exception its base classes match too.",
-    "error.value": "Value (message) of an exception in the chain.",
-    "error.mechanism": "Mechanism type of an exception in the chain (e.g. 'fastapi', 'logging').",
-    "error.handled": "Whether an exception in the chain was handled (true/false).",
-    "message": "The log message (logentry.formatted or message); for breadcrumbs, their message.",
-    "logger": "Name of the logger that produced the event.",
-    "level": "Event or breadcrumb level: fatal, error, warning, info, debug.",
-    "transaction": "Transaction name (the route, e.g. '/users/{id}').",
-    "environment": "The environment option of the SDK.",
-    "release": "The release option of the SDK.",
-    "server_name": "Host name of the server that produced the event.",
-    "platform": "Platform of the event ('python').",
-    "event.type": "Kind of event: error, message (errors without exception), transaction, breadcrumb.",
-    "stack.module": "Module of a stack frame.",
-    "stack.function": "Function of a stack frame.",
-    "stack.abs_path": "Absolute path of a stack frame's file (path glob: '*' stops at '/', '**' crosses).",
-    "stack.filename": "Relative file name of a stack frame (path glob).",
-    "stack.package": "Package of a stack frame.",
-    "stack.in_app": "Whether a stack frame is in-app (true/false).",
-    "request.method": "HTTP method of the request.",
-    "request.url": "URL of the request, without query string.",
-    "request.query_string": "Query string of the request.",
-    "duration_ms": "Transactions: duration in milliseconds, from start and end timestamps.",
-    "category": "Breadcrumbs: category ('httplib', 'query', 'redis', ...).",
-    "type": "Breadcrumbs: type ('http', 'default', ...).",
-}
-
-#: Field families: a prefix followed by a name or a dotted path.
-FIELD_PREFIXES: dict[str, str] = {
-    "tags.": "A tag of the event, e.g. tags.team.",
-    "request.headers.": "A request header, case-insensitive, e.g. request.headers.user-agent.",
-    "user.": "A field of the user, e.g. user.id, user.email.",
-    "contexts.": "A path inside contexts, e.g. contexts.trace.op, contexts.runtime.name.",
-    "extra.": "A path inside extra.",
-    "exc.": "An attribute of the live exception (hint['exc_info']), e.g. exc.status_code. Client-only.",
-    "data.": "Breadcrumbs: a path inside the breadcrumb's data, e.g. data.status_code.",
-}
-
 COMBINATORS = ("any", "all", "not", "jmespath")
 OPERATORS = ("glob", "regex", "equals", "lt", "lte", "gt", "gte", "exists", "not")
-PATH_FIELDS = frozenset({"stack.abs_path", "stack.filename"})
-
-
-def is_known_field(name: str) -> bool:
-    return name in FIELDS or any(name.startswith(p) and len(name) > len(p) for p in FIELD_PREFIXES)
 
 
 # --------------------------------------------------------------------------- tree
@@ -165,10 +120,11 @@ Node = Union[FieldTest, JMESPath, And, Or, Not]
 class SyntaxProblems:
     """Problems found while parsing, each at the key path (relative to the file root)."""
 
-    items: list[tuple[Path, str]] = field(default_factory=list)
+    #: (key path, message, whether the problem is about the key itself rather than its value)
+    items: list[tuple[Path, str, bool]] = field(default_factory=list)
 
-    def add(self, path: Path, message: str) -> None:
-        self.items.append((path, message))
+    def add(self, path: Path, message: str, *, at_key: bool = False) -> None:
+        self.items.append((path, message, at_key))
 
 
 # --------------------------------------------------------------------------- parsing
@@ -179,7 +135,7 @@ def parse_condition(raw: Any, path: Path = (), problems: SyntaxProblems | None =
     collect = problems if problems is not None else SyntaxProblems()
     node = _parse_mapping(raw, path, collect)
     if problems is None and collect.items:
-        raise ValueError("; ".join(f"{'.'.join(map(str, p)) or '<root>'}: {m}" for p, m in collect.items))
+        raise ValueError("; ".join(f"{'.'.join(map(str, p)) or '<root>'}: {m}" for p, m, _ in collect.items))
     return node
 
 
@@ -196,7 +152,7 @@ def _parse_mapping(raw: Any, path: Path, problems: SyntaxProblems) -> Node | Non
 
 def _parse_entry(key: Any, value: Any, path: Path, problems: SyntaxProblems) -> Node | None:
     if not isinstance(key, str):
-        problems.add(path, f"condition keys must be strings, not {_kind(key)}")
+        problems.add(path, f"condition keys must be strings, not {_kind(key)}", at_key=True)
         return None
     if key in ("any", "all"):
         if not isinstance(value, list) or not value:
@@ -219,8 +175,8 @@ def _parse_entry(key: Any, value: Any, path: Path, problems: SyntaxProblems) -> 
             return None
         return JMESPath(value, path)
     if not is_known_field(key):
-        hint = did_you_mean(key, [*FIELDS, *COMBINATORS, *(p + "<name>" for p in FIELD_PREFIXES)])
-        problems.add(path, f"unknown condition field '{key}'{hint}")
+        hint = did_you_mean(key, [*FIELDS, *COMBINATORS, *(p + "<name>" for p in FAMILIES)])
+        problems.add(path, f"unknown condition field '{key}'{hint}", at_key=True)
         return None
     matcher = parse_matcher(value, path, problems, path_field=key in PATH_FIELDS)
     return FieldTest(key, matcher, path) if matcher is not None else None
@@ -273,7 +229,7 @@ def _parse_operator(op: Any, arg: Any, path: Path, problems: SyntaxProblems, pat
         try:
             compile_regex(arg)
         except RegexError as exc:
-            problems.add(path, f"invalid regex {arg!r}: {exc}")
+            problems.add(path, regex_problem(arg, exc))
             return None
         return Regex(arg)
     elif op == "equals":
@@ -290,7 +246,7 @@ def _parse_operator(op: Any, arg: Any, path: Path, problems: SyntaxProblems, pat
         inner = parse_matcher(arg, path, problems, path_field=path_field)
         return NotMatcher(inner) if inner is not None else None
     else:
-        problems.add(path, f"unknown matcher operator '{op}'{did_you_mean(str(op), OPERATORS)}")
+        problems.add(path, f"unknown matcher operator '{op}'{did_you_mean(str(op), OPERATORS)}", at_key=True)
     return None
 
 
@@ -317,7 +273,7 @@ def _first_line(exc: Exception) -> str:
 def json_schema_defs() -> dict[str, Any]:
     """``$defs`` entries ``Condition`` and ``Matcher`` for the ruleset JSON Schema."""
     matcher_ref = {"$ref": "#/$defs/Matcher"}
-    properties: dict[str, Any] = {name: {**matcher_ref, "description": doc} for name, doc in FIELDS.items()}
+    properties: dict[str, Any] = {name: {**matcher_ref, "description": f.doc} for name, f in FIELDS.items()}
     properties["any"] = {
         "description": "Holds when any of these conditions holds.",
         "type": "array",
@@ -336,8 +292,8 @@ def json_schema_defs() -> dict[str, Any]:
         "description": "A JMESPath expression over the event; holds when its result is truthy.",
     }
     pattern_properties = {
-        "^" + prefix.replace(".", r"\.") + ".+$": {**matcher_ref, "description": doc}
-        for prefix, doc in FIELD_PREFIXES.items()
+        "^" + prefix.replace(".", r"\.") + ".+$": {**matcher_ref, "description": family.doc}
+        for prefix, family in FAMILIES.items()
     }
     condition = {
         "type": "object",

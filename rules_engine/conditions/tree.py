@@ -11,16 +11,13 @@ from typing import Any, Callable, Sequence
 import jmespath
 
 from . import syntax as cs
-from .event_view import (
+from .event_view import MISSING, EventView, ExceptionElement, Names
+from .fields import (
     ERROR_FIELDS,
     ERROR_GETTERS,
     FRAME_GETTERS,
     FRAME_KEYS,
-    MISSING,
     STACK_FIELDS,
-    EventView,
-    ExceptionElement,
-    Names,
     scalar_getter,
 )
 from .matchers import ValuePredicate, compile_matcher, describe_matcher, show_value

@@ -9,14 +9,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..conditions.fields import kinds_having
 from ..conditions.glob import GlobError, compile_glob
-from ..conditions.regex import RegexError, compile_regex
+from ..conditions.regex import RegexError, compile_regex, regex_problem
 from ..conditions.syntax import SyntaxProblems, parse_condition
 from ..model.messages import describe_validation_errors
 from ..model.models import RulesetSpec
 from ..rules.templates import template_problems
 from ..scrub.selectors import parse_selector
 from .document import Document, check_format
+from .lints import lint_rules
 from .positions import KeyPath, to_plain
 
 # --------------------------------------------------------------------------- validation
@@ -66,9 +68,16 @@ def _check_semantics(document: Document) -> None:
             _warn_if_never_fires(rule, section + (index,), document)
     for index, rule in _rules(data, ("scrub", "rules")):
         _check_scrub_rule(rule, ("scrub", "rules", index), document)
+    lint_rules(data, document.lint_at)
     scrub = data.get("scrub")
     if isinstance(scrub, dict) and isinstance(scrub.get("allow"), list):
         _check_selectors(scrub["allow"], ("scrub", "allow"), document)
+    _check_unique_ids(data, TRACE_RULES, document)
+    for index, rule in _rules(data, TRACE_RULES):
+        for key in ("when", "unless"):
+            if isinstance(rule.get(key), dict):
+                _check_condition(rule[key], TRACE_RULES + (index, key), document)
+                _check_known_at_trace_start(rule[key], TRACE_RULES + (index, key), document)
 
 
 def _rules(data: Any, section: tuple[str, ...]) -> list[tuple[int, dict]]:
@@ -103,19 +112,18 @@ def _check_rule_ids(document: Document) -> None:
 def _check_condition(condition: dict, path: KeyPath, document: Document) -> None:
     problems = SyntaxProblems()
     parse_condition(condition, path, problems)
-    for problem_path, message in problems.items:
-        # Unknown names are about the key; everything else (bad glob, regex, type) about the value.
-        at_key = message.startswith(("unknown condition field", "unknown matcher operator", "condition keys"))
+    for problem_path, message, at_key in problems.items:
         document.problem_at(problem_path, message, at_key=at_key)
 
 
 def _check_templates(rule: dict, path: KeyPath, document: Document) -> None:
-    """Every ``{{ variable }}`` of a grouping rule's fingerprint, title, tags and contexts must exist."""
+    """Every ``{{ variable }}`` of a grouping rule's fingerprint, title, tags, contexts and rename must exist."""
     texts: list[tuple[KeyPath, str, bool]] = []
     if isinstance(rule.get("fingerprint"), list):
         texts += [(("fingerprint", i), item, True) for i, item in enumerate(rule["fingerprint"]) if isinstance(item, str)]
-    if isinstance(rule.get("title"), str):
-        texts.append((("title",), rule["title"], False))
+    for action in ("title", "rename"):
+        if isinstance(rule.get(action), str):
+            texts.append(((action,), rule[action], False))
     if isinstance(rule.get("tags"), dict):
         texts += [(("tags", key), value, False) for key, value in rule["tags"].items() if isinstance(value, str)]
     if isinstance(rule.get("contexts"), dict):
@@ -138,27 +146,48 @@ def _strings_in(value: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
     return []
 
 
+# --------------------------------------------------------------------------- sampling rules
+
+#: Where the ``traces_sampler`` rules live.
+TRACE_RULES = ("sdk", "traces", "rules")
+
+#: What sentry-sdk's sampling context tells when a trace starts (see
+#: :func:`rules_engine.runtime.sdk_options.sampling_event`).
+TRACE_START_FIELDS = frozenset({"transaction", "environment", "release", "request.method", "request.url",
+                                "contexts.trace.op"})
+
+
+def _check_unique_ids(data: Any, section: tuple[str, ...], document: Document) -> None:
+    """Ids are unique within a section of their own (sampling rules are not filters or grouping rules)."""
+    first_line: dict[str, int] = {}
+    for index, rule in _rules(data, section):
+        rule_id = rule.get("id")
+        if not isinstance(rule_id, str):
+            continue
+        if rule_id in first_line:
+            document.problem_at(section + (index, "id"), f"duplicate rule id '{rule_id}' (already used at line "
+                                f"{first_line[rule_id]}); rule ids must be unique")
+        else:
+            first_line[rule_id] = document.position(section + (index, "id"))[0]
+
+
+def _check_known_at_trace_start(condition: dict, path: KeyPath, document: Document) -> None:
+    for key, value in condition.items():
+        if key in ("any", "all") and isinstance(value, list):
+            for index, child in enumerate(value):
+                if isinstance(child, dict):
+                    _check_known_at_trace_start(child, path + (key, index), document)
+        elif key == "not" and isinstance(value, dict):
+            _check_known_at_trace_start(value, path + (key,), document)
+        elif isinstance(key, str) and key not in TRACE_START_FIELDS:
+            known = ", ".join(sorted(TRACE_START_FIELDS))
+            document.problem_at(path + (key,), f"'{key}' is not known when a trace starts; a sampling "
+                                f"rule can test {known}", at_key=True)
+
+
 # --------------------------------------------------------------------------- rules that never fire
 
-#: Fields only some kinds of events have (as the event view reads them); any other field may be
-#: on any kind. A field name ending in "." stands for the whole family.
-_FIELD_KINDS: dict[str, frozenset[str]] = {
-    "error.": frozenset({"error"}),
-    "stack.": frozenset({"error"}),
-    "exc.": frozenset({"error"}),  # the live exception is in before_send's hint only
-    "duration_ms": frozenset({"transaction"}),
-    "category": frozenset({"breadcrumb"}),
-    "data.": frozenset({"breadcrumb"}),
-}
 _KIND_PLURALS = {"error": "errors", "transaction": "transactions", "breadcrumb": "breadcrumbs"}
-
-
-def _kinds_having(field_name: str) -> frozenset[str] | None:
-    """The kinds of events ``field_name`` can exist on; None when it can be on any."""
-    for name, kinds in _FIELD_KINDS.items():
-        if field_name == name or (name.endswith(".") and field_name.startswith(name)):
-            return kinds
-    return None
 
 
 def _warn_if_never_fires(rule: dict, path: KeyPath, document: Document) -> None:
@@ -178,10 +207,10 @@ def _warn_if_never_fires(rule: dict, path: KeyPath, document: Document) -> None:
     if not isinstance(when, dict):
         return
     for field_name, matcher in when.items():
-        having = _kinds_having(field_name) if isinstance(field_name, str) else None
+        having = kinds_having(field_name) if isinstance(field_name, str) else None
         if having is None or having.intersection(kinds) or _holds_when_absent(matcher):
             continue
-        document.warn_at(
+        document.lint_at(
             path + ("when", field_name),
             f"rule '{rule_id}' never fires: condition field '{field_name}' exists only on "
             f"{_plural(having)}, and the rule applies to {_plural(kinds)} only",
@@ -192,11 +221,11 @@ def _warn_if_never_fires(rule: dict, path: KeyPath, document: Document) -> None:
 def _warn_grouping_on_breadcrumbs(rule_id: Any, kinds: list[str], path: KeyPath, document: Document) -> None:
     if all(kind == "breadcrumb" for kind in kinds):
         message = f"grouping rule '{rule_id}' never fires: grouping does not apply to breadcrumbs"
-        document.warn_at(path + ("on",), message)
+        document.lint_at(path + ("on",), message)
         return
     for index, kind in enumerate(kinds):
         if kind == "breadcrumb":
-            document.warn_at(
+            document.lint_at(
                 path + ("on", index),
                 "'breadcrumb' has no effect in a grouping rule: grouping does not apply to breadcrumbs",
             )
@@ -219,7 +248,7 @@ def _check_scrub_rule(rule: dict, path: KeyPath, document: Document) -> None:
         try:
             compile_regex(rule["pattern"])
         except RegexError as exc:
-            document.problem_at(path + ("pattern",), f"invalid regex {rule['pattern']!r}: {exc}")
+            document.problem_at(path + ("pattern",), regex_problem(rule["pattern"], exc))
     if isinstance(rule.get("keys"), list):
         for index, pattern in enumerate(rule["keys"]):
             if isinstance(pattern, str):

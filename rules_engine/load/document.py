@@ -19,6 +19,7 @@ from ruamel.yaml.reader import ReaderError
 from ..errors import Problem
 from ..model import migrations
 from ..model.models import RulesetSpec
+from . import yaml_errors
 from .plain_yaml import read_plain
 from .positions import KeyPath, PositionIndex, locate, node_position
 
@@ -45,14 +46,25 @@ class Document:
     model: RulesetSpec | None = None
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: read past a YAML syntax error (with the broken line blanked out): still worth validating
+    recovered: bool = False
+    #: lines whose problems are consequences of a syntax error, not reported
+    quiet_lines: set[int] = field(default_factory=set)
 
     def problem_at(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
         line, col = self.position(path, at_key=at_key)
+        if line in self.quiet_lines:  # most likely a consequence of the syntax error reported there
+            return
         self.problems.append(Problem(self.source.display, line, col, message))
 
     def warn_at(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
         line, col = self.position(path, at_key=at_key)
         self.warnings.append(Problem(self.source.display, line, col, message))
+
+    def lint_at(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
+        """A warning about a rule that can never fire or never change anything."""
+        line, col = self.position(path, at_key=at_key)
+        self.warnings.append(Problem(self.source.display, line, col, message, lint=True))
 
     def position(self, path: KeyPath, *, at_key: bool = False) -> tuple[int, int]:
         if self.index is not None:
@@ -62,29 +74,52 @@ class Document:
 
 def read_yaml(text: str, display: str) -> tuple[Any, list[Problem]]:
     """Parse YAML text into a round-trip tree; problems: tabs, syntax errors, duplicate keys."""
+    tree, problems, _ = read_yaml_recovering(text, display, recover=False)
+    return tree, problems
+
+
+def read_yaml_recovering(text: str, display: str, *, recover: bool = True) -> tuple[Any, list[Problem], set[int]]:
+    """Like :func:`read_yaml`; after a syntax error, the tree of the file read with the broken line
+    blanked out (when that parses) and the lines whose other problems are the error's consequences."""
     problems = _tab_problems(text, display)
     tab_lines = {p.line for p in problems}
+    quiet: set[int] = set()
+    causes: set[tuple[int, int]] = set()  # where the broken constructs started: one problem each
+    attempts = yaml_errors.MAX_RECOVERIES if recover else 0
+    while True:
+        try:
+            return _parse(text, display, problems), problems, quiet
+        except MarkedYAMLError as exc:
+            error = yaml_errors.describe(exc, text)
+            if error.started in causes:  # the same unclosed construct, found again further down
+                return None, problems, quiet
+            if error.started is not None:
+                causes.add(error.started)
+            if error.line not in tab_lines:
+                problems.append(Problem(display, error.line, error.col, error.message))
+            # A tab makes the structure a guess: reading on would report the guess's problems.
+            if attempts == 0 or error.line in quiet or error.line in tab_lines or not error.recoverable:
+                return None, problems, quiet
+            attempts -= 1
+            quiet.update(error.block)
+            text = yaml_errors.without_line(text, error.line)
+        except ReaderError as exc:  # a character YAML does not allow anywhere
+            line, col = _line_col(text, exc.position)
+            problems.append(Problem(display, line, col, f"character U+{exc.character:04X} is not allowed in YAML"))
+            return None, problems, quiet
+        except YAMLError as exc:
+            problems.append(Problem(display, 1, 1, f"YAML error: {exc}"))
+            return None, problems, quiet
+
+
+def _parse(text: str, display: str, problems: list[Problem]) -> Any:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = True  # reported below, all at once, instead of failing on the first
-    try:
-        node = yaml.compose(text)
-        if node is None:
-            return None, problems
-        problems.extend(_duplicate_key_problems(node, display))
-        tree = yaml.constructor.construct_document(node)
-    except MarkedYAMLError as exc:
-        problem = _syntax_problem(exc, display)
-        if problem.line not in tab_lines:
-            problems.append(problem)
-        return None, problems
-    except ReaderError as exc:  # a character YAML does not allow anywhere
-        line, col = _line_col(text, exc.position)
-        problems.append(Problem(display, line, col, f"character U+{exc.character:04X} is not allowed in YAML"))
-        return None, problems
-    except YAMLError as exc:
-        problems.append(Problem(display, 1, 1, f"YAML error: {exc}"))
-        return None, problems
-    return tree, problems
+    node = yaml.compose(text)
+    if node is None:
+        return None
+    problems.extend(_duplicate_key_problems(node, display))
+    return yaml.constructor.construct_document(node)
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -101,21 +136,6 @@ def _tab_problems(text: str, display: str) -> list[Problem]:
                 Problem(display, number, indent.index("\t") + 1, "tab character in indentation; YAML indents with spaces")
             )
     return problems
-
-
-def _syntax_problem(exc: MarkedYAMLError, display: str) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    problem = (exc.problem or "").strip()
-    context = (exc.context or "").strip()
-    if context == "expected a single document in the stream":
-        return Problem(display, line, col, "a ruleset file holds a single YAML document; remove this second one")
-    message = f"YAML syntax error: {problem or context}"
-    if context and problem and exc.context_mark is not None and exc.context_mark is not mark:
-        if (exc.context_mark.line, exc.context_mark.column) == (line - 1, col - 1):
-            return Problem(display, line, col, f"{message} ({context})")
-        message += f" ({context} started at {exc.context_mark.line + 1}:{exc.context_mark.column + 1})"
-    return Problem(display, line, col, message)
 
 
 def _duplicate_key_problems(node: Node, display: str) -> list[Problem]:
@@ -169,9 +189,10 @@ def read_document(source: Source) -> Document:
         document.data, document.index = fast
         return document
     # Everything else (problems to report, older formats to migrate, rarer YAML) takes the full reader.
-    document.tree, problems = read_yaml(text, source.display)
+    document.tree, problems, document.quiet_lines = read_yaml_recovering(text, source.display)
     document.problems.extend(problems)
     if problems:
+        document.recovered = document.tree is not None and isinstance(document.tree, CommentedMap)
         return document
     if document.tree is None:
         document.problems.append(

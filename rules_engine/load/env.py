@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import re
 
-# --------------------------------------------------------------------------- ${ENV}
+from ..errors import RulesEngineError
 
-class UnsetVariable(ValueError):
+
+class UnsetVariable(RulesEngineError, ValueError):
     """A ``${VAR}`` reference to a variable that is not set (and has no default)."""
 
 

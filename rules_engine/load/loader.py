@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, RulesetError
+from ..errors import Origin, Problem, RulesetError, did_you_mean
 from ..model.models import Limits, Options, RulesetSpec, Scrub
+from ..scrub.rule import key_matcher  # how key globs match key names
 from .builtin import (
     BUILTIN_PREFIX,
     BUILTIN_REF,
@@ -39,6 +40,7 @@ from .builtin import (
 from .checks import RULE_SECTIONS, SECTION_NOUNS, validate
 from .document import Document, Source, read_document
 from .env import UnsetVariable, expand_env
+from .lints import shadowed_scrub_rules
 from .positions import KeyPath
 
 
@@ -49,7 +51,7 @@ class LoadedRuleset:
     model: RulesetSpec
     path: str
     #: rule id → "file:line" (or "builtin:NAME@VERSION:line") of the rule's definition.
-    origins: dict[str, str]
+    origins: dict[str, Origin]
     #: ``options.hash_key`` after ``${ENV}`` expansion, as UTF-8 bytes.
     hash_key: bytes | None
     #: Things worth knowing that do not stop loading (a file read through a format migration).
@@ -87,8 +89,8 @@ class _RuleEntry:
     col: int
 
     @property
-    def origin(self) -> str:
-        return f"{self.display}:{self.line}"
+    def origin(self) -> Origin:
+        return Origin(self.display, self.line)
 
 
 @dataclass
@@ -173,6 +175,7 @@ class _Loader:
         if problems or layer is None or root is None or root.model is None:
             raise RulesetError(problems or [Problem(source.display, 1, 1, "the ruleset could not be loaded")])
         model = self._build_model(root.model, layer)
+        self._warn_about_shadowed_scrub_rules(layer)
         origins = {entry.rule.id: entry.origin for entry in layer.rules}
         return LoadedRuleset(model, source.display, origins, hash_key, sorted(set(self.warnings)))
 
@@ -181,7 +184,7 @@ class _Loader:
         document = read_document(source)
         if self.root is None:
             self.root = document
-        if not document.problems:
+        if not document.problems or document.recovered:  # past a syntax error, the rest is still checked
             validate(document)
         self.problems.extend(document.problems)
         self.warnings.extend(document.warnings)
@@ -230,7 +233,7 @@ class _Loader:
         for section in RULE_SECTIONS:
             rules = model.scrub.rules if section == ("scrub", "rules") else getattr(model, section[0])
             for index, rule in enumerate(rules):
-                line, col = document.position(section + (index, "id"))
+                line, col = document.position(section + (index, "override" if getattr(rule, "override", None) else "id"))
                 layer.rules.append(_RuleEntry(section, rule, document.source.display, line, col))
         options = model.options
         layer.options = {key: getattr(options, key) for key in options.model_fields_set if key != "limits"}
@@ -246,6 +249,9 @@ class _Loader:
         rules = list(base.rules)
         position = {entry.rule.id: i for i, entry in enumerate(rules)}
         for entry in top.rules:
+            if getattr(entry.rule, "override", None) is not None:
+                self._apply_override(entry, rules, position)
+                continue
             rule_id = entry.rule.id
             if rule_id not in position:
                 position[rule_id] = len(rules)
@@ -271,6 +277,29 @@ class _Loader:
             allow=allow,
             hash_key=top.hash_key or base.hash_key,
         )
+
+    def _apply_override(self, entry: _RuleEntry, rules: list[_RuleEntry], position: dict[str, int]) -> None:
+        """An ``override: <id>`` entry changes the extended scrub rule of that id where it stands."""
+        target = entry.rule.override
+        index = position.get(target)
+        if index is None or rules[index].section != entry.section:
+            known = [e.rule.id for e in rules if e.section == entry.section]
+            suggestion = did_you_mean(target, known) if known else " (no extended ruleset has scrub rules)"
+            message = f"override: no scrub rule '{target}' in the extended rulesets to change{suggestion}"
+            self.problems.append(Problem(entry.display, entry.line, entry.col, message))
+            return
+        changed = entry.rule.overridden(rules[index].rule)
+        rules[index] = _RuleEntry(entry.section, changed, entry.display, entry.line, entry.col)
+
+    def _warn_about_shadowed_scrub_rules(self, layer: _Layer) -> None:
+        scrub_rules = [(entry.rule, entry) for entry in layer.rules if entry.section == ("scrub", "rules")]
+        for (rule, entry), (parent, parent_entry) in shadowed_scrub_rules(scrub_rules, key_matcher):
+            message = (
+                f"scrub rule '{rule.id}' never changes anything: rule '{parent.id}' ({parent_entry.origin}) "
+                f"comes first and already redacts every key it names; the first redaction of a value wins. "
+                f"To change how '{parent.id}' redacts, write 'override: {parent.id}' with the new redact"
+            )
+            self.warnings.append(Problem(entry.display, entry.line, entry.col, message, lint=True))
 
     def _build_model(self, root: RulesetSpec, layer: _Layer) -> RulesetSpec:
         by_section: dict[tuple[str, ...], list[Any]] = {section: [] for section in RULE_SECTIONS}

@@ -12,9 +12,10 @@ the plain mapping the file holds, and only its JSON Schema is described.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from ..detection import catalogue_descriptions
 
@@ -23,7 +24,7 @@ SCHEMA_ID = "https://rules-engine.dev/schema/ruleset.v1.schema.json"
 
 RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
-EventKind = Literal["error", "transaction", "breadcrumb"]
+EventKind = Literal["error", "transaction", "breadcrumb", "log", "metric", "span"]
 Level = Literal["fatal", "error", "warning", "info", "debug"]
 
 #: Builtin detectors for ``scrub.rules[].detect``: a pattern plus a validator where one exists.
@@ -125,7 +126,9 @@ class Rule(Strict):
     description: str | None = _describe("What the rule is for.", default=None)
     on: list[EventKind] = _describe(
         "Which events the rule sees: 'error' (errors and messages, through before_send), "
-        "'transaction' (before_send_transaction) and 'breadcrumb' (before_breadcrumb).",
+        "'transaction' (before_send_transaction), 'breadcrumb' (before_breadcrumb), 'log' "
+        "(before_send_log) and 'metric' (before_send_metric). Filters only: a streamed 'span' "
+        "cannot be dropped, and grouping applies to errors and transactions.",
         default_factory=lambda: ["error"],
         min_length=1,
     )
@@ -159,11 +162,18 @@ class FilterRule(Rule):
     def _one_action(self) -> "FilterRule":
         if (self.drop is None) == (self.sample is None):
             raise ValueError("a filter needs exactly one action: 'drop: true' or 'sample: <0..1>'")
+        if "span" in self.on:
+            raise ValueError(
+                "a filter cannot apply to 'span': sentry-sdk sends every streamed span (before_send_span "
+                "cannot drop one); scrub rules still apply to spans, and transactions can be filtered "
+                "with on: [transaction]"
+            )
         return self
 
 
 class GroupingRule(Rule):
-    """Sets fingerprint, title, tags, level or contexts. The first matching rule wins unless it says ``continue``."""
+    """Sets fingerprint, title, tags, level, contexts or the transaction name. The first matching rule
+    wins unless it says ``continue``."""
 
     # The action check of ``_some_action``, for editors and schema validators.
     model_config = ConfigDict(
@@ -176,6 +186,7 @@ class GroupingRule(Rule):
                     ("tags", "object"),
                     ("level", "string"),
                     ("contexts", "object"),
+                    ("rename", "string"),
                 )
             ]
         }
@@ -200,15 +211,29 @@ class GroupingRule(Rule):
         "Contexts to set, e.g. {error_location: {function: '{{ function }}'}}; string values are templates.",
         default=None,
     )
+    rename: str | None = _describe(
+        "New name of the transaction, a template such as '{{ request.method }} {{ route }}': renames "
+        "transactions, and errors' transaction so they still point at it (the source becomes "
+        "'custom', as for a name set in code).",
+        default=None,
+        min_length=1,
+    )
     continue_: bool = _describe(
         "Keep evaluating later grouping rules after this one matched.", default=False, alias="continue"
     )
 
     @model_validator(mode="after")
     def _some_action(self) -> "GroupingRule":
-        if not any(v is not None for v in (self.fingerprint, self.title, self.tags, self.level, self.contexts)):
+        actions = (self.fingerprint, self.title, self.tags, self.level, self.contexts, self.rename)
+        if not any(v is not None for v in actions):
             raise ValueError(
-                "a grouping rule needs at least one action: fingerprint, title, tags, level or contexts"
+                "a grouping rule needs at least one action: fingerprint, title, tags, level, contexts or rename"
+            )
+        channels = sorted(set(self.on) & {"log", "metric", "span"})
+        if channels:
+            raise ValueError(
+                f"grouping applies to errors and transactions, not to {', '.join(channels)}: "
+                "those have no fingerprint, title or tags"
             )
         return self
 
@@ -252,17 +277,31 @@ Redaction = Union[
 class ScrubRule(Strict):
     """Finds sensitive data by key name, builtin detector or pattern, and redacts it."""
 
-    # The matcher check of ``_some_matcher``, for editors and schema validators.
+    # The checks of ``_complete``, for editors and schema validators.
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
-                {"required": [name], "properties": {name: {"type": kind}}}
-                for name, kind in (("keys", "array"), ("detect", "array"), ("pattern", "string"))
+                {"required": ["override"]},
+                {
+                    "required": ["id"],
+                    "anyOf": [
+                        {"required": [name], "properties": {name: {"type": kind}}}
+                        for name, kind in (("keys", "array"), ("detect", "array"), ("pattern", "string"))
+                    ],
+                },
             ]
         }
     )
 
-    id: str = _describe("Unique id of the rule; named in _meta remarks and stats.", pattern=RULE_ID_PATTERN)
+    id: str | None = _describe(
+        "Unique id of the rule; named in _meta remarks and stats.", default=None, pattern=RULE_ID_PATTERN
+    )
+    override: str | None = _describe(
+        "Change the extended rulesets' scrub rule of this id in place: only the keys given here "
+        "replace the rule's own (e.g. just 'redact'); the rule keeps its id and its place.",
+        default=None,
+        pattern=RULE_ID_PATTERN,
+    )
     description: str | None = _describe("What the rule is for.", default=None)
     keys: list[str] | None = _describe(
         "Globs over key names (case-insensitive, '-' and '_' equal). The value under a matching "
@@ -288,20 +327,157 @@ class ScrubRule(Strict):
     redact: Redaction = _describe("How a match is redacted.", default="filter")
 
     @model_validator(mode="after")
-    def _some_matcher(self) -> "ScrubRule":
+    def _complete(self) -> "ScrubRule":
+        if self.override is not None:
+            if self.id is not None:
+                raise ValueError("an override keeps the id of the rule it changes; remove 'id'")
+            return self
+        if self.id is None:
+            raise ValueError("a scrub rule needs an 'id' (or 'override: <id>' to change an extended rule)")
         if self.keys is None and self.detect is None and self.pattern is None:
             raise ValueError("a scrub rule needs at least one of: keys, detect, pattern")
         return self
 
+    def overridden(self, parent: "ScrubRule") -> "ScrubRule":
+        """``parent`` with the keys this override sets."""
+        changes = {name: getattr(self, name) for name in self.model_fields_set if name != "override"}
+        return parent.model_copy(update=changes)
+
 
 class Scrub(Strict):
-    """Removes secrets and PII. Every rule applies; ``allow`` wins over every rule."""
+    """Removes secrets and PII. Every rule applies; ``allow`` wins over every rule. A value is
+    redacted once, by the first rule that finds it (the README's "Scrub precedence")."""
 
     allow: list[str] = _describe(
         "Selectors whose values are never scrubbed, e.g. 'request.headers.user-agent'.",
         default_factory=list,
     )
-    rules: list[ScrubRule] = _describe("Scrub rules; all of them apply.", default_factory=list)
+    rules: list[ScrubRule] = _describe(
+        "Scrub rules; all of them apply, and the first that finds a value redacts it.", default_factory=list
+    )
+
+
+# --------------------------------------------------------------------------- sdk
+
+
+#: ``"500-599"``: an inclusive range of HTTP status codes.
+STATUS_RANGE = re.compile(r"^([1-5]\d\d)-([1-5]\d\d)$")
+
+
+class TraceRule(Strict):
+    """A sampling rate for the traces whose start matches ``when``. The first matching rule decides."""
+
+    id: str = _describe("Unique id of the rule.", pattern=RULE_ID_PATTERN)
+    description: str | None = _describe("What the rule is for.", default=None)
+    when: Condition | None = _describe(
+        "What is known when a trace starts: transaction, environment, release, request.method, "
+        "request.url, contexts.trace.op.",
+        default=None,
+    )
+    unless: Condition | None = _describe("The rule does not apply when this condition holds.", default=None)
+    sample_rate: float = _describe(
+        "Share of matching traces recorded. 0 means never, even when the incoming request's trace "
+        "was sampled upstream.",
+        ge=0.0,
+        le=1.0,
+    )
+
+
+class Traces(Strict):
+    """Which transactions are recorded at all: a ``traces_sampler`` built from rules."""
+
+    sample_rate: float = _describe("Rate of traces no rule matches.", ge=0.0, le=1.0)
+    honour_parent: bool = _describe(
+        "Follow the sampling decision of an incoming trace (the parent), as sentry-sdk does with "
+        "traces_sample_rate; rules with sample_rate 0 win over it.",
+        default=True,
+    )
+    rules: list[TraceRule] = _describe("Rates per transaction, environment or method; first match decides.",
+                                       default_factory=list)
+
+
+class KeyValueCollection(Strict):
+    """How a key-value collection (cookies, headers, query parameters) is gathered."""
+
+    mode: Literal["off", "denylist", "allowlist"] = _describe(
+        "'off': not collected; 'denylist': collected, values of sensitive keys and of 'terms' "
+        "replaced; 'allowlist': only keys containing one of 'terms' keep their values.",
+        default="denylist",
+    )
+    terms: list[str] | None = _describe("Extra key terms for the deny or allow list.", default=None)
+
+
+class GenAICollection(Strict):
+    inputs: bool = _describe("Collect prompts and other inputs of AI calls.", default=True)
+    outputs: bool = _describe("Collect completions and other outputs of AI calls.", default=True)
+
+
+class Collect(Strict):
+    """What sentry-sdk collects in the first place (its ``data_collection`` option): data never
+    gathered is data no rule has to remove. Omitted fields keep the SDK's defaults."""
+
+    user_info: bool | None = _describe("Collect user identity (ip address, user fields).", default=None)
+    cookies: KeyValueCollection | None = _describe("Request cookies.", default=None)
+    http_headers: KeyValueCollection | None = _describe("Incoming request headers.", default=None)
+    url_query_params: KeyValueCollection | None = _describe("URL query parameters.", default=None)
+    http_bodies: list[Literal["incoming_request", "outgoing_request", "outgoing_response"]] | None = _describe(
+        "Which HTTP bodies are collected; [] collects none.", default=None
+    )
+    gen_ai: GenAICollection | None = _describe("Inputs and outputs of generative-AI calls.", default=None)
+    database_query_data: bool | None = _describe("Bound parameters of database queries.", default=None)
+    stack_frame_variables: bool | None = _describe("Local variables of stack frames.", default=None)
+    frame_context_lines: int | None = _describe("Source lines around each frame (0: none).", default=None, ge=0)
+
+
+StatusCodes = Union[Literal["from_filters"], list[Union[int, str]]]
+
+
+class Sdk(Strict):
+    """Decisions made before an event exists, turned into sentry-sdk options by ``sentry_options()``.
+    Options passed to ``sentry_options()`` win over these (with a warning when they disagree)."""
+
+    sample_rate: float | None = _describe("Share of error events sent (sentry-sdk's sample_rate).",
+                                          default=None, ge=0.0, le=1.0)
+    traces: Traces | None = _describe("Which transactions are recorded (a traces_sampler built from rules).",
+                                      default=None)
+    failed_request_status_codes: StatusCodes = _describe(
+        "HTTP status codes the web integrations (Starlette, FastAPI, Django, aiohttp, ...) report as "
+        "errors. 'from_filters' (default): when a filter tests exc.status_code, every 4xx and 5xx "
+        "code except those a filter drops whatever else the event holds (else sentry-sdk's 5xx); or "
+        "a list of codes and ranges such as [401, 403, '500-599'].",
+        default="from_filters",
+    )
+    collect: Collect | None = _describe("What sentry-sdk collects (its data_collection option).", default=None)
+    ignore_errors: list[str] = _describe(
+        "Exception type names (bare or dotted, matched exactly against the raised exception's type) "
+        "that sentry-sdk never builds into events: cheaper than a filter, but not counted in stats.",
+        default_factory=list,
+    )
+
+    @field_validator("failed_request_status_codes")
+    @classmethod
+    def _codes(cls, value: Any) -> Any:
+        if value == "from_filters":
+            return value
+        for code in value:
+            if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 599:
+                continue
+            match = STATUS_RANGE.match(code) if isinstance(code, str) else None
+            if match is None or int(match.group(1)) > int(match.group(2)):
+                raise ValueError(f"{code!r} is not an HTTP status code (100-599) or a range like '500-599'")
+        return value
+
+
+def status_codes(listed: list[int | str]) -> frozenset[int]:
+    """The codes a validated list names (ranges expanded)."""
+    codes: set[int] = set()
+    for code in listed:
+        if isinstance(code, int):
+            codes.add(code)
+        else:
+            low, high = STATUS_RANGE.match(code).groups()  # type: ignore[union-attr]
+            codes.update(range(int(low), int(high) + 1))
+    return frozenset(codes)
 
 
 # --------------------------------------------------------------------------- ruleset
@@ -332,4 +508,5 @@ class RulesetSpec(Strict):
         "Fingerprints, titles, tags, level and contexts; the first matching rule wins.", default_factory=list
     )
     scrub: Scrub = _describe("Secret and PII removal; runs last, over everything.", default_factory=Scrub)
+    sdk: Sdk = _describe("What sentry-sdk samples and collects before any hook runs.", default_factory=Sdk)
 

@@ -22,9 +22,10 @@ from ..model import models
 from .filters import FilterRule, RuleCondition, compile_filter
 from .grouping import GroupingRule, compile_grouping
 
-KINDS = ("error", "transaction", "breadcrumb")
+KINDS = ("error", "transaction", "breadcrumb", "log", "metric")
 
 R = TypeVar("R", FilterRule, GroupingRule)
+from ..errors import RulesEngineError
 
 
 class RuleIndex(Generic[R]):
@@ -112,7 +113,7 @@ def compile_rules(model: models.RulesetSpec) -> CompiledRules:
     )
 
 
-class RuleCompileError(ValueError):
+class RuleCompileError(RulesEngineError, ValueError):
     """A rule that cannot be compiled; names the rule so the problem can point at it."""
 
     def __init__(self, rule_id: str, section: str, position: int, message: str):

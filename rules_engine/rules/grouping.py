@@ -1,4 +1,4 @@
-"""Grouping rules: fingerprint, title, tags, level and contexts. The first matching rule wins.
+"""Grouping rules: fingerprint, title, tags, level, contexts and rename. The first matching rule wins.
 
 Sentry has no "title" field a client can set: its server derives an error's title from
 the main (last) exception as ``"{type}: {value}"`` (first line of the value) and a message's
@@ -12,6 +12,10 @@ action therefore rewrites what the title is built from:
   value and module are kept in the ``original_exception`` context.
 * messages: ``logentry.formatted`` and ``logentry.message`` become the rendered text; the
   original log entry is kept in the ``original_message`` context.
+
+``rename`` sets the ``transaction`` of a transaction or an error (``"{{ request.method }}
+{{ route }}"``) and marks its ``transaction_info.source`` as ``custom``, as sentry-sdk does for a
+name set in code.
 
 Rules read the event as it arrived: every matching rule's templates are rendered against the
 unchanged event, then the actions are applied in rule order (a later ``continue`` rule's tags
@@ -28,8 +32,11 @@ from ..model import models
 from .filters import RuleCondition
 from .templates import Template, compile_template
 
-#: Sentry rejects tag values longer than this; rendered values are cut to fit.
+#: Sentry rejects tag values longer than this; they are cut to fit after scrubbing (a secret cut
+#: in half before scrubbing could no longer be recognised, and its first half would be sent).
 MAX_TAG_VALUE_LENGTH = 200
+
+from ..sentry_event import main_exception
 
 
 @dataclass
@@ -42,6 +49,7 @@ class Changes:
     tags: dict[str, str] = field(default_factory=dict)
     level: str | None = None
     contexts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class GroupingRule:
     level: str | None
     contexts: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
     continue_: bool
+    rename: Template | None = None
 
     def render(self, view: EventView) -> Changes:
         changes = Changes(self.id, level=self.level)
@@ -63,9 +72,11 @@ class GroupingRule:
         if self.title is not None:
             changes.title = self.title.render(view)
         for key, template in self.tags:
-            changes.tags[key] = template.render(view)[:MAX_TAG_VALUE_LENGTH]
+            changes.tags[key] = template.render(view)
         for name, entries in self.contexts:
             changes.contexts[name] = {key: _render_value(value, view) for key, value in entries}
+        if self.rename is not None:
+            changes.rename = self.rename.render(view)
         return changes
 
 
@@ -111,6 +122,7 @@ def compile_grouping(position: int, rule: models.GroupingRule, condition: RuleCo
         level=rule.level,
         contexts=contexts,
         continue_=rule.continue_,
+        rename=compile_template(rule.rename) if rule.rename is not None else None,
     )
 
 
@@ -148,7 +160,27 @@ def apply_changes(event: dict, changes: Changes, *, describe: bool = True) -> li
         target.update(values)
         if describe:
             done.append(f"contexts.{name} = {target!r}")
+    if changes.rename is not None:
+        event["transaction"] = changes.rename
+        info = event.get("transaction_info")
+        if not isinstance(info, dict):
+            info = event["transaction_info"] = {}
+        info["source"] = "custom"
+        if describe:
+            done.append(f"transaction = {changes.rename!r}")
     return done
+
+
+def cut_tag_values(event: dict) -> None:
+    """Cut string tag values (a mapping, or ``[key, value]`` pairs) to the length Sentry accepts;
+    run after scrubbing."""
+    tags = event.get("tags")
+    entries = tags.items() if isinstance(tags, dict) else enumerate(tags) if isinstance(tags, list) else ()
+    for key, value in list(entries):
+        if isinstance(value, str) and len(value) > MAX_TAG_VALUE_LENGTH:
+            tags[key] = value[:MAX_TAG_VALUE_LENGTH]
+        elif isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+            value[1] = value[1][:MAX_TAG_VALUE_LENGTH]
 
 
 def tags_dict(event: dict) -> dict:
@@ -166,8 +198,7 @@ def tags_dict(event: dict) -> dict:
 
 
 def _apply_title(event: dict, title: str) -> str:
-    values = event.get("exception", {}).get("values") if isinstance(event.get("exception"), dict) else None
-    main = values[-1] if isinstance(values, list) and values and isinstance(values[-1], dict) else None
+    main = main_exception(event)
     contexts = event.get("contexts")
     if not isinstance(contexts, dict):
         contexts = event["contexts"] = {}

@@ -33,20 +33,20 @@ import math
 import re
 from typing import Any, Callable, Sequence
 
-from ..conditions.event_view import MISSING, EventView, scalar_getter
+from ..conditions.event_view import MISSING, EventView
+from ..conditions.fields import EVENT, FAMILIES, FIELDS, scalar_getter
 
-VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+VARIABLE = re.compile(r"\{\{\s*([^{}\s|+*(]+)\s*\}\}")
+#: ``{{ ... }}`` holding more than a variable name (a Jinja filter or expression).
+_EXPRESSION = re.compile(r"\{\{([^{}]*[|+*(][^{}]*)\}\}")
 DEFAULT_ITEM = "{{ default }}"
 
-#: Fixed variable names, for did-you-mean suggestions.
-VARIABLES = (
-    "error.type", "error.value", "type", "value", "message", "transaction", "level", "logger",
-    "function", "module", "path", "package", "lineno", "stack.function", "stack.module",
-    "stack.abs_path", "stack.filename", "stack.package", "environment", "release", "server_name",
-    "request.method", "request.url", "duration_ms", "default",
-)
-VARIABLE_PREFIXES = ("tags.", "exc.", "user.", "contexts.", "extra.")
-
+#: Names a template may use besides the condition fields: Sentry's fingerprint variables.
+TEMPLATE_ONLY = ("type", "value", "function", "module", "path", "package", "lineno", "default")
+#: Every fixed variable name (condition fields marked usable in templates, then the aliases).
+VARIABLES = (*(name for name, field in FIELDS.items() if field.template), *TEMPLATE_ONLY)
+VARIABLE_PREFIXES = tuple(prefix for prefix, family in FAMILIES.items() if family.template)
+from ..errors import RulesEngineError
 
 # ---------------------------------------------------------------------- parameterization
 
@@ -166,9 +166,12 @@ _FIXED: dict[str, tuple[Resolver, str]] = {
     "stack.package": (_package, "<no-package>"),
     "lineno": (_crash_frame("lineno"), "<no-lineno>"),
 }
-for _name in ("transaction", "level", "logger", "environment", "release", "server_name",
-              "request.method", "request.url", "duration_ms"):
-    _FIXED[_name] = (scalar_getter(_name), f"<no-{_name.replace('.', '-').replace('_', '-')}>")
+for _name, _field in FIELDS.items():  # event-wide fields read as conditions read them
+    if _field.template and _field.scope == EVENT and _name not in _FIXED:
+        _FIXED[_name] = (scalar_getter(_name), f"<no-{_name.replace('.', '-').replace('_', '-')}>")
+# A field usable in templates that reads one exception or frame needs a resolver above (which one
+# of them a template means is a choice: Sentry's crash frame, the main exception).
+assert all(name in _FIXED for name in VARIABLES if name != "default"), "a template variable has no resolver"
 
 #: Variables parameterized when used in a fingerprint.
 _PARAMETERIZED = frozenset({"error.value", "value", "message"})
@@ -218,12 +221,16 @@ def template_problems(text: str, *, fingerprint_item: bool = False) -> list[str]
             hint = did_you_mean(name, [*VARIABLES, *(p + "<name>" for p in VARIABLE_PREFIXES)])
             problems.append(f"unknown template variable '{name}'{hint}")
     stray = VARIABLE.sub("", text)
+    for expression in _EXPRESSION.findall(stray):  # {{ duration_ms | int }}: a habit from Jinja
+        problems.append(f"'{{{{ {expression.strip()} }}}}': templates hold one variable each, without filters "
+                        f"or expressions; write '{{{{ {re.split(r'[|+*(]', expression)[0].strip()} }}}}'")
+    stray = _EXPRESSION.sub("", stray)
     if "{{" in stray or "}}" in stray:
         problems.append("unbalanced '{{' or '}}' in template")
     return problems
 
 
-class TemplateError(ValueError):
+class TemplateError(RulesEngineError, ValueError):
     """A template that cannot be compiled; ``problems`` lists why."""
 
     def __init__(self, problems: Sequence[str]):

@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 from ..errors import RulesetError
-from .ruleset import Hook, Ruleset, logger
+from . import sdk_options
+from .ruleset import HOOK_NAMES, Ruleset, compose, logger
 
 # ---------------------------------------------------------------------- loading and reloading
 
@@ -56,10 +57,33 @@ class ReloadingRuleset:
         self.reloads = 0
         self.failed_reloads = 0
 
-    def __getattr__(self, name: str) -> Any:  # name, revision, model, origins, stats, explain...
-        if name == "current" or name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.current, name)
+    # what the current version says (explicit: a handle is not a Ruleset)
+    @property
+    def name(self) -> str:
+        return self.current.name
+
+    @property
+    def revision(self) -> int | str:
+        return self.current.revision
+
+    @property
+    def model(self) -> Any:
+        return self.current.model
+
+    @property
+    def origins(self) -> dict[str, str]:
+        return self.current.origins
+
+    @property
+    def options(self) -> Any:
+        return self.current.options
+
+    def stats(self) -> dict:
+        """The counters of the version in use (a reload starts them anew)."""
+        return self.current.stats()
+
+    def explain(self, event: dict, hint: dict | None = None, kind: str | None = None) -> Any:
+        return self.current.explain(event, hint, kind)
 
     def __repr__(self) -> str:
         return f"<ReloadingRuleset {self.source} -> {self.current!r}>"
@@ -81,14 +105,27 @@ class ReloadingRuleset:
         self._maybe_reload()
         return self.current.process(event, hint, kind)
 
-    def sentry_options(self, before_send: Hook | None = None, before_send_transaction: Hook | None = None,
-                       before_breadcrumb: Hook | None = None) -> dict[str, Hook]:
-        """Like :meth:`Ruleset.sentry_options`; the hooks follow reloads."""
-        return {
-            "before_send": self.current._compose(before_send, self.before_send),
-            "before_send_transaction": self.current._compose(before_send_transaction, self.before_send_transaction),
-            "before_breadcrumb": self.current._compose(before_breadcrumb, self.before_breadcrumb),
-        }
+    def before_send_log(self, log: dict, hint: dict | None = None) -> dict | None:
+        self._maybe_reload()
+        return self.current.before_send_log(log, hint)
+
+    def before_send_metric(self, metric: dict, hint: dict | None = None) -> dict | None:
+        self._maybe_reload()
+        return self.current.before_send_metric(metric, hint)
+
+    def before_send_span(self, span: dict, hint: dict | None = None) -> dict:
+        self._maybe_reload()
+        return self.current.before_send_span(span, hint)
+
+    def sentry_options(self, **options: Any) -> dict[str, Any]:
+        """Like :meth:`Ruleset.sentry_options`; the hooks follow reloads, the ``sdk`` section is
+        the one loaded first (sentry-sdk reads its options once, at ``init``)."""
+        def note_failure() -> None:  # on the version in use when the user hook failed
+            self.current.note_user_hook_failure()
+
+        hooks = {name: getattr(self, name) for name in HOOK_NAMES}
+        return sdk_options.build_options(self.current, hooks, lambda user, hook: compose(user, hook, note_failure),
+                                         options)
 
     # reloading
     def _maybe_reload(self) -> None:
@@ -138,10 +175,9 @@ class ReloadingRuleset:
         paths = {str(loaded.path)} if getattr(loaded, "path", None) else set()
         if not str(self.source).startswith("builtin:"):
             paths.add(os.fspath(self.source))
-        for origin in (getattr(loaded, "origins", None) or {}).values():
-            file_part = str(origin).rsplit(":", 1)[0]
-            if file_part and not file_part.startswith("builtin:") and os.path.exists(file_part):
-                paths.add(file_part)
+        for origin in loaded.origins.values():
+            if not origin.path.startswith("builtin:") and os.path.exists(origin.path):
+                paths.add(origin.path)
         return {path: _mtime(path) for path in sorted(paths)}
 
 

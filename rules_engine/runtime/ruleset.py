@@ -15,8 +15,11 @@ counted in :meth:`Ruleset.stats`; a failing scrub step never lets the unscrubbed
 ``options.on_error: drop`` drops it, ``send_filtered`` sends it with every string and number
 leaf replaced by ``[Filtered]`` (and drops it if even that fails). An event the transport
 could not encode (NaN, bytes, cycles, objects a user hook added) fails closed the same way,
-and anything that is not a mapping is dropped. Check-ins and event types this engine does not
-know pass through ``before_send`` untouched.
+and anything that is not a mapping is dropped. Check-ins pass through ``before_send``
+untouched; feedback and event types this engine does not know are scrubbed only.
+
+Log records, metrics and streamed spans have hooks of their own (:mod:`.channels`), and
+:meth:`Ruleset.sentry_options` adds the ruleset's ``sdk`` section (:mod:`.sdk_options`).
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ import random
 from typing import Any, Callable, Optional, Sequence
 
 from ..conditions.event_view import EventView
-from ..errors import Problem, RulesetError, UnsendableValue
+from ..errors import Origin, Problem, RulesetError, UnsendableValue
 from ..model import models
 from ..rules.compile import CompiledRules, RuleCompileError, compile_rules
 from ..rules.filters import DROP, KEEP
-from ..rules.grouping import apply_changes, tags_dict
+from ..rules.grouping import apply_changes, cut_tag_values, tags_dict
 from ..scrub import compile_scrubber
+from . import channels, sdk_options
 
 logger = logging.getLogger("rules_engine")
 
@@ -44,21 +48,35 @@ except ImportError:  # pragma: no cover - sentry-sdk is a dependency
     pass
 
 Hook = Callable[[dict, dict], Optional[dict]]
+HOOK_NAMES = (*sdk_options.EVENT_HOOKS, *sdk_options.CHANNEL_HOOKS, sdk_options.SPAN_HOOK)
 _ERROR_TYPES = frozenset({"error", "default"})
-from .explain import Explanation, RuleTrace
+from .explain import Explanation, Trace
 from .failclosed import filtered_copy
 from .stats import Stats, Tally, count
 
+#: Event types that carry no user data and pass through untouched.
+_UNTOUCHED_TYPES = frozenset({"check_in"})
+#: The kind of the event types no filter or grouping rule is written for (feedback, and any type
+#: a later sentry-sdk adds): they are scrubbed and nothing else.
+SCRUB_ONLY = "scrub_only"
+
+
+def kind_of(obj: Any) -> str | None:
+    """The kind a stored JSON object is processed as: ``log``, ``metric`` or ``span`` for those
+    items (in their hook's shape or on the wire), else as :func:`_kind_of` says for events."""
+    return channels.kind_of_item(obj) or _kind_of(obj)
+
 
 def _kind_of(event: Any) -> str | None:
-    """``transaction``, ``error``, or ``None`` for a type of event that passes through untouched
-    (check-ins, feedback...). A missing or corrupt (non-string) type is handled as an error."""
+    """``transaction``, ``error``, :data:`SCRUB_ONLY` for feedback and unknown types, or ``None``
+    for a check-in, which passes through untouched. A missing or corrupt (non-string) type is
+    handled as an error."""
     event_type = event.get("type") if isinstance(event, dict) else None
+    if not isinstance(event_type, str) or event_type in _ERROR_TYPES:
+        return "error"
     if event_type == "transaction":
         return "transaction"
-    if isinstance(event_type, str) and event_type not in _ERROR_TYPES:
-        return None
-    return "error"
+    return None if event_type in _UNTOUCHED_TYPES else SCRUB_ONLY
 
 
 class Ruleset:
@@ -85,6 +103,7 @@ class Ruleset:
         self._scrubber = compile_scrubber(model.scrub, model.options, hash_key)
         self._tag_value = f"{model.name}@{model.revision}" if model.options.revision_tag else None
         self._explain_context = model.options.explain_context
+        self._keeps_feedback_email = channels.keeps_feedback_email(model.scrub)
         self._stats = Stats()
         #: Source of the per-event sampling draws (a ``random.random``-like callable).
         self.draw: Callable[[], float] = random.random
@@ -105,9 +124,22 @@ class Ruleset:
     # ------------------------------------------------------------------ hooks
 
     def before_send(self, event: dict, hint: dict | None = None) -> dict | None:
-        """sentry-sdk ``before_send``: errors and messages. Check-ins and unknown types pass untouched."""
+        """sentry-sdk ``before_send``: errors and messages. Feedback and event types this engine
+        does not know are scrubbed only; check-ins pass untouched."""
         kind = _kind_of(event)
         return event if kind is None else self._run(event, hint, kind)
+
+    def before_send_log(self, log: dict, hint: dict | None = None) -> dict | None:
+        """sentry-sdk ``before_send_log``: ``on: [log]`` filters, then scrubbing."""
+        return channels.process_item(self, log, hint, channels.LOG)
+
+    def before_send_metric(self, metric: dict, hint: dict | None = None) -> dict | None:
+        """sentry-sdk ``before_send_metric``: ``on: [metric]`` filters, then scrubbing."""
+        return channels.process_item(self, metric, hint, channels.METRIC)
+
+    def before_send_span(self, span: dict, hint: dict | None = None) -> dict:
+        """sentry-sdk ``before_send_span`` (streamed spans): scrubbing only, as a span cannot be dropped."""
+        return channels.process_item(self, span, hint, channels.SPAN)  # type: ignore[return-value]
 
     def before_send_transaction(self, event: dict, hint: dict | None = None) -> dict | None:
         """sentry-sdk ``before_send_transaction``."""
@@ -118,20 +150,25 @@ class Ruleset:
         return self._run(crumb, hint, "breadcrumb")
 
     def process(self, event: dict, hint: dict | None = None, kind: str | None = None) -> dict | None:
-        """Run the ruleset on one event (in place); ``None`` when it is dropped. Never raises."""
+        """Run the ruleset on one event, log record, metric or span (``kind``: ``log``, ``metric``,
+        ``span``), in place; ``None`` when it is dropped. Never raises."""
+        if kind in channels.KINDS:
+            return channels.process_item(self, event, hint, kind)
         if kind is None:
             kind = _kind_of(event)
             if kind is None:
                 return event
         return self._run(event, hint, kind)
 
-    def sentry_options(
-        self,
-        before_send: Hook | None = None,
-        before_send_transaction: Hook | None = None,
-        before_breadcrumb: Hook | None = None,
-    ) -> dict[str, Hook]:
-        """Options for ``sentry_sdk.init(**ruleset.sentry_options())``.
+    def sentry_options(self, **options: Any) -> dict[str, Any]:
+        """Options for ``sentry_sdk.init(**ruleset.sentry_options(dsn=..., ...))``.
+
+        The result holds every hook (``before_send``, ``before_send_transaction``,
+        ``before_breadcrumb``, ``before_send_log``, ``before_send_metric``, and
+        ``before_send_span`` when ``trace_lifecycle="stream"`` is passed), the ruleset's ``sdk``
+        section as sentry-sdk options, and every option passed here. Options passed here win over
+        the ``sdk`` section, with a :class:`~rules_engine.runtime.sdk_options.RulesetOptionWarning`
+        when they contradict it.
 
         Hooks of your own run **first** and the ruleset **last**: your hook sees the event as
         the SDK built it, and whatever it returns is then filtered, grouped and scrubbed, so
@@ -140,30 +177,18 @@ class Ruleset:
         sentry-sdk itself does), logged on the ``rules_engine`` logger and counted in
         ``stats()["internal_errors"]["user_hook"]``.
         """
-        return {
-            "before_send": self._compose(before_send, self.before_send),
-            "before_send_transaction": self._compose(before_send_transaction, self.before_send_transaction),
-            "before_breadcrumb": self._compose(before_breadcrumb, self.before_breadcrumb),
-        }
+        return sdk_options.build_options(self, self.hooks(), self._compose, options)
+
+    def hooks(self) -> dict[str, Hook]:
+        """The ruleset's hooks by sentry-sdk option name."""
+        return {name: getattr(self, name) for name in HOOK_NAMES}
 
     def _compose(self, user_hook: Hook | None, ruleset_hook: Hook) -> Hook:
-        if user_hook is None:
-            return ruleset_hook
-        stats = self._stats
+        return compose(user_hook, ruleset_hook, self.note_user_hook_failure)
 
-        def composed(event: dict, hint: dict | None = None) -> dict | None:
-            try:
-                event = user_hook(event, hint if hint is not None else {})
-            except Exception:
-                stats.add("internal_errors", "user_hook")
-                logger.warning("a user hook raised; the event is dropped", exc_info=True)
-                return None
-            if event is None:
-                return None
-            return ruleset_hook(event, hint)
-
-        composed.__name__ = getattr(user_hook, "__name__", "hook") + "_then_ruleset"
-        return composed
+    def note_user_hook_failure(self) -> None:
+        """Count a user hook (composed by :meth:`sentry_options`) that raised."""
+        self._stats.add("internal_errors", "user_hook")
 
     def stats(self) -> dict:
         """Counters since this ruleset was built: events seen per kind, drops, samples and
@@ -183,70 +208,103 @@ class Ruleset:
             logger.warning("rules_engine failed on an event; the event is dropped", exc_info=True)
             return None
 
-    def _process(self, event: dict, hint: dict | None, kind: str) -> dict | None:
-        tally = self._stats.tally()
+    def _process(self, event: dict, hint: dict | None, kind: str, trace: Trace | None = None) -> dict | None:
+        """The pipeline, written once: the hooks run it with no trace, explain with one."""
+        if kind == SCRUB_ONLY:
+            return self._scrub_only(event, trace)
+        tally = self._stats.tally() if trace is None else Tally()  # explain counts nothing
         count(tally.events, kind)
         view = EventView(event, hint, kind)
         matched: list[str] = []
-        rule, outcome = self._filter(view, kind, tally)
+        rule, outcome = self._filter(view, kind, tally, trace)
         if rule is not None:
             matched.append(rule.id)
-            if outcome == DROP:
-                count(tally.dropped, rule.id)
-                return None
             if outcome != KEEP:
-                count(tally.sampled_out, rule.id)
+                count(tally.dropped if outcome == DROP else tally.sampled_out, rule.id)
+                if trace is not None:
+                    trace.stopped_by_filter(rule.id, outcome == DROP, self._rule_ids_after_filters(kind))
                 return None
         if kind != "breadcrumb":
-            matched.extend(self._group(view, kind, event, tally))
-        if not self._scrub(event, kind, tally):
-            return self._on_scrub_failure(event, kind)
+            matched.extend(self._group(view, kind, event, tally, trace))
+        if not self._scrub(event, kind, tally, trace):
+            return self._on_scrub_failure(event, kind, tally)
+        cut_tag_values(event)
         if kind != "breadcrumb":
             self._stamp(event, matched)
         return event
 
-    def _filter(self, view: EventView, kind: str, tally: Tally | None = None):
-        tally = tally or self._stats.tally()
-        for rule in _candidates(self._rules.filters[kind], view):
+    def _filter(self, view: EventView, kind: str, tally: Tally, trace: Trace | None):
+        index = self._rules.filters[kind]
+        for rule in _candidates(index, view) if trace is None else index.rules:
             try:
-                if not rule.condition.matches(view):
+                if not _holds(rule, view, trace, "filter"):
                     continue
                 outcome = rule.decide(self.draw)
-            except Exception:
+            except Exception as exc:
                 count(tally.internal_errors, rule.id)
+                if trace is not None:
+                    trace.failed("filter", rule.id, exc)
                 continue
             count(tally.matched, rule.id)
+            if trace is not None:
+                trace.add("filter", rule.id, True, rule.describe(outcome))
+                if outcome == KEEP:  # a drop or a sample stops the event here (stopped_by_filter)
+                    trace.not_evaluated_after("filter", [r.id for r in index.rules], rule.id,
+                                              f"not evaluated: filter {rule.id!r} decided")
             return rule, outcome
         return None, KEEP
 
-    def _group(self, view: EventView, kind: str, event: dict, tally: Tally | None = None) -> list[str]:
-        tally = tally or self._stats.tally()
+    def _group(self, view: EventView, kind: str, event: dict, tally: Tally, trace: Trace | None) -> list[str]:
+        index = self._rules.grouping[kind]
         chosen = []
-        for rule in _candidates(self._rules.grouping[kind], view):
+        for rule in _candidates(index, view) if trace is None else index.rules:
             try:
-                if not rule.condition.matches(view):
+                if not _holds(rule, view, trace, "grouping"):
                     continue
                 changes = rule.render(view)
-            except Exception:
+            except Exception as exc:
                 count(tally.internal_errors, rule.id)
+                if trace is not None:
+                    trace.failed("grouping", rule.id, exc)
                 continue
             chosen.append(changes)
+            if trace is not None:
+                trace.add("grouping", rule.id, True, "matched" + (" (continue)" if rule.continue_ else ""))
             if not rule.continue_:
+                if trace is not None:
+                    trace.not_evaluated_after("grouping", [r.id for r in index.rules], rule.id,
+                                              f"not evaluated: rule {rule.id!r} won")
                 break
-        if not chosen:
-            return chosen
         applied = []
         for changes in chosen:
             try:
-                apply_changes(event, changes, describe=False)
-            except Exception:
+                done = apply_changes(event, changes, describe=trace is not None)
+            except Exception as exc:
                 count(tally.internal_errors, changes.rule_id)
+                if trace is not None:
+                    trace.entry("grouping", changes.rule_id).reason = f"skipped: applying failed ({exc!r})"
                 continue
             count(tally.matched, changes.rule_id)
             applied.append(changes.rule_id)
+            if trace is not None:
+                trace.entry("grouping", changes.rule_id).changes = done
         return applied
 
-    def _scrub(self, event: dict, kind: str, tally: Tally) -> bool:
+    def _scrub_only(self, event: dict, trace: Trace | None) -> dict | None:
+        """Feedback, and event types a later sentry-sdk may add: no filter or grouping rule is
+        written for them, but what they carry is scrubbed like everything else. The contact
+        address a user typed into a feedback form is kept unless a scrub rule names it."""
+        tally = self._stats.tally() if trace is None else Tally()
+        count(tally.events, str(event.get("type")))
+        email = channels.take_feedback_email(event) if self._keeps_feedback_email else None
+        if not self._scrub(event, "error", tally, trace):
+            return self._on_scrub_failure(event, "error", tally)
+        if email is not None:
+            channels.restore_feedback_email(event, email)
+        self._stamp(event, [])
+        return event
+
+    def _scrub(self, event: dict, kind: str, tally: Tally, trace: Trace | None) -> bool:
         """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is).
 
         The scrubber also checks, in the same walk, that the transport can encode the event.
@@ -258,22 +316,24 @@ class Ruleset:
                 counts = self._scrubber.scrub_breadcrumb(event)
             else:
                 counts = self._scrubber.scrub_event(event)
-        except UnsendableValue:
-            count(tally.internal_errors, "unsendable")
-            return False
-        except Exception:
-            count(tally.internal_errors, "scrub")
-            logger.warning("scrubbing failed; applying on_error=%s", self.options.on_error, exc_info=True)
+        except Exception as exc:
+            count(tally.internal_errors, "unsendable" if isinstance(exc, UnsendableValue) else "scrub")
+            if trace is not None:
+                trace.scrub_failed(exc, self.options.on_error)
+            elif not isinstance(exc, UnsendableValue):
+                logger.warning("scrubbing failed; applying on_error=%s", self.options.on_error, exc_info=True)
             return False
         if counts:
             redactions = tally.redactions
             for key, amount in counts.items():
                 redactions[key] = redactions.get(key, 0) + amount
+        if trace is not None:
+            trace.scrubbed(self._scrubber.rule_ids, counts or {})
         return True
 
-    def _on_scrub_failure(self, event: dict, kind: str) -> dict | None:
+    def _on_scrub_failure(self, event: dict, kind: str, tally: Tally) -> dict | None:
         if self.options.on_error != "send_filtered":
-            self._stats.add("dropped", "scrub")
+            count(tally.dropped, "scrub")
             return None
         try:
             filtered = filtered_copy(event)
@@ -281,7 +341,7 @@ class Ruleset:
                 self._stamp(filtered, [])
             return filtered
         except Exception:
-            self._stats.add("dropped", "scrub")
+            count(tally.dropped, "scrub")
             return None
 
     def _stamp(self, event: dict, matched: list[str]) -> None:
@@ -294,98 +354,41 @@ class Ruleset:
             contexts = event.setdefault("contexts", {})
             contexts["rules_engine"] = {"ruleset": f"{self.name}@{self.revision}", "matched": list(matched)}
 
+    def _rule_ids_after_filters(self, kind: str) -> dict[str, list[str]]:
+        return {"grouping": [rule.id for rule in self._rules.grouping[kind].rules],
+                "scrub": list(self._scrubber.rule_ids)}
+
     # ------------------------------------------------------------------ explain
 
     def explain(self, event: dict, hint: dict | None = None, kind: str | None = None) -> Explanation:
-        """Trace one event through the ruleset: every rule, whether it matched and why not (the
-        first failing test), what it changed, and the event before and after. Works on a copy;
-        sampling draws from :attr:`draw` like the hooks do."""
+        """Trace one event (or log record, metric, span: ``kind``) through the ruleset: every
+        rule, whether it matched and why not (the first failing test), what it changed, and the
+        event before and after. Runs the hooks' own pipeline on a copy; sampling draws from
+        :attr:`draw` like the hooks do. Items stored as sentry-sdk sends them (typed attributes)
+        are explained in the shape their hook receives and shown back in their own."""
         before = copy.deepcopy(event)
         work = copy.deepcopy(event)
         if kind is None:
             kind = _kind_of(work)
             if kind is None:
                 return Explanation([], None, False, before, work, {})  # passed through untouched
-        trace: list[RuleTrace] = []
-        view = EventView(work, hint, kind)
-        dropped_by, sampled_out = self._explain_filters(view, kind, trace)
-        if dropped_by is not None or sampled_out:
-            why = f"not evaluated: the event was {'dropped' if dropped_by else 'sampled out'} by a filter"
-            trace.extend(RuleTrace("grouping", rule.id, False, why) for rule in self._rules.grouping[kind].rules)
-            trace.extend(RuleTrace("scrub", rule_id, False, why) for rule_id in getattr(self._scrubber, "rule_ids", ()))
-            return Explanation(trace, dropped_by, sampled_out, before, None, {})
-        if kind != "breadcrumb":
-            self._explain_grouping(view, kind, work, trace)
-        redactions: dict[str, int] = {}
-        try:
-            redactions = (self._scrubber.scrub_breadcrumb(work) if kind == "breadcrumb"
-                          else self._scrubber.scrub_event(work)) or {}
-        except Exception as exc:
-            reason = f"scrubbing failed or the event cannot be sent ({exc!r}); on_error={self.options.on_error}"
-            trace.append(RuleTrace("scrub", "scrub", True, reason))
-            after = None
-            if self.options.on_error == "send_filtered":
-                try:
-                    after = filtered_copy(work)
-                except RecursionError:
-                    after = None
-            return Explanation(trace, None if after is not None else "scrub", False, before, after, {})
-        for rule_id in getattr(self._scrubber, "rule_ids", ()):
-            total = redactions.get(rule_id, 0)
-            details = [f"{k.split('/', 1)[1]}: {v}" for k, v in sorted(redactions.items())
-                       if k.startswith(rule_id + "/")]
-            trace.append(RuleTrace("scrub", rule_id, total > 0,
-                                   f"{total} redaction(s)" if total else "nothing to redact", details))
-        if kind != "breadcrumb":
-            self._stamp(work, [t.rule_id for t in trace if t.matched and t.phase != "scrub"])
-        return Explanation(trace, None, False, before, work, dict(redactions))
+        trace = Trace()
+        if kind not in channels.KINDS:
+            return trace.explanation(before, self._process(work, hint, kind, trace))
+        if not channels.on_the_wire(work):
+            return trace.explanation(before, channels.run(self, work, hint, kind, trace))
+        after = channels.run(self, channels.from_the_wire(work), hint, kind, trace)
+        return trace.explanation(before, channels.to_the_wire(after) if after is not None else None)
 
-    def _explain_filters(self, view: EventView, kind: str, trace: list[RuleTrace]) -> tuple[str | None, bool]:
-        decided: str | None = None
-        for rule in self._rules.filters[kind].rules:
-            if decided is not None:
-                trace.append(RuleTrace("filter", rule.id, False, f"not evaluated: filter {decided!r} decided"))
-                continue
-            try:
-                why_not = rule.condition.why_not(view)
-            except Exception as exc:
-                trace.append(RuleTrace("filter", rule.id, False, f"skipped: the rule failed ({exc!r})"))
-                continue
-            if why_not is not None:
-                trace.append(RuleTrace("filter", rule.id, False, why_not))
-                continue
-            outcome = rule.decide(self.draw)
-            trace.append(RuleTrace("filter", rule.id, True, rule.describe(outcome)))
-            decided = rule.id
-            if outcome == DROP:
-                return rule.id, False
-            if outcome != KEEP:
-                return None, True
-        return None, False
 
-    def _explain_grouping(self, view: EventView, kind: str, event: dict, trace: list[RuleTrace]) -> None:
-        chosen = []
-        winner: str | None = None
-        for rule in self._rules.grouping[kind].rules:
-            if winner is not None:
-                trace.append(RuleTrace("grouping", rule.id, False, f"not evaluated: rule {winner!r} won"))
-                continue
-            try:
-                why_not = rule.condition.why_not(view)
-                changes = rule.render(view) if why_not is None else None
-            except Exception as exc:
-                trace.append(RuleTrace("grouping", rule.id, False, f"skipped: the rule failed ({exc!r})"))
-                continue
-            if changes is None:
-                trace.append(RuleTrace("grouping", rule.id, False, why_not or ""))
-                continue
-            entry = RuleTrace("grouping", rule.id, True, "matched" + (" (continue)" if rule.continue_ else ""))
-            trace.append(entry)
-            chosen.append((entry, changes))
-            if not rule.continue_:
-                winner = rule.id
-        for entry, changes in chosen:
-            entry.changes = apply_changes(event, changes)
+def _holds(rule: Any, view: EventView, trace: Trace | None, phase: str) -> bool:
+    """Whether a rule's condition holds; with a trace, a rule that does not is recorded with why."""
+    if trace is None:
+        return rule.condition.matches(view)
+    why_not = rule.condition.why_not(view)
+    if why_not is not None:
+        trace.add(phase, rule.id, False, why_not)
+    return why_not is None
 
 
 def _candidates(index: Any, view: EventView) -> Sequence[Any]:
@@ -393,12 +396,29 @@ def _candidates(index: Any, view: EventView) -> Sequence[Any]:
     return index.candidates(view) if index.indexed else index.always
 
 
-def _problem_at(origin: str | None, path: str | None, message: str) -> Problem:
-    """A problem at the rule's origin ("file:line") when the loader recorded one."""
-    if origin:
-        file_part, _, line = str(origin).rpartition(":")
-        if line.isdigit() and file_part:
-            return Problem(file_part, int(line), 1, message)
+def _problem_at(origin: Any, path: str | None, message: str) -> Problem:
+    """A problem at the rule's origin when the loader recorded one (a model built in code has none)."""
+    if isinstance(origin, Origin):
+        return origin.problem(message)
     return Problem(path or "<model>", 1, 1, message)
 
 
+def compose(user_hook: Hook | None, ruleset_hook: Hook, note_failure: Callable[[], None]) -> Hook:
+    """``user_hook`` then ``ruleset_hook``; a user hook that raises drops the event (as sentry-sdk
+    does), is logged and counted through ``note_failure``."""
+    if user_hook is None:
+        return ruleset_hook
+
+    def composed(event: dict, hint: dict | None = None) -> dict | None:
+        try:
+            event = user_hook(event, hint if hint is not None else {})
+        except Exception:
+            note_failure()
+            logger.warning("a user hook raised; the event is dropped", exc_info=True)
+            return None
+        if event is None:
+            return None
+        return ruleset_hook(event, hint)
+
+    composed.__name__ = getattr(user_hook, "__name__", "hook") + "_then_ruleset"
+    return composed

@@ -36,10 +36,7 @@ class Rule:
 
 
 def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> Rule:
-    key_match = None
-    if rule.keys:
-        sources = [translate(_normalize_glob(pattern)) for pattern in rule.keys]
-        key_match = re.compile("|".join(sources)).match
+    key_match = _key_globs_regex(rule.keys).match if rule.keys else None
     return Rule(
         index=index,
         id=rule.id,
@@ -50,6 +47,17 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
         selector_indexes=(),
         literal_words=tuple(_key_word(_normalize_glob(pattern)) for pattern in rule.keys or ()),
     )
+
+
+def key_matcher(globs: list[str]) -> Callable[[str], bool]:
+    """Whether a key name matches any of ``globs`` as a ``keys`` rule decides it."""
+    match = _key_globs_regex(globs).match
+    return lambda key: any(match(form) is not None for form in key_forms(key))
+
+
+def _key_globs_regex(globs: list[str]) -> re.Pattern[str]:
+    """All key globs of a rule as one anchored regex over a normalized key form."""
+    return re.compile("|".join(translate(_normalize_glob(pattern)) for pattern in globs))
 
 
 def _normalize_glob(pattern: str) -> str:

@@ -23,7 +23,7 @@ from .rule import KEY_MEMO_LIMIT, lowest_bit
 
 if TYPE_CHECKING:  # the scrubber builds runs; a run only reads it
     from .scrubber import Scrubber
-
+from ..errors import RulesEngineError
 
 #: Top-level event attributes that are the SDK's bookkeeping, never user data.
 SKIPPED_TOP_LEVEL = frozenset(
@@ -43,7 +43,7 @@ _CARD_DIGITS_LOW, _CARD_DIGITS_HIGH = 10**12, 10**19
 _TIME_CHECK_EVERY = 64
 
 
-class ScrubLimitExceeded(RuntimeError):
+class ScrubLimitExceeded(RulesEngineError, RuntimeError):
     """An event is deeper, larger or slower to scrub than ``options.limits`` allow."""
 
 

@@ -23,17 +23,33 @@ from sentry_sdk.transport import Transport
 CAPTURE_DSN = "https://public@sentry.invalid/1"
 
 
+#: Envelope item types that hold a batch ``{"version": 2, "items": [...]}``, by the name
+#: :attr:`CapturingTransport.items` files their items under.
+BATCHED_ITEM_TYPES = {"log": "log", "trace_metric": "metric", "span": "span"}
+
+
 class CapturingTransport(Transport):
-    """A transport that keeps every event and transaction instead of sending it."""
+    """A transport that keeps everything it is given instead of sending it: events and
+    transactions in :attr:`events`, log records, metrics and streamed spans (as sentry-sdk
+    puts them on the wire) in ``items["log"]``, ``items["metric"]`` and ``items["span"]``, and
+    every other envelope item's JSON in ``items[<item type>]``."""
 
     def __init__(self, options: dict[str, Any] | None = None):
         super().__init__(options)
         self.events: list[dict[str, Any]] = []
+        self.items: dict[str, list[Any]] = {name: [] for name in BATCHED_ITEM_TYPES.values()}
 
     def capture_envelope(self, envelope: Envelope) -> None:
         for item in envelope.items:
-            if item.type in ("event", "transaction") and item.payload.json is not None:
-                self.events.append(item.payload.json)
+            payload = item.payload.json
+            if payload is None:
+                continue
+            if item.type in ("event", "transaction"):
+                self.events.append(payload)
+            elif item.type in BATCHED_ITEM_TYPES and isinstance(payload, dict):
+                self.items[BATCHED_ITEM_TYPES[item.type]].extend(payload.get("items") or [])
+            else:
+                self.items.setdefault(item.type, []).append(payload)
 
     def flush(self, timeout: float, callback: Any = None) -> None:  # nothing is buffered
         return None
@@ -49,6 +65,20 @@ def capture_events(*, raw: bool = True, **init_options: Any) -> Iterator[list[di
     ``init_options`` go to ``sentry_sdk.init`` (integrations, before_send, traces_sample_rate...).
     The previous client is restored on exit.
     """
+    with capture_transport(raw=raw, **init_options) as transport:
+        yield transport.events
+
+
+@contextlib.contextmanager
+def capture_transport(*, raw: bool = True, **init_options: Any) -> Iterator[CapturingTransport]:
+    """Like :func:`capture_events`, yielding the transport itself: its ``items`` hold the log
+    records, metrics and streamed spans, complete once the block has ended (sentry-sdk batches
+    them and the exit flushes)::
+
+        with capture_transport(enable_logs=True) as sent:
+            sentry_sdk.logger.info("charging card {card}", card=card)
+        sent.items["log"][0]["body"]
+    """
     transport = CapturingTransport()
     options: dict[str, Any] = {
         "dsn": CAPTURE_DSN,
@@ -61,6 +91,8 @@ def capture_events(*, raw: bool = True, **init_options: Any) -> Iterator[list[di
     }
     if raw:
         options["event_scrubber"] = _NoScrubber()
+    if "data_collection" in init_options:  # sentry-sdk reads one or the other
+        options.pop("send_default_pii")
     options.update(init_options)
     previous = sentry_sdk.get_client()
     with warnings.catch_warnings():
@@ -69,7 +101,7 @@ def capture_events(*, raw: bool = True, **init_options: Any) -> Iterator[list[di
         warnings.filterwarnings("ignore", message=".*send_default_pii.*", category=DeprecationWarning)
         sentry_sdk.init(**options)
     try:
-        yield transport.events
+        yield transport
     finally:
         sentry_sdk.flush()
         sentry_sdk.get_global_scope().set_client(previous)

@@ -45,15 +45,20 @@ from ..cli.report import (
     short,
     tags_of,
 )
+from ..conditions.exception_names import reported_class
 from ..errors import Problem, RulesetError
 from ..load.document import read_yaml
 from ..load.positions import KeyPath, locate, to_plain
 from ..model.messages import describe_validation_errors
 from ..model.models import EventKind, Level
+from ..runtime import channels
 from ..runtime.reloading import load_ruleset
+from ..runtime.ruleset import kind_of
 
 #: File names ``rules-engine test DIR`` and the pytest plugin pick up.
 CASE_FILE_SUFFIXES = (".rules-test.yaml", ".rules-test.yml")
+from ..errors import RulesEngineError
+from ..sentry_event import main_exception
 
 
 class CaseFileError(RulesetError):
@@ -114,7 +119,8 @@ class Case(_Strict):
     event: dict[str, Any] | None = Field(default=None, description="The event (or breadcrumb) payload.")
     event_file: str | None = Field(default=None, description="A JSON file holding the event, relative to this file.")
     kind: EventKind | None = Field(
-        default=None, description="error, transaction or breadcrumb. Default: from the event's 'type'."
+        default=None, description="error, transaction, breadcrumb, log, metric or span. Default: from the "
+        "event's 'type', or the shape of a log record, metric or span as sentry-sdk produces it."
     )
     hint: HintSpec | None = None
     sampling: Literal["keep", "drop"] = Field(
@@ -264,24 +270,44 @@ def find_case_files(paths: list[str | Path]) -> list[Path]:
 def build_hint(spec: HintSpec | None, event: dict) -> dict:
     """A hint as sentry-sdk builds it, holding a real exception object described by ``spec``.
 
-    The exception's class is created on the fly with the given module and name, on
-    top of its listed base classes (builtin exception names reuse the real builtin
-    class), so everything that inspects the live exception sees what it would see
-    in production. An event without an exception gets the one sentry-sdk would
-    report for it.
+    A class named alone whose module is imported in this process (``--import`` imports
+    it) is the real class, with its real base classes. Otherwise the class is created on
+    the fly with the given module and name, on top of its listed base classes (builtin
+    exception names reuse the real builtin class), so everything that inspects the live
+    exception sees what it would see in production. An event without an exception gets
+    the one sentry-sdk would report for it.
     """
     if spec is None:
         return {}
-    main = _main_exception(event)
+    main = main_exception(event)
     names = _class_names(spec, main)
     value = spec.exc_value if spec.exc_value is not None else str((main or {}).get("value") or "")
-    exc_class = _exception_class(names)
-    exc = exc_class(value)
+    exc_class = (_real_class(names[0]) if len(names) == 1 else None) or _exception_class(names)
+    exc = _instance(exc_class, value)
     for name, attr in spec.exc_attrs.items():
-        setattr(exc, name, _as_attribute(attr))
+        try:
+            setattr(exc, name, _as_attribute(attr))
+        except (AttributeError, TypeError) as error:
+            raise HintError(f"cannot set {name!r} on a {exc_class.__qualname__}: {error}") from None
     if main is None:
         _add_sdk_exception(event, exc)
     return {"exc_info": (exc_class, exc, None)}
+
+
+def _real_class(dotted: str) -> type[BaseException] | None:
+    module, _, name = dotted.rpartition(".")
+    return reported_class(module, name) if module and module != "builtins" else None
+
+
+def _instance(exc_class: type[BaseException], value: str) -> BaseException:
+    """An exception of ``exc_class`` with ``value`` as its message; a real class whose constructor
+    wants other arguments (``HTTPException(status_code)``) is made without calling it."""
+    try:
+        return exc_class(value)
+    except Exception:  # noqa: BLE001 - any constructor signature
+        exc = exc_class.__new__(exc_class)
+        exc.args = (value,)
+        return exc
 
 
 def _as_attribute(value: Any) -> Any:
@@ -291,16 +317,8 @@ def _as_attribute(value: Any) -> Any:
     return value
 
 
-class HintError(ValueError):
+class HintError(RulesEngineError, ValueError):
     """The hint cannot describe the event's exception."""
-
-
-def _main_exception(event: dict) -> dict | None:
-    container = event.get("exception")
-    values = container.get("values") if isinstance(container, dict) else container
-    if isinstance(values, list) and values and isinstance(values[-1], dict):
-        return values[-1]
-    return None
 
 
 def _class_names(spec: HintSpec, main: dict | None) -> list[str]:
@@ -430,7 +448,9 @@ def run_case(ruleset: Any, file: str, case: LoadedCase) -> CaseResult:
     """Run one case through the ruleset's hook and check its expectations."""
     result = CaseResult(file, case.spec.name, case.line)
     event = copy.deepcopy(case.event)
-    kind = case.spec.kind or ("transaction" if event.get("type") == "transaction" else "error")
+    kind = case.spec.kind or kind_of(event) or "error"
+    if kind in channels.KINDS and channels.on_the_wire(event):
+        event = channels.from_the_wire(event)  # the shape the hook receives
     try:
         hint = build_hint(case.spec.hint, event)
     except HintError as exc:
@@ -462,6 +482,8 @@ def _hook(ruleset: Any, kind: str) -> Any:
         return ruleset.before_send_transaction
     if kind == "breadcrumb":
         return ruleset.before_breadcrumb
+    if kind in channels.KINDS:
+        return getattr(ruleset, f"before_send_{kind}")
     return ruleset.before_send
 
 

@@ -50,7 +50,10 @@ def test_yaml_syntax_error_carries_ruamel_position():
     text = HEADER + "filters:\n  - id: a\n    when: {error.type: [X, Y}\n    drop: true\n"
     found = problems(text)
     assert len(found) == 1
-    assert found[0].startswith("r.yaml:5:29: YAML syntax error: expected ',' or ']', but got '}'")
+    assert found[0] == (
+        "r.yaml:5:29: YAML syntax error: the '[' opened at line 5, column 24 is not closed with ']' before this point\n"
+        "    5 |     when: {error.type: [X, Y}\n"
+        "      |                             ^")
 
 
 def test_tabs_in_indentation_are_reported_per_line():
@@ -209,7 +212,7 @@ scrub:
 """
     assert problems(text) == [
         "r.yaml:3:21: on_error must be 'drop' or 'send_filtered', got 'dorp' (did you mean 'drop'?)",
-        "r.yaml:6:10: on[0] must be 'error', 'transaction' or 'breadcrumb', got 'transactions' "
+        "r.yaml:6:10: on[0] must be 'error', 'transaction', 'breadcrumb', 'log', 'metric' or 'span', got 'transactions' "
         "(did you mean 'transaction'?)",
         "r.yaml:10:12: level must be 'fatal', 'error', 'warning', 'info' or 'debug', got 'warn' "
         "(did you mean 'warning'?)",
@@ -238,7 +241,7 @@ scrub:
 """
     assert problems(text) == [
         "r.yaml:4:5: a filter needs exactly one action: 'drop: true' or 'sample: <0..1>'",
-        "r.yaml:7:5: a grouping rule needs at least one action: fingerprint, title, tags, level or contexts",
+        "r.yaml:7:5: a grouping rule needs at least one action: fingerprint, title, tags, level, contexts or rename",
         "r.yaml:11:7: a scrub rule needs at least one of: keys, detect, pattern",
     ]
 
@@ -335,7 +338,9 @@ grouping:
         "r.yaml:8:29: 'lt' takes a number, not a string",
         "r.yaml:8:36: unknown matcher operator 'regx' (did you mean 'regex'?)",
         "r.yaml:9:12: 'any' takes a non-empty list of conditions",
-        "r.yaml:10:41: invalid regex 'a(?=b)': invalid perl operator: (?=",
+        "r.yaml:10:41: invalid regex 'a(?=b)': a lookaround; RE2 (linear time) has none: match the surrounding "
+        "text too and put the part to redact in a capture group (only groups are redacted), or add a 'not:' "
+        "condition (RE2: invalid perl operator: (?=)",
         "r.yaml:13:22: invalid JMESPath expression 'foo[': Invalid jmespath expression: Incomplete expression:",
         "r.yaml:13:30: unknown condition field 'tags.' (did you mean 'tags.<name>'?)",
         "r.yaml:17:11: a condition needs at least one field",
@@ -353,7 +358,8 @@ scrub:
     assert problems(text) == [
         "r.yaml:6:28: glob '[abc' has an unclosed '['",
         "r.yaml:6:36: glob 'x\\\\' ends with a lone backslash",
-        "r.yaml:7:16: invalid regex '(a)\\\\1': invalid escape sequence: \\1",
+        "r.yaml:7:16: invalid regex '(a)\\1': a backreference; RE2 (linear time) has none: match the repeated "
+        "text explicitly (e.g. [a-z]+ twice), or test equality in a second rule (RE2: invalid escape sequence: \\1)",
     ]
 
 
@@ -520,3 +526,30 @@ def test_missing_file_is_a_ruleset_error(tmp_path):
     assert [p.message for p in caught.value.problems] == [
         "cannot read the file: No such file or directory"
     ]
+
+
+def test_every_error_rules_engine_raises_has_one_root():
+    from rules_engine import RulesEngineError
+    from rules_engine.conditions.glob import GlobError, compile_glob
+    from rules_engine.conditions.regex import RegexError, compile_regex
+    from rules_engine.rules.compile import RuleCompileError
+    from rules_engine.rules.templates import TemplateError
+    from rules_engine.scrub import ScrubLimitExceeded, UnsendableValue
+
+    for error in (RulesetError, GlobError, RegexError, RuleCompileError, TemplateError,
+                  ScrubLimitExceeded, UnsendableValue):
+        assert issubclass(error, RulesEngineError), error
+    with pytest.raises(RulesEngineError):
+        compile_glob("{unclosed")
+    with pytest.raises(RulesEngineError):
+        compile_regex("(a")
+    with pytest.raises(RulesEngineError):
+        load_model_from_text("format: 1\nname: x\nfilters: [{id: r, wen: {}}]\n")
+
+
+def test_a_rule_origin_is_data_and_reads_as_file_and_line(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("format: 1\nname: x\nfilters:\n  - id: r\n    when: {level: error}\n    drop: true\n")
+    origin = load_model(path).origins["r"]
+    assert (origin.path, origin.line) == (str(path), 4)
+    assert origin == f"{path}:4"

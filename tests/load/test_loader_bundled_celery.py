@@ -107,8 +107,8 @@ def run_tasks(rules: Ruleset, *calls: tuple, draw: float = SAMPLE_OUT) -> tuple[
         return event
 
     rules.draw = lambda: draw
-    hooks = rules.sentry_options(before_send=record, before_send_transaction=record)
-    with capture_events(integrations=[INTEGRATION], traces_sample_rate=1.0, **hooks) as events:
+    options = rules.sentry_options(before_send=record, before_send_transaction=record, integrations=[INTEGRATION])
+    with capture_events(traces_sample_rate=1.0, **options) as events:
         for task, args, kwargs in calls:
             task.apply_async(args, kwargs)
     return events, raw

@@ -165,12 +165,12 @@ def serve_requests(site, rules: Ruleset | None, *requests: tuple) -> Served:
 
         return record
 
-    hooks = {}
-    if rules is not None:
-        hooks = rules.sentry_options(before_send=recorder(served.raw), before_send_transaction=recorder(served.raw),
-                                     before_breadcrumb=recorder(served.raw_crumbs))
     integrations = [DjangoIntegration(), LoggingIntegration(level=logging.DEBUG, event_level=logging.WARNING)]
-    with capture_events(integrations=integrations, traces_sample_rate=1.0, **hooks) as events:
+    options = {"integrations": integrations}
+    if rules is not None:
+        options = rules.sentry_options(before_send=recorder(served.raw), before_send_transaction=recorder(served.raw),
+                                       before_breadcrumb=recorder(served.raw_crumbs), integrations=integrations)
+    with capture_events(traces_sample_rate=1.0, **options) as events:
         client = Client(site)
         for method, url, options in requests:
             for name, value in options.pop("cookies", {}).items():

@@ -62,7 +62,7 @@ def fastapi_app():
 
 def run_fastapi(app, path: str, rules: Ruleset) -> list[dict]:
     integrations = [StarletteIntegration(), FastApiIntegration()]
-    with capture_events(integrations=integrations, traces_sample_rate=1.0, **rules.sentry_options()) as events:
+    with capture_events(traces_sample_rate=1.0, **rules.sentry_options(integrations=integrations)) as events:
         TestClient(app).get(path)
     return events
 

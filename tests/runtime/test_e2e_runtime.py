@@ -107,7 +107,7 @@ def fastapi_run():
     """One real FastAPI run through sentry-sdk with the ruleset installed by sentry_options()."""
     ruleset = compiled()
     raised: dict = {}
-    with capture_events(integrations=integrations(), traces_sample_rate=1.0, **ruleset.sentry_options()) as events:
+    with capture_events(traces_sample_rate=1.0, **ruleset.sentry_options(integrations=integrations())) as events:
         client = TestClient(make_app(raised), raise_server_exceptions=False)
         for path in ("/health", "/status/404", "/status/400", "/starlette/404", "/status/401", "/status/403",
                      "/status/500", "/status/503", "/orders/1", "/orders/2"):
@@ -309,12 +309,15 @@ grouping:
     assert ruleset.stats()["internal_errors"] == {"renders-live-attr": 1}
 
 
-def test_check_ins_and_unknown_types_pass_untouched():
-    ruleset = compiled("format: 1\nname: x\nfilters: [{id: all, when: {level: '*'}, drop: true}]\n")
+def test_check_ins_pass_untouched_and_unknown_types_are_scrubbed_only():
+    ruleset = compiled("format: 1\nname: x\nfilters: [{id: all, when: {level: '*'}, drop: true}]\n"
+                       "scrub: {rules: [{id: pw, keys: ['*password*']}]}\n")
     check_in = {"type": "check_in", "check_in_id": "abc", "monitor_slug": "nightly", "status": "ok"}
     assert ruleset.before_send(dict(check_in), {}) == check_in
-    odd = {"type": "feedback", "level": "info", "message": "hi"}
-    assert ruleset.before_send(dict(odd), {}) == odd
+    for odd_type in ("feedback", "a_type_of_a_later_sdk"):
+        odd = {"type": odd_type, "level": "info", "message": "hi", "extra": {"password": "hunter2"}}
+        sent = ruleset.before_send(dict(odd), {})
+        assert sent["message"] == "hi" and sent["extra"]["password"] == "[Filtered]"  # not filtered: scrubbed
     assert ruleset.before_send({"level": "error", "message": "x"}, {}) is None
 
 
@@ -378,3 +381,21 @@ def test_scrub_runs_last_on_errors_transactions_breadcrumbs_and_user_hook_output
     assert [c["category"] for c in error["breadcrumbs"]["values"]] == ["auth"]
     assert transactions(events)[0]["tags"]["ruleset"] == "scrubbed@1"
     assert ruleset.stats()["redactions"]["secret-keys"] >= 3
+
+
+def test_a_user_hook_failing_after_a_reload_is_counted_on_the_handle(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("format: 1\nname: live\nrevision: 1\n")
+    handle = load_ruleset(path, reload=3600)
+
+    def failing_hook(event, hint):
+        raise RuntimeError("user hook bug")
+
+    options = handle.sentry_options(before_send=failing_hook)
+    path.write_text("format: 1\nname: live\nrevision: 2\n")
+    os.utime(path, ns=(1_000_000_000_000, 1_000_000_000_000))
+    assert handle.check_now() and handle.revision == 2
+    with capture_events(**options) as events:
+        sentry_sdk.capture_message("lost to the user hook")
+    assert events == []
+    assert handle.stats()["internal_errors"] == {"user_hook": 1}
