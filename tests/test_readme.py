@@ -86,7 +86,8 @@ def test_every_file_a_command_names_is_in_the_repository():
 
 def test_the_template_variable_table_lists_every_variable():
     text = README.read_text()
-    table = text[text.index("| variable | renders |"):text.index("**Titles.**")]
+    start = text.index("| variable | renders |")
+    table = text[start:text.index("**Titles.**", start)]
     listed = set(re.findall(r"`([a-z_.]+)(?:<[a-z]+>)?`", table))
     expected = set(VARIABLES) | set(VARIABLE_PREFIXES)
     assert expected <= listed, sorted(expected - listed)

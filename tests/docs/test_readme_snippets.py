@@ -16,7 +16,6 @@ from rules_engine.runtime.ruleset import Ruleset
 README = Path(__file__).parents[2] / "README.md"
 SECTIONS = ("Logs, metrics, spans and feedback", "Decisions before an event exists: the `sdk` section",
             "From your hand-written `before_send`")
-HEADER = "format: 1\nname: readme\n"
 
 
 def section(title: str) -> str:
@@ -31,7 +30,7 @@ def yaml_blocks(title: str) -> list[str]:
 
 
 def compiled(block: str) -> Ruleset:
-    return Ruleset.from_loaded(load_model_from_text(HEADER + block, "README.md"))
+    return Ruleset.from_loaded(load_model_from_text(block, "README.md"))
 
 
 @pytest.mark.parametrize("title", SECTIONS)
