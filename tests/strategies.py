@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from rules_engine.model import models
+from rules_engine.detection import catalogue
 
 # --------------------------------------------------------------------------- small building blocks
 
@@ -622,6 +623,13 @@ SECRET_STRATEGIES = {
     "google_api_key": google_api_key(), "openai_key": openai_key(), "password_pair": password_pair(),
     "us_ssn": us_ssn(), "sql_params": sql_params(),
 }
+# Catalogue detectors: the examples each catalogue entry shows it finds.
+SECRET_STRATEGIES.update({
+    entry.id: st.sampled_from(entry.true_examples).map(
+        lambda example, name=entry.id: Secret(name, example.text, (example.secret,))
+    )
+    for entry in catalogue()
+})
 assert set(SECRET_STRATEGIES) == set(models.DETECTORS), "every detector needs a secret strategy"
 
 secrets = st.one_of(*SECRET_STRATEGIES.values())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "rules_engine"
-STAGES = {"load", "model", "conditions", "rules", "runtime", "scrub", "testing", "cli", "builtin"}
+STAGES = {"load", "model", "conditions", "rules", "runtime", "scrub", "testing", "cli", "builtin", "detection"}
 
 
 def test_the_package_root_holds_few_modules_and_one_package_per_stage():

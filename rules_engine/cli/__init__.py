@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-COMMANDS = ("validate", "schema", "test", "explain", "apply", "diff", "migrate", "fmt", "init")
+COMMANDS = ("validate", "schema", "test", "explain", "apply", "diff", "migrate", "fmt", "init", "show")
 
 
 def report_missing_files(command: str, files: list[str]) -> bool:

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
+from ..detection import catalogue_descriptions
+
 FORMAT_VERSION = 1
 SCHEMA_ID = "https://rules-engine.dev/schema/ruleset.v1.schema.json"
 
@@ -47,6 +49,8 @@ DETECTORS: dict[str, str] = {
     "us_ssn": "US social security numbers (AAA-GG-SSSS, invalid ranges excluded).",
     "sql_params": "Bound SQL parameters in database error messages (SQLAlchemy '[parameters: ...]').",
 }
+
+DETECTORS.update(catalogue_descriptions())  # the detector catalogue's formats
 
 DetectorName = Literal[tuple(DETECTORS)]  # type: ignore[valid-type]
 

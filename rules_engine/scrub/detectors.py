@@ -536,6 +536,9 @@ def _build() -> dict[str, Detector]:
             match_at_anchor=name in _MATCHED_AT_ANCHOR,
             precheck=re.compile(_PRECHECKS[name]) if name in _PRECHECKS else None,
         )
+    from .catalogued import catalogue_detectors  # made from data, with the validators above
+
+    built.update(catalogue_detectors())
     missing = set(DETECTORS) - set(built)
     if missing:  # the model's list of detector names is the contract; keep both in step
         raise RuntimeError(f"detectors without an implementation: {sorted(missing)}")

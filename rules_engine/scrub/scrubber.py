@@ -45,6 +45,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..model import models
+from .argv import redact_argv_values
 from .detectors import BUILTIN
 from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
@@ -98,6 +99,11 @@ class Scrubber:
             self._whole_tally_keys, bool(self._key_rule_mask), options.limits.max_depth, options.limits.max_nodes,
         )
         self.enabled = bool(self._rules)
+        #: (detector, whether it redacts the item after a flag, the first rule running it)
+        self._argv_rules = [
+            (name, as_flag_value, next((rule for rule in self._rules if any(d.name == name for d in rule.detectors)), None))
+            for name, as_flag_value in (("argv_secret", True), ("mysql_password_flag", False))
+        ]
 
     # ------------------------------------------------------------------ compile
 
@@ -276,9 +282,28 @@ class Scrubber:
             run = Run(self, meta_root=None)
             run.check_subtree(event, 1)
             return {}
+        if type(event) is not dict:  # the walk of selector rules reads the top level as a dict
+            raise TypeError(f"an event is a dict, not {type(event).__name__}")
         run = Run(self, meta_root=event)
+        argv_counts = self._redact_argv_values(event)
         run.walk_top(event)
-        return run.finish()
+        counts = run.finish()
+        for name, count in argv_counts.items():
+            counts[name] = counts.get(name, 0) + count
+        return counts
+
+    def _redact_argv_values(self, event: dict) -> dict[str, int]:
+        """Values after secret flags in argv lists of frame variables (see :mod:`.argv`), for
+        the rules running ``argv_secret`` and ``mysql_password_flag``."""
+        counts: dict[str, int] = {}
+        for detector, as_flag_value, rule in self._argv_rules:
+            if rule is not None:
+                redact = rule.redaction.replace
+                found = redact_argv_values(event, redact if as_flag_value else None, None if as_flag_value else redact)
+                if found:
+                    for name in (rule.id, f"{rule.id}/{detector}"):
+                        counts[name] = counts.get(name, 0) + found
+        return counts
 
     def scrub_breadcrumb(self, crumb: dict) -> dict[str, int]:
         """Scrub a breadcrumb in place, as if it sat at ``breadcrumbs.values.<n>`` of an event.

@@ -122,4 +122,6 @@ def test_every_bundled_ruleset_keeps_personal_data_in_the_process(name):
     kept = [rules.process(copy.deepcopy(event)) for event in raw_events]
     leaked = personal_data_in([event for event in kept if event is not None])
     assert leaked == set()
-    assert rules.stats()["redactions"]["personal-data/email"] >= 1
+    redactions = rules.stats()["redactions"]
+    # the e-mail detector of the pack version the ruleset extends
+    assert redactions.get("personal-data/email", 0) + redactions.get("personal-data/email_address", 0) >= 1

@@ -1,0 +1,135 @@
+"""The detector catalogue: every entry's examples, its patterns in both regex engines, its
+prefilter keywords, and the syntax the catalogue promises."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import re2
+
+from rules_engine.detection import CATEGORIES, catalogue
+from rules_engine.detection.validators import VALIDATORS
+from rules_engine.scrub import DETECTORS
+from rules_engine.scrub.catalogued import CatalogueDetector
+
+ENTRIES = catalogue()
+BY_ID = {entry.id: entry for entry in ENTRIES}
+
+#: Syntax whose meaning differs between Python ``re`` and RE2, or that RE2 lacks.
+_NOT_SHARED = re.compile(r"(?<!\\)(?:\\\\)*\\[dwsbDWSBAZz]|\(\?[=!]|\(\?<[=!]|\*\+|\+\+|\}\+|\?\+")
+
+
+def test_the_catalogue_holds_at_least_150_provider_formats():
+    providers = [entry for entry in ENTRIES if entry.category == "secret"]
+    assert len(providers) >= 150
+    assert len({entry.id for entry in ENTRIES}) == len(ENTRIES)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.id)
+def test_entry_is_well_formed(entry):
+    assert entry.category in CATEGORIES
+    assert entry.keywords or entry.prefilter, "a prefilter needs keywords or a prefilter pattern"
+    assert entry.validator is None or entry.validator in VALIDATORS
+    assert entry.true_examples, "every detector shows what it finds"
+    assert _NOT_SHARED.search(entry.pattern) is None, "only syntax Python re and RE2 read alike"
+    assert "secret" in re.compile(entry.pattern).groupindex
+    assert isinstance(DETECTORS[entry.id], CatalogueDetector)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.id)
+def test_true_examples_are_found_exactly(entry):
+    detector = DETECTORS[entry.id]
+    for example in entry.true_examples:
+        found = [example.text[start:end] for start, end in detector.find(example.text)]
+        assert example.secret in found, (example.text, found)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.id)
+def test_false_examples_are_left_alone(entry):
+    detector = DETECTORS[entry.id]
+    for text in entry.false_examples:
+        assert detector.find(text) == [], text
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.id)
+def test_re2_reads_the_pattern_as_python_does(entry):
+    """The same secrets, found by the same loop, in every example: a prefilter or engine built
+    on RE2 reports what the Python detector reports."""
+    python, other = re.compile(entry.pattern), re2.compile(entry.pattern)
+    for text in [example.text for example in entry.true_examples] + list(entry.false_examples):
+        assert _secrets(other, text) == _secrets(python, text), text
+
+
+def _secrets(pattern, text: str) -> list[str]:
+    names = [name for name in pattern.groupindex if name.startswith("secret")]
+    found, position = [], 0
+    while True:
+        match = pattern.search(text, position)
+        if match is None:
+            return found
+        secret = next((match.group(name) for name in names if match.group(name) is not None), match.group(0))
+        found.append(secret)
+        end = text.index(secret, match.start()) + len(secret)
+        position = max(end, position + 1)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.id)
+def test_every_match_holds_what_the_prefilter_looks_for(entry):
+    """A string the prefilter passes over is never searched, so every match must hold a keyword
+    (or match the prefilter pattern)."""
+    flags = re.IGNORECASE if entry.caseless else 0
+    probe = re.compile(entry.probe, flags)
+    pattern = re.compile(entry.pattern)
+    for example in entry.true_examples:
+        for match in pattern.finditer(example.text):
+            assert probe.search(match.group(0)), (entry.probe, match.group(0))
+
+
+def test_documentation_samples_are_not_reported():
+    samples = {
+        "aws_secret_access_key": "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "stripe_secret_key": "sk_test_EXAMPLEabcdefghijklmnopqrst",
+        "github_token_checked": "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "slack_bot_token": "xoxb-0000000000-0000000000-xxxxxxxxxxxxxxxxxxxxxxxx",
+    }
+    for name, text in samples.items():
+        assert DETECTORS[name].find(text) == [], name
+
+
+def test_github_checksum_rejects_a_changed_character():
+    token = BY_ID["github_token_checked"].true_examples[0].secret
+    changed = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert DETECTORS["github_token_checked"].find(token) == [(0, len(token))]
+    assert DETECTORS["github_token_checked"].find(changed) == []
+
+
+def test_adjacent_tokens_are_both_found():
+    token = BY_ID["gitlab_token"].true_examples[0].secret
+    text = f"{token},{token} {token}"
+    assert len(DETECTORS["gitlab_token"].find(text)) == 3
+
+
+def test_tokens_after_escape_sequences_are_found():
+    token = BY_ID["sendgrid_key"].true_examples[0].secret
+    for before in ("\\n", "\\t", "\\x1b", "\\u00e9"):
+        text = f"'key:{before}{token}'"
+        start = text.index(token)
+        assert DETECTORS["sendgrid_key"].find(text) == [(start, start + len(token))]
+
+
+@pytest.mark.parametrize("accelerator", ["auto", "off"])
+def test_the_prefilter_flags_every_true_example(accelerator):
+    """The prefilter (its scan in C, and in Python) runs over every string of an event at once: a
+    detector's probe must flag every example, those with multi-byte characters included (no-break
+    spaces in card numbers, non-ASCII e-mail addresses)."""
+    from rules_engine.scrub.prefilter import make_prefilter
+
+    prefilter = make_prefilter(tuple(DETECTORS[entry.id].probe for entry in ENTRIES), accelerator)
+    for index, entry in enumerate(ENTRIES):
+        if prefilter.always_mask >> index & 1:
+            continue  # searched in every string
+        texts = [example.text for example in entry.true_examples]
+        found = prefilter.candidates(texts)
+        for position, text in enumerate(texts):
+            assert found.get(position, 0) >> index & 1, (entry.id, text)
