@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -159,6 +160,9 @@ def unbounded_ruleset(source: Path | str, directory: Path, hints: dict[str, dict
         source = Path(source).resolve()
         if not source.exists():
             return contenders_module.ruleset_contender(SIZE_RULESET, "", source, hints)
+        # The wrapper lives in a scratch directory: extending a file outside it needs the opt-in.
+        roots = [os.environ.get("RULES_ENGINE_EXTENDS_ROOTS"), str(source.parent)]
+        os.environ["RULES_ENGINE_EXTENDS_ROOTS"] = os.pathsep.join(root for root in roots if root)
     path = directory / "unbounded.yaml"
     path.write_text(
         "format: 1\nname: default-unbounded\nrevision: 1\n"
