@@ -1475,10 +1475,20 @@ begin_walk(Walker *w)
 static PyObject *
 end_walk(Walker *w, int status)
 {
+    /* The count is saved after a failed walk too, and no C API may run with an error set (a
+     * collection it triggers could lose the error): the walk's error is held aside meanwhile. */
+    PyObject *type = NULL, *value = NULL, *traceback = NULL;
+    if (status < 0)
+        PyErr_Fetch(&type, &value, &traceback);
     PyObject *run = get_run(w);
-    if (run == NULL || save_nodes(w, run) < 0)
+    int saved = run != NULL && save_nodes(w, run) == 0;
+    if (status < 0) {
+        if (!saved)
+            PyErr_Clear();  /* the walk's own error is the one to report */
+        PyErr_Restore(type, value, traceback);
         return NULL;
-    return none_unless_failed(status);
+    }
+    return saved ? none_unless_failed(0) : NULL;
 }
 
 static PyObject *
