@@ -16,7 +16,7 @@ from typing import Callable
 from ..conditions.regex import compile_regex
 from ..detection import CatalogueEntry, catalogue
 from ..detection.validators import VALIDATORS, is_placeholder
-from .detectors import Detector
+from .detectors import Detector, secret_span
 from .prefilter import Literal, Probe, user_pattern_probe
 
 #: Categories whose matches are checked against documentation samples and placeholders.
@@ -26,10 +26,12 @@ _PLACEHOLDER_CHECKED = frozenset({"secret", "hash"})
 @dataclass(frozen=True)
 class CatalogueDetector(Detector):
     entry: CatalogueEntry | None = field(default=None, repr=False, compare=False)
+    #: what a string must hold to be a candidate (see :func:`_probe`), made once with the detector
+    entry_probe: Probe | None = field(default=None, repr=False, compare=False)
 
     @property
     def probe(self) -> Probe:
-        return _probe(self.entry)
+        return self.entry_probe
 
     def _make_spans(self) -> Callable[[str], list[tuple[int, int]]]:
         entry = self.entry
@@ -64,13 +66,7 @@ class CatalogueDetector(Detector):
                     match = search(text, position)
                 if match is None:
                     return found
-                for group in groups:
-                    start = match.start(group)
-                    if start != -1:
-                        end = match.end(group)
-                        break
-                else:
-                    start, end = match.span()
+                start, end = secret_span(match, groups)
                 if end > start and (validator is None or validator(text[start:end])):
                     found.append((start, end))
                 position = max(end, position + 1)
@@ -91,6 +87,7 @@ def _detector(entry: CatalogueEntry) -> CatalogueDetector:
         caseless=entry.caseless,
         validator=_validator(entry),
         entry=entry,
+        entry_probe=_probe(entry),
     )
 
 

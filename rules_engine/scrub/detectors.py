@@ -133,18 +133,21 @@ class Detector:
                     position = match.end()
             found = []
             for match in matches:
-                for group in groups:
-                    start = match.start(group)
-                    if start != -1:
-                        end = match.end(group)
-                        break
-                else:
-                    start, end = match.span()
+                start, end = secret_span(match, groups)
                 if end > start and (validator is None or validator(text[start:end])):
                     found.append((start, end))
             return found
 
         return spans
+
+
+def secret_span(match: re.Match, groups: tuple[int, ...]) -> tuple[int, int]:
+    """The part of a match to redact: its first named group that matched, else the whole match."""
+    for group in groups:
+        start = match.start(group)
+        if start != -1:
+            return start, match.end(group)
+    return match.span()
 
 
 # --------------------------------------------------------------------------- validators
