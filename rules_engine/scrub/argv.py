@@ -5,14 +5,18 @@ sentry-sdk serializes a list variable as a list of ``repr()`` strings, one per i
 text detector sees the flag next to its value. This pass runs before the walk, for rules that use
 the ``argv_secret`` detector (or ``mysql_password_flag``), over the lists in frame variables: the
 item after a secret flag (``--password``, ``--api-token``, ``-token``...) and the joined
-``-p<password>`` of mysql-like clients are redacted with the rule's redaction. It runs the same
-way whichever walk follows (C or Python), so results never depend on the engine.
+``-p<password>`` of mysql-like clients are found here, and the scrubber redacts them with the
+rule's redaction and records them in ``_meta`` like every other redaction. It runs the same way
+whichever walk follows (C or Python), so results never depend on the engine.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .redactions import FILTERED
 
 #: A flag naming a secret, as one argv item.
 _SECRET_FLAG = re.compile(
@@ -26,36 +30,53 @@ _REPR = re.compile(r"""([bu]?(['"]))(.*)\2""", re.DOTALL)
 _JOINED_PASSWORD = re.compile(r"-p(?P<secret>[^\s-].*)", re.DOTALL)
 _MYSQL_CLIENT = re.compile(r"(?:.*/)?(?:mysql|mysqldump|mysqladmin|mariadb)")
 
-Redact = Callable[[str], str]
+#: The detectors this pass stands for.
+FLAG_VALUE, JOINED_PASSWORD = "argv_secret", "mysql_password_flag"
 
 
-def redact_argv_values(event: dict, redact_flag_value: Redact | None, redact_joined: Redact | None) -> int:
-    """Redact in place; the number of values redacted. Whatever is not shaped like an event
-    is left to the walk, which fails it as it fails any malformed event."""
+@dataclass(frozen=True)
+class ArgvSecret:
+    """A secret in one argv item: ``items[index][start:end]``. ``path`` is the list's path in the
+    event as the walk writes paths (``(parent path, key)`` links from ``None``, the root)."""
+
+    items: list
+    index: int
+    path: Any
+    start: int
+    end: int
+    detector: str
+
+
+def find_argv_secrets(event: dict, flag_values: bool, joined: bool) -> list[ArgvSecret]:
+    """The secrets of argv lists in ``event``: items after a secret flag (``flag_values``), and
+    joined ``-p<password>`` items of mysql-like clients (``joined``). Whatever is not shaped like
+    an event is left to the walk, which fails it as it fails any malformed event."""
+    found: list[ArgvSecret] = []
     if not isinstance(event, dict):
-        return 0
-    count = 0
-    for frames in _frame_lists(event):
-        for frame in frames:
+        return found
+    for frames, frames_path in _frame_lists(event):
+        for position, frame in enumerate(frames):
             variables = frame.get("vars") if isinstance(frame, dict) else None
             if isinstance(variables, dict):
-                for value in variables.values():
+                vars_path = ((frames_path, position), "vars")
+                for name, value in variables.items():
                     if type(value) is list:  # a list variable (argv, a command, popenargs)
-                        count += _redact_lists(value, redact_flag_value, redact_joined, 0)
+                        _find_in(value, (vars_path, name), flag_values, joined, 0, found)
     for section in ("extra", "contexts"):  # task arguments (Celery's celery-job), job payloads
-        count += _redact_lists(event.get(section), redact_flag_value, redact_joined, 0)
-    return count
+        _find_in(event.get(section), (None, section), flag_values, joined, 0, found)
+    return found
 
 
-def _frame_lists(event: dict):
+def _frame_lists(event: dict) -> Iterator[tuple[list, Any]]:
+    """Each stack's list of frames, with its path."""
     for section in ("exception", "threads"):
         container = event.get(section)
         values = container.get("values") if isinstance(container, dict) else None
-        for value in values if isinstance(values, list) else ():
+        for index, value in enumerate(values if isinstance(values, list) else ()):
             stacktrace = value.get("stacktrace") if isinstance(value, dict) else None
             frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
             if isinstance(frames, list):
-                yield frames
+                yield frames, (((((None, section), "values"), index), "stacktrace"), "frames")
 
 
 #: Lists nested deeper than this (a list of commands holds lists) are not looked into, nor
@@ -65,49 +86,44 @@ _MAX_NESTING = 3
 _MAX_DICT_NESTING = 1
 
 
-def _redact_lists(value: Any, flag_value: Redact | None, joined: Redact | None, depth: int) -> int:
+def _find_in(value: Any, path: Any, flag_values: bool, joined: bool, depth: int, found: list) -> None:
     """The lists in ``value`` (a dict's values, nested lists), each read as an argv list."""
     if depth > _MAX_NESTING:
-        return 0
+        return
     if isinstance(value, dict):
-        if depth > _MAX_DICT_NESTING:
-            return 0
-        return sum(
-            _redact_lists(item, flag_value, joined, depth + 1)
-            for item in value.values() if isinstance(item, (list, dict))
-        )
+        if depth <= _MAX_DICT_NESTING:
+            for key, item in value.items():
+                if isinstance(item, (list, dict)):
+                    _find_in(item, (path, key), flag_values, joined, depth + 1, found)
+        return
     if not isinstance(value, list):
-        return 0
-    if not any(type(item) is str for item in value):
-        return sum(_redact_lists(item, flag_value, joined, depth + 1) for item in value if isinstance(item, (list, dict)))
-    count = 0
-    mysql = joined is not None and bool(value) and isinstance(value[0], str) and _MYSQL_CLIENT.fullmatch(_unquoted(value[0]))
+        return
+    mysql = joined and bool(value) and isinstance(value[0], str) and _MYSQL_CLIENT.fullmatch(_unquoted(value[0]))
     for index, item in enumerate(value):
         if not isinstance(item, str):
-            count += _redact_lists(item, flag_value, joined, depth + 1)
-        elif flag_value is not None and index + 1 < len(value) and _SECRET_FLAG.fullmatch(_unquoted(item)):
+            if isinstance(item, (list, dict)):
+                _find_in(item, (path, index), flag_values, joined, depth + 1, found)
+        elif flag_values and index + 1 < len(value) and _SECRET_FLAG.fullmatch(_unquoted(item)):
             following = value[index + 1]
             if isinstance(following, str) and not _unquoted(following).startswith("-"):
-                value[index + 1] = _redact_unquoted(following, flag_value, 0)
-                count += 1
+                _add(found, value, index + 1, path, 0, FLAG_VALUE)
         elif mysql:
             match = _JOINED_PASSWORD.fullmatch(_unquoted(item))
             if match is not None:
-                value[index] = _redact_unquoted(item, joined, match.start("secret"))
-                count += 1
-    return count
+                _add(found, value, index, path, match.start("secret"), JOINED_PASSWORD)
+
+
+def _add(found: list, items: list, index: int, path: Any, skip: int, detector: str) -> None:
+    """The secret of ``items[index]``: what its repr's quotes hold from ``skip`` characters on
+    (``'value'`` -> ``value``, ``'-pvalue'`` -> ``value``); nothing when it is already redacted."""
+    item = items[index]
+    match = _REPR.fullmatch(item)
+    start, end = (0, len(item)) if match is None else match.span(3)
+    start += skip
+    if end > start and item[start:end] != FILTERED:
+        found.append(ArgvSecret(items, index, path, start, end, detector))
 
 
 def _unquoted(item: str) -> str:
     match = _REPR.fullmatch(item)
     return item if match is None else match.group(3)
-
-
-def _redact_unquoted(item: str, redact: Redact, skip: int) -> str:
-    """``item`` with what its repr's quotes hold redacted from ``skip`` characters on
-    (``'value'`` -> ``'[Filtered]'``, ``'-pvalue'`` -> ``'-p[Filtered]'``)."""
-    match = _REPR.fullmatch(item)
-    if match is None:
-        return item[:skip] + redact(item[skip:])
-    inside = match.group(3)
-    return match.group(1) + inside[:skip] + redact(inside[skip:]) + match.group(2)

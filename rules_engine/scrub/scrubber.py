@@ -45,7 +45,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..model import models
-from .argv import redact_argv_values
+from .argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from .detectors import BUILTIN
 from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
@@ -99,11 +99,11 @@ class Scrubber:
             self._whole_tally_keys, bool(self._key_rule_mask), options.limits.max_depth, options.limits.max_nodes,
         )
         self.enabled = bool(self._rules)
-        #: (detector, whether it redacts the item after a flag, the first rule running it)
-        self._argv_rules = [
-            (name, as_flag_value, next((rule for rule in self._rules if any(d.name == name for d in rule.detectors)), None))
-            for name, as_flag_value in (("argv_secret", True), ("mysql_password_flag", False))
-        ]
+        #: argv detector -> bitmask of the rules running it (see :mod:`.argv`)
+        self._argv_rules = {
+            name: sum(1 << rule.index for rule in self._rules if any(d.name == name for d in rule.detectors))
+            for name in (FLAG_VALUE, JOINED_PASSWORD)
+        }
 
     # ------------------------------------------------------------------ compile
 
@@ -285,25 +285,55 @@ class Scrubber:
         if type(event) is not dict:  # the walk of selector rules reads the top level as a dict
             raise TypeError(f"an event is a dict, not {type(event).__name__}")
         run = Run(self, meta_root=event)
-        argv_counts = self._redact_argv_values(event)
+        # The paths of argv secrets stay alive until the run ends: the Python walk remembers _meta
+        # nodes by the identity of their path.
+        argv_paths = self._redact_argv_secrets(event, run)
         run.walk_top(event)
         counts = run.finish()
-        for name, count in argv_counts.items():
-            counts[name] = counts.get(name, 0) + count
+        del argv_paths
         return counts
 
-    def _redact_argv_values(self, event: dict) -> dict[str, int]:
-        """Values after secret flags in argv lists of frame variables (see :mod:`.argv`), for
-        the rules running ``argv_secret`` and ``mysql_password_flag``."""
-        counts: dict[str, int] = {}
-        for detector, as_flag_value, rule in self._argv_rules:
-            if rule is not None:
-                redact = rule.redaction.replace
-                found = redact_argv_values(event, redact if as_flag_value else None, None if as_flag_value else redact)
-                if found:
-                    for name in (rule.id, f"{rule.id}/{detector}"):
-                        counts[name] = counts.get(name, 0) + found
-        return counts
+    def _redact_argv_secrets(self, event: dict, run: Run) -> list:
+        """Redact the secrets of argv lists (see :mod:`.argv`) as the exact pass redacts a span:
+        with the first rule active there that runs the detector, counted, and written in
+        ``_meta``. Returns the paths the remarks were written at."""
+        flag_rules, joined_rules = self._argv_rules[FLAG_VALUE], self._argv_rules[JOINED_PASSWORD]
+        if not flag_rules and not joined_rules:
+            return []
+        paths = []
+        for secret in find_argv_secrets(event, bool(flag_rules), bool(joined_rules)):
+            rules = self._argv_rules[secret.detector] & self._rules_at((secret.path, secret.index))
+            if not rules:
+                continue
+            rule_index = lowest_bit(rules)
+            rule_id, replace, remark = self._redactions[rule_index]
+            item = secret.items[secret.index]
+            replacement = replace(item[secret.start : secret.end])
+            secret.items[secret.index] = item[: secret.start] + replacement + item[secret.end :]
+            end = secret.start + len(replacement)
+            run.add_meta(secret.path, secret.index, [[rule_id, remark, secret.start, end]], len(item))
+            counted = (rule_index, secret.detector)
+            run.tally[counted] = run.tally.get(counted, 0) + 1
+            paths.append(secret.path)
+        return paths
+
+    def _rules_at(self, path) -> int:
+        """The rules active at ``path`` (``(parent path, key)`` links from the root), as the walk
+        steps its selectors there; none where ``allow`` covers it."""
+        keys = []
+        while path is not None:
+            path, key = path
+            keys.append(key)
+        state = self._automaton.start if self._automaton is not None else None
+        active = self._everywhere
+        for key in reversed(keys):
+            if state is None:
+                break
+            state, rules, allowed = self._step(state, key if type(key) is str else str(key))
+            if allowed:
+                return 0
+            active |= rules
+        return active
 
     def scrub_breadcrumb(self, crumb: dict) -> dict[str, int]:
         """Scrub a breadcrumb in place, as if it sat at ``breadcrumbs.values.<n>`` of an event.
