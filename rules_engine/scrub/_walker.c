@@ -1732,18 +1732,39 @@ static inline int is_quote(Py_UCS4 c) { return c == '"' || c == '\''; }
 static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
 static inline int is_hex(Py_UCS4 c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-/* ``[A-Za-z_$@]``: what a bare key starts with */
+/* ``(?:[^\W\d]|[$@])``: what a bare key starts with, a letter of any script (``re``'s ``\w`` is
+ * ``Py_UNICODE_ISALNUM`` or ``_``, its ``\d`` ``Py_UNICODE_ISDECIMAL``) */
 static inline int
 is_key_start(Py_UCS4 c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c == '@';
+    return c == '$' || c == '@' || (is_word(c) && !Py_UNICODE_ISDECIMAL(c));
 }
 
-/* ``[\w$@.-]``: what may not come right before a key */
+/* ``keytext.KEY_MARKS``: combining marks a key name goes on with although ``\w`` leaves them out */
+static const Py_UCS4 key_marks[][2] = {
+    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x05BF, 0x05BF}, {0x05C1, 0x05C2}, {0x05C4, 0x05C5},
+    {0x05C7, 0x05C7}, {0x0610, 0x061A}, {0x064B, 0x065F}, {0x0670, 0x0670}, {0x0900, 0x0903}, {0x093A, 0x094F},
+    {0x0951, 0x0957}, {0x0962, 0x0963}, {0x09BC, 0x09BC}, {0x0A3C, 0x0A3C}, {0x0B3C, 0x0B3C}, {0x0BD7, 0x0BD7},
+    {0x0E31, 0x0E31}, {0x0E34, 0x0E3A}, {0x0E47, 0x0E4E}, {0x0FB5, 0x0FB5}, {0x0FB7, 0x0FB7}, {0x102E, 0x102E},
+    {0x1B35, 0x1B35}, {0x3099, 0x309A}, {0x110BA, 0x110BA},
+};
+
+static int
+is_key_mark(Py_UCS4 c)
+{
+    if (c < 0x300)
+        return 0;
+    for (size_t i = 0; i < sizeof key_marks / sizeof key_marks[0]; i++)
+        if (c >= key_marks[i][0] && c <= key_marks[i][1])
+            return 1;
+    return 0;
+}
+
+/* ``[\w<KEY_MARKS>$@.-]``: what a key goes on with, and what may not come right before a key */
 static inline int
 is_key_char(Py_UCS4 c)
 {
-    return c == '$' || c == '@' || c == '.' || c == '-' || is_word(c);
+    return c == '$' || c == '@' || c == '.' || c == '-' || is_word(c) || is_key_mark(c);
 }
 
 /* Blanks (``[ \t]``) from ``i``, at most ``SPACES`` of them. */

@@ -43,11 +43,25 @@ try:  # the same search in C (the scrubber's C walk module)
 except ImportError:  # pragma: no cover - exercised where the extension is not built
     _find_key_values_c = None
 
+#: Combining marks a key name goes on with although ``\w`` leaves them out (``_walker.c`` holds the
+#: same table): the accents of a decomposed letter (``contrasen`` + U+0303 + ``a``; tests check
+#: that every mark of a letter's canonical decomposition is here), and the vowel signs and points
+#: that words of Hebrew, Arabic, Devanagari and Thai are written with.
+KEY_MARKS = (
+    (0x0300, 0x036F), (0x0483, 0x0489), (0x0591, 0x05BD), (0x05BF, 0x05BF), (0x05C1, 0x05C2), (0x05C4, 0x05C5),
+    (0x05C7, 0x05C7), (0x0610, 0x061A), (0x064B, 0x065F), (0x0670, 0x0670), (0x0900, 0x0903), (0x093A, 0x094F),
+    (0x0951, 0x0957), (0x0962, 0x0963), (0x09BC, 0x09BC), (0x0A3C, 0x0A3C), (0x0B3C, 0x0B3C), (0x0BD7, 0x0BD7),
+    (0x0E31, 0x0E31), (0x0E34, 0x0E3A), (0x0E47, 0x0E4E), (0x0FB5, 0x0FB5), (0x0FB7, 0x0FB7), (0x102E, 0x102E),
+    (0x1B35, 0x1B35), (0x3099, 0x309A), (0x110BA, 0x110BA),
+)
+_MARKS = "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in KEY_MARKS)  # (escaped, for ``re``)
+
 _PAIR = re.compile(
     r"""
-    (?: (?P<esc>\\(?:[nrtbf]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})) | (?<![\w$@.-]) )  # \nkey, \x1bkey
+    (?: (?P<esc>\\(?:[nrtbf]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})) | (?<![\wMARKS$@.-]) )  # \nkey, \x1bkey
     (?: b?(?P<kq>\\?["'])(?P<qkey>[^"'\\\n]{1,128}+)(?P=kq)  # 'key' "key" \"key\" b'key'
-      | (?P<key>[A-Za-z_$@][\w.$@-]{0,127}+) )                # key
+      | (?P<key>(?:[^\W\d]|[$@])[\wMARKS.$@-]{0,127}+) )  # key: a letter of any script, then
+                                                              # letters, digits, combining accents
     [ \t]{0,8}+
     (?: =(?P<eqsep>) | :(?P<colsep>)                          # (empty groups after the
       | ,(?(kq)(?=[ \t]{0,8}b?\\?["'])|(?!)) )                # literals: see below)
@@ -61,16 +75,17 @@ _PAIR = re.compile(
       | (?P<open>[{\[])
       | (?(eqsep)(?P<eq>[^\s&;,'"<>{}\[\]()\#]{1,8192})|(?!))
       | (?(colsep)(?P<colon>[^\n\r,}\]]{1,8192})|(?!)) )
-    """,
+    """.replace("MARKS", _MARKS),
     re.VERBOSE,
 )
 
-_ESCAPE_OR_BOUNDARY = r"(?: (?P<esc>\\(?:[nrtbf]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})) | (?<![\w$@.-]) )"
+_ESCAPE_OR_BOUNDARY = r"(?: (?P<esc>\\(?:[nrtbf]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})) | (?<![\wMARKS$@.-]) )".replace("MARKS", _MARKS)
 if _ESCAPE_OR_BOUNDARY not in _PAIR.pattern:  # keep the two in step
     raise RuntimeError("keytext: _PAIR no longer starts with _ESCAPE_OR_BOUNDARY")
 #: ``_PAIR`` for text without a backslash, where no escape sequence can precede a key: the same
 #: matches, found faster (``re`` tries every branch at every position).
-_PAIR_PLAIN = re.compile(_PAIR.pattern.replace(_ESCAPE_OR_BOUNDARY, r"(?<![\w$@.-])"), re.VERBOSE)
+_PAIR_PLAIN = re.compile(_PAIR.pattern.replace(_ESCAPE_OR_BOUNDARY, r"(?<![\wMARKS$@.-])".replace("MARKS", _MARKS)),
+                         re.VERBOSE)
 
 _CLOSERS = {"{": "}", "[": "]"}
 

@@ -25,6 +25,7 @@ Examples: ``request.data``, ``request.headers.authorization``, ``exception.value
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
@@ -41,9 +42,25 @@ EVENT_FIELDS = (
 )
 
 
+#: What ``str.lower()`` leaves apart although a key name means the same with either: the Turkish
+#: dotless i and plain i, the final and the medial sigma. (The dotted capital I is read as ``i``
+#: before lowering, which would give ``i`` and a combining dot.)
+_SMALL_LETTER_FOLDS = str.maketrans({"\u0131": "i", "\u03c2": "\u03c3"})
+
+
 def normalize_key(name: str) -> str:
-    """Case-folded key with ``-`` read as ``_``: the form key globs and selectors compare."""
-    return name.lower().replace("-", "_")
+    """The form key globs and selectors compare: lower case, ``-`` read as ``_``, and a non-ASCII
+    name composed first (NFC: ``contrasen`` + a combining tilde + ``a`` is ``contraseña``), the
+    Turkish i's and the Greek sigmas read alike (``ŞİFRE`` is ``şifre``).
+
+    Only folds that give an ASCII letter where the prefilter's caseless literals see one are used
+    (the Kelvin sign, the dotted capital I: ``prefilter.CASE_FOLDS``), so a key found inside text
+    is never missed by the prefilter; compatibility forms (fullwidth letters) and multi-letter
+    folds (``ß`` as ``ss``) are not, and the key vocabulary spells them out where they matter."""
+    if name.isascii():
+        return name.lower().replace("-", "_")
+    composed = unicodedata.normalize("NFC", name).replace("\u0130", "i")
+    return composed.lower().translate(_SMALL_LETTER_FOLDS).replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -148,7 +165,10 @@ def _segment(raw: str, text: str) -> Segment:
 
 
 def _normalize_glob(pattern: str) -> str:
-    """Lower-case a glob and read ``-`` as ``_``, leaving escaped characters alone."""
+    """A glob in the form of :func:`normalize_key` (composed first, then character by character),
+    leaving escaped characters escaped."""
+    if not pattern.isascii():
+        pattern = unicodedata.normalize("NFC", pattern)
     out: list[str] = []
     i = 0
     while i < len(pattern):
