@@ -118,3 +118,49 @@ def test_false_examples_stay_as_they_are(entry, text, tmp_path):
     raw, sent = _events_for(entry.id, text, tmp_path)
     assert _places_holding(text, sent) == set(PLACES)
     assert "[Filtered]" not in json.dumps(sent)
+
+
+def _thread_ids_with_a_nir_key(count: int) -> list[int]:
+    """Thread ids as CPython on 64-bit Linux reports them (a pthread's address, 0x7f..., 16-byte
+    aligned) whose 15 decimal digits are a NIR with a valid key: one in 97 of them."""
+    from rules_engine.detection.validators import VALIDATORS
+
+    found = []
+    ident = 0x7F3A_0000_0000
+    while len(found) < count:
+        digits = str(ident)
+        if len(digits) == 15 and digits[0] in "12" and VALIDATORS["fr_nir"](digits):
+            found.append(ident)
+        ident += 0x10 * 7919  # spread over the range
+    return found
+
+
+@pytest.mark.parametrize("ident", _thread_ids_with_a_nir_key(3))
+def test_the_thread_id_every_event_carries_is_no_personal_data(ident, monkeypatch):
+    """sentry-sdk records the thread's id in span data and the trace context of every event; the
+    default ruleset keeps it whatever its digits happen to be."""
+    import sentry_sdk.tracing
+
+    monkeypatch.setattr(sentry_sdk.tracing, "get_current_thread_meta", lambda thread=None: (ident, "MainThread"))
+    ruleset = load_ruleset("rulesets/default.yaml")
+    options = ruleset.sentry_options(integrations=[FlaskIntegration()], traces_sample_rate=1.0)
+    with capture_events(**options) as sent:
+        APP.test_client().post("/submit", data={"note": "nothing to see"})
+    thread_ids = [value for event in sent for value in _values_of(event, "thread.id")]
+    assert thread_ids and set(thread_ids) == {str(ident)}
+    assert "[Filtered]" not in json.dumps(sent)
+
+
+def _values_of(node, name: str):
+    """Every value under a key called ``name`` in ``node`` (outside ``_meta``)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "_meta":
+                continue
+            if key == name:
+                yield value
+            else:
+                yield from _values_of(value, name)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _values_of(value, name)
