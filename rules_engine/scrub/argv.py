@@ -60,7 +60,7 @@ def find_argv_secrets(event: dict, flag_values: bool, joined: bool) -> list[Argv
             if isinstance(variables, dict):
                 vars_path = ((frames_path, position), "vars")
                 for name, value in variables.items():
-                    if type(value) is list:  # a list variable (argv, a command, popenargs)
+                    if type(value) is list and type(name) is str:  # a list variable (argv, a command)
                         _find_in(value, (vars_path, name), flag_values, joined, 0, found)
     for section in ("extra", "contexts"):  # task arguments (Celery's celery-job), job payloads
         _find_in(event.get(section), (None, section), flag_values, joined, 0, found)
@@ -93,7 +93,8 @@ def _find_in(value: Any, path: Any, flag_values: bool, joined: bool, depth: int,
     if isinstance(value, dict):
         if depth <= _MAX_DICT_NESTING:
             for key, item in value.items():
-                if isinstance(item, (list, dict)):
+                # (a key that is not exactly a str is the walk's to fail, before any selector reads it)
+                if isinstance(item, (list, dict)) and type(key) is str:
                     _find_in(item, (path, key), flag_values, joined, depth + 1, found)
         return
     if not isinstance(value, list):
