@@ -115,8 +115,8 @@ call_method(Walker *w, PyObject *name, PyObject *args, int python_walk)
     PyObject *result = NULL;
     if (python_walk) {
         PyObject *function = PyObject_GetAttr((PyObject *)Py_TYPE(run), name);
-        PyObject *self = PyTuple_Pack(1, run);
-        PyObject *full = function && self ? PySequence_Concat(self, args) : NULL;
+        PyObject *self = function ? PyTuple_Pack(1, run) : NULL;
+        PyObject *full = self ? PySequence_Concat(self, args) : NULL;
         Py_XDECREF(self);
         result = full ? PyObject_Call(function, full, NULL) : NULL;
         Py_XDECREF(full);
@@ -173,6 +173,8 @@ too_deep(Walker *w)
 static int
 count_nodes(Walker *w, Py_ssize_t added)
 {
+    if (added < 0)  /* the length of the container could not be taken: its error is set */
+        return -1;
     w->nodes += added;
     return w->nodes > w->max_nodes ? raise_through(w, s_too_many) : 0;
 }
@@ -1071,7 +1073,8 @@ done:
 static int
 count_redaction(Walker *w, PyObject *rule_index)
 {
-    PyObject *counted = PyList_GetItem(w->whole_tally_keys, PyLong_AsSsize_t(rule_index));
+    Py_ssize_t index = PyLong_AsSsize_t(rule_index);
+    PyObject *counted = index == -1 && PyErr_Occurred() ? NULL : PyList_GetItem(w->whole_tally_keys, index);
     if (counted == NULL)
         return -1;
     PyObject *before = PyDict_GetItemWithError(w->tally, counted);
@@ -1122,18 +1125,18 @@ apply_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObj
         goto done;
     }
     text = value_text(value);
-    PyObject *constant = PyList_GetItem(w->constants, PyLong_AsSsize_t(rule_index));
+    PyObject *constant = text ? PyList_GetItem(w->constants, PyLong_AsSsize_t(rule_index)) : NULL;
     if (constant == NULL)
         goto done;
     if (constant != Py_None)  /* "filter" and "replace" need no call */
         Py_INCREF(replacement = constant);
     else
-        replacement = text ? PyObject_CallOneArg(replace, text) : NULL;
+        replacement = PyObject_CallOneArg(replace, text);
     if (replacement == NULL || PyObject_SetItem(container, key, replacement) < 0)
         goto done;
     Py_ssize_t replaced_length = PyObject_Length(replacement);
-    Py_ssize_t text_length = PyObject_Length(text);
-    if (replaced_length < 0 || text_length < 0)
+    Py_ssize_t text_length = replaced_length < 0 ? -1 : PyObject_Length(text);
+    if (text_length < 0)
         goto done;
     remarks = single_remark(rule_id, remark, 0, replaced_length);
     length = PyLong_FromSsize_t(text_length);
@@ -1207,14 +1210,13 @@ read_findings(PyObject *findings, Finding *into, Py_ssize_t count)
             PyErr_SetString(PyExc_TypeError, "a finding is (start, end, rule index, detector)");
             return -1;
         }
-        into[i].start = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, 0));
-        into[i].end = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, 1));
-        into[i].rule = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, 2));
+        Py_ssize_t *numbers[] = {&into[i].start, &into[i].end, &into[i].rule};
+        for (int n = 0; n < 3; n++)  /* one at a time: no conversion runs with an error set */
+            if ((*numbers[n] = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, n))) == -1 && PyErr_Occurred())
+                return -1;
         into[i].detector = PyTuple_GET_ITEM(finding, 3);
         into[i].order = i;
         into[i].longest = into[i].end - into[i].start;
-        if (PyErr_Occurred())
-            return -1;
     }
     return 0;
 }
@@ -1325,11 +1327,16 @@ redact_spans(Walker *w, PyObject *index, PyObject *text, Finding *findings, Py_s
         if (replacement == NULL)
             goto done;
         Py_ssize_t replaced_length = PyObject_Length(replacement);
+        if (replaced_length < 0) {
+            Py_DECREF(replacement);
+            goto done;
+        }
         PyObject *before = PyUnicode_Substring(text, cursor, finding->start);
         Py_ssize_t kept = finding->start > cursor ? finding->start - cursor : 0;
-        PyObject *said = remark(PyTuple_GET_ITEM(redaction, 0), PyTuple_GET_ITEM(redaction, 2), out_length + kept,
-                                out_length + kept + replaced_length);
-        int added = replaced_length >= 0 && before && said && PyList_Append(pieces, before) == 0
+        PyObject *said = before ? remark(PyTuple_GET_ITEM(redaction, 0), PyTuple_GET_ITEM(redaction, 2),
+                                         out_length + kept, out_length + kept + replaced_length)
+                                : NULL;
+        int added = said && PyList_Append(pieces, before) == 0
                     && PyList_Append(remarks, said) == 0 && PyList_Append(pieces, replacement) == 0;
         Py_XDECREF(before);
         Py_XDECREF(said);
@@ -1428,7 +1435,7 @@ Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
         }
         PyObject *index = PyList_GET_ITEM(indexes, done);
         Py_ssize_t at = PyLong_AsSsize_t(index);
-        PyObject *mask = PyDict_GetItemWithError(candidates, index);
+        PyObject *mask = at == -1 && PyErr_Occurred() ? NULL : PyDict_GetItemWithError(candidates, index);
         if (mask == NULL || at < 0 || at >= PyList_GET_SIZE(w->texts) || 4 * at + 3 >= PyList_GET_SIZE(w->slots)) {
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_IndexError, "a candidate that is no collected string");
@@ -1447,11 +1454,11 @@ Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
             if (findings != NULL && PyDict_SetItem(memo, memo_key, findings) < 0)
                 Py_CLEAR(findings);
         }
-        if (findings == NULL) {
+        int found = findings == NULL ? -1 : PyObject_IsTrue(findings);
+        if (found < 0)
             status = -1;
-        } else if (PyObject_IsTrue(findings)) {
+        else if (found)
             status = apply_findings(w, index, text, findings);
-        }
         Py_XDECREF(findings);
         Py_XDECREF(memo_key);
         Py_DECREF(text);
@@ -1475,8 +1482,9 @@ begin_walk(Walker *w)
 static PyObject *
 end_walk(Walker *w, int status)
 {
-    /* The count is saved after a failed walk too, and no C API may run with an error set (a
-     * collection it triggers could lose the error): the walk's error is held aside meanwhile. */
+    /* The count is saved after a failed walk too, and no C API may run with an error set: setting
+     * an attribute looks it up in the type attribute cache, and on a miss CPython's lookup clears
+     * any error it finds set. So the walk's error is held aside meanwhile. */
     PyObject *type = NULL, *value = NULL, *traceback = NULL;
     if (status < 0)
         PyErr_Fetch(&type, &value, &traceback);
