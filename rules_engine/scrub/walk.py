@@ -5,12 +5,10 @@ The walk is the cost every event pays, so it is specialised: paths are parent li
 selector steps and key decisions are memoized per key name; a dict whose keys are all known to be
 harmless is checked with one set comparison.
 
-The same steps exist in C (``_walker.c``, built at install time when a C compiler is at hand):
-the walk, the whole-value and text redactions and the ``_meta`` writing. :class:`Run` is the
-definition; :class:`~.cwalk.CRun` is a run whose methods for those steps are the C walker's,
-which hand every uncommon case (subclasses, selectors still alive below a node, errors) back to
-the methods here. A scrubber chooses its run class once; results are identical, and
-``accelerator="off"`` (``RULES_ENGINE_ACCELERATOR=off``) runs the Python methods alone."""
+The same steps exist in C (``_walker.c``): :class:`Run` is the definition; :class:`~.cwalk.CRun`
+is a run whose walk, redactions and ``_meta`` writing are the C walker's, which hand every
+uncommon case (subclasses, selectors alive below a node, errors) back to the methods here. A
+scrubber chooses its run class once; results are identical by test."""
 
 from __future__ import annotations
 
@@ -167,18 +165,22 @@ class Run:
             if kind is not dict and kind is not list and kind is not tuple:
                 node = self.snapshot(node)
             self.enter(node, depth)
-            copy = node.copy() if type(node) is dict else node
-            if copy is not node:
+            if type(node) is dict:
+                copy = node.copy()
                 for key in copy:
                     if type(key) is not str:
                         self.exact_key(key)
-            for value in copy.values() if copy is not node else node:
-                if type(value) is not str:
-                    self.check_subtree(value, depth + 1)
-            if copy is not node:
+                self.check_children(copy.values(), depth)
                 self.unchanged(node, copy)
+            else:
+                self.check_children(node, depth)
         else:
             self.check_leaf(node)
+
+    def check_children(self, values, depth: int) -> None:
+        for value in values:
+            if type(value) is not str:
+                self.check_subtree(value, depth + 1)
 
     # ---------------------------------------------------------------- walk: where selectors may match
 
@@ -205,11 +207,8 @@ class Run:
                     self.visit(event, key, value, None, state, everywhere, 1)
             self.unchanged(event, copy)
         logentry = event.get("logentry")
-        if type(logentry) is dict and "logentry" not in self.whole_keys():
+        if type(logentry) is dict and not any(path is None and key == "logentry" for _, key, path, _ in self.whole):
             self.redact_log_params(logentry)
-
-    def whole_keys(self) -> set:
-        return {key for container, key, path, rule in self.whole if path is None}
 
     def redact_log_params(self, logentry: dict) -> None:
         """Positional log parameters are values of the keys the template names before them:
