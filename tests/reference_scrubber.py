@@ -37,16 +37,16 @@ have tests of their own, and the property tests draw events within them.
 
 from __future__ import annotations
 
+from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import redact_argv_values
 from rules_engine.scrub.detectors import BUILTIN
 from rules_engine.scrub.keytext import find_key_values
+from rules_engine.scrub.logtemplate import keys_of_parameters
 from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
-from rules_engine.scrub.logtemplate import keys_of_parameters
 from rules_engine.scrub.walk import SKIPPED_TOP_LEVEL
-from rules_engine.conditions.regex import compile_regex
 
 
 class ReferenceRule:

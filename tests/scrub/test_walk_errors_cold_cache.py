@@ -25,7 +25,11 @@ import pytest
 
 from rules_engine.errors import UnsendableValue
 from rules_engine.model import models
-from rules_engine.scrub import ScrubLimitExceeded, accelerator_available, compile_scrubber
+from rules_engine.scrub import (
+    ScrubLimitExceeded,
+    accelerator_available,
+    compile_scrubber,
+)
 from tests import strategies as S
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]

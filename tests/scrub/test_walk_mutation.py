@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rules_engine.model import models
-from rules_engine.scrub import accelerator_available, compile_scrubber
-from rules_engine.scrub.walk import EventChanged
+from rules_engine.scrub import EventChanged, accelerator_available, compile_scrubber
 from tests.hostile.harness import attack
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
