@@ -332,13 +332,27 @@ collect_card_number(Walker *w, PyObject *value, PyObject *container, PyObject *k
     return status;
 }
 
+/* Index of the lowest set bit of a non-zero word (every compiler: MSVC has no __builtin_ctzll). */
+static int
+trailing_zeros(unsigned long long bits)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(bits);
+#else
+    int index = 0;
+    for (; !(bits & 1); bits >>= 1)
+        index++;
+    return index;
+#endif
+}
+
 /* Bit index of the lowest set bit of a positive int, as a new int. */
 static PyObject *
 lowest_bit(PyObject *mask)
 {
     unsigned long long bits = PyLong_AsUnsignedLongLong(mask);
     if (!(bits == (unsigned long long)-1 && PyErr_Occurred()))
-        return PyLong_FromLong(__builtin_ctzll(bits));
+        return PyLong_FromLong(trailing_zeros(bits));
     PyErr_Clear();
     PyObject *negated = PyNumber_Negative(mask);
     PyObject *lowest = negated ? PyNumber_And(mask, negated) : NULL;
