@@ -32,7 +32,7 @@ from ..conditions.event_view import EventView
 from ..errors import UnsendableValue
 from ..rules.filters import DROP, KEEP
 from ..scrub import FILTERED
-from ..scrub.walk import _PLACEHOLDER
+from ..scrub.logtemplate import PLACEHOLDER
 from .stats import Tally, count
 
 #: The item kinds of these channels, as ``on:`` names them.
@@ -187,7 +187,7 @@ def parameter_names(template: str) -> list[str]:
     counts placeholders: ``%s`` and ``{}`` are positional (``sentry.message.parameter.0``...),
     ``%(name)s`` and ``{name}`` named (``sentry.message.parameter.name``)."""
     names = []
-    for match in _PLACEHOLDER.finditer(template):
+    for match in PLACEHOLDER.finditer(template):
         placeholder = match.group()
         if placeholder != "%%":
             names.append(PARAMETER + (_placeholder_name(placeholder) or str(len(names))))

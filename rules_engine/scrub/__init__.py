@@ -15,11 +15,11 @@ from .prefilter import accelerator_available
 from .redactions import FILTERED
 from .scrubber import Scrubber
 from .selectors import parse_selector
-from .walk import ScrubLimitExceeded
+from .walk import EventChanged, ScrubLimitExceeded
 
 __all__ = [
-    "DETECTORS", "FILTERED", "Scrubber", "ScrubLimitExceeded", "UnsendableValue", "accelerator_available",
-    "compile_scrubber", "parse_selector",
+    "DETECTORS", "FILTERED", "EventChanged", "Scrubber", "ScrubLimitExceeded", "UnsendableValue",
+    "accelerator_available", "compile_scrubber", "parse_selector",
 ]
 
 

@@ -4,19 +4,176 @@
  * ``Run.check_subtree`` in walk.py (read those first: they are the definition, and the tests
  * run both and compare). It collects every string leaf (and every integer long enough to be a
  * card number) with its slot, decides key rules per key name through the scrubber's memo, and
- * queues values under sensitive keys. Everything uncommon is handed back to the Python walk
- * through the run object: values of other types (``run.place``), containers under sensitive keys
- * (``run.redact_all``), key names not decided yet (``scrubber._key_decision``) and every error
- * (``run.too_deep``, ``run.too_many``, ``run.bad_key``, ``run.check_leaf`` raise the exceptions).
+ * queues values under sensitive keys.
  *
- * The run's node count lives in ``run.nodes``; a walker keeps it in a C field while it works and
- * writes it back before handing control to Python, which may count nodes too.
+ * The interface with Python is explicit, and checked when a scrubber is built (cwalk.py):
+ *
+ * - ``Walker`` is the base of ``CRun``, the run class of a scrubber with the C walk: its methods
+ *   take the place of the Python walk's, and the run's ``nodes`` count and collections
+ *   (``texts``, ``slots``, ``whole``, ...) *are* this type's fields, typed, so the two walks
+ *   share them without handing anything over.
+ * - ``Interface`` holds, by name, every Python function the C walk calls — the Python walk's
+ *   own methods for everything uncommon (values of other types, containers under sensitive keys
+ *   below a live selector, subclasses, and every error: ``too_deep``, ``too_many``,
+ *   ``exact_key``, ``place`` raise the exceptions) and the scrubber's memoized decisions — with
+ *   the data every run of a scrubber shares. Its constructor checks each of them, so a renamed
+ *   method fails when the scrubber is built; no name is looked up while a walk runs.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <math.h>
 #include <limits.h>
 #include <stdint.h>
+
+/* ------------------------------------------------------------------ the interface */
+
+typedef struct {
+    PyObject_HEAD
+    /* the Python walk (unbound methods of Run, called with the run first) */
+    PyObject *run_class, *place, *redact_all, *too_deep, *too_many, *changed, *check_time, *find_secrets;
+    PyObject *walk_dict, *walk_list, *walk_selected_dict, *check_subtree;
+    PyObject *exact_key;  /* a static method: exact_key(key) */
+    /* the scrubber's decisions (bound methods) and memos */
+    PyObject *key_decision, *harmless_keys, *step;
+    PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
+    PyObject *harmless;  /* active rules -> set of key names none of them match */
+    PyObject *steps;     /* (selector state, key) -> step() */
+    PyObject *redactions;        /* rule index -> (rule id, replace function, _meta remark type) */
+    PyObject *constants;         /* rule index -> the text that replaces every value, or None */
+    PyObject *whole_tally_keys;  /* rule index -> (rule index, None) */
+    int key_rules;
+    Py_ssize_t max_depth, max_nodes;
+} Interface;
+
+enum { CALLABLE, DICT, LIST };
+
+typedef struct {
+    const char *name;
+    Py_ssize_t offset;
+    int kind;
+} Field;
+
+#define FIELD(name, kind) {#name, offsetof(Interface, name), kind}
+
+static const Field interface_fields[] = {
+    FIELD(run_class, CALLABLE), FIELD(place, CALLABLE), FIELD(redact_all, CALLABLE), FIELD(too_deep, CALLABLE),
+    FIELD(too_many, CALLABLE), FIELD(changed, CALLABLE), FIELD(check_time, CALLABLE), FIELD(find_secrets, CALLABLE),
+    FIELD(walk_dict, CALLABLE), FIELD(walk_list, CALLABLE), FIELD(walk_selected_dict, CALLABLE),
+    FIELD(check_subtree, CALLABLE), FIELD(exact_key, CALLABLE), FIELD(key_decision, CALLABLE),
+    FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
+    FIELD(steps, DICT), FIELD(redactions, LIST), FIELD(constants, LIST), FIELD(whole_tally_keys, LIST),
+};
+#define INTERFACE_FIELDS (sizeof(interface_fields) / sizeof(interface_fields[0]))
+#define FIELD_OF(object, field) ((PyObject **)((char *)(object) + (field)->offset))
+
+static int
+Interface_traverse(Interface *self, visitproc visit, void *arg)
+{
+    for (size_t i = 0; i < INTERFACE_FIELDS; i++)
+        Py_VISIT(*FIELD_OF(self, &interface_fields[i]));
+    return 0;
+}
+
+static int
+Interface_clear(Interface *self)
+{
+    for (size_t i = 0; i < INTERFACE_FIELDS; i++)
+        Py_CLEAR(*FIELD_OF(self, &interface_fields[i]));
+    return 0;
+}
+
+static void
+Interface_dealloc(Interface *self)
+{
+    PyObject_GC_UnTrack(self);
+    Interface_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+field_has_its_kind(const Field *field, PyObject *value)
+{
+    if (field->kind == CALLABLE ? PyCallable_Check(value)
+        : field->kind == DICT    ? PyDict_CheckExact(value)
+                                 : PyList_CheckExact(value))
+        return 1;
+    PyErr_Format(PyExc_TypeError, "Interface(%s=...): %s, not %.100s", field->name,
+                 field->kind == CALLABLE ? "a function" : field->kind == DICT ? "a dict" : "a list",
+                 Py_TYPE(value)->tp_name);
+    return 0;
+}
+
+/* Interface(**fields, key_rules, max_depth, max_nodes): every field by name, each checked. */
+static PyObject *
+Interface_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    Py_ssize_t given = kwargs ? PyDict_GET_SIZE(kwargs) : 0;
+    if (PyTuple_GET_SIZE(args) != 0 || given != (Py_ssize_t)INTERFACE_FIELDS + 3) {
+        PyErr_Format(PyExc_TypeError, "Interface takes its %d fields by name, all of them",
+                     (int)INTERFACE_FIELDS + 3);
+        return NULL;
+    }
+    Interface *self = (Interface *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    for (size_t i = 0; i < INTERFACE_FIELDS; i++) {
+        const Field *field = &interface_fields[i];
+        PyObject *value = PyDict_GetItemString(kwargs, field->name);  /* str keys: no error to lose */
+        if (value == NULL) {
+            PyErr_Format(PyExc_TypeError, "Interface: the field %s is missing", field->name);
+            goto fail;
+        }
+        if (!field_has_its_kind(field, value))
+            goto fail;
+        Py_INCREF(value);
+        *FIELD_OF(self, field) = value;
+    }
+    if (!PyType_Check(self->run_class)) {
+        PyErr_SetString(PyExc_TypeError, "Interface(run_class=...): a class");
+        goto fail;
+    }
+    PyObject *key_rules = PyDict_GetItemString(kwargs, "key_rules");
+    PyObject *max_depth = PyDict_GetItemString(kwargs, "max_depth");
+    PyObject *max_nodes = PyDict_GetItemString(kwargs, "max_nodes");
+    if (key_rules == NULL || max_depth == NULL || max_nodes == NULL || !PyBool_Check(key_rules)
+        || !PyLong_CheckExact(max_depth) || !PyLong_CheckExact(max_nodes)) {
+        PyErr_SetString(PyExc_TypeError, "Interface: key_rules is a bool, max_depth and max_nodes are ints");
+        goto fail;
+    }
+    self->key_rules = key_rules == Py_True;
+    if ((self->max_depth = PyLong_AsSsize_t(max_depth)) == -1 && PyErr_Occurred())
+        goto fail;
+    if ((self->max_nodes = PyLong_AsSsize_t(max_nodes)) == -1 && PyErr_Occurred())
+        goto fail;
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+static PyMemberDef Interface_members[] = {
+    {"key_rules", T_INT, offsetof(Interface, key_rules), READONLY, NULL},
+    {"max_depth", T_PYSSIZET, offsetof(Interface, max_depth), READONLY, NULL},
+    {"max_nodes", T_PYSSIZET, offsetof(Interface, max_nodes), READONLY, NULL},
+    {NULL},
+};
+
+static PyTypeObject InterfaceType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "rules_engine.scrub._walker.Interface",
+    .tp_doc = "Interface(**fields): what the C walk calls and reads in Python, each field checked "
+              "(see cwalk.c_walk_interface).",
+    .tp_basicsize = sizeof(Interface),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = Interface_new,
+    .tp_dealloc = (destructor)Interface_dealloc,
+    .tp_traverse = (traverseproc)Interface_traverse,
+    .tp_clear = (inquiry)Interface_clear,
+    .tp_members = Interface_members,
+};
+
+/* ------------------------------------------------------------------ the walker (a run) */
 
 typedef struct {
     PyObject *path;  /* NULL: a free slot */
@@ -25,116 +182,38 @@ typedef struct {
 
 typedef struct {
     PyObject_HEAD
-    PyObject *run_ref;   /* weak reference: the run holds the walker's bound methods */
-    PyObject *scrubber;
+    Interface *iface;
+    /* the run's collections (its attributes of the same names, see Walker_getset) */
     PyObject *texts;     /* list of strings to scan */
     PyObject *slots;     /* container, key, parent path, active rules of each string, flat */
     PyObject *whole;     /* list of (container, key, parent path, rule index) */
-    PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
-    PyObject *harmless;  /* active rules -> set of key names none of them match */
-    PyObject *steps;     /* (selector state, key) -> selector_step() */
-    PyObject *redactions;  /* rule index -> (rule id, replace function, _meta remark type) */
-    PyObject *constants;   /* rule index -> the text that replaces every value, or None */
-    PyObject *whole_tally_keys;  /* rule index -> (rule index, None) */
-    PyObject *tally;       /* (rule index, detector) -> redactions */
-    PyObject *meta_root;   /* the event (None: no _meta is written) */
-    MetaSlot *meta_table;  /* path -> the _meta node mirroring that container */
+    PyObject *tally;     /* (rule index, detector) -> redactions */
+    PyObject *meta_root; /* the event (None: no _meta is written) */
+    PyObject *cut;       /* index of a string cut to max_string_length -> its length */
+    PyObject *written;   /* indexes of the strings written back */
+    PyObject *findings_memo;  /* (text, active rules, probes) -> findings */
+    MetaSlot *meta_table;     /* path -> the _meta node mirroring that container */
     Py_ssize_t meta_capacity, meta_used;
-    PyObject *cut;         /* index of a string cut to max_string_length -> its length */
-    PyObject *written;     /* indexes of the strings written back */
-    Py_ssize_t max_depth;
-    Py_ssize_t max_nodes;
-    Py_ssize_t nodes;
-    int key_rules;
+    Py_ssize_t nodes;    /* the run's node count, shared with the Python walk */
 } Walker;
 
 static PyObject *card_high, *one;  /* 10**19 and 1 */
 static PyObject *s_limit_rule, *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
-static PyObject *s_nodes, *s_place, *s_redact_all, *s_too_deep, *s_too_many, *s_exact_key,
-    *s_key_decision, *s_harmless_keys, *s_walk_dict, *s_walk_list, *s_check_subtree, *s_step,
-    *s_walk_selected_dict, *s_findings_memo, *s_find_secrets, *s_check_time;
 #define KEY_MEMO_LIMIT 10000
 
 /* ------------------------------------------------------------------ handing over to Python */
 
-/* The run (borrowed): it is alive while it calls the walker's methods, which is when this is used. */
-static PyObject *
-get_run(Walker *w)
-{
-#if PY_VERSION_HEX >= 0x030D0000
-    PyObject *run;
-    if (PyWeakref_GetRef(w->run_ref, &run) < 0)
-        return NULL;
-    Py_XDECREF(run);
-#else
-    PyObject *run = PyWeakref_GetObject(w->run_ref);
-    if (run == Py_None)
-        run = NULL;
-#endif
-    if (run == NULL)
-        PyErr_SetString(PyExc_RuntimeError, "the scrub run ended");
-    return run;
-}
-
+/* Call ``function`` with ``args`` (a new tuple, NULL when making it failed); 0 or -1. */
 static int
-save_nodes(Walker *w, PyObject *run)
-{
-    PyObject *count = PyLong_FromSsize_t(w->nodes);
-    if (count == NULL)
-        return -1;
-    int status = PyObject_SetAttr(run, s_nodes, count);
-    Py_DECREF(count);
-    return status;
-}
-
-static int
-load_nodes(Walker *w, PyObject *run)
-{
-    PyObject *count = PyObject_GetAttr(run, s_nodes);
-    if (count == NULL)
-        return -1;
-    w->nodes = PyLong_AsSsize_t(count);
-    Py_DECREF(count);
-    return (w->nodes == -1 && PyErr_Occurred()) ? -1 : 0;
-}
-
-/* Call a method of the run with the node count handed over; 0 on success, -1 on error. With
- * ``python_walk``, the method is the Python walk's own (``Run.<name>``), not this walker's that
- * the run holds in its place. */
-static int
-call_method(Walker *w, PyObject *name, PyObject *args, int python_walk)
+call(PyObject *function, PyObject *args)
 {
     if (args == NULL)
         return -1;
-    PyObject *run = get_run(w);
-    if (run == NULL || save_nodes(w, run) < 0) {
-        Py_DECREF(args);
-        return -1;
-    }
-    Py_INCREF(run);
-    PyObject *result = NULL;
-    if (python_walk) {
-        PyObject *function = PyObject_GetAttr((PyObject *)Py_TYPE(run), name);
-        PyObject *self = PyTuple_Pack(1, run);
-        PyObject *full = function && self ? PySequence_Concat(self, args) : NULL;
-        Py_XDECREF(self);
-        result = full ? PyObject_Call(function, full, NULL) : NULL;
-        Py_XDECREF(full);
-        Py_XDECREF(function);
-    } else {
-        PyObject *method = PyObject_GetAttr(run, name);
-        result = method ? PyObject_Call(method, args, NULL) : NULL;
-        Py_XDECREF(method);
-    }
+    PyObject *result = PyObject_Call(function, args, NULL);
     Py_DECREF(args);
-    int status = result == NULL ? -1 : load_nodes(w, run);
     Py_XDECREF(result);
-    Py_DECREF(run);
-    return status;
+    return result == NULL ? -1 : 0;
 }
-
-#define call_run(w, name, args) call_method((w), (name), (args), 0)
-#define call_python_walk(w, name, args) call_method((w), (name), (args), 1)
 
 /* For the methods Python calls: whether they got other than ``wanted`` arguments (then a
  * TypeError naming ``usage`` is set), and None or NULL after their work. */
@@ -155,39 +234,44 @@ none_unless_failed(int status)
     Py_RETURN_NONE;
 }
 
-/* Have the run raise its limit error (``too_deep``, ``too_many``); always -1. */
+/* Have the Python walk raise its limit error (``too_deep``, ``too_many``); always -1. */
 static int
-raise_through(Walker *w, PyObject *name)
+raise_through(Walker *w, PyObject *limit_error)
 {
-    if (call_run(w, name, PyTuple_New(0)) == 0)
-        PyErr_Format(PyExc_RuntimeError, "Run.%U returned instead of raising", name);
+    if (call(limit_error, PyTuple_Pack(1, (PyObject *)w)) == 0)
+        PyErr_SetString(PyExc_RuntimeError, "a limit error returned instead of raising");
     return -1;
 }
 
 static int
 too_deep(Walker *w)
 {
-    return raise_through(w, s_too_deep);
+    return raise_through(w, w->iface->too_deep);
 }
 
 static int
 count_nodes(Walker *w, Py_ssize_t added)
 {
+    if (added < 0)  /* the length of the container could not be taken: its error is set */
+        return -1;
     w->nodes += added;
-    return w->nodes > w->max_nodes ? raise_through(w, s_too_many) : 0;
+    return w->nodes > w->iface->max_nodes ? raise_through(w, w->iface->too_many) : 0;
 }
 
 /* The Python walk's ``place`` for a value of a type this walk does not handle itself. */
 static int
 place_in_python(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
-                PyObject *active, Py_ssize_t depth)
+                PyObject *state, PyObject *active, Py_ssize_t depth)
 {
-    return call_run(w, s_place, Py_BuildValue("(OOOOOOn)", container, key, value, path, Py_None, active, depth));
+    return call(w->iface->place, Py_BuildValue("(OOOOOOOn)", w, container, key, value, path, state, active, depth));
 }
+
+/* The Python walk's own method for a node this walk does not handle itself (a subclass). */
+#define python_walk(w, method, format, ...) call((w)->iface->method, Py_BuildValue("(O" format ")", (w), __VA_ARGS__))
 
 /* The name a key is decided by (a new reference): the key when it is exactly a str, a true str
  * of its text when it is a subclass (which could lie about its hash or equality to pass for a
- * harmless key), NULL with the run's UnsendableValue for anything else. */
+ * harmless key), NULL with the Python walk's UnsendableValue for anything else. */
 static PyObject *
 exact_key(Walker *w, PyObject *key)
 {
@@ -197,9 +281,20 @@ exact_key(Walker *w, PyObject *key)
     }
     if (PyUnicode_Check(key))  /* the type's flags, not __class__: a true subclass */
         return PyUnicode_FromObject(key);
-    if (call_run(w, s_exact_key, PyTuple_Pack(1, key)) == 0)
+    if (call(w->iface->exact_key, PyTuple_Pack(1, key)) == 0)
         PyErr_SetString(PyExc_RuntimeError, "Run.exact_key accepted a key that is no str");
     return NULL;
+}
+
+/* Only keys that are exactly a str pass (the others raise in ``exact_key``): 0 or -1. */
+static int
+check_key(Walker *w, PyObject *key)
+{
+    if (PyUnicode_CheckExact(key))
+        return 0;
+    PyObject *name = exact_key(w, key);
+    Py_XDECREF(name);
+    return name == NULL ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ small pieces */
@@ -237,13 +332,27 @@ collect_card_number(Walker *w, PyObject *value, PyObject *container, PyObject *k
     return status;
 }
 
+/* Index of the lowest set bit of a non-zero word (every compiler: MSVC has no __builtin_ctzll). */
+static int
+trailing_zeros(unsigned long long bits)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(bits);
+#else
+    int index = 0;
+    for (; !(bits & 1); bits >>= 1)
+        index++;
+    return index;
+#endif
+}
+
 /* Bit index of the lowest set bit of a positive int, as a new int. */
 static PyObject *
 lowest_bit(PyObject *mask)
 {
     unsigned long long bits = PyLong_AsUnsignedLongLong(mask);
     if (!(bits == (unsigned long long)-1 && PyErr_Occurred()))
-        return PyLong_FromLong(__builtin_ctzll(bits));
+        return PyLong_FromLong(trailing_zeros(bits));
     PyErr_Clear();
     PyObject *negated = PyNumber_Negative(mask);
     PyObject *lowest = negated ? PyNumber_And(mask, negated) : NULL;
@@ -264,13 +373,13 @@ lowest_bit(PyObject *mask)
 static PyObject *
 key_rule(Walker *w, PyObject *key, PyObject *active)
 {
-    PyObject *decision = PyDict_GetItemWithError(w->key_memo, key);
+    PyObject *decision = PyDict_GetItemWithError(w->iface->key_memo, key);
     if (decision != NULL) {
         Py_INCREF(decision);
     } else {
         if (PyErr_Occurred())
             return NULL;
-        decision = PyObject_CallMethodOneArg(w->scrubber, s_key_decision, key);
+        decision = PyObject_CallOneArg(w->iface->key_decision, key);
         if (decision == NULL)
             return NULL;
     }
@@ -342,7 +451,7 @@ place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *
         Py_DECREF(items);
         return status;
     }
-    return place_in_python(w, container, key, value, path, active, depth);
+    return place_in_python(w, container, key, value, path, Py_None, active, depth);
 }
 
 static int
@@ -361,7 +470,7 @@ static int
 rule_removes(Walker *w, PyObject *rule)
 {
     Py_ssize_t index = PyLong_AsSsize_t(rule);
-    PyObject *redaction = index < 0 ? NULL : PyList_GetItem(w->redactions, index);
+    PyObject *redaction = index < 0 ? NULL : PyList_GetItem(w->iface->redactions, index);
     if (redaction == NULL || !PyTuple_Check(redaction) || PyTuple_GET_SIZE(redaction) != 3) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "a redaction is (rule id, replace, remark)");
@@ -373,13 +482,14 @@ rule_removes(Walker *w, PyObject *rule)
 
 static int redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
                       PyObject *state, PyObject *active, PyObject *rule, Py_ssize_t depth);
+static int unchanged(Walker *w, PyObject *node, PyObject *copy);
 
 /* Every leaf of a container under a sensitive key (no selector below): ``redact_all``. */
 static int
 redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *active, PyObject *path,
                  PyObject *rule, Py_ssize_t depth)
 {
-    if (depth + 1 > w->max_depth)
+    if (depth + 1 > w->iface->max_depth)
         return too_deep(w);
     PyObject *items = NULL;
     if (PyTuple_CheckExact(value)) {
@@ -404,18 +514,17 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
         goto done;
     status = 0;
     if (PyDict_CheckExact(value)) {
-        PyObject *snapshot = PyDict_Items(value);  /* redacting "remove" rules may delete keys */
-        for (Py_ssize_t i = 0; snapshot != NULL && status == 0 && i < PyList_GET_SIZE(snapshot); i++) {
-            PyObject *child_key = PyTuple_GET_ITEM(PyList_GET_ITEM(snapshot, i), 0);
-            PyObject *child = PyTuple_GET_ITEM(PyList_GET_ITEM(snapshot, i), 1);
-            if (!PyUnicode_CheckExact(child_key))
-                status = call_run(w, s_exact_key, PyTuple_Pack(1, child_key));
+        Py_ssize_t position = 0;
+        PyObject *copy = PyDict_Copy(value), *child_key, *child;
+        status = copy == NULL ? -1 : 0;
+        while (status == 0 && PyDict_Next(copy, &position, &child_key, &child)) {
+            status = check_key(w, child_key);
             if (status == 0)
                 status = redact_all(w, value, child_key, child, child_path, Py_None, active, rule, depth + 1);
         }
-        if (snapshot == NULL)
-            status = -1;
-        Py_XDECREF(snapshot);
+        if (status == 0)
+            status = unchanged(w, value, copy);
+        Py_XDECREF(copy);
     } else {
         PyObject *snapshot = PySequence_List(value);
         for (Py_ssize_t i = 0; snapshot != NULL && status == 0 && i < PyList_GET_SIZE(snapshot); i++) {
@@ -444,8 +553,8 @@ redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObj
     PyTypeObject *kind = Py_TYPE(value);
     if (kind == &PyDict_Type || kind == &PyList_Type || kind == &PyTuple_Type) {
         if (state != Py_None)
-            return call_run(w, s_redact_all,
-                            Py_BuildValue("(OOOOOOOn)", container, key, value, path, state, active, rule, depth));
+            return call(w->iface->redact_all,
+                        Py_BuildValue("(OOOOOOOOn)", w, container, key, value, path, state, active, rule, depth));
         return redact_container(w, container, key, value, active, path, rule, depth);
     }
     if (value == Py_None || kind == &PyBool_Type)
@@ -459,7 +568,7 @@ static int
 apply_key_rules_below(Walker *w, PyObject *name, PyObject *container, PyObject *key, PyObject *value,
                       PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
 {
-    if (!w->key_rules)
+    if (!w->iface->key_rules)
         return 0;
     PyObject *rule = key_rule(w, name, active);
     if (rule == NULL)
@@ -483,21 +592,27 @@ apply_key_rules(Walker *w, PyObject *name, PyObject *container, PyObject *key, P
 
 /* ------------------------------------------------------------------ the walk */
 
-/* A dict another thread (or a key's __hash__) resized while the walk iterated it may have had
- * values skipped: fail, as the Python walk's iteration does ("changed size during iteration"). */
+/* A dict is walked through a copy taken when the walk enters it (``Run.unchanged``): another
+ * thread adding and removing keys meanwhile cannot make the walk skip or repeat an entry, and the
+ * dict must still hold the copy's key objects, in order, afterwards (else ``Run.changed`` raises:
+ * keys the walk never saw would be sent). The copy is read without running Python code. */
 static int
-unchanged_size(PyObject *node, Py_ssize_t size)
+unchanged(Walker *w, PyObject *node, PyObject *copy)
 {
-    if (PyDict_GET_SIZE(node) == size)
-        return 0;
-    PyErr_SetString(PyExc_RuntimeError, "dictionary changed size during the walk");
-    return -1;
+    Py_ssize_t at_node = 0, at_copy = 0;
+    PyObject *key, *copied, *value;
+    if (PyDict_GET_SIZE(node) != PyDict_GET_SIZE(copy))
+        return raise_through(w, w->iface->changed);
+    while (PyDict_Next(node, &at_node, &key, &value))
+        if (!PyDict_Next(copy, &at_copy, &copied, &value) || key != copied)
+            return raise_through(w, w->iface->changed);
+    return 0;
 }
 
 static int
 enter(Walker *w, PyObject *node, Py_ssize_t depth)
 {
-    if (depth > w->max_depth)
+    if (depth > w->iface->max_depth)
         return too_deep(w);
     return count_nodes(w, PyObject_Length(node));
 }
@@ -506,12 +621,12 @@ enter(Walker *w, PyObject *node, Py_ssize_t depth)
 static PyObject *
 harmless_keys(Walker *w, PyObject *active)
 {
-    PyObject *harmless = PyDict_GetItemWithError(w->harmless, active);
+    PyObject *harmless = PyDict_GetItemWithError(w->iface->harmless, active);
     if (harmless != NULL) {
         Py_INCREF(harmless);
         return harmless;
     }
-    return PyErr_Occurred() ? NULL : PyObject_CallMethodOneArg(w->scrubber, s_harmless_keys, active);
+    return PyErr_Occurred() ? NULL : PyObject_CallOneArg(w->iface->harmless_keys, active);
 }
 
 /* ``walk_dict`` and ``walk_dict_keys`` of the Python walk in one pass: a key already known to be
@@ -521,7 +636,7 @@ static int
 walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
 {
     if (!PyDict_CheckExact(node))  /* an OrderedDict ...: iterate it as the Python walk does */
-        return call_python_walk(w, s_walk_dict, Py_BuildValue("(OOOn)", node, path, active, depth));
+        return python_walk(w, walk_dict, "OOOn", node, path, active, depth);
     if (enter(w, node, depth) < 0)
         return -1;
     PyObject *harmless = harmless_keys(w, active);
@@ -534,10 +649,10 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     int is_set = PyAnySet_Check(harmless);
     int learn = PySet_Check(harmless) && PySet_GET_SIZE(harmless) < KEY_MEMO_LIMIT;
     Py_ssize_t position = 0;
-    Py_ssize_t size = PyDict_GET_SIZE(node);
+    PyObject *copy = PyDict_Copy(node);
     PyObject *key, *value;
-    int status = 0;
-    while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
+    int status = copy == NULL ? -1 : 0;
+    while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
         PyObject *name = exact_key(w, key);
         if (name == NULL) {
             status = -1;
@@ -562,7 +677,8 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         Py_DECREF(value);
     }
     if (status == 0)
-        status = unchanged_size(node, size);
+        status = unchanged(w, node, copy);
+    Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     Py_DECREF(harmless);
     return status;
@@ -621,7 +737,7 @@ static int
 walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
 {
     if (!PyList_CheckExact(node))
-        return call_python_walk(w, s_walk_list, Py_BuildValue("(OOOn)", node, path, active, depth));
+        return python_walk(w, walk_list, "OOOn", node, path, active, depth);
     if (enter(w, node, depth) < 0)
         return -1;
     if (Py_EnterRecursiveCall(" while scrubbing an event"))
@@ -654,12 +770,12 @@ selector_step(Walker *w, PyObject *state, PyObject *key)
     PyObject *memo_key = PyTuple_Pack(2, state, key);
     if (memo_key == NULL)
         return NULL;
-    PyObject *found = PyDict_GetItemWithError(w->steps, memo_key);
+    PyObject *found = PyDict_GetItemWithError(w->iface->steps, memo_key);
     Py_DECREF(memo_key);
     if (found != NULL) {
         Py_INCREF(found);
     } else if (!PyErr_Occurred()) {
-        found = PyObject_CallMethodObjArgs(w->scrubber, s_step, state, key, NULL);
+        found = PyObject_CallFunctionObjArgs(w->iface->step, state, key, NULL);
     }
     if (found != NULL && (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 3)) {
         Py_DECREF(found);
@@ -712,7 +828,7 @@ visit_selected(Walker *w, PyObject *node, PyObject *name, PyObject *key, PyObjec
     else if (PyDict_CheckExact(value))  /* a selector may match below: step on through the dict */
         status = walk_selected_child(w, value, path, key, child_state, child_active, depth + 1);
     else
-        status = call_run(w, s_place, Py_BuildValue("(OOOOOOn)", node, key, value, path, child_state, child_active, depth));
+        status = place_in_python(w, node, key, value, path, child_state, child_active, depth);
 done:
     Py_XDECREF(child_active);
     Py_DECREF(step);
@@ -725,17 +841,16 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
                    PyObject *skipped)
 {
     if (!PyDict_CheckExact(node))
-        return call_python_walk(w, s_walk_selected_dict,
-                                Py_BuildValue("(OOOOnO)", node, path, state, active, depth, skipped));
+        return python_walk(w, walk_selected_dict, "OOOOnO", node, path, state, active, depth, skipped);
     if (enter(w, node, depth) < 0)
         return -1;
     if (Py_EnterRecursiveCall(" while scrubbing an event"))
         return -1;
     Py_ssize_t position = 0;
-    Py_ssize_t size = PyDict_GET_SIZE(node);
+    PyObject *copy = PyDict_Copy(node);
     PyObject *key, *value;
-    int status = 0;
-    while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
+    int status = copy == NULL ? -1 : 0;
+    while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
         PyObject *name = exact_key(w, key);
         if (name == NULL) {
             status = -1;
@@ -755,7 +870,8 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
         Py_DECREF(value);
     }
     if (status == 0)
-        status = unchanged_size(node, size);
+        status = unchanged(w, node, copy);
+    Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     return status;
 }
@@ -770,7 +886,7 @@ check_subtree(Walker *w, PyObject *node, Py_ssize_t depth)
     if (kind == &PyFloat_Type && isfinite(PyFloat_AS_DOUBLE(node)))
         return 0;
     if (kind != &PyDict_Type && kind != &PyList_Type && kind != &PyTuple_Type)  /* subclasses, NaN ... */
-        return call_python_walk(w, s_check_subtree, Py_BuildValue("(On)", node, depth));
+        return python_walk(w, check_subtree, "On", node, depth);
     if (enter(w, node, depth) < 0)
         return -1;
     if (Py_EnterRecursiveCall(" while checking an event"))
@@ -778,17 +894,17 @@ check_subtree(Walker *w, PyObject *node, Py_ssize_t depth)
     int status = 0;
     if (kind == &PyDict_Type) {
         Py_ssize_t position = 0;
+        PyObject *copy = PyDict_Copy(node);
         PyObject *key, *value;
-        while (status == 0 && PyDict_Next(node, &position, &key, &value)) {
-            Py_INCREF(key);
-            Py_INCREF(value);
-            if (!PyUnicode_CheckExact(key))
-                status = call_run(w, s_exact_key, PyTuple_Pack(1, key));
+        status = copy == NULL ? -1 : 0;
+        while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
+            status = check_key(w, key);
             if (status == 0 && !PyUnicode_CheckExact(value))
                 status = check_subtree(w, value, depth + 1);
-            Py_DECREF(key);
-            Py_DECREF(value);
         }
+        if (status == 0)
+            status = unchanged(w, node, copy);
+        Py_XDECREF(copy);
     } else {
         PyObject *items = PySequence_Fast(node, "a list");
         if (items == NULL)
@@ -1071,7 +1187,8 @@ done:
 static int
 count_redaction(Walker *w, PyObject *rule_index)
 {
-    PyObject *counted = PyList_GetItem(w->whole_tally_keys, PyLong_AsSsize_t(rule_index));
+    Py_ssize_t index = PyLong_AsSsize_t(rule_index);
+    PyObject *counted = index == -1 && PyErr_Occurred() ? NULL : PyList_GetItem(w->iface->whole_tally_keys, index);
     if (counted == NULL)
         return -1;
     PyObject *before = PyDict_GetItemWithError(w->tally, counted);
@@ -1097,7 +1214,7 @@ value_text(PyObject *value)
 static int
 apply_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObject *rule_index)
 {
-    PyObject *redaction = PyList_GetItem(w->redactions, PyLong_AsSsize_t(rule_index));
+    PyObject *redaction = PyList_GetItem(w->iface->redactions, PyLong_AsSsize_t(rule_index));
     if (redaction == NULL || !PyTuple_Check(redaction) || PyTuple_GET_SIZE(redaction) != 3) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "a redaction is (rule id, replace, remark)");
@@ -1122,18 +1239,18 @@ apply_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObj
         goto done;
     }
     text = value_text(value);
-    PyObject *constant = PyList_GetItem(w->constants, PyLong_AsSsize_t(rule_index));
+    PyObject *constant = text ? PyList_GetItem(w->iface->constants, PyLong_AsSsize_t(rule_index)) : NULL;
     if (constant == NULL)
         goto done;
     if (constant != Py_None)  /* "filter" and "replace" need no call */
         Py_INCREF(replacement = constant);
     else
-        replacement = text ? PyObject_CallOneArg(replace, text) : NULL;
+        replacement = PyObject_CallOneArg(replace, text);
     if (replacement == NULL || PyObject_SetItem(container, key, replacement) < 0)
         goto done;
     Py_ssize_t replaced_length = PyObject_Length(replacement);
-    Py_ssize_t text_length = PyObject_Length(text);
-    if (replaced_length < 0 || text_length < 0)
+    Py_ssize_t text_length = replaced_length < 0 ? -1 : PyObject_Length(text);
+    if (text_length < 0)
         goto done;
     remarks = single_remark(rule_id, remark, 0, replaced_length);
     length = PyLong_FromSsize_t(text_length);
@@ -1148,9 +1265,13 @@ done:
     return status;
 }
 
+static int ready(Walker *w);
+
 static PyObject *
 Walker_apply_whole_values(Walker *w, PyObject *unused)
 {
+    if (!ready(w))
+        return NULL;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(w->whole); i++) {
         PyObject *entry = PyList_GET_ITEM(w->whole, i);
         if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 4) {
@@ -1207,14 +1328,13 @@ read_findings(PyObject *findings, Finding *into, Py_ssize_t count)
             PyErr_SetString(PyExc_TypeError, "a finding is (start, end, rule index, detector)");
             return -1;
         }
-        into[i].start = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, 0));
-        into[i].end = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, 1));
-        into[i].rule = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, 2));
+        Py_ssize_t *numbers[] = {&into[i].start, &into[i].end, &into[i].rule};
+        for (int n = 0; n < 3; n++)  /* one at a time: no conversion runs with an error set */
+            if ((*numbers[n] = PyLong_AsSsize_t(PyTuple_GET_ITEM(finding, n))) == -1 && PyErr_Occurred())
+                return -1;
         into[i].detector = PyTuple_GET_ITEM(finding, 3);
         into[i].order = i;
         into[i].longest = into[i].end - into[i].start;
-        if (PyErr_Occurred())
-            return -1;
     }
     return 0;
 }
@@ -1316,7 +1436,7 @@ redact_spans(Walker *w, PyObject *index, PyObject *text, Finding *findings, Py_s
     Py_ssize_t cursor = 0, out_length = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         Finding *finding = &findings[i];
-        PyObject *redaction = PyList_GetItem(w->redactions, finding->rule);
+        PyObject *redaction = PyList_GetItem(w->iface->redactions, finding->rule);
         if (redaction == NULL || !PyTuple_Check(redaction) || PyTuple_GET_SIZE(redaction) != 3)
             goto bad_redaction;
         PyObject *secret = PyUnicode_Substring(text, finding->start, finding->end);
@@ -1325,11 +1445,16 @@ redact_spans(Walker *w, PyObject *index, PyObject *text, Finding *findings, Py_s
         if (replacement == NULL)
             goto done;
         Py_ssize_t replaced_length = PyObject_Length(replacement);
+        if (replaced_length < 0) {
+            Py_DECREF(replacement);
+            goto done;
+        }
         PyObject *before = PyUnicode_Substring(text, cursor, finding->start);
         Py_ssize_t kept = finding->start > cursor ? finding->start - cursor : 0;
-        PyObject *said = remark(PyTuple_GET_ITEM(redaction, 0), PyTuple_GET_ITEM(redaction, 2), out_length + kept,
-                                out_length + kept + replaced_length);
-        int added = replaced_length >= 0 && before && said && PyList_Append(pieces, before) == 0
+        PyObject *said = before ? remark(PyTuple_GET_ITEM(redaction, 0), PyTuple_GET_ITEM(redaction, 2),
+                                         out_length + kept, out_length + kept + replaced_length)
+                                : NULL;
+        int added = said && PyList_Append(pieces, before) == 0
                     && PyList_Append(remarks, said) == 0 && PyList_Append(pieces, replacement) == 0;
         Py_XDECREF(before);
         Py_XDECREF(said);
@@ -1384,7 +1509,7 @@ apply_findings(Walker *w, PyObject *index, PyObject *text, PyObject *findings)
 static PyObject *
 Walker_redact_spans(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (wrong_arguments(nargs, 3, "redact_spans(index, text, findings)"))
+    if (!ready(w) || wrong_arguments(nargs, 3, "redact_spans(index, text, findings)"))
         return NULL;
     return none_unless_failed(apply_findings(w, args[0], args[1], args[2]));
 }
@@ -1404,31 +1529,29 @@ static PyObject *
 Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t every;
+    if (!ready(w))
+        return NULL;
     if (nargs != 2 || !PyDict_Check(args[0]) || (every = PyLong_AsSsize_t(args[1])) < 1) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "scrub_candidates(candidates, time_check_every)");
         return NULL;
     }
     PyObject *candidates = args[0];
-    PyObject *run = get_run(w);
-    PyObject *memo = run ? PyObject_GetAttr(run, s_findings_memo) : NULL;
-    PyObject *indexes = memo ? PyDict_Keys(candidates) : NULL;
-    if (indexes == NULL || PyList_Sort(indexes) < 0 || !PyDict_CheckExact(memo)) {
-        if (memo != NULL && !PyDict_CheckExact(memo) && !PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "findings_memo must be a dict");
-        Py_XDECREF(memo);
+    PyObject *memo = w->findings_memo;
+    PyObject *indexes = PyDict_Keys(candidates);
+    if (indexes == NULL || PyList_Sort(indexes) < 0) {
         Py_XDECREF(indexes);
         return NULL;
     }
     int status = 0;
     for (Py_ssize_t done = 0; status == 0 && done < PyList_GET_SIZE(indexes); done++) {
-        if (done % every == 0 && call_run(w, s_check_time, PyTuple_New(0)) < 0) {
+        if (done % every == 0 && call(w->iface->check_time, PyTuple_Pack(1, (PyObject *)w)) < 0) {
             status = -1;
             break;
         }
         PyObject *index = PyList_GET_ITEM(indexes, done);
         Py_ssize_t at = PyLong_AsSsize_t(index);
-        PyObject *mask = PyDict_GetItemWithError(candidates, index);
+        PyObject *mask = at == -1 && PyErr_Occurred() ? NULL : PyDict_GetItemWithError(candidates, index);
         if (mask == NULL || at < 0 || at >= PyList_GET_SIZE(w->texts) || 4 * at + 3 >= PyList_GET_SIZE(w->slots)) {
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_IndexError, "a candidate that is no collected string");
@@ -1442,62 +1565,33 @@ Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
         if (findings != NULL) {
             Py_INCREF(findings);
         } else if (memo_key != NULL && !PyErr_Occurred()) {
-            run = get_run(w);
-            findings = run ? PyObject_CallMethodObjArgs(run, s_find_secrets, text, active, mask, NULL) : NULL;
+            findings = PyObject_CallFunctionObjArgs(w->iface->find_secrets, w, text, active, mask, NULL);
             if (findings != NULL && PyDict_SetItem(memo, memo_key, findings) < 0)
                 Py_CLEAR(findings);
         }
-        if (findings == NULL) {
+        int found = findings == NULL ? -1 : PyObject_IsTrue(findings);
+        if (found < 0)
             status = -1;
-        } else if (PyObject_IsTrue(findings)) {
+        else if (found)
             status = apply_findings(w, index, text, findings);
-        }
         Py_XDECREF(findings);
         Py_XDECREF(memo_key);
         Py_DECREF(text);
     }
     Py_DECREF(indexes);
-    Py_DECREF(memo);
     return none_unless_failed(status);
 }
 
 /* ------------------------------------------------------------------ the Python type */
 
-/* A walk started from Python: the node count comes from the run (begin_walk) and goes back to it
- * (end_walk, which also turns the walk's status into its result). */
+/* Whether the run was given its interface (``Walker.__init__``); raises if not. */
 static int
-begin_walk(Walker *w)
+ready(Walker *w)
 {
-    PyObject *run = get_run(w);
-    return run == NULL ? -1 : load_nodes(w, run);
-}
-
-static PyObject *
-end_walk(Walker *w, int status)
-{
-    /* The count is saved after a failed walk too, and no C API may run with an error set (a
-     * collection it triggers could lose the error): the walk's error is held aside meanwhile. */
-    PyObject *type = NULL, *value = NULL, *traceback = NULL;
-    if (status < 0)
-        PyErr_Fetch(&type, &value, &traceback);
-    PyObject *run = get_run(w);
-    int saved = run != NULL && save_nodes(w, run) == 0;
-    if (status < 0) {
-        if (!saved)
-            PyErr_Clear();  /* the walk's own error is the one to report */
-        PyErr_Restore(type, value, traceback);
-        return NULL;
-    }
-    return saved ? none_unless_failed(0) : NULL;
-}
-
-static PyObject *
-entry(Walker *w, int (*walk)(Walker *, PyObject *, PyObject *, PyObject *, Py_ssize_t), PyObject *node,
-      PyObject *path, PyObject *active, Py_ssize_t depth)
-{
-    if (begin_walk(w) < 0)
-        return NULL;
-    return end_walk(w, walk(w, node, path, active, depth));
+    if (w->iface != NULL)
+        return 1;
+    PyErr_SetString(PyExc_RuntimeError, "the walker has no interface: Walker.__init__(interface) was not called");
+    return 0;
 }
 
 /* The arguments of ``walk_dict`` / ``walk_list``: (node, path, active, depth). */
@@ -1506,12 +1600,14 @@ walk_from_python(Walker *w, PyObject *const *args, Py_ssize_t nargs,
                  int (*walk)(Walker *, PyObject *, PyObject *, PyObject *, Py_ssize_t), const char *usage)
 {
     Py_ssize_t depth;
+    if (!ready(w))
+        return NULL;
     if (nargs != 4 || (depth = PyLong_AsSsize_t(args[3])) == -1) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, usage);
         return NULL;
     }
-    return entry(w, walk, args[0], args[1], args[2], depth);
+    return none_unless_failed(walk(w, args[0], args[1], args[2], depth));
 }
 
 static PyObject *
@@ -1530,71 +1626,112 @@ static PyObject *
 Walker_walk_selected_dict(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t depth;
+    if (!ready(w))
+        return NULL;
     if ((nargs != 5 && nargs != 6) || (depth = PyLong_AsSsize_t(args[4])) == -1) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "walk_selected_dict(node, path, state, active, depth, skipped=())");
         return NULL;
     }
     PyObject *skipped = nargs == 6 ? (Py_INCREF(args[5]), args[5]) : PyTuple_New(0);
-    if (skipped == NULL || begin_walk(w) < 0) {
-        Py_XDECREF(skipped);
+    if (skipped == NULL)
         return NULL;
-    }
     int status = walk_selected_dict(w, args[0], args[1], args[2], args[3], depth, skipped);
     Py_DECREF(skipped);
-    return end_walk(w, status);
-}
-
-static int
-check_subtree_entry(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
-{
-    return check_subtree(w, node, depth);
+    return none_unless_failed(status);
 }
 
 static PyObject *
 Walker_check_subtree(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t depth;
+    if (!ready(w))
+        return NULL;
     if (nargs != 2 || (depth = PyLong_AsSsize_t(args[1])) == -1) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "check_subtree(node, depth)");
         return NULL;
     }
-    return entry(w, check_subtree_entry, args[0], Py_None, Py_None, depth);
+    return none_unless_failed(check_subtree(w, args[0], depth));
 }
 
 static int Walker_clear(Walker *w);
 
+/* The run's collections, each a field of this type under the attribute name Python uses. */
+typedef struct {
+    const char *name;
+    Py_ssize_t offset;
+    PyTypeObject *type;  /* NULL: any object (the event, or None) */
+} Collection;
+
+#define COLLECTION(name, type) {#name, offsetof(Walker, name), type}
+
+static const Collection collections[] = {
+    COLLECTION(texts, &PyList_Type), COLLECTION(slots, &PyList_Type), COLLECTION(whole, &PyList_Type),
+    COLLECTION(tally, &PyDict_Type), COLLECTION(meta_root, NULL), COLLECTION(cut, &PyDict_Type),
+    COLLECTION(written, &PySet_Type), COLLECTION(findings_memo, &PyDict_Type),
+};
+#define COLLECTIONS (sizeof(collections) / sizeof(collections[0]))
+#define COLLECTION_OF(w, collection) ((PyObject **)((char *)(w) + (collection)->offset))
+
+/* A new walker starts with empty collections (and no _meta), so none is ever NULL. */
+static PyObject *
+Walker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    Walker *w = (Walker *)type->tp_alloc(type, 0);
+    if (w == NULL)
+        return NULL;
+    for (size_t i = 0; i < COLLECTIONS; i++) {
+        const Collection *collection = &collections[i];
+        PyObject *made = collection->type == NULL ? (Py_INCREF(Py_None), Py_None)
+                                                   : PyObject_CallNoArgs((PyObject *)collection->type);
+        if (made == NULL) {
+            Py_DECREF(w);
+            return NULL;
+        }
+        *COLLECTION_OF(w, collection) = made;
+    }
+    return (PyObject *)w;
+}
+
+static PyObject *
+get_collection(Walker *w, void *closure)
+{
+    PyObject *value = *COLLECTION_OF(w, (const Collection *)closure);
+    Py_INCREF(value);
+    return value;
+}
+
+static int
+set_collection(Walker *w, PyObject *value, void *closure)
+{
+    const Collection *collection = closure;
+    if (value == NULL || (collection->type != NULL && Py_TYPE(value) != collection->type)) {
+        PyErr_Format(PyExc_TypeError, "a run's %s is exactly a %s", collection->name,
+                     collection->type ? collection->type->tp_name : "value");
+        return -1;
+    }
+    Py_INCREF(value);
+    Py_SETREF(*COLLECTION_OF(w, collection), value);
+    return 0;
+}
+
+static PyGetSetDef Walker_getset[COLLECTIONS + 1];
+
+/* Walker.__init__(interface): what every run of a scrubber shares (``cwalk.c_walk_interface``). */
 static int
 Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
 {
-    /* What every run of a scrubber shares (``Scrubber._walker_shared``, made once), then what
-     * this run collects into. */
-    PyObject *run, *texts, *slots, *whole, *tally, *meta_root, *cut, *written;
-    PyObject *scrubber, *key_memo, *harmless, *steps, *redactions, *constants, *whole_tally_keys;
-    int key_rules;
-    Py_ssize_t max_depth, max_nodes;
-    if (!PyArg_ParseTuple(args, "O(OO!O!O!O!O!O!pnn)O!O!O!O!OO!O!:Walker", &run, &scrubber, &PyDict_Type, &key_memo,
-                          &PyDict_Type, &harmless, &PyDict_Type, &steps, &PyList_Type, &redactions, &PyList_Type, &constants,
-                          &PyList_Type, &whole_tally_keys, &key_rules, &max_depth, &max_nodes,
-                          &PyList_Type, &texts, &PyList_Type, &slots, &PyList_Type, &whole, &PyDict_Type, &tally,
-                          &meta_root, &PyDict_Type, &cut, &PySet_Type, &written))
+    PyObject *interface;
+    if (!PyArg_ParseTuple(args, "O!:Walker", &InterfaceType, &interface))
         return -1;
-    Walker_clear(w);  /* __init__ called again: start afresh */
-    if ((w->run_ref = PyWeakref_NewRef(run, NULL)) == NULL)
+    if (!PyObject_TypeCheck((PyObject *)w, (PyTypeObject *)((Interface *)interface)->run_class)) {
+        PyErr_SetString(PyExc_TypeError, "a walker is a run: its class derives from the interface's run_class");
         return -1;
-    PyObject **fields[] = {&w->scrubber, &w->key_memo, &w->harmless, &w->steps, &w->redactions, &w->constants,
-                           &w->whole_tally_keys, &w->texts, &w->slots, &w->whole, &w->tally, &w->meta_root,
-                           &w->cut, &w->written};
-    PyObject *values[] = {scrubber, key_memo, harmless, steps, redactions, constants, whole_tally_keys,
-                          texts, slots, whole, tally, meta_root, cut, written};
-    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-        Py_INCREF(values[i]);
-        *fields[i] = values[i];
     }
-    w->key_rules = key_rules;
-    w->max_depth = max_depth;
-    w->max_nodes = max_nodes;
+    Py_INCREF(interface);
+    Py_XSETREF(w->iface, (Interface *)interface);
+    clear_meta_table(w);  /* __init__ called again: start afresh */
     w->nodes = 0;
     return 0;
 }
@@ -1602,47 +1739,23 @@ Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
 static int
 Walker_traverse(Walker *w, visitproc visit, void *arg)
 {
-    Py_VISIT(w->run_ref);
-    Py_VISIT(w->scrubber);
-    Py_VISIT(w->texts);
-    Py_VISIT(w->slots);
-    Py_VISIT(w->whole);
-    Py_VISIT(w->key_memo);
-    Py_VISIT(w->harmless);
-    Py_VISIT(w->steps);
-    Py_VISIT(w->redactions);
-    Py_VISIT(w->constants);
-    Py_VISIT(w->whole_tally_keys);
-    Py_VISIT(w->tally);
-    Py_VISIT(w->meta_root);
+    Py_VISIT(w->iface);
+    for (size_t i = 0; i < COLLECTIONS; i++)
+        Py_VISIT(*COLLECTION_OF(w, &collections[i]));
     for (Py_ssize_t i = 0; i < w->meta_capacity; i++) {
         Py_VISIT(w->meta_table[i].path);
         Py_VISIT(w->meta_table[i].node);
     }
-    Py_VISIT(w->cut);
-    Py_VISIT(w->written);
     return 0;
 }
 
 static int
 Walker_clear(Walker *w)
 {
-    Py_CLEAR(w->run_ref);
-    Py_CLEAR(w->scrubber);
-    Py_CLEAR(w->texts);
-    Py_CLEAR(w->slots);
-    Py_CLEAR(w->whole);
-    Py_CLEAR(w->key_memo);
-    Py_CLEAR(w->harmless);
-    Py_CLEAR(w->steps);
-    Py_CLEAR(w->redactions);
-    Py_CLEAR(w->constants);
-    Py_CLEAR(w->whole_tally_keys);
-    Py_CLEAR(w->tally);
-    Py_CLEAR(w->meta_root);
+    Py_CLEAR(w->iface);
+    for (size_t i = 0; i < COLLECTIONS; i++)
+        Py_CLEAR(*COLLECTION_OF(w, &collections[i]));
     clear_meta_table(w);
-    Py_CLEAR(w->cut);
-    Py_CLEAR(w->written);
     return 0;
 }
 
@@ -1675,18 +1788,26 @@ static PyMethodDef Walker_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyMemberDef Walker_members[] = {
+    {"nodes", T_PYSSIZET, offsetof(Walker, nodes), 0, "the run's node count (limits.max_nodes)"},
+    {NULL},
+};
+
 static PyTypeObject WalkerType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "rules_engine.scrub._walker.Walker",
-    .tp_doc = "Walker(run): the scrub walk of one run, in C (see walk.Run).",
+    .tp_doc = "Walker(interface): the base of a run whose walk, redactions and _meta writing are in C "
+              "(see cwalk.CRun).",
     .tp_basicsize = sizeof(Walker),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_new = PyType_GenericNew,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .tp_new = Walker_new,
     .tp_init = (initproc)Walker_init,
     .tp_dealloc = (destructor)Walker_dealloc,
     .tp_traverse = (traverseproc)Walker_traverse,
     .tp_clear = (inquiry)Walker_clear,
     .tp_methods = Walker_methods,
+    .tp_members = Walker_members,
+    .tp_getset = Walker_getset,
 };
 
 /* ------------------------------------------------------------------ keys inside text
@@ -2140,22 +2261,6 @@ add_type(PyObject *module, const char *name, PyTypeObject *type)
 PyMODINIT_FUNC
 PyInit__walker(void)
 {
-    INTERN(s_nodes, "nodes");
-    INTERN(s_place, "place");
-    INTERN(s_redact_all, "redact_all");
-    INTERN(s_too_deep, "too_deep");
-    INTERN(s_too_many, "too_many");
-    INTERN(s_exact_key, "exact_key");
-    INTERN(s_key_decision, "_key_decision");
-    INTERN(s_harmless_keys, "_harmless_keys");
-    INTERN(s_walk_dict, "walk_dict");
-    INTERN(s_walk_list, "walk_list");
-    INTERN(s_check_subtree, "check_subtree");
-    INTERN(s_step, "_step");
-    INTERN(s_walk_selected_dict, "walk_selected_dict");
-    INTERN(s_findings_memo, "findings_memo");
-    INTERN(s_find_secrets, "find_secrets");
-    INTERN(s_check_time, "check_time");
     INTERN(s_meta, "_meta");
     INTERN(s_limit_rule, "!limit");
     INTERN(s_empty, "");
@@ -2173,7 +2278,10 @@ PyInit__walker(void)
     PyObject *module = PyModule_Create(&walker_module);
     if (module == NULL)
         return NULL;
-    if (add_type(module, "Walker", &WalkerType) < 0) {
+    for (size_t i = 0; i < COLLECTIONS; i++)
+        Walker_getset[i] = (PyGetSetDef){(char *)collections[i].name, (getter)get_collection, (setter)set_collection,
+                                         NULL, (void *)&collections[i]};
+    if (add_type(module, "Walker", &WalkerType) < 0 || add_type(module, "Interface", &InterfaceType) < 0) {
         Py_DECREF(module);
         return NULL;
     }

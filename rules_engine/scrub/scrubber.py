@@ -23,9 +23,10 @@ all known to be harmless is checked with one set comparison.
 
 The same steps exist in C (``_walker.c``, built at install time when a C compiler is at hand):
 the walk, the whole-value and text redactions and the ``_meta`` writing. :class:`Run` is the
-definition; a C walker takes the place of those methods on a run and hands every uncommon case
-(subclasses, selectors still alive below a node, errors) back to them. Results are identical, and
-``accelerator="off"`` (``RULES_ENGINE_ACCELERATOR=off``) runs the Python methods alone.
+definition; a scrubber chooses its run class once, :class:`Run` or :class:`~.cwalk.CRun` (whose
+C methods hand every uncommon case back to :class:`Run`'s through one interface checked when the
+scrubber is built, see :mod:`.cwalk`). Results are identical, and ``accelerator="off"``
+(``RULES_ENGINE_ACCELERATOR=off``) runs the Python methods alone.
 
 Limits (``options.limits``) make the scrubber raise :class:`ScrubLimitExceeded`; the runtime then
 applies ``on_error`` and never sends the event unscrubbed. Cyclic containers exceed
@@ -51,10 +52,7 @@ from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
 
-try:  # the walk in C (built from _walker.c when a compiler is at hand at install time)
-    from ._walker import Walker as CWalker
-except ImportError:  # pragma: no cover - exercised where the extension is not built
-    CWalker = None
+from .cwalk import CRun, c_walk_interface
 
 #: Probe kinds (compared by identity in the exact pass).
 _DETECTOR, _PATTERN, _KEYS = object(), object(), object()
@@ -90,14 +88,13 @@ class Scrubber:
         self._compile_keys()
         self._compile_probes(accelerator)
         self.accelerator = self._prefilter.name
-        self._c_walker = CWalker if accelerators_wanted(accelerator) else None
+        c_walk = CRun is not None and accelerators_wanted(accelerator)
+        #: the run class, chosen once: the C walk when it is built and wanted, else the Python walk
+        self._run: type[Run] = CRun if c_walk else Run
+        #: what the C walk calls and reads (checked here, so a renamed method fails now)
+        self._c_interface = c_walk_interface(self) if c_walk else None
         #: keys inside text, found in C when the accelerators are on and built
-        self._find_key_values = (find_key_values_in_c or find_key_values) if self._c_walker else find_key_values
-        #: what every run's C walker reads from the scrubber (see Walker_init in _walker.c)
-        self._walker_shared = (
-            self, self._key_memo, self._harmless, self._steps, self._redactions, self._constant_replacements,
-            self._whole_tally_keys, bool(self._key_rule_mask), options.limits.max_depth, options.limits.max_nodes,
-        )
+        self._find_key_values = (find_key_values_in_c or find_key_values) if c_walk else find_key_values
         self.enabled = bool(self._rules)
         #: argv detector -> bitmask of the rules running it (see :mod:`.argv`)
         self._argv_rules = {
@@ -279,12 +276,12 @@ class Scrubber:
     def scrub_event(self, event: dict) -> dict[str, int]:
         """Scrub ``event`` in place; return redaction counts by rule (and rule/detector)."""
         if not self.enabled:
-            run = Run(self, meta_root=None)
+            run = self._run(self, meta_root=None)
             run.check_subtree(event, 1)
             return {}
         if type(event) is not dict:  # the walk of selector rules reads the top level as a dict
             raise TypeError(f"an event is a dict, not {type(event).__name__}")
-        run = Run(self, meta_root=event)
+        run = self._run(self, meta_root=event)
         # The paths of argv secrets stay alive until the run ends: the Python walk remembers _meta
         # nodes by the identity of their path.
         argv_paths = self._redact_argv_secrets(event, run)
@@ -342,7 +339,7 @@ class Scrubber:
         breadcrumb by its index in ``breadcrumbs.values``, which is unknown when the SDK calls
         ``before_breadcrumb`` (the SDK keeps a bounded buffer and attaches the breadcrumbs to an
         event later). The returned counts still name the rules that fired."""
-        run = Run(self, meta_root=None, in_breadcrumb=True)
+        run = self._run(self, meta_root=None, in_breadcrumb=True)
         if not self.enabled:
             run.check_subtree(crumb, 1)
             return {}

@@ -5,41 +5,32 @@ The walk is the cost every event pays, so it is specialised: paths are parent li
 selector steps and key decisions are memoized per key name; a dict whose keys are all known to be
 harmless is checked with one set comparison.
 
-The same steps exist in C (``_walker.c``, built at install time when a C compiler is at hand):
-the walk, the whole-value and text redactions and the ``_meta`` writing. :class:`Run` is the
-definition; a C walker takes the place of those methods on a run and hands every uncommon case
-(subclasses, selectors still alive below a node, errors) back to them. Results are identical, and
-``accelerator="off"`` (``RULES_ENGINE_ACCELERATOR=off``) runs the Python methods alone."""
+The same steps exist in C (``_walker.c``): :class:`Run` is the definition; :class:`~.cwalk.CRun`
+is a run whose walk, redactions and ``_meta`` writing are the C walker's, which hand every
+uncommon case (subclasses, selectors alive below a node, errors) back to the methods here. A
+scrubber chooses its run class once; results are identical by test."""
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import datetime
+from operator import is_not
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import budget
-from ..errors import UnsendableValue
+from ..errors import RulesEngineError, UnsendableValue
+from .logtemplate import keys_of_parameters
 from .rule import KEY_MEMO_LIMIT, lowest_bit
 from .values import CARD_DIGITS_HIGH, CARD_DIGITS_LOW, card_number, snapshot
 
 if TYPE_CHECKING:  # the scrubber builds runs; a run only reads it
     from .scrubber import Scrubber
-from ..errors import RulesEngineError
 
 #: Top-level event attributes that are the SDK's bookkeeping, never user data.
 SKIPPED_TOP_LEVEL = frozenset(
     {"_meta", "event_id", "timestamp", "start_timestamp", "received", "platform", "level", "type",
      "sdk", "modules", "debug_meta"}
 )
-#: A printf or str.format placeholder in a log message template (a ``%(name)s`` name of at most
-#: 128 characters: unbounded, ``"%(" * 100_000`` takes quadratic time to find nothing).
-_PLACEHOLDER = re.compile(r"%(?:\([^)]{0,128}\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
-#: The key a placeholder is the value of: "password=%s", "token: {}", "'secret': %r". It is
-#: looked for in the :data:`_KEY_WINDOW` characters before the placeholder only: searched from the
-#: start of the template for every placeholder, it took minutes on a long one.
-_KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,127})['\"]?[ \t]{0,16}[:=][ \t]{0,16}['\"]?\Z")
-_KEY_WINDOW = 1 + 128 + 1 + 16 + 1 + 16 + 1
 
 
 _TIME_CHECK_EVERY = 64
@@ -52,15 +43,15 @@ class ScrubLimitExceeded(RulesEngineError, RuntimeError):
     """An event is deeper, larger or slower to scrub than ``options.limits`` allow."""
 
 
-class Run:
-    """The state of scrubbing one event: what the walk collected, and the budget left.
+class EventChanged(RulesEngineError, RuntimeError):
+    """A dict of the event gained or lost keys while it was scrubbed (another thread changed it):
+    what was scrubbed is not what would be sent."""
 
-    The walk is the per-event cost every scrubber pays, so it is written for speed: one method
-    per container type for the common case (no selector can match below the node), string leaves
-    handled inline, and a dict whose key names are all known to be harmless (a set check in C)
-    skips per-key decisions. Nodes where a selector may still match take the general path
-    (:meth:`walk`), which steps the selector automaton key by key.
-    """
+
+class Run:
+    """The state of scrubbing one event: what the walk collected, and the budget left. One method
+    per container type serves the common case (no selector can match below the node); nodes where
+    a selector may still match take the general path (:meth:`walk`), stepping the automaton."""
 
     def __init__(self, scrubber: Scrubber, meta_root: dict | None, in_breadcrumb: bool = False):
         self.scrubber = scrubber
@@ -94,16 +85,6 @@ class Run:
         self.harmless = scrubber._harmless
         automaton = scrubber._automaton
         self.start_state = automaton.start if automaton is not None else None
-        if scrubber._c_walker is not None:
-            # The C walk takes the place of the common-case methods below for this run; it hands
-            # every uncommon case back to them (see _walker.c).
-            walker = scrubber._c_walker(self, scrubber._walker_shared, self.texts, self.slots, self.whole, self.tally,
-                                        meta_root, self.cut, self.written)
-            self.walk_dict, self.walk_list = walker.walk_dict, walker.walk_list
-            self.walk_selected_dict, self.check_subtree = walker.walk_selected_dict, walker.check_subtree
-            self.apply_whole_values, self.add_meta = walker.apply_whole_values, walker.add_meta
-            self.redact_spans, self.write = walker.redact_spans, walker.write
-            self.scrub_candidates = walker.scrub_candidates
 
     # ---------------------------------------------------------------- limits
 
@@ -124,6 +105,19 @@ class Run:
     def check_time(self) -> None:
         if time.perf_counter() > self.deadline:
             raise ScrubLimitExceeded(f"scrubbing took longer than limits.max_ms={self.max_ms}")
+
+    # A dict is walked through a copy taken when the walk enters it: another thread that adds and
+    # removes keys meanwhile (keeping its size) cannot make the walk skip or repeat an entry.
+    # Afterwards the dict must still hold the same keys, in the same order, as the copy; if not,
+    # the walk fails closed rather than let keys it never saw be sent.
+
+    def unchanged(self, node: dict, copy: dict) -> None:
+        """Raise :class:`EventChanged` unless ``node`` still has the keys of ``copy``, in order."""
+        if len(node) != len(copy) or any(map(is_not, node, copy)):
+            self.changed()
+
+    def changed(self) -> None:
+        raise EventChanged("a dict of the event gained or lost keys while it was scrubbed")
 
     # ---------------------------------------------------------------- what the transport can send
 
@@ -172,15 +166,21 @@ class Run:
                 node = self.snapshot(node)
             self.enter(node, depth)
             if type(node) is dict:
-                for key in node:
+                copy = node.copy()
+                for key in copy:
                     if type(key) is not str:
                         self.exact_key(key)
-                node = node.values()
-            for value in node:
-                if type(value) is not str:
-                    self.check_subtree(value, depth + 1)
+                self.check_children(copy.values(), depth)
+                self.unchanged(node, copy)
+            else:
+                self.check_children(node, depth)
         else:
             self.check_leaf(node)
+
+    def check_children(self, values, depth: int) -> None:
+        for value in values:
+            if type(value) is not str:
+                self.check_subtree(value, depth + 1)
 
     # ---------------------------------------------------------------- walk: where selectors may match
 
@@ -196,7 +196,8 @@ class Run:
             self.walk_selected_dict(event, None, state, everywhere, 1, SKIPPED_TOP_LEVEL)
         else:
             self.nodes += len(event)
-            for key, value in event.items():
+            copy = event.copy()
+            for key, value in copy.items():
                 if type(key) is not str:
                     self.exact_key(key)
                 if key in SKIPPED_TOP_LEVEL:
@@ -204,12 +205,10 @@ class Run:
                         self.check_subtree(value, 2)
                 else:
                     self.visit(event, key, value, None, state, everywhere, 1)
+            self.unchanged(event, copy)
         logentry = event.get("logentry")
-        if type(logentry) is dict and "logentry" not in self.whole_keys():
+        if type(logentry) is dict and not any(path is None and key == "logentry" for _, key, path, _ in self.whole):
             self.redact_log_params(logentry)
-
-    def whole_keys(self) -> set:
-        return {key for container, key, path, rule in self.whole if path is None}
 
     def redact_log_params(self, logentry: dict) -> None:
         """Positional log parameters are values of the keys the template names before them:
@@ -219,19 +218,23 @@ class Run:
         if type(template) is not str or type(params) is not list or not params:
             return
         active = self.scrubber._everywhere
-        position = 0
-        path = (None, "logentry")
-        for match in _PLACEHOLDER.finditer(template):
-            if match.group() == "%%":
-                continue
-            if not position % _TIME_CHECK_EVERY:
-                self.check_time()
-            before = _KEY_BEFORE.search(template, max(0, match.start() - _KEY_WINDOW), match.start())
-            if before is not None and position < len(params):
-                rule_index = self.scrubber._sensitive_text_key(before.group(1), active)
-                if rule_index is not None and type(params[position]) not in (dict, list):
-                    self.redact_all(params, position, params[position], (path, "params"), None, active, rule_index, 2)
-            position += 1
+        path = ((None, "logentry"), "params")
+        for position, key in keys_of_parameters(template, self.check_time):
+            if position >= len(params):
+                break
+            rule_index = self.scrubber._sensitive_text_key(key, active)
+            if rule_index is not None and type(params[position]) not in (dict, list):
+                self.redact_all(params, position, params[position], path, None, active, rule_index, 2)
+                self.forget_texts(params, position)
+
+    def forget_texts(self, container, key) -> None:
+        """Leave the strings the walk collected from ``container[key]`` unscanned: the value is
+        redacted whole, and a redaction of part of its text written over it would restore the
+        rest."""
+        slots = self.slots
+        for index in range(len(self.texts)):
+            if slots[4 * index] is container and slots[4 * index + 1] == key:
+                self.texts[index] = ""
 
     def visit(self, container, key, value, path, state, active, depth) -> None:
         """One child of a container: selectors, key rules, then collect or descend."""
@@ -304,7 +307,8 @@ class Run:
         steps_get = scrubber._steps.get
         key_memo = self.key_memo if self.key_rules else None
         append_text, append_slot = self.texts.append, self.slots.extend
-        for key, value in node.items():
+        copy = node.copy()
+        for key, value in copy.items():
             name = key if type(key) is str else self.exact_key(key)
             if name in skipped:
                 if type(value) is not str:
@@ -336,6 +340,7 @@ class Run:
                 self.walk_list(value, (path, key), child_active, depth + 1)
             else:
                 self.place(node, key, value, path, child_state, child_active, depth)
+        self.unchanged(node, copy)
 
     # ---------------------------------------------------------------- walk: the common case
 
@@ -348,12 +353,14 @@ class Run:
             self.too_many()
         # Keys known to be harmless strings: no key can be sensitive or unsendable here. (A str
         # subclass can pass for one by lying about its hash and equality: it takes the long way.)
+        copy = node.copy()
         harmless = self.harmless.get(active)
-        if harmless is None or not node.keys() <= harmless or not all(type(key) is str for key in node):
-            self.walk_dict_keys(node, path, active, depth)
+        if harmless is None or not copy.keys() <= harmless or not all(type(key) is str for key in copy):
+            self.walk_dict_keys(node, copy, path, active, depth)
+            self.unchanged(node, copy)
             return
         append_text, append_slot = self.texts.append, self.slots.extend
-        for key, value in node.items():
+        for key, value in copy.items():
             kind = type(value)
             if kind is str:
                 append_text(value)
@@ -368,15 +375,17 @@ class Run:
                     append_slot((node, key, path, active))
             elif value is not None and kind is not bool:
                 self.place(node, key, value, path, None, active, depth)
+        self.unchanged(node, copy)
 
-    def walk_dict_keys(self, node: dict, path, active: int, depth: int) -> None:
-        """:meth:`walk_dict` for a dict holding a key that is sensitive or not yet decided."""
+    def walk_dict_keys(self, node: dict, copy: dict, path, active: int, depth: int) -> None:
+        """:meth:`walk_dict` for a dict holding a key that is sensitive or not yet decided (its
+        entries read from ``copy``)."""
         decide, memo_get = self.scrubber._key_decision, self.key_memo.get
         harmless = self.scrubber._harmless_keys(active)
         learn = len(harmless) < KEY_MEMO_LIMIT
         place = self.place
         key_rules = self.key_rules
-        for key, value in node.items():
+        for key, value in copy.items():
             name = key if type(key) is str else self.exact_key(key)
             if key_rules:
                 decision = memo_get(name)
@@ -467,9 +476,9 @@ class Run:
                 self.whole.append((container, key, path, rule_index))
                 return
             child_path = (path, key)
-            items = value.items() if kind is dict else enumerate(value)
-            for child_key, child in list(items):
-                if kind is dict and type(child_key) is not str:
+            copy = value.copy() if kind is dict else None
+            for child_key, child in list(enumerate(value)) if copy is None else copy.items():
+                if copy is not None and type(child_key) is not str:
                     self.exact_key(child_key)
                 child_state = state
                 if state is not None:
@@ -478,6 +487,8 @@ class Run:
                         self.check_subtree(child, depth + 2)
                         continue
                 self.redact_all(value, child_key, child, child_path, child_state, active, rule_index, depth + 1)
+            if copy is not None:
+                self.unchanged(value, copy)
         elif value is not None and kind is not bool:
             self.whole.append((container, key, path, rule_index))
 

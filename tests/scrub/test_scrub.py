@@ -260,6 +260,17 @@ def test_log_params_named_by_the_template(engine):
     assert "Qz-pw-1" not in json.dumps(out)
 
 
+def test_a_log_param_redacted_whole_stays_whole_when_its_text_holds_another_secret(engine):
+    # The parameter is a password by the template; the email in it must not bring back the rest.
+    with capture_events() as events, sentry_sdk.isolation_scope():
+        logging.getLogger("auth").error("login password=%s", "Qz-pw-1 of bob@example.org")
+    rules = [{"id": "keys", "keys": ["*password*"]}, {"id": "mail", "detect": ["email"]}]
+    out, _ = scrubbed(events[0], rules, engine)
+    assert out["logentry"]["params"] == ["[Filtered]"]
+    assert out["_meta"]["logentry"]["params"]["0"] == {"": {"rem": [["keys", "s", 0, 10]], "len": 26}}
+    assert "Qz-pw-1" not in json.dumps(out)
+
+
 # ----------------------------------------------------------------- limits
 
 

@@ -26,7 +26,8 @@ from rules_engine.scrub import (
 )
 from rules_engine.scrub.keytext import find_key_values, find_key_values_in_c
 from rules_engine.scrub.prefilter import CAnchorScanner, PythonScanner
-from rules_engine.scrub.scrubber import CWalker
+from rules_engine.scrub.cwalk import CRun
+from rules_engine.scrub.walk import Run
 from tests import strategies as S
 from tests.scrub import test_scrub_prefilter as prefilter_tests
 
@@ -35,14 +36,14 @@ DIFFERENTIAL = settings(max_examples=S.scaled(60), suppress_health_check=list(He
 
 def test_the_c_walk_is_built():
     # ``pip install -e .`` compiles it; without a C compiler the scrubber falls back to Python.
-    assert CWalker is not None
+    assert CRun is not None
 
 
 def pair_of_scrubbers(scrub: models.Scrub, options: models.Options | None = None, hash_key=b"k"):
     options = options or models.Options()
     fast = compile_scrubber(scrub, options, hash_key, accelerator="auto")
     slow = compile_scrubber(scrub, options, hash_key, accelerator="off")
-    assert fast._c_walker is not None and slow._c_walker is None
+    assert fast._run is CRun and slow._run is Run
     return fast, slow
 
 
@@ -236,9 +237,9 @@ def test_no_scrub_rules_still_checks_events_in_c():
 @pytest.mark.skipif(not accelerator_available(), reason="the C module is not built")
 def test_accelerator_off_switches_the_c_walk_off_too(monkeypatch):
     monkeypatch.setenv("RULES_ENGINE_ACCELERATOR", "off")
-    assert compile_scrubber(SELECTOR_SCRUB, models.Options())._c_walker is None
+    assert compile_scrubber(SELECTOR_SCRUB, models.Options())._run is Run
     monkeypatch.setenv("RULES_ENGINE_ACCELERATOR", "auto")
-    assert compile_scrubber(SELECTOR_SCRUB, models.Options())._c_walker is CWalker
+    assert compile_scrubber(SELECTOR_SCRUB, models.Options())._run is CRun
 
 
 def test_long_strings_are_cut_the_same_way():

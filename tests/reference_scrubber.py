@@ -1,0 +1,312 @@
+"""A small, obviously-correct scrubber, for checking the compiled one (C walk and pure Python) against.
+
+Plain recursion over the event from its root: each node is visited once with the path of names
+that leads to it; which rules apply there, and whether ``allow`` covers it, is decided by matching
+every selector against that path (no automaton, no memo, no bitmask); every string collected is
+searched by every detector, pattern and key rule active where it sits (no prefilter). It shares
+with the production path only definitions that have tests of their own: selector parsing and key
+globs, detector and pattern spans, keys inside text, the redaction functions, argv values and the
+log-template patterns.
+
+Semantics, as the README states them:
+
+* **Where rules apply.** A selector matches a node when its segments match the node's path
+  (``**`` any number of names, ``*`` one, any other segment one normalized name). A rule with
+  ``in`` applies at a node when one of its selectors matches the node or an ancestor; a rule
+  without applies everywhere. An ``allow`` selector matching a node or an ancestor leaves the
+  subtree unscrubbed. The step to a list item is its index, except for a ``[name, value]`` pair
+  (headers), whose value sits one step below the list, at ``name``. The SDK's bookkeeping at the
+  top level (``SKIPPED_TOP_LEVEL``) is never scrubbed.
+* **Keys.** A dict key (or a pair's name) matching a key rule active at its value makes that
+  value sensitive, the first such rule (in ruleset order) redacting it: a leaf is replaced whole,
+  a container has every leaf replaced (``allow`` below still wins), and a ``remove`` rule removes
+  the value (``None`` in a list) whatever it holds.
+* **Text.** Every other string, and every number of 13 to 19 digits as its digits, is searched
+  by each detector (credited to the first active rule running it), each pattern, and for keys
+  inside text; overlapping findings merge into their union, named after the longest (the first
+  of equal ones: detectors, then patterns, then keys inside text, in ruleset order).
+* **Log templates.** A positional log parameter whose template names a sensitive key before its
+  placeholder (``password=%s``) is redacted whole, by the rules active everywhere.
+* **_meta.** Each redacted value gets ``{"": {"rem": [[rule id, type, start, end]], "len": n}}``
+  at its path under the event's ``_meta`` (``[rule id, "x"]`` and no ``len`` when removed).
+  Counts are per rule id and per ``rule id/detector``.
+
+Limits, unsendable values, subclasses and the ``max_string_length`` cut are not modelled: they
+have tests of their own, and the property tests draw events within them.
+"""
+
+from __future__ import annotations
+
+from rules_engine.conditions.regex import compile_regex
+from rules_engine.model import models
+from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
+from rules_engine.scrub.detectors import BUILTIN
+from rules_engine.scrub.keytext import find_key_values
+from rules_engine.scrub.logtemplate import keys_of_parameters
+from rules_engine.scrub.redactions import compile_redaction
+from rules_engine.scrub.rule import key_matcher, pattern_spans_function
+from rules_engine.scrub.selectors import normalize_key, parse_selector
+from rules_engine.scrub.walk import SKIPPED_TOP_LEVEL
+
+
+class ReferenceRule:
+    def __init__(self, index: int, spec: models.ScrubRule, hash_key: bytes | None):
+        self.index, self.id = index, spec.id
+        self.redaction = compile_redaction(spec.redact, hash_key)
+        self.matches_key = key_matcher(spec.keys) if spec.keys else None
+        self.detectors = [BUILTIN[name] for name in spec.detect or ()]
+        self.pattern = pattern_spans_function(compile_regex(spec.pattern)) if spec.pattern else None
+        self.selectors = [parse_selector(text) for text in spec.in_ or ()]
+
+
+def selector_matches(segments, names) -> bool:
+    """Whether the selector's segments match the path ``names`` exactly."""
+    if not segments:
+        return not names
+    first, rest = segments[0], segments[1:]
+    if first.deep:
+        return any(selector_matches(rest, names[skip:]) for skip in range(len(names) + 1))
+    return bool(names) and first.matches(normalize_key(names[0])) and selector_matches(rest, names[1:])
+
+
+def covered(selectors, names) -> bool:
+    """Whether a selector matches the node at ``names`` or one of its ancestors."""
+    return any(selector_matches(s.segments, names[:end]) for s in selectors for end in range(len(names) + 1))
+
+
+def is_pair(item) -> bool:
+    return type(item) in (list, tuple) and len(item) == 2 and type(item[0]) is str
+
+
+class ReferenceScrubber:
+    def __init__(self, scrub: models.Scrub, hash_key: bytes | None = None):
+        self.rules = [ReferenceRule(index, spec, hash_key) for index, spec in enumerate(scrub.rules)]
+        self.allow = [parse_selector(text) for text in scrub.allow]
+
+    # ------------------------------------------------------------------ where rules apply
+
+    def active(self, names) -> list[ReferenceRule]:
+        return [rule for rule in self.rules if not rule.selectors or covered(rule.selectors, names)]
+
+    def allowed(self, names) -> bool:
+        return covered(self.allow, names)
+
+    def key_rule(self, key, names) -> ReferenceRule | None:
+        return next((rule for rule in self.active(names) if rule.matches_key and rule.matches_key(key)), None)
+
+    # ------------------------------------------------------------------ the walk
+
+    def scrub_event(self, event: dict) -> dict[str, int]:
+        """Scrub ``event`` in place, as ``Scrubber.scrub_event`` does; return the counts."""
+        self.event, self.counts, self.texts, self.whole = event, {}, [], []
+        if not self.rules:
+            return {}
+        self.redact_argv(event)
+        for key in list(event):
+            if key not in SKIPPED_TOP_LEVEL:
+                self.visit(event, key, [key], [key])
+        logentry = event.get("logentry")
+        if type(logentry) is dict and not any(entry[0] is event and entry[1] == "logentry" for entry in self.whole):
+            self.redact_log_params(logentry)
+        for container, key, where, rule in self.whole:
+            self.redact_whole(container, key, where, rule)
+        for container, key, where, text, active in self.texts:
+            self.redact_text(container, key, where, text, active)
+        return self.counts
+
+    def visit(self, container, key, names, where) -> None:
+        """The value at ``container[key]``: its selector path is ``names``, its place ``where``."""
+        if self.allowed(names):
+            return
+        value = container[key]
+        if type(key) is str:
+            rule = self.key_rule(key, names)
+            if rule is not None:
+                self.redact_all(container, key, names, where, rule)
+                return
+        if type(value) is tuple:
+            value = container[key] = list(value)
+        if type(value) is dict:
+            for child in list(value):
+                self.visit(value, child, names + [child], where + [child])
+        elif type(value) is list:
+            for index, item in enumerate(value):
+                if is_pair(item):
+                    self.visit_pair(value, index, names + [item[0]], where + [index])
+                else:
+                    self.visit(value, index, names + [str(index)], where + [index])
+        else:
+            text = self.text_of(value)
+            if text is not None:
+                self.texts.append((container, key, where, text, self.active(names)))
+
+    def visit_pair(self, container, index, names, where) -> None:
+        """A ``[name, value]`` pair: its value sits at ``names`` (ending with the name)."""
+        if self.allowed(names):
+            return
+        pair = container[index]
+        if type(pair) is tuple:
+            pair = container[index] = list(pair)
+        rule = self.key_rule(pair[0], names)
+        if rule is not None:
+            self.redact_all(pair, 1, names, where + [1], rule)
+        else:
+            self.visit(pair, 1, names, where + [1])
+
+    @staticmethod
+    def text_of(value) -> str | None:
+        if type(value) is str:
+            return value
+        if type(value) is float and value.is_integer():
+            value = int(value)
+        if type(value) is int and 10**12 <= value < 10**19:
+            return str(value)
+        return None
+
+    def redact_all(self, container, key, names, where, rule) -> None:
+        """Every leaf of a sensitive value (``allow`` below still wins, unless ``names`` is None:
+        no selector applies), or all of it removed."""
+        value = container[key]
+        if type(value) is tuple:
+            value = container[key] = list(value)
+        if type(value) in (dict, list) and not rule.redaction.removes:
+            for child in list(value) if type(value) is dict else range(len(value)):
+                child_names = None if names is None else names + [child if type(child) is str else str(child)]
+                if child_names is None or not self.allowed(child_names):
+                    self.redact_all(value, child, child_names, where + [child], rule)
+        elif value is not None and type(value) is not bool:
+            self.whole.append((container, key, where, rule))
+
+    def redact_log_params(self, logentry: dict) -> None:
+        template, params = logentry.get("message"), logentry.get("params")
+        if type(template) is not str or type(params) is not list:
+            return
+        for position, key in keys_of_parameters(template):
+            rule = self.log_key_rule(key) if position < len(params) else None
+            if rule is not None and type(params[position]) not in (dict, list):
+                self.redact_all(params, position, None, ["logentry", "params", position], rule)
+                self.texts = [entry for entry in self.texts if not (entry[0] is params and entry[1] == position)]
+
+    def log_key_rule(self, key: str) -> ReferenceRule | None:
+        """The rule for a key named in a log template: a key rule active everywhere, else a rule
+        running ``password_pair`` when the key ends with a secret word."""
+        everywhere = [rule for rule in self.rules if not rule.selectors]
+        by_key = next((rule for rule in everywhere if rule.matches_key and rule.matches_key(key)), None)
+        pair = BUILTIN.get("password_pair")
+        return by_key or next((rule for rule in everywhere if pair in rule.detectors
+                               and pair.exact.match(key + "=x")), None)
+
+    def redact_argv(self, event: dict) -> None:
+        """Secrets of argv lists: redacted by the first rule active there running the detector."""
+        wanted = {name: [rule for rule in self.rules if any(d.name == name for d in rule.detectors)]
+                  for name in (FLAG_VALUE, JOINED_PASSWORD)}
+        for secret in find_argv_secrets(event, bool(wanted[FLAG_VALUE]), bool(wanted[JOINED_PASSWORD])):
+            where = [*_steps(secret.path), secret.index]
+            names = [step if type(step) is str else str(step) for step in where]
+            if self.allowed(names):
+                continue
+            rule = next((rule for rule in self.active(names) if rule in wanted[secret.detector]), None)
+            if rule is None:
+                continue
+            item = secret.items[secret.index]
+            replacement = rule.redaction.replace(item[secret.start : secret.end])
+            secret.items[secret.index] = item[: secret.start] + replacement + item[secret.end :]
+            self.remark(where, [[rule.id, rule.redaction.remark, secret.start, secret.start + len(replacement)]],
+                        len(item))
+            self.count(rule.id)
+            self.count(f"{rule.id}/{secret.detector}")
+
+    # ------------------------------------------------------------------ redacting
+
+    def redact_whole(self, container, key, where, rule) -> None:
+        self.count(rule.id)
+        value = container[key]
+        if rule.redaction.removes:
+            if type(container) is dict:
+                del container[key]
+            else:
+                container[key] = None
+            self.remark(where, [[rule.id, "x"]], None)
+            return
+        text = value if type(value) is str else value.decode("utf-8", "replace") if type(value) is bytes else str(value)
+        container[key] = replacement = rule.redaction.replace(text)
+        self.remark(where, [[rule.id, rule.redaction.remark, 0, len(replacement)]], len(text))
+
+    def findings(self, text: str, active: list[ReferenceRule]) -> list[tuple[int, int, ReferenceRule, str | None]]:
+        found = []
+        detectors = []  # in ruleset order, each once
+        for rule in self.rules:
+            detectors += [detector for detector in rule.detectors if detector not in detectors]
+        for detector in detectors:
+            using = [rule for rule in active if detector in rule.detectors]
+            if using:
+                found += [(start, end, using[0], detector.name) for start, end in detector.spans(text)]
+        for rule in active:
+            if rule.pattern is not None:
+                found += [(start, end, rule, None) for start, end in rule.pattern(text)]
+        key_rules = [rule for rule in active if rule.matches_key]
+        if key_rules:
+            decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
+            found += [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
+        return found
+
+    @staticmethod
+    def merged(findings):
+        """Overlapping findings as their union, named after the longest (the first of equal ones)."""
+        merged = []
+        for start, end, rule, detector in sorted(findings, key=lambda found: (found[0], -found[1], found[2].index)):
+            if merged and start < merged[-1][1]:
+                last = merged[-1]
+                if end - start > last[4]:
+                    last[2:5] = [rule, detector, end - start]
+                last[1] = max(last[1], end)
+            else:
+                merged.append([start, end, rule, detector, end - start])
+        return merged
+
+    def redact_text(self, container, key, where, text: str, active) -> None:
+        merged = self.merged(self.findings(text, active))
+        if not merged:
+            return
+        out, remarks, cursor = "", [], 0
+        for start, end, rule, detector, _ in merged:
+            replacement = rule.redaction.replace(text[start:end])
+            out += text[cursor:start]
+            remarks.append([rule.id, rule.redaction.remark, len(out), len(out) + len(replacement)])
+            out += replacement
+            cursor = end
+            self.count(rule.id)
+            if detector is not None:
+                self.count(f"{rule.id}/{detector}")
+        container[key] = out + text[cursor:]
+        self.remark(where, remarks, len(text))
+
+    def remark(self, where, remarks: list, length: int | None) -> None:
+        node = self.event
+        for step in ["_meta", *where]:  # a node that is no dict is replaced by one
+            if not isinstance(node.get(str(step)), dict):
+                node[str(step)] = {}
+            node = node[str(step)]
+        entry = node.get("")
+        if not isinstance(entry, dict):
+            entry = node[""] = {}
+        entry.setdefault("rem", []).extend(remarks)
+        if length is not None:
+            entry.setdefault("len", length)
+
+    def count(self, name: str, by: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + by
+
+
+def scrub(scrub_spec: models.Scrub, event: dict, hash_key: bytes | None = None) -> dict[str, int]:
+    """Scrub ``event`` in place by the reference semantics; return the counts."""
+    return ReferenceScrubber(scrub_spec, hash_key).scrub_event(event)
+
+
+def _steps(path) -> list:
+    """The keys of a walk path (``(parent path, key)`` links from ``None``, the root), root first."""
+    steps = []
+    while path is not None:
+        path, key = path
+        steps.append(key)
+    return steps[::-1]

@@ -1,0 +1,101 @@
+"""A dict changed while the scrubber walks it (by another thread, or by code the walk runs) never
+makes the walk skip an entry: each dict is walked through a copy taken when the walk enters it,
+and one whose keys changed meanwhile fails the scrub closed (``EventChanged``), in both walks."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules_engine.model import models
+from rules_engine.scrub import EventChanged, accelerator_available, compile_scrubber
+from tests.hostile.harness import attack
+
+ENGINES = ["on", "off"] if accelerator_available() else ["off"]
+SECRET = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+SCRUB = models.Scrub.model_validate({"rules": [{"id": "stripe", "detect": ["stripe_key"]},
+                                               {"id": "keys", "keys": ["*password*"]}]})
+
+
+class Meddling(float):
+    """A number whose check by the walk (``value - value``: is it finite?) runs code that swaps
+    keys of the dict holding it at the same size, enough times to make the dict compact its
+    entries: a walk reading the live dict then skips the entries after this one."""
+
+    def __sub__(self, other):
+        holder = self.holder
+        holder.pop("meddling", None)
+        for n in range(200):
+            holder[f"pad{n}"] = "x"
+            holder.pop(f"pad{n}")
+        holder["late"] = "x"  # same size as before
+        return float.__sub__(self, other)
+
+
+def meddled_event():
+    extra = {"meddling": Meddling(1.5)}
+    extra.update({f"note{n}": f"key {SECRET} {n}" for n in range(5)})
+    extra["meddling"].holder = extra
+    return {"message": "m", "extra": extra}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_dict_whose_keys_change_during_the_walk_fails_closed(engine):
+    scrubber = compile_scrubber(SCRUB, models.Options(), None, accelerator=engine)
+    event = meddled_event()
+    with pytest.raises(EventChanged):
+        scrubber.scrub_event(event)
+    calm = {"message": "m", "extra": {"meddling": 1.5, **{f"note{n}": f"key {SECRET} {n}" for n in range(5)}}}
+    scrubber.scrub_event(calm)  # the same event, unchanged: scrubbed
+    assert SECRET not in repr(calm) and calm["extra"]["note0"] == "key [Filtered] 0"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("where", ["top level", "under allow"])
+def test_every_walked_dict_is_checked(engine, where):
+    scrubber = compile_scrubber(models.Scrub.model_validate(
+        {"allow": ["extra.public"], "rules": [{"id": "stripe", "detect": ["stripe_key"]},
+                                              {"id": "keys", "keys": ["*password*"]}]}),
+        models.Options(), None, accelerator=engine)
+    event = meddled_event()
+    if where == "under allow":
+        event = {"extra": {"public": event["extra"]}}
+    else:
+        event = {**event["extra"], "message": "m"}
+        event["meddling"].holder = event
+    with pytest.raises(EventChanged):
+        scrubber.scrub_event(event)
+
+
+@pytest.mark.parametrize("accelerator", ENGINES)
+def test_an_event_mutated_by_another_thread_never_lets_a_secret_out(accelerator):
+    # Another thread adds a key at the end and removes the first one (same size, so no "changed
+    # size" error) while the walk runs, so that the dict compacts its entries under the walk's
+    # feet; fresh key names each round make the walk ask Python for key decisions, where the
+    # interpreter switches threads. The thread only removes secrets and adds harmless values: a
+    # secret sent is one the walk skipped.
+    result = attack("""
+        import sys, threading
+        sys.setswitchinterval(1e-6)
+        ruleset = scrubbing()
+        leaks = sent = 0
+        for round in range(300):
+            extra = {f"r{round}note{n}": f"x {SECRET} {n}" for n in range(60)}
+            stop = threading.Event()
+            def meddle():
+                n = 0
+                while not stop.is_set():
+                    extra[f"r{round}pad{n}"] = "x"
+                    del extra[next(iter(extra))]
+                    n += 1
+            thread = threading.Thread(target=meddle)
+            event = {"message": "m", "level": "error", "extra": extra}
+            thread.start()
+            result = ruleset.before_send(event, {})
+            stop.set()
+            thread.join()
+            if result is not None:
+                sent += 1
+                leaks += SECRET in repr(result)
+        report({"leaks": leaks, "sent": sent})
+    """, env={"RULES_ENGINE_ACCELERATOR": "off"} if accelerator == "off" else {})
+    assert result["leaks"] == 0, result
