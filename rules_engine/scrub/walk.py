@@ -34,7 +34,7 @@ SKIPPED_TOP_LEVEL = frozenset(
 )
 #: A printf or str.format placeholder in a log message template (a ``%(name)s`` name of at most
 #: 128 characters: unbounded, ``"%(" * 100_000`` takes quadratic time to find nothing).
-_PLACEHOLDER = re.compile(r"%(?:\([^)]{0,128}\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
+_PLACEHOLDER = re.compile(r"%(?:\([^)]{0,128}+\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
 #: The key a placeholder is the value of: "password=%s", "token: {}", "'secret': %r". It is
 #: looked for in the :data:`_KEY_WINDOW` characters before the placeholder only: searched from the
 #: start of the template for every placeholder, it took minutes on a long one.
@@ -50,6 +50,10 @@ _CUT_MARGIN = 8192
 
 class ScrubLimitExceeded(RulesEngineError, RuntimeError):
     """An event is deeper, larger or slower to scrub than ``options.limits`` allow."""
+
+
+class ScrubOverBudget(ScrubLimitExceeded, budget.OverBudget):
+    """Scrubbing used up the event's time budget (``limits.max_ms``)."""
 
 
 class Run:
@@ -123,7 +127,7 @@ class Run:
 
     def check_time(self) -> None:
         if time.perf_counter() > self.deadline:
-            raise ScrubLimitExceeded(f"scrubbing took longer than limits.max_ms={self.max_ms}")
+            raise ScrubOverBudget(f"scrubbing took longer than limits.max_ms={self.max_ms}")
 
     # ---------------------------------------------------------------- what the transport can send
 
