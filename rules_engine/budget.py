@@ -4,8 +4,9 @@ The runtime starts it when an event enters the pipeline; every step whose work g
 event or the ruleset checks it in its loops: the filter and grouping rules, the exceptions and
 frames a condition tries (:data:`CHECK_EVERY` at a time), JMESPath conditions (at every node they
 visit), the parts of a template and the placeholders a fingerprint's parameterizing finds, the
-scrubber's walk, its exact pass and the log-template analysis. An event over budget fails closed
-(``on_error``), like a scrub failure.
+step before the scrub, the end of the scrubber's walk (bounded by ``max_nodes``), its exact pass,
+the log-template analysis and the copying of subclass containers. An event over budget fails
+closed (``on_error``), like a scrub failure, and counts under ``internal_errors["max_ms"]``.
 
 The deadline lives in a context variable, so concurrent events in threads or tasks each have
 their own, and code run outside a hook (``explain`` without limits, tests) has none.

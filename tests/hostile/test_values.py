@@ -260,3 +260,34 @@ def test_a_dict_growing_during_the_walk_fails_closed(accelerator):
         report(outcome(events))
     """, env=engine_env(accelerator))
     assert not result["leaked"], result["text"]
+
+
+#: Where the engines used to disagree: (text, what must not be left of it). A user pattern's
+#: ``.`` over a non-ASCII character, a bearer token after a Unicode space, a key word spelled
+#: with a character that case-folds to an ASCII letter (the long s), a URL password in CJK.
+DIALECT_CASES = {
+    "dot over non-ASCII": ("ref aéb here", "aéb"),
+    "bearer after an em space": ("Authorization: Bearer\u2003abcdef0123456789", "abcdef0123456789"),
+    "case-folded key word": ("paſſword=hunter2 next", "hunter2"),
+    "password in CJK": ("https://用户:密码@example.com/path", "密码"),
+}
+DIALECT_RULESET = """
+format: 1
+name: dialect
+scrub:
+  rules:
+    - {id: dot, pattern: 'a.b'}
+    - {id: secrets, detect: [bearer, basic_auth, url_userinfo, password_pair]}
+"""
+
+
+@ENGINES
+@pytest.mark.parametrize("case", list(DIALECT_CASES))
+def test_every_engine_redacts_where_engines_used_to_disagree(accelerator, case):
+    text, secret = DIALECT_CASES[case]
+    result = attack(f"""
+        events = send(compiled({DIALECT_RULESET!r}), lambda event: event.setdefault("extra", {{}}).update(note={text!r}))
+        report({{"sent": len(events), "note": events[0]["extra"]["note"] if events else None}})
+    """, env=engine_env(accelerator))
+    assert result["sent"] == 1
+    assert secret not in result["note"], result["note"]
