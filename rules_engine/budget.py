@@ -1,9 +1,12 @@
 """The time budget of one event (``options.limits.max_ms``).
 
 The runtime starts it when an event enters the pipeline; every step whose work grows with the
-event or the ruleset checks it in its loops: the filter and grouping rules, JMESPath conditions
-(at every node they visit), the scrubber's walk, its exact pass and the log-template analysis.
-An event over budget fails closed (``on_error``), like a scrub failure.
+event or the ruleset checks it in its loops: the filter and grouping rules, the exceptions and
+frames a condition tries (:data:`CHECK_EVERY` at a time), JMESPath conditions (at every node they
+visit), the parts of a template and the placeholders a fingerprint's parameterizing finds, the
+step before the scrub, the end of the scrubber's walk (bounded by ``max_nodes``), its exact pass,
+the log-template analysis and the copying of subclass containers. An event over budget fails
+closed (``on_error``), like a scrub failure, and counts under ``internal_errors["max_ms"]``.
 
 The deadline lives in a context variable, so concurrent events in threads or tasks each have
 their own, and code run outside a hook (``explain`` without limits, tests) has none.
@@ -16,6 +19,11 @@ import time
 from contextvars import ContextVar, Token
 
 _deadline: ContextVar[float] = ContextVar("rules_engine_deadline", default=math.inf)
+
+
+#: How many items of a loop whose length the event sets (frames, exceptions) run between checks:
+#: a check costs about 0.1 µs, an item a matcher call or more.
+CHECK_EVERY = 32
 
 
 class OverBudget(RuntimeError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any, Callable, Sequence
 
+from .. import budget
 from . import syntax as cs
 from .event_view import MISSING, EventView, ExceptionElement, Names
 from .fields import (
@@ -82,9 +83,15 @@ class _ElementGroup(Compiled):
         return None
 
 
+# An event chooses how many exceptions and frames it holds: the loops over them check the time
+# budget every budget.CHECK_EVERY elements, so one rule cannot outlast the event's limits.max_ms.
+
+
 def _any_element(elements: Callable[[EventView], Sequence[Any]], element_test: Callable[[Any], bool]):
     def test(view: EventView) -> bool:
-        for element in elements(view):
+        for n, element in enumerate(elements(view), 1):
+            if not n % budget.CHECK_EVERY:
+                budget.check()
             if element_test(element):
                 return True
         return False
@@ -95,7 +102,9 @@ def _any_element(elements: Callable[[EventView], Sequence[Any]], element_test: C
 def _any_element_passing_all(elements: Callable[[EventView], Sequence[Any]],
                              element_tests: tuple[Callable[[Any], bool], ...]):
     def test(view: EventView) -> bool:
-        for element in elements(view):
+        for n, element in enumerate(elements(view), 1):
+            if not n % budget.CHECK_EVERY:
+                budget.check()
             for element_test in element_tests:
                 if not element_test(element):
                     break

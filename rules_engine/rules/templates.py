@@ -33,6 +33,7 @@ import math
 import re
 from typing import Any, Callable, Sequence
 
+from .. import budget
 from ..conditions.event_view import MISSING, EventView
 from ..conditions.fields import EVENT, FAMILIES, FIELDS, scalar_getter
 
@@ -95,6 +96,8 @@ _PARAMETERS_WITHOUT_EMAIL = _guarded(_GUARD, [name for name in _ALL_NAMES if nam
 
 
 def _placeholder(match: re.Match[str]) -> str:
+    # Called for every placeholder found: a long value with many of them stays within the budget.
+    budget.check()
     return f"<{match.lastgroup}>"
 
 
@@ -283,8 +286,21 @@ def compile_template(text: str, *, fingerprint_item: bool = False) -> Template:
         return Template(text, lambda view: text, ())
     if len(parts) == 1:
         return Template(text, parts[0], tuple(names), _raw_value(names[0], parts[0]))
-    frozen = tuple(parts)
-    return Template(text, lambda view: "".join(part(view) for part in frozen), tuple(names))
+    return Template(text, _joined(tuple(parts)), tuple(names))
+
+
+def _joined(parts: tuple[Callable[[EventView], str], ...]) -> Callable[[EventView], str]:
+    """Render every part and join them, checking the time budget before each part: a template may
+    name a long value many times (``{{ error.value }}`` a thousand times in a 2 MB ruleset)."""
+
+    def render(view: EventView) -> str:
+        rendered = []
+        for part in parts:
+            budget.check()
+            rendered.append(part(view))
+        return "".join(rendered)
+
+    return render
 
 
 def _part(name: str, *, parameterized: bool) -> Callable[[EventView], str]:

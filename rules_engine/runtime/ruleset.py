@@ -238,6 +238,7 @@ class Ruleset:
                 return None
         if kind != "breadcrumb":
             matched.extend(self._group(view, kind, event, tally, trace))
+        budget.check()  # the scrub's own limits may not be the first to notice an overrun
         if not self._scrub(event, kind, tally, trace):
             return self._on_scrub_failure(event, kind, tally)
         cut_tag_values(event)
@@ -253,6 +254,8 @@ class Ruleset:
                 if not _holds(rule, view, trace, "filter"):
                     continue
                 outcome = rule.decide(self.draw)
+            except budget.OverBudget:  # the event's failure, not the rule's
+                raise
             except Exception as exc:
                 count(tally.internal_errors, rule.id)
                 if trace is not None:
@@ -276,6 +279,8 @@ class Ruleset:
                 if not _holds(rule, view, trace, "grouping"):
                     continue
                 changes = rule.render(view)
+            except budget.OverBudget:
+                raise
             except Exception as exc:
                 count(tally.internal_errors, rule.id)
                 if trace is not None:
@@ -331,7 +336,7 @@ class Ruleset:
             else:
                 counts = self._scrubber.scrub_event(event)
         except Exception as exc:
-            count(tally.internal_errors, "unsendable" if isinstance(exc, UnsendableValue) else "scrub")
+            count(tally.internal_errors, _scrub_failure_name(exc))
             if trace is not None:
                 trace.scrub_failed(exc, self.options.on_error)
             elif not isinstance(exc, UnsendableValue):
@@ -403,6 +408,14 @@ def _holds(rule: Any, view: EventView, trace: Trace | None, phase: str) -> bool:
     if why_not is not None:
         trace.add(phase, rule.id, False, why_not)
     return why_not is None
+
+
+def _scrub_failure_name(exc: Exception) -> str:
+    """The ``internal_errors`` counter of a failed scrub: an event over its time budget counts
+    under ``max_ms`` wherever the budget ran out."""
+    if isinstance(exc, UnsendableValue):
+        return "unsendable"
+    return "max_ms" if isinstance(exc, budget.OverBudget) else "scrub"
 
 
 def _candidates(index: Any, view: EventView) -> Sequence[Any]:

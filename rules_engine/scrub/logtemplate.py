@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 #: A printf or str.format placeholder in a log message template (a ``%(name)s`` name of at most
 #: 128 characters: unbounded, ``"%(" * 100_000`` takes quadratic time to find nothing).
-PLACEHOLDER = re.compile(r"%(?:\([^)]{0,128}\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
+PLACEHOLDER = re.compile(r"%(?:\([^)]{0,128}+\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
 #: The key a placeholder is the value of: "password=%s", "token: {}", "'secret': %r". It is
 #: looked for in the :data:`KEY_WINDOW` characters before the placeholder only: searched from the
 #: start of the template for every placeholder, it took minutes on a long one.

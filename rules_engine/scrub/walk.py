@@ -32,7 +32,6 @@ SKIPPED_TOP_LEVEL = frozenset(
      "sdk", "modules", "debug_meta"}
 )
 
-
 _TIME_CHECK_EVERY = 64
 #: How far on either side of the ``max_string_length`` cut a secret crossing it is looked for:
 #: the longest secret a detector finds (a PEM private key) fits.
@@ -46,6 +45,10 @@ class ScrubLimitExceeded(RulesEngineError, RuntimeError):
 class EventChanged(RulesEngineError, RuntimeError):
     """A dict of the event gained or lost keys while it was scrubbed (another thread changed it):
     what was scrubbed is not what would be sent."""
+
+
+class ScrubOverBudget(ScrubLimitExceeded, budget.OverBudget):
+    """Scrubbing used up the event's time budget (``limits.max_ms``)."""
 
 
 class Run:
@@ -104,7 +107,7 @@ class Run:
 
     def check_time(self) -> None:
         if time.perf_counter() > self.deadline:
-            raise ScrubLimitExceeded(f"scrubbing took longer than limits.max_ms={self.max_ms}")
+            raise ScrubOverBudget(f"scrubbing took longer than limits.max_ms={self.max_ms}")
 
     # A dict is walked through a copy taken when the walk enters it: another thread that adds and
     # removes keys meanwhile (keeping its size) cannot make the walk skip or repeat an entry.

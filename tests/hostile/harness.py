@@ -20,6 +20,10 @@ REPORT_MARK = "HOSTILE-REPORT "
 #: Generous for a loaded machine; every attack takes minutes, or forever, on code that does not
 #: bound it, and a second or two where it is bounded.
 HARD_TIMEOUT = float(os.environ.get("HOSTILE_TIMEOUT", "60"))
+#: How far past its ``limits.max_ms`` a hook stopped by the budget may return: one step between
+#: two checks, plus a loaded machine's pauses. The attacks that use it take seconds to minutes
+#: unbounded, so this bound still tells a checked loop from an unchecked one.
+SLACK_SECONDS = 2.0
 
 
 def attack(source: str, *, timeout: float = HARD_TIMEOUT, env: dict[str, str] | None = None, cwd=None):
