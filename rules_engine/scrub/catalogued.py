@@ -18,6 +18,7 @@ from ..detection import CatalogueEntry, catalogue
 from ..detection.validators import VALIDATORS, is_placeholder
 from .detectors import Detector, secret_span
 from .prefilter import Literal, Probe, user_pattern_probe
+from .regex_anchors import pattern_anchors
 
 #: Categories whose matches are checked against documentation samples and placeholders.
 _PLACEHOLDER_CHECKED = frozenset({"secret", "hash"})
@@ -101,15 +102,18 @@ def _validator(entry: CatalogueEntry) -> Callable[[str], bool] | None:
     return lambda secret: check(secret) and not is_placeholder(secret, keywords)
 
 
-
 def _probe(entry: CatalogueEntry) -> Probe:
     """What a string must hold to be a candidate for the entry: its keywords as literals when they
-    are ASCII; otherwise (a prefilter pattern, or keywords in other scripts) the entry's prefilter
-    searched by RE2. Either flags every string a match can be in (the catalogue tests check each
-    example), possibly more: the exact pattern decides."""
+    are ASCII; otherwise the anchors read off its prefilter pattern (or its keywords as one), else
+    that pattern searched by RE2. Each flags every string a match can be in (the catalogue tests
+    check each example), possibly more: the exact pattern decides."""
     if entry.prefilter is None and entry.keywords and all(keyword.isascii() for keyword in entry.keywords):
         return Probe.any_of(*(Literal(keyword, caseless=entry.caseless) for keyword in entry.keywords))
     pattern = entry.prefilter
     if pattern is None:
         pattern = "|".join(re.escape(keyword) for keyword in entry.keywords)
-    return user_pattern_probe(compile_regex(("(?i)" if entry.caseless else "") + pattern))
+    pattern = ("(?i)" if entry.caseless else "") + pattern
+    anchors = pattern_anchors(pattern)
+    if anchors:
+        return Probe(all_of=anchors)
+    return user_pattern_probe(compile_regex(pattern))

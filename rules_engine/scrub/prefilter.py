@@ -91,7 +91,14 @@ class Run:
             raise ValueError("a run counts one character or more")
 
 
-Anchor = Union[Literal, Run]
+@dataclass(frozen=True)
+class NonAscii:
+    """A character that is not ASCII, anywhere in the string (what a word in another script, or a
+    class of non-ASCII characters, needs: ``str.isascii()`` answers at once)."""
+
+
+NON_ASCII = NonAscii()
+Anchor = Union[Literal, Run, NonAscii]
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,8 @@ class Prefilter:
                                        for group in ordered]))
         self.anchors = tuple(anchors)
         #: what the scanners are built from (see :class:`PythonScanner`)
-        self.scanner_arguments = (*scanner_arguments(self.anchors), CASE_FOLDS, groups)
+        literals, runs, non_ascii = scanner_arguments(self.anchors)
+        self.scanner_arguments = (literals, runs, CASE_FOLDS, groups, non_ascii)
         scanner = CAnchorScanner if use_c else PythonScanner
         self._scanner = scanner(*self.scanner_arguments) if groups else None
         self.name = "c" if use_c else "python"
@@ -188,17 +196,20 @@ class Prefilter:
         return found
 
 
-def scanner_arguments(anchors: tuple[Anchor, ...]) -> tuple[list, list]:
-    """The anchors as the scanners take them: literals ``(text, caseless, anchor bit)`` and runs
-    ``(class, digits, min length, counted, count digits, min count, anchor bit)``."""
-    literals, runs = [], []
+def scanner_arguments(anchors: tuple[Anchor, ...]) -> tuple[list, list, int]:
+    """The anchors as the scanners take them: literals ``(text, caseless, anchor bit)``, runs
+    ``(class, digits, min length, counted, count digits, min count, anchor bit)``, and the bit of
+    :data:`NON_ASCII` (-1 when no probe needs it)."""
+    literals, runs, non_ascii = [], [], -1
     for bit, anchor in enumerate(anchors):
         if isinstance(anchor, Literal):
             literals.append((anchor.text, anchor.caseless, bit))
-        else:
+        elif isinstance(anchor, Run):
             runs.append((anchor.chars, anchor.digits, anchor.min_length, anchor.counted, anchor.count_digits,
                          anchor.min_count, bit))
-    return literals, runs
+        else:
+            non_ascii = bit
+    return literals, runs, non_ascii
 
 
 def _starts(texts: list[str]) -> list[int]:
@@ -206,10 +217,20 @@ def _starts(texts: list[str]) -> list[int]:
     return list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
 
 
-def _selectivity(group: tuple[Anchor, ...]) -> int:
-    """How rarely a group is expected to hit: the length of its shortest literal (a run counts as
-    a literal of three characters)."""
-    return min(len(anchor.text) if isinstance(anchor, Literal) else 3 for anchor in group)
+def _selectivity(group: tuple[Anchor, ...]) -> float:
+    """How rarely a group is expected to hit: as its least selective anchor."""
+    return min(map(selectivity, group))
+
+
+def selectivity(anchor: Anchor) -> float:
+    """How rarely an anchor is expected to hit, roughly in characters of a literal: a literal its
+    length, a run more the more characters it counts, a non-ASCII character like six letters (event
+    text is mostly ASCII)."""
+    if isinstance(anchor, Literal):
+        return len(anchor.text) - (0.5 if anchor.caseless else 0)
+    if isinstance(anchor, Run):
+        return min(2 + anchor.min_count / 2 + anchor.min_length / 8, 8)
+    return 6
 
 
 class PythonScanner:
@@ -221,9 +242,9 @@ class PythonScanner:
     ``re``; its other groups only in the strings that group flagged."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
-                 probes: list[tuple[int, list[list[int]]]]):
+                 probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1):
         self._fold_table = str.maketrans(folds)
-        anchors: dict[int, Any] = {}
+        anchors: dict[int, Any] = {non_ascii: _PythonNonAscii()}
         for text, caseless, bit in literals:
             anchors[bit] = _PythonLiteral(text.lower() if caseless else text, caseless)
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
@@ -243,7 +264,7 @@ class PythonScanner:
             for anchor in first:
                 held = flagged.get(anchor)
                 if held is None:
-                    held = flagged[anchor] = anchor.strings(joined, folded, starts)
+                    held = flagged[anchor] = anchor.strings(texts, joined, folded, starts)
                 indexes |= held
             for group in others:
                 indexes = {index for index in indexes if any(anchor.held_by(texts[index], self._fold_table)
@@ -253,11 +274,21 @@ class PythonScanner:
         return found
 
 
+class _PythonNonAscii:
+    def strings(self, texts: list[str], joined: str, folded: str, starts: list[int]) -> set[int]:
+        if joined.isascii():
+            return set()
+        return {index for index, text in enumerate(texts) if not text.isascii()}
+
+    def held_by(self, text: str, fold_table: dict) -> bool:
+        return not text.isascii()
+
+
 class _PythonLiteral:
     def __init__(self, text: str, caseless: bool):
         self.text, self.caseless = text, caseless
 
-    def strings(self, joined: str, folded: str, starts: list[int]) -> set[int]:
+    def strings(self, texts: list[str], joined: str, folded: str, starts: list[int]) -> set[int]:
         return _find_each_string(folded if self.caseless else joined, self.text, starts)
 
     def held_by(self, text: str, fold_table: dict) -> bool:
@@ -277,7 +308,7 @@ class _PythonRun:
         self._counted, self._count_digits = counted, count_digits
         self._min_length, self._min_count = min_length, min_count
 
-    def strings(self, joined: str, folded: str, starts: list[int]) -> set[int]:
+    def strings(self, texts: list[str], joined: str, folded: str, starts: list[int]) -> set[int]:
         return {bisect_right(starts, start) - 1 for start in self._runs(joined)}
 
     def held_by(self, text: str, fold_table: dict) -> bool:
