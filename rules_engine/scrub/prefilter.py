@@ -362,26 +362,29 @@ def _search_joined(texts: list[str], searches: list[tuple[int, Any]], search_set
     on at the next one. A match may run on past the end of its string (over NUL): its string is
     then flagged for nothing, and no other string is skipped. With many patterns, one pass of
     their RE2 set first tells which of them match anywhere; only those are searched."""
-    try:
-        encoded = [text.encode("utf-8") for text in texts]
-    except UnicodeEncodeError:  # lone surrogates: RE2 cannot read them; the exact pass decides
-        for bit, _ in searches:
-            for index in range(len(texts)):
-                found[index] = found.get(index, 0) | bit
-        return
-    data = b"\x00".join(encoded)
+    joined = SEPARATOR.join(texts)
+    if joined.isascii():  # UTF-8 is the text itself: byte offsets are character offsets
+        data, starts = joined.encode("ascii"), _starts(texts)
+    else:
+        try:
+            encoded = [text.encode("utf-8") for text in texts]
+        except UnicodeEncodeError:  # lone surrogates: RE2 cannot read them; the exact pass decides
+            for bit, _ in searches:
+                for index in range(len(texts)):
+                    found[index] = found.get(index, 0) | bit
+            return
+        data, starts = b"\x00".join(encoded), _starts(encoded)
     if search_set is not None:
         searches = [searches[index] for index in sorted(search_set.Match(data) or ())]  # None: no match
-    starts = _starts(encoded)
     count = len(texts)
     for bit, pattern in searches:
-        search = _bytes_pattern(pattern).search
+        search = _bytes_search(pattern)
         position = 0
         while True:
-            match = search(data, position)
-            if match is None:
+            start = search(data, position)
+            if start < 0:
                 break
-            index = bisect_right(starts, match.start()) - 1
+            index = bisect_right(starts, start) - 1
             found[index] = found.get(index, 0) | bit
             if index + 1 >= count:
                 break
@@ -405,17 +408,51 @@ def _search_set(searches: list[tuple[int, Any]]):
     return found
 
 
-_BYTES_PATTERNS: dict[Any, Any] = {}
+_BYTES_SEARCHES: dict[Any, Any] = {}
 
 
-def _bytes_pattern(pattern):
-    """The RE2 pattern compiled over UTF-8 bytes (the same options and syntax: RE2 reads its
-    text as UTF-8 either way), remembered per pattern."""
-    found = _BYTES_PATTERNS.get(pattern)
+def _bytes_search(pattern):
+    """``(data, position) -> start of the first match at or after position, or -1``: the RE2
+    pattern compiled over UTF-8 bytes (the same options and syntax: RE2 reads its text as UTF-8
+    either way), remembered per pattern. It calls the binding's compiled regexp directly where
+    it has one (the wrapper's ``search`` builds a match object and re-encodes offsets: most of
+    the cost of a search over a short text)."""
+    found = _BYTES_SEARCHES.get(pattern)
     if found is None:
         import re2
 
-        found = re2.compile(pattern.pattern.encode("utf-8"), pattern.options)
-        if len(_BYTES_PATTERNS) < 1024:
-            _BYTES_PATTERNS[pattern] = found
+        compiled = re2.compile(pattern.pattern.encode("utf-8"), pattern.options)
+        found = _raw_search(compiled) or _wrapped_search(compiled)
+        if len(_BYTES_SEARCHES) < 1024:
+            _BYTES_SEARCHES[pattern] = found
     return found
+
+
+def _raw_search(compiled):
+    """The search through the binding's ``_re2.RE2.Match(anchor, data, pos, endpos)``, or None
+    where this version of the binding has no such method."""
+    import re2
+
+    regexp = getattr(compiled, "_regexp", None)
+    unanchored = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+    if regexp is None or unanchored is None or not hasattr(regexp, "Match"):
+        return None
+    match = regexp.Match
+
+    def search(data: bytes, position: int) -> int:
+        return match(unanchored, data, position, len(data))[0][0]
+
+    try:
+        if search(b"", 0) not in (-1, 0):
+            return None
+    except Exception:  # a binding whose private method means something else
+        return None
+    return search
+
+
+def _wrapped_search(compiled):
+    def search(data: bytes, position: int) -> int:
+        match = compiled.search(data, position)
+        return -1 if match is None else match.start()
+
+    return search
