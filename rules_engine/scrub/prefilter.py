@@ -238,8 +238,9 @@ class PythonScanner:
     runs, case folds, and each probe's bit with its groups of anchor bits).
 
     A probe's first group (the most selective, see :class:`Prefilter`) is looked for over all the
-    strings joined by NUL, with ``str.find`` (case-folded once for the caseless literals) and
-    ``re``; its other groups only in the strings that group flagged."""
+    strings joined by NUL: every literal in one pass of ``re`` (:class:`_LiteralSearch`, over the
+    text case-folded once for the caseless ones), runs with ``re``; its other groups only in the
+    strings that group flagged."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
                  probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1):
@@ -247,25 +248,41 @@ class PythonScanner:
         anchors: dict[int, Any] = {non_ascii: _PythonNonAscii()}
         for text, caseless, bit in literals:
             anchors[bit] = _PythonLiteral(text.lower() if caseless else text, caseless)
+        digit_runs = [run for run in runs if run[4]]  # the runs counting digits share one first pass
+        clusters = _DigitClusters(digit_runs) if len(digit_runs) > 1 else None
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
-            anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
+            anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count,
+                                      clusters if count_digits else None)
         self._any_caseless = any(caseless for _, caseless, _ in literals)
-        self._probes = [(1 << bit, [[anchors[anchor] for anchor in group] for group in groups])
-                        for bit, groups in probes]
+        self._literals = _LiteralSearch([(text.lower() if caseless else text, caseless)
+                                         for text, caseless, _ in literals])
+        self._literal_anchors = {(anchor.text, anchor.caseless): anchor for anchor in anchors.values()
+                                 if isinstance(anchor, _PythonLiteral)}
+        self._other_anchors = [anchor for anchor in anchors.values() if not isinstance(anchor, _PythonLiteral)]
+        #: per anchor: (bit, other groups) of the probes whose first group holds it
+        self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}
+        for bit, groups in probes:
+            first, *others = [[anchors[anchor] for anchor in group] for group in groups]
+            for anchor in first:
+                self._probes_by_first.setdefault(anchor, []).append((1 << bit, others))
 
     def scan(self, texts: list[str]) -> dict[int, int]:
-        found: dict[int, int] = {}
         joined = SEPARATOR.join(texts)
-        starts = _starts(texts)
         folded = joined.translate(self._fold_table).lower() if self._any_caseless else joined
-        flagged: dict[Any, set[int]] = {}  # anchor -> the strings holding it
-        for bit, (first, *others) in self._probes:
-            indexes: set[int] = set()
-            for anchor in first:
-                held = flagged.get(anchor)
-                if held is None:
-                    held = flagged[anchor] = anchor.strings(texts, joined, folded, starts)
-                indexes |= held
+        scanned = _Scanned(texts, joined, folded, _starts(texts))
+        held: dict[Any, set[int]] = {self._literal_anchors[key]: indexes
+                                     for key, indexes in self._literals.strings(scanned).items()}
+        for anchor in self._other_anchors:
+            if anchor in self._probes_by_first:
+                held[anchor] = anchor.strings(scanned)
+        candidates: dict[int, tuple[set[int], list]] = {}  # probe bit -> (strings, its other groups)
+        for anchor, indexes in held.items():
+            for bit, others in self._probes_by_first.get(anchor, ()):
+                if indexes:
+                    entry = candidates.setdefault(bit, (set(), others))
+                    entry[0].update(indexes)
+        found: dict[int, int] = {}
+        for bit, (indexes, others) in candidates.items():
             for group in others:
                 indexes = {index for index in indexes if any(anchor.held_by(texts[index], self._fold_table)
                                                              for anchor in group)}
@@ -274,11 +291,73 @@ class PythonScanner:
         return found
 
 
+class _Scanned:
+    """The strings of one scan in the forms the anchors read: as given, joined by NUL, that
+    joined text case-folded, where each string starts in it, and the strings holding each
+    literal."""
+
+    __slots__ = ("texts", "joined", "folded", "starts", "literals", "clusters")
+
+    def __init__(self, texts: list[str], joined: str, folded: str, starts: list[int]):
+        self.texts, self.joined, self.folded, self.starts = texts, joined, folded, starts
+        self.literals: dict[tuple[str, bool], set[int]] = {}
+        self.clusters: list[tuple[int, int]] | None = None  # see _DigitClusters
+
+
+class _LiteralSearch:
+    """Every literal at every position in one pass: the literals as a trie-shaped ``re``
+    alternation inside a look-ahead (``(?=(a(?:b|pi)?|...))``), tried at each position, gives the
+    longest literal starting there; the literals that are its prefixes start there too. Caseless
+    literals are looked for in the folded text, the others in the text as given."""
+
+    def __init__(self, literals: list[tuple[str, bool]]):
+        self._searches = []
+        for caseless in (False, True):
+            texts = sorted({text for text, folded in literals if folded is caseless})
+            if texts:
+                prefixes = {text: [(prefix, caseless) for prefix in texts if text.startswith(prefix)]
+                            for text in texts}
+                self._searches.append((caseless, re.compile(f"(?=({_trie(texts)}))").finditer, prefixes))
+
+    def strings(self, scanned: _Scanned) -> dict[tuple[str, bool], set[int]]:
+        found: dict[tuple[str, bool], set[int]] = {}
+        starts, last = scanned.starts, len(scanned.starts) - 2
+        for caseless, finditer, prefixes in self._searches:
+            index = 0
+            for match in finditer(scanned.folded if caseless else scanned.joined):
+                position = match.start()
+                while index < last and starts[index + 1] <= position:
+                    index += 1
+                for key in prefixes[match.group(1)]:
+                    found.setdefault(key, set()).add(index)
+        return found
+
+
+def _trie(texts: list[str]) -> str:
+    """The ``re`` source matching the longest of ``texts`` at a position: one alternative per
+    next character, so a failing position costs one character test per branch."""
+    root: dict = {}
+    for text in texts:
+        node = root
+        for char in text:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _trie_source(root)
+
+
+def _trie_source(node: dict) -> str:
+    branches = [re.escape(char) + _trie_source(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 and "" not in node else f"(?:{'|'.join(branches)})"
+    return body + "?" if "" in node else body  # a literal ends here: the longer ones first, else it
+
+
 class _PythonNonAscii:
-    def strings(self, texts: list[str], joined: str, folded: str, starts: list[int]) -> set[int]:
-        if joined.isascii():
+    def strings(self, scanned: _Scanned) -> set[int]:
+        if scanned.joined.isascii():
             return set()
-        return {index for index, text in enumerate(texts) if not text.isascii()}
+        return {index for index, text in enumerate(scanned.texts) if not text.isascii()}
 
     def held_by(self, text: str, fold_table: dict) -> bool:
         return not text.isascii()
@@ -288,38 +367,67 @@ class _PythonLiteral:
     def __init__(self, text: str, caseless: bool):
         self.text, self.caseless = text, caseless
 
-    def strings(self, texts: list[str], joined: str, folded: str, starts: list[int]) -> set[int]:
-        return _find_each_string(folded if self.caseless else joined, self.text, starts)
+    def strings(self, scanned: _Scanned) -> set[int]:
+        return scanned.literals.get((self.text, self.caseless), set())
 
     def held_by(self, text: str, fold_table: dict) -> bool:
         return self.text in (text.translate(fold_table).lower() if self.caseless else text)
 
 
+class _DigitClusters:
+    """Where the runs counting digits may be: the maximal runs of the union of their classes
+    holding as many digits as the least of them counts. A run of one class lies inside one of
+    these (its class is part of the union, its digits are among theirs), so each run's own
+    search looks there only: one pass over the text for all of them."""
+
+    def __init__(self, runs: list[tuple]):
+        members = "".join(sorted({char for run in runs for char in run[0]}))
+        fewest = min(run[5] for run in runs)
+        between = _class(members, False)
+        between_part = f"[{between}]*" if members else ""
+        self._find = re.compile(f"(?:{between_part}\\d){{{fewest}}}[{_class(members, True)}]*").finditer
+        self._before = re.compile(between_part) if members else None
+
+    def spans(self, scanned: "_Scanned") -> list[tuple[int, int]]:
+        if scanned.clusters is None:
+            scanned.clusters = [match.span() for match in self._find(scanned.joined)]
+        return scanned.clusters
+
+
 class _PythonRun:
-    """A run (see :class:`Run`), found from its counted characters: ``[K][C]*`` from the first
-    counted character of a run to its end (a search then goes on after the run), and the part
-    before it (members that are not counted) matched backwards on the reversed text."""
+    """A run (see :class:`Run`), found from its counted characters: ``[K](?:[U]*[K]){n-1}[C]*``
+    from a counted character to the end of the run, holding the ``n`` counted characters it
+    needs (``U``: the members that are not counted; a search skips to the next counted character
+    in C and gives up at once on a run with too few of them, so only runs that count are
+    matched), and the part before it matched backwards on the reversed text. Runs counting
+    digits look inside their :class:`_DigitClusters` only."""
 
-    def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
+    def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int,
+                 clusters: _DigitClusters | None = None):
         members = _class(chars, digits)
+        counts = _class(counted, count_digits)
         uncounted = _class("".join(sorted(set(chars) - set(counted))), digits and not count_digits)
-        self._rest = re.compile(f"[{_class(counted, count_digits)}][{members}]*")
+        between = f"[{uncounted}]*" if uncounted else ""
+        self._rest = re.compile(f"[{counts}](?:{between}[{counts}]){{{min_count - 1}}}[{members}]*")
         self._before = re.compile(f"[{uncounted}]*") if uncounted else None
-        self._counted, self._count_digits = counted, count_digits
-        self._min_length, self._min_count = min_length, min_count
+        self._min_length = min_length
+        self._clusters = clusters
 
-    def strings(self, texts: list[str], joined: str, folded: str, starts: list[int]) -> set[int]:
-        return {bisect_right(starts, start) - 1 for start in self._runs(joined)}
+    def strings(self, scanned: "_Scanned") -> set[int]:
+        spans = self._clusters.spans(scanned) if self._clusters is not None else [(0, len(scanned.joined))]
+        return {bisect_right(scanned.starts, start) - 1
+                for cluster_start, cluster_end in spans
+                for start in self._runs(scanned.joined, cluster_start, cluster_end)}
 
     def held_by(self, text: str, fold_table: dict) -> bool:
-        return any(True for _ in self._runs(text))
+        return any(True for _ in self._runs(text, 0, len(text)))
 
-    def _runs(self, text: str):
-        """Where each run long enough and holding enough counted characters starts."""
+    def _runs(self, text: str, start_at: int, end_at: int):
+        """Where each run long enough and holding enough counted characters starts, of those
+        whose counted characters start between ``start_at`` and ``end_at`` (a run's class ends
+        there)."""
         reversed_text = None
-        for match in self._rest.finditer(text):
-            if _counted(match.group(), self._counted, self._count_digits) < self._min_count:
-                continue
+        for match in self._rest.finditer(text, start_at, end_at):
             start = match.start()
             if self._before is not None and start:
                 if reversed_text is None:
@@ -332,28 +440,6 @@ class _PythonRun:
 def _class(chars: str, digits: bool) -> str:
     """The inside of a character class of ``chars`` (and ``\\d``)."""
     return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + ("\\d" if digits else "")
-
-
-def _counted(run: str, counted: str, count_digits: bool) -> int:
-    total = sum(run.count(char) for char in counted)
-    if count_digits:
-        total += sum(char.isdecimal() for char in run if char not in counted)
-    return total
-
-
-def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
-    """The strings of the joined ``text`` holding ``literal``: after a hit, the search goes on at
-    the next string."""
-    found: set[int] = set()
-    find, count = text.find, len(starts) - 1
-    position = find(literal)
-    while position != -1:
-        index = bisect_right(starts, position) - 1
-        found.add(index)
-        if index + 1 >= count:
-            break
-        position = find(literal, starts[index + 1])
-    return found
 
 
 def _search_joined(texts: list[str], searches: list[tuple[int, Any]], search_set, found: dict[int, int]) -> None:

@@ -48,6 +48,8 @@ _COMMON = frozenset("etaoinsrlcdu")
 _MAX_COUNTED_SHARE = 0.3
 #: How many groups a probe keeps (the most selective): each costs a check on every candidate.
 _MAX_GROUPS = 2
+#: A class of at most this many characters (``[:=]``) is a group of one-character literals.
+_MAX_CLASS_LITERALS = 4
 #: Runs shorter than this are everywhere.
 _MIN_RUN = 4
 
@@ -205,6 +207,8 @@ def _groups(items: tuple) -> list[tuple[Anchor, ...]]:
                 literal.append((next(iter(item.chars)), item.caseless))
             else:
                 _add_literal(literal, groups)
+                if item.chars is not None and item.low and len(item.chars) <= _MAX_CLASS_LITERALS:
+                    groups.append(tuple(_literal([(char, item.caseless)]) for char in sorted(item.chars)))
             if item.in_run:
                 stretch.append(((item,),))
                 continue
@@ -295,12 +299,14 @@ def _add_run(stretch: list, groups: list) -> None:
 
 def _best(groups: list[tuple[Anchor, ...]]) -> list[tuple[Anchor, ...]]:
     """The most selective groups (a group is as selective as its least selective anchor). A group
-    of single characters only is kept when there is nothing else: it is everywhere, and a scan
-    stops at each."""
+    of single characters only (``=`` or ``:``) comes after the others: it is common, so it only
+    narrows down what another group found (and next to a run, it says less than the run)."""
     unique = list(dict.fromkeys(groups))
-    unique.sort(key=lambda group: min(map(selectivity, group)), reverse=True)
-    rare = [group for group in unique if not all(_single_character(anchor) for anchor in group)]
-    return (rare or unique)[:_MAX_GROUPS]
+    if any(isinstance(anchor, Run) for group in unique for anchor in group):  # a run says more
+        unique = [group for group in unique if not all(map(_single_character, group))] or unique
+    unique.sort(key=lambda group: (not all(map(_single_character, group)), min(map(selectivity, group))),
+                reverse=True)
+    return unique[:_MAX_GROUPS]
 
 
 def _single_character(anchor: Anchor) -> bool:
