@@ -375,18 +375,19 @@ class _PythonLiteral:
 
 
 class _DigitClusters:
-    """Where the runs counting digits may be: the maximal runs of the union of their classes
-    holding as many digits as the least of them counts. A run of one class lies inside one of
-    these (its class is part of the union, its digits are among theirs), so each run's own
-    search looks there only: one pass over the text for all of them."""
+    """Where the runs counting digits may be: the runs of the union of their classes holding as
+    many digits as the least of them counts, from their first digit to their end. A run of one
+    class that counts enough lies in one of these from its first digit on (its class is part of
+    the union, its digits are among theirs), and each run's own search starts at a digit, so it
+    looks there only: one pass over the text for all of them."""
 
     def __init__(self, runs: list[tuple]):
         members = "".join(sorted({char for run in runs for char in run[0]}))
         fewest = min(run[5] for run in runs)
         between = _class(members, False)
         between_part = f"[{between}]*" if members else ""
-        self._find = re.compile(f"(?:{between_part}\\d){{{fewest}}}[{_class(members, True)}]*").finditer
-        self._before = re.compile(between_part) if members else None
+        # from a digit (a search skips to the next one), so each attempt reads one run at most
+        self._find = re.compile(f"\\d(?:{between_part}\\d){{{fewest - 1}}}[{_class(members, True)}]*").finditer
 
     def spans(self, scanned: "_Scanned") -> list[tuple[int, int]]:
         if scanned.clusters is None:
