@@ -11,11 +11,13 @@
  *     non_ascii: the anchor of a string holding a character that is not ASCII (-1: none)
  *   AnchorScanner.scan(texts) -> {index of a string: bitmask of the probes it holds}
  *
- * Literals: keyed by their first (up to) four case-folded characters. At a character that starts
- * one (a table lookup), the keys of the next one to four characters are tested in a bitmap of
- * hashed keys; only where a bit is set are the literals of that key compared (folded, or as
- * written). No step depends on the one before but within a position, so the scan runs at a few
- * cycles a character; a large catalogue only sets more bits and fills more buckets.
+ * Literals: keyed by their first (up to) four case-folded characters. 1-byte text (nearly every
+ * string) is read in one pass keeping the last four folded characters in a window: bitmaps say
+ * whether the last one, two, three or four may be a literal or start a longer one, and only there
+ * are the literals of that key compared (folded, or as written). Wider text is skipped to the
+ * characters that may start a literal. A large catalogue only sets more bits and fills more
+ * buckets. After a string, only the probes whose first group holds an anchor found are checked.
+ * Non-ASCII: a string's kind says it at once (PyUnicode_IS_ASCII).
  * Runs: followed at the characters they count only (see count_runs); Unicode decimal digits are
  * read with Py_UNICODE_ISDECIMAL, as re's \d reads them.
  *

@@ -14,16 +14,23 @@ A probe is data derived from the definition it stands for, never a second regex 
 * :class:`Run`: a run of characters of a class every match lies within, holding enough of some
   of them (a card number: digits, spaces and hyphens, with 13 digits at least). Unicode decimal
   digits count as digits, as ``\\d`` counts them.
+* :data:`NON_ASCII`: a character that is not ASCII (a key word or a detector keyword in another
+  script; ``str.isascii()`` answers at once).
 * A probe is flagged when every one of its groups has a hit (``Probe.all_of``: each group an
   alternative of anchors); a probe with no anchors flags every string (``always``).
 * A user pattern is searched with RE2 itself (its one dialect) over all the strings joined by NUL:
   a match inside one string is a match of the joined text, so no string holding one is missed (a
   pattern with anchors, whose meaning changes on joined text, flags every string instead).
 
-Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one
-Aho–Corasick automaton over case-folded ASCII for every literal, and class-run counters, in one
-pass over each string), built wherever the package was compiled; and :class:`PythonScanner`,
-the same definitions with ``str.find`` and ``re``, used when it was not or when
+Catalogue entries given as a prefilter pattern get their anchors read off it
+(:mod:`.regex_anchors`); a pattern whose anchors would be common is searched with RE2 like a user
+pattern.
+
+Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one pass over
+each string, a window of its last four case-folded characters looked up in bitmaps of the
+literals, and class-run counters), built wherever the package was compiled; and
+:class:`PythonScanner`, the same definitions with ``re`` (every literal in one pass), used when it
+was not or when
 ``RULES_ENGINE_ACCELERATOR=off`` (``accelerator="off"``). Both give the same anchors for every
 string (tested); a catalogue of many detectors adds literals to one automaton, so 150 detectors
 cost about what 20 do.
