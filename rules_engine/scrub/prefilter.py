@@ -29,8 +29,8 @@ pattern.
 Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one pass over
 each string, a window of its last four case-folded characters looked up in bitmaps of the
 literals, and class-run counters), built wherever the package was compiled; and
-:class:`PythonScanner`, the same definitions with ``re`` (every literal in one pass), used when it
-was not or when
+:class:`PythonScanner`, the same definitions with an RE2 set of the literals, ``str.find`` and
+``re``, used when it was not or when
 ``RULES_ENGINE_ACCELERATOR=off`` (``accelerator="off"``). Both give the same anchors for every
 string (tested); a catalogue of many detectors adds literals to one automaton, so 150 detectors
 cost about what 20 do.
@@ -245,8 +245,8 @@ class PythonScanner:
     runs, case folds, and each probe's bit with its groups of anchor bits).
 
     A probe's first group (the most selective, see :class:`Prefilter`) is looked for over all the
-    strings joined by NUL: every literal in one pass of ``re`` (:class:`_LiteralSearch`, over the
-    text case-folded once for the caseless ones), runs with ``re``; its other groups only in the
+    strings joined by NUL: every literal at once (:class:`_LiteralSearch`, over the text
+    case-folded once for the caseless ones), runs with ``re``; its other groups only in the
     strings that group flagged."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
@@ -312,52 +312,60 @@ class _Scanned:
 
 
 class _LiteralSearch:
-    """Every literal at every position in one pass: the literals as a trie-shaped ``re``
-    alternation inside a look-ahead (``(?=(a(?:b|pi)?|...))``), tried at each position, gives the
-    longest literal starting there; the literals that are its prefixes start there too. Caseless
-    literals are looked for in the folded text, the others in the text as given."""
+    """Which literals the strings hold: one pass of an RE2 set of all of them over the joined text
+    (in UTF-8: an ASCII literal's bytes occur exactly where its characters do) tells which occur
+    anywhere, then ``str.find`` tells in which strings, for those few. Caseless literals are
+    looked for in the folded text, the others in the text as given."""
 
     def __init__(self, literals: list[tuple[str, bool]]):
         self._searches = []
         for caseless in (False, True):
             texts = sorted({text for text, folded in literals if folded is caseless})
             if texts:
-                prefixes = {text: [(prefix, caseless) for prefix in texts if text.startswith(prefix)]
-                            for text in texts}
-                self._searches.append((caseless, re.compile(f"(?=({_trie(texts)}))").finditer, prefixes))
+                self._searches.append((caseless, texts, _literal_set(texts)))
 
     def strings(self, scanned: _Scanned) -> dict[tuple[str, bool], set[int]]:
         found: dict[tuple[str, bool], set[int]] = {}
-        starts, last = scanned.starts, len(scanned.starts) - 2
-        for caseless, finditer, prefixes in self._searches:
-            index = 0
-            for match in finditer(scanned.folded if caseless else scanned.joined):
-                position = match.start()
-                while index < last and starts[index + 1] <= position:
-                    index += 1
-                for key in prefixes[match.group(1)]:
-                    found.setdefault(key, set()).add(index)
+        for caseless, texts, literal_set in self._searches:
+            text = scanned.folded if caseless else scanned.joined
+            present = range(len(texts)) if literal_set is None else \
+                literal_set.Match(text.encode("utf-8", "surrogatepass")) or ()  # None: none there
+            for index in present:
+                held = _find_each_string(text, texts[index], scanned.starts)
+                if held:
+                    found[(texts[index], caseless)] = held
         return found
 
 
-def _trie(texts: list[str]) -> str:
-    """The ``re`` source matching the longest of ``texts`` at a position: one alternative per
-    next character, so a failing position costs one character test per branch."""
-    root: dict = {}
-    for text in texts:
-        node = root
-        for char in text:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return _trie_source(root)
+def _literal_set(texts: list[str]):
+    """The literals as one RE2 set over UTF-8 bytes (indexes those of ``texts``), or None when RE2
+    cannot build it (each literal is then looked for)."""
+    import re2
+
+    literal_set = re2.Set.SearchSet(re2.Options())
+    try:
+        for index, text in enumerate(texts):
+            if literal_set.Add(re.escape(text).encode("ascii")) != index:
+                return None
+        literal_set.Compile()
+    except re2.error:
+        return None
+    return literal_set
 
 
-def _trie_source(node: dict) -> str:
-    branches = [re.escape(char) + _trie_source(child) for char, child in sorted(node.items()) if char]
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 and "" not in node else f"(?:{'|'.join(branches)})"
-    return body + "?" if "" in node else body  # a literal ends here: the longer ones first, else it
+def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
+    """The strings of the joined ``text`` holding ``literal``: after a hit, the search goes on at
+    the next string."""
+    found: set[int] = set()
+    find, count = text.find, len(starts) - 1
+    position = find(literal)
+    while position != -1:
+        index = bisect_right(starts, position) - 1
+        found.add(index)
+        if index + 1 >= count:
+            break
+        position = find(literal, starts[index + 1])
+    return found
 
 
 class _PythonNonAscii:
