@@ -8,7 +8,8 @@
 * ``relay-pii-strip``: ``sentry_relay.pii_strip_event`` with Relay's default data-scrubbing
   config, called from Python as its API is (JSON encoding in and out included);
   ``relay-pii-strip-core`` is the same call on pre-encoded JSON (the Rust part alone);
-* ``default-ruleset`` and ``filters-grouping-ruleset``: rules-engine hooks from YAML rulesets.
+* ``default-ruleset`` and ``filters-grouping-ruleset``: rules-engine hooks from YAML rulesets
+  (``default-ruleset-2026.11``: the default ruleset on the packs before the detector catalogue).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import contextlib
 import copy
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -200,6 +202,18 @@ def ruleset_contender(
     return Contender(name, description, runner, extra={"ruleset": ruleset})
 
 
+def _on_earlier_packs(source: Path | str) -> Path | str:
+    """The ruleset with its ``@2026.12`` packs read as ``@2026.11``, written to a scratch
+    directory (the packs are builtin: nothing else is read relative to it)."""
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except OSError:
+        return source  # reported as missing by ruleset_contender
+    path = Path(tempfile.mkdtemp(prefix="rules-engine-benchmark-")) / "default-2026.11.yaml"
+    path.write_text(text.replace("@2026.12", "@2026.11"), encoding="utf-8")
+    return path
+
+
 @contextlib.contextmanager
 def _accelerator(choice: str | None):
     previous = os.environ.get("RULES_ENGINE_ACCELERATOR")
@@ -224,6 +238,9 @@ def all_contenders(
         ruleset_contender("default-ruleset-pure-python",
                           "the same, pure Python (RULES_ENGINE_ACCELERATOR=off: no C module)",
                           default_ruleset, hints, accelerator="off"),
+        ruleset_contender("default-ruleset-2026.11",
+                          "the same on the 2026.11 packs (the 20-odd detectors before the catalogue)",
+                          _on_earlier_packs(default_ruleset), hints),
         ruleset_contender(
             "filters-grouping-ruleset",
             "rules-engine, filters and grouping only (no scrub)",

@@ -138,6 +138,15 @@ def targets(results: Results) -> list[tuple[str, str]]:
                     f"{'PASS' if speedup > 1 else 'FAIL'} ({_ratio(speedup)})",
                 )
             )
+    earlier = results.by_name("default-ruleset-2026.11")
+    if earlier and earlier.timing and walk and walk.timing and relay and relay.timing:
+        ratio, speedup = earlier.timing.best / walk.timing.best, relay.timing.best / earlier.timing.best
+        verdicts.append(
+            (
+                "the same on the 2026.11 packs (20-odd detectors) ≤ 3x the walk, ≥ 10x faster than Relay",
+                f"{'PASS' if ratio <= 3 and speedup >= 10 else 'FAIL'} ({_ratio(ratio)} the walk, {_ratio(speedup)})",
+            )
+        )
     verdicts.append(
         (
             "default ruleset leaks nothing",

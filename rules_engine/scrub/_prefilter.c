@@ -3,18 +3,21 @@
  * rules_engine/scrub/prefilter.py defines the anchors and holds the same scan in Python
  * (PythonScanner); the tests check that both find the same anchors in every string.
  *
- *   AnchorScanner(literals, runs, folds, probes)
+ *   AnchorScanner(literals, runs, folds, probes, non_ascii=-1)
  *     literals: [(text, caseless, anchor)]   ASCII text every match holds
  *     runs:     [(chars, digits, min_length, counted, count_digits, min_count, anchor)]
  *     folds:    {char: ascii letter}         non-ASCII characters caseless literals fold
  *     probes:   [(probe, [[anchor, ...], ...])]   a probe holds when each group has an anchor
+ *     non_ascii: the anchor of a string holding a character that is not ASCII (-1: none)
  *   AnchorScanner.scan(texts) -> {index of a string: bitmask of the probes it holds}
  *
- * Literals: keyed by their first (up to) four case-folded characters. At a character that starts
- * one (a table lookup), the keys of the next one to four characters are tested in a bitmap of
- * hashed keys; only where a bit is set are the literals of that key compared (folded, or as
- * written). No step depends on the one before but within a position, so the scan runs at a few
- * cycles a character; a large catalogue only sets more bits and fills more buckets.
+ * Literals: keyed by their first (up to) four case-folded characters. 1-byte text (nearly every
+ * string) is read in one pass keeping the last four folded characters in a window: bitmaps say
+ * whether the last one, two, three or four may be a literal or start a longer one, and only there
+ * are the literals of that key compared (folded, or as written). Wider text is skipped to the
+ * characters that may start a literal. A large catalogue only sets more bits and fills more
+ * buckets. After a string, only the probes whose first group holds an anchor found are checked.
+ * Non-ASCII: a string's kind says it at once (PyUnicode_IS_ASCII).
  * Runs: followed at the characters they count only (see count_runs); Unicode decimal digits are
  * read with Py_UNICODE_ISDECIMAL, as re's \d reads them.
  *
@@ -34,6 +37,7 @@
 #define KEY_CHARS 4
 #define KEY_BITS 65536
 #define BUCKETS 4096
+#define WINDOW_BITS 65536
 
 typedef struct {
     Py_UCS1 *text; /* as written */
@@ -68,12 +72,27 @@ typedef struct {
     unsigned char fold_ascii[ASCII];
     unsigned char interesting[ASCII]; /* may start a literal, or counted by a run */
     unsigned char stops[ASCII];       /* a literal of its own, or counted by a run */
+    /* The scan of 1-byte text keeps the last four folded characters in a window and looks up
+     * whether a literal of 1, 2, 3 or 4+ characters may end there (see scan_latin1): */
+    unsigned char window_fold[256];       /* a byte folded; 0 for one that folds to no ASCII */
+    unsigned char ends_single[256];       /* a literal of its own (folded), or counted by a run */
+    uint64_t ends_pair[256 * 256 / 64];   /* two folded characters, a literal of two */
+    uint64_t ends_triple[WINDOW_BITS / 64]; /* a hash of three, a literal of three */
+    uint64_t ends_quad[WINDOW_BITS / 64]; /* a hash of four, the first four of a longer literal */
+    Py_ssize_t non_ascii;     /* the anchor of a string that is not ASCII, or -1 */
     Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
     uint64_t *hits;           /* the anchors one string holds */
+    Py_ssize_t *hit_list;     /* the same anchors, in the order found */
+    Py_ssize_t hit_count;
     Py_ssize_t probe_count;
-    PyObject **probe_masks;   /* per probe: the int 1 << its bit */
+    Py_ssize_t *probe_bits;   /* per probe: its bit in the masks scan returns */
     Py_ssize_t *group_start;  /* per probe: its first group; then the end */
     uint64_t *groups;         /* each group: the set of its anchors */
+    Py_ssize_t *first_start;  /* per anchor: where its probes start in first_probes; then the end */
+    Py_ssize_t *first_probes; /* the probes whose first group holds each anchor, anchor by anchor */
+    Py_ssize_t mask_words;    /* 64-bit words of a mask of probes */
+    uint64_t *mask;           /* the probes one string holds */
+    unsigned char *mask_bytes; /* the same, as little-endian bytes for the int */
     int built;
 } Scanner;
 
@@ -183,7 +202,8 @@ read_runs(Scanner *s, PyObject *runs, Py_ssize_t *highest)
         if (!PyTuple_Check(item) ||
             !PyArg_ParseTuple(item, "UpnUpnO", &chars, &digits, &run->min_length, &counted, &count_digits,
                               &run->min_count, &bit) ||
-            ascii_text(chars, "a run's class") < 0 || read_bit(bit, &run->bit, highest) < 0) {
+            (PyUnicode_GET_LENGTH(chars) && ascii_text(chars, "a run's class") < 0) ||
+            read_bit(bit, &run->bit, highest) < 0) {
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_TypeError, "a run is (chars, digits, min_length, counted, count_digits, "
                                                  "min_count, bit)");
@@ -266,6 +286,50 @@ bucket_of_key(uint32_t key)
     return hash_key(key) >> 20;
 }
 
+/* The hash of the window's last ``count`` (3 or 4) folded characters, a bit of WINDOW_BITS. */
+static inline uint32_t
+window_hash(uint32_t window, int count)
+{
+    uint32_t chars = count == 4 ? window : window & 0xFFFFFFu;
+    return (chars * 2654435761u) >> 16;
+}
+
+static inline void
+set_bit(uint64_t *bits, uint32_t bit)
+{
+    bits[bit / 64] |= (uint64_t)1 << (bit % 64);
+}
+
+static inline int
+test_bit(const uint64_t *bits, uint32_t bit)
+{
+    return bits[bit / 64] >> (bit % 64) & 1;
+}
+
+/* The window tables of the 1-byte scan (no character of U+0080..U+00FF folds to an ASCII one or
+ * is a decimal digit, so they fold to 0, which no literal holds). */
+static void
+build_window(Scanner *s)
+{
+    for (int c = 0; c < 256; c++) {
+        s->window_fold[c] = (unsigned char)(c < ASCII ? s->fold_ascii[c] : 0);
+        s->ends_single[c] = (unsigned char)(c < ASCII && s->stops[c]);
+    }
+    for (Py_ssize_t i = 0; i < s->literal_count; i++) {
+        const Literal *literal = &s->literals[i];
+        uint32_t window = 0;
+        int count = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
+        for (int k = 0; k < count; k++)
+            window = window << 8 | s->fold_ascii[literal->text[k]];
+        if (count == 2)
+            set_bit(s->ends_pair, window);
+        else if (count == 3)
+            set_bit(s->ends_triple, window_hash(window, 3));
+        else if (count == 4)
+            set_bit(s->ends_quad, window_hash(window, 4));
+    }
+}
+
 static int
 build_buckets(Scanner *s)
 {
@@ -306,27 +370,68 @@ build_buckets(Scanner *s)
         s->interesting[c] = (unsigned char)(s->longest_key[folded] || s->run_counted[c]);
         s->stops[c] = (unsigned char)((s->single_bits[folded / 64] >> (folded % 64) & 1) || s->run_counted[c]);
     }
+    build_window(s);
     return 0;
 }
 
-/* The probes: each one's groups as sets of anchors, and its bit as an int. */
+/* Per anchor, the probes whose first group holds it (the group a probe is looked up by). */
+static int
+index_first_groups(Scanner *s)
+{
+    Py_ssize_t anchors = s->anchor_words * 64, total = 0;
+    s->first_start = PyMem_Calloc(anchors + 1, sizeof(Py_ssize_t));
+    if (s->first_start == NULL)
+        return -1;
+    for (int pass = 0; pass < 2; pass++) {
+        Py_ssize_t *filled = pass ? PyMem_Calloc(anchors, sizeof(Py_ssize_t)) : NULL;
+        if (pass && filled == NULL)
+            return -1;
+        for (Py_ssize_t p = 0; p < s->probe_count; p++) {
+            if (s->group_start[p] == s->group_start[p + 1])
+                continue; /* no group: never flagged by the scan (the prefilter flags it everywhere) */
+            const uint64_t *first = s->groups + s->group_start[p] * s->anchor_words;
+            for (Py_ssize_t a = 0; a < anchors; a++) {
+                if (!(first[a / 64] >> (a % 64) & 1))
+                    continue;
+                if (pass)
+                    s->first_probes[s->first_start[a] + filled[a]++] = p;
+                else
+                    s->first_start[a + 1]++;
+            }
+        }
+        if (pass) {
+            PyMem_Free(filled);
+            break;
+        }
+        for (Py_ssize_t a = 0; a < anchors; a++)
+            s->first_start[a + 1] += s->first_start[a];
+        total = s->first_start[anchors];
+        s->first_probes = PyMem_Calloc(total ? total : 1, sizeof(Py_ssize_t));
+        if (s->first_probes == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+/* The probes: each one's bit and its groups as sets of anchors. */
 static int
 read_probes(Scanner *s, PyObject *probes, Py_ssize_t highest)
 {
     s->anchor_words = highest / 64 + 1;
     s->hits = PyMem_Calloc(s->anchor_words, sizeof(uint64_t));
+    s->hit_list = PyMem_Calloc(s->anchor_words * 64, sizeof(Py_ssize_t));
     PyObject *items = PySequence_Fast(probes, "probes must be a sequence");
-    if (s->hits == NULL || items == NULL) {
+    if (s->hits == NULL || s->hit_list == NULL || items == NULL) {
         Py_XDECREF(items);
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         return -1;
     }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(items), total = 0;
-    s->probe_masks = PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(items), total = 0, highest_probe = -1;
+    s->probe_bits = PyMem_Calloc(count ? count : 1, sizeof(Py_ssize_t));
     s->group_start = PyMem_Calloc(count + 1, sizeof(Py_ssize_t));
     int status = -1;
-    if (s->probe_masks == NULL || s->group_start == NULL) {
+    if (s->probe_bits == NULL || s->group_start == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -337,24 +442,23 @@ read_probes(Scanner *s, PyObject *probes, Py_ssize_t highest)
                 PyErr_SetString(PyExc_TypeError, "a probe is (bit, [[anchor, ...], ...])");
             goto done;
         }
+        if (read_bit(bit, &s->probe_bits[p], &highest_probe) < 0)
+            goto done;
         total += PyList_GET_SIZE(groups);
         s->group_start[p + 1] = total;
     }
+    s->probe_count = count;
+    s->mask_words = highest_probe / 64 + 1;
+    s->mask = PyMem_Calloc(s->mask_words, sizeof(uint64_t));
+    s->mask_bytes = PyMem_Calloc(s->mask_words, sizeof(uint64_t));
     s->groups = PyMem_Calloc((total ? total : 1) * s->anchor_words, sizeof(uint64_t));
-    if (s->groups == NULL) {
+    if (s->groups == NULL || s->mask == NULL || s->mask_bytes == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t p = 0; p < count; p++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(items, p);
-        PyObject *groups = PyTuple_GET_ITEM(item, 1);
+        PyObject *groups = PyTuple_GET_ITEM(PySequence_Fast_GET_ITEM(items, p), 1);
         Py_ssize_t unused = -1;
-        PyObject *one = PyLong_FromLong(1);
-        s->probe_masks[p] = one ? PyNumber_Lshift(one, PyTuple_GET_ITEM(item, 0)) : NULL;
-        Py_XDECREF(one);
-        s->probe_count = p + 1; /* released from here on */
-        if (s->probe_masks[p] == NULL)
-            goto done;
         for (Py_ssize_t g = 0; g < PyList_GET_SIZE(groups); g++) {
             uint64_t *group = s->groups + (s->group_start[p] + g) * s->anchor_words;
             PyObject *anchors = PySequence_Fast(PyList_GET_ITEM(groups, g), "a group is a list of anchors");
@@ -373,6 +477,10 @@ read_probes(Scanner *s, PyObject *probes, Py_ssize_t highest)
             Py_DECREF(anchors);
         }
     }
+    if (index_first_groups(s) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
     status = 0;
 done:
     Py_DECREF(items);
@@ -383,14 +491,24 @@ static int
 Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs)
 {
     PyObject *literals, *runs, *folds, *probes;
-    static char *keywords[] = {"literals", "runs", "folds", "probes", NULL};
+    Py_ssize_t non_ascii = -1;
+    static char *keywords[] = {"literals", "runs", "folds", "probes", "non_ascii", NULL};
     if (s->built) {
         PyErr_SetString(PyExc_RuntimeError, "AnchorScanner is already built");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO", keywords, &literals, &runs, &folds, &probes))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|n", keywords, &literals, &runs, &folds, &probes,
+                                     &non_ascii))
         return -1;
     Py_ssize_t highest = -1;
+    if (non_ascii != -1) {
+        PyObject *bit = PyLong_FromSsize_t(non_ascii);
+        int status = bit == NULL ? -1 : read_bit(bit, &non_ascii, &highest);
+        Py_XDECREF(bit);
+        if (status < 0)
+            return -1;
+    }
+    s->non_ascii = non_ascii;
     if (read_folds(s, folds) < 0 || read_literals(s, literals, &highest) < 0 || read_runs(s, runs, &highest) < 0 ||
         build_buckets(s) < 0 || read_probes(s, probes, highest) < 0)
         return -1;
@@ -403,7 +521,11 @@ Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs)
 static inline void
 hit(Scanner *s, Py_ssize_t bit)
 {
-    s->hits[bit / 64] |= (uint64_t)1 << (bit % 64);
+    uint64_t flag = (uint64_t)1 << (bit % 64);
+    if (!(s->hits[bit / 64] & flag)) {
+        s->hits[bit / 64] |= flag;
+        s->hit_list[s->hit_count++] = bit;
+    }
 }
 
 /* Whether ``literal`` is at ``start`` (folded or as written). */
@@ -557,21 +679,6 @@ scan_kind(Scanner *s, const int kind, const void *data, Py_ssize_t length)
         runs.counted[r] = 0;
     }
     for (Py_ssize_t i = 0; i < length; i++) {
-        if (kind == PyUnicode_1BYTE_KIND) {
-            /* Skip to where a literal may start or a run counts, without a branch per character
-             * but the loop's: the folded pair at each position is looked up in the bitmap (no
-             * character of U+0080..U+00FF folds to ASCII or is a decimal digit). */
-            const Py_UCS1 *bytes = data;
-            while (i + 1 < length) {
-                unsigned first = bytes[i], second = bytes[i + 1];
-                unsigned pair = (first < ASCII ? fold_ascii[first] : 0) * ASCII + (second < ASCII ? fold_ascii[second] : 0);
-                if ((s->pair_bits[pair / 64] >> (pair % 64) & 1) | (first < ASCII && s->stops[first]))
-                    break;
-                i++;
-            }
-            if (i + 1 == length && !(bytes[i] < ASCII && s->stops[bytes[i]]))
-                break;
-        }
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         int folded;
         uint64_t counted;
@@ -593,12 +700,64 @@ scan_kind(Scanner *s, const int kind, const void *data, Py_ssize_t length)
     return found;
 }
 
+/* The literals of ``count`` characters (or longer, for 4) starting at ``start``. */
+static void
+match_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, int count, int *found)
+{
+    uint32_t key = 0;
+    for (int k = 0; k < count; k++)
+        key = add_to_key(key, k, s->window_fold[bytes[start + k]]);
+    if (has_key(s, key))
+        match_key(s, key, PyUnicode_1BYTE_KIND, bytes, length, start, found);
+}
+
+/* Scan 1-byte text: one pass keeping the last four folded characters in a window; at each
+ * character, a table says whether it is a literal or counted by a run, and bitmaps whether the
+ * last two, three or four characters may be a literal or start one. Only there are literals
+ * compared, so text is read at a few cycles a character whatever the number of literals. */
+static int
+scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
+{
+    Runs runs;
+    int found = 0;
+    uint32_t window = 0;
+    runs.done = 0;
+    for (int r = 0; r < s->run_count; r++) {
+        runs.start[r] = 0;
+        runs.checked[r] = -1;
+        runs.counted[r] = 0;
+    }
+    for (Py_ssize_t i = 0; i < length; i++) {
+        unsigned c = bytes[i];
+        window = window << 8 | s->window_fold[c];
+        int pair = i >= 1 && test_bit(s->ends_pair, window & 0xFFFFu);
+        int triple = i >= 2 && test_bit(s->ends_triple, window_hash(window, 3));
+        int quad = i >= 3 && test_bit(s->ends_quad, window_hash(window, 4));
+        if (!(s->ends_single[c] | pair | triple | quad))
+            continue;
+        if (s->ends_single[c]) {
+            int folded = s->window_fold[c];
+            if (s->single_bits[folded / 64] >> (folded % 64) & 1)
+                match_at(s, bytes, length, i, 1, &found);
+            if (s->run_counted[c])
+                count_runs(s, &runs, s->run_counted[c], PyUnicode_1BYTE_KIND, bytes, length, i, &found);
+        }
+        if (pair)
+            match_at(s, bytes, length, i - 1, 2, &found);
+        if (triple)
+            match_at(s, bytes, length, i - 2, 3, &found);
+        if (quad)
+            match_at(s, bytes, length, i - 3, 4, &found);
+    }
+    return found;
+}
+
 static int
 scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
 {
     switch (kind) {
     case PyUnicode_1BYTE_KIND:
-        return scan_kind(s, PyUnicode_1BYTE_KIND, data, length);
+        return scan_latin1(s, data, length);
     case PyUnicode_2BYTE_KIND:
         return scan_kind(s, PyUnicode_2BYTE_KIND, data, length);
     default:
@@ -606,25 +765,63 @@ scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
     }
 }
 
-/* The probes whose every group holds an anchor marked in s->hits, as an int (NULL with an
- * error set, or None when there is none); s->hits is cleared. */
+/* Whether every group of probe ``p`` but the first holds an anchor marked in s->hits. */
+static inline int
+other_groups_hold(const Scanner *s, Py_ssize_t p)
+{
+    for (Py_ssize_t g = s->group_start[p] + 1; g < s->group_start[p + 1]; g++) {
+        const uint64_t *group = s->groups + g * s->anchor_words;
+        int holds = 0;
+        for (Py_ssize_t w = 0; w < s->anchor_words && !holds; w++)
+            holds = (group[w] & s->hits[w]) != 0;
+        if (!holds)
+            return 0;
+    }
+    return 1;
+}
+
+/* The mask s->mask as an int (its words as little-endian bytes, whatever the machine's order). */
+static PyObject *
+mask_as_int(Scanner *s)
+{
+    Py_ssize_t words = s->mask_words;
+    while (words > 1 && s->mask[words - 1] == 0)
+        words--;
+    for (Py_ssize_t w = 0; w < words; w++)
+        for (int b = 0; b < 8; b++)
+            s->mask_bytes[w * 8 + b] = (unsigned char)(s->mask[w] >> (8 * b));
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyLong_FromUnsignedNativeBytes(s->mask_bytes, words * 8,
+                                          Py_ASNATIVEBYTES_LITTLE_ENDIAN | Py_ASNATIVEBYTES_UNSIGNED_BUFFER);
+#else
+    return _PyLong_FromByteArray(s->mask_bytes, words * 8, 1, 0);
+#endif
+}
+
+/* The probes holding in the string just scanned, as an int (NULL with an error set, or None
+ * when there is none): only the probes whose first group holds an anchor found are looked at.
+ * s->hits is cleared. */
 static PyObject *
 take_probes(Scanner *s)
 {
-    PyObject *mask = Py_None;
-    Py_INCREF(mask);
-    for (Py_ssize_t p = 0; p < s->probe_count && mask != NULL; p++) {
-        int holds = 1;
-        for (Py_ssize_t g = s->group_start[p]; g < s->group_start[p + 1] && holds; g++) {
-            const uint64_t *group = s->groups + g * s->anchor_words;
-            holds = 0;
-            for (Py_ssize_t w = 0; w < s->anchor_words && !holds; w++)
-                holds = (group[w] & s->hits[w]) != 0;
+    int any = 0;
+    for (Py_ssize_t h = 0; h < s->hit_count; h++) {
+        Py_ssize_t anchor = s->hit_list[h];
+        for (Py_ssize_t i = s->first_start[anchor]; i < s->first_start[anchor + 1]; i++) {
+            Py_ssize_t p = s->first_probes[i], bit = s->probe_bits[p];
+            uint64_t flag = (uint64_t)1 << (bit % 64);
+            if (!(s->mask[bit / 64] & flag) && other_groups_hold(s, p)) {
+                s->mask[bit / 64] |= flag;
+                any = 1;
+            }
         }
-        if (holds)
-            Py_SETREF(mask, mask == Py_None ? Py_NewRef(s->probe_masks[p]) : PyNumber_Or(mask, s->probe_masks[p]));
     }
-    memset(s->hits, 0, s->anchor_words * sizeof(uint64_t));
+    for (Py_ssize_t h = 0; h < s->hit_count; h++)
+        s->hits[s->hit_list[h] / 64] = 0;
+    s->hit_count = 0;
+    PyObject *mask = any ? mask_as_int(s) : Py_NewRef(Py_None);
+    if (any)
+        memset(s->mask, 0, s->mask_words * sizeof(uint64_t));
     return mask;
 }
 
@@ -647,7 +844,12 @@ Scanner_scan(Scanner *s, PyObject *texts)
             Py_CLEAR(found);
             break;
         }
-        if (!scan_text(s, PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)))
+        int found_any = scan_text(s, PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text));
+        if (s->non_ascii >= 0 && !PyUnicode_IS_ASCII(text)) {
+            hit(s, s->non_ascii);
+            found_any = 1;
+        }
+        if (!found_any)
             continue;
         PyObject *mask = take_probes(s);
         if (mask == Py_None) {
@@ -671,10 +873,12 @@ Scanner_dealloc(Scanner *s)
     for (Py_ssize_t i = 0; i < s->literal_count; i++)
         PyMem_Free(s->literals[i].text);
     PyMem_Free(s->literals);
-    if (s->probe_masks != NULL)
-        for (Py_ssize_t i = 0; i < s->probe_count; i++)
-            Py_XDECREF(s->probe_masks[i]);
-    PyMem_Free(s->probe_masks);
+    PyMem_Free(s->probe_bits);
+    PyMem_Free(s->first_start);
+    PyMem_Free(s->first_probes);
+    PyMem_Free(s->mask);
+    PyMem_Free(s->mask_bytes);
+    PyMem_Free(s->hit_list);
     PyMem_Free(s->group_start);
     PyMem_Free(s->groups);
     PyMem_Free(s->hits);

@@ -17,7 +17,8 @@ from ..conditions.regex import compile_regex
 from ..detection import CatalogueEntry, catalogue
 from ..detection.validators import VALIDATORS, is_placeholder
 from .detectors import Detector, secret_span
-from .prefilter import Literal, Probe, user_pattern_probe
+from .prefilter import CASE_FOLDS, Literal, Probe, user_pattern_probe
+from .regex_anchors import pattern_anchors
 
 #: Categories whose matches are checked against documentation samples and placeholders.
 _PLACEHOLDER_CHECKED = frozenset({"secret", "hash"})
@@ -43,27 +44,16 @@ class CatalogueDetector(Detector):
             not keyword.isascii() for keyword in entry.keywords
         )
 
-        # With ``reach``, the first match at or after a position starts no earlier than ``reach``
-        # characters before the first keyword at or after it: searches start there.
-        find_keyword = None
-        if entry.reach is not None:
-            flags = re.IGNORECASE if entry.caseless else 0
-            find_keyword = re.compile("|".join(re.escape(keyword) for keyword in entry.keywords), flags).search
-        reach = entry.reach or 0
+        first_match, prepare = _first_match_function(entry, self.exact)
 
         def spans(text: str) -> list[tuple[int, int]]:
             if needs_non_ascii and text.isascii():
                 return []
             found = []
             position = 0
+            keywords_in = prepare(text)
             while True:
-                if find_keyword is not None:
-                    keyword = find_keyword(text, position)
-                    if keyword is None:
-                        return found
-                    match = search(text, max(position, keyword.start() - reach))
-                else:
-                    match = search(text, position)
+                match = first_match(text, keywords_in, position)
                 if match is None:
                     return found
                 start, end = secret_span(match, groups)
@@ -72,6 +62,78 @@ class CatalogueDetector(Detector):
                 position = max(end, position + 1)
 
         return spans
+
+
+#: Up to this ``reach``, a match is looked for by trying each start before a keyword (see
+#: :func:`_first_match_function`); beyond it, by a search from the first such start.
+_WINDOW_REACH = 16
+
+
+def _first_match_function(entry: CatalogueEntry, exact: re.Pattern) -> tuple[Callable, Callable[[str], str]]:
+    """``(text, keyword text, position) -> the first match at or after position`` (what
+    ``exact.search`` finds), and the function that makes the keyword text of a text.
+
+    With ``reach``, every match starts at most ``reach`` characters before a keyword it holds, so
+    no match starts more than ``reach`` characters before the first keyword at or after where
+    one is looked for. A short reach tries the few starts before each keyword (``match``: the
+    attempt ``search`` makes at that start), so text far from a keyword is never tried: a pattern
+    that begins with many case-folded words costs ``re`` much at every start. A long reach
+    searches from the first possible start."""
+    search = exact.search
+    if entry.reach is None:
+        return (lambda text, keywords_in, position: search(text, position)), _as_is
+    reach = entry.reach
+    prepare, find_keyword = _keyword_finder(entry)
+    if reach > _WINDOW_REACH:
+        def first_match(text: str, keywords_in: str, position: int):
+            keyword = find_keyword(keywords_in, position)
+            return None if keyword < 0 else search(text, max(position, keyword - reach))
+
+        return first_match, prepare
+    match = exact.match
+
+    def first_match_near_keywords(text: str, keywords_in: str, position: int):
+        tried = position  # no match starts before ``tried``
+        while True:
+            keyword = find_keyword(keywords_in, tried)
+            if keyword < 0:
+                return None
+            for start in range(max(tried, keyword - reach), keyword + 1):
+                found = match(text, start)
+                if found is not None:
+                    return found
+            tried = keyword + 1
+
+    return first_match_near_keywords, prepare
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _keyword_finder(entry: CatalogueEntry) -> tuple[Callable[[str], str], Callable[[str, int], int]]:
+    """The text keywords are looked for in, made from a text, and ``(that text, position) -> where
+    the first keyword at or after position starts, or -1``. ASCII keywords compared ignoring case
+    are looked for in the text folded to lower case the way ``re`` folds it
+    (:data:`~.prefilter.CASE_FOLDS` first, so no character changes the length): ``re`` is much
+    faster at case-sensitive alternatives."""
+    if entry.caseless and all(keyword.isascii() for keyword in entry.keywords):
+        pattern = re.compile("|".join(re.escape(keyword.lower()) for keyword in entry.keywords))
+        folds = str.maketrans(CASE_FOLDS)
+
+        def prepare(text: str) -> str:
+            return text.lower() if text.isascii() else text.translate(folds).lower()
+    else:
+        pattern = re.compile("|".join(re.escape(keyword) for keyword in entry.keywords),
+                             re.IGNORECASE if entry.caseless else 0)
+        prepare = _as_is
+    search = pattern.search
+
+    def find(keywords_in: str, position: int) -> int:
+        found = search(keywords_in, position)
+        return -1 if found is None else found.start()
+
+    return prepare, find
 
 
 def catalogue_detectors() -> dict[str, CatalogueDetector]:
@@ -101,15 +163,18 @@ def _validator(entry: CatalogueEntry) -> Callable[[str], bool] | None:
     return lambda secret: check(secret) and not is_placeholder(secret, keywords)
 
 
-
 def _probe(entry: CatalogueEntry) -> Probe:
     """What a string must hold to be a candidate for the entry: its keywords as literals when they
-    are ASCII; otherwise (a prefilter pattern, or keywords in other scripts) the entry's prefilter
-    searched by RE2. Either flags every string a match can be in (the catalogue tests check each
-    example), possibly more: the exact pattern decides."""
+    are ASCII; otherwise the anchors read off its prefilter pattern (or its keywords as one), else
+    that pattern searched by RE2. Each flags every string a match can be in (the catalogue tests
+    check each example), possibly more: the exact pattern decides."""
     if entry.prefilter is None and entry.keywords and all(keyword.isascii() for keyword in entry.keywords):
         return Probe.any_of(*(Literal(keyword, caseless=entry.caseless) for keyword in entry.keywords))
     pattern = entry.prefilter
     if pattern is None:
         pattern = "|".join(re.escape(keyword) for keyword in entry.keywords)
-    return user_pattern_probe(compile_regex(("(?i)" if entry.caseless else "") + pattern))
+    pattern = ("(?i)" if entry.caseless else "") + pattern
+    anchors = pattern_anchors(pattern)
+    if anchors:
+        return Probe(all_of=anchors)
+    return user_pattern_probe(compile_regex(pattern))

@@ -14,16 +14,23 @@ A probe is data derived from the definition it stands for, never a second regex 
 * :class:`Run`: a run of characters of a class every match lies within, holding enough of some
   of them (a card number: digits, spaces and hyphens, with 13 digits at least). Unicode decimal
   digits count as digits, as ``\\d`` counts them.
+* :data:`NON_ASCII`: a character that is not ASCII (a key word or a detector keyword in another
+  script; ``str.isascii()`` answers at once).
 * A probe is flagged when every one of its groups has a hit (``Probe.all_of``: each group an
   alternative of anchors); a probe with no anchors flags every string (``always``).
 * A user pattern is searched with RE2 itself (its one dialect) over all the strings joined by NUL:
   a match inside one string is a match of the joined text, so no string holding one is missed (a
   pattern with anchors, whose meaning changes on joined text, flags every string instead).
 
-Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one
-Aho–Corasick automaton over case-folded ASCII for every literal, and class-run counters, in one
-pass over each string), built wherever the package was compiled; and :class:`PythonScanner`,
-the same definitions with ``str.find`` and ``re``, used when it was not or when
+Catalogue entries given as a prefilter pattern get their anchors read off it
+(:mod:`.regex_anchors`); a pattern whose anchors would be common is searched with RE2 like a user
+pattern.
+
+Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one pass over
+each string, a window of its last four case-folded characters looked up in bitmaps of the
+literals, and class-run counters), built wherever the package was compiled; and
+:class:`PythonScanner`, the same definitions with an RE2 set of the literals, ``str.find`` and
+``re``, used when it was not or when
 ``RULES_ENGINE_ACCELERATOR=off`` (``accelerator="off"``). Both give the same anchors for every
 string (tested); a catalogue of many detectors adds literals to one automaton, so 150 detectors
 cost about what 20 do.
@@ -91,7 +98,14 @@ class Run:
             raise ValueError("a run counts one character or more")
 
 
-Anchor = Union[Literal, Run]
+@dataclass(frozen=True)
+class NonAscii:
+    """A character that is not ASCII, anywhere in the string (what a word in another script, or a
+    class of non-ASCII characters, needs: ``str.isascii()`` answers at once)."""
+
+
+NON_ASCII = NonAscii()
+Anchor = Union[Literal, Run, NonAscii]
 
 
 @dataclass(frozen=True)
@@ -171,7 +185,8 @@ class Prefilter:
                                        for group in ordered]))
         self.anchors = tuple(anchors)
         #: what the scanners are built from (see :class:`PythonScanner`)
-        self.scanner_arguments = (*scanner_arguments(self.anchors), CASE_FOLDS, groups)
+        literals, runs, non_ascii = scanner_arguments(self.anchors)
+        self.scanner_arguments = (literals, runs, CASE_FOLDS, groups, non_ascii)
         scanner = CAnchorScanner if use_c else PythonScanner
         self._scanner = scanner(*self.scanner_arguments) if groups else None
         self.name = "c" if use_c else "python"
@@ -188,17 +203,20 @@ class Prefilter:
         return found
 
 
-def scanner_arguments(anchors: tuple[Anchor, ...]) -> tuple[list, list]:
-    """The anchors as the scanners take them: literals ``(text, caseless, anchor bit)`` and runs
-    ``(class, digits, min length, counted, count digits, min count, anchor bit)``."""
-    literals, runs = [], []
+def scanner_arguments(anchors: tuple[Anchor, ...]) -> tuple[list, list, int]:
+    """The anchors as the scanners take them: literals ``(text, caseless, anchor bit)``, runs
+    ``(class, digits, min length, counted, count digits, min count, anchor bit)``, and the bit of
+    :data:`NON_ASCII` (-1 when no probe needs it)."""
+    literals, runs, non_ascii = [], [], -1
     for bit, anchor in enumerate(anchors):
         if isinstance(anchor, Literal):
             literals.append((anchor.text, anchor.caseless, bit))
-        else:
+        elif isinstance(anchor, Run):
             runs.append((anchor.chars, anchor.digits, anchor.min_length, anchor.counted, anchor.count_digits,
                          anchor.min_count, bit))
-    return literals, runs
+        else:
+            non_ascii = bit
+    return literals, runs, non_ascii
 
 
 def _starts(texts: list[str]) -> list[int]:
@@ -206,10 +224,20 @@ def _starts(texts: list[str]) -> list[int]:
     return list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
 
 
-def _selectivity(group: tuple[Anchor, ...]) -> int:
-    """How rarely a group is expected to hit: the length of its shortest literal (a run counts as
-    a literal of three characters)."""
-    return min(len(anchor.text) if isinstance(anchor, Literal) else 3 for anchor in group)
+def _selectivity(group: tuple[Anchor, ...]) -> float:
+    """How rarely a group is expected to hit: as its least selective anchor."""
+    return min(map(selectivity, group))
+
+
+def selectivity(anchor: Anchor) -> float:
+    """How rarely an anchor is expected to hit, roughly in characters of a literal: a literal its
+    length, a run more the more characters it counts, a non-ASCII character like six letters (event
+    text is mostly ASCII)."""
+    if isinstance(anchor, Literal):
+        return len(anchor.text) - (0.5 if anchor.caseless else 0)
+    if isinstance(anchor, Run):
+        return min(2 + anchor.min_count / 2 + anchor.min_length / 8, 8)
+    return 6
 
 
 class PythonScanner:
@@ -217,34 +245,51 @@ class PythonScanner:
     runs, case folds, and each probe's bit with its groups of anchor bits).
 
     A probe's first group (the most selective, see :class:`Prefilter`) is looked for over all the
-    strings joined by NUL, with ``str.find`` (case-folded once for the caseless literals) and
-    ``re``; its other groups only in the strings that group flagged."""
+    strings joined by NUL: every literal at once (:class:`_LiteralSearch`, over the text
+    case-folded once for the caseless ones), runs with ``re``; its other groups only in the
+    strings that group flagged."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
-                 probes: list[tuple[int, list[list[int]]]]):
+                 probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1):
         self._fold_table = str.maketrans(folds)
-        anchors: dict[int, Any] = {}
+        anchors: dict[int, Any] = {non_ascii: _PythonNonAscii()}
         for text, caseless, bit in literals:
             anchors[bit] = _PythonLiteral(text.lower() if caseless else text, caseless)
+        digit_runs = [run for run in runs if run[4]]  # the runs counting digits share one first pass
+        clusters = _DigitClusters(digit_runs) if len(digit_runs) > 1 else None
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
-            anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
+            anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count,
+                                      clusters if count_digits else None)
         self._any_caseless = any(caseless for _, caseless, _ in literals)
-        self._probes = [(1 << bit, [[anchors[anchor] for anchor in group] for group in groups])
-                        for bit, groups in probes]
+        self._literals = _LiteralSearch([(text.lower() if caseless else text, caseless)
+                                         for text, caseless, _ in literals])
+        self._literal_anchors = {(anchor.text, anchor.caseless): anchor for anchor in anchors.values()
+                                 if isinstance(anchor, _PythonLiteral)}
+        self._other_anchors = [anchor for anchor in anchors.values() if not isinstance(anchor, _PythonLiteral)]
+        #: per anchor: (bit, other groups) of the probes whose first group holds it
+        self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}
+        for bit, groups in probes:
+            first, *others = [[anchors[anchor] for anchor in group] for group in groups]
+            for anchor in first:
+                self._probes_by_first.setdefault(anchor, []).append((1 << bit, others))
 
     def scan(self, texts: list[str]) -> dict[int, int]:
-        found: dict[int, int] = {}
         joined = SEPARATOR.join(texts)
-        starts = _starts(texts)
         folded = joined.translate(self._fold_table).lower() if self._any_caseless else joined
-        flagged: dict[Any, set[int]] = {}  # anchor -> the strings holding it
-        for bit, (first, *others) in self._probes:
-            indexes: set[int] = set()
-            for anchor in first:
-                held = flagged.get(anchor)
-                if held is None:
-                    held = flagged[anchor] = anchor.strings(joined, folded, starts)
-                indexes |= held
+        scanned = _Scanned(texts, joined, folded, _starts(texts))
+        held: dict[Any, set[int]] = {self._literal_anchors[key]: indexes
+                                     for key, indexes in self._literals.strings(scanned).items()}
+        for anchor in self._other_anchors:
+            if anchor in self._probes_by_first:
+                held[anchor] = anchor.strings(scanned)
+        candidates: dict[int, tuple[set[int], list]] = {}  # probe bit -> (strings, its other groups)
+        for anchor, indexes in held.items():
+            for bit, others in self._probes_by_first.get(anchor, ()):
+                if indexes:
+                    entry = candidates.setdefault(bit, (set(), others))
+                    entry[0].update(indexes)
+        found: dict[int, int] = {}
+        for bit, (indexes, others) in candidates.items():
             for group in others:
                 indexes = {index for index in indexes if any(anchor.held_by(texts[index], self._fold_table)
                                                              for anchor in group)}
@@ -253,61 +298,59 @@ class PythonScanner:
         return found
 
 
-class _PythonLiteral:
-    def __init__(self, text: str, caseless: bool):
-        self.text, self.caseless = text, caseless
+class _Scanned:
+    """The strings of one scan in the forms the anchors read: as given, joined by NUL, that
+    joined text case-folded, where each string starts in it, and the strings holding each
+    literal."""
 
-    def strings(self, joined: str, folded: str, starts: list[int]) -> set[int]:
-        return _find_each_string(folded if self.caseless else joined, self.text, starts)
+    __slots__ = ("texts", "joined", "folded", "starts", "literals", "clusters")
 
-    def held_by(self, text: str, fold_table: dict) -> bool:
-        return self.text in (text.translate(fold_table).lower() if self.caseless else text)
-
-
-class _PythonRun:
-    """A run (see :class:`Run`), found from its counted characters: ``[K][C]*`` from the first
-    counted character of a run to its end (a search then goes on after the run), and the part
-    before it (members that are not counted) matched backwards on the reversed text."""
-
-    def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
-        members = _class(chars, digits)
-        uncounted = _class("".join(sorted(set(chars) - set(counted))), digits and not count_digits)
-        self._rest = re.compile(f"[{_class(counted, count_digits)}][{members}]*")
-        self._before = re.compile(f"[{uncounted}]*") if uncounted else None
-        self._counted, self._count_digits = counted, count_digits
-        self._min_length, self._min_count = min_length, min_count
-
-    def strings(self, joined: str, folded: str, starts: list[int]) -> set[int]:
-        return {bisect_right(starts, start) - 1 for start in self._runs(joined)}
-
-    def held_by(self, text: str, fold_table: dict) -> bool:
-        return any(True for _ in self._runs(text))
-
-    def _runs(self, text: str):
-        """Where each run long enough and holding enough counted characters starts."""
-        reversed_text = None
-        for match in self._rest.finditer(text):
-            if _counted(match.group(), self._counted, self._count_digits) < self._min_count:
-                continue
-            start = match.start()
-            if self._before is not None and start:
-                if reversed_text is None:
-                    reversed_text = text[::-1]
-                start -= self._before.match(reversed_text, len(text) - start).end() - (len(text) - start)
-            if match.end() - start >= self._min_length:
-                yield start
+    def __init__(self, texts: list[str], joined: str, folded: str, starts: list[int]):
+        self.texts, self.joined, self.folded, self.starts = texts, joined, folded, starts
+        self.literals: dict[tuple[str, bool], set[int]] = {}
+        self.clusters: list[tuple[int, int]] | None = None  # see _DigitClusters
 
 
-def _class(chars: str, digits: bool) -> str:
-    """The inside of a character class of ``chars`` (and ``\\d``)."""
-    return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + ("\\d" if digits else "")
+class _LiteralSearch:
+    """Which literals the strings hold: one pass of an RE2 set of all of them over the joined text
+    (in UTF-8: an ASCII literal's bytes occur exactly where its characters do) tells which occur
+    anywhere, then ``str.find`` tells in which strings, for those few. Caseless literals are
+    looked for in the folded text, the others in the text as given."""
+
+    def __init__(self, literals: list[tuple[str, bool]]):
+        self._searches = []
+        for caseless in (False, True):
+            texts = sorted({text for text, folded in literals if folded is caseless})
+            if texts:
+                self._searches.append((caseless, texts, _literal_set(texts)))
+
+    def strings(self, scanned: _Scanned) -> dict[tuple[str, bool], set[int]]:
+        found: dict[tuple[str, bool], set[int]] = {}
+        for caseless, texts, literal_set in self._searches:
+            text = scanned.folded if caseless else scanned.joined
+            present = range(len(texts)) if literal_set is None else \
+                literal_set.Match(text.encode("utf-8", "surrogatepass")) or ()  # None: none there
+            for index in present:
+                held = _find_each_string(text, texts[index], scanned.starts)
+                if held:
+                    found[(texts[index], caseless)] = held
+        return found
 
 
-def _counted(run: str, counted: str, count_digits: bool) -> int:
-    total = sum(run.count(char) for char in counted)
-    if count_digits:
-        total += sum(char.isdecimal() for char in run if char not in counted)
-    return total
+def _literal_set(texts: list[str]):
+    """The literals as one RE2 set over UTF-8 bytes (indexes those of ``texts``), or None when RE2
+    cannot build it (each literal is then looked for)."""
+    import re2
+
+    literal_set = re2.Set.SearchSet(re2.Options())
+    try:
+        for index, text in enumerate(texts):
+            if literal_set.Add(re.escape(text).encode("ascii")) != index:
+                return None
+        literal_set.Compile()
+    except re2.error:
+        return None
+    return literal_set
 
 
 def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
@@ -325,32 +368,125 @@ def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
     return found
 
 
+class _PythonNonAscii:
+    def strings(self, scanned: _Scanned) -> set[int]:
+        if scanned.joined.isascii():
+            return set()
+        return {index for index, text in enumerate(scanned.texts) if not text.isascii()}
+
+    def held_by(self, text: str, fold_table: dict) -> bool:
+        return not text.isascii()
+
+
+class _PythonLiteral:
+    def __init__(self, text: str, caseless: bool):
+        self.text, self.caseless = text, caseless
+
+    def strings(self, scanned: _Scanned) -> set[int]:
+        return scanned.literals.get((self.text, self.caseless), set())
+
+    def held_by(self, text: str, fold_table: dict) -> bool:
+        return self.text in (text.translate(fold_table).lower() if self.caseless else text)
+
+
+class _DigitClusters:
+    """Where the runs counting digits may be: the runs of the union of their classes holding as
+    many digits as the least of them counts, from their first digit to their end. A run of one
+    class that counts enough lies in one of these from its first digit on (its class is part of
+    the union, its digits are among theirs), and each run's own search starts at a digit, so it
+    looks there only: one pass over the text for all of them."""
+
+    def __init__(self, runs: list[tuple]):
+        members = "".join(sorted({char for run in runs for char in run[0]}))
+        fewest = min(run[5] for run in runs)
+        between = _class(members, False)
+        between_part = f"[{between}]*" if members else ""
+        # from a digit (a search skips to the next one), so each attempt reads one run at most
+        self._find = re.compile(f"\\d(?:{between_part}\\d){{{fewest - 1}}}[{_class(members, True)}]*").finditer
+
+    def spans(self, scanned: "_Scanned") -> list[tuple[int, int]]:
+        if scanned.clusters is None:
+            scanned.clusters = [match.span() for match in self._find(scanned.joined)]
+        return scanned.clusters
+
+
+class _PythonRun:
+    """A run (see :class:`Run`), found from its counted characters: ``[K](?:[U]*[K]){n-1}[C]*``
+    from a counted character to the end of the run, holding the ``n`` counted characters it
+    needs (``U``: the members that are not counted; a search skips to the next counted character
+    in C and gives up at once on a run with too few of them, so only runs that count are
+    matched), and the part before it matched backwards on the reversed text. Runs counting
+    digits look inside their :class:`_DigitClusters` only."""
+
+    def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int,
+                 clusters: _DigitClusters | None = None):
+        members = _class(chars, digits)
+        counts = _class(counted, count_digits)
+        uncounted = _class("".join(sorted(set(chars) - set(counted))), digits and not count_digits)
+        between = f"[{uncounted}]*" if uncounted else ""
+        self._rest = re.compile(f"[{counts}](?:{between}[{counts}]){{{min_count - 1}}}[{members}]*")
+        self._before = re.compile(f"[{uncounted}]*") if uncounted else None
+        self._min_length = min_length
+        self._clusters = clusters
+
+    def strings(self, scanned: "_Scanned") -> set[int]:
+        spans = self._clusters.spans(scanned) if self._clusters is not None else [(0, len(scanned.joined))]
+        return {bisect_right(scanned.starts, start) - 1
+                for cluster_start, cluster_end in spans
+                for start in self._runs(scanned.joined, cluster_start, cluster_end)}
+
+    def held_by(self, text: str, fold_table: dict) -> bool:
+        return any(True for _ in self._runs(text, 0, len(text)))
+
+    def _runs(self, text: str, start_at: int, end_at: int):
+        """Where each run long enough and holding enough counted characters starts, of those
+        whose counted characters start between ``start_at`` and ``end_at`` (a run's class ends
+        there)."""
+        reversed_text = None
+        for match in self._rest.finditer(text, start_at, end_at):
+            start = match.start()
+            if self._before is not None and start:
+                if reversed_text is None:
+                    reversed_text = text[::-1]
+                start -= self._before.match(reversed_text, len(text) - start).end() - (len(text) - start)
+            if match.end() - start >= self._min_length:
+                yield start
+
+
+def _class(chars: str, digits: bool) -> str:
+    """The inside of a character class of ``chars`` (and ``\\d``)."""
+    return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + ("\\d" if digits else "")
+
+
 def _search_joined(texts: list[str], searches: list[tuple[int, Any]], search_set, found: dict[int, int]) -> None:
     """Flag the strings holding a match of each user pattern, searched with RE2 over the strings
     joined by NUL in UTF-8 (encoded once; byte offsets). After a hit in a string the search goes
     on at the next one. A match may run on past the end of its string (over NUL): its string is
     then flagged for nothing, and no other string is skipped. With many patterns, one pass of
     their RE2 set first tells which of them match anywhere; only those are searched."""
-    try:
-        encoded = [text.encode("utf-8") for text in texts]
-    except UnicodeEncodeError:  # lone surrogates: RE2 cannot read them; the exact pass decides
-        for bit, _ in searches:
-            for index in range(len(texts)):
-                found[index] = found.get(index, 0) | bit
-        return
-    data = b"\x00".join(encoded)
+    joined = SEPARATOR.join(texts)
+    if joined.isascii():  # UTF-8 is the text itself: byte offsets are character offsets
+        data, starts = joined.encode("ascii"), _starts(texts)
+    else:
+        try:
+            encoded = [text.encode("utf-8") for text in texts]
+        except UnicodeEncodeError:  # lone surrogates: RE2 cannot read them; the exact pass decides
+            for bit, _ in searches:
+                for index in range(len(texts)):
+                    found[index] = found.get(index, 0) | bit
+            return
+        data, starts = b"\x00".join(encoded), _starts(encoded)
     if search_set is not None:
         searches = [searches[index] for index in sorted(search_set.Match(data) or ())]  # None: no match
-    starts = _starts(encoded)
     count = len(texts)
     for bit, pattern in searches:
-        search = _bytes_pattern(pattern).search
+        search = _bytes_search(pattern)
         position = 0
         while True:
-            match = search(data, position)
-            if match is None:
+            start = search(data, position)
+            if start < 0:
                 break
-            index = bisect_right(starts, match.start()) - 1
+            index = bisect_right(starts, start) - 1
             found[index] = found.get(index, 0) | bit
             if index + 1 >= count:
                 break
@@ -374,17 +510,51 @@ def _search_set(searches: list[tuple[int, Any]]):
     return found
 
 
-_BYTES_PATTERNS: dict[Any, Any] = {}
+_BYTES_SEARCHES: dict[Any, Any] = {}
 
 
-def _bytes_pattern(pattern):
-    """The RE2 pattern compiled over UTF-8 bytes (the same options and syntax: RE2 reads its
-    text as UTF-8 either way), remembered per pattern."""
-    found = _BYTES_PATTERNS.get(pattern)
+def _bytes_search(pattern):
+    """``(data, position) -> start of the first match at or after position, or -1``: the RE2
+    pattern compiled over UTF-8 bytes (the same options and syntax: RE2 reads its text as UTF-8
+    either way), remembered per pattern. It calls the binding's compiled regexp directly where
+    it has one (the wrapper's ``search`` builds a match object and re-encodes offsets: most of
+    the cost of a search over a short text)."""
+    found = _BYTES_SEARCHES.get(pattern)
     if found is None:
         import re2
 
-        found = re2.compile(pattern.pattern.encode("utf-8"), pattern.options)
-        if len(_BYTES_PATTERNS) < 1024:
-            _BYTES_PATTERNS[pattern] = found
+        compiled = re2.compile(pattern.pattern.encode("utf-8"), pattern.options)
+        found = _raw_search(compiled) or _wrapped_search(compiled)
+        if len(_BYTES_SEARCHES) < 1024:
+            _BYTES_SEARCHES[pattern] = found
     return found
+
+
+def _raw_search(compiled):
+    """The search through the binding's ``_re2.RE2.Match(anchor, data, pos, endpos)``, or None
+    where this version of the binding has no such method."""
+    import re2
+
+    regexp = getattr(compiled, "_regexp", None)
+    unanchored = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+    if regexp is None or unanchored is None or not hasattr(regexp, "Match"):
+        return None
+    match = regexp.Match
+
+    def search(data: bytes, position: int) -> int:
+        return match(unanchored, data, position, len(data))[0][0]
+
+    try:
+        if search(b"", 0) not in (-1, 0):
+            return None
+    except Exception:  # a binding whose private method means something else
+        return None
+    return search
+
+
+def _wrapped_search(compiled):
+    def search(data: bytes, position: int) -> int:
+        match = compiled.search(data, position)
+        return -1 if match is None else match.start()
+
+    return search

@@ -13,7 +13,7 @@ from ..conditions.glob import glob_regex, translate
 from ..conditions.regex import compile_regex, readable_by_re2
 from ..model import models
 from .detectors import BUILTIN, Detector
-from .prefilter import Literal, Probe
+from .prefilter import NON_ASCII, Literal, Probe
 from .redactions import Redaction, compile_redaction
 from .selectors import normalize_key
 
@@ -100,20 +100,25 @@ def key_word_probe(rules: list[Rule]) -> Probe:
     (``access_token``, ``accessToken``, ``ACCESS-TOKEN``). When the glob ends with its word
     (``*token``), the key ends with the last part, right before what ends a key inside text
     (spaces, a separator or a quote): the literals are that part with each of those characters.
-    Otherwise the literal is the word's longest part. A glob without a literal of two ASCII
-    characters or more makes every string a candidate."""
-    literals = set()
+    Otherwise the literal is the word's longest part. A word in another script (``пароль``,
+    ``contraseña``) is looked for as a character that is not ASCII: keys are compared in lower
+    case, and the lower case of ASCII text is ASCII, so a key holding the word is not ASCII. A
+    glob without such a word or a literal of two ASCII characters or more makes every string a
+    candidate."""
+    anchors: set = set()
     for rule in rules:
         for word, ends_key in rule.literal_words:
             parts = [part for part in word.split("_") if part]
             longest = max(parts, key=len, default="")
-            if len(longest) < 2 or not longest.isascii():
+            if not word.isascii():
+                anchors.add(NON_ASCII)
+            elif len(longest) < 2:
                 return Probe(always=True)
-            if ends_key and len(parts[-1]) >= 3 and parts[-1].isascii():
-                literals.update(parts[-1] + end for end in _KEY_ENDS)
+            elif ends_key and len(parts[-1]) >= 3:
+                anchors.update(Literal(parts[-1] + end, caseless=True) for end in _KEY_ENDS)
             else:
-                literals.add(longest)
-    return Probe(all_of=(tuple(Literal(text, caseless=True) for text in sorted(literals)), _KEY_SEPARATORS))
+                anchors.add(Literal(longest, caseless=True))
+    return Probe(all_of=(tuple(sorted(anchors, key=repr)), _KEY_SEPARATORS))
 
 
 #: What follows a key inside text (see :mod:`.keytext`): the first character after the key, and

@@ -3,10 +3,13 @@ prefilter keywords, and the syntax the catalogue promises."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 import re2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules_engine.detection import CATEGORIES, catalogue
 from rules_engine.detection.validators import VALIDATORS
@@ -133,3 +136,34 @@ def test_the_prefilter_flags_every_true_example(accelerator):
         found = prefilter.candidates(texts)
         for position, text in enumerate(texts):
             assert found.get(position, 0) >> index & 1, (entry.id, text)
+
+# ----------------------------------------------------------------- matches looked for near keywords
+
+REACHING = [entry for entry in ENTRIES if entry.reach is not None]
+#: Keywords in every spelling ``re`` folds to them, separators, quotes, and filler of each
+#: length up to past the longest reach: what a search near keywords must get right.
+_REACH_PIECES = sorted({piece for entry in REACHING for keyword in entry.keywords
+                        for piece in (keyword, keyword.upper(), keyword.title())}
+                       | {"\u212a", "\u017f", "\u0130", "\u0131", "encryption_", "api-", "mot_de_", "l\u00f6",
+                          "\u015f", "=", ":", " = ", ":=", "'", '"', "\n", " ", "\\", "a@b.cd", "x%40y.example"})
+
+
+def _without_reach(entry) -> CatalogueDetector:
+    detector = DETECTORS[entry.id]
+    unreached = dataclasses.replace(entry, reach=None)
+    return dataclasses.replace(detector, entry=unreached)
+
+
+@pytest.mark.parametrize("entry", REACHING, ids=lambda entry: entry.id)
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.one_of(st.sampled_from(_REACH_PIECES), st.text("aZ09_-.:= '\"", max_size=13)),
+                       max_size=12))
+def test_a_search_near_keywords_finds_what_a_full_search_finds(entry, pieces):
+    text = "".join(pieces)
+    assert DETECTORS[entry.id].find(text) == _without_reach(entry).find(text)
+
+
+@pytest.mark.parametrize("entry", REACHING, ids=lambda entry: entry.id)
+def test_examples_are_found_near_their_keywords(entry):
+    for example in entry.true_examples:
+        assert DETECTORS[entry.id].find(example.text) == _without_reach(entry).find(example.text)

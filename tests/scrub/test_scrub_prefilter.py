@@ -396,3 +396,22 @@ def test_precheck_skips_only_text_without_findings(name, text):
 
 def test_card_numbers_are_prechecked():
     assert "creditcard" in PRECHECKED
+
+
+# ----------------------------------------------------------------- user patterns searched by RE2
+
+@settings(max_examples=200)
+@given(data=st.text("ab1-\x00é", max_size=30), position=st.integers(0, 40))
+def test_the_binding_search_finds_where_the_wrapper_finds(data, position):
+    """The prefilter calls RE2's compiled regexp without the wrapper's match objects: the same
+    first match at or after a position, in UTF-8 bytes."""
+    import re2
+
+    from rules_engine.scrub.prefilter import _raw_search, _wrapped_search
+
+    encoded = data.encode("utf-8")
+    for source in (b"a+b", b"[0-9]-?", b"\\x00a", b"(?i)B1", b"$"):
+        compiled = re2.compile(source)
+        raw = _raw_search(compiled)
+        assert raw is not None
+        assert raw(encoded, min(position, len(encoded))) == _wrapped_search(compiled)(encoded, min(position, len(encoded)))
