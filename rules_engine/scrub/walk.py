@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import budget
@@ -62,10 +61,9 @@ class Run:
     (:meth:`walk`), which steps the selector automaton key by key.
     """
 
-    def __init__(self, scrubber: Scrubber, meta_root: dict | None, in_breadcrumb: bool = False):
+    def __init__(self, scrubber: Scrubber, meta_root: dict | None):
         self.scrubber = scrubber
         self.meta_root = meta_root
-        self.in_breadcrumb = in_breadcrumb
         limits = scrubber._limits
         # The event's budget when a hook runs (it started before filters and grouping), else one
         # of its own.
@@ -141,8 +139,6 @@ class Run:
                 return
             raise UnsendableValue(f"the float {float.__repr__(value)} cannot be sent as JSON")
         if value is None or issubclass(kind, int):
-            return
-        if self.in_breadcrumb and issubclass(kind, datetime):
             return
         raise UnsendableValue(f"a value of type {kind.__name__} cannot be sent as JSON")
 
