@@ -8,8 +8,9 @@ then hands it to ``before_send``, which scrubs the whole event, breadcrumbs incl
 ``before_breadcrumb`` runs the cheap part, the ``on: [breadcrumb]`` filters, and the scrub runs
 once per event sent instead of once per breadcrumb recorded. Every path out goes through a
 hook that scrubs: an event dropped by a filter sends nothing, an event whose scrub fails is
-dropped or sent filtered (``on_error``), and breadcrumbs an app put on a transaction or a
-check-in are scrubbed there too (``before_send_transaction``; ``before_send`` for a check-in).
+dropped or sent filtered (``on_error``), and breadcrumbs an app put on a transaction (an event
+processor) or a check-in (its own ``before_send``) are scrubbed there too. Log records, metrics,
+spans and attachments are sent without the breadcrumb buffer.
 
 ``process`` and ``explain`` show a breadcrumb as it leaves the process: the filters, then the
 scrub it gets inside the event that carries it (:func:`carrying_event`, :func:`carried_crumb`).

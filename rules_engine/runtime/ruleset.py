@@ -362,9 +362,9 @@ class Ruleset:
         return None if event is None else breadcrumbs.carried_crumb(event, into=kept)
 
     def _check_in(self, event: dict) -> dict:
-        """A check-in passes untouched. sentry-sdk attaches no breadcrumbs to one, but an app's
-        event processor may: those leave with it, so they are scrubbed (and removed when that
-        fails; the check-in itself must still reach its monitor)."""
+        """A check-in passes untouched. sentry-sdk attaches no breadcrumbs to one, but the app's
+        own ``before_send`` (which runs first) may: those leave with it, so they are scrubbed (and
+        removed when that fails; the check-in itself must still reach its monitor)."""
         if "breadcrumbs" not in event:
             return event
         try:
