@@ -18,6 +18,26 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_report_header(config):
+    import rules_engine
+    from rules_engine.scrub.prefilter import accelerators_built
+
+    return f"rules_engine: {os.path.dirname(rules_engine.__file__)} ({accelerators_built()})"
+
+
+def pytest_sessionstart(session):
+    """With ``RULES_ENGINE_TESTS_NOT_FROM=<dir>`` (.ci/wheel runs the suite against the installed
+    wheel), the run fails unless ``rules_engine`` is imported from outside that directory."""
+    checkout = os.environ.get("RULES_ENGINE_TESTS_NOT_FROM")
+    if not checkout:
+        return
+    import rules_engine
+
+    imported = os.path.realpath(rules_engine.__file__)
+    if os.path.commonpath([imported, os.path.realpath(checkout)]) == os.path.realpath(checkout):
+        raise pytest.UsageError(f"rules_engine was imported from the checkout ({imported}), not the installed package")
+
+
 @pytest.fixture(scope="session")
 def corpus():
     """Real events produced by sentry-sdk integrations, with planted secrets and values to keep."""

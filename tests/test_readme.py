@@ -29,6 +29,7 @@ from rules_engine.load.loader import load_model, load_model_from_text
 from rules_engine.rules.templates import VARIABLE_PREFIXES, VARIABLES
 from rules_engine.testing import assert_case_file
 from rules_engine.testing.casefile import CaseFileModel
+from tests import child_python
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -71,7 +72,7 @@ def test_every_python_block_runs(line, marker, body):
     if marker == "partial":
         ast.parse(body)
         return
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment = {**os.environ, "PYTHONPATH": child_python.pythonpath()}
     environment.pop("SENTRY_DSN", None)
     result = subprocess.run([sys.executable, "-c", body], cwd=ROOT, env=environment,
                             capture_output=True, text=True, timeout=120)

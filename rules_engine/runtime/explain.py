@@ -72,18 +72,21 @@ class Trace:
             for later_id in rule_ids:
                 self.add(phase, later_id, False, why)
 
-    def scrubbed(self, rule_ids: list[str], counts: dict[str, int]) -> None:
+    def scrubbed(self, rule_ids: list[str], counts: dict[str, int], where: str = "") -> None:
+        """The scrub's outcome per rule; ``where`` says where it runs when that is not the item's
+        own hook (a breadcrumb is scrubbed inside the event that carries it)."""
         self.redactions = dict(counts)
         for rule_id in rule_ids:
             total = counts.get(rule_id, 0)
             details = [f"{key.split('/', 1)[1]}: {value}" for key, value in sorted(counts.items())
                        if key.startswith(rule_id + "/")]
-            entry = self.add("scrub", rule_id, total > 0, f"{total} redaction(s)" if total else "nothing to redact")
+            reason = f"{total} redaction(s)" if total else "nothing to redact"
+            entry = self.add("scrub", rule_id, total > 0, f"{reason} ({where})" if where else reason)
             entry.changes = details
 
-    def scrub_failed(self, error: Exception, on_error: str) -> None:
-        self.add("scrub", "scrub", True,
-                 f"scrubbing failed or the event cannot be sent ({error!r}); on_error={on_error}")
+    def scrub_failed(self, error: Exception, on_error: str, where: str = "") -> None:
+        self.add("scrub", "scrub", True, f"scrubbing failed or the event cannot be sent ({error!r})"
+                 + (f" ({where})" if where else "") + f"; on_error={on_error}")
 
     def explanation(self, before: dict, after: dict | None) -> Explanation:
         dropped_by = self.dropped_by

@@ -18,6 +18,10 @@ could not encode (NaN, bytes, cycles, objects a user hook added) fails closed th
 and anything that is not a mapping is dropped. Check-ins pass through ``before_send``
 untouched; feedback and event types this engine does not know are scrubbed only.
 
+Breadcrumbs are recorded far more often than events are sent, so ``before_breadcrumb`` runs the
+``on: [breadcrumb]`` filters only; a breadcrumb is scrubbed once, inside the event that carries
+it out of the process (:mod:`.breadcrumbs`).
+
 Log records, metrics and streamed spans have hooks of their own (:mod:`.channels`), and
 :meth:`Ruleset.sentry_options` adds the ruleset's ``sdk`` section (:mod:`.sdk_options`).
 """
@@ -37,7 +41,7 @@ from ..rules.compile import CompiledRules, RuleCompileError, compile_rules
 from ..rules.filters import DROP, KEEP
 from ..rules.grouping import apply_changes, cut_tag_values, tags_dict
 from ..scrub import compile_scrubber
-from . import channels, sdk_options
+from . import breadcrumbs, channels, sdk_options
 
 logger = logging.getLogger("rules_engine")
 
@@ -51,6 +55,7 @@ except ImportError:  # pragma: no cover - sentry-sdk is a dependency
 Hook = Callable[[dict, dict], Optional[dict]]
 HOOK_NAMES = (*sdk_options.EVENT_HOOKS, *sdk_options.CHANNEL_HOOKS, sdk_options.SPAN_HOOK)
 _ERROR_TYPES = frozenset({"error", "default"})
+BREADCRUMB = "breadcrumb"
 from .explain import Explanation, Trace
 from .failclosed import filtered_copy
 from .stats import Stats, Tally, count
@@ -105,6 +110,7 @@ class Ruleset:
         self._tag_value = f"{model.name}@{model.revision}" if model.options.revision_tag else None
         self._explain_context = model.options.explain_context
         self._keeps_feedback_email = channels.keeps_feedback_email(model.scrub)
+        self._filters_breadcrumbs = bool(self._rules.filters[BREADCRUMB].rules)
         self._stats = Stats()
         #: Source of the per-event sampling draws (a ``random.random``-like callable).
         self.draw: Callable[[], float] = random.random
@@ -128,7 +134,7 @@ class Ruleset:
         """sentry-sdk ``before_send``: errors and messages. Feedback and event types this engine
         does not know are scrubbed only; check-ins pass untouched."""
         kind = _kind_of(event)
-        return event if kind is None else self._run(event, hint, kind)
+        return self._check_in(event) if kind is None else self._run(event, hint, kind)
 
     def before_send_log(self, log: dict, hint: dict | None = None) -> dict | None:
         """sentry-sdk ``before_send_log``: ``on: [log]`` filters, then scrubbing."""
@@ -147,18 +153,32 @@ class Ruleset:
         return self._run(event, hint, "transaction")
 
     def before_breadcrumb(self, crumb: dict, hint: dict | None = None) -> dict | None:
-        """sentry-sdk ``before_breadcrumb``: ``on: [breadcrumb]`` filters, then scrubbing."""
-        return self._run(crumb, hint, "breadcrumb")
+        """sentry-sdk ``before_breadcrumb``: the ``on: [breadcrumb]`` filters, nothing else.
+
+        The breadcrumb is kept as it is: it is scrubbed when it leaves the process, inside the
+        event that carries it (``before_send``), with the rest of that event. So this hook must be
+        installed together with ``before_send`` and ``before_send_transaction``, as
+        :meth:`sentry_options` and the integration do."""
+        if not self._filters_breadcrumbs and type(crumb) is dict:  # the common case, kept short
+            count(self._stats.tally().events, BREADCRUMB)
+            return crumb
+        return self._run(crumb, hint, BREADCRUMB)
 
     def process(self, event: dict, hint: dict | None = None, kind: str | None = None) -> dict | None:
         """Run the ruleset on one event, log record, metric or span (``kind``: ``log``, ``metric``,
-        ``span``), in place; ``None`` when it is dropped. Never raises."""
+        ``span``), in place; ``None`` when it is dropped. Never raises.
+
+        A breadcrumb (``kind="breadcrumb"``) gets all the ruleset does to it: the filters of
+        ``before_breadcrumb``, then the scrub it gets inside the event that carries it, so the
+        result is the breadcrumb as it leaves the process (``_meta`` remarks at its root)."""
         if kind in channels.KINDS:
             return channels.process_item(self, event, hint, kind)
+        if kind == BREADCRUMB:
+            return self._run_breadcrumb(event, hint)
         if kind is None:
             kind = _kind_of(event)
             if kind is None:
-                return event
+                return self._check_in(event)
         return self._run(event, hint, kind)
 
     def sentry_options(self, **options: Any) -> dict[str, Any]:
@@ -193,7 +213,10 @@ class Ruleset:
 
     def stats(self) -> dict:
         """Counters since this ruleset was built: events seen per kind, drops, samples and
-        matches per rule, redactions per scrub rule/detector and internal errors per rule."""
+        matches per rule, redactions per scrub rule/detector and internal errors per rule.
+
+        Redactions are counted in what was sent: a breadcrumb's are counted in each event that
+        carries it (a breadcrumb is scrubbed there, not when it is recorded)."""
         return self._stats.snapshot()
 
     # ------------------------------------------------------------------ the pipeline
@@ -236,14 +259,14 @@ class Ruleset:
                 if trace is not None:
                     trace.stopped_by_filter(rule.id, outcome == DROP, self._rule_ids_after_filters(kind))
                 return None
-        if kind != "breadcrumb":
-            matched.extend(self._group(view, kind, event, tally, trace))
+        if kind == BREADCRUMB:
+            return event  # scrubbed inside the event that carries it
+        matched.extend(self._group(view, kind, event, tally, trace))
         budget.check()  # the scrub's own limits may not be the first to notice an overrun
         if not self._scrub(event, kind, tally, trace):
             return self._on_scrub_failure(event, kind, tally)
         cut_tag_values(event)
-        if kind != "breadcrumb":
-            self._stamp(event, matched)
+        self._stamp(event, matched)
         return event
 
     def _filter(self, view: EventView, kind: str, tally: Tally, trace: Trace | None):
@@ -323,22 +346,56 @@ class Ruleset:
         self._stamp(event, [])
         return event
 
-    def _scrub(self, event: dict, kind: str, tally: Tally, trace: Trace | None) -> bool:
+    def _run_breadcrumb(self, crumb: Any, hint: dict | None, trace: Trace | None = None) -> dict | None:
+        """A breadcrumb as it leaves the process: the filters of ``before_breadcrumb``, then the
+        scrub of the event that carries it (``process`` and ``explain``; the hooks split the two)."""
+        kept = self._run(crumb, hint, BREADCRUMB) if trace is None else self._process(crumb, hint, BREADCRUMB, trace)
+        if kept is None:
+            return None
+        try:
+            event = breadcrumbs.carrying_event(kept)
+        except Exception:  # sentry-sdk's serializer failed on it: so would the event carrying it
+            self._stats.add("internal_errors", "runtime")
+            return None
+        tally = self._stats.tally() if trace is None else Tally()
+        token = budget.start(self.options.limits.max_ms)
+        try:
+            if not self._scrub(event, BREADCRUMB, tally, trace, breadcrumbs.WHERE_SCRUBBED):
+                event = self._on_scrub_failure(event, BREADCRUMB, tally)
+        finally:
+            budget.end(token)
+        return None if event is None else breadcrumbs.carried_crumb(event, into=kept)
+
+    def _check_in(self, event: dict) -> dict:
+        """A check-in passes untouched. sentry-sdk attaches no breadcrumbs to one, but the app's
+        own ``before_send`` (which runs first) may: those leave with it, so they are scrubbed (and
+        removed when that fails; the check-in itself must still reach its monitor)."""
+        if "breadcrumbs" not in event:
+            return event
+        try:
+            carrier = {"breadcrumbs": event["breadcrumbs"]}
+            if self._scrub(carrier, BREADCRUMB, self._stats.tally(), None):
+                breadcrumbs.put_back(carrier, event)
+                return event
+        except Exception:
+            self._stats.add("internal_errors", "runtime")
+        del event["breadcrumbs"]
+        return event
+
+    def _scrub(self, event: dict, kind: str, tally: Tally, trace: Trace | None, where: str = "") -> bool:
         """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is).
+        ``where`` tells a trace where this scrub runs when it is not in the item's own hook.
 
         The scrubber also checks, in the same walk, that the transport can encode the event.
         sentry-sdk's own events always can; a value a user hook (or a direct caller) put in —
         NaN, bytes, a cycle, an object — would make the transport lose the event silently, so
         such an event fails closed instead (``UnsendableValue``)."""
         try:
-            if kind == "breadcrumb":
-                counts = self._scrubber.scrub_breadcrumb(event)
-            else:
-                counts = self._scrubber.scrub_event(event)
+            counts = self._scrubber.scrub_event(event)
         except Exception as exc:
             count(tally.internal_errors, _scrub_failure_name(exc))
             if trace is not None:
-                trace.scrub_failed(exc, self.options.on_error)
+                trace.scrub_failed(exc, self.options.on_error, where)
             elif not isinstance(exc, UnsendableValue):
                 logger.warning("scrubbing failed; applying on_error=%s", self.options.on_error, exc_info=True)
             return False
@@ -347,7 +404,7 @@ class Ruleset:
             for key, amount in counts.items():
                 redactions[key] = redactions.get(key, 0) + amount
         if trace is not None:
-            trace.scrubbed(self._scrubber.rule_ids, counts or {})
+            trace.scrubbed(self._scrubber.rule_ids, counts or {}, where)
         return True
 
     def _on_scrub_failure(self, event: dict, kind: str, tally: Tally) -> dict | None:
@@ -356,7 +413,7 @@ class Ruleset:
             return None
         try:
             filtered = filtered_copy(event)
-            if kind != "breadcrumb":
+            if kind != BREADCRUMB:
                 self._stamp(filtered, [])
             return filtered
         except Exception:
@@ -392,6 +449,8 @@ class Ruleset:
             if kind is None:
                 return Explanation([], None, False, before, work, {})  # passed through untouched
         trace = Trace()
+        if kind == BREADCRUMB:
+            return trace.explanation(before, self._run_breadcrumb(work, hint, trace))
         if kind not in channels.KINDS:
             return trace.explanation(before, self._process(work, hint, kind, trace))
         if not channels.on_the_wire(work):

@@ -28,6 +28,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(_MSC_VER)
+#include <intrin.h> /* _BitScanForward64 is an intrinsic only once declared */
+#endif
 
 #define ASCII 128
 #define OTHER ASCII /* the symbol of every character that folds to no ASCII character */

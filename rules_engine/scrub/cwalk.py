@@ -55,9 +55,9 @@ if Walker is not None:
         :class:`~.walk.Run`'s. The walker's fields are the run's ``nodes``, ``texts``, ``slots``,
         ``whole``, ``tally``, ``meta_root``, ``cut``, ``written`` and ``findings_memo``."""
 
-        def __init__(self, scrubber: Scrubber, meta_root: dict | None, in_breadcrumb: bool = False):
+        def __init__(self, scrubber: Scrubber, meta_root: dict | None):
             Walker.__init__(self, scrubber._c_interface)
-            Run.__init__(self, scrubber, meta_root, in_breadcrumb)
+            Run.__init__(self, scrubber, meta_root)
 
 else:  # pragma: no cover - exercised where the extension is not built
     CRun = None

@@ -36,9 +36,7 @@ The walk also checks that the transport can encode what it visits, since it visi
 anyway: a value of a non-JSON type (bytes, a set, an object ...), a non-finite float or a
 non-string key raises :class:`~rules_engine.errors.UnsendableValue`, and the runtime applies
 ``on_error`` to it too. Subtrees the walk does not scrub (``allow``, SDK bookkeeping) are checked
-by a plain walk; so is everything when there are no scrub rules. ``datetime`` values are allowed
-in breadcrumbs only: sentry-sdk hands them to ``before_breadcrumb`` with their timestamps still
-``datetime`` objects and serializes them later.
+by a plain walk; so is everything when there are no scrub rules.
 """
 
 from __future__ import annotations
@@ -70,7 +68,7 @@ from .walk import Run
 
 
 class Scrubber:
-    """Scrubs events and breadcrumbs in place (see :func:`compile_scrubber`)."""
+    """Scrubs events in place, breadcrumbs included (see :func:`compile_scrubber`)."""
 
     def __init__(self, scrub: models.Scrub, options: models.Options, hash_key: bytes | None,
                  accelerator: str | None = None):
@@ -331,27 +329,3 @@ class Scrubber:
                 return 0
             active |= rules
         return active
-
-    def scrub_breadcrumb(self, crumb: dict) -> dict[str, int]:
-        """Scrub a breadcrumb in place, as if it sat at ``breadcrumbs.values.<n>`` of an event.
-
-        No ``_meta`` remarks are written: ``_meta`` lives at the root of an event and addresses a
-        breadcrumb by its index in ``breadcrumbs.values``, which is unknown when the SDK calls
-        ``before_breadcrumb`` (the SDK keeps a bounded buffer and attaches the breadcrumbs to an
-        event later). The returned counts still name the rules that fired."""
-        run = self._run(self, meta_root=None, in_breadcrumb=True)
-        if not self.enabled:
-            run.check_subtree(crumb, 1)
-            return {}
-        state, active = run.start_state, self._everywhere
-        for key in ("breadcrumbs", "values", "0"):
-            if state is None:
-                break
-            state, active, allowed = run.step(state, active, key)
-            if allowed:
-                run.check_subtree(crumb, 1)
-                return {}
-        run.walk(crumb, None, state, active, 1)
-        return run.finish()
-
-

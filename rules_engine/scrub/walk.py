@@ -13,7 +13,6 @@ scrubber chooses its run class once; results are identical by test."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from operator import is_not
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -56,10 +55,9 @@ class Run:
     per container type serves the common case (no selector can match below the node); nodes where
     a selector may still match take the general path (:meth:`walk`), stepping the automaton."""
 
-    def __init__(self, scrubber: Scrubber, meta_root: dict | None, in_breadcrumb: bool = False):
+    def __init__(self, scrubber: Scrubber, meta_root: dict | None):
         self.scrubber = scrubber
         self.meta_root = meta_root
-        self.in_breadcrumb = in_breadcrumb
         limits = scrubber._limits
         # The event's budget when a hook runs (it started before filters and grouping), else one
         # of its own.
@@ -138,8 +136,6 @@ class Run:
                 return
             raise UnsendableValue(f"the float {float.__repr__(value)} cannot be sent as JSON")
         if value is None or issubclass(kind, int):
-            return
-        if self.in_breadcrumb and issubclass(kind, datetime):
             return
         raise UnsendableValue(f"a value of type {kind.__name__} cannot be sent as JSON")
 

@@ -31,15 +31,18 @@ BATCHED_ITEM_TYPES = {"log": "log", "trace_metric": "metric", "span": "span"}
 class CapturingTransport(Transport):
     """A transport that keeps everything it is given instead of sending it: events and
     transactions in :attr:`events`, log records, metrics and streamed spans (as sentry-sdk
-    puts them on the wire) in ``items["log"]``, ``items["metric"]`` and ``items["span"]``, and
-    every other envelope item's JSON in ``items[<item type>]``."""
+    puts them on the wire) in ``items["log"]``, ``items["metric"]`` and ``items["span"]``,
+    every other envelope item's JSON in ``items[<item type>]``, and each envelope as the bytes
+    a real transport would send in :attr:`wire` (attachments included)."""
 
     def __init__(self, options: dict[str, Any] | None = None):
         super().__init__(options)
         self.events: list[dict[str, Any]] = []
         self.items: dict[str, list[Any]] = {name: [] for name in BATCHED_ITEM_TYPES.values()}
+        self.wire: list[bytes] = []
 
     def capture_envelope(self, envelope: Envelope) -> None:
+        self.wire.append(envelope.serialize())
         for item in envelope.items:
             payload = item.payload.json
             if payload is None:

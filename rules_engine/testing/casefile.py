@@ -13,9 +13,11 @@ A case file is YAML::
         expect: {absent: [hunter2], tags: {ruleset: shop@7}}
 
 Every case runs through the ruleset's real hooks (``before_send``,
-``before_send_transaction``, ``before_breadcrumb``), with a hint that holds a real
+``before_send_transaction``, ``before_send_log``...), with a hint that holds a real
 exception object when ``hint`` is given, so ``error.type`` base-class matching and
-``exc.<attr>`` conditions behave exactly as they do in production.
+``exc.<attr>`` conditions behave exactly as they do in production. A breadcrumb case checks
+the breadcrumb as it leaves the process: through ``before_breadcrumb``'s filters, then scrubbed
+as inside the event that carries it.
 
 A case file is checked as a whole before anything runs, and every problem is
 reported as ``path:line:col: message``, like ruleset files.
@@ -480,8 +482,8 @@ def trace_dict(explanation: Any) -> dict:
 def _hook(ruleset: Any, kind: str) -> Any:
     if kind == "transaction":
         return ruleset.before_send_transaction
-    if kind == "breadcrumb":
-        return ruleset.before_breadcrumb
+    if kind == "breadcrumb":  # as it leaves the process: filtered, then scrubbed in its event
+        return lambda crumb, hint: ruleset.process(crumb, hint, kind="breadcrumb")
     if kind in channels.KINDS:
         return getattr(ruleset, f"before_send_{kind}")
     return ruleset.before_send

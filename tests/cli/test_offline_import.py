@@ -18,6 +18,7 @@ import sentry_sdk
 import sqlalchemy
 
 from rules_engine.capture import capture_events
+from tests import child_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +51,7 @@ def exported(tmp_path_factory) -> Path:
 
 
 def cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    environment = {**os.environ, "PYTHONPATH": child_python.pythonpath(), **(env or {})}
     return subprocess.run([sys.executable, "-m", "rules_engine", *args], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=120)
 
@@ -116,7 +117,7 @@ def test_a_module_that_cannot_be_imported_is_reported_once_and_the_run_goes_on(t
     (tmp_path / "events.jsonl").write_text((json.dumps(event) + "\n") * 3)
     (tmp_path / "ruleset.yaml").write_text(RULESET)
     result = cli("apply", "--import", "ruleset.yaml", "events.jsonl", "--summary-only", "--format", "json",
-                 cwd=tmp_path, env={"PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"})
+                 cwd=tmp_path, env={"PYTHONPATH": f"{child_python.pythonpath()}{os.pathsep}{tmp_path}"})
     assert result.returncode == 0
     assert summary(result)["events_in"] == 3
     assert result.stderr.count("rules-engine apply: --import: ") == 1

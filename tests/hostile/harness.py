@@ -15,6 +15,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests import child_python
+
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_MARK = "HOSTILE-REPORT "
 #: Generous for a loaded machine; every attack takes minutes, or forever, on code that does not
@@ -29,7 +31,7 @@ SLACK_SECONDS = 2.0
 def attack(source: str, *, timeout: float = HARD_TIMEOUT, env: dict[str, str] | None = None, cwd=None):
     """Run ``source`` in a child Python; return what it reported."""
     program = "from tests.hostile.child import *\n" + textwrap.dedent(source)
-    child_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1", **(env or {})}
+    child_env = {**os.environ, "PYTHONPATH": child_python.pythonpath(), "PYTHONFAULTHANDLER": "1", **(env or {})}
     try:
         done = subprocess.run([sys.executable, "-c", program], cwd=cwd or ROOT, env=child_env,
                               capture_output=True, text=True, timeout=timeout)

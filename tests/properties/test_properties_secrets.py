@@ -109,11 +109,15 @@ def test_every_detector_kind_is_caught_everywhere(default_ruleset, detector, dat
 
 @settings(max_examples=S.scaled(40), suppress_health_check=list(HealthCheck), deadline=None)
 @given(secret=S.secrets, surround=st.sampled_from(S.SURROUNDINGS))
-def test_planted_secret_in_breadcrumb_hook_never_leaves(default_ruleset, secret, surround):
+def test_planted_secret_in_breadcrumb_never_leaves(default_ruleset, secret, surround):
     text = S.embed(secret, surround)
     crumb = {"category": "log", "level": "info", "message": text, "data": {"detail": text}}
-    found = leaks(default_ruleset.before_breadcrumb(crumb, {}), secret)
-    assert not found, f"{secret.detector} secret leaked through before_breadcrumb: {found[:3]}"
+    kept = default_ruleset.before_breadcrumb(copy.deepcopy(crumb), {})
+    event = plain_error_event({"event_id": "1" * 32, "level": "error", "breadcrumbs": {"values": [kept]}})
+    found = leaks(default_ruleset.before_send(event, {}), secret)
+    assert not found, f"{secret.detector} secret leaked from a breadcrumb in an event: {found[:3]}"
+    found = leaks(default_ruleset.process(crumb, {}, kind="breadcrumb"), secret)
+    assert not found, f"{secret.detector} secret leaked from process(kind='breadcrumb'): {found[:3]}"
 
 
 @settings(max_examples=S.scaled(40), suppress_health_check=list(HealthCheck), deadline=None)

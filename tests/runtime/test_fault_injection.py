@@ -214,11 +214,18 @@ def test_raising_detector_sends_filtered_when_configured(monkeypatch):
     assert_filtered(result)
 
 
-def test_raising_detector_in_breadcrumb_hook_never_sends_it(monkeypatch):
+@pytest.mark.parametrize("on_error", ["drop", "send_filtered"])
+def test_raising_detector_never_sends_a_breadcrumb(monkeypatch, on_error):
+    # A breadcrumb is scrubbed inside the event that carries it: process() shows it as it
+    # leaves the process, and the event carrying it fails closed like any other.
     _broken_detector(monkeypatch, "creditcard", _raising_validator)
+    ruleset = scrub_ruleset(on_error)
     crumb = {"category": "log", "message": "charging " + CARD}
-    result = scrub_ruleset().before_breadcrumb(crumb, {})
-    assert result is None or CARD not in json.dumps(result)
+    result = ruleset.process(dict(crumb), {}, kind="breadcrumb")
+    assert result is None if on_error == "drop" else result["message"] == FILTERED
+    event = ruleset.before_send(error_event(breadcrumbs={"values": [ruleset.before_breadcrumb(crumb, {})]}), {})
+    assert event is None or CARD not in json.dumps(event)
+    assert ruleset.stats()["internal_errors"]["scrub"] == 2
 
 
 @settings(max_examples=S.scaled(30), suppress_health_check=list(HealthCheck), deadline=None)

@@ -104,8 +104,8 @@ def _leaks(secret: str, events) -> bool:
 def test_true_examples_never_leave_the_process(entry, tmp_path):
     example = entry.true_examples[0]
     raw, sent = _events_for(entry.id, example.text, tmp_path)
-    # Breadcrumbs are scrubbed as they are recorded (before_breadcrumb), before any event exists.
-    assert _places_holding(example.text, raw) == set(PLACES) - {"breadcrumb"}, "the text reached the event"
+    # Breadcrumbs are kept as recorded and scrubbed with the event that carries them.
+    assert _places_holding(example.text, raw) == set(PLACES), "the text reached the event"
     assert any(crumb.get("category") == "checks" for event in sent for crumb in event.get("breadcrumbs", {}).get("values", []))
     assert not _leaks(example.secret, sent)
 

@@ -223,11 +223,16 @@ def test_meta_merges_with_existing_meta(engine):
 # ----------------------------------------------------------------- breadcrumbs, logentry
 
 
+def carrying(crumb: dict) -> dict:
+    """An event carrying one breadcrumb, where sentry-sdk puts it (breadcrumbs are scrubbed there)."""
+    return {"breadcrumbs": {"values": [crumb]}}
+
+
 def test_scrub_breadcrumb(engine):
     crumb = {"category": "httplib", "message": "GET https://u:pw@h/x?token=t1",
              "data": {"url": "https://h/?password=p", "authorization": "Bearer abcdefgh"}}
     rules = [SECRET_KEYS, {"id": "creds", "detect": ["url_userinfo"], "in": ["breadcrumbs.values.*.message"]}]
-    counts = scrubber(rules, engine=engine).scrub_breadcrumb(crumb)
+    counts = scrubber(rules, engine=engine).scrub_event(carrying(crumb))
     assert crumb == {"category": "httplib", "message": "GET https://[Filtered]@h/x?token=[Filtered]",
                      "data": {"url": "https://h/?password=[Filtered]", "authorization": "[Filtered]"}}
     assert counts == {"keys": 3, "creds": 1, "creds/url_userinfo": 1}
@@ -236,7 +241,7 @@ def test_scrub_breadcrumb(engine):
 def test_scrub_breadcrumb_when_no_selector_reaches_breadcrumbs(engine):
     crumb = {"category": "query", "message": "card 4111 1111 1111 1111", "data": {"email": "bob@example.com"}}
     rules = [{"id": "cards", "detect": ["creditcard"]}, {"id": "people", "keys": ["email"], "in": ["user"]}]
-    counts = scrubber(rules, allow=["request.headers.user-agent"], engine=engine).scrub_breadcrumb(crumb)
+    counts = scrubber(rules, allow=["request.headers.user-agent"], engine=engine).scrub_event(carrying(crumb))
     assert crumb == {"category": "query", "message": "card [Filtered]", "data": {"email": "bob@example.com"}}
     assert counts == {"cards": 1, "cards/creditcard": 1}
 

@@ -344,6 +344,9 @@ def test_breadcrumb_cases_run_through_before_breadcrumb(tmp_path: Path) -> None:
             on: [breadcrumb]
             when: {category: django.template}
             drop: true
+        scrub:
+          rules:
+            - {id: passwords, keys: ["*password*"]}
         """)
     path = write(tmp_path, "crumbs.rules-test.yaml", """\
         ruleset: crumbs.yaml
@@ -359,6 +362,10 @@ def test_breadcrumb_cases_run_through_before_breadcrumb(tmp_path: Path) -> None:
           - name: the same payload as an error event is not a breadcrumb
             event: {category: django.template, message: render list.html}
             expect: {dropped: false, tags: {ruleset: crumbs@0}}
+          - name: a kept crumb is checked as it leaves the process, scrubbed in its event
+            kind: breadcrumb
+            event: {category: auth, message: login, data: {password: hunter2}}
+            expect: {absent: [hunter2], jmespath: {data.password: "[Filtered]"}}
         """)
     results = results_by_name(path)
     assert {name: r.mismatches for name, r in results.items() if not r.passed} == {}
