@@ -46,7 +46,7 @@ from rules_engine.scrub.logtemplate import keys_of_parameters
 from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
-from rules_engine.scrub.walk import SKIPPED_TOP_LEVEL
+from rules_engine.scrub.walk import LOG_ENTRY_PLACES, SKIPPED_TOP_LEVEL
 
 
 class ReferenceRule:
@@ -105,9 +105,8 @@ class ReferenceScrubber:
         for key in list(event):
             if key not in SKIPPED_TOP_LEVEL:
                 self.visit(event, key, [key], [key])
-        logentry = event.get("logentry")
-        if type(logentry) is dict and not any(entry[0] is event and entry[1] == "logentry" for entry in self.whole):
-            self.redact_log_params(logentry)
+        for place in LOG_ENTRY_PLACES:
+            self.redact_log_entry(event, list(place))
         for container, key, where, rule in self.whole:
             self.redact_whole(container, key, where, rule)
         for container, key, where, text, active in self.texts:
@@ -177,14 +176,23 @@ class ReferenceScrubber:
         elif value is not None and type(value) is not bool:
             self.whole.append((container, key, where, rule))
 
-    def redact_log_params(self, logentry: dict) -> None:
-        template, params = logentry.get("message"), logentry.get("params")
+    def redact_log_entry(self, event: dict, place: list[str]) -> None:
+        """A log entry at ``place`` not redacted whole already: its parameters by their template."""
+        node = event
+        for step in place:
+            holder = node
+            node = node.get(step) if type(node) is dict else None
+            if any(entry[0] is holder and entry[1] == step for entry in self.whole):
+                return
+        if type(node) is not dict:
+            return
+        template, params = node.get("message"), node.get("params")
         if type(template) is not str or type(params) is not list:
             return
         for position, key in keys_of_parameters(template):
             rule = self.log_key_rule(key) if position < len(params) else None
             if rule is not None and type(params[position]) not in (dict, list):
-                self.redact_all(params, position, None, ["logentry", "params", position], rule)
+                self.redact_all(params, position, None, [*place, "params", position], rule)
                 self.texts = [entry for entry in self.texts if not (entry[0] is params and entry[1] == position)]
 
     def log_key_rule(self, key: str) -> ReferenceRule | None:

@@ -68,3 +68,19 @@ def _masker(mask: models.Mask) -> Callable[[str], str]:
         return value[:first] + char * (length - first - last) + tail
 
     return masked
+
+
+def merge_findings(findings: list) -> list[tuple[int, int, int, str | None]]:
+    """Merge overlapping findings ``(start, end, rule index, detector)`` of one text: the union
+    of their spans, named after the longest one."""
+    findings.sort(key=lambda finding: (finding[0], -finding[1], finding[2]))
+    merged: list[list] = []
+    for start, end, rule_index, detector in findings:
+        if merged and start < merged[-1][1]:
+            current = merged[-1]
+            if end - start > current[4]:
+                current[2], current[3], current[4] = rule_index, detector, end - start
+            current[1] = max(current[1], end)
+        else:
+            merged.append([start, end, rule_index, detector, end - start])
+    return [(start, end, rule_index, detector) for start, end, rule_index, detector, _ in merged]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .. import budget
 from ..errors import RulesEngineError, UnsendableValue
 from .logtemplate import keys_of_parameters
+from .redactions import merge_findings
 from .rule import KEY_MEMO_LIMIT, lowest_bit
 from .values import CARD_DIGITS_HIGH, CARD_DIGITS_LOW, card_number, snapshot
 
@@ -31,6 +32,9 @@ SKIPPED_TOP_LEVEL = frozenset(
      "sdk", "modules", "debug_meta"}
 )
 
+#: Where an event holds a log entry (a template and its positional parameters): sentry-sdk's
+#: ``logentry``, and the original a grouping ``title`` keeps in the ``original_message`` context.
+LOG_ENTRY_PLACES = (("logentry",), ("contexts", "original_message"))
 _TIME_CHECK_EVERY = 64
 #: How far on either side of the ``max_string_length`` cut a secret crossing it is looked for:
 #: the longest secret a detector finds (a PEM private key) fits.
@@ -205,11 +209,21 @@ class Run:
                 else:
                     self.visit(event, key, value, None, state, everywhere, 1)
             self.unchanged(event, copy)
-        logentry = event.get("logentry")
-        if type(logentry) is dict and not any(path is None and key == "logentry" for _, key, path, _ in self.whole):
-            self.redact_log_params(logentry)
+        for place in LOG_ENTRY_PLACES:
+            self.redact_log_entry(event, place)
 
-    def redact_log_params(self, logentry: dict) -> None:
+    def redact_log_entry(self, event: dict, place: tuple[str, ...]) -> None:
+        """The log entry at ``place``, unless it (or what holds it) is redacted whole already."""
+        container, path = event, None
+        for step in place:
+            if any(queued is container and key == step for queued, key, _, _ in self.whole):
+                return
+            container, path = container.get(step), (path, step)
+            if type(container) is not dict:
+                return
+        self.redact_log_params(container, path)
+
+    def redact_log_params(self, logentry: dict, logentry_path) -> None:
         """Positional log parameters are values of the keys the template names before them:
         ``"login password=%s"`` makes its parameter a password even though the parameter list
         has no key names."""
@@ -217,7 +231,7 @@ class Run:
         if type(template) is not str or type(params) is not list or not params:
             return
         active = self.scrubber._everywhere
-        path = ((None, "logentry"), "params")
+        path = (logentry_path, "params")
         for position, key in keys_of_parameters(template, self.check_time):
             if position >= len(params):
                 break
@@ -573,7 +587,7 @@ class Run:
         remarks: list[list] = []
         cursor = 0
         out_length = 0
-        for start, end, rule_index, detector in (_merge(list(findings)) if len(findings) > 1 else findings):
+        for start, end, rule_index, detector in (merge_findings(list(findings)) if len(findings) > 1 else findings):
             rule_id, replace, remark = redactions[rule_index]
             replacement = replace(text[start:end])
             pieces.append(text[cursor:start])
@@ -681,17 +695,3 @@ class Run:
             found = nodes[id(path)] = child
         return found
 
-
-def _merge(findings: list) -> list[tuple[int, int, int, str | None]]:
-    """Merge overlapping findings: the union of their spans, named after the longest one."""
-    findings.sort(key=lambda finding: (finding[0], -finding[1], finding[2]))
-    merged: list[list] = []
-    for start, end, rule_index, detector in findings:
-        if merged and start < merged[-1][1]:
-            current = merged[-1]
-            if end - start > current[4]:
-                current[2], current[3], current[4] = rule_index, detector, end - start
-            current[1] = max(current[1], end)
-        else:
-            merged.append([start, end, rule_index, detector, end - start])
-    return [(start, end, rule_index, detector) for start, end, rule_index, detector, _ in merged]
