@@ -159,14 +159,23 @@ def _reload_while_sending(tmp_path, atomic: bool):
             _write(path, revision_text(revision), atomic)
             time.sleep(0.002)
 
+    reloaded = threading.Event()
+
     def sender(thread):
+        # 300 events each at least, and on until some thread has seen a reload: a busy machine
+        # may not run the writer before a fixed number of events is done.
         local: Counter[int] = Counter()
-        for index in range(300):
+        index = 0
+        while index < 300 or (not reloaded.is_set() and index < 100_000):
             event = {"level": "error", "tags": {"drop": str(index % 2), "thread": str(thread)},
                      "exception": {"values": [{"type": "ValueError", "value": "x"}]}}
             result = ruleset.before_send(event, {})
             if result is not None:
-                local[assert_one_revision(result)] += 1
+                revision = assert_one_revision(result)
+                local[revision] += 1
+                if revision > 1:
+                    reloaded.set()
+            index += 1
         with lock:
             seen.update(local)
 
