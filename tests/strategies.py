@@ -272,6 +272,15 @@ def _live_exc_info(exc: BaseException):
         return sys.exc_info()
 
 
+#: Stands for a :class:`RaisingDunders` in a hint until one is drawn: Hypothesis writes a strategy's
+#: elements with ``repr`` (in its reports and warnings), which a ``RaisingDunders`` refuses.
+RAISING_DUNDERS = "<RaisingDunders>"
+
+
+def _with_raising_dunders(hint: dict) -> dict:
+    return {"exc_info": RaisingDunders()} if hint.get("exc_info") is RAISING_DUNDERS else hint
+
+
 hints = st.one_of(
     st.none(),
     st.just({}),
@@ -284,9 +293,9 @@ hints = st.one_of(
         {"exc_info": "not a tuple"},
         {"exc_info": (ValueError, "not an exception", None)},
         {"exc_info": (1, 2)},
-        {"exc_info": RaisingDunders()},
+        {"exc_info": RAISING_DUNDERS},
         {"log_record": object()},
-    ]),
+    ]).map(_with_raising_dunders),
 )
 
 # --------------------------------------------------------------------------- hostile values
