@@ -28,6 +28,11 @@ HARD_TIMEOUT = float(os.environ.get("HOSTILE_TIMEOUT", "60"))
 SLACK_SECONDS = 2.0
 
 
+def engine_env(accelerator: str) -> dict[str, str]:
+    """The environment a child process needs to run ``accelerator`` ("on" or "off")."""
+    return {"RULES_ENGINE_ACCELERATOR": "off"} if accelerator == "off" else {}
+
+
 def attack(source: str, *, timeout: float = HARD_TIMEOUT, env: dict[str, str] | None = None, cwd=None):
     """Run ``source`` in a child Python; return what it reported."""
     program = "from tests.hostile.child import *\n" + textwrap.dedent(source)

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hostile.harness import attack
+from tests.hostile.harness import attack, engine_env
 
 ENGINES = pytest.mark.parametrize("accelerator", ["on", "off"])
-
-
-def engine_env(accelerator: str) -> dict[str, str]:
-    return {"RULES_ENGINE_ACCELERATOR": "off"} if accelerator == "off" else {}
 
 
 @ENGINES

@@ -8,7 +8,7 @@ import pytest
 
 from rules_engine.model import models
 from rules_engine.scrub import EventChanged, accelerator_available, compile_scrubber
-from tests.hostile.harness import attack
+from tests.hostile.harness import attack, engine_env
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 SECRET = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
@@ -97,5 +97,5 @@ def test_an_event_mutated_by_another_thread_never_lets_a_secret_out(accelerator)
                 sent += 1
                 leaks += SECRET in repr(result)
         report({"leaks": leaks, "sent": sent})
-    """, env={"RULES_ENGINE_ACCELERATOR": "off"} if accelerator == "off" else {})
+    """, env=engine_env(accelerator))
     assert result["leaks"] == 0, result
