@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+import re2
+
 from ..conditions.regex import compile_regex
 from ..detection import CatalogueEntry, catalogue
 from ..detection.validators import VALIDATORS, is_placeholder
 from .detectors import Detector, secret_span
-from .prefilter import CASE_FOLDS, Literal, Probe, user_pattern_probe
+from .prefilter import CASE_FOLDS, Literal, Probe, bytes_search, user_pattern_probe
 from .regex_anchors import pattern_anchors
 
 #: Categories whose matches are checked against documentation samples and placeholders.
@@ -45,15 +47,19 @@ class CatalogueDetector(Detector):
         )
 
         first_match, prepare = _first_match_function(entry, self.exact)
+        first_match_in_ascii = _first_match_found_by_re2(entry, self.exact)
 
         def spans(text: str) -> list[tuple[int, int]]:
-            if needs_non_ascii and text.isascii():
-                return []
+            if text.isascii():
+                if needs_non_ascii:
+                    return []
+                first, prepared = first_match_in_ascii, text.encode("ascii")
+            else:
+                first, prepared = first_match, prepare(text)
             found = []
             position = 0
-            keywords_in = prepare(text)
             while True:
-                match = first_match(text, keywords_in, position)
+                match = first(text, prepared, position)
                 if match is None:
                     return found
                 start, end = secret_span(match, groups)
@@ -105,6 +111,56 @@ def _first_match_function(entry: CatalogueEntry, exact: re.Pattern) -> tuple[Cal
             tried = keyword + 1
 
     return first_match_near_keywords, prepare
+
+
+def _first_match_found_by_re2(entry: CatalogueEntry, exact: re.Pattern) -> Callable:
+    """``(ASCII text, its bytes, position) -> the first match at or after position`` (what
+    ``exact.search`` finds), the starts to try found by RE2.
+
+    ``exact`` (Python ``re``) stays the definition: each match is ``exact.match`` at a start RE2
+    found. RE2 reads the pattern's syntax as ``re`` does (the catalogue holds only syntax both
+    read alike, tested), and on ASCII text it matches where ``re`` matches; the pattern it runs is
+    :func:`loosened` so that it matches at every start ``re`` would match at, maybe more, never
+    fewer. Its automaton reads the text once, where ``re`` tries the pattern at every start."""
+    search = bytes_search(re2.compile(loosened(entry.pattern), _START_OPTIONS))
+    match = exact.match
+
+    def first_match(text: str, data: bytes, position: int):
+        while True:
+            start = search(data, position)
+            if start < 0:
+                return None
+            found = match(text, start)
+            if found is not None:
+                return found
+            position = start + 1
+
+    return first_match
+
+
+#: RE2 options for finding starts: no groups to capture, and no messages on stderr when an
+#: automaton outgrows its memory (RE2 then goes on, slower, with the same result).
+_START_OPTIONS = re2.Options()
+_START_OPTIONS.never_capture = True
+_START_OPTIONS.log_errors = False
+
+#: A counted repetition with a larger upper bound than this becomes unbounded in :func:`loosened`.
+_LOOSE_FROM = 32
+#: A pattern's pieces: an escape, a character class (a "]" first in it is a member), a counted
+#: repetition, any other character.
+_TOKEN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\{(\d+),(\d+)\}|.", re.DOTALL)
+
+
+def loosened(pattern: str) -> str:
+    """``pattern`` made to match wherever it matches and maybe elsewhere: in multi-line mode (its
+    ``$`` matches before every line break, as ``re``'s also matches before a final one; its ``^``
+    after one), and with each counted repetition whose upper bound is large left unbounded (a
+    thousand-fold repetition makes an automaton too large to build)."""
+    pieces = []
+    for token in _TOKEN.finditer(pattern):
+        low, high = token.group(1), token.group(2)
+        pieces.append(f"{{{low},}}" if high is not None and int(high) > _LOOSE_FROM else token.group(0))
+    return "(?m)" + "".join(pieces)
 
 
 def _as_is(text: str) -> str:

@@ -191,15 +191,14 @@ class Prefilter:
         self._scanner = scanner(*self.scanner_arguments) if groups else None
         self.name = "c" if use_c else "python"
 
-        #: every user pattern in one RE2 set: which of them match anywhere in an event
-        self._search_set = _search_set(self._searches) if len(self._searches) > 1 else None
+        self._joined_search = _JoinedSearch(self._searches) if self._searches else None
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
         if not texts:
             return {}
         found = self._scanner.scan(texts) if self._scanner is not None else {}
-        if self._searches:
-            _search_joined(texts, self._searches, self._search_set, found)
+        if self._joined_search is not None:
+            self._joined_search.flag(texts, found)
         return found
 
 
@@ -458,47 +457,102 @@ def _class(chars: str, digits: bool) -> str:
     return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + ("\\d" if digits else "")
 
 
-def _search_joined(texts: list[str], searches: list[tuple[int, Any]], search_set, found: dict[int, int]) -> None:
-    """Flag the strings holding a match of each user pattern, searched with RE2 over the strings
-    joined by NUL in UTF-8 (encoded once; byte offsets). After a hit in a string the search goes
-    on at the next one. A match may run on past the end of its string (over NUL): its string is
-    then flagged for nothing, and no other string is skipped. With many patterns, one pass of
-    their RE2 set first tells which of them match anywhere; only those are searched."""
-    joined = SEPARATOR.join(texts)
-    if joined.isascii():  # UTF-8 is the text itself: byte offsets are character offsets
-        data, starts = joined.encode("ascii"), _starts(texts)
-    else:
-        try:
-            encoded = [text.encode("utf-8") for text in texts]
-        except UnicodeEncodeError:  # lone surrogates: RE2 cannot read them; the exact pass decides
-            for bit, _ in searches:
-                for index in range(len(texts)):
-                    found[index] = found.get(index, 0) | bit
+class _JoinedSearch:
+    """Which strings hold a match of which user pattern, read off the strings joined by NUL in
+    UTF-8 (encoded once; byte offsets).
+
+    One search of all the patterns as one alternation finds the first string where any of them
+    may match: the leftmost match of an alternation starts where the leftmost match of one of its
+    patterns does, so no string holding a match is passed over. That string alone is then asked
+    which patterns it holds (their RE2 set, unanchored, as each pattern would be searched in it),
+    and the search goes on at the next string. So the joined text is read once however many
+    patterns there are, and a match that runs on over NUL into the next string flags nothing.
+
+    A pattern with ``\\Q`` (quoted text, which could swallow the alternation's parentheses) or an
+    alternation RE2 cannot build makes every string a string to ask (the set is then the one
+    search); a set RE2 cannot build is replaced by searching each pattern in the string."""
+
+    def __init__(self, searches: list[tuple[int, Any]]):
+        self._bits = [bit for bit, _ in searches]
+        self._patterns = [pattern for _, pattern in searches]
+        self._set = _search_set(self._patterns)
+        self._first = _alternation_search(self._patterns)
+
+    def flag(self, texts: list[str], found: dict[int, int]) -> None:
+        if not texts:
             return
-        data, starts = b"\x00".join(encoded), _starts(encoded)
-    if search_set is not None:
-        searches = [searches[index] for index in sorted(search_set.Match(data) or ())]  # None: no match
-    count = len(texts)
-    for bit, pattern in searches:
-        search = _bytes_search(pattern)
+        joined = _Utf8Joined.of(texts)
+        if joined is None:  # lone surrogates: RE2 cannot read them; the exact pass decides
+            every = sum(self._bits)
+            for index in range(len(texts)):
+                found[index] = found.get(index, 0) | every
+            return
+        first, data = self._first, joined.data
         position = 0
-        while True:
-            start = search(data, position)
-            if start < 0:
-                break
-            index = bisect_right(starts, start) - 1
-            found[index] = found.get(index, 0) | bit
-            if index + 1 >= count:
-                break
-            position = starts[index + 1]
+        while position <= len(data):
+            if first is not None:
+                position = first(data, position)
+                if position < 0:
+                    return
+            index, start, end = joined.string_at(position)
+            held = self._held(data[start:end])
+            if held:
+                found[index] = found.get(index, 0) | held
+            position = end + 1
+
+    def _held(self, string: bytes) -> int:
+        """The bits of the patterns that match in ``string`` (UTF-8)."""
+        if self._set is not None:
+            return sum(self._bits[index] for index in self._set.Match(string) or ())  # None: no match
+        return sum(bit for bit, pattern in zip(self._bits, self._patterns) if bytes_search(pattern)(string, 0) >= 0)
 
 
-def _search_set(searches: list[tuple[int, Any]]):
-    """The user patterns as one RE2 set, searched unanchored over UTF-8 bytes; its indexes are
-    those of ``searches``. None when RE2 cannot build one (each pattern is then searched)."""
+class _Utf8Joined:
+    """Strings joined by NUL in UTF-8 (``data``), and which string a byte offset is in, for
+    offsets asked in increasing order.
+
+    When no string holds a NUL, the separators say where each string starts (``bytes.count`` and
+    ``find`` run at memory speed, where a list of every string's start costs more than the
+    search itself); otherwise the starts are listed."""
+
+    __slots__ = ("data", "starts", "_counted_to", "_separators")
+
+    def __init__(self, data: bytes, starts: list[int] | None):
+        self.data, self.starts = data, starts
+        self._counted_to = self._separators = 0  # separators before offset _counted_to
+
+    @classmethod
+    def of(cls, texts: list[str]) -> "_Utf8Joined | None":
+        """None when a string holds a lone surrogate."""
+        joined = SEPARATOR.join(texts)
+        if joined.isascii():  # UTF-8 is the text itself
+            data, encoded = joined.encode("ascii"), texts
+        else:
+            try:
+                encoded = [text.encode("utf-8") for text in texts]
+            except UnicodeEncodeError:
+                return None
+            data = b"\x00".join(encoded)
+        return cls(data, None if data.count(0) == len(texts) - 1 else _starts(encoded))
+
+    def string_at(self, position: int) -> tuple[int, int, int]:
+        """``(index, start, end)`` of the string holding byte ``position`` (or ending there, when
+        it is a separator)."""
+        data, starts = self.data, self.starts
+        if starts is not None:
+            index = bisect_right(starts, position) - 1
+            return index, starts[index], starts[index + 1] - 1
+        self._separators += data.count(0, self._counted_to, position)
+        self._counted_to = position
+        end = data.find(0, position)
+        return self._separators, data.rfind(0, 0, position) + 1, len(data) if end < 0 else end
+
+
+def _search_set(patterns: list[Any]):
+    """The patterns as one RE2 set, searched unanchored over UTF-8 bytes; its indexes are those of
+    ``patterns``. None when RE2 cannot build one."""
     import re2
 
-    patterns = [pattern for _, pattern in searches]
     found = re2.Set.SearchSet(patterns[0].options)
     try:
         for index, pattern in enumerate(patterns):
@@ -510,10 +564,24 @@ def _search_set(searches: list[tuple[int, Any]]):
     return found
 
 
+def _alternation_search(patterns: list[Any]):
+    """``(data, position) -> start of the first match of any of the patterns at or after position,
+    or -1``; None when they cannot be searched as one alternation."""
+    if any("\\Q" in pattern.pattern for pattern in patterns):
+        return None
+    import re2
+
+    try:
+        alternation = re2.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns), patterns[0].options)
+    except re2.error:
+        return None
+    return bytes_search(alternation)
+
+
 _BYTES_SEARCHES: dict[Any, Any] = {}
 
 
-def _bytes_search(pattern):
+def bytes_search(pattern):
     """``(data, position) -> start of the first match at or after position, or -1``: the RE2
     pattern compiled over UTF-8 bytes (the same options and syntax: RE2 reads its text as UTF-8
     either way), remembered per pattern. It calls the binding's compiled regexp directly where

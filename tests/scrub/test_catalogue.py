@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from rules_engine.detection import CATEGORIES, catalogue
 from rules_engine.detection.validators import VALIDATORS
 from rules_engine.scrub import DETECTORS
-from rules_engine.scrub.catalogued import CatalogueDetector
+from rules_engine.scrub.catalogued import CatalogueDetector, loosened
+from rules_engine.scrub.detectors import secret_span
 
 ENTRIES = catalogue()
 BY_ID = {entry.id: entry for entry in ENTRIES}
@@ -167,3 +168,68 @@ def test_a_search_near_keywords_finds_what_a_full_search_finds(entry, pieces):
 def test_examples_are_found_near_their_keywords(entry):
     for example in entry.true_examples:
         assert DETECTORS[entry.id].find(example.text) == _without_reach(entry).find(example.text)
+
+
+# ----------------------------------------------------------------- starts found by RE2
+
+
+def _found_by_plain_search(detector: CatalogueDetector, text: str) -> list[tuple[int, int]]:
+    """The definition of what a catalogue detector finds: ``re`` searching from the start, the
+    search going on right after each secret."""
+    found, position = [], 0
+    while (match := detector.exact.search(text, position)) is not None:
+        start, end = secret_span(match, detector.secret_groups)
+        if end > start and (detector.validator is None or detector.validator(text[start:end])):
+            found.append((start, end))
+        position = max(end, position + 1)
+    return found
+
+
+def _pieces_of(entry) -> list[str]:
+    """Text a match of the entry is made of: its examples whole and in halves, its keywords."""
+    texts = [example.text for example in entry.true_examples] + list(entry.false_examples)
+    halves = [part for text in texts for part in (text[: len(text) // 2], text[len(text) // 2 :])]
+    return sorted({*texts, *halves, *entry.keywords} - {""})
+
+
+#: What surrounds a secret in events: token boundaries, line breaks (also the last character,
+#: where ``re``'s ``$`` matches before it), quotes, escape sequences, separators.
+_SURROUNDINGS = ["\n", "\r\n", " ", "=", ":", "'", '"', "\\n", "\\x1b", "_", "-", ".", "/", "@", "%40", "é"]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.id)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_starts_found_by_re2_give_what_a_plain_search_finds(entry, data):
+    """On ASCII text the exact pass tries ``re`` only where RE2 says a match may start: it must
+    find exactly what ``re`` searching every start finds (around line breaks too, where ``$``
+    differs, and with counted repetitions RE2 runs unbounded)."""
+    pieces = st.one_of(st.sampled_from(_pieces_of(entry)), st.sampled_from(_SURROUNDINGS),
+                       st.text("aZ09_-.:= '\"\n", max_size=8))
+    text = "".join(data.draw(st.lists(pieces, max_size=8)))
+    detector = DETECTORS[entry.id]
+    assert detector.find(text) == _found_by_plain_search(detector, text)
+    for example in entry.true_examples:
+        for variant in (example.text + "\n", "\n" + example.text, example.text.lower(), example.text.upper()):
+            assert detector.find(variant) == _found_by_plain_search(detector, variant), variant
+
+
+@pytest.mark.parametrize("pattern, loose", [
+    ("a{1,1000}", "(?m)a{1,}"),
+    ("[^a{1,1000}]x{2,8}", "(?m)[^a{1,1000}]x{2,8}"),
+    (r"\{1,1000}y{0,33}", r"(?m)\{1,1000}y{0,}"),
+    ("[]{1,99}]z$", "(?m)[]{1,99}]z$"),
+])
+def test_loosened_patterns_leave_classes_escapes_and_small_counts_alone(pattern, loose):
+    assert loosened(pattern) == loose
+
+
+def test_starts_found_by_re2_include_a_match_before_a_final_line_break():
+    """``re``'s ``$`` also matches before a text's last line break; RE2's, outside multi-line
+    mode, only at the end."""
+    from rules_engine.scrub.catalogued import _first_match_found_by_re2
+
+    entry = dataclasses.replace(ENTRIES[0], pattern=r"(?P<secret>tok[0-9]+)$")
+    first_match = _first_match_found_by_re2(entry, re.compile(entry.pattern))
+    text = "x tok123\n"
+    assert first_match(text, text.encode("ascii"), 0).span("secret") == (2, 8)

@@ -415,3 +415,60 @@ def test_the_binding_search_finds_where_the_wrapper_finds(data, position):
         raw = _raw_search(compiled)
         assert raw is not None
         assert raw(encoded, min(position, len(encoded))) == _wrapped_search(compiled)(encoded, min(position, len(encoded)))
+
+
+#: User patterns in RE2's syntax, some matching NUL, empty text or across the joined strings.
+USER_PATTERNS = [r"a+b", r"[0-9]{2}-?[0-9]", r"(?i)B1", r"[[:digit:]]{3}", r"\pL{2}é", r"[^a]{4}", r"x*",
+                 r"\Qa+\E", r"é\x00?b"]
+
+
+def _joined_search(patterns: list[str]):
+    from rules_engine.conditions.regex import compile_regex
+    from rules_engine.scrub.prefilter import _JoinedSearch
+
+    return _JoinedSearch([(1 << index, compile_regex(pattern)) for index, pattern in enumerate(patterns)])
+
+
+def _held_by_each_string(patterns: list[str], texts: list[str]) -> dict[int, int]:
+    """The reference: each pattern searched in each string alone."""
+    from rules_engine.conditions.regex import compile_regex
+
+    compiled = [compile_regex(pattern) for pattern in patterns]
+    found = {}
+    for index, text in enumerate(texts):
+        mask = sum(1 << bit for bit, pattern in enumerate(compiled) if pattern.search(text))
+        if mask:
+            found[index] = mask
+    return found
+
+
+@settings(max_examples=300)
+@given(texts=st.lists(st.text("ab1é-\x00 xB", max_size=12), max_size=8),
+       patterns=st.lists(st.sampled_from(USER_PATTERNS), min_size=1, max_size=4, unique=True))
+def test_user_patterns_flag_exactly_the_strings_holding_a_match(texts, patterns):
+    """Searched over the joined strings, a user pattern flags a string exactly when a search of
+    that string alone finds it: never passing over one (a match after a NUL inside a string,
+    several patterns in one string), never flagging one for a match that runs on into the next."""
+    found: dict[int, int] = {}
+    _joined_search(patterns).flag(texts, found)
+    assert found == _held_by_each_string(patterns, texts)
+
+
+@settings(max_examples=100)
+@given(texts=st.lists(st.text("ab1é-\x00 xB", max_size=12), max_size=8))
+def test_user_patterns_without_a_set_flag_the_same_strings(texts):
+    """Where RE2 cannot build the patterns' set, each pattern is searched in the string."""
+    from unittest import mock
+
+    patterns = ["a+b", "[0-9]{2}-?[0-9]", "(?i)B1"]
+    with mock.patch("rules_engine.scrub.prefilter._search_set", lambda patterns: None):
+        search = _joined_search(patterns)
+    found: dict[int, int] = {}
+    search.flag(texts, found)
+    assert found == _held_by_each_string(patterns, texts)
+
+
+def test_user_patterns_flag_every_string_when_one_holds_a_lone_surrogate():
+    found: dict[int, int] = {}
+    _joined_search(["a+b"]).flag(["x", "\ud800", "ab"], found)
+    assert found == {0: 1, 1: 1, 2: 1}
