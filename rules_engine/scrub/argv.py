@@ -104,6 +104,8 @@ def _find_in(value: Any, path: Any, flag_values: bool, joined: bool, depth: int,
         if not isinstance(item, str):
             if isinstance(item, (list, dict)):
                 _find_in(item, (path, index), flag_values, joined, depth + 1, found)
+        elif "-" not in item[:_FLAG_STARTS_BY]:
+            continue  # neither a flag nor a joined password: both start with "-" inside the quotes
         elif flag_values and index + 1 < len(value) and _SECRET_FLAG.fullmatch(_unquoted(item)):
             following = value[index + 1]
             if isinstance(following, str) and not _unquoted(following).startswith("-"):
@@ -112,6 +114,11 @@ def _find_in(value: Any, path: Any, flag_values: bool, joined: bool, depth: int,
             match = _JOINED_PASSWORD.fullmatch(_unquoted(item))
             if match is not None:
                 _add(found, value, index, path, match.start("secret"), JOINED_PASSWORD)
+
+
+#: A flag's "-" is within this many characters of an item's start: after a repr's quote and its
+#: ``b``/``u`` prefix at most (see ``_REPR``).
+_FLAG_STARTS_BY = 3
 
 
 def _add(found: list, items: list, index: int, path: Any, skip: int, detector: str) -> None:

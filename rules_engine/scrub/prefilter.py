@@ -475,7 +475,7 @@ class _JoinedSearch:
     def __init__(self, searches: list[tuple[int, Any]]):
         self._bits = [bit for bit, _ in searches]
         self._patterns = [pattern for _, pattern in searches]
-        self._set = _search_set(self._patterns)
+        self._set = _set_match(_search_set(self._patterns))
         self._first = _alternation_search(self._patterns)
 
     def flag(self, texts: list[str], found: dict[int, int]) -> None:
@@ -503,7 +503,7 @@ class _JoinedSearch:
     def _held(self, string: bytes) -> int:
         """The bits of the patterns that match in ``string`` (UTF-8)."""
         if self._set is not None:
-            return sum(self._bits[index] for index in self._set.Match(string) or ())  # None: no match
+            return sum(self._bits[index] for index in self._set(string) or ())  # None: no match
         return sum(bit for bit, pattern in zip(self._bits, self._patterns) if bytes_search(pattern)(string, 0) >= 0)
 
 
@@ -562,6 +562,16 @@ def _search_set(patterns: list[Any]):
     except re2.error:
         return None
     return found
+
+
+def _set_match(search_set):
+    """``(data) -> indexes of the set's patterns matching in data`` (maybe None for none): the
+    binding's own set where it has one (the wrapper's ``Match`` is a Python call more), or None
+    without a set."""
+    if search_set is None:
+        return None
+    raw = getattr(search_set, "_set", None)
+    return raw.Match if raw is not None and hasattr(raw, "Match") else search_set.Match
 
 
 def _alternation_search(patterns: list[Any]):
