@@ -18,9 +18,10 @@ A probe is data derived from the definition it stands for, never a second regex 
   script; ``str.isascii()`` answers at once).
 * A probe is flagged when every one of its groups has a hit (``Probe.all_of``: each group an
   alternative of anchors); a probe with no anchors flags every string (``always``).
-* A user pattern is searched with RE2 itself (its one dialect) over all the strings joined by NUL:
-  a match inside one string is a match of the joined text, so no string holding one is missed (a
-  pattern with anchors, whose meaning changes on joined text, flags every string instead).
+* A user pattern is searched with RE2 itself (its one dialect) over all the strings joined by NUL,
+  all patterns at once, and each string where one may match is then searched alone
+  (:class:`_JoinedSearch`); a pattern with anchors, whose meaning changes on joined text, flags
+  every string instead.
 
 Catalogue entries given as a prefilter pattern get their anchors read off it
 (:mod:`.regex_anchors`); a pattern whose anchors would be common is searched with RE2 like a user
@@ -29,8 +30,8 @@ pattern.
 Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one pass over
 each string, a window of its last four case-folded characters looked up in bitmaps of the
 literals, and class-run counters), built wherever the package was compiled; and
-:class:`PythonScanner`, the same definitions with an RE2 set of the literals, ``str.find`` and
-``re``, used when it was not or when
+:class:`PythonScanner`, the same definitions with an RE2 set of the literals and ``str.find``,
+and runs looked for by RE2 where it finds what they need, used when it was not or when
 ``RULES_ENGINE_ACCELERATOR=off`` (``accelerator="off"``). Both give the same anchors for every
 string (tested); a catalogue of many detectors adds literals to one automaton, so 150 detectors
 cost about what 20 do.
@@ -45,6 +46,8 @@ from dataclasses import dataclass
 from itertools import accumulate, repeat
 from operator import add
 from typing import Any, Union
+
+from ..conditions.regex import compile_regex
 
 try:  # the scan in C (built from _prefilter.c when a compiler is at hand at install time)
     from ._prefilter import AnchorScanner as CAnchorScanner
@@ -245,8 +248,8 @@ class PythonScanner:
 
     A probe's first group (the most selective, see :class:`Prefilter`) is looked for over all the
     strings joined by NUL: every literal at once (:class:`_LiteralSearch`, over the text
-    case-folded once for the caseless ones), runs with ``re``; its other groups only in the
-    strings that group flagged."""
+    case-folded once for the caseless ones), runs at once (:class:`_RunSearch`); its other
+    groups only in the strings that group flagged."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
                  probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1):
@@ -254,23 +257,21 @@ class PythonScanner:
         anchors: dict[int, Any] = {non_ascii: _PythonNonAscii()}
         for text, caseless, bit in literals:
             anchors[bit] = _PythonLiteral(text.lower() if caseless else text, caseless)
-        digit_runs = [run for run in runs if run[4]]  # the runs counting digits share one first pass
-        clusters = _DigitClusters(digit_runs) if len(digit_runs) > 1 else None
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
-            anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count,
-                                      clusters if count_digits else None)
+            anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
         self._any_caseless = any(caseless for _, caseless, _ in literals)
         self._literals = _LiteralSearch([(text.lower() if caseless else text, caseless)
                                          for text, caseless, _ in literals])
         self._literal_anchors = {(anchor.text, anchor.caseless): anchor for anchor in anchors.values()
                                  if isinstance(anchor, _PythonLiteral)}
-        self._other_anchors = [anchor for anchor in anchors.values() if not isinstance(anchor, _PythonLiteral)]
+        self._non_ascii = anchors[non_ascii]
         #: per anchor: (bit, other groups) of the probes whose first group holds it
         self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}
         for bit, groups in probes:
             first, *others = [[anchors[anchor] for anchor in group] for group in groups]
             for anchor in first:
                 self._probes_by_first.setdefault(anchor, []).append((1 << bit, others))
+        self._runs = _RunSearch([anchor for anchor in self._probes_by_first if isinstance(anchor, _PythonRun)])
 
     def scan(self, texts: list[str]) -> dict[int, int]:
         joined = SEPARATOR.join(texts)
@@ -278,9 +279,9 @@ class PythonScanner:
         scanned = _Scanned(texts, joined, folded, _starts(texts))
         held: dict[Any, set[int]] = {self._literal_anchors[key]: indexes
                                      for key, indexes in self._literals.strings(scanned).items()}
-        for anchor in self._other_anchors:
-            if anchor in self._probes_by_first:
-                held[anchor] = anchor.strings(scanned)
+        if self._non_ascii in self._probes_by_first:
+            held[self._non_ascii] = self._non_ascii.strings(scanned)
+        held.update(self._runs.strings(texts))
         candidates: dict[int, tuple[set[int], list]] = {}  # probe bit -> (strings, its other groups)
         for anchor, indexes in held.items():
             for bit, others in self._probes_by_first.get(anchor, ()):
@@ -290,8 +291,7 @@ class PythonScanner:
         found: dict[int, int] = {}
         for bit, (indexes, others) in candidates.items():
             for group in others:
-                indexes = {index for index in indexes if any(anchor.held_by(texts[index], self._fold_table)
-                                                             for anchor in group)}
+                indexes = {index for index in indexes if any(anchor.held_by(scanned, index) for anchor in group)}
             for index in indexes:
                 found[index] = found.get(index, 0) | bit
         return found
@@ -302,12 +302,15 @@ class _Scanned:
     joined text case-folded, where each string starts in it, and the strings holding each
     literal."""
 
-    __slots__ = ("texts", "joined", "folded", "starts", "literals", "clusters")
+    __slots__ = ("texts", "joined", "folded", "starts", "literals")
 
     def __init__(self, texts: list[str], joined: str, folded: str, starts: list[int]):
         self.texts, self.joined, self.folded, self.starts = texts, joined, folded, starts
         self.literals: dict[tuple[str, bool], set[int]] = {}
-        self.clusters: list[tuple[int, int]] | None = None  # see _DigitClusters
+
+    def folded_at(self, index: int) -> str:
+        """String ``index`` case-folded (folding keeps every character's place)."""
+        return self.folded[self.starts[index] : self.starts[index + 1] - 1]
 
 
 class _LiteralSearch:
@@ -373,8 +376,8 @@ class _PythonNonAscii:
             return set()
         return {index for index, text in enumerate(scanned.texts) if not text.isascii()}
 
-    def held_by(self, text: str, fold_table: dict) -> bool:
-        return not text.isascii()
+    def held_by(self, scanned: _Scanned, index: int) -> bool:
+        return not scanned.texts[index].isascii()
 
 
 class _PythonLiteral:
@@ -384,72 +387,97 @@ class _PythonLiteral:
     def strings(self, scanned: _Scanned) -> set[int]:
         return scanned.literals.get((self.text, self.caseless), set())
 
-    def held_by(self, text: str, fold_table: dict) -> bool:
-        return self.text in (text.translate(fold_table).lower() if self.caseless else text)
-
-
-class _DigitClusters:
-    """Where the runs counting digits may be: the runs of the union of their classes holding as
-    many digits as the least of them counts, from their first digit to their end. A run of one
-    class that counts enough lies in one of these from its first digit on (its class is part of
-    the union, its digits are among theirs), and each run's own search starts at a digit, so it
-    looks there only: one pass over the text for all of them."""
-
-    def __init__(self, runs: list[tuple]):
-        members = "".join(sorted({char for run in runs for char in run[0]}))
-        fewest = min(run[5] for run in runs)
-        between = _class(members, False)
-        between_part = f"[{between}]*" if members else ""
-        # from a digit (a search skips to the next one), so each attempt reads one run at most
-        self._find = re.compile(f"\\d(?:{between_part}\\d){{{fewest - 1}}}[{_class(members, True)}]*").finditer
-
-    def spans(self, scanned: "_Scanned") -> list[tuple[int, int]]:
-        if scanned.clusters is None:
-            scanned.clusters = [match.span() for match in self._find(scanned.joined)]
-        return scanned.clusters
+    def held_by(self, scanned: _Scanned, index: int) -> bool:
+        return self.text in (scanned.folded_at(index) if self.caseless else scanned.texts[index])
 
 
 class _PythonRun:
-    """A run (see :class:`Run`), found from its counted characters: ``[K](?:[U]*[K]){n-1}[C]*``
-    from a counted character to the end of the run, holding the ``n`` counted characters it
-    needs (``U``: the members that are not counted; a search skips to the next counted character
-    in C and gives up at once on a run with too few of them, so only runs that count are
-    matched), and the part before it matched backwards on the reversed text. Runs counting
-    digits look inside their :class:`_DigitClusters` only."""
+    """A run (see :class:`Run`), found in one string from its counted characters:
+    ``[K](?:[U]*[K]){n-1}[C]*`` from a counted character to the end of the run, holding the ``n``
+    counted characters it needs (``U``: the members that are not counted; a search skips to the
+    next counted character in C and gives up at once on a run with too few of them, so only runs
+    that count are matched), and the part before it matched backwards on the reversed text.
 
-    def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int,
-                 clusters: _DigitClusters | None = None):
+    ``necessary`` are patterns every such run matches, in RE2's syntax over UTF-8, for
+    :class:`_RunSearch`: its counted characters with members between them (a counted character
+    with half the run's length on one side of it, when it counts one: counted letters are
+    common) and, when longer, as many members in a row as the run's length. Unicode digits read
+    as any character that is not ASCII."""
+
+    def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
         members = _class(chars, digits)
         counts = _class(counted, count_digits)
-        uncounted = _class("".join(sorted(set(chars) - set(counted))), digits and not count_digits)
+        uncounted_chars = "".join(sorted(set(chars) - set(counted)))
+        uncounted = _class(uncounted_chars, digits and not count_digits)
         between = f"[{uncounted}]*" if uncounted else ""
         self._rest = re.compile(f"[{counts}](?:{between}[{counts}]){{{min_count - 1}}}[{members}]*")
         self._before = re.compile(f"[{uncounted}]*") if uncounted else None
         self._min_length = min_length
-        self._clusters = clusters
+        members = _utf8_class(chars, digits)
+        counts, uncounted = _utf8_class(counted, count_digits), _utf8_class(uncounted_chars, digits and not count_digits)
+        if min_count == 1:
+            side = min((min_length - 1) // 2, 1000)
+            counted_pattern = f"[{members}]{{{side}}}[{counts}]|[{counts}][{members}]{{{side}}}"
+        else:
+            between = f"[{uncounted}]*" if uncounted else ""
+            counted_pattern = f"[{counts}](?:{between}[{counts}]){{{min(min_count - 1, 1000)}}}"
+        self.necessary = (counted_pattern,)
+        if min_length > min_count:
+            self.necessary += (f"[{members}]{{{min(min_length, 1000)}}}",)
 
-    def strings(self, scanned: "_Scanned") -> set[int]:
-        spans = self._clusters.spans(scanned) if self._clusters is not None else [(0, len(scanned.joined))]
-        return {bisect_right(scanned.starts, start) - 1
-                for cluster_start, cluster_end in spans
-                for start in self._runs(scanned.joined, cluster_start, cluster_end)}
+    def held_by(self, scanned: _Scanned, index: int) -> bool:
+        return self.in_text(scanned.texts[index])
 
-    def held_by(self, text: str, fold_table: dict) -> bool:
-        return any(True for _ in self._runs(text, 0, len(text)))
-
-    def _runs(self, text: str, start_at: int, end_at: int):
-        """Where each run long enough and holding enough counted characters starts, of those
-        whose counted characters start between ``start_at`` and ``end_at`` (a run's class ends
-        there)."""
+    def in_text(self, text: str) -> bool:
+        """Whether ``text`` holds a run long enough with enough counted characters."""
         reversed_text = None
-        for match in self._rest.finditer(text, start_at, end_at):
+        for match in self._rest.finditer(text):
             start = match.start()
             if self._before is not None and start:
                 if reversed_text is None:
                     reversed_text = text[::-1]
                 start -= self._before.match(reversed_text, len(text) - start).end() - (len(text) - start)
             if match.end() - start >= self._min_length:
-                yield start
+                return True
+        return False
+
+
+class _RunSearch:
+    """Which strings hold which runs: the strings holding what a run needs (every run's
+    ``necessary`` searched at once by RE2 over the joined strings, see :class:`_JoinedSearch`)
+    are each read for the run itself (``held_by``, the definition). RE2 reads the text once; a
+    run is followed in ``re`` only in the few strings that may hold it."""
+
+    def __init__(self, runs: list[_PythonRun]):
+        self._runs = runs
+        #: per run, the bits of its necessary patterns (all must match)
+        self._needs: list[int] = []
+        patterns = []
+        for run in runs:
+            self._needs.append(sum(1 << (len(patterns) + index) for index in range(len(run.necessary))))
+            patterns += run.necessary
+        self._search = _JoinedSearch([(1 << index, compile_regex(pattern)) for index, pattern in enumerate(patterns)]) \
+            if patterns else None
+
+    def strings(self, texts: list[str]) -> dict[_PythonRun, set[int]]:
+        held: dict[_PythonRun, set[int]] = {run: set() for run in self._runs}
+        if self._search is None:
+            return held
+        flagged: dict[int, int] = {}
+        self._search.flag(texts, flagged)
+        for index, mask in flagged.items():
+            for run, needs in zip(self._runs, self._needs):
+                if mask & needs == needs and run.in_text(texts[index]):
+                    held[run].add(index)
+        return held
+
+
+def _utf8_class(chars: str, digits: bool) -> str:
+    """The inside of an RE2 character class of ``chars`` and, for ``digits``, of ASCII digits
+    and every character that is not ASCII (Unicode's other digits among them, whichever version
+    of Unicode this RE2 knows)."""
+    return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + \
+        ("0-9\\x{80}-\\x{10FFFF}" if digits else "")
 
 
 def _class(chars: str, digits: bool) -> str:

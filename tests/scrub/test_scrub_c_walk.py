@@ -259,6 +259,9 @@ def test_long_strings_are_cut_the_same_way():
 TEXT_PIECES = st.sampled_from([
     "password=hunter2", "a@example.com", "4111 1111 1111 1111", "Bearer abcdefghijk", "é", "\x00",
     "\ud800", "token: x", "192.168.0.1", "::1", " ", "", "sk-" + "a" * 24, "cookie=s; sessionid=abc",
+    # runs: digits of other scripts, base58 and hex addresses, counted characters that are letters
+    "\u0664\u0661\u0661\u0661 \u0661\u0661\u0661\u0661 \u0661\u0661\u0661\u0661 \u0661\u0661\u0661\u0661",
+    "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh", "0x" + "ab12" * 10, "٣-٣",
 ])
 EVENT_TEXTS = st.lists(st.lists(st.one_of(TEXT_PIECES, st.text(max_size=6)), max_size=5).map("".join), max_size=12)
 
