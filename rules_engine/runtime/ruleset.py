@@ -366,7 +366,7 @@ class Ruleset:
             budget.end(token)
         return None if event is None else breadcrumbs.carried_crumb(event, into=kept)
 
-    def _check_in(self, event: dict) -> dict:
+    def _check_in(self, event: dict, trace: Trace | None = None) -> dict:
         """A check-in passes untouched. sentry-sdk attaches no breadcrumbs to one, but the app's
         own ``before_send`` (which runs first) may: those leave with it, so they are scrubbed (and
         removed when that fails; the check-in itself must still reach its monitor)."""
@@ -374,7 +374,8 @@ class Ruleset:
             return event
         try:
             carrier = {"breadcrumbs": event["breadcrumbs"]}
-            if self._scrub(carrier, BREADCRUMB, self._stats.tally(), None):
+            tally = self._stats.tally() if trace is None else Tally()  # explain counts nothing
+            if self._scrub(carrier, BREADCRUMB, tally, trace):
                 breadcrumbs.put_back(carrier, event)
                 return event
         except Exception:
@@ -446,9 +447,9 @@ class Ruleset:
         work = copy.deepcopy(event)
         if kind is None:
             kind = _kind_of(work)
-            if kind is None:
-                return Explanation([], None, False, before, work, {})  # passed through untouched
         trace = Trace()
+        if kind is None:  # a check-in: untouched but for breadcrumbs an app put on it
+            return trace.explanation(before, self._check_in(work, trace))
         if kind == BREADCRUMB:
             return trace.explanation(before, self._run_breadcrumb(work, hint, trace))
         if kind not in channels.KINDS:

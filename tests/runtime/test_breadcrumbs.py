@@ -304,6 +304,21 @@ def test_explain_says_where_a_breadcrumb_is_scrubbed(rules_path):
     assert ruleset.stats()["events"] == {}, "explain counts nothing"
 
 
+def test_explain_shows_a_check_in_as_it_leaves_with_its_breadcrumbs_scrubbed(rules_path):
+    ruleset = load_ruleset(rules_path)
+    check_in = {"type": "check_in", "monitor_slug": "nightly", "status": "ok",
+                "breadcrumbs": {"values": [{"category": "auth", "data": {"password": PASSWORD}}]}}
+    explanation = ruleset.explain(check_in, {})
+    assert explanation.after["breadcrumbs"]["values"][0]["data"]["password"] == "[Filtered]"
+    assert explanation.after["monitor_slug"] == "nightly"
+    assert explanation.redactions["secret-keys"] == 1
+    assert [rule.rule_id for rule in explanation.rules if rule.matched] == ["secret-keys"]
+    assert explanation.before["breadcrumbs"]["values"][0]["data"]["password"] == PASSWORD
+    plain = {"type": "check_in", "monitor_slug": "nightly", "status": "ok"}
+    assert ruleset.explain(plain, {}).after == plain
+    assert ruleset.stats()["events"] == {}, "explain counts nothing"
+
+
 def test_process_gives_the_breadcrumb_as_it_leaves_the_process(rules_path):
     import datetime
 
