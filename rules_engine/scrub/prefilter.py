@@ -444,9 +444,10 @@ class _PythonRun:
 
 class _RunSearch:
     """Which strings hold which runs: the strings holding what a run needs (every run's
-    ``necessary`` searched at once by RE2 over the joined strings, see :class:`_JoinedSearch`)
-    are each read for the run itself (``held_by``, the definition). RE2 reads the text once; a
-    run is followed in ``re`` only in the few strings that may hold it."""
+    ``necessary`` patterns searched at once by RE2 over the joined strings, see
+    :class:`_JoinedSearch`; the first of each finds the strings, the set of all of them says
+    which runs may be there) are each read for the run itself (``in_text``, the definition). RE2
+    reads the text once; a run is followed in ``re`` only in the few strings that may hold it."""
 
     def __init__(self, runs: list[_PythonRun]):
         self._runs = runs
@@ -455,8 +456,10 @@ class _RunSearch:
         patterns = []
         for run in runs:
             self._needs.append(sum(1 << (len(patterns) + index) for index in range(len(run.necessary))))
-            patterns += run.necessary
-        self._search = _JoinedSearch([(1 << index, compile_regex(pattern)) for index, pattern in enumerate(patterns)]) \
+            patterns += map(compile_regex, run.necessary)
+        # A string holding a run matches the first of its patterns: those alone find the strings.
+        leading = [compile_regex(run.necessary[0]) for run in runs]
+        self._search = _JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
             if patterns else None
 
     def strings(self, texts: list[str]) -> dict[_PythonRun, set[int]]:
@@ -500,11 +503,14 @@ class _JoinedSearch:
     alternation RE2 cannot build makes every string a string to ask (the set is then the one
     search); a set RE2 cannot build is replaced by searching each pattern in the string."""
 
-    def __init__(self, searches: list[tuple[int, Any]]):
+    def __init__(self, searches: list[tuple[int, Any]], leading: list[Any] | None = None):
+        """``leading``: the patterns whose alternation finds the strings to ask (all of them by
+        default); when every string worth flagging matches one of a few selective patterns,
+        those alone."""
         self._bits = [bit for bit, _ in searches]
         self._patterns = [pattern for _, pattern in searches]
         self._set = _set_match(_search_set(self._patterns))
-        self._first = _alternation_search(self._patterns)
+        self._first = _alternation_search(self._patterns if leading is None else leading)
 
     def flag(self, texts: list[str], found: dict[int, int]) -> None:
         if not texts:
