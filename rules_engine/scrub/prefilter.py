@@ -489,8 +489,9 @@ def _class(chars: str, digits: bool) -> str:
 
 
 class _JoinedSearch:
-    """Which strings hold a match of which user pattern, read off the strings joined by NUL in
-    UTF-8 (encoded once; byte offsets).
+    """Which strings hold a match of which pattern (user patterns, catalogue prefilter patterns
+    searched as such, what a run needs), read off the strings joined by NUL in UTF-8 (encoded
+    once; byte offsets).
 
     One search of all the patterns as one alternation finds the first string where any of them
     may match: the leftmost match of an alternation starts where the leftmost match of one of its
