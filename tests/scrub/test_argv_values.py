@@ -37,6 +37,14 @@ def test_the_item_after_a_secret_flag_inside_its_quotes():
     assert _secrets(event) == ["tok-123"]
 
 
+def test_flags_in_every_repr_quoting_are_found():
+    # sentry-sdk sends each item as its repr: bytes and str items, either quote
+    for flag, value in [("b'--password'", "b'pw-b'"), ('"--token"', '"tok-d"'), ("u'-pwd'", "u'pw-u'"),
+                        ("--secret", "s-plain")]:
+        found = _secrets(_event({"argv": ["'tool'", flag, value]}))
+        assert found == [value.split("'")[1] if "'" in value else value.strip('"')], (flag, found)
+
+
 def test_a_flag_followed_by_another_flag_keeps_it():
     assert _secrets(_event({"argv": ["'tool'", "'--token'", "'--verbose'"]})) == []
 
