@@ -255,15 +255,17 @@ class PythonScanner:
                  probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1):
         self._fold_table = str.maketrans(folds)
         anchors: dict[int, Any] = {non_ascii: _PythonNonAscii()}
+        #: one anchor per literal as it is looked for: caseless literals that differ in case only
+        #: ("Token", "token") are the same literal, held by the same strings
+        self._literal_anchors: dict[tuple[str, bool], _PythonLiteral] = {}
         for text, caseless, bit in literals:
-            anchors[bit] = _PythonLiteral(text.lower() if caseless else text, caseless)
+            key = (text.lower() if caseless else text, caseless)
+            anchors[bit] = self._literal_anchors.setdefault(key, _PythonLiteral(*key))
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
             anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
         self._any_caseless = any(caseless for _, caseless, _ in literals)
         self._literals = _LiteralSearch([(text.lower() if caseless else text, caseless)
                                          for text, caseless, _ in literals])
-        self._literal_anchors = {(anchor.text, anchor.caseless): anchor for anchor in anchors.values()
-                                 if isinstance(anchor, _PythonLiteral)}
         self._non_ascii = anchors[non_ascii]
         #: per anchor: (bit, other groups) of the probes whose first group holds it
         self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from rules_engine.detection import catalogue
 from rules_engine.scrub import DETECTORS
 from rules_engine.scrub.prefilter import (
-    CASE_FOLDS, NON_ASCII, CAnchorScanner, Literal, NonAscii, Prefilter, PythonScanner, Run,
+    CASE_FOLDS, NON_ASCII, CAnchorScanner, Literal, NonAscii, Prefilter, Probe, PythonScanner, Run,
 )
 from rules_engine.scrub.regex_anchors import pattern_anchors
 
@@ -136,3 +136,12 @@ def test_the_non_ascii_anchor_is_found_in_every_kind_of_string():
                           use_c=False)
     for scanner in SCANNERS:
         assert set(scanner(*prefilter.scanner_arguments).scan(texts)) == {1, 2, 3}, scanner.__name__
+
+
+def test_caseless_literals_that_differ_in_case_only_are_each_found():
+    probes = (Probe.any_of(Literal("Token", caseless=True)), Probe.any_of(Literal("token", caseless=True)),
+              Probe.any_of(Literal("TOKEN")))
+    prefilter = Prefilter(probes, use_c=False)
+    for scanner in SCANNERS:
+        assert scanner(*prefilter.scanner_arguments).scan(["a token", "x", "TOKEN"]) == {0: 0b11, 2: 0b111}, \
+            scanner.__name__
