@@ -41,9 +41,12 @@
 #define KEY_BITS 65536
 #define BUCKETS 4096
 #define WINDOW_BITS 65536
+/* What a hash of the window's last three folded characters may be (two bits in ends_triple): */
+#define TRIPLE_LITERAL 1 /* a literal of three */
+#define QUAD_END 2       /* the second to fourth characters of a longer literal */
 
 typedef struct {
-    Py_UCS1 *text; /* as written */
+    Py_UCS1 *text; /* as written, or folded when caseless */
     uint32_t key;
     Py_ssize_t length;
     int caseless;
@@ -54,6 +57,14 @@ typedef struct {
     Py_ssize_t min_length, min_count;
     Py_ssize_t bit;
 } Run;
+
+/* The runs of one class of characters: a maximal run of the class holds one of them only if it
+ * is ``step`` characters long at least, so the class is looked for every ``step`` characters. */
+typedef struct {
+    uint64_t member; /* the bit (in run_classes) of one of its runs: a character is in the class */
+    uint64_t runs;   /* its runs, as bits */
+    Py_ssize_t step; /* the least length a run of the class needs to hold one of them */
+} RunClass;
 
 typedef struct {
     PyObject_HEAD
@@ -73,15 +84,16 @@ typedef struct {
     unsigned char fold_to[MAX_FOLDS];
     int fold_count;
     unsigned char fold_ascii[ASCII];
-    unsigned char interesting[ASCII]; /* may start a literal, or counted by a run */
-    unsigned char stops[ASCII];       /* a literal of its own, or counted by a run */
+    unsigned char interesting[ASCII]; /* may start a literal */
     /* The scan of 1-byte text keeps the last four folded characters in a window and looks up
-     * whether a literal of 1, 2, 3 or 4+ characters may end there (see scan_latin1): */
+     * whether a literal may end there (see scan_latin1): */
     unsigned char window_fold[256];       /* a byte folded; 0 for one that folds to no ASCII */
-    unsigned char ends_single[256];       /* a literal of its own (folded), or counted by a run */
+    unsigned char ends_short[256];        /* ends a literal of one or two characters (folded) */
     uint64_t ends_pair[256 * 256 / 64];   /* two folded characters, a literal of two */
-    uint64_t ends_triple[WINDOW_BITS / 64]; /* a hash of three, a literal of three */
+    uint64_t ends_triple[2 * WINDOW_BITS / 64]; /* per hash of three: TRIPLE_LITERAL, QUAD_END */
     uint64_t ends_quad[WINDOW_BITS / 64]; /* a hash of four, the first four of a longer literal */
+    RunClass run_class[MAX_RUNS];         /* the runs grouped by their class (see find_runs) */
+    int run_class_count;
     Py_ssize_t non_ascii;     /* the anchor of a string that is not ASCII, or -1 */
     Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
     uint64_t *hits;           /* the anchors one string holds */
@@ -177,6 +189,9 @@ read_literals(Scanner *s, PyObject *literals, Py_ssize_t *highest)
             return -1;
         }
         memcpy(literal->text, PyUnicode_1BYTE_DATA(text), literal->length);
+        if (caseless) /* kept folded: compared with the folded text */
+            for (Py_ssize_t k = 0; k < literal->length; k++)
+                literal->text[k] = s->fold_ascii[literal->text[k]]; /* set by read_folds */
         if (read_bit(bit, &literal->bit, highest) < 0) {
             Py_DECREF(items);
             return -1;
@@ -184,6 +199,58 @@ read_literals(Scanner *s, PyObject *literals, Py_ssize_t *highest)
     }
     Py_DECREF(items);
     return 0;
+}
+
+/* The index of the lowest bit set in ``bits`` (not 0). */
+static inline int
+lowest_bit(uint64_t bits)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(bits);
+#elif defined(_MSC_VER) && defined(_WIN64)
+    unsigned long index;
+    _BitScanForward64(&index, bits);
+    return (int)index;
+#else
+    int index = 0;
+    while (!(bits & 1)) {
+        bits >>= 1;
+        index++;
+    }
+    return index;
+#endif
+}
+
+/* Whether runs ``a`` and ``b`` have the same class (their characters, and digits or not). */
+static int
+same_class(const Scanner *s, int a, int b)
+{
+    for (int c = 0; c < ASCII; c++)
+        if ((s->run_classes[c] >> a & 1) != (s->run_classes[c] >> b & 1))
+            return 0;
+    return (s->digit_runs >> a & 1) == (s->digit_runs >> b & 1);
+}
+
+/* The runs by class: a maximal run of a class is measured once for all its runs. A run holding
+ * ``min_count`` counted characters (members all) is that long at least. */
+static void
+group_runs(Scanner *s)
+{
+    for (int r = 0; r < s->run_count; r++) {
+        Py_ssize_t needs = s->runs[r].min_length > s->runs[r].min_count ? s->runs[r].min_length : s->runs[r].min_count;
+        int g = 0;
+        while (g < s->run_class_count && !same_class(s, lowest_bit(s->run_class[g].member), r))
+            g++;
+        RunClass *group = &s->run_class[g];
+        if (g == s->run_class_count) {
+            s->run_class_count++;
+            group->member = (uint64_t)1 << r;
+            group->step = needs;
+        }
+        group->runs |= (uint64_t)1 << r;
+        if (needs < group->step)
+            group->step = needs;
+    }
 }
 
 static int
@@ -237,6 +304,7 @@ read_runs(Scanner *s, PyObject *runs, Py_ssize_t *highest)
         s->run_count = (int)i + 1;
     }
     Py_DECREF(items);
+    group_runs(s);
     return 0;
 }
 
@@ -309,26 +377,39 @@ test_bit(const uint64_t *bits, uint32_t bit)
     return bits[bit / 64] >> (bit % 64) & 1;
 }
 
+/* What the hash of three folded characters may end (TRIPLE_LITERAL, QUAD_END): two bits each. */
+static inline unsigned
+triple_flags(const uint64_t *ends_triple, uint32_t window)
+{
+    uint32_t hash = window_hash(window, 3);
+    return (unsigned)(ends_triple[hash / 32] >> (hash % 32 * 2)) & 3;
+}
+
 /* The window tables of the 1-byte scan (no character of U+0080..U+00FF folds to an ASCII one or
  * is a decimal digit, so they fold to 0, which no literal holds). */
 static void
 build_window(Scanner *s)
 {
-    for (int c = 0; c < 256; c++) {
+    for (int c = 0; c < 256; c++)
         s->window_fold[c] = (unsigned char)(c < ASCII ? s->fold_ascii[c] : 0);
-        s->ends_single[c] = (unsigned char)(c < ASCII && s->stops[c]);
-    }
     for (Py_ssize_t i = 0; i < s->literal_count; i++) {
         const Literal *literal = &s->literals[i];
         uint32_t window = 0;
         int count = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
         for (int k = 0; k < count; k++)
             window = window << 8 | s->fold_ascii[literal->text[k]];
-        if (count == 2)
-            set_bit(s->ends_pair, window);
-        else if (count == 3)
-            set_bit(s->ends_triple, window_hash(window, 3));
-        else if (count == 4)
+        if (count <= 2) {
+            for (int c = 0; c < 256; c++)
+                if (s->window_fold[c] == (window & 0xFF))
+                    s->ends_short[c] = 1;
+            if (count == 2)
+                set_bit(s->ends_pair, window);
+            continue;
+        }
+        /* a longer literal's first four end where their last three do (QUAD_END) */
+        uint32_t hash = window_hash(window, 3);
+        s->ends_triple[hash / 32] |= (uint64_t)(count == 3 ? TRIPLE_LITERAL : QUAD_END) << (hash % 32 * 2);
+        if (count == 4)
             set_bit(s->ends_quad, window_hash(window, 4));
     }
 }
@@ -370,8 +451,7 @@ build_buckets(Scanner *s)
     }
     for (int c = 0; c < ASCII; c++) {
         int folded = s->fold_ascii[c];
-        s->interesting[c] = (unsigned char)(s->longest_key[folded] || s->run_counted[c]);
-        s->stops[c] = (unsigned char)((s->single_bits[folded / 64] >> (folded % 64) & 1) || s->run_counted[c]);
+        s->interesting[c] = (unsigned char)(s->longest_key[folded] != 0);
     }
     build_window(s);
     return 0;
@@ -521,6 +601,12 @@ Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs)
 
 /* ------------------------------------------------------------------ scanning */
 
+static inline int
+has_hit(const Scanner *s, Py_ssize_t bit)
+{
+    return s->hits[bit / 64] >> (bit % 64) & 1;
+}
+
 static inline void
 hit(Scanner *s, Py_ssize_t bit)
 {
@@ -540,20 +626,21 @@ literal_at(const Scanner *s, const Literal *literal, int kind, const void *data,
         return 0;
     for (Py_ssize_t k = 0; k < literal->length; k++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, start + k);
-        if (literal->caseless ? fold(s, c) != fold(s, literal->text[k]) : c != literal->text[k])
+        if ((literal->caseless ? (Py_UCS4)fold(s, c) : c) != literal->text[k])
             return 0;
     }
     return 1;
 }
 
-/* The literals of key ``key`` found at ``start``. */
-static void
+/* The literals of key ``key`` found at ``start`` (those found in the string already are not
+ * compared again: a common key word is compared once per string). */
+static inline void
 match_key(Scanner *s, uint32_t key, int kind, const void *data, Py_ssize_t length, Py_ssize_t start, int *found)
 {
     uint32_t b = bucket_of_key(key);
     for (int32_t j = s->bucket_start[b]; j < s->bucket_start[b + 1]; j++) {
         const Literal *literal = &s->literals[s->bucket[j]];
-        if (literal->key == key && literal_at(s, literal, kind, data, length, start)) {
+        if (literal->key == key && !has_hit(s, literal->bit) && literal_at(s, literal, kind, data, length, start)) {
             hit(s, literal->bit);
             *found = 1;
         }
@@ -588,26 +675,6 @@ match_literals(Scanner *s, int folded, int kind, const void *data, Py_ssize_t le
     }
 }
 
-/* The index of the lowest bit set in ``bits`` (not 0). */
-static inline int
-lowest_bit(uint64_t bits)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return __builtin_ctzll(bits);
-#elif defined(_MSC_VER) && defined(_WIN64)
-    unsigned long index;
-    _BitScanForward64(&index, bits);
-    return (int)index;
-#else
-    int index = 0;
-    while (!(bits & 1)) {
-        bits >>= 1;
-        index++;
-    }
-    return index;
-#endif
-}
-
 /* The runs (as bits) that the character at ``i`` belongs to. */
 static inline uint64_t
 runs_of(const Scanner *s, int kind, const void *data, Py_ssize_t i)
@@ -618,93 +685,96 @@ runs_of(const Scanner *s, int kind, const void *data, Py_ssize_t i)
     return (kind != PyUnicode_1BYTE_KIND && Py_UNICODE_ISDECIMAL(c)) ? s->digit_runs : 0;
 }
 
-/* Runs are followed lazily, at the characters they count only (every run counts some, and
- * counted characters belong to it): at one, the characters since the last one counted are
- * checked to be in the run (else the run restarts after the last that is not), and once a run
- * has counted enough, its end is found to measure its length. Each character is checked at most
- * once per run (the check goes back from a counted character to the last one outside the run,
- * mostly the one before), so the work stays linear, and text without counted characters costs
- * nothing. */
-typedef struct {
-    Py_ssize_t start[MAX_RUNS];   /* where the current run began */
-    Py_ssize_t checked[MAX_RUNS]; /* the characters up to here are in it */
-    Py_ssize_t counted[MAX_RUNS];
-    uint64_t done;                /* runs found, or not to look for in this string */
-} Runs;
-
-static void
-count_runs(Scanner *s, Runs *runs, uint64_t counted, int kind, const void *data, Py_ssize_t length, Py_ssize_t i,
-           int *found)
+/* The runs (as bits) that count the character at ``i``. */
+static inline uint64_t
+runs_counting(const Scanner *s, int kind, const void *data, Py_ssize_t i)
 {
-    counted &= ~runs->done;
-    while (counted) {
-        int r = lowest_bit(counted);
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    if (c < ASCII)
+        return s->run_counted[c];
+    return (kind != PyUnicode_1BYTE_KIND && Py_UNICODE_ISDECIMAL(c)) ? s->counted_digit_runs : 0;
+}
+
+/* Hit the runs of ``pending`` that the maximal run [start, end) of their class holds (long
+ * enough, with enough counted characters); return the others. */
+static inline uint64_t
+hit_runs(Scanner *s, uint64_t pending, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, int *found)
+{
+    for (uint64_t left = pending; left; left &= left - 1) {
+        int r = lowest_bit(left);
         uint64_t flag = (uint64_t)1 << r;
-        counted &= counted - 1;
-        if (i <= runs->checked[r])
-            continue; /* inside a run already measured too short */
-        /* back from ``i`` to the last character outside the run, if any since the last check */
-        for (Py_ssize_t j = i - 1; j > runs->checked[r]; j--)
-            if (!(runs_of(s, kind, data, j) & flag)) {
-                runs->start[r] = j + 1;
-                runs->counted[r] = 0;
-                break;
-            }
-        runs->checked[r] = i;
-        if (++runs->counted[r] < s->runs[r].min_count)
+        if (end - start < s->runs[r].min_length)
             continue;
-        Py_ssize_t end = i + 1;
-        while (end < length && (runs_of(s, kind, data, end) & flag))
-            end++;
-        if (end - runs->start[r] >= s->runs[r].min_length) {
+        Py_ssize_t counted = 0;
+        for (Py_ssize_t j = start; j < end && counted < s->runs[r].min_count; j++)
+            counted += (runs_counting(s, kind, data, j) & flag) != 0;
+        if (counted >= s->runs[r].min_count) {
             hit(s, s->runs[r].bit);
-            runs->done |= flag;
+            pending &= ~flag;
             *found = 1;
-        } else {
-            runs->checked[r] = end - 1; /* the next run starts after ``end`` */
         }
     }
+    return pending;
+}
+
+/* The runs a string holds, class by class. A maximal run long enough for a run of its class
+ * (``step`` characters) covers one of every ``step`` consecutive positions, so the class is
+ * tested there only; where a character is in it, its maximal run is measured (back to a
+ * character outside it, at most ``step`` back, and on to its end) and its characters counted
+ * if it is long enough. The next test is ``step`` after its end. Text is thus read about once
+ * per ``step`` characters per class, and a run's characters once more at most. */
+static inline int
+find_runs(Scanner *s, const int kind, const void *data, Py_ssize_t length)
+{
+    int found = 0;
+    for (int g = 0; g < s->run_class_count; g++) {
+        const RunClass *group = &s->run_class[g];
+        uint64_t member = group->member, pending = group->runs;
+        Py_ssize_t step = group->step;
+        for (Py_ssize_t p = step - 1; p < length && pending;) {
+            if (!(runs_of(s, kind, data, p) & member)) {
+                p += step;
+                continue;
+            }
+            Py_ssize_t start = p, end = p + 1;
+            while (start > 0 && (runs_of(s, kind, data, start - 1) & member))
+                start--;
+            while (end < length && (runs_of(s, kind, data, end) & member))
+                end++;
+            if (end - start >= step)
+                pending = hit_runs(s, pending, kind, data, start, end, &found);
+            p = end + step;
+        }
+    }
+    return found;
 }
 
 /* Scan one string of one kind (a constant where this is inlined, so that PyUnicode_READ is a
- * plain load); return whether it holds an anchor (marked in s->hits). Only characters that may
- * start a literal or that a run counts are looked at (``interesting``). */
+ * plain load) for literals; return whether it holds one (marked in s->hits). Only characters
+ * that may start a literal are looked at (``interesting``). */
 static inline int
 scan_kind(Scanner *s, const int kind, const void *data, Py_ssize_t length)
 {
     const unsigned char *interesting = s->interesting, *fold_ascii = s->fold_ascii;
-    Runs runs;
     int found = 0;
-    runs.done = 0;
-    for (int r = 0; r < s->run_count; r++) {
-        runs.start[r] = 0;
-        runs.checked[r] = -1;
-        runs.counted[r] = 0;
-    }
     for (Py_ssize_t i = 0; i < length; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         int folded;
-        uint64_t counted;
         if (c < ASCII) {
             if (!interesting[c])
                 continue;
             folded = fold_ascii[c];
-            counted = s->run_counted[c];
         } else {
             folded = fold(s, c);
-            counted = (kind != PyUnicode_1BYTE_KIND && s->counted_digit_runs && Py_UNICODE_ISDECIMAL(c))
-                ? s->counted_digit_runs : 0;
         }
         if (folded != OTHER && s->longest_key[folded])
             match_literals(s, folded, kind, data, length, i, &found);
-        if (counted)
-            count_runs(s, &runs, counted, kind, data, length, i, &found);
     }
     return found;
 }
 
 /* The literals of ``count`` characters (or longer, for 4) starting at ``start``. */
-static void
+static inline void
 match_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, int count, int *found)
 {
     uint32_t key = 0;
@@ -714,57 +784,52 @@ match_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, 
         match_key(s, key, PyUnicode_1BYTE_KIND, bytes, length, start, found);
 }
 
-/* Scan 1-byte text: one pass keeping the last four folded characters in a window; at each
- * character, a table says whether it is a literal or counted by a run, and bitmaps whether the
- * last two, three or four characters may be a literal or start one. Only there are literals
- * compared, so text is read at a few cycles a character whatever the number of literals. */
+/* Scan 1-byte text for literals: one pass keeping the last four folded characters in a window.
+ * At each character one lookup, by a hash of the last three, says whether a literal of three
+ * may end there or the first four of a longer one (then a second bitmap, by a hash of four,
+ * says whether they may), and a table whether a literal of one or two characters may; only
+ * there are literals compared. Text is thus read at a few cycles a character whatever the
+ * number of literals. (A window holds zeros before the string's start, which no literal holds;
+ * a hash of them may still collide, hence the checks of ``i``.) */
 static int
 scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
 {
-    Runs runs;
+    const unsigned char *window_fold = s->window_fold, *ends_short = s->ends_short;
+    const uint64_t *ends_triple = s->ends_triple;
     int found = 0;
     uint32_t window = 0;
-    runs.done = 0;
-    for (int r = 0; r < s->run_count; r++) {
-        runs.start[r] = 0;
-        runs.checked[r] = -1;
-        runs.counted[r] = 0;
-    }
     for (Py_ssize_t i = 0; i < length; i++) {
         unsigned c = bytes[i];
-        window = window << 8 | s->window_fold[c];
-        int pair = i >= 1 && test_bit(s->ends_pair, window & 0xFFFFu);
-        int triple = i >= 2 && test_bit(s->ends_triple, window_hash(window, 3));
-        int quad = i >= 3 && test_bit(s->ends_quad, window_hash(window, 4));
-        if (!(s->ends_single[c] | pair | triple | quad))
+        window = window << 8 | window_fold[c];
+        unsigned triple = triple_flags(ends_triple, window);
+        if (!(triple | ends_short[c]))
             continue;
-        if (s->ends_single[c]) {
-            int folded = s->window_fold[c];
+        if (ends_short[c]) {
+            int folded = window_fold[c];
             if (s->single_bits[folded / 64] >> (folded % 64) & 1)
                 match_at(s, bytes, length, i, 1, &found);
-            if (s->run_counted[c])
-                count_runs(s, &runs, s->run_counted[c], PyUnicode_1BYTE_KIND, bytes, length, i, &found);
+            if (i >= 1 && test_bit(s->ends_pair, window & 0xFFFFu))
+                match_at(s, bytes, length, i - 1, 2, &found);
         }
-        if (pair)
-            match_at(s, bytes, length, i - 1, 2, &found);
-        if (triple)
+        if ((triple & TRIPLE_LITERAL) && i >= 2)
             match_at(s, bytes, length, i - 2, 3, &found);
-        if (quad)
+        if ((triple & QUAD_END) && i >= 3 && test_bit(s->ends_quad, window_hash(window, 4)))
             match_at(s, bytes, length, i - 3, 4, &found);
     }
     return found;
 }
 
+/* The anchors (literals and runs) of one string; whether it holds any (marked in s->hits). */
 static int
 scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
 {
     switch (kind) {
     case PyUnicode_1BYTE_KIND:
-        return scan_latin1(s, data, length);
+        return scan_latin1(s, data, length) | find_runs(s, PyUnicode_1BYTE_KIND, data, length);
     case PyUnicode_2BYTE_KIND:
-        return scan_kind(s, PyUnicode_2BYTE_KIND, data, length);
+        return scan_kind(s, PyUnicode_2BYTE_KIND, data, length) | find_runs(s, PyUnicode_2BYTE_KIND, data, length);
     default:
-        return scan_kind(s, PyUnicode_4BYTE_KIND, data, length);
+        return scan_kind(s, PyUnicode_4BYTE_KIND, data, length) | find_runs(s, PyUnicode_4BYTE_KIND, data, length);
     }
 }
 
