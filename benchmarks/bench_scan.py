@@ -1,19 +1,23 @@
 """The prefilter's anchor scan alone: microseconds per corpus event, in C and in Python.
 
-    python3 benchmarks/bench_scan.py [--rounds 20]
+    python3 benchmarks/bench_scan.py [--rounds 20] [--baseline path/to/_prefilter.so]
 
 The default ruleset scrubs every event of the bundled corpus once while the texts its prefilter
 is asked about are recorded (the strings of each event, as the walk collects them). Then the C
 ``AnchorScanner`` and the ``PythonScanner`` built from the same arguments scan those texts, taking
 turns within every round (so a change in machine load hits both alike); the clock is the thread's
 CPU time. Printed: the best and median microseconds per event over the rounds, characters per
-event, nanoseconds per character of the best, and the ratio of the two scans.
+event, nanoseconds per character of the best, and the ratio of the two scans. ``--baseline``
+adds the C scan of another build of ``_prefilter.c`` (say, of an earlier commit), so that a
+change is measured against it in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import importlib.machinery
+import importlib.util
 import statistics
 import sys
 import time
@@ -48,6 +52,15 @@ def scanned_texts() -> tuple[list[list[str]], tuple]:
     return recorded, scrubber._prefilter.scanner_arguments
 
 
+def load_build(path: str):
+    """The ``AnchorScanner`` of another build of the C module."""
+    loader = importlib.machinery.ExtensionFileLoader("rules_engine.scrub._prefilter", path)
+    spec = importlib.util.spec_from_file_location("rules_engine.scrub._prefilter", path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module.AnchorScanner
+
+
 def time_scan(scan, events: list[list[str]]) -> float:
     """CPU seconds for one scan of every event's texts."""
     start = time.thread_time()
@@ -59,11 +72,14 @@ def time_scan(scan, events: list[list[str]]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--baseline", help="another build of the C module, timed alongside")
     options = parser.parse_args()
     events, arguments = scanned_texts()
     contenders = {"python": prefilter.PythonScanner(*arguments)}
     if prefilter.CAnchorScanner is not None:
         contenders["c"] = prefilter.CAnchorScanner(*arguments)
+    if options.baseline:
+        contenders["baseline"] = load_build(options.baseline)(*arguments)
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(options.rounds):
         for name, scanner in contenders.items():
@@ -75,8 +91,11 @@ def main() -> None:
         best = min(samples)
         print(f"{name:>7}: best {best:8.1f} µs/event  median {statistics.median(samples):8.1f}"
               f"  {best * 1000 / chars:6.2f} ns/char")
-    if "c" in times:
-        print(f"python / c: {min(times['python']) / min(times['c']):.1f}x")
+    for name in ("c", "baseline"):
+        if name in times:
+            print(f"python / {name}: {min(times['python']) / min(times[name]):.1f}x")
+    if "c" in times and "baseline" in times:
+        print(f"baseline / c: {min(times['baseline']) / min(times['c']):.1f}x")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,17 @@
 /* What a hash of the window's last three folded characters may be (two bits in ends_triple): */
 #define TRIPLE_LITERAL 1 /* a literal of three */
 #define QUAD_END 2       /* the second to fourth characters of a longer literal */
+/* The 1-byte scan's first test, by a hash of the last three characters rolled along (see roll_hash) */
+#define ROLL_BITS 32768
+#define SHORT_END 0x8000 /* in char_code: the byte ends a literal of one or two characters */
+
+#if defined(_MSC_VER)
+#define NOINLINE __declspec(noinline)
+#elif defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 
 typedef struct {
     Py_UCS1 *text; /* as written, or folded when caseless */
@@ -88,7 +99,8 @@ typedef struct {
     /* The scan of 1-byte text keeps the last four folded characters in a window and looks up
      * whether a literal may end there (see scan_latin1): */
     unsigned char window_fold[256];       /* a byte folded; 0 for one that folds to no ASCII */
-    unsigned char ends_short[256];        /* ends a literal of one or two characters (folded) */
+    uint16_t char_code[256];              /* a byte's code in roll_hash, and SHORT_END */
+    uint64_t may_end[ROLL_BITS / 64];     /* by roll_hash of the last three: a triple may end there */
     uint64_t ends_pair[256 * 256 / 64];   /* two folded characters, a literal of two */
     uint64_t ends_triple[2 * WINDOW_BITS / 64]; /* per hash of three: TRIPLE_LITERAL, QUAD_END */
     uint64_t ends_quad[WINDOW_BITS / 64]; /* a hash of four, the first four of a longer literal */
@@ -385,27 +397,47 @@ triple_flags(const uint64_t *ends_triple, uint32_t window)
     return (unsigned)(ends_triple[hash / 32] >> (hash % 32 * 2)) & 3;
 }
 
+/* The hash of the last three characters, rolled along with one more character's code: each
+ * step shifts the codes by 5 bits within 15, so the code of a character three back is gone. */
+static inline uint32_t
+roll_hash(uint32_t hash, uint32_t code)
+{
+    return (hash << 5 ^ code) & (ROLL_BITS - 1);
+}
+
+/* The code of a folded character in roll_hash: 15 bits of a multiplicative hash (0 for 0). */
+static inline uint16_t
+char_code(int folded)
+{
+    return (uint16_t)(((uint32_t)folded * 2654435761u) >> 17);
+}
+
 /* The window tables of the 1-byte scan (no character of U+0080..U+00FF folds to an ASCII one or
  * is a decimal digit, so they fold to 0, which no literal holds). */
 static void
 build_window(Scanner *s)
 {
-    for (int c = 0; c < 256; c++)
+    for (int c = 0; c < 256; c++) {
         s->window_fold[c] = (unsigned char)(c < ASCII ? s->fold_ascii[c] : 0);
+        s->char_code[c] = char_code(s->window_fold[c]);
+    }
     for (Py_ssize_t i = 0; i < s->literal_count; i++) {
         const Literal *literal = &s->literals[i];
-        uint32_t window = 0;
+        uint32_t window = 0, rolled = 0;
         int count = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
-        for (int k = 0; k < count; k++)
+        for (int k = 0; k < count; k++) {
             window = window << 8 | s->fold_ascii[literal->text[k]];
+            rolled = roll_hash(rolled, char_code(s->fold_ascii[literal->text[k]]));
+        }
         if (count <= 2) {
             for (int c = 0; c < 256; c++)
                 if (s->window_fold[c] == (window & 0xFF))
-                    s->ends_short[c] = 1;
+                    s->char_code[c] |= SHORT_END;
             if (count == 2)
                 set_bit(s->ends_pair, window);
             continue;
         }
+        set_bit(s->may_end, rolled);
         /* a longer literal's first four end where their last three do (QUAD_END) */
         uint32_t hash = window_hash(window, 3);
         s->ends_triple[hash / 32] |= (uint64_t)(count == 3 ? TRIPLE_LITERAL : QUAD_END) << (hash % 32 * 2);
@@ -784,37 +816,49 @@ match_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, 
         match_key(s, key, PyUnicode_1BYTE_KIND, bytes, length, start, found);
 }
 
-/* Scan 1-byte text for literals: one pass keeping the last four folded characters in a window.
- * At each character one lookup, by a hash of the last three, says whether a literal of three
- * may end there or the first four of a longer one (then a second bitmap, by a hash of four,
- * says whether they may), and a table whether a literal of one or two characters may; only
- * there are literals compared. Text is thus read at a few cycles a character whatever the
- * number of literals. (A window holds zeros before the string's start, which no literal holds;
- * a hash of them may still collide, hence the checks of ``i``.) */
+/* The literals that may end at ``i`` of 1-byte text, where the first test of scan_latin1
+ * passed: the last four folded characters are looked up in the window tables, and literals
+ * compared only where those say that one of one, two, three or four or more characters may end
+ * there. (Before the string's start, a window holds zeros, which no literal holds; a hash of
+ * them may still collide, hence the checks of ``i``.) Kept out of the scan's loop, which it
+ * would slow down. */
+static NOINLINE void
+literals_ending_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, int *found)
+{
+    uint32_t window = 0;
+    for (Py_ssize_t k = i >= 3 ? i - 3 : 0; k <= i; k++)
+        window = window << 8 | s->window_fold[bytes[k]];
+    if (s->char_code[bytes[i]] & SHORT_END) {
+        int folded = s->window_fold[bytes[i]];
+        if (s->single_bits[folded / 64] >> (folded % 64) & 1)
+            match_at(s, bytes, length, i, 1, found);
+        if (i >= 1 && test_bit(s->ends_pair, window & 0xFFFFu))
+            match_at(s, bytes, length, i - 1, 2, found);
+    }
+    unsigned triple = triple_flags(s->ends_triple, window);
+    if ((triple & TRIPLE_LITERAL) && i >= 2)
+        match_at(s, bytes, length, i - 2, 3, found);
+    if ((triple & QUAD_END) && i >= 3 && test_bit(s->ends_quad, window_hash(window, 4)))
+        match_at(s, bytes, length, i - 3, 4, found);
+}
+
+/* Scan 1-byte text for literals. The first test at each character is a bit, by a hash of the
+ * last three folded characters rolled along (no multiplication), that is set where the last
+ * three of a literal's first four may end, and a flag of the byte for literals of one or two
+ * characters: a few instructions a character, whatever the number of literals, and passed at a
+ * tenth of the characters or so of event text. Only there are the exact tables looked up. */
 static int
 scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
 {
-    const unsigned char *window_fold = s->window_fold, *ends_short = s->ends_short;
-    const uint64_t *ends_triple = s->ends_triple;
+    const uint16_t *char_code = s->char_code;
+    const uint64_t *may_end = s->may_end;
     int found = 0;
-    uint32_t window = 0;
+    uint32_t rolled = 0;
     for (Py_ssize_t i = 0; i < length; i++) {
-        unsigned c = bytes[i];
-        window = window << 8 | window_fold[c];
-        unsigned triple = triple_flags(ends_triple, window);
-        if (!(triple | ends_short[c]))
-            continue;
-        if (ends_short[c]) {
-            int folded = window_fold[c];
-            if (s->single_bits[folded / 64] >> (folded % 64) & 1)
-                match_at(s, bytes, length, i, 1, &found);
-            if (i >= 1 && test_bit(s->ends_pair, window & 0xFFFFu))
-                match_at(s, bytes, length, i - 1, 2, &found);
-        }
-        if ((triple & TRIPLE_LITERAL) && i >= 2)
-            match_at(s, bytes, length, i - 2, 3, &found);
-        if ((triple & QUAD_END) && i >= 3 && test_bit(s->ends_quad, window_hash(window, 4)))
-            match_at(s, bytes, length, i - 3, 4, &found);
+        uint32_t code = char_code[bytes[i]];
+        rolled = roll_hash(rolled, code & (ROLL_BITS - 1));
+        if ((code & SHORT_END) || (may_end[rolled / 64] >> (rolled % 64) & 1))
+            literals_ending_at(s, bytes, length, i, &found);
     }
     return found;
 }
