@@ -40,13 +40,14 @@
 #define KEY_CHARS 4
 #define KEY_BITS 65536
 #define BUCKETS 4096
-#define WINDOW_BITS 65536
-/* What a hash of the window's last three folded characters may be (two bits in ends_triple): */
-#define TRIPLE_LITERAL 1 /* a literal of three */
-#define QUAD_END 2       /* the second to fourth characters of a longer literal */
-/* The 1-byte scan's first test, by a hash of the last three characters rolled along (see roll_hash) */
-#define ROLL_BITS 32768
-#define SHORT_END 0x8000 /* in char_code: the byte ends a literal of one or two characters */
+/* The 1-byte scan's tests (see scan_latin1): bitmaps by a hash of the last three and of the last
+ * four characters, rolled along (see roll_hash), and a flag of a byte in char_code. */
+#define TRIPLE_BITS 15 /* 2^15 bits */
+#define QUAD_BITS 16
+#define SHORT_END 1  /* a literal of two characters, or of one beyond the slots, may end here */
+#define TRIPLE_END 2 /* a literal of three characters may end here */
+#define QUAD_END 4   /* the first four characters of a longer literal may end here */
+#define SLOTS 64     /* bytes that are literals of their own, noted per string (see scan_latin1) */
 
 #if defined(_MSC_VER)
 #define NOINLINE __declspec(noinline)
@@ -96,14 +97,14 @@ typedef struct {
     int fold_count;
     unsigned char fold_ascii[ASCII];
     unsigned char interesting[ASCII]; /* may start a literal */
-    /* The scan of 1-byte text keeps the last four folded characters in a window and looks up
-     * whether a literal may end there (see scan_latin1): */
+    /* The scan of 1-byte text (see scan_latin1): */
     unsigned char window_fold[256];       /* a byte folded; 0 for one that folds to no ASCII */
-    uint16_t char_code[256];              /* a byte's code in roll_hash, and SHORT_END */
-    uint64_t may_end[ROLL_BITS / 64];     /* by roll_hash of the last three: a triple may end there */
-    uint64_t ends_pair[256 * 256 / 64];   /* two folded characters, a literal of two */
-    uint64_t ends_triple[2 * WINDOW_BITS / 64]; /* per hash of three: TRIPLE_LITERAL, QUAD_END */
-    uint64_t ends_quad[WINDOW_BITS / 64]; /* a hash of four, the first four of a longer literal */
+    uint32_t char_code[256];              /* a byte's code in roll_hash; SHORT_END above it */
+    uint64_t single_slot[256];            /* the bit of a byte that is a literal of its own */
+    unsigned char slot_byte[SLOTS];       /* the byte of each bit */
+    int slot_count;
+    uint64_t ends_triple[(1 << TRIPLE_BITS) / 64]; /* by rolled hash: a literal of three */
+    uint64_t ends_quad[(1 << QUAD_BITS) / 64];     /* by rolled hash: the first four of a longer one */
     RunClass run_class[MAX_RUNS];         /* the runs grouped by their class (see find_runs) */
     int run_class_count;
     Py_ssize_t non_ascii;     /* the anchor of a string that is not ASCII, or -1 */
@@ -369,12 +370,23 @@ bucket_of_key(uint32_t key)
     return hash_key(key) >> 20;
 }
 
-/* The hash of the window's last ``count`` (3 or 4) folded characters, a bit of WINDOW_BITS. */
+/* A hash of the last few characters rolled along with one more character's code: the hash
+ * shifts by ``shift`` bits within ``bits``, so that the code of a character ``bits / shift``
+ * back is gone (the last three: 5 within 15; the last four: 4 within 16). */
 static inline uint32_t
-window_hash(uint32_t window, int count)
+roll_hash(uint32_t hash, uint32_t code, int shift, int bits)
 {
-    uint32_t chars = count == 4 ? window : window & 0xFFFFFFu;
-    return (chars * 2654435761u) >> 16;
+    return (hash << shift ^ code) & ((1u << bits) - 1);
+}
+
+#define ROLL_TRIPLE(hash, code) roll_hash(hash, code, 5, TRIPLE_BITS)
+#define ROLL_QUAD(hash, code) roll_hash(hash, code, 4, QUAD_BITS)
+
+/* The code of a folded character in roll_hash: 16 bits of a multiplicative hash (0 for 0). */
+static inline uint32_t
+char_code(int folded)
+{
+    return ((uint32_t)folded * 2654435761u) >> 16;
 }
 
 static inline void
@@ -389,31 +401,36 @@ test_bit(const uint64_t *bits, uint32_t bit)
     return bits[bit / 64] >> (bit % 64) & 1;
 }
 
-/* What the hash of three folded characters may end (TRIPLE_LITERAL, QUAD_END): two bits each. */
-static inline unsigned
-triple_flags(const uint64_t *ends_triple, uint32_t window)
+/* Flag the bytes that fold to ``folded`` (SHORT_END): a literal of two may end there. */
+static void
+mark_short_end(Scanner *s, int folded)
 {
-    uint32_t hash = window_hash(window, 3);
-    return (unsigned)(ends_triple[hash / 32] >> (hash % 32 * 2)) & 3;
+    for (int c = 0; c < 256; c++)
+        if (s->window_fold[c] == s->fold_ascii[folded])
+            s->char_code[c] |= SHORT_END << 16;
 }
 
-/* The hash of the last three characters, rolled along with one more character's code: each
- * step shifts the codes by 5 bits within 15, so the code of a character three back is gone. */
-static inline uint32_t
-roll_hash(uint32_t hash, uint32_t code)
+/* A literal of one character: each byte it may be gets a slot, noted per string; beyond SLOTS
+ * bytes, it is flagged SHORT_END instead (looked up where it occurs). */
+static void
+add_single(Scanner *s, const Literal *literal)
 {
-    return (hash << 5 ^ code) & (ROLL_BITS - 1);
+    for (int c = 0; c < 256; c++) {
+        if (literal->caseless ? s->window_fold[c] != literal->text[0] : c != literal->text[0])
+            continue;
+        if (s->single_slot[c])
+            continue;
+        if (s->slot_count == SLOTS) {
+            s->char_code[c] |= SHORT_END << 16;
+            continue;
+        }
+        s->slot_byte[s->slot_count] = (unsigned char)c;
+        s->single_slot[c] = (uint64_t)1 << s->slot_count++;
+    }
 }
 
-/* The code of a folded character in roll_hash: 15 bits of a multiplicative hash (0 for 0). */
-static inline uint16_t
-char_code(int folded)
-{
-    return (uint16_t)(((uint32_t)folded * 2654435761u) >> 17);
-}
-
-/* The window tables of the 1-byte scan (no character of U+0080..U+00FF folds to an ASCII one or
- * is a decimal digit, so they fold to 0, which no literal holds). */
+/* The tables of the 1-byte scan. No character of U+0080..U+00FF folds to an ASCII one or is a
+ * decimal digit, so they fold to 0, which no literal holds. */
 static void
 build_window(Scanner *s)
 {
@@ -423,26 +440,21 @@ build_window(Scanner *s)
     }
     for (Py_ssize_t i = 0; i < s->literal_count; i++) {
         const Literal *literal = &s->literals[i];
-        uint32_t window = 0, rolled = 0;
+        uint32_t triple = 0, quad = 0;
         int count = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
         for (int k = 0; k < count; k++) {
-            window = window << 8 | s->fold_ascii[literal->text[k]];
-            rolled = roll_hash(rolled, char_code(s->fold_ascii[literal->text[k]]));
+            uint32_t code = char_code(s->fold_ascii[literal->text[k]]);
+            triple = ROLL_TRIPLE(triple, code);
+            quad = ROLL_QUAD(quad, code);
         }
-        if (count <= 2) {
-            for (int c = 0; c < 256; c++)
-                if (s->window_fold[c] == (window & 0xFF))
-                    s->char_code[c] |= SHORT_END;
-            if (count == 2)
-                set_bit(s->ends_pair, window);
-            continue;
-        }
-        set_bit(s->may_end, rolled);
-        /* a longer literal's first four end where their last three do (QUAD_END) */
-        uint32_t hash = window_hash(window, 3);
-        s->ends_triple[hash / 32] |= (uint64_t)(count == 3 ? TRIPLE_LITERAL : QUAD_END) << (hash % 32 * 2);
         if (count == 4)
-            set_bit(s->ends_quad, window_hash(window, 4));
+            set_bit(s->ends_quad, quad);
+        else if (count == 3)
+            set_bit(s->ends_triple, triple);
+        else if (count == 2)
+            mark_short_end(s, literal->text[1]);
+        else
+            add_single(s, literal);
     }
 }
 
@@ -816,50 +828,60 @@ match_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, 
         match_key(s, key, PyUnicode_1BYTE_KIND, bytes, length, start, found);
 }
 
-/* The literals that may end at ``i`` of 1-byte text, where the first test of scan_latin1
- * passed: the last four folded characters are looked up in the window tables, and literals
- * compared only where those say that one of one, two, three or four or more characters may end
- * there. (Before the string's start, a window holds zeros, which no literal holds; a hash of
- * them may still collide, hence the checks of ``i``.) Kept out of the scan's loop, which it
- * would slow down. */
+/* The literals that may end at ``i`` of 1-byte text, as ``ends`` says (SHORT_END, TRIPLE_END,
+ * QUAD_END). Kept out of the scan's loop, which it would slow down. */
 static NOINLINE void
-literals_ending_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, int *found)
+literals_ending_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, unsigned ends, int *found)
 {
-    uint32_t window = 0;
-    for (Py_ssize_t k = i >= 3 ? i - 3 : 0; k <= i; k++)
-        window = window << 8 | s->window_fold[bytes[k]];
-    if (s->char_code[bytes[i]] & SHORT_END) {
-        int folded = s->window_fold[bytes[i]];
-        if (s->single_bits[folded / 64] >> (folded % 64) & 1)
-            match_at(s, bytes, length, i, 1, found);
-        if (i >= 1 && test_bit(s->ends_pair, window & 0xFFFFu))
+    if (ends & SHORT_END) {
+        match_at(s, bytes, length, i, 1, found);
+        if (i >= 1)
             match_at(s, bytes, length, i - 1, 2, found);
     }
-    unsigned triple = triple_flags(s->ends_triple, window);
-    if ((triple & TRIPLE_LITERAL) && i >= 2)
+    /* (before the string's start, the hashes hold codes of zeros, which may collide) */
+    if ((ends & TRIPLE_END) && i >= 2)
         match_at(s, bytes, length, i - 2, 3, found);
-    if ((triple & QUAD_END) && i >= 3 && test_bit(s->ends_quad, window_hash(window, 4)))
+    if ((ends & QUAD_END) && i >= 3)
         match_at(s, bytes, length, i - 3, 4, found);
 }
 
-/* Scan 1-byte text for literals. The first test at each character is a bit, by a hash of the
- * last three folded characters rolled along (no multiplication), that is set where the last
- * three of a literal's first four may end, and a flag of the byte for literals of one or two
- * characters: a few instructions a character, whatever the number of literals, and passed at a
- * tenth of the characters or so of event text. Only there are the exact tables looked up. */
-static int
+/* The literals of one character whose bytes a string holds (``slots``, bits of slot_byte). */
+static void
+match_slots(Scanner *s, uint64_t slots, int *found)
+{
+    for (; slots; slots &= slots - 1) {
+        const Py_UCS1 *byte = &s->slot_byte[lowest_bit(slots)];
+        match_at(s, byte, 1, 0, 1, found);
+    }
+}
+
+/* Scan 1-byte text for literals. At each character: a bit by a hash of the last three (folded)
+ * characters says whether a literal of three may end there, one by a hash of the last four
+ * whether the first four of a longer literal may, and a flag of the byte whether a literal of
+ * two may; the hashes are rolled along (a shift, an exclusive or and a mask each). Only where one
+ * of them says so (a few characters in a hundred of event text) are literals looked up. Bytes
+ * that are a literal of their own (",", ":", "=", "@": common in event text) are only noted, in
+ * a bitmask, and looked up once per string. So text is read at a few cycles a character,
+ * whatever the number of literals. */
+static NOINLINE int
 scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
 {
-    const uint16_t *char_code = s->char_code;
-    const uint64_t *may_end = s->may_end;
+    const uint32_t *char_code = s->char_code;
+    const uint64_t *single_slot = s->single_slot, *ends_triple = s->ends_triple, *ends_quad = s->ends_quad;
     int found = 0;
-    uint32_t rolled = 0;
+    uint32_t triple = 0, quad = 0;
+    uint64_t slots = 0;
     for (Py_ssize_t i = 0; i < length; i++) {
         uint32_t code = char_code[bytes[i]];
-        rolled = roll_hash(rolled, code & (ROLL_BITS - 1));
-        if ((code & SHORT_END) || (may_end[rolled / 64] >> (rolled % 64) & 1))
-            literals_ending_at(s, bytes, length, i, &found);
+        slots |= single_slot[bytes[i]];
+        triple = ROLL_TRIPLE(triple, code);
+        quad = ROLL_QUAD(quad, code);
+        if (test_bit(ends_quad, quad) | test_bit(ends_triple, triple) | code >> 16)
+            literals_ending_at(s, bytes, length, i, code >> 16 | (unsigned)test_bit(ends_triple, triple) << 1 |
+                               (unsigned)test_bit(ends_quad, quad) << 2, &found);
     }
+    if (slots)
+        match_slots(s, slots, &found);
     return found;
 }
 
