@@ -60,6 +60,7 @@
 typedef struct {
     Py_UCS1 *text; /* as written, or folded when caseless */
     uint32_t key;
+    uint32_t tail, tail_mask; /* its next four characters folded (see tail_at), and those it has */
     Py_ssize_t length;
     int caseless;
     Py_ssize_t bit;
@@ -474,6 +475,10 @@ build_buckets(Scanner *s)
         for (int k = 0; k < count; k++)
             key = add_to_key(key, k, fold(s, literal->text[k]));
         literal->key = key;
+        for (int k = KEY_CHARS; k < 2 * KEY_CHARS && k < literal->length; k++) {
+            literal->tail |= (uint32_t)fold(s, literal->text[k]) << (8 * (k - KEY_CHARS));
+            literal->tail_mask |= (uint32_t)0xFF << (8 * (k - KEY_CHARS));
+        }
         uint32_t bit = hash_key(key) >> 16;
         s->key_bits[bit / 64] |= (uint64_t)1 << (bit % 64);
         s->bucket_start[bucket_of_key(key) + 1]++;
@@ -676,15 +681,30 @@ literal_at(const Scanner *s, const Literal *literal, int kind, const void *data,
     return 1;
 }
 
-/* The literals of key ``key`` found at ``start`` (those found in the string already are not
- * compared again: a common key word is compared once per string). */
+/* The four characters after a key at ``start`` folded, one a byte (0 past the end, OTHER for one
+ * that folds to no ASCII character: neither is in a literal). */
+static inline uint32_t
+tail_at(const Scanner *s, int kind, const void *data, Py_ssize_t length, Py_ssize_t start)
+{
+    uint32_t tail = 0;
+    for (Py_ssize_t k = KEY_CHARS; k < 2 * KEY_CHARS && start + k < length; k++)
+        tail |= (uint32_t)fold(s, PyUnicode_READ(kind, data, start + k)) << (8 * (k - KEY_CHARS));
+    return tail;
+}
+
+/* The literals of key ``key`` found at ``start``. Many literals may share a key ("session",
+ * "sessionid", "session_key"...): their next four characters, compared at once, rule out most.
+ * Those found in the string already are not compared again. */
 static inline void
 match_key(Scanner *s, uint32_t key, int kind, const void *data, Py_ssize_t length, Py_ssize_t start, int *found)
 {
-    uint32_t b = bucket_of_key(key);
+    uint32_t b = bucket_of_key(key), tail = 0;
+    if (s->bucket_start[b] < s->bucket_start[b + 1] && (key >> 28) == KEY_CHARS)
+        tail = tail_at(s, kind, data, length, start);
     for (int32_t j = s->bucket_start[b]; j < s->bucket_start[b + 1]; j++) {
         const Literal *literal = &s->literals[s->bucket[j]];
-        if (literal->key == key && !has_hit(s, literal->bit) && literal_at(s, literal, kind, data, length, start)) {
+        if (literal->key == key && (tail & literal->tail_mask) == literal->tail && !has_hit(s, literal->bit) &&
+            literal_at(s, literal, kind, data, length, start)) {
             hit(s, literal->bit);
             *found = 1;
         }
