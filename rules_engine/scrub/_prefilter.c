@@ -47,6 +47,9 @@
 #define SHORT_END 1  /* a literal of two characters, or of one beyond the slots, may end here */
 #define TRIPLE_END 2 /* a literal of three characters may end here */
 #define QUAD_END 4   /* the first four characters of a longer literal may end here */
+#define TRACKED 8    /* classes of runs tracked in one pass over 1-byte text, a byte each */
+/* The classes of runs of a scanner, as bits */
+#define ALL_CLASSES(s) ((s)->run_class_count == 64 ? ~(uint64_t)0 : ((uint64_t)1 << (s)->run_class_count) - 1)
 #define SLOTS 64     /* bytes that are literals of their own, noted per string (see scan_latin1) */
 
 #if defined(_MSC_VER)
@@ -108,6 +111,11 @@ typedef struct {
     uint64_t ends_quad[(1 << QUAD_BITS) / 64];     /* by rolled hash: the first four of a longer one */
     RunClass run_class[MAX_RUNS];         /* the runs grouped by their class (see find_runs) */
     int run_class_count;
+    /* Classes whose long runs one pass over 1-byte text finds (see long_runs_latin1), a byte each */
+    int tracked[TRACKED];          /* the class of each byte */
+    int tracked_count;
+    uint64_t class_bytes[256];     /* per byte: 0xFF in the byte of each tracked class holding it */
+    uint64_t count_from;           /* per tracked class: 128 less its step (0 for a step over 128) */
     Py_ssize_t non_ascii;     /* the anchor of a string that is not ASCII, or -1 */
     Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
     uint64_t *hits;           /* the anchors one string holds */
@@ -252,6 +260,8 @@ group_runs(Scanner *s)
 {
     for (int r = 0; r < s->run_count; r++) {
         Py_ssize_t needs = s->runs[r].min_length > s->runs[r].min_count ? s->runs[r].min_length : s->runs[r].min_count;
+        if (needs < 1)
+            needs = 1;
         int g = 0;
         while (g < s->run_class_count && !same_class(s, lowest_bit(s->run_class[g].member), r))
             g++;
@@ -264,6 +274,28 @@ group_runs(Scanner *s)
         group->runs |= (uint64_t)1 << r;
         if (needs < group->step)
             group->step = needs;
+    }
+}
+
+/* The classes with the shortest steps (looked for most often by find_runs: every ``step``
+ * characters) are tracked in one pass over 1-byte text (see long_runs_latin1). */
+static void
+track_classes(Scanner *s)
+{
+    int taken[MAX_RUNS] = {0};
+    while (s->tracked_count < TRACKED && s->tracked_count < s->run_class_count) {
+        int shortest = -1;
+        for (int g = 0; g < s->run_class_count; g++)
+            if (!taken[g] && (shortest < 0 || s->run_class[g].step < s->run_class[shortest].step))
+                shortest = g;
+        taken[shortest] = 1;
+        int byte = s->tracked_count++;
+        s->tracked[byte] = shortest;
+        Py_ssize_t step = s->run_class[shortest].step;
+        s->count_from |= (uint64_t)(step > 128 ? 0 : 128 - step) << (8 * byte);
+        for (int c = 0; c < ASCII; c++)
+            if (s->run_classes[c] & s->run_class[shortest].member)
+                s->class_bytes[c] |= (uint64_t)0xFF << (8 * byte);
     }
 }
 
@@ -319,6 +351,7 @@ read_runs(Scanner *s, PyObject *runs, Py_ssize_t *highest)
     }
     Py_DECREF(items);
     group_runs(s);
+    track_classes(s);
     return 0;
 }
 
@@ -788,11 +821,11 @@ hit_runs(Scanner *s, uint64_t pending, int kind, const void *data, Py_ssize_t st
  * if it is long enough. The next test is ``step`` after its end. Text is thus read about once
  * per ``step`` characters per class, and a run's characters once more at most. */
 static inline int
-find_runs(Scanner *s, const int kind, const void *data, Py_ssize_t length)
+find_runs(Scanner *s, const int kind, const void *data, Py_ssize_t length, uint64_t classes)
 {
     int found = 0;
-    for (int g = 0; g < s->run_class_count; g++) {
-        const RunClass *group = &s->run_class[g];
+    for (; classes; classes &= classes - 1) {
+        const RunClass *group = &s->run_class[lowest_bit(classes)];
         uint64_t member = group->member, pending = group->runs;
         Py_ssize_t step = group->step;
         for (Py_ssize_t p = step - 1; p < length && pending;) {
@@ -905,17 +938,42 @@ scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
     return found;
 }
 
+/* The classes (bits of run_class) that may hold runs in 1-byte text: the tracked classes that have
+ * a run of their step at least, and the others. One pass counts the length of the current run of
+ * each tracked class in a byte of a word: from 128 less its step, so that its top bit is set
+ * once the run is long enough (noted), then cleared, so that no byte carries into the next. In a
+ * string with no such run (most strings, for most classes) find_runs skips the class. */
+static NOINLINE uint64_t
+classes_latin1(const Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
+{
+    const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u, count_from = s->count_from;
+    uint64_t counts = count_from, reached = 0, classes = ALL_CLASSES(s);
+    for (Py_ssize_t i = 0; i < length; i++) {
+        uint64_t in = s->class_bytes[bytes[i]];
+        counts = ((counts + ones) & in) | (count_from & ~in);
+        reached |= counts;
+        counts &= ~tops;
+    }
+    for (int byte = 0; byte < s->tracked_count; byte++)
+        if (!(reached >> (8 * byte + 7) & 1))
+            classes &= ~((uint64_t)1 << s->tracked[byte]);
+    return classes;
+}
+
 /* The anchors (literals and runs) of one string; whether it holds any (marked in s->hits). */
 static int
 scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
 {
     switch (kind) {
     case PyUnicode_1BYTE_KIND:
-        return scan_latin1(s, data, length) | find_runs(s, PyUnicode_1BYTE_KIND, data, length);
+        return scan_latin1(s, data, length) |
+               find_runs(s, PyUnicode_1BYTE_KIND, data, length, classes_latin1(s, data, length));
     case PyUnicode_2BYTE_KIND:
-        return scan_kind(s, PyUnicode_2BYTE_KIND, data, length) | find_runs(s, PyUnicode_2BYTE_KIND, data, length);
+        return scan_kind(s, PyUnicode_2BYTE_KIND, data, length) |
+               find_runs(s, PyUnicode_2BYTE_KIND, data, length, ALL_CLASSES(s));
     default:
-        return scan_kind(s, PyUnicode_4BYTE_KIND, data, length) | find_runs(s, PyUnicode_4BYTE_KIND, data, length);
+        return scan_kind(s, PyUnicode_4BYTE_KIND, data, length) |
+               find_runs(s, PyUnicode_4BYTE_KIND, data, length, ALL_CLASSES(s));
     }
 }
 
