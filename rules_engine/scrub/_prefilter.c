@@ -814,21 +814,23 @@ hit_runs(Scanner *s, uint64_t pending, int kind, const void *data, Py_ssize_t st
     return pending;
 }
 
-/* The runs a string holds, class by class. A maximal run long enough for a run of its class
- * (``step`` characters) covers one of every ``step`` consecutive positions, so the class is
- * tested there only; where a character is in it, its maximal run is measured (back to a
- * character outside it, at most ``step`` back, and on to its end) and its characters counted
- * if it is long enough. The next test is ``step`` after its end. Text is thus read about once
- * per ``step`` characters per class, and a run's characters once more at most. */
+/* The runs a string holds, for each class of ``classes`` (bits of run_class). A maximal run long
+ * enough for a run of its class (``step`` characters) covers one of every ``step`` consecutive
+ * positions, so the class is tested there only, from ``from[class]`` (where no such run ends
+ * before; else from ``step - 1``): where a character is in it, its maximal run is measured (back
+ * to a character outside it, and on to its end) and its characters counted if it is long enough.
+ * The next test is ``step`` after its end. Text is thus read about once per ``step`` characters
+ * per class, and a run's characters twice more at most. */
 static inline int
-find_runs(Scanner *s, const int kind, const void *data, Py_ssize_t length, uint64_t classes)
+find_runs(Scanner *s, const int kind, const void *data, Py_ssize_t length, uint64_t classes, const Py_ssize_t *from)
 {
     int found = 0;
     for (; classes; classes &= classes - 1) {
-        const RunClass *group = &s->run_class[lowest_bit(classes)];
+        int g = lowest_bit(classes);
+        const RunClass *group = &s->run_class[g];
         uint64_t member = group->member, pending = group->runs;
         Py_ssize_t step = group->step;
-        for (Py_ssize_t p = step - 1; p < length && pending;) {
+        for (Py_ssize_t p = from ? from[g] : step - 1; p < length && pending;) {
             if (!(runs_of(s, kind, data, p) & member)) {
                 p += step;
                 continue;
@@ -938,20 +940,25 @@ scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
     return found;
 }
 
-/* The classes (bits of run_class) that may hold runs in 1-byte text: the tracked classes that have
- * a run of their step at least, and the others. One pass counts the length of the current run of
- * each tracked class in a byte of a word: from 128 less its step, so that its top bit is set
- * once the run is long enough (noted), then cleared, so that no byte carries into the next. In a
- * string with no such run (most strings, for most classes) find_runs skips the class. */
+/* Where find_runs starts to look for each class in 1-byte text (``from``), and which classes it
+ * looks for (returned, bits of run_class): for a tracked class, from the first run of its step
+ * (none: not at all), found by one pass that counts the length of the current run of each
+ * tracked class in a byte of a word. A count starts from 128 less the class's step, so that its
+ * top bit is set once the run is long enough; then it is cleared (so that no byte carries into
+ * the next, and the count goes on). Most strings have no such run for most classes. */
 static NOINLINE uint64_t
-classes_latin1(const Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
+classes_latin1(const Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t *from)
 {
     const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u, count_from = s->count_from;
     uint64_t counts = count_from, reached = 0, classes = ALL_CLASSES(s);
     for (Py_ssize_t i = 0; i < length; i++) {
         uint64_t in = s->class_bytes[bytes[i]];
         counts = ((counts + ones) & in) | (count_from & ~in);
-        reached |= counts;
+        if (counts & tops & ~reached) /* a class's first run long enough (rare) */
+            for (int byte = 0; byte < s->tracked_count; byte++)
+                if ((counts & ~reached) >> (8 * byte + 7) & 1)
+                    from[s->tracked[byte]] = i;
+        reached |= counts & tops;
         counts &= ~tops;
     }
     for (int byte = 0; byte < s->tracked_count; byte++)
@@ -960,20 +967,30 @@ classes_latin1(const Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
     return classes;
 }
 
+/* The runs of 1-byte text. */
+static int
+runs_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
+{
+    Py_ssize_t from[MAX_RUNS];
+    for (int g = 0; g < s->run_class_count; g++)
+        from[g] = s->run_class[g].step - 1;
+    uint64_t classes = classes_latin1(s, bytes, length, from);
+    return classes ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, classes, from) : 0;
+}
+
 /* The anchors (literals and runs) of one string; whether it holds any (marked in s->hits). */
 static int
 scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
 {
     switch (kind) {
     case PyUnicode_1BYTE_KIND:
-        return scan_latin1(s, data, length) |
-               find_runs(s, PyUnicode_1BYTE_KIND, data, length, classes_latin1(s, data, length));
+        return scan_latin1(s, data, length) | runs_latin1(s, data, length);
     case PyUnicode_2BYTE_KIND:
         return scan_kind(s, PyUnicode_2BYTE_KIND, data, length) |
-               find_runs(s, PyUnicode_2BYTE_KIND, data, length, ALL_CLASSES(s));
+               find_runs(s, PyUnicode_2BYTE_KIND, data, length, ALL_CLASSES(s), NULL);
     default:
         return scan_kind(s, PyUnicode_4BYTE_KIND, data, length) |
-               find_runs(s, PyUnicode_4BYTE_KIND, data, length, ALL_CLASSES(s));
+               find_runs(s, PyUnicode_4BYTE_KIND, data, length, ALL_CLASSES(s), NULL);
     }
 }
 
