@@ -47,7 +47,7 @@
 #define SHORT_END 1  /* a literal of two characters, or of one beyond the slots, may end here */
 #define TRIPLE_END 2 /* a literal of three characters may end here */
 #define QUAD_END 4   /* the first four characters of a longer literal may end here */
-#define TRACKED 8    /* classes of runs tracked in one pass over 1-byte text, a byte each */
+#define TRACKED 16   /* classes of runs tracked in one pass over 1-byte text, a byte each */
 /* The classes of runs of a scanner, as bits */
 #define ALL_CLASSES(s) ((s)->run_class_count == 64 ? ~(uint64_t)0 : ((uint64_t)1 << (s)->run_class_count) - 1)
 #define SLOTS 64     /* bytes that are literals of their own, noted per string (see scan_latin1) */
@@ -114,8 +114,9 @@ typedef struct {
     /* Classes whose long runs one pass over 1-byte text finds (see long_runs_latin1), a byte each */
     int tracked[TRACKED];          /* the class of each byte */
     int tracked_count;
-    uint64_t class_bytes[256];     /* per byte: 0xFF in the byte of each tracked class holding it */
-    uint64_t count_from;           /* per tracked class: 128 less its step (0 for a step over 128) */
+    uint64_t tracked_classes;       /* the same, as bits of run_class */
+    uint64_t class_bytes[256][2];   /* per byte: 0xFF in the byte of each tracked class holding it */
+    uint64_t count_from[2];         /* per tracked class: 128 less its step (0 for a step over 128) */
     Py_ssize_t non_ascii;     /* the anchor of a string that is not ASCII, or -1 */
     Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
     uint64_t *hits;           /* the anchors one string holds */
@@ -278,7 +279,7 @@ group_runs(Scanner *s)
 }
 
 /* The classes with the shortest steps (looked for most often by find_runs: every ``step``
- * characters) are tracked in one pass over 1-byte text (see long_runs_latin1). */
+ * characters) are tracked in one pass over 1-byte text (see runs_latin1). */
 static void
 track_classes(Scanner *s)
 {
@@ -291,11 +292,12 @@ track_classes(Scanner *s)
         taken[shortest] = 1;
         int byte = s->tracked_count++;
         s->tracked[byte] = shortest;
+        s->tracked_classes |= (uint64_t)1 << shortest;
         Py_ssize_t step = s->run_class[shortest].step;
-        s->count_from |= (uint64_t)(step > 128 ? 0 : 128 - step) << (8 * byte);
+        s->count_from[byte / 8] |= (uint64_t)(step > 128 ? 0 : 128 - step) << (8 * (byte % 8));
         for (int c = 0; c < ASCII; c++)
             if (s->run_classes[c] & s->run_class[shortest].member)
-                s->class_bytes[c] |= (uint64_t)0xFF << (8 * byte);
+                s->class_bytes[c][byte / 8] |= (uint64_t)0xFF << (8 * (byte % 8));
     }
 }
 
@@ -940,42 +942,54 @@ scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
     return found;
 }
 
-/* Where find_runs starts to look for each class in 1-byte text (``from``), and which classes it
- * looks for (returned, bits of run_class): for a tracked class, from the first run of its step
- * (none: not at all), found by one pass that counts the length of the current run of each
- * tracked class in a byte of a word. A count starts from 128 less the class's step, so that its
- * top bit is set once the run is long enough; then it is cleared (so that no byte carries into
- * the next, and the count goes on). Most strings have no such run for most classes. */
-static NOINLINE uint64_t
-classes_latin1(const Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t *from)
+/* The runs of class ``g`` in the maximal run of its class around ``i`` (of 1-byte text), unless it
+ * was measured already (up to ``measured``, then moved on to its end). */
+static void
+measure_run(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, int g, Py_ssize_t i, Py_ssize_t *measured,
+            uint64_t *done, int *found)
 {
-    const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u, count_from = s->count_from;
-    uint64_t counts = count_from, reached = 0, classes = ALL_CLASSES(s);
-    for (Py_ssize_t i = 0; i < length; i++) {
-        uint64_t in = s->class_bytes[bytes[i]];
-        counts = ((counts + ones) & in) | (count_from & ~in);
-        if (counts & tops & ~reached) /* a class's first run long enough (rare) */
-            for (int byte = 0; byte < s->tracked_count; byte++)
-                if ((counts & ~reached) >> (8 * byte + 7) & 1)
-                    from[s->tracked[byte]] = i;
-        reached |= counts & tops;
-        counts &= ~tops;
-    }
-    for (int byte = 0; byte < s->tracked_count; byte++)
-        if (!(reached >> (8 * byte + 7) & 1))
-            classes &= ~((uint64_t)1 << s->tracked[byte]);
-    return classes;
+    const RunClass *group = &s->run_class[g];
+    if (i < *measured)
+        return;
+    Py_ssize_t start = i, end = i + 1;
+    while (start > 0 && (runs_of(s, PyUnicode_1BYTE_KIND, bytes, start - 1) & group->member))
+        start--;
+    while (end < length && (runs_of(s, PyUnicode_1BYTE_KIND, bytes, end) & group->member))
+        end++;
+    *measured = end;
+    uint64_t pending = group->runs & ~*done;
+    if (pending && end - start >= group->step)
+        *done |= pending & ~hit_runs(s, pending, PyUnicode_1BYTE_KIND, bytes, start, end, found);
 }
 
-/* The runs of 1-byte text. */
-static int
+/* The runs of 1-byte text. One pass counts the length of the current run of each tracked class
+ * in a byte of two words: from 128 less the class's step, so that the top bit is set where the
+ * run is long enough (then it is cleared: no byte carries into the next, and the count goes on).
+ * There, and only there (rarely: a few long runs in a string), the maximal run is measured and
+ * the runs of its class looked at, once per maximal run. A few cycles a character for all
+ * classes, with no branch but that; classes beyond TRACKED are looked for by find_runs. */
+static NOINLINE int
 runs_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
 {
-    Py_ssize_t from[MAX_RUNS];
-    for (int g = 0; g < s->run_class_count; g++)
-        from[g] = s->run_class[g].step - 1;
-    uint64_t classes = classes_latin1(s, bytes, length, from);
-    return classes ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, classes, from) : 0;
+    const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+    const uint64_t from_low = s->count_from[0], from_high = s->count_from[1];
+    uint64_t low = from_low, high = from_high, done = 0;
+    Py_ssize_t measured[TRACKED] = {0};
+    int found = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        const uint64_t *in = s->class_bytes[bytes[i]];
+        low = ((low + ones) & in[0]) | (from_low & ~in[0]);
+        high = ((high + ones) & in[1]) | (from_high & ~in[1]);
+        if ((low | high) & tops) {
+            for (int byte = 0; byte < s->tracked_count; byte++)
+                if ((byte < 8 ? low : high) >> (8 * (byte % 8) + 7) & 1)
+                    measure_run(s, bytes, length, s->tracked[byte], i, &measured[byte], &done, &found);
+            low &= ~tops;
+            high &= ~tops;
+        }
+    }
+    uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
+    return found | (others ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, others, NULL) : 0);
 }
 
 /* The anchors (literals and runs) of one string; whether it holds any (marked in s->hits). */
