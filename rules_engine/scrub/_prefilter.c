@@ -40,13 +40,12 @@
 #define KEY_CHARS 4
 #define KEY_BITS 65536
 #define BUCKETS 4096
-/* The 1-byte scan's tests (see scan_latin1): bitmaps by a hash of the last three and of the last
- * four characters, rolled along (see roll_hash), and a flag of a byte in char_code. */
-#define TRIPLE_BITS 15 /* 2^15 bits */
-#define QUAD_BITS 16
-#define SHORT_END 1  /* a literal of two characters, or of one beyond the slots, may end here */
-#define TRIPLE_END 2 /* a literal of three characters may end here */
-#define QUAD_END 4   /* the first four characters of a longer literal may end here */
+/* The 1-byte scan's first test (see scan_latin1): a hash of the last four characters, rolled
+ * along (see ROLL), looked up in a bitmap; its low bits are a hash of the last three. */
+#define HASH_BITS 16
+#define TRIPLE_MASK 0xFFF
+#define SHORT_END 1 /* in char_code above 16 bits: a literal of two characters, or of one beyond
+                     * the slots, may end at the byte */
 #define TRACKED 16   /* classes of runs tracked in one pass over 1-byte text, a byte each */
 /* The classes of runs of a scanner, as bits */
 #define ALL_CLASSES(s) ((s)->run_class_count == 64 ? ~(uint64_t)0 : ((uint64_t)1 << (s)->run_class_count) - 1)
@@ -103,12 +102,13 @@ typedef struct {
     unsigned char interesting[ASCII]; /* may start a literal */
     /* The scan of 1-byte text (see scan_latin1): */
     unsigned char window_fold[256];       /* a byte folded; 0 for one that folds to no ASCII */
-    uint32_t char_code[256];              /* a byte's code in roll_hash; SHORT_END above it */
+    uint32_t char_code[256];              /* a byte's code in ROLL; SHORT_END above 16 bits */
     uint64_t single_slot[256];            /* the bit of a byte that is a literal of its own */
     unsigned char slot_byte[SLOTS];       /* the byte of each bit */
     int slot_count;
-    uint64_t ends_triple[(1 << TRIPLE_BITS) / 64]; /* by rolled hash: a literal of three */
-    uint64_t ends_quad[(1 << QUAD_BITS) / 64];     /* by rolled hash: the first four of a longer one */
+    uint64_t may_end[(1 << HASH_BITS) / 64];    /* by hash of four: either of these may end there */
+    uint64_t ends_quad[(1 << HASH_BITS) / 64];  /* by hash of four: the first four of a longer literal */
+    uint64_t ends_triple[(TRIPLE_MASK + 1) / 64]; /* by hash of three: a literal of three */
     RunClass run_class[MAX_RUNS];         /* the runs grouped by their class (see find_runs) */
     int run_class_count;
     /* Classes whose long runs one pass over 1-byte text finds (see long_runs_latin1), a byte each */
@@ -406,19 +406,13 @@ bucket_of_key(uint32_t key)
     return hash_key(key) >> 20;
 }
 
-/* A hash of the last few characters rolled along with one more character's code: the hash
- * shifts by ``shift`` bits within ``bits``, so that the code of a character ``bits / shift``
- * back is gone (the last three: 5 within 15; the last four: 4 within 16). */
-static inline uint32_t
-roll_hash(uint32_t hash, uint32_t code, int shift, int bits)
-{
-    return (hash << shift ^ code) & ((1u << bits) - 1);
-}
+/* The hash of the last four characters rolled along with one more character's code: shifted by
+ * four bits within sixteen, the code of a character four back is gone, and the low twelve bits
+ * are a hash of the last three. (Rolled from 0 at a string's start, so the first few hashes are
+ * of fewer characters, which may collide with a literal's: its start is checked.) */
+#define ROLL(hash, code) (((hash) << 4 ^ (code)) & ((1u << HASH_BITS) - 1))
 
-#define ROLL_TRIPLE(hash, code) roll_hash(hash, code, 5, TRIPLE_BITS)
-#define ROLL_QUAD(hash, code) roll_hash(hash, code, 4, QUAD_BITS)
-
-/* The code of a folded character in roll_hash: 16 bits of a multiplicative hash (0 for 0). */
+/* The code of a folded character in ROLL: 16 bits of a multiplicative hash (0 for 0). */
 static inline uint32_t
 char_code(int folded)
 {
@@ -476,18 +470,19 @@ build_window(Scanner *s)
     }
     for (Py_ssize_t i = 0; i < s->literal_count; i++) {
         const Literal *literal = &s->literals[i];
-        uint32_t triple = 0, quad = 0;
+        uint32_t hash = 0;
         int count = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
-        for (int k = 0; k < count; k++) {
-            uint32_t code = char_code(s->fold_ascii[literal->text[k]]);
-            triple = ROLL_TRIPLE(triple, code);
-            quad = ROLL_QUAD(quad, code);
-        }
-        if (count == 4)
-            set_bit(s->ends_quad, quad);
-        else if (count == 3)
-            set_bit(s->ends_triple, triple);
-        else if (count == 2)
+        for (int k = 0; k < count; k++)
+            hash = ROLL(hash, char_code(s->fold_ascii[literal->text[k]]));
+        if (count == 4) {
+            set_bit(s->ends_quad, hash);
+            set_bit(s->may_end, hash);
+        } else if (count == 3) {
+            /* the last three end a literal whatever the character before them */
+            set_bit(s->ends_triple, hash & TRIPLE_MASK);
+            for (uint32_t before = 0; before < (1u << HASH_BITS); before += TRIPLE_MASK + 1)
+                set_bit(s->may_end, before | (hash & TRIPLE_MASK));
+        } else if (count == 2)
             mark_short_end(s, literal->text[1]);
         else
             add_single(s, literal);
@@ -885,20 +880,19 @@ match_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, 
         match_key(s, key, PyUnicode_1BYTE_KIND, bytes, length, start, found);
 }
 
-/* The literals that may end at ``i`` of 1-byte text, as ``ends`` says (SHORT_END, TRIPLE_END,
- * QUAD_END). Kept out of the scan's loop, which it would slow down. */
+/* The literals that may end at ``i`` of 1-byte text, where the scan's first test passed (``hash``:
+ * of the last four characters). Kept out of the scan's loop, which it would slow down. */
 static NOINLINE void
-literals_ending_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, unsigned ends, int *found)
+literals_ending_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, uint32_t hash, int *found)
 {
-    if (ends & SHORT_END) {
+    if (s->char_code[bytes[i]] >> 16 & SHORT_END) {
         match_at(s, bytes, length, i, 1, found);
         if (i >= 1)
             match_at(s, bytes, length, i - 1, 2, found);
     }
-    /* (before the string's start, the hashes hold codes of zeros, which may collide) */
-    if ((ends & TRIPLE_END) && i >= 2)
+    if (i >= 2 && test_bit(s->ends_triple, hash & TRIPLE_MASK))
         match_at(s, bytes, length, i - 2, 3, found);
-    if ((ends & QUAD_END) && i >= 3)
+    if (i >= 3 && test_bit(s->ends_quad, hash))
         match_at(s, bytes, length, i - 3, 4, found);
 }
 
@@ -910,36 +904,6 @@ match_slots(Scanner *s, uint64_t slots, int *found)
         const Py_UCS1 *byte = &s->slot_byte[lowest_bit(slots)];
         match_at(s, byte, 1, 0, 1, found);
     }
-}
-
-/* Scan 1-byte text for literals. At each character: a bit by a hash of the last three (folded)
- * characters says whether a literal of three may end there, one by a hash of the last four
- * whether the first four of a longer literal may, and a flag of the byte whether a literal of
- * two may; the hashes are rolled along (a shift, an exclusive or and a mask each). Only where one
- * of them says so (a few characters in a hundred of event text) are literals looked up. Bytes
- * that are a literal of their own (",", ":", "=", "@": common in event text) are only noted, in
- * a bitmask, and looked up once per string. So text is read at a few cycles a character,
- * whatever the number of literals. */
-static NOINLINE int
-scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
-{
-    const uint32_t *char_code = s->char_code;
-    const uint64_t *single_slot = s->single_slot, *ends_triple = s->ends_triple, *ends_quad = s->ends_quad;
-    int found = 0;
-    uint32_t triple = 0, quad = 0;
-    uint64_t slots = 0;
-    for (Py_ssize_t i = 0; i < length; i++) {
-        uint32_t code = char_code[bytes[i]];
-        slots |= single_slot[bytes[i]];
-        triple = ROLL_TRIPLE(triple, code);
-        quad = ROLL_QUAD(quad, code);
-        if (test_bit(ends_quad, quad) | test_bit(ends_triple, triple) | code >> 16)
-            literals_ending_at(s, bytes, length, i, code >> 16 | (unsigned)test_bit(ends_triple, triple) << 1 |
-                               (unsigned)test_bit(ends_quad, quad) << 2, &found);
-    }
-    if (slots)
-        match_slots(s, slots, &found);
-    return found;
 }
 
 /* The runs of class ``g`` in the maximal run of its class around ``i`` (of 1-byte text), unless it
@@ -962,32 +926,56 @@ measure_run(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, int g, Py_ssize
         *done |= pending & ~hit_runs(s, pending, PyUnicode_1BYTE_KIND, bytes, start, end, found);
 }
 
-/* The runs of 1-byte text. One pass counts the length of the current run of each tracked class
- * in a byte of two words: from 128 less the class's step, so that the top bit is set where the
- * run is long enough (then it is cleared: no byte carries into the next, and the count goes on).
- * There, and only there (rarely: a few long runs in a string), the maximal run is measured and
- * the runs of its class looked at, once per maximal run. A few cycles a character for all
- * classes, with no branch but that; classes beyond TRACKED are looked for by find_runs. */
+/* The tracked classes whose count says (in ``low`` and ``high``, see scan_latin1) that a run
+ * long enough ends at ``i``: their maximal runs there are measured. */
+static NOINLINE void
+runs_reached(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, uint64_t low, uint64_t high,
+             Py_ssize_t *measured, uint64_t *done, int *found)
+{
+    for (int byte = 0; byte < s->tracked_count; byte++)
+        if ((byte < 8 ? low : high) >> (8 * (byte % 8) + 7) & 1)
+            measure_run(s, bytes, length, s->tracked[byte], i, &measured[byte], done, found);
+}
+
+/* Scan 1-byte text (nearly every string) in one pass, a few cycles a character whatever the
+ * number of literals and runs, with one branch taken at a few characters in a hundred:
+ *
+ * - Literals: a hash of the last four (folded) characters, rolled along (a shift, an exclusive
+ *   or and a mask), is looked up in a bitmap where the first four characters of every literal
+ *   longer than three, and every literal of three (whatever comes before it), may end, and a
+ *   flag of the byte says whether a literal of two may; only there are literals looked up
+ *   (literals_ending_at). Bytes that are a literal of their own (",", ":", "=", "@": common in
+ *   event text) are only noted, in a bitmask, and looked up once per string.
+ * - Runs: the length of the current run of each tracked class is counted in a byte of two words,
+ *   from 128 less the class's step, so that its top bit is set where the run is long enough
+ *   (then cleared: no byte carries into the next, and the count goes on). Only there (a few long
+ *   runs in a string) is the maximal run measured and the runs of its class looked at, once per
+ *   maximal run. Classes beyond TRACKED are looked for by find_runs. */
 static NOINLINE int
-runs_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
+scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
 {
     const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
-    const uint64_t from_low = s->count_from[0], from_high = s->count_from[1];
-    uint64_t low = from_low, high = from_high, done = 0;
+    uint64_t low = s->count_from[0], high = s->count_from[1], runs_done = 0, slots = 0;
     Py_ssize_t measured[TRACKED] = {0};
+    uint32_t hash = 0;
     int found = 0;
     for (Py_ssize_t i = 0; i < length; i++) {
-        const uint64_t *in = s->class_bytes[bytes[i]];
-        low = ((low + ones) & in[0]) | (from_low & ~in[0]);
-        high = ((high + ones) & in[1]) | (from_high & ~in[1]);
+        unsigned c = bytes[i];
+        uint32_t code = s->char_code[c];
+        hash = ROLL(hash, code);
+        slots |= s->single_slot[c];
+        low = ((low + ones) & s->class_bytes[c][0]) | (s->count_from[0] & ~s->class_bytes[c][0]);
+        high = ((high + ones) & s->class_bytes[c][1]) | (s->count_from[1] & ~s->class_bytes[c][1]);
+        if (code >> 16 | test_bit(s->may_end, hash))
+            literals_ending_at(s, bytes, length, i, hash, &found);
         if ((low | high) & tops) {
-            for (int byte = 0; byte < s->tracked_count; byte++)
-                if ((byte < 8 ? low : high) >> (8 * (byte % 8) + 7) & 1)
-                    measure_run(s, bytes, length, s->tracked[byte], i, &measured[byte], &done, &found);
+            runs_reached(s, bytes, length, i, low, high, measured, &runs_done, &found);
             low &= ~tops;
             high &= ~tops;
         }
     }
+    if (slots)
+        match_slots(s, slots, &found);
     uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
     return found | (others ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, others, NULL) : 0);
 }
@@ -998,7 +986,7 @@ scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
 {
     switch (kind) {
     case PyUnicode_1BYTE_KIND:
-        return scan_latin1(s, data, length) | runs_latin1(s, data, length);
+        return scan_latin1(s, data, length);
     case PyUnicode_2BYTE_KIND:
         return scan_kind(s, PyUnicode_2BYTE_KIND, data, length) |
                find_runs(s, PyUnicode_2BYTE_KIND, data, length, ALL_CLASSES(s), NULL);
