@@ -81,6 +81,13 @@ typedef struct {
     Py_ssize_t step; /* the least length a run of the class needs to hold one of them */
 } RunClass;
 
+/* What a byte is to the tracked classes of runs (see scan_latin1), a class a byte in two words:
+ * 0xFF where the byte is in the class, and 1 where it adds to the class's count. */
+typedef struct {
+    uint64_t in[2];
+    uint64_t adds[2];
+} ByteRuns;
+
 typedef struct {
     PyObject_HEAD
     /* literals by key (see key_of): a bitmap of hashed keys, and buckets of literal indexes */
@@ -115,8 +122,8 @@ typedef struct {
     int tracked[TRACKED];          /* the class of each byte */
     int tracked_count;
     uint64_t tracked_classes;       /* the same, as bits of run_class */
-    uint64_t class_bytes[256][2];   /* per byte: 0xFF in the byte of each tracked class holding it */
-    uint64_t count_from[2];         /* per tracked class: 128 less its step (0 for a step over 128) */
+    ByteRuns byte_runs[256];        /* per byte: what it is to each tracked class */
+    uint64_t count_from[2];         /* per tracked class: 128 less its threshold (0 over 128) */
     Py_ssize_t non_ascii;     /* the anchor of a string that is not ASCII, or -1 */
     Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
     uint64_t *hits;           /* the anchors one string holds */
@@ -278,8 +285,33 @@ group_runs(Scanner *s)
     }
 }
 
+/* Track one class in byte ``byte`` of the count of scan_latin1: a run of it must be ``step`` long,
+ * and hold as many characters counted by one of its runs as the fewest they count. The count is
+ * of the latter where that is two or more (rarer in text than a long run), else of the former. */
+static void
+track_class(Scanner *s, int g, int byte)
+{
+    const RunClass *group = &s->run_class[g];
+    Py_ssize_t fewest = -1;
+    for (uint64_t runs = group->runs; runs; runs &= runs - 1)
+        if (fewest < 0 || s->runs[lowest_bit(runs)].min_count < fewest)
+            fewest = s->runs[lowest_bit(runs)].min_count;
+    int by_count = fewest >= 2;
+    Py_ssize_t threshold = by_count ? fewest : group->step;
+    s->tracked[byte] = g;
+    s->tracked_classes |= (uint64_t)1 << g;
+    s->count_from[byte / 8] |= (uint64_t)(threshold > 128 ? 0 : 128 - threshold) << (8 * (byte % 8));
+    for (int c = 0; c < ASCII; c++) {
+        if (!(s->run_classes[c] & group->member))
+            continue;
+        s->byte_runs[c].in[byte / 8] |= (uint64_t)0xFF << (8 * (byte % 8));
+        if (!by_count || (s->run_counted[c] & group->runs))
+            s->byte_runs[c].adds[byte / 8] |= (uint64_t)1 << (8 * (byte % 8));
+    }
+}
+
 /* The classes with the shortest steps (looked for most often by find_runs: every ``step``
- * characters) are tracked in one pass over 1-byte text (see runs_latin1). */
+ * characters) are tracked in one pass over 1-byte text (see scan_latin1). */
 static void
 track_classes(Scanner *s)
 {
@@ -290,14 +322,7 @@ track_classes(Scanner *s)
             if (!taken[g] && (shortest < 0 || s->run_class[g].step < s->run_class[shortest].step))
                 shortest = g;
         taken[shortest] = 1;
-        int byte = s->tracked_count++;
-        s->tracked[byte] = shortest;
-        s->tracked_classes |= (uint64_t)1 << shortest;
-        Py_ssize_t step = s->run_class[shortest].step;
-        s->count_from[byte / 8] |= (uint64_t)(step > 128 ? 0 : 128 - step) << (8 * (byte % 8));
-        for (int c = 0; c < ASCII; c++)
-            if (s->run_classes[c] & s->run_class[shortest].member)
-                s->class_bytes[c][byte / 8] |= (uint64_t)0xFF << (8 * (byte % 8));
+        track_class(s, shortest, s->tracked_count++);
     }
 }
 
@@ -946,15 +971,16 @@ runs_reached(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, 
  *   flag of the byte says whether a literal of two may; only there are literals looked up
  *   (literals_ending_at). Bytes that are a literal of their own (",", ":", "=", "@": common in
  *   event text) are only noted, in a bitmask, and looked up once per string.
- * - Runs: the length of the current run of each tracked class is counted in a byte of two words,
- *   from 128 less the class's step, so that its top bit is set where the run is long enough
- *   (then cleared: no byte carries into the next, and the count goes on). Only there (a few long
- *   runs in a string) is the maximal run measured and the runs of its class looked at, once per
- *   maximal run. Classes beyond TRACKED are looked for by find_runs. */
+ * - Runs: the length of the current run of each tracked class (or the characters in it that its
+ *   runs count, see track_class) is counted in a byte of two words, from 128 less what a run
+ *   needs, so that the top bit is set where the run may hold one (then cleared: no byte carries
+ *   into the next, and the count goes on). Only there (a few runs in a string) is the maximal run
+ *   measured and the runs of its class looked at, once per maximal run. Classes beyond TRACKED
+ *   are looked for by find_runs. */
 static NOINLINE int
 scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
 {
-    const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+    const uint64_t tops = 0x8080808080808080u;
     uint64_t low = s->count_from[0], high = s->count_from[1], runs_done = 0, slots = 0;
     Py_ssize_t measured[TRACKED] = {0};
     uint32_t hash = 0;
@@ -964,8 +990,9 @@ scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
         uint32_t code = s->char_code[c];
         hash = ROLL(hash, code);
         slots |= s->single_slot[c];
-        low = ((low + ones) & s->class_bytes[c][0]) | (s->count_from[0] & ~s->class_bytes[c][0]);
-        high = ((high + ones) & s->class_bytes[c][1]) | (s->count_from[1] & ~s->class_bytes[c][1]);
+        const ByteRuns *runs = &s->byte_runs[c];
+        low = ((low + runs->adds[0]) & runs->in[0]) | (s->count_from[0] & ~runs->in[0]);
+        high = ((high + runs->adds[1]) & runs->in[1]) | (s->count_from[1] & ~runs->in[1]);
         if (code >> 16 | test_bit(s->may_end, hash))
             literals_ending_at(s, bytes, length, i, hash, &found);
         if ((low | high) & tops) {
