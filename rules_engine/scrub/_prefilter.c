@@ -46,7 +46,7 @@
 #define TRIPLE_MASK 0xFFF
 #define SHORT_END 1 /* in char_code above 16 bits: a literal of two characters, or of one beyond
                      * the slots, may end at the byte */
-#define TRACKED 16   /* classes of runs tracked in one pass over 1-byte text, a byte each */
+#define LANES 16     /* counts of runs in one pass over 1-byte text: a byte each, in two words */
 /* The classes of runs of a scanner, as bits */
 #define ALL_CLASSES(s) ((s)->run_class_count == 64 ? ~(uint64_t)0 : ((uint64_t)1 << (s)->run_class_count) - 1)
 #define SLOTS 64     /* bytes that are literals of their own, noted per string (see scan_latin1) */
@@ -81,8 +81,8 @@ typedef struct {
     Py_ssize_t step; /* the least length a run of the class needs to hold one of them */
 } RunClass;
 
-/* What a byte is to the tracked classes of runs (see scan_latin1), a class a byte in two words:
- * 0xFF where the byte is in the class, and 1 where it adds to the class's count. */
+/* What a byte is to the counts of runs in scan_latin1 (a lane a byte in two words): 0xFF where
+ * the byte is in the lane's classes, and 1 where it adds to the count. */
 typedef struct {
     uint64_t in[2];
     uint64_t adds[2];
@@ -119,11 +119,13 @@ typedef struct {
     RunClass run_class[MAX_RUNS];         /* the runs grouped by their class (see find_runs) */
     int run_class_count;
     /* Classes whose long runs one pass over 1-byte text finds (see long_runs_latin1), a byte each */
-    int tracked[TRACKED];          /* the class of each byte */
-    int tracked_count;
-    uint64_t tracked_classes;       /* the same, as bits of run_class */
-    ByteRuns byte_runs[256];        /* per byte: what it is to each tracked class */
-    uint64_t count_from[2];         /* per tracked class: 128 less its threshold (0 over 128) */
+    int lane_count;
+    uint64_t lane_classes[LANES];   /* per lane: its classes (bits of run_class) */
+    uint64_t lane_adds[LANES][2];   /* per lane counting characters of the runs: those (ASCII) */
+    Py_ssize_t lane_threshold[LANES]; /* per lane: the count a run of its classes needs at least */
+    uint64_t tracked_classes;       /* the classes of the lanes */
+    ByteRuns byte_runs[256];        /* per byte: what it is to each lane */
+    uint64_t count_from[2];         /* per lane: 128 less its threshold (0 for one over 128) */
     Py_ssize_t non_ascii;     /* the anchor of a string that is not ASCII, or -1 */
     Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
     uint64_t *hits;           /* the anchors one string holds */
@@ -285,44 +287,62 @@ group_runs(Scanner *s)
     }
 }
 
-/* Track one class in byte ``byte`` of the count of scan_latin1: a run of it must be ``step`` long,
- * and hold as many characters counted by one of its runs as the fewest they count. The count is
- * of the latter where that is two or more (rarer in text than a long run), else of the former. */
-static void
-track_class(Scanner *s, int g, int byte)
+/* The lane that counts class ``g`` in scan_latin1, or -1 if all are taken. A run of the class must
+ * be ``step`` long, and hold as many characters counted by one of its runs as the fewest they
+ * count: where that is two or more (rarer in text than a long run), the lane counts those
+ * characters, and classes whose runs count the same ones share a lane (a run of one of them lies
+ * in a run of their union, which holds its counted characters); else it counts the length of
+ * the class's runs, in a lane of its own. */
+static int
+lane_of(Scanner *s, int g)
 {
     const RunClass *group = &s->run_class[g];
     Py_ssize_t fewest = -1;
+    uint64_t adds[2] = {0, 0};
     for (uint64_t runs = group->runs; runs; runs &= runs - 1)
         if (fewest < 0 || s->runs[lowest_bit(runs)].min_count < fewest)
             fewest = s->runs[lowest_bit(runs)].min_count;
-    int by_count = fewest >= 2;
-    Py_ssize_t threshold = by_count ? fewest : group->step;
-    s->tracked[byte] = g;
-    s->tracked_classes |= (uint64_t)1 << g;
-    s->count_from[byte / 8] |= (uint64_t)(threshold > 128 ? 0 : 128 - threshold) << (8 * (byte % 8));
-    for (int c = 0; c < ASCII; c++) {
-        if (!(s->run_classes[c] & group->member))
-            continue;
-        s->byte_runs[c].in[byte / 8] |= (uint64_t)0xFF << (8 * (byte % 8));
-        if (!by_count || (s->run_counted[c] & group->runs))
-            s->byte_runs[c].adds[byte / 8] |= (uint64_t)1 << (8 * (byte % 8));
+    for (int c = 0; c < ASCII; c++)
+        if (fewest >= 2 ? (s->run_counted[c] & group->runs) != 0 : (s->run_classes[c] & group->member) != 0)
+            adds[c / 64] |= (uint64_t)1 << (c % 64);
+    int lane = 0;
+    while (lane < s->lane_count &&
+           !(fewest >= 2 && s->lane_threshold[lane] >= 0 && s->lane_adds[lane][0] == adds[0] &&
+             s->lane_adds[lane][1] == adds[1]))
+        lane++;
+    if (lane == LANES)
+        return -1;
+    if (lane == s->lane_count) {
+        s->lane_count++;
+        s->lane_adds[lane][0] = adds[0];
+        s->lane_adds[lane][1] = adds[1];
+        s->lane_threshold[lane] = fewest >= 2 ? fewest : -group->step; /* < 0: counts a length */
+    } else if (fewest < s->lane_threshold[lane]) {
+        s->lane_threshold[lane] = fewest;
     }
+    return lane;
 }
 
-/* The classes with the shortest steps (looked for most often by find_runs: every ``step``
- * characters) are tracked in one pass over 1-byte text (see scan_latin1). */
+/* The lanes of the counts of runs in scan_latin1 (classes beyond them: see find_runs). */
 static void
-track_classes(Scanner *s)
+build_lanes(Scanner *s)
 {
-    int taken[MAX_RUNS] = {0};
-    while (s->tracked_count < TRACKED && s->tracked_count < s->run_class_count) {
-        int shortest = -1;
-        for (int g = 0; g < s->run_class_count; g++)
-            if (!taken[g] && (shortest < 0 || s->run_class[g].step < s->run_class[shortest].step))
-                shortest = g;
-        taken[shortest] = 1;
-        track_class(s, shortest, s->tracked_count++);
+    for (int g = 0; g < s->run_class_count; g++) {
+        int lane = lane_of(s, g);
+        if (lane < 0)
+            continue;
+        s->lane_classes[lane] |= (uint64_t)1 << g;
+        s->tracked_classes |= (uint64_t)1 << g;
+        for (int c = 0; c < ASCII; c++)
+            if (s->run_classes[c] & s->run_class[g].member)
+                s->byte_runs[c].in[lane / 8] |= (uint64_t)0xFF << (8 * (lane % 8));
+    }
+    for (int lane = 0; lane < s->lane_count; lane++) {
+        Py_ssize_t threshold = s->lane_threshold[lane] < 0 ? -s->lane_threshold[lane] : s->lane_threshold[lane];
+        s->count_from[lane / 8] |= (uint64_t)(threshold > 128 ? 0 : 128 - threshold) << (8 * (lane % 8));
+        for (int c = 0; c < ASCII; c++)
+            if (s->lane_adds[lane][c / 64] >> (c % 64) & 1)
+                s->byte_runs[c].adds[lane / 8] |= (uint64_t)1 << (8 * (lane % 8));
     }
 }
 
@@ -378,7 +398,7 @@ read_runs(Scanner *s, PyObject *runs, Py_ssize_t *highest)
     }
     Py_DECREF(items);
     group_runs(s);
-    track_classes(s);
+    build_lanes(s);
     return 0;
 }
 
@@ -951,15 +971,27 @@ measure_run(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, int g, Py_ssize
         *done |= pending & ~hit_runs(s, pending, PyUnicode_1BYTE_KIND, bytes, start, end, found);
 }
 
-/* The tracked classes whose count says (in ``low`` and ``high``, see scan_latin1) that a run
- * long enough ends at ``i``: their maximal runs there are measured. */
+/* The lanes whose count reached its threshold at ``i`` (``reached``: their top bits, see
+ * scan_latin1): the maximal runs of their classes there are measured. */
 static NOINLINE void
 runs_reached(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, uint64_t low, uint64_t high,
              Py_ssize_t *measured, uint64_t *done, int *found)
 {
-    for (int byte = 0; byte < s->tracked_count; byte++)
-        if ((byte < 8 ? low : high) >> (8 * (byte % 8) + 7) & 1)
-            measure_run(s, bytes, length, s->tracked[byte], i, &measured[byte], done, found);
+    for (int lane = 0; lane < s->lane_count; lane++)
+        if ((lane < 8 ? low : high) >> (8 * (lane % 8) + 7) & 1)
+            for (uint64_t classes = s->lane_classes[lane]; classes; classes &= classes - 1) {
+                int g = lowest_bit(classes);
+                measure_run(s, bytes, length, g, i, &measured[g], done, found);
+            }
+}
+
+/* A count whose top bit is set starts again from where it started (``from``). */
+static inline uint64_t
+restart_reached(uint64_t counts, uint64_t from)
+{
+    uint64_t reached = (counts & 0x8080808080808080u) >> 7;
+    uint64_t lanes = reached * 0xFF;
+    return (counts & ~lanes) | (from & lanes);
 }
 
 /* Scan 1-byte text (nearly every string) in one pass, a few cycles a character whatever the
@@ -971,18 +1003,20 @@ runs_reached(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, 
  *   flag of the byte says whether a literal of two may; only there are literals looked up
  *   (literals_ending_at). Bytes that are a literal of their own (",", ":", "=", "@": common in
  *   event text) are only noted, in a bitmask, and looked up once per string.
- * - Runs: the length of the current run of each tracked class (or the characters in it that its
- *   runs count, see track_class) is counted in a byte of two words, from 128 less what a run
- *   needs, so that the top bit is set where the run may hold one (then cleared: no byte carries
- *   into the next, and the count goes on). Only there (a few runs in a string) is the maximal run
- *   measured and the runs of its class looked at, once per maximal run. Classes beyond TRACKED
- *   are looked for by find_runs. */
+ * - Runs: the length of the current run of each class (or the characters in it that its runs
+ *   count, see lane_of) is counted in a byte of two words, from 128 less what a run needs, so
+ *   that the top bit is set where the run may hold one; the count then starts again (no byte
+ *   carries into the next). Only there (a few places in a string) are the maximal runs of the
+ *   classes measured and their runs looked at, once per maximal run. Classes beyond LANES are
+ *   looked for by find_runs. */
 static NOINLINE int
 scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
 {
     const uint64_t tops = 0x8080808080808080u;
     uint64_t low = s->count_from[0], high = s->count_from[1], runs_done = 0, slots = 0;
-    Py_ssize_t measured[TRACKED] = {0};
+    Py_ssize_t measured[MAX_RUNS];
+    for (int g = 0; g < s->run_class_count; g++)
+        measured[g] = 0;
     uint32_t hash = 0;
     int found = 0;
     for (Py_ssize_t i = 0; i < length; i++) {
@@ -997,8 +1031,8 @@ scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
             literals_ending_at(s, bytes, length, i, hash, &found);
         if ((low | high) & tops) {
             runs_reached(s, bytes, length, i, low, high, measured, &runs_done, &found);
-            low &= ~tops;
-            high &= ~tops;
+            low = restart_reached(low, s->count_from[0]);
+            high = restart_reached(high, s->count_from[1]);
         }
     }
     if (slots)
