@@ -1009,8 +1009,8 @@ restart_reached(uint64_t counts, uint64_t from)
  *   carries into the next). Only there (a few places in a string) are the maximal runs of the
  *   classes measured and their runs looked at, once per maximal run. Classes beyond LANES are
  *   looked for by find_runs. */
-static NOINLINE int
-scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
+static inline int
+scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const int words)
 {
     const uint64_t tops = 0x8080808080808080u;
     uint64_t low = s->count_from[0], high = s->count_from[1], runs_done = 0, slots = 0;
@@ -1026,7 +1026,8 @@ scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
         slots |= s->single_slot[c];
         const ByteRuns *runs = &s->byte_runs[c];
         low = ((low + runs->adds[0]) & runs->in[0]) | (s->count_from[0] & ~runs->in[0]);
-        high = ((high + runs->adds[1]) & runs->in[1]) | (s->count_from[1] & ~runs->in[1]);
+        if (words == 2)
+            high = ((high + runs->adds[1]) & runs->in[1]) | (s->count_from[1] & ~runs->in[1]);
         if (code >> 16 | test_bit(s->may_end, hash))
             literals_ending_at(s, bytes, length, i, hash, &found);
         if ((low | high) & tops) {
@@ -1039,6 +1040,13 @@ scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
         match_slots(s, slots, &found);
     uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
     return found | (others ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, others, NULL) : 0);
+}
+
+/* (With at most eight lanes, the second word of counts is left out of the loop.) */
+static NOINLINE int
+scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
+{
+    return s->lane_count <= 8 ? scan_latin1_counting(s, bytes, length, 1) : scan_latin1_counting(s, bytes, length, 2);
 }
 
 /* The anchors (literals and runs) of one string; whether it holds any (marked in s->hits). */
