@@ -11,14 +11,16 @@
  *     non_ascii: the anchor of a string holding a character that is not ASCII (-1: none)
  *   AnchorScanner.scan(texts) -> {index of a string: bitmask of the probes it holds}
  *
- * Literals: keyed by their first (up to) four case-folded characters. 1-byte text (nearly every
- * string) is read in one pass keeping the last four folded characters in a window: bitmaps say
- * whether the last one, two, three or four may be a literal or start a longer one, and only there
- * are the literals of that key compared (folded, or as written). Wider text is skipped to the
- * characters that may start a literal. A large catalogue only sets more bits and fills more
- * buckets. After a string, only the probes whose first group holds an anchor found are checked.
- * Non-ASCII: a string's kind says it at once (PyUnicode_IS_ASCII).
- * Runs: followed at the characters they count only (see count_runs); Unicode decimal digits are
+ * Literals: keyed by their first (up to) four case-folded characters (literals sharing a key are
+ * told apart by their next four at once, see match_key). Runs: grouped by class (see group_runs).
+ * 1-byte text (nearly every string) is read in one pass (scan_latin1) that does a few operations
+ * a character whatever the number of literals and runs: a hash of the last four folded
+ * characters rolled along and looked up in a bitmap says where a literal may end, and counts of
+ * the current run of each class in bytes of a word say where a run may be long enough; only
+ * there are literals compared and runs measured. Wider text is skipped to the characters that
+ * may start a literal (scan_kind), and runs are looked for every few characters (find_runs).
+ * After a string, only the probes whose first group holds an anchor found are checked.
+ * Non-ASCII: a string's kind says it at once (PyUnicode_IS_ASCII). Unicode decimal digits are
  * read with Py_UNICODE_ISDECIMAL, as re's \d reads them.
  *
  * Portable C99 (a compiler builtin where there is one, with a plain fallback).
