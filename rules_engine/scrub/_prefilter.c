@@ -115,6 +115,8 @@ typedef struct {
     uint64_t single_slot[256];            /* the bit of a byte that is a literal of its own */
     unsigned char slot_byte[SLOTS];       /* the byte of each bit */
     int slot_count;
+    int32_t slot_start[SLOTS + 1];        /* per slot: where its literals start in slot_anchors */
+    Py_ssize_t *slot_anchors;             /* the anchors of the literals each slot's byte is */
     uint64_t may_end[(1 << HASH_BITS) / 64];    /* by hash of four: either of these may end there */
     uint64_t ends_quad[(1 << HASH_BITS) / 64];  /* by hash of four: the first four of a longer literal */
     uint64_t ends_triple[(TRIPLE_MASK + 1) / 64]; /* by hash of three: a literal of three */
@@ -487,15 +489,20 @@ mark_short_end(Scanner *s, int folded)
             s->char_code[c] |= SHORT_END << 16;
 }
 
+/* Whether the byte ``c`` is the literal ``literal`` of one character. */
+static int
+is_single(const Scanner *s, const Literal *literal, int c)
+{
+    return literal->length == 1 && (literal->caseless ? s->window_fold[c] == literal->text[0] : c == literal->text[0]);
+}
+
 /* A literal of one character: each byte it may be gets a slot, noted per string; beyond SLOTS
  * bytes, it is flagged SHORT_END instead (looked up where it occurs). */
 static void
 add_single(Scanner *s, const Literal *literal)
 {
     for (int c = 0; c < 256; c++) {
-        if (literal->caseless ? s->window_fold[c] != literal->text[0] : c != literal->text[0])
-            continue;
-        if (s->single_slot[c])
+        if (!is_single(s, literal, c) || s->single_slot[c])
             continue;
         if (s->slot_count == SLOTS) {
             s->char_code[c] |= SHORT_END << 16;
@@ -534,6 +541,28 @@ build_window(Scanner *s)
         else
             add_single(s, literal);
     }
+}
+
+/* Per slot, the anchors of the literals its byte is (a string holding the byte holds them). */
+static int
+build_slot_anchors(Scanner *s)
+{
+    Py_ssize_t total = 0;
+    for (int slot = 0; slot < s->slot_count; slot++)
+        for (Py_ssize_t i = 0; i < s->literal_count; i++)
+            total += is_single(s, &s->literals[i], s->slot_byte[slot]);
+    s->slot_anchors = PyMem_Calloc(total ? total : 1, sizeof(Py_ssize_t));
+    if (s->slot_anchors == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int slot = 0; slot < s->slot_count; slot++) {
+        s->slot_start[slot + 1] = s->slot_start[slot];
+        for (Py_ssize_t i = 0; i < s->literal_count; i++)
+            if (is_single(s, &s->literals[i], s->slot_byte[slot]))
+                s->slot_anchors[s->slot_start[slot + 1]++] = s->literals[i].bit;
+    }
+    return 0;
 }
 
 static int
@@ -580,7 +609,7 @@ build_buckets(Scanner *s)
         s->interesting[c] = (unsigned char)(s->longest_key[folded] != 0);
     }
     build_window(s);
-    return 0;
+    return build_slot_anchors(s);
 }
 
 /* Per anchor, the probes whose first group holds it (the group a probe is looked up by). */
@@ -948,9 +977,11 @@ static void
 match_slots(Scanner *s, uint64_t slots, int *found)
 {
     for (; slots; slots &= slots - 1) {
-        const Py_UCS1 *byte = &s->slot_byte[lowest_bit(slots)];
-        match_at(s, byte, 1, 0, 1, found);
+        int slot = lowest_bit(slots);
+        for (int32_t j = s->slot_start[slot]; j < s->slot_start[slot + 1]; j++)
+            hit(s, s->slot_anchors[j]);
     }
+    *found = 1;
 }
 
 /* The runs of class ``g`` in the maximal run of its class around ``i`` (of 1-byte text), unless it
@@ -1016,9 +1047,8 @@ scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const 
 {
     const uint64_t tops = 0x8080808080808080u;
     uint64_t low = s->count_from[0], high = s->count_from[1], runs_done = 0, slots = 0;
-    Py_ssize_t measured[MAX_RUNS];
-    for (int g = 0; g < s->run_class_count; g++)
-        measured[g] = 0;
+    Py_ssize_t measured[MAX_RUNS]; /* see measure_run; valid once runs_reached is first called */
+    int measuring = 0;
     uint32_t hash = 0;
     int found = 0;
     for (Py_ssize_t i = 0; i < length; i++) {
@@ -1033,6 +1063,10 @@ scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const 
         if (code >> 16 | test_bit(s->may_end, hash))
             literals_ending_at(s, bytes, length, i, hash, &found);
         if ((low | high) & tops) {
+            if (!measuring) {
+                memset(measured, 0, sizeof(measured));
+                measuring = 1;
+            }
             runs_reached(s, bytes, length, i, low, high, measured, &runs_done, &found);
             low = restart_reached(low, s->count_from[0]);
             high = restart_reached(high, s->count_from[1]);
@@ -1172,6 +1206,7 @@ static void
 Scanner_dealloc(Scanner *s)
 {
     PyMem_Free(s->bucket);
+    PyMem_Free(s->slot_anchors);
     for (Py_ssize_t i = 0; i < s->literal_count; i++)
         PyMem_Free(s->literals[i].text);
     PyMem_Free(s->literals);
