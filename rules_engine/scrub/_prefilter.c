@@ -125,10 +125,12 @@ typedef struct {
     /* Classes whose long runs one pass over 1-byte text finds (see long_runs_latin1), a byte each */
     int lane_count;
     uint64_t lane_classes[LANES];   /* per lane: its classes (bits of run_class) */
-    uint64_t lane_adds[LANES][2];   /* per lane counting characters of the runs: those (ASCII) */
+    uint64_t lane_adds[LANES][3];   /* per lane: the ASCII characters it counts, and whether
+                                     * decimal digits beyond ASCII (the third word) */
     Py_ssize_t lane_threshold[LANES]; /* per lane: the count a run of its classes needs at least */
     uint64_t tracked_classes;       /* the classes of the lanes */
     ByteRuns byte_runs[256];        /* per byte: what it is to each lane */
+    ByteRuns wide_digit;            /* the same for a decimal digit beyond ASCII */
     uint64_t count_from[2];         /* per lane: 128 less its threshold (0 for one over 128) */
     Py_ssize_t non_ascii;     /* the anchor of a string that is not ASCII, or -1 */
     Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
@@ -302,24 +304,23 @@ lane_of(Scanner *s, int g)
 {
     const RunClass *group = &s->run_class[g];
     Py_ssize_t fewest = -1;
-    uint64_t adds[2] = {0, 0};
+    uint64_t adds[3] = {0, 0, 0};
     for (uint64_t runs = group->runs; runs; runs &= runs - 1)
         if (fewest < 0 || s->runs[lowest_bit(runs)].min_count < fewest)
             fewest = s->runs[lowest_bit(runs)].min_count;
     for (int c = 0; c < ASCII; c++)
         if (fewest >= 2 ? (s->run_counted[c] & group->runs) != 0 : (s->run_classes[c] & group->member) != 0)
             adds[c / 64] |= (uint64_t)1 << (c % 64);
+    adds[2] = fewest >= 2 ? (s->counted_digit_runs & group->runs) != 0 : (s->digit_runs & group->member) != 0;
     int lane = 0;
     while (lane < s->lane_count &&
-           !(fewest >= 2 && s->lane_threshold[lane] >= 0 && s->lane_adds[lane][0] == adds[0] &&
-             s->lane_adds[lane][1] == adds[1]))
+           !(fewest >= 2 && s->lane_threshold[lane] >= 0 && memcmp(s->lane_adds[lane], adds, sizeof(adds)) == 0))
         lane++;
     if (lane == LANES)
         return -1;
     if (lane == s->lane_count) {
         s->lane_count++;
-        s->lane_adds[lane][0] = adds[0];
-        s->lane_adds[lane][1] = adds[1];
+        memcpy(s->lane_adds[lane], adds, sizeof(adds));
         s->lane_threshold[lane] = fewest >= 2 ? fewest : -group->step; /* < 0: counts a length */
     } else if (fewest < s->lane_threshold[lane]) {
         s->lane_threshold[lane] = fewest;
@@ -340,6 +341,8 @@ build_lanes(Scanner *s)
         for (int c = 0; c < ASCII; c++)
             if (s->run_classes[c] & s->run_class[g].member)
                 s->byte_runs[c].in[lane / 8] |= (uint64_t)0xFF << (8 * (lane % 8));
+        if (s->digit_runs & s->run_class[g].member)
+            s->wide_digit.in[lane / 8] |= (uint64_t)0xFF << (8 * (lane % 8));
     }
     for (int lane = 0; lane < s->lane_count; lane++) {
         Py_ssize_t threshold = s->lane_threshold[lane] < 0 ? -s->lane_threshold[lane] : s->lane_threshold[lane];
@@ -347,6 +350,8 @@ build_lanes(Scanner *s)
         for (int c = 0; c < ASCII; c++)
             if (s->lane_adds[lane][c / 64] >> (c % 64) & 1)
                 s->byte_runs[c].adds[lane / 8] |= (uint64_t)1 << (8 * (lane % 8));
+        if (s->lane_adds[lane][2])
+            s->wide_digit.adds[lane / 8] |= (uint64_t)1 << (8 * (lane % 8));
     }
 }
 
@@ -984,37 +989,46 @@ match_slots(Scanner *s, uint64_t slots, int *found)
     *found = 1;
 }
 
-/* The runs of class ``g`` in the maximal run of its class around ``i`` (of 1-byte text), unless it
- * was measured already (up to ``measured``, then moved on to its end). */
-static void
-measure_run(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, int g, Py_ssize_t i, Py_ssize_t *measured,
-            uint64_t *done, int *found)
+/* The runs of class ``g`` in the maximal run of its class around ``i``, unless it was measured
+ * already (up to ``measured``, then moved on to its end). */
+static inline void
+measure_run(Scanner *s, const int kind, const void *data, Py_ssize_t length, int g, Py_ssize_t i,
+            Py_ssize_t *measured, uint64_t *done, int *found)
 {
     const RunClass *group = &s->run_class[g];
     if (i < *measured)
         return;
     Py_ssize_t start = i, end = i + 1;
-    while (start > 0 && (runs_of(s, PyUnicode_1BYTE_KIND, bytes, start - 1) & group->member))
+    while (start > 0 && (runs_of(s, kind, data, start - 1) & group->member))
         start--;
-    while (end < length && (runs_of(s, PyUnicode_1BYTE_KIND, bytes, end) & group->member))
+    while (end < length && (runs_of(s, kind, data, end) & group->member))
         end++;
     *measured = end;
     uint64_t pending = group->runs & ~*done;
     if (pending && end - start >= group->step)
-        *done |= pending & ~hit_runs(s, pending, PyUnicode_1BYTE_KIND, bytes, start, end, found);
+        *done |= pending & ~hit_runs(s, pending, kind, data, start, end, found);
 }
 
 /* The lanes whose count reached its threshold at ``i`` (``reached``: their top bits, see
  * scan_latin1): the maximal runs of their classes there are measured. */
 static NOINLINE void
-runs_reached(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, uint64_t low, uint64_t high,
+runs_reached(Scanner *s, int kind, const void *data, Py_ssize_t length, Py_ssize_t i, uint64_t low, uint64_t high,
              Py_ssize_t *measured, uint64_t *done, int *found)
 {
     for (int lane = 0; lane < s->lane_count; lane++)
         if ((lane < 8 ? low : high) >> (8 * (lane % 8) + 7) & 1)
             for (uint64_t classes = s->lane_classes[lane]; classes; classes &= classes - 1) {
                 int g = lowest_bit(classes);
-                measure_run(s, bytes, length, g, i, &measured[g], done, found);
+                switch (kind) {
+                case PyUnicode_1BYTE_KIND:
+                    measure_run(s, PyUnicode_1BYTE_KIND, data, length, g, i, &measured[g], done, found);
+                    break;
+                case PyUnicode_2BYTE_KIND:
+                    measure_run(s, PyUnicode_2BYTE_KIND, data, length, g, i, &measured[g], done, found);
+                    break;
+                default:
+                    measure_run(s, PyUnicode_4BYTE_KIND, data, length, g, i, &measured[g], done, found);
+                }
             }
 }
 
@@ -1067,7 +1081,7 @@ scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const 
                 memset(measured, 0, sizeof(measured));
                 measuring = 1;
             }
-            runs_reached(s, bytes, length, i, low, high, measured, &runs_done, &found);
+            runs_reached(s, PyUnicode_1BYTE_KIND, bytes, length, i, low, high, measured, &runs_done, &found);
             low = restart_reached(low, s->count_from[0]);
             high = restart_reached(high, s->count_from[1]);
         }
@@ -1076,6 +1090,32 @@ scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const 
         match_slots(s, slots, &found);
     uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
     return found | (others ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, others, NULL) : 0);
+}
+
+/* The runs of 2- or 4-byte text: counted as in scan_latin1 (a character beyond ASCII is in a
+ * class, and counted, only as a decimal digit). */
+static inline int
+runs_wide(Scanner *s, const int kind, const void *data, Py_ssize_t length)
+{
+    static const ByteRuns none;
+    const uint64_t tops = 0x8080808080808080u;
+    uint64_t low = s->count_from[0], high = s->count_from[1], runs_done = 0;
+    Py_ssize_t measured[MAX_RUNS];
+    int found = 0;
+    memset(measured, 0, sizeof(measured));
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        const ByteRuns *runs = c < ASCII ? &s->byte_runs[c] : Py_UNICODE_ISDECIMAL(c) ? &s->wide_digit : &none;
+        low = ((low + runs->adds[0]) & runs->in[0]) | (s->count_from[0] & ~runs->in[0]);
+        high = ((high + runs->adds[1]) & runs->in[1]) | (s->count_from[1] & ~runs->in[1]);
+        if ((low | high) & tops) {
+            runs_reached(s, kind, data, length, i, low, high, measured, &runs_done, &found);
+            low = restart_reached(low, s->count_from[0]);
+            high = restart_reached(high, s->count_from[1]);
+        }
+    }
+    uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
+    return found | (others ? find_runs(s, kind, data, length, others, NULL) : 0);
 }
 
 /* (With at most eight lanes, the second word of counts is left out of the loop.) */
@@ -1093,11 +1133,9 @@ scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
     case PyUnicode_1BYTE_KIND:
         return scan_latin1(s, data, length);
     case PyUnicode_2BYTE_KIND:
-        return scan_kind(s, PyUnicode_2BYTE_KIND, data, length) |
-               find_runs(s, PyUnicode_2BYTE_KIND, data, length, ALL_CLASSES(s), NULL);
+        return scan_kind(s, PyUnicode_2BYTE_KIND, data, length) | runs_wide(s, PyUnicode_2BYTE_KIND, data, length);
     default:
-        return scan_kind(s, PyUnicode_4BYTE_KIND, data, length) |
-               find_runs(s, PyUnicode_4BYTE_KIND, data, length, ALL_CLASSES(s), NULL);
+        return scan_kind(s, PyUnicode_4BYTE_KIND, data, length) | runs_wide(s, PyUnicode_4BYTE_KIND, data, length);
     }
 }
 
