@@ -166,3 +166,15 @@ def test_each_literal_alone_first_and_last_in_strings_of_every_kind(literals, da
     expected = naive_scan(arguments, texts)
     assert PythonScanner(*arguments).scan(texts) == expected
     assert CAnchorScanner(*arguments).scan(texts) == expected
+
+
+def test_runs_of_classes_counting_the_same_characters_one_after_the_other():
+    # "4-5-6" holds three digits between hyphens, after "1 2 3", which holds as many between
+    # spaces: classes whose runs count the same characters are counted together by the C scan,
+    # which must still find a run of one after a run of the other (and one in the other's place)
+    runs = [("-", True, 1, "", True, 3, 0), (" ", True, 1, "", True, 9, 1), (" ", True, 5, "", True, 4, 2)]
+    arguments = ([], runs, CASE_FOLDS, [(0, [[0]]), (1, [[1]]), (2, [[2]])], 3)
+    texts = ["1 2 3 4-5-6", "1 2 3 4 5 6 7 8 9", "1-2 3 4 5", "\u0661 \u0662 \u0663 4-5-\u0666", "12-3"]
+    expected = naive_scan(arguments, texts)
+    assert expected == {0: 0b101, 1: 0b110, 2: 0b100, 3: 0b101, 4: 0b1}
+    assert CAnchorScanner(*arguments).scan(texts) == PythonScanner(*arguments).scan(texts) == expected
