@@ -485,12 +485,13 @@ test_bit(const uint64_t *bits, uint32_t bit)
     return bits[bit / 64] >> (bit % 64) & 1;
 }
 
-/* Flag the bytes that fold to ``folded`` (SHORT_END): a literal of two may end there. */
+/* Flag the bytes that may be the last of ``literal`` (of two characters; SHORT_END): those that
+ * fold to it for a caseless literal, it alone for another ("0x" ends at "x", not "X"). */
 static void
-mark_short_end(Scanner *s, int folded)
+mark_short_end(Scanner *s, const Literal *literal)
 {
     for (int c = 0; c < 256; c++)
-        if (s->window_fold[c] == s->fold_ascii[folded])
+        if (literal->caseless ? s->window_fold[c] == literal->text[1] : c == literal->text[1])
             s->char_code[c] |= SHORT_END << 16;
 }
 
@@ -542,7 +543,7 @@ build_window(Scanner *s)
             for (uint32_t before = 0; before < (1u << HASH_BITS); before += TRIPLE_MASK + 1)
                 set_bit(s->may_end, before | (hash & TRIPLE_MASK));
         } else if (count == 2)
-            mark_short_end(s, literal->text[1]);
+            mark_short_end(s, literal);
         else
             add_single(s, literal);
     }
