@@ -83,8 +83,8 @@ typedef struct {
     Py_ssize_t step; /* the least length a run of the class needs to hold one of them */
 } RunClass;
 
-/* What a byte is to the counts of runs in scan_latin1 (a lane a byte in two words): 0xFF where
- * the byte is in the lane's classes, and 1 where it adds to the count. */
+/* What a character is to the lanes (counts of runs, a lane a byte in two words, see scan_latin1):
+ * 0xFF where it is in the lane's classes, and 1 where it adds to the count. */
 typedef struct {
     uint64_t in[2];
     uint64_t adds[2];
@@ -122,12 +122,14 @@ typedef struct {
     uint64_t ends_triple[(TRIPLE_MASK + 1) / 64]; /* by hash of three: a literal of three */
     RunClass run_class[MAX_RUNS];         /* the runs grouped by their class (see find_runs) */
     int run_class_count;
-    /* Classes whose long runs one pass over 1-byte text finds (see long_runs_latin1), a byte each */
+    /* Lanes: counts, a byte each, that say in one pass over a string where a run of a class may be
+     * long enough (see lane_of, scan_latin1, runs_wide) */
     int lane_count;
     uint64_t lane_classes[LANES];   /* per lane: its classes (bits of run_class) */
     uint64_t lane_adds[LANES][3];   /* per lane: the ASCII characters it counts, and whether
                                      * decimal digits beyond ASCII (the third word) */
-    Py_ssize_t lane_threshold[LANES]; /* per lane: the count a run of its classes needs at least */
+    Py_ssize_t lane_threshold[LANES]; /* per lane: the count a run of its classes needs at least
+                                       * (negated for a lane counting a class's length) */
     uint64_t tracked_classes;       /* the classes of the lanes */
     ByteRuns byte_runs[256];        /* per byte: what it is to each lane */
     ByteRuns wide_digit;            /* the same for a decimal digit beyond ASCII */
@@ -893,15 +895,15 @@ hit_runs(Scanner *s, uint64_t pending, int kind, const void *data, Py_ssize_t st
     return pending;
 }
 
-/* The runs a string holds, for each class of ``classes`` (bits of run_class). A maximal run long
- * enough for a run of its class (``step`` characters) covers one of every ``step`` consecutive
- * positions, so the class is tested there only, from ``from[class]`` (where no such run ends
- * before; else from ``step - 1``): where a character is in it, its maximal run is measured (back
- * to a character outside it, and on to its end) and its characters counted if it is long enough.
- * The next test is ``step`` after its end. Text is thus read about once per ``step`` characters
- * per class, and a run's characters twice more at most. */
+/* The runs a string holds, for each class of ``classes`` (bits of run_class: those beyond the
+ * lanes, see scan_latin1). A maximal run long enough for a run of its class (``step`` characters)
+ * covers one of every ``step`` consecutive positions, so the class is tested there only: where a
+ * character is in it, its maximal run is measured (back to a character outside it, at most
+ * ``step`` back, and on to its end) and its characters counted if it is long enough. The next
+ * test is ``step`` after its end. Text is thus read about once per ``step`` characters per class,
+ * and a run's characters twice more at most. */
 static inline int
-find_runs(Scanner *s, const int kind, const void *data, Py_ssize_t length, uint64_t classes, const Py_ssize_t *from)
+find_runs(Scanner *s, const int kind, const void *data, Py_ssize_t length, uint64_t classes)
 {
     int found = 0;
     for (; classes; classes &= classes - 1) {
@@ -909,7 +911,7 @@ find_runs(Scanner *s, const int kind, const void *data, Py_ssize_t length, uint6
         const RunClass *group = &s->run_class[g];
         uint64_t member = group->member, pending = group->runs;
         Py_ssize_t step = group->step;
-        for (Py_ssize_t p = from ? from[g] : step - 1; p < length && pending;) {
+        for (Py_ssize_t p = step - 1; p < length && pending;) {
             if (!(runs_of(s, kind, data, p) & member)) {
                 p += step;
                 continue;
@@ -1090,7 +1092,7 @@ scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const 
     if (slots)
         match_slots(s, slots, &found);
     uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
-    return found | (others ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, others, NULL) : 0);
+    return found | (others ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, others) : 0);
 }
 
 /* The runs of 2- or 4-byte text: counted as in scan_latin1 (a character beyond ASCII is in a
@@ -1116,7 +1118,7 @@ runs_wide(Scanner *s, const int kind, const void *data, Py_ssize_t length)
         }
     }
     uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
-    return found | (others ? find_runs(s, kind, data, length, others, NULL) : 0);
+    return found | (others ? find_runs(s, kind, data, length, others) : 0);
 }
 
 /* (With at most eight lanes, the second word of counts is left out of the loop.) */
