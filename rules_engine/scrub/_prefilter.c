@@ -11,14 +11,16 @@
  *     non_ascii: the anchor of a string holding a character that is not ASCII (-1: none)
  *   AnchorScanner.scan(texts) -> {index of a string: bitmask of the probes it holds}
  *
- * Literals: keyed by their first (up to) four case-folded characters. 1-byte text (nearly every
- * string) is read in one pass keeping the last four folded characters in a window: bitmaps say
- * whether the last one, two, three or four may be a literal or start a longer one, and only there
- * are the literals of that key compared (folded, or as written). Wider text is skipped to the
- * characters that may start a literal. A large catalogue only sets more bits and fills more
- * buckets. After a string, only the probes whose first group holds an anchor found are checked.
- * Non-ASCII: a string's kind says it at once (PyUnicode_IS_ASCII).
- * Runs: followed at the characters they count only (see count_runs); Unicode decimal digits are
+ * Literals: keyed by their first (up to) four case-folded characters (literals sharing a key are
+ * told apart by their next four at once, see match_key). Runs: grouped by class (see group_runs).
+ * 1-byte text (nearly every string) is read in one pass (scan_latin1) that does a few operations
+ * a character whatever the number of literals and runs: a hash of the last four folded
+ * characters rolled along and looked up in a bitmap says where a literal may end, and counts of
+ * the current run of each class in bytes of a word say where a run may be long enough; only
+ * there are literals compared and runs measured. Wider text is skipped to the characters that
+ * may start a literal (scan_kind), and runs are looked for every few characters (find_runs).
+ * After a string, only the probes whose first group holds an anchor found are checked.
+ * Non-ASCII: a string's kind says it at once (PyUnicode_IS_ASCII). Unicode decimal digits are
  * read with Py_UNICODE_ISDECIMAL, as re's \d reads them.
  *
  * Portable C99 (a compiler builtin where there is one, with a plain fallback).
@@ -40,11 +42,29 @@
 #define KEY_CHARS 4
 #define KEY_BITS 65536
 #define BUCKETS 4096
-#define WINDOW_BITS 65536
+/* The 1-byte scan's first test (see scan_latin1): a hash of the last four characters, rolled
+ * along (see ROLL), looked up in a bitmap; its low bits are a hash of the last three. */
+#define HASH_BITS 16
+#define TRIPLE_MASK 0xFFF
+#define SHORT_END 1 /* in char_code above 16 bits: a literal of two characters, or of one beyond
+                     * the slots, may end at the byte */
+#define LANES 16     /* counts of runs in one pass over 1-byte text: a byte each, in two words */
+/* The classes of runs of a scanner, as bits */
+#define ALL_CLASSES(s) ((s)->run_class_count == 64 ? ~(uint64_t)0 : ((uint64_t)1 << (s)->run_class_count) - 1)
+#define SLOTS 64     /* bytes that are literals of their own, noted per string (see scan_latin1) */
+
+#if defined(_MSC_VER)
+#define NOINLINE __declspec(noinline)
+#elif defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
 
 typedef struct {
-    Py_UCS1 *text; /* as written */
+    Py_UCS1 *text; /* as written, or folded when caseless */
     uint32_t key;
+    uint32_t tail, tail_mask; /* its next four characters folded (see tail_at), and those it has */
     Py_ssize_t length;
     int caseless;
     Py_ssize_t bit;
@@ -54,6 +74,21 @@ typedef struct {
     Py_ssize_t min_length, min_count;
     Py_ssize_t bit;
 } Run;
+
+/* The runs of one class of characters: a maximal run of the class holds one of them only if it
+ * is ``step`` characters long at least, so the class is looked for every ``step`` characters. */
+typedef struct {
+    uint64_t member; /* the bit (in run_classes) of one of its runs: a character is in the class */
+    uint64_t runs;   /* its runs, as bits */
+    Py_ssize_t step; /* the least length a run of the class needs to hold one of them */
+} RunClass;
+
+/* What a character is to the lanes (counts of runs, a lane a byte in two words, see scan_latin1):
+ * 0xFF where it is in the lane's classes, and 1 where it adds to the count. */
+typedef struct {
+    uint64_t in[2];
+    uint64_t adds[2];
+} ByteRuns;
 
 typedef struct {
     PyObject_HEAD
@@ -73,15 +108,32 @@ typedef struct {
     unsigned char fold_to[MAX_FOLDS];
     int fold_count;
     unsigned char fold_ascii[ASCII];
-    unsigned char interesting[ASCII]; /* may start a literal, or counted by a run */
-    unsigned char stops[ASCII];       /* a literal of its own, or counted by a run */
-    /* The scan of 1-byte text keeps the last four folded characters in a window and looks up
-     * whether a literal of 1, 2, 3 or 4+ characters may end there (see scan_latin1): */
+    unsigned char interesting[ASCII]; /* may start a literal */
+    /* The scan of 1-byte text (see scan_latin1): */
     unsigned char window_fold[256];       /* a byte folded; 0 for one that folds to no ASCII */
-    unsigned char ends_single[256];       /* a literal of its own (folded), or counted by a run */
-    uint64_t ends_pair[256 * 256 / 64];   /* two folded characters, a literal of two */
-    uint64_t ends_triple[WINDOW_BITS / 64]; /* a hash of three, a literal of three */
-    uint64_t ends_quad[WINDOW_BITS / 64]; /* a hash of four, the first four of a longer literal */
+    uint32_t char_code[256];              /* a byte's code in ROLL; SHORT_END above 16 bits */
+    uint64_t single_slot[256];            /* the bit of a byte that is a literal of its own */
+    unsigned char slot_byte[SLOTS];       /* the byte of each bit */
+    int slot_count;
+    int32_t slot_start[SLOTS + 1];        /* per slot: where its literals start in slot_anchors */
+    Py_ssize_t *slot_anchors;             /* the anchors of the literals each slot's byte is */
+    uint64_t may_end[(1 << HASH_BITS) / 64];    /* by hash of four: either of these may end there */
+    uint64_t ends_quad[(1 << HASH_BITS) / 64];  /* by hash of four: the first four of a longer literal */
+    uint64_t ends_triple[(TRIPLE_MASK + 1) / 64]; /* by hash of three: a literal of three */
+    RunClass run_class[MAX_RUNS];         /* the runs grouped by their class (see find_runs) */
+    int run_class_count;
+    /* Lanes: counts, a byte each, that say in one pass over a string where a run of a class may be
+     * long enough (see lane_of, scan_latin1, runs_wide) */
+    int lane_count;
+    uint64_t lane_classes[LANES];   /* per lane: its classes (bits of run_class) */
+    uint64_t lane_adds[LANES][3];   /* per lane: the ASCII characters it counts, and whether
+                                     * decimal digits beyond ASCII (the third word) */
+    Py_ssize_t lane_threshold[LANES]; /* per lane: the count a run of its classes needs at least
+                                       * (negated for a lane counting a class's length) */
+    uint64_t tracked_classes;       /* the classes of the lanes */
+    ByteRuns byte_runs[256];        /* per byte: what it is to each lane */
+    ByteRuns wide_digit;            /* the same for a decimal digit beyond ASCII */
+    uint64_t count_from[2];         /* per lane: 128 less its threshold (0 for one over 128) */
     Py_ssize_t non_ascii;     /* the anchor of a string that is not ASCII, or -1 */
     Py_ssize_t anchor_words;  /* 64-bit words of a set of anchors */
     uint64_t *hits;           /* the anchors one string holds */
@@ -177,6 +229,9 @@ read_literals(Scanner *s, PyObject *literals, Py_ssize_t *highest)
             return -1;
         }
         memcpy(literal->text, PyUnicode_1BYTE_DATA(text), literal->length);
+        if (caseless) /* kept folded: compared with the folded text */
+            for (Py_ssize_t k = 0; k < literal->length; k++)
+                literal->text[k] = s->fold_ascii[literal->text[k]]; /* set by read_folds */
         if (read_bit(bit, &literal->bit, highest) < 0) {
             Py_DECREF(items);
             return -1;
@@ -184,6 +239,122 @@ read_literals(Scanner *s, PyObject *literals, Py_ssize_t *highest)
     }
     Py_DECREF(items);
     return 0;
+}
+
+/* The index of the lowest bit set in ``bits`` (not 0). */
+static inline int
+lowest_bit(uint64_t bits)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(bits);
+#elif defined(_MSC_VER) && defined(_WIN64)
+    unsigned long index;
+    _BitScanForward64(&index, bits);
+    return (int)index;
+#else
+    int index = 0;
+    while (!(bits & 1)) {
+        bits >>= 1;
+        index++;
+    }
+    return index;
+#endif
+}
+
+/* Whether runs ``a`` and ``b`` have the same class (their characters, and digits or not). */
+static int
+same_class(const Scanner *s, int a, int b)
+{
+    for (int c = 0; c < ASCII; c++)
+        if ((s->run_classes[c] >> a & 1) != (s->run_classes[c] >> b & 1))
+            return 0;
+    return (s->digit_runs >> a & 1) == (s->digit_runs >> b & 1);
+}
+
+/* The runs by class: a maximal run of a class is measured once for all its runs. A run holding
+ * ``min_count`` counted characters (members all) is that long at least. */
+static void
+group_runs(Scanner *s)
+{
+    for (int r = 0; r < s->run_count; r++) {
+        Py_ssize_t needs = s->runs[r].min_length > s->runs[r].min_count ? s->runs[r].min_length : s->runs[r].min_count;
+        if (needs < 1)
+            needs = 1;
+        int g = 0;
+        while (g < s->run_class_count && !same_class(s, lowest_bit(s->run_class[g].member), r))
+            g++;
+        RunClass *group = &s->run_class[g];
+        if (g == s->run_class_count) {
+            s->run_class_count++;
+            group->member = (uint64_t)1 << r;
+            group->step = needs;
+        }
+        group->runs |= (uint64_t)1 << r;
+        if (needs < group->step)
+            group->step = needs;
+    }
+}
+
+/* The lane that counts class ``g`` in scan_latin1, or -1 if all are taken. A run of the class must
+ * be ``step`` long, and hold as many characters counted by one of its runs as the fewest they
+ * count: where that is two or more (rarer in text than a long run), the lane counts those
+ * characters, and classes whose runs count the same ones share a lane (a run of one of them lies
+ * in a run of their union, which holds its counted characters); else it counts the length of
+ * the class's runs, in a lane of its own. */
+static int
+lane_of(Scanner *s, int g)
+{
+    const RunClass *group = &s->run_class[g];
+    Py_ssize_t fewest = -1;
+    uint64_t adds[3] = {0, 0, 0};
+    for (uint64_t runs = group->runs; runs; runs &= runs - 1)
+        if (fewest < 0 || s->runs[lowest_bit(runs)].min_count < fewest)
+            fewest = s->runs[lowest_bit(runs)].min_count;
+    for (int c = 0; c < ASCII; c++)
+        if (fewest >= 2 ? (s->run_counted[c] & group->runs) != 0 : (s->run_classes[c] & group->member) != 0)
+            adds[c / 64] |= (uint64_t)1 << (c % 64);
+    adds[2] = fewest >= 2 ? (s->counted_digit_runs & group->runs) != 0 : (s->digit_runs & group->member) != 0;
+    int lane = 0;
+    while (lane < s->lane_count &&
+           !(fewest >= 2 && s->lane_threshold[lane] >= 0 && memcmp(s->lane_adds[lane], adds, sizeof(adds)) == 0))
+        lane++;
+    if (lane == LANES)
+        return -1;
+    if (lane == s->lane_count) {
+        s->lane_count++;
+        memcpy(s->lane_adds[lane], adds, sizeof(adds));
+        s->lane_threshold[lane] = fewest >= 2 ? fewest : -group->step; /* < 0: counts a length */
+    } else if (fewest < s->lane_threshold[lane]) {
+        s->lane_threshold[lane] = fewest;
+    }
+    return lane;
+}
+
+/* The lanes of the counts of runs in scan_latin1 (classes beyond them: see find_runs). */
+static void
+build_lanes(Scanner *s)
+{
+    for (int g = 0; g < s->run_class_count; g++) {
+        int lane = lane_of(s, g);
+        if (lane < 0)
+            continue;
+        s->lane_classes[lane] |= (uint64_t)1 << g;
+        s->tracked_classes |= (uint64_t)1 << g;
+        for (int c = 0; c < ASCII; c++)
+            if (s->run_classes[c] & s->run_class[g].member)
+                s->byte_runs[c].in[lane / 8] |= (uint64_t)0xFF << (8 * (lane % 8));
+        if (s->digit_runs & s->run_class[g].member)
+            s->wide_digit.in[lane / 8] |= (uint64_t)0xFF << (8 * (lane % 8));
+    }
+    for (int lane = 0; lane < s->lane_count; lane++) {
+        Py_ssize_t threshold = s->lane_threshold[lane] < 0 ? -s->lane_threshold[lane] : s->lane_threshold[lane];
+        s->count_from[lane / 8] |= (uint64_t)(threshold > 128 ? 0 : 128 - threshold) << (8 * (lane % 8));
+        for (int c = 0; c < ASCII; c++)
+            if (s->lane_adds[lane][c / 64] >> (c % 64) & 1)
+                s->byte_runs[c].adds[lane / 8] |= (uint64_t)1 << (8 * (lane % 8));
+        if (s->lane_adds[lane][2])
+            s->wide_digit.adds[lane / 8] |= (uint64_t)1 << (8 * (lane % 8));
+    }
 }
 
 static int
@@ -237,6 +408,8 @@ read_runs(Scanner *s, PyObject *runs, Py_ssize_t *highest)
         s->run_count = (int)i + 1;
     }
     Py_DECREF(items);
+    group_runs(s);
+    build_lanes(s);
     return 0;
 }
 
@@ -289,12 +462,17 @@ bucket_of_key(uint32_t key)
     return hash_key(key) >> 20;
 }
 
-/* The hash of the window's last ``count`` (3 or 4) folded characters, a bit of WINDOW_BITS. */
+/* The hash of the last four characters rolled along with one more character's code: shifted by
+ * four bits within sixteen, the code of a character four back is gone, and the low twelve bits
+ * are a hash of the last three. (Rolled from 0 at a string's start, so the first few hashes are
+ * of fewer characters, which may collide with a literal's: its start is checked.) */
+#define ROLL(hash, code) (((hash) << 4 ^ (code)) & ((1u << HASH_BITS) - 1))
+
+/* The code of a folded character in ROLL: 16 bits of a multiplicative hash (0 for 0). */
 static inline uint32_t
-window_hash(uint32_t window, int count)
+char_code(int folded)
 {
-    uint32_t chars = count == 4 ? window : window & 0xFFFFFFu;
-    return (chars * 2654435761u) >> 16;
+    return ((uint32_t)folded * 2654435761u) >> 16;
 }
 
 static inline void
@@ -309,28 +487,90 @@ test_bit(const uint64_t *bits, uint32_t bit)
     return bits[bit / 64] >> (bit % 64) & 1;
 }
 
-/* The window tables of the 1-byte scan (no character of U+0080..U+00FF folds to an ASCII one or
- * is a decimal digit, so they fold to 0, which no literal holds). */
+/* Flag the bytes that may be the last of ``literal`` (of two characters; SHORT_END): those that
+ * fold to it for a caseless literal, it alone for another ("0x" ends at "x", not "X"). */
+static void
+mark_short_end(Scanner *s, const Literal *literal)
+{
+    for (int c = 0; c < 256; c++)
+        if (literal->caseless ? s->window_fold[c] == literal->text[1] : c == literal->text[1])
+            s->char_code[c] |= SHORT_END << 16;
+}
+
+/* Whether the byte ``c`` is the literal ``literal`` of one character. */
+static int
+is_single(const Scanner *s, const Literal *literal, int c)
+{
+    return literal->length == 1 && (literal->caseless ? s->window_fold[c] == literal->text[0] : c == literal->text[0]);
+}
+
+/* A literal of one character: each byte it may be gets a slot, noted per string; beyond SLOTS
+ * bytes, it is flagged SHORT_END instead (looked up where it occurs). */
+static void
+add_single(Scanner *s, const Literal *literal)
+{
+    for (int c = 0; c < 256; c++) {
+        if (!is_single(s, literal, c) || s->single_slot[c])
+            continue;
+        if (s->slot_count == SLOTS) {
+            s->char_code[c] |= SHORT_END << 16;
+            continue;
+        }
+        s->slot_byte[s->slot_count] = (unsigned char)c;
+        s->single_slot[c] = (uint64_t)1 << s->slot_count++;
+    }
+}
+
+/* The tables of the 1-byte scan. No character of U+0080..U+00FF folds to an ASCII one or is a
+ * decimal digit, so they fold to 0, which no literal holds. */
 static void
 build_window(Scanner *s)
 {
     for (int c = 0; c < 256; c++) {
         s->window_fold[c] = (unsigned char)(c < ASCII ? s->fold_ascii[c] : 0);
-        s->ends_single[c] = (unsigned char)(c < ASCII && s->stops[c]);
+        s->char_code[c] = char_code(s->window_fold[c]);
     }
     for (Py_ssize_t i = 0; i < s->literal_count; i++) {
         const Literal *literal = &s->literals[i];
-        uint32_t window = 0;
+        uint32_t hash = 0;
         int count = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
         for (int k = 0; k < count; k++)
-            window = window << 8 | s->fold_ascii[literal->text[k]];
-        if (count == 2)
-            set_bit(s->ends_pair, window);
-        else if (count == 3)
-            set_bit(s->ends_triple, window_hash(window, 3));
-        else if (count == 4)
-            set_bit(s->ends_quad, window_hash(window, 4));
+            hash = ROLL(hash, char_code(s->fold_ascii[literal->text[k]]));
+        if (count == 4) {
+            set_bit(s->ends_quad, hash);
+            set_bit(s->may_end, hash);
+        } else if (count == 3) {
+            /* the last three end a literal whatever the character before them */
+            set_bit(s->ends_triple, hash & TRIPLE_MASK);
+            for (uint32_t before = 0; before < (1u << HASH_BITS); before += TRIPLE_MASK + 1)
+                set_bit(s->may_end, before | (hash & TRIPLE_MASK));
+        } else if (count == 2)
+            mark_short_end(s, literal);
+        else
+            add_single(s, literal);
     }
+}
+
+/* Per slot, the anchors of the literals its byte is (a string holding the byte holds them). */
+static int
+build_slot_anchors(Scanner *s)
+{
+    Py_ssize_t total = 0;
+    for (int slot = 0; slot < s->slot_count; slot++)
+        for (Py_ssize_t i = 0; i < s->literal_count; i++)
+            total += is_single(s, &s->literals[i], s->slot_byte[slot]);
+    s->slot_anchors = PyMem_Calloc(total ? total : 1, sizeof(Py_ssize_t));
+    if (s->slot_anchors == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int slot = 0; slot < s->slot_count; slot++) {
+        s->slot_start[slot + 1] = s->slot_start[slot];
+        for (Py_ssize_t i = 0; i < s->literal_count; i++)
+            if (is_single(s, &s->literals[i], s->slot_byte[slot]))
+                s->slot_anchors[s->slot_start[slot + 1]++] = s->literals[i].bit;
+    }
+    return 0;
 }
 
 static int
@@ -349,6 +589,10 @@ build_buckets(Scanner *s)
         for (int k = 0; k < count; k++)
             key = add_to_key(key, k, fold(s, literal->text[k]));
         literal->key = key;
+        for (int k = KEY_CHARS; k < 2 * KEY_CHARS && k < literal->length; k++) {
+            literal->tail |= (uint32_t)fold(s, literal->text[k]) << (8 * (k - KEY_CHARS));
+            literal->tail_mask |= (uint32_t)0xFF << (8 * (k - KEY_CHARS));
+        }
         uint32_t bit = hash_key(key) >> 16;
         s->key_bits[bit / 64] |= (uint64_t)1 << (bit % 64);
         s->bucket_start[bucket_of_key(key) + 1]++;
@@ -370,11 +614,10 @@ build_buckets(Scanner *s)
     }
     for (int c = 0; c < ASCII; c++) {
         int folded = s->fold_ascii[c];
-        s->interesting[c] = (unsigned char)(s->longest_key[folded] || s->run_counted[c]);
-        s->stops[c] = (unsigned char)((s->single_bits[folded / 64] >> (folded % 64) & 1) || s->run_counted[c]);
+        s->interesting[c] = (unsigned char)(s->longest_key[folded] != 0);
     }
     build_window(s);
-    return 0;
+    return build_slot_anchors(s);
 }
 
 /* Per anchor, the probes whose first group holds it (the group a probe is looked up by). */
@@ -521,6 +764,12 @@ Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs)
 
 /* ------------------------------------------------------------------ scanning */
 
+static inline int
+has_hit(const Scanner *s, Py_ssize_t bit)
+{
+    return s->hits[bit / 64] >> (bit % 64) & 1;
+}
+
 static inline void
 hit(Scanner *s, Py_ssize_t bit)
 {
@@ -540,20 +789,36 @@ literal_at(const Scanner *s, const Literal *literal, int kind, const void *data,
         return 0;
     for (Py_ssize_t k = 0; k < literal->length; k++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, start + k);
-        if (literal->caseless ? fold(s, c) != fold(s, literal->text[k]) : c != literal->text[k])
+        if ((literal->caseless ? (Py_UCS4)fold(s, c) : c) != literal->text[k])
             return 0;
     }
     return 1;
 }
 
-/* The literals of key ``key`` found at ``start``. */
-static void
+/* The four characters after a key at ``start`` folded, one a byte (0 past the end, OTHER for one
+ * that folds to no ASCII character: neither is in a literal). */
+static inline uint32_t
+tail_at(const Scanner *s, int kind, const void *data, Py_ssize_t length, Py_ssize_t start)
+{
+    uint32_t tail = 0;
+    for (Py_ssize_t k = KEY_CHARS; k < 2 * KEY_CHARS && start + k < length; k++)
+        tail |= (uint32_t)fold(s, PyUnicode_READ(kind, data, start + k)) << (8 * (k - KEY_CHARS));
+    return tail;
+}
+
+/* The literals of key ``key`` found at ``start``. Many literals may share a key ("session",
+ * "sessionid", "session_key"...): their next four characters, compared at once, rule out most.
+ * Those found in the string already are not compared again. */
+static inline void
 match_key(Scanner *s, uint32_t key, int kind, const void *data, Py_ssize_t length, Py_ssize_t start, int *found)
 {
-    uint32_t b = bucket_of_key(key);
+    uint32_t b = bucket_of_key(key), tail = 0;
+    if (s->bucket_start[b] < s->bucket_start[b + 1] && (key >> 28) == KEY_CHARS)
+        tail = tail_at(s, kind, data, length, start);
     for (int32_t j = s->bucket_start[b]; j < s->bucket_start[b + 1]; j++) {
         const Literal *literal = &s->literals[s->bucket[j]];
-        if (literal->key == key && literal_at(s, literal, kind, data, length, start)) {
+        if (literal->key == key && (tail & literal->tail_mask) == literal->tail && !has_hit(s, literal->bit) &&
+            literal_at(s, literal, kind, data, length, start)) {
             hit(s, literal->bit);
             *found = 1;
         }
@@ -588,26 +853,6 @@ match_literals(Scanner *s, int folded, int kind, const void *data, Py_ssize_t le
     }
 }
 
-/* The index of the lowest bit set in ``bits`` (not 0). */
-static inline int
-lowest_bit(uint64_t bits)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return __builtin_ctzll(bits);
-#elif defined(_MSC_VER) && defined(_WIN64)
-    unsigned long index;
-    _BitScanForward64(&index, bits);
-    return (int)index;
-#else
-    int index = 0;
-    while (!(bits & 1)) {
-        bits >>= 1;
-        index++;
-    }
-    return index;
-#endif
-}
-
 /* The runs (as bits) that the character at ``i`` belongs to. */
 static inline uint64_t
 runs_of(const Scanner *s, int kind, const void *data, Py_ssize_t i)
@@ -618,93 +863,98 @@ runs_of(const Scanner *s, int kind, const void *data, Py_ssize_t i)
     return (kind != PyUnicode_1BYTE_KIND && Py_UNICODE_ISDECIMAL(c)) ? s->digit_runs : 0;
 }
 
-/* Runs are followed lazily, at the characters they count only (every run counts some, and
- * counted characters belong to it): at one, the characters since the last one counted are
- * checked to be in the run (else the run restarts after the last that is not), and once a run
- * has counted enough, its end is found to measure its length. Each character is checked at most
- * once per run (the check goes back from a counted character to the last one outside the run,
- * mostly the one before), so the work stays linear, and text without counted characters costs
- * nothing. */
-typedef struct {
-    Py_ssize_t start[MAX_RUNS];   /* where the current run began */
-    Py_ssize_t checked[MAX_RUNS]; /* the characters up to here are in it */
-    Py_ssize_t counted[MAX_RUNS];
-    uint64_t done;                /* runs found, or not to look for in this string */
-} Runs;
-
-static void
-count_runs(Scanner *s, Runs *runs, uint64_t counted, int kind, const void *data, Py_ssize_t length, Py_ssize_t i,
-           int *found)
+/* The runs (as bits) that count the character at ``i``. */
+static inline uint64_t
+runs_counting(const Scanner *s, int kind, const void *data, Py_ssize_t i)
 {
-    counted &= ~runs->done;
-    while (counted) {
-        int r = lowest_bit(counted);
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    if (c < ASCII)
+        return s->run_counted[c];
+    return (kind != PyUnicode_1BYTE_KIND && Py_UNICODE_ISDECIMAL(c)) ? s->counted_digit_runs : 0;
+}
+
+/* Hit the runs of ``pending`` that the maximal run [start, end) of their class holds (long
+ * enough, with enough counted characters); return the others. */
+static inline uint64_t
+hit_runs(Scanner *s, uint64_t pending, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, int *found)
+{
+    for (uint64_t left = pending; left; left &= left - 1) {
+        int r = lowest_bit(left);
         uint64_t flag = (uint64_t)1 << r;
-        counted &= counted - 1;
-        if (i <= runs->checked[r])
-            continue; /* inside a run already measured too short */
-        /* back from ``i`` to the last character outside the run, if any since the last check */
-        for (Py_ssize_t j = i - 1; j > runs->checked[r]; j--)
-            if (!(runs_of(s, kind, data, j) & flag)) {
-                runs->start[r] = j + 1;
-                runs->counted[r] = 0;
-                break;
-            }
-        runs->checked[r] = i;
-        if (++runs->counted[r] < s->runs[r].min_count)
+        if (end - start < s->runs[r].min_length)
             continue;
-        Py_ssize_t end = i + 1;
-        while (end < length && (runs_of(s, kind, data, end) & flag))
-            end++;
-        if (end - runs->start[r] >= s->runs[r].min_length) {
+        Py_ssize_t counted = 0;
+        for (Py_ssize_t j = start; j < end && counted < s->runs[r].min_count; j++)
+            counted += (runs_counting(s, kind, data, j) & flag) != 0;
+        if (counted >= s->runs[r].min_count) {
             hit(s, s->runs[r].bit);
-            runs->done |= flag;
+            pending &= ~flag;
             *found = 1;
-        } else {
-            runs->checked[r] = end - 1; /* the next run starts after ``end`` */
         }
     }
+    return pending;
+}
+
+/* The runs a string holds, for each class of ``classes`` (bits of run_class: those beyond the
+ * lanes, see scan_latin1). A maximal run long enough for a run of its class (``step`` characters)
+ * covers one of every ``step`` consecutive positions, so the class is tested there only: where a
+ * character is in it, its maximal run is measured (back to a character outside it, at most
+ * ``step`` back, and on to its end) and its characters counted if it is long enough. The next
+ * test is ``step`` after its end. Text is thus read about once per ``step`` characters per class,
+ * and a run's characters twice more at most. */
+static inline int
+find_runs(Scanner *s, const int kind, const void *data, Py_ssize_t length, uint64_t classes)
+{
+    int found = 0;
+    for (; classes; classes &= classes - 1) {
+        int g = lowest_bit(classes);
+        const RunClass *group = &s->run_class[g];
+        uint64_t member = group->member, pending = group->runs;
+        Py_ssize_t step = group->step;
+        for (Py_ssize_t p = step - 1; p < length && pending;) {
+            if (!(runs_of(s, kind, data, p) & member)) {
+                p += step;
+                continue;
+            }
+            Py_ssize_t start = p, end = p + 1;
+            while (start > 0 && (runs_of(s, kind, data, start - 1) & member))
+                start--;
+            while (end < length && (runs_of(s, kind, data, end) & member))
+                end++;
+            if (end - start >= step)
+                pending = hit_runs(s, pending, kind, data, start, end, &found);
+            p = end + step;
+        }
+    }
+    return found;
 }
 
 /* Scan one string of one kind (a constant where this is inlined, so that PyUnicode_READ is a
- * plain load); return whether it holds an anchor (marked in s->hits). Only characters that may
- * start a literal or that a run counts are looked at (``interesting``). */
+ * plain load) for literals; return whether it holds one (marked in s->hits). Only characters
+ * that may start a literal are looked at (``interesting``). */
 static inline int
 scan_kind(Scanner *s, const int kind, const void *data, Py_ssize_t length)
 {
     const unsigned char *interesting = s->interesting, *fold_ascii = s->fold_ascii;
-    Runs runs;
     int found = 0;
-    runs.done = 0;
-    for (int r = 0; r < s->run_count; r++) {
-        runs.start[r] = 0;
-        runs.checked[r] = -1;
-        runs.counted[r] = 0;
-    }
     for (Py_ssize_t i = 0; i < length; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         int folded;
-        uint64_t counted;
         if (c < ASCII) {
             if (!interesting[c])
                 continue;
             folded = fold_ascii[c];
-            counted = s->run_counted[c];
         } else {
             folded = fold(s, c);
-            counted = (kind != PyUnicode_1BYTE_KIND && s->counted_digit_runs && Py_UNICODE_ISDECIMAL(c))
-                ? s->counted_digit_runs : 0;
         }
         if (folded != OTHER && s->longest_key[folded])
             match_literals(s, folded, kind, data, length, i, &found);
-        if (counted)
-            count_runs(s, &runs, counted, kind, data, length, i, &found);
     }
     return found;
 }
 
 /* The literals of ``count`` characters (or longer, for 4) starting at ``start``. */
-static void
+static inline void
 match_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, int count, int *found)
 {
     uint32_t key = 0;
@@ -714,47 +964,171 @@ match_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, 
         match_key(s, key, PyUnicode_1BYTE_KIND, bytes, length, start, found);
 }
 
-/* Scan 1-byte text: one pass keeping the last four folded characters in a window; at each
- * character, a table says whether it is a literal or counted by a run, and bitmaps whether the
- * last two, three or four characters may be a literal or start one. Only there are literals
- * compared, so text is read at a few cycles a character whatever the number of literals. */
-static int
-scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
+/* The literals that may end at ``i`` of 1-byte text, where the scan's first test passed (``hash``:
+ * of the last four characters). Kept out of the scan's loop, which it would slow down. */
+static NOINLINE void
+literals_ending_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, uint32_t hash, int *found)
 {
-    Runs runs;
-    int found = 0;
-    uint32_t window = 0;
-    runs.done = 0;
-    for (int r = 0; r < s->run_count; r++) {
-        runs.start[r] = 0;
-        runs.checked[r] = -1;
-        runs.counted[r] = 0;
+    if (s->char_code[bytes[i]] >> 16 & SHORT_END) {
+        match_at(s, bytes, length, i, 1, found);
+        if (i >= 1)
+            match_at(s, bytes, length, i - 1, 2, found);
     }
-    for (Py_ssize_t i = 0; i < length; i++) {
-        unsigned c = bytes[i];
-        window = window << 8 | s->window_fold[c];
-        int pair = i >= 1 && test_bit(s->ends_pair, window & 0xFFFFu);
-        int triple = i >= 2 && test_bit(s->ends_triple, window_hash(window, 3));
-        int quad = i >= 3 && test_bit(s->ends_quad, window_hash(window, 4));
-        if (!(s->ends_single[c] | pair | triple | quad))
-            continue;
-        if (s->ends_single[c]) {
-            int folded = s->window_fold[c];
-            if (s->single_bits[folded / 64] >> (folded % 64) & 1)
-                match_at(s, bytes, length, i, 1, &found);
-            if (s->run_counted[c])
-                count_runs(s, &runs, s->run_counted[c], PyUnicode_1BYTE_KIND, bytes, length, i, &found);
-        }
-        if (pair)
-            match_at(s, bytes, length, i - 1, 2, &found);
-        if (triple)
-            match_at(s, bytes, length, i - 2, 3, &found);
-        if (quad)
-            match_at(s, bytes, length, i - 3, 4, &found);
-    }
-    return found;
+    if (i >= 2 && test_bit(s->ends_triple, hash & TRIPLE_MASK))
+        match_at(s, bytes, length, i - 2, 3, found);
+    if (i >= 3 && test_bit(s->ends_quad, hash))
+        match_at(s, bytes, length, i - 3, 4, found);
 }
 
+/* The literals of one character whose bytes a string holds (``slots``, bits of slot_byte). */
+static void
+match_slots(Scanner *s, uint64_t slots, int *found)
+{
+    for (; slots; slots &= slots - 1) {
+        int slot = lowest_bit(slots);
+        for (int32_t j = s->slot_start[slot]; j < s->slot_start[slot + 1]; j++)
+            hit(s, s->slot_anchors[j]);
+    }
+    *found = 1;
+}
+
+/* The runs of class ``g`` in the maximal run of its class around ``i``, unless it was measured
+ * already (up to ``measured``, then moved on to its end). */
+static inline void
+measure_run(Scanner *s, const int kind, const void *data, Py_ssize_t length, int g, Py_ssize_t i,
+            Py_ssize_t *measured, uint64_t *done, int *found)
+{
+    const RunClass *group = &s->run_class[g];
+    if (i < *measured)
+        return;
+    Py_ssize_t start = i, end = i + 1;
+    while (start > 0 && (runs_of(s, kind, data, start - 1) & group->member))
+        start--;
+    while (end < length && (runs_of(s, kind, data, end) & group->member))
+        end++;
+    *measured = end;
+    uint64_t pending = group->runs & ~*done;
+    if (pending && end - start >= group->step)
+        *done |= pending & ~hit_runs(s, pending, kind, data, start, end, found);
+}
+
+/* The lanes whose count reached its threshold at ``i`` (``reached``: their top bits, see
+ * scan_latin1): the maximal runs of their classes there are measured. */
+static NOINLINE void
+runs_reached(Scanner *s, int kind, const void *data, Py_ssize_t length, Py_ssize_t i, uint64_t low, uint64_t high,
+             Py_ssize_t *measured, uint64_t *done, int *found)
+{
+    for (int lane = 0; lane < s->lane_count; lane++)
+        if ((lane < 8 ? low : high) >> (8 * (lane % 8) + 7) & 1)
+            for (uint64_t classes = s->lane_classes[lane]; classes; classes &= classes - 1) {
+                int g = lowest_bit(classes);
+                switch (kind) {
+                case PyUnicode_1BYTE_KIND:
+                    measure_run(s, PyUnicode_1BYTE_KIND, data, length, g, i, &measured[g], done, found);
+                    break;
+                case PyUnicode_2BYTE_KIND:
+                    measure_run(s, PyUnicode_2BYTE_KIND, data, length, g, i, &measured[g], done, found);
+                    break;
+                default:
+                    measure_run(s, PyUnicode_4BYTE_KIND, data, length, g, i, &measured[g], done, found);
+                }
+            }
+}
+
+/* A count whose top bit is set starts again from where it started (``from``). */
+static inline uint64_t
+restart_reached(uint64_t counts, uint64_t from)
+{
+    uint64_t reached = (counts & 0x8080808080808080u) >> 7;
+    uint64_t lanes = reached * 0xFF;
+    return (counts & ~lanes) | (from & lanes);
+}
+
+/* Scan 1-byte text (nearly every string) in one pass, a few cycles a character whatever the
+ * number of literals and runs, with one branch taken at a few characters in a hundred:
+ *
+ * - Literals: a hash of the last four (folded) characters, rolled along (a shift, an exclusive
+ *   or and a mask), is looked up in a bitmap where the first four characters of every literal
+ *   longer than three, and every literal of three (whatever comes before it), may end, and a
+ *   flag of the byte says whether a literal of two may; only there are literals looked up
+ *   (literals_ending_at). Bytes that are a literal of their own (",", ":", "=", "@": common in
+ *   event text) are only noted, in a bitmask, and looked up once per string.
+ * - Runs: the length of the current run of each class (or the characters in it that its runs
+ *   count, see lane_of) is counted in a byte of two words, from 128 less what a run needs, so
+ *   that the top bit is set where the run may hold one; the count then starts again (no byte
+ *   carries into the next). Only there (a few places in a string) are the maximal runs of the
+ *   classes measured and their runs looked at, once per maximal run. Classes beyond LANES are
+ *   looked for by find_runs. */
+static inline int
+scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const int words)
+{
+    const uint64_t tops = 0x8080808080808080u;
+    uint64_t low = s->count_from[0], high = s->count_from[1], runs_done = 0, slots = 0;
+    Py_ssize_t measured[MAX_RUNS]; /* see measure_run; valid once runs_reached is first called */
+    int measuring = 0;
+    uint32_t hash = 0;
+    int found = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        unsigned c = bytes[i];
+        uint32_t code = s->char_code[c];
+        hash = ROLL(hash, code);
+        slots |= s->single_slot[c];
+        const ByteRuns *runs = &s->byte_runs[c];
+        low = ((low + runs->adds[0]) & runs->in[0]) | (s->count_from[0] & ~runs->in[0]);
+        if (words == 2)
+            high = ((high + runs->adds[1]) & runs->in[1]) | (s->count_from[1] & ~runs->in[1]);
+        if (code >> 16 | test_bit(s->may_end, hash))
+            literals_ending_at(s, bytes, length, i, hash, &found);
+        if ((low | high) & tops) {
+            if (!measuring) {
+                memset(measured, 0, sizeof(measured));
+                measuring = 1;
+            }
+            runs_reached(s, PyUnicode_1BYTE_KIND, bytes, length, i, low, high, measured, &runs_done, &found);
+            low = restart_reached(low, s->count_from[0]);
+            high = restart_reached(high, s->count_from[1]);
+        }
+    }
+    if (slots)
+        match_slots(s, slots, &found);
+    uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
+    return found | (others ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, others) : 0);
+}
+
+/* The runs of 2- or 4-byte text: counted as in scan_latin1 (a character beyond ASCII is in a
+ * class, and counted, only as a decimal digit). */
+static inline int
+runs_wide(Scanner *s, const int kind, const void *data, Py_ssize_t length)
+{
+    static const ByteRuns none;
+    const uint64_t tops = 0x8080808080808080u;
+    uint64_t low = s->count_from[0], high = s->count_from[1], runs_done = 0;
+    Py_ssize_t measured[MAX_RUNS];
+    int found = 0;
+    memset(measured, 0, sizeof(measured));
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        const ByteRuns *runs = c < ASCII ? &s->byte_runs[c] : Py_UNICODE_ISDECIMAL(c) ? &s->wide_digit : &none;
+        low = ((low + runs->adds[0]) & runs->in[0]) | (s->count_from[0] & ~runs->in[0]);
+        high = ((high + runs->adds[1]) & runs->in[1]) | (s->count_from[1] & ~runs->in[1]);
+        if ((low | high) & tops) {
+            runs_reached(s, kind, data, length, i, low, high, measured, &runs_done, &found);
+            low = restart_reached(low, s->count_from[0]);
+            high = restart_reached(high, s->count_from[1]);
+        }
+    }
+    uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
+    return found | (others ? find_runs(s, kind, data, length, others) : 0);
+}
+
+/* (With at most eight lanes, the second word of counts is left out of the loop.) */
+static NOINLINE int
+scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
+{
+    return s->lane_count <= 8 ? scan_latin1_counting(s, bytes, length, 1) : scan_latin1_counting(s, bytes, length, 2);
+}
+
+/* The anchors (literals and runs) of one string; whether it holds any (marked in s->hits). */
 static int
 scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
 {
@@ -762,9 +1136,9 @@ scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
     case PyUnicode_1BYTE_KIND:
         return scan_latin1(s, data, length);
     case PyUnicode_2BYTE_KIND:
-        return scan_kind(s, PyUnicode_2BYTE_KIND, data, length);
+        return scan_kind(s, PyUnicode_2BYTE_KIND, data, length) | runs_wide(s, PyUnicode_2BYTE_KIND, data, length);
     default:
-        return scan_kind(s, PyUnicode_4BYTE_KIND, data, length);
+        return scan_kind(s, PyUnicode_4BYTE_KIND, data, length) | runs_wide(s, PyUnicode_4BYTE_KIND, data, length);
     }
 }
 
@@ -873,6 +1247,7 @@ static void
 Scanner_dealloc(Scanner *s)
 {
     PyMem_Free(s->bucket);
+    PyMem_Free(s->slot_anchors);
     for (Py_ssize_t i = 0; i < s->literal_count; i++)
         PyMem_Free(s->literals[i].text);
     PyMem_Free(s->literals);

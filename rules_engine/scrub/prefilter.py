@@ -28,8 +28,8 @@ Catalogue entries given as a prefilter pattern get their anchors read off it
 pattern.
 
 Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one pass over
-each string, a window of its last four case-folded characters looked up in bitmaps of the
-literals, and class-run counters), built wherever the package was compiled; and
+each string, a hash of its last four case-folded characters looked up in a bitmap of the
+literals, and counters of the runs of each class), built wherever the package was compiled; and
 :class:`PythonScanner`, the same definitions with an RE2 set of the literals and ``str.find``,
 and runs looked for by RE2 where it finds what they need, used when it was not or when
 ``RULES_ENGINE_ACCELERATOR=off`` (``accelerator="off"``). Both give the same anchors for every
