@@ -31,7 +31,8 @@
 typedef struct {
     PyObject_HEAD
     /* the Python walk (unbound methods of Run, called with the run first) */
-    PyObject *run_class, *place, *redact_all, *too_deep, *too_many, *changed, *check_time, *find_secrets;
+    PyObject *run_class, *place, *redact_all, *too_deep, *too_many, *changed, *unchanged, *replace, *check_time;
+    PyObject *find_secrets;
     PyObject *walk_dict, *walk_list, *walk_selected_dict, *check_subtree;
     PyObject *exact_key;  /* a static method: exact_key(key) */
     /* the scrubber's decisions (bound methods) and memos */
@@ -58,7 +59,8 @@ typedef struct {
 
 static const Field interface_fields[] = {
     FIELD(run_class, CALLABLE), FIELD(place, CALLABLE), FIELD(redact_all, CALLABLE), FIELD(too_deep, CALLABLE),
-    FIELD(too_many, CALLABLE), FIELD(changed, CALLABLE), FIELD(check_time, CALLABLE), FIELD(find_secrets, CALLABLE),
+    FIELD(too_many, CALLABLE), FIELD(changed, CALLABLE), FIELD(unchanged, CALLABLE), FIELD(replace, CALLABLE),
+    FIELD(check_time, CALLABLE), FIELD(find_secrets, CALLABLE),
     FIELD(walk_dict, CALLABLE), FIELD(walk_list, CALLABLE), FIELD(walk_selected_dict, CALLABLE),
     FIELD(check_subtree, CALLABLE), FIELD(exact_key, CALLABLE), FIELD(key_decision, CALLABLE),
     FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
@@ -266,6 +268,15 @@ place_in_python(Walker *w, PyObject *container, PyObject *key, PyObject *value, 
     return call(w->iface->place, Py_BuildValue("(OOOOOOOn)", w, container, key, value, path, state, active, depth));
 }
 
+/* ``Run.replace``: put ``value``, the plain form of what the walk read at ``container[key]`` (a
+ * tuple as a list), in its place; a list's check then accepts it there. Rare (events from
+ * sentry-sdk hold no tuples), so Python keeps the one record of such items. */
+static int
+replace(Walker *w, PyObject *container, PyObject *key, PyObject *value)
+{
+    return call(w->iface->replace, PyTuple_Pack(4, (PyObject *)w, container, key, value));
+}
+
 /* The Python walk's own method for a node this walk does not handle itself (a subclass). */
 #define python_walk(w, method, format, ...) call((w)->iface->method, Py_BuildValue("(O" format ")", (w), __VA_ARGS__))
 
@@ -445,7 +456,7 @@ place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *
         PyObject *items = PySequence_List(value);
         if (items == NULL)
             return -1;
-        int status = PyObject_SetItem(container, key, items);
+        int status = replace(w, container, key, items);
         if (status == 0)
             status = walk_child(w, items, path, key, active, depth + 1, 0);
         Py_DECREF(items);
@@ -494,7 +505,7 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
     PyObject *items = NULL;
     if (PyTuple_CheckExact(value)) {
         items = PySequence_List(value);
-        if (items == NULL || PyObject_SetItem(container, key, items) < 0) {
+        if (items == NULL || replace(w, container, key, items) < 0) {
             Py_XDECREF(items);
             return -1;
         }
@@ -536,6 +547,8 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
         }
         if (snapshot == NULL)
             status = -1;
+        else if (status == 0)
+            status = unchanged(w, value, snapshot);
         Py_XDECREF(snapshot);
     }
 done:
@@ -592,13 +605,22 @@ apply_key_rules(Walker *w, PyObject *name, PyObject *container, PyObject *key, P
 
 /* ------------------------------------------------------------------ the walk */
 
-/* A dict is walked through a copy taken when the walk enters it (``Run.unchanged``): another
- * thread adding and removing keys meanwhile cannot make the walk skip or repeat an entry, and the
- * dict must still hold the copy's key objects, in order, afterwards (else ``Run.changed`` raises:
- * keys the walk never saw would be sent). The copy is read without running Python code. */
+/* A dict or list is walked through a copy taken when the walk enters it (``Run.unchanged``):
+ * another thread adding and removing keys or items meanwhile cannot make the walk skip or repeat
+ * an entry, and the container must still hold the copy's key or item objects, in order,
+ * afterwards (else ``Run.changed`` raises: entries the walk never saw would be sent, and a list's
+ * redactions, written by index, would miss a shifted item). The copy is read without running
+ * Python code; a list item that differs may be one the walk put there itself (a tuple as a list),
+ * which only the Python walk knows of: it decides then. */
 static int
 unchanged(Walker *w, PyObject *node, PyObject *copy)
 {
+    if (PyList_CheckExact(copy)) {
+        int same = PyList_Check(node) && PyList_GET_SIZE(node) == PyList_GET_SIZE(copy);
+        for (Py_ssize_t i = 0; same && i < PyList_GET_SIZE(copy); i++)
+            same = PyList_GET_ITEM(node, i) == PyList_GET_ITEM(copy, i);
+        return same ? 0 : call(w->iface->unchanged, PyTuple_Pack(3, (PyObject *)w, node, copy));
+    }
     Py_ssize_t at_node = 0, at_copy = 0;
     PyObject *key, *copied, *value;
     if (PyDict_GET_SIZE(node) != PyDict_GET_SIZE(copy))
@@ -684,7 +706,8 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     return status;
 }
 
-/* A ``[name, value]`` item of a list (headers): the name is the key of the value. */
+/* A ``[name, value]`` item of a list (headers): the name is the key of the value. The pair is a
+ * list of the event too, walked through a copy (``Run.visit_pair``). */
 static int
 walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *path, PyObject *active,
           Py_ssize_t depth)
@@ -692,34 +715,33 @@ walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *
     PyObject *pair = item;
     if (PyTuple_CheckExact(item)) {
         pair = PySequence_List(item);
-        if (pair == NULL || PyObject_SetItem(node, index, pair) < 0) {
+        if (pair == NULL || replace(w, node, index, pair) < 0) {
             Py_XDECREF(pair);
             return -1;
         }
     } else {
         Py_INCREF(pair);
     }
-    if (PyList_GET_SIZE(pair) != 2) {  /* changed under our feet: an ordinary list now */
-        int placed = place(w, node, index, pair, path, active, depth);
-        Py_DECREF(pair);
-        return placed;
-    }
     int status = -1;
-    PyObject *pair_path = PyTuple_Pack(2, path, index);
-    PyObject *name = NULL, *value = NULL;
+    PyObject *copy = PySequence_List(pair), *pair_path = NULL;
+    if (copy == NULL)
+        goto done;
+    if (PyList_GET_SIZE(copy) != 2 || !PyUnicode_CheckExact(PyList_GET_ITEM(copy, 0))) {
+        status = raise_through(w, w->iface->changed);  /* no longer the pair the caller saw */
+        goto done;
+    }
+    pair_path = PyTuple_Pack(2, path, index);
     if (pair_path == NULL)
         goto done;
-    name = PyList_GET_ITEM(pair, 0);
-    value = PyList_GET_ITEM(pair, 1);
-    Py_INCREF(name);
-    Py_INCREF(value);
+    PyObject *name = PyList_GET_ITEM(copy, 0), *value = PyList_GET_ITEM(copy, 1);
     int redacted = apply_key_rules(w, name, pair, one, value, pair_path, active, depth + 1);
     if (redacted < 0)
         goto done;
     status = redacted ? 0 : place(w, pair, one, value, pair_path, active, depth + 1);
+    if (status == 0)
+        status = unchanged(w, pair, copy);
 done:
-    Py_XDECREF(name);
-    Py_XDECREF(value);
+    Py_XDECREF(copy);
     Py_XDECREF(pair_path);
     Py_DECREF(pair);
     return status;
@@ -733,6 +755,7 @@ is_pair(PyObject *item)
     return PySequence_Fast_GET_SIZE(item) == 2 && PyUnicode_CheckExact(PySequence_Fast_GET_ITEM(item, 0));
 }
 
+/* The items are read from a copy, which the list must still match afterwards (``unchanged``). */
 static int
 walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
 {
@@ -742,22 +765,24 @@ walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         return -1;
     if (Py_EnterRecursiveCall(" while scrubbing an event"))
         return -1;
-    int status = 0;
-    for (Py_ssize_t i = 0; status == 0 && i < PyList_GET_SIZE(node); i++) {
-        PyObject *item = PyList_GET_ITEM(node, i);
+    PyObject *copy = PyList_GetSlice(node, 0, PyList_GET_SIZE(node));
+    int status = copy == NULL ? -1 : 0;
+    for (Py_ssize_t i = 0; status == 0 && i < PyList_GET_SIZE(copy); i++) {
+        PyObject *item = PyList_GET_ITEM(copy, i);  /* the copy is the walk's own: it holds the item */
         PyObject *index = PyLong_FromSsize_t(i);
         if (index == NULL) {
             status = -1;
             break;
         }
-        Py_INCREF(item);
         if (is_pair(item))
             status = walk_pair(w, node, index, item, path, active, depth);
         else
             status = place(w, node, index, item, path, active, depth);
-        Py_DECREF(item);
         Py_DECREF(index);
     }
+    if (status == 0)
+        status = unchanged(w, node, copy);
+    Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     return status;
 }
@@ -905,17 +930,17 @@ check_subtree(Walker *w, PyObject *node, Py_ssize_t depth)
         if (status == 0)
             status = unchanged(w, node, copy);
         Py_XDECREF(copy);
-    } else {
-        PyObject *items = PySequence_Fast(node, "a list");
+    } else {  /* a list through a copy, as the walk reads it (a tuple cannot change) */
+        PyObject *items = kind == &PyList_Type ? PySequence_List(node) : PySequence_Fast(node, "a tuple");
         if (items == NULL)
             status = -1;
         for (Py_ssize_t i = 0; status == 0 && i < PySequence_Fast_GET_SIZE(items); i++) {
             PyObject *item = PySequence_Fast_GET_ITEM(items, i);
-            Py_INCREF(item);
             if (!PyUnicode_CheckExact(item))
                 status = check_subtree(w, item, depth + 1);
-            Py_DECREF(item);
         }
+        if (status == 0 && kind == &PyList_Type)
+            status = unchanged(w, node, items);
         Py_XDECREF(items);
     }
     Py_LeaveRecursiveCall();

@@ -46,8 +46,8 @@ class ScrubLimitExceeded(RulesEngineError, RuntimeError):
 
 
 class EventChanged(RulesEngineError, RuntimeError):
-    """A dict of the event gained or lost keys while it was scrubbed (another thread changed it):
-    what was scrubbed is not what would be sent."""
+    """A dict or list of the event changed while it was scrubbed (another thread changed it): what
+    was scrubbed is not what would be sent."""
 
 
 class ScrubOverBudget(ScrubLimitExceeded, budget.OverBudget):
@@ -85,6 +85,9 @@ class Run:
         # nested tuples (hashing one walks to the root); every path looked up is kept alive by
         # ``slots`` or ``whole`` until the run ends, so no id is reused meanwhile.
         self.meta_nodes: dict[int, dict] = {}
+        #: (id(list), index) -> (list, item) for each item the walk itself put in a list (a tuple
+        #: as a list, a subclass as its plain form): the list's check accepts it there.
+        self.replaced: dict[tuple[int, int], tuple] = {}
         self.key_rules = bool(scrubber._key_rule_mask)
         self.key_memo = scrubber._key_memo
         self.harmless = scrubber._harmless
@@ -111,18 +114,42 @@ class Run:
         if time.perf_counter() > self.deadline:
             raise ScrubOverBudget(f"scrubbing took longer than limits.max_ms={self.max_ms}")
 
-    # A dict is walked through a copy taken when the walk enters it: another thread that adds and
-    # removes keys meanwhile (keeping its size) cannot make the walk skip or repeat an entry.
-    # Afterwards the dict must still hold the same keys, in the same order, as the copy; if not,
-    # the walk fails closed rather than let keys it never saw be sent.
+    # A dict or a list is walked through a copy taken when the walk enters it: another thread (or
+    # code the walk runs) that adds and removes keys or items meanwhile, keeping the size, cannot
+    # make the walk skip or repeat an entry. Afterwards a dict must still hold the same keys, and
+    # a list the same items, in the same order, as the copy; if not, the walk fails closed rather
+    # than let entries it never saw be sent. For a list this also keeps the later redactions
+    # right: they are written by index, and an item shifted to another index would be sent as
+    # it was while the redaction meant for it overwrote its neighbour.
 
-    def unchanged(self, node: dict, copy: dict) -> None:
-        """Raise :class:`EventChanged` unless ``node`` still has the keys of ``copy``, in order."""
+    def unchanged(self, node: dict | list, copy: dict | list) -> None:
+        """Raise :class:`EventChanged` unless ``node`` still holds what ``copy`` holds, in order:
+        a dict the same key objects, a list the same item objects (or, where the walk itself
+        replaced one, its replacement)."""
         if len(node) != len(copy) or any(map(is_not, node, copy)):
-            self.changed()
+            if type(node) is not list or not self.only_replaced(node, copy):
+                self.changed()
+
+    def only_replaced(self, node: list, copy: list) -> bool:
+        """Whether ``node`` holds ``copy``'s items except where the walk put an item of its own."""
+        if len(node) != len(copy):
+            return False
+        replaced = self.replaced
+        for index, (item, copied) in enumerate(zip(node, copy)):
+            if item is not copied and replaced.get((id(node), index), (None, copied))[1] is not item:
+                return False
+        return True
+
+    def replace(self, container, key, value):
+        """Put ``value`` (the plain form of what the walk read there) at ``container[key]``, and
+        return it; a list remembers that the walk put it there."""
+        container[key] = value
+        if type(container) is list:
+            self.replaced[id(container), key] = (container, value)
+        return value
 
     def changed(self) -> None:
-        raise EventChanged("a dict of the event gained or lost keys while it was scrubbed")
+        raise EventChanged("a dict or list of the event changed while it was scrubbed")
 
     # ---------------------------------------------------------------- what the transport can send
 
@@ -174,6 +201,10 @@ class Run:
                     if type(key) is not str:
                         self.exact_key(key)
                 self.check_children(copy.values(), depth)
+                self.unchanged(node, copy)
+            elif type(node) is list:
+                copy = node.copy()
+                self.check_children(copy, depth)
                 self.unchanged(node, copy)
             else:
                 self.check_children(node, depth)
@@ -232,13 +263,15 @@ class Run:
             return
         active = self.scrubber._everywhere
         path = (logentry_path, "params")
+        copy = params.copy()
         for position, key in keys_of_parameters(template, self.check_time):
-            if position >= len(params):
+            if position >= len(copy):
                 break
             rule_index = self.scrubber._sensitive_text_key(key, active)
-            if rule_index is not None and type(params[position]) not in (dict, list):
-                self.redact_all(params, position, params[position], path, None, active, rule_index, 2)
+            if rule_index is not None and type(copy[position]) not in (dict, list):
+                self.redact_all(params, position, copy[position], path, None, active, rule_index, 2)
                 self.forget_texts(params, position)
+        self.unchanged(params, copy)
 
     def forget_texts(self, container, key) -> None:
         """Leave the strings the walk collected from ``container[key]`` unscanned: the value is
@@ -271,19 +304,19 @@ class Run:
             self.slots.extend((container, key, path, active))
         elif kind is dict or kind is list:
             self.walk(value, (path, key), state, active, depth + 1)
-        elif kind is tuple:
-            value = container[key] = list(value)  # JSON has no tuples; a list can be edited in place
+        elif kind is tuple:  # JSON has no tuples; a list can be edited in place
+            value = self.replace(container, key, list(value))
             self.walk(value, (path, key), state, active, depth + 1)
         elif kind is int:
             if CARD_DIGITS_LOW <= value < CARD_DIGITS_HIGH:
                 self.texts.append(str(value))
                 self.slots.extend((container, key, path, active))
         elif issubclass(kind, str):  # a str enum: the transport sends its text
-            value = container[key] = str.__str__(value)
+            value = self.replace(container, key, str.__str__(value))
             self.texts.append(value)
             self.slots.extend((container, key, path, active))
         elif issubclass(kind, (dict, list, tuple)):  # an OrderedDict, a namedtuple ...
-            value = container[key] = self.snapshot(value)
+            value = self.replace(container, key, self.snapshot(value))
             self.walk(value, (path, key), state, active, depth + 1)
         elif issubclass(kind, (int, float)) and kind is not bool:
             self.check_leaf(value)
@@ -306,11 +339,13 @@ class Run:
             return
         self.enter(node, depth)
         visit = self.visit
-        for index, item in enumerate(node):
+        copy = node.copy()
+        for index, item in enumerate(copy):
             if type(item) in (list, tuple) and len(item) == 2 and type(item[0]) is str:
                 self.visit_pair(node, index, item, path, state, active, depth)
             else:
                 visit(node, index, item, path, state, active, depth)
+        self.unchanged(node, copy)
 
     def walk_selected_dict(self, node: dict, path, state, active: int, depth: int, skipped=()) -> None:
         """A dict where a selector may match: :meth:`visit` inlined, steps memoized per
@@ -420,8 +455,8 @@ class Run:
         if self.nodes > self.max_nodes:
             self.too_many()
         append_text, append_slot = self.texts.append, self.slots.extend
-        key_memo = self.key_memo if self.key_rules else None
-        for index, item in enumerate(node):
+        copy = node.copy()
+        for index, item in enumerate(copy):
             kind = type(item)
             if kind is str:
                 append_text(item)
@@ -429,50 +464,40 @@ class Run:
             elif kind is dict:
                 self.walk_dict(item, (path, index), active, depth + 1)
             elif kind is list or kind is tuple:
-                if len(item) != 2 or type(item[0]) is not str:
-                    self.place(node, index, item, path, None, active, depth)
-                    continue
-                # A [name, value] pair (headers): the name is the key of the value.
-                if kind is tuple:
-                    item = node[index] = list(item)
-                pair_path = (path, index)
-                if key_memo is not None:
-                    decision = key_memo.get(item[0])
-                    if decision is None:
-                        decision = self.scrubber._key_decision(item[0])
-                    decision &= active
-                    if decision:
-                        self.redact_all(item, 1, item[1], pair_path, None, active, lowest_bit(decision), depth + 1)
-                        continue
-                value = item[1]
-                if type(value) is str:
-                    append_text(value)
-                    append_slot((item, 1, pair_path, active))
+                if len(item) == 2 and type(item[0]) is str:
+                    self.visit_pair(node, index, item, path, None, active, depth)
                 else:
-                    self.place(item, 1, value, pair_path, None, active, depth + 1)
+                    self.place(node, index, item, path, None, active, depth)
             elif kind is int:
                 if CARD_DIGITS_LOW <= item < CARD_DIGITS_HIGH:
                     append_text(str(item))
                     append_slot((node, index, path, active))
             elif item is not None and kind is not bool:
                 self.place(node, index, item, path, None, active, depth)
+        self.unchanged(node, copy)
 
     def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
-        """A ``[name, value]`` pair (headers): the name is the key of the value."""
+        """A ``[name, value]`` pair (headers): the name is the key of the value. The pair is a
+        list of the event too, walked through a copy (its value may be redacted by index)."""
         if type(pair) is tuple:
-            pair = container[index] = list(pair)
-        name = pair[0]
+            pair = self.replace(container, index, list(pair))
+        copy = pair.copy()
+        if len(copy) != 2 or type(copy[0]) is not str:  # no longer the pair the caller saw
+            self.changed()
+        name, value = copy
         if state is not None:
             state, active, allowed = self.step(state, active, name)
             if allowed:
-                self.check_subtree(pair[1], depth + 1)
+                self.check_subtree(value, depth + 1)
+                self.unchanged(pair, copy)
                 return
         pair_path = (path, index)
         decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
         if decision:
-            self.redact_all(pair, 1, pair[1], pair_path, state, active, lowest_bit(decision), depth + 1)
-            return
-        self.place(pair, 1, pair[1], pair_path, state, active, depth + 1)
+            self.redact_all(pair, 1, value, pair_path, state, active, lowest_bit(decision), depth + 1)
+        else:
+            self.place(pair, 1, value, pair_path, state, active, depth + 1)
+        self.unchanged(pair, copy)
 
     def redact_all(self, container, key, value, path, state, active, rule_index, depth) -> None:
         """A value under a sensitive key: every leaf is redacted (``allow`` still wins)."""
@@ -481,7 +506,7 @@ class Run:
             if depth + 1 > self.max_depth:
                 raise ScrubLimitExceeded(f"event nesting exceeds limits.max_depth={self.max_depth} (or is cyclic)")
             if kind is tuple:
-                value = container[key] = list(value)
+                value = self.replace(container, key, list(value))
             self.nodes += len(value)
             if self.nodes > self.max_nodes:
                 raise ScrubLimitExceeded(f"event has more than limits.max_nodes={self.max_nodes} values")
@@ -489,9 +514,9 @@ class Run:
                 self.whole.append((container, key, path, rule_index))
                 return
             child_path = (path, key)
-            copy = value.copy() if kind is dict else None
-            for child_key, child in list(enumerate(value)) if copy is None else copy.items():
-                if copy is not None and type(child_key) is not str:
+            copy = value.copy()
+            for child_key, child in copy.items() if kind is dict else enumerate(copy):
+                if kind is dict and type(child_key) is not str:
                     self.exact_key(child_key)
                 child_state = state
                 if state is not None:
@@ -500,8 +525,7 @@ class Run:
                         self.check_subtree(child, depth + 2)
                         continue
                 self.redact_all(value, child_key, child, child_path, child_state, active, rule_index, depth + 1)
-            if copy is not None:
-                self.unchanged(value, copy)
+            self.unchanged(value, copy)
         elif value is not None and kind is not bool:
             self.whole.append((container, key, path, rule_index))
 

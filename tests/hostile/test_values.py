@@ -258,6 +258,47 @@ def test_a_dict_growing_during_the_walk_fails_closed(accelerator):
     assert not result["leaked"], result["text"]
 
 
+@ENGINES
+@pytest.mark.parametrize("on_error", ["drop", "send_filtered"])
+def test_a_list_changed_during_the_walk_fails_closed(accelerator, on_error):
+    """A number whose check by the walk runs code (``value - value``, is it finite?) moves items
+    of the list being walked, keeping its size: the last item jumps ahead of the walk (never
+    read by a walk reading the list live), or a secret already read swaps places with a harmless
+    item (its redaction, written by index, would land on the harmless one), or a header pair
+    jumps ahead. Every such event fails closed: dropped, or sent with every value filtered."""
+    result = attack(f"""
+        class Shifting(float):
+            def __sub__(self, other):
+                move, self.move = self.move, None
+                if move is not None:
+                    move()
+                return float.__sub__(self, other)
+        def to_front(items, index):
+            items.insert(0, items.pop(index))
+        def swap(items, first, second):
+            items[first], items[second] = items[second], items[first]
+        def planting(holder, make, move):
+            def plant(event):
+                number = Shifting(1.5)
+                items = make(number)
+                number.move = lambda: move(items)
+                holder(event)[-1].update({{holder(event)[0]: items}})
+            return plant
+        extra = lambda event: ("notes", event.setdefault("extra", {{}}))
+        headers = lambda event: ("headers", event.setdefault("request", {{}}))
+        attacks = {{
+            "skipped": planting(extra, lambda n: ["a", n, "x " + SECRET], lambda items: to_front(items, 2)),
+            "shifted": planting(extra, lambda n: ["a", "x " + SECRET, n], lambda items: swap(items, 0, 1)),
+            "pair skipped": planting(headers, lambda n: [["X-Trace", n], ["X-Note", "x " + SECRET]],
+                                     lambda items: to_front(items, 1)),
+        }}
+        ruleset = scrubbing({on_error!r})
+        report({{name: outcome(send(ruleset, plant)) for name, plant in attacks.items()}})
+    """, env=engine_env(accelerator))
+    assert not [name for name, sent in result.items() if sent["leaked"]], result
+    assert all(sent["sent"] == (on_error == "send_filtered") for sent in result.values()), result
+
+
 #: Where the engines used to disagree: (text, what must not be left of it). A user pattern's
 #: ``.`` over a non-ASCII character, a bearer token after a Unicode space, a key word spelled
 #: with a character that case-folds to an ASCII letter (the long s), a URL password in CJK.
