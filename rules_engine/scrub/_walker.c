@@ -31,8 +31,7 @@
 typedef struct {
     PyObject_HEAD
     /* the Python walk (unbound methods of Run, called with the run first) */
-    PyObject *run_class, *place, *redact_all, *too_deep, *too_many, *changed, *unchanged, *replace, *check_time;
-    PyObject *find_secrets;
+    PyObject *run_class, *place, *redact_all, *too_deep, *too_many, *changed, *unchanged, *check_time, *find_secrets;
     PyObject *walk_dict, *walk_list, *walk_selected_dict, *check_subtree;
     PyObject *exact_key;  /* a static method: exact_key(key) */
     /* the scrubber's decisions (bound methods) and memos */
@@ -59,8 +58,8 @@ typedef struct {
 
 static const Field interface_fields[] = {
     FIELD(run_class, CALLABLE), FIELD(place, CALLABLE), FIELD(redact_all, CALLABLE), FIELD(too_deep, CALLABLE),
-    FIELD(too_many, CALLABLE), FIELD(changed, CALLABLE), FIELD(unchanged, CALLABLE), FIELD(replace, CALLABLE),
-    FIELD(check_time, CALLABLE), FIELD(find_secrets, CALLABLE),
+    FIELD(too_many, CALLABLE), FIELD(changed, CALLABLE), FIELD(unchanged, CALLABLE), FIELD(check_time, CALLABLE),
+    FIELD(find_secrets, CALLABLE),
     FIELD(walk_dict, CALLABLE), FIELD(walk_list, CALLABLE), FIELD(walk_selected_dict, CALLABLE),
     FIELD(check_subtree, CALLABLE), FIELD(exact_key, CALLABLE), FIELD(key_decision, CALLABLE),
     FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
@@ -194,6 +193,8 @@ typedef struct {
     PyObject *cut;       /* index of a string cut to max_string_length -> its length */
     PyObject *written;   /* indexes of the strings written back */
     PyObject *findings_memo;  /* (text, active rules, probes) -> findings */
+    PyObject *lists;     /* (list, the copy the walk read it through) of every list walked */
+    PyObject *replaced;  /* (id(list), index) -> (list, item) the run put there itself */
     MetaSlot *meta_table;     /* path -> the _meta node mirroring that container */
     Py_ssize_t meta_capacity, meta_used;
     Py_ssize_t nodes;    /* the run's node count, shared with the Python walk */
@@ -269,12 +270,23 @@ place_in_python(Walker *w, PyObject *container, PyObject *key, PyObject *value, 
 }
 
 /* ``Run.replace``: put ``value``, the plain form of what the walk read at ``container[key]`` (a
- * tuple as a list), in its place; a list's check then accepts it there. Rare (events from
- * sentry-sdk hold no tuples), so Python keeps the one record of such items. */
+ * tuple as a list) or its redaction, in its place; a list remembers it, and its checks accept it
+ * there. */
 static int
-replace(Walker *w, PyObject *container, PyObject *key, PyObject *value)
+replace_item(Walker *w, PyObject *container, PyObject *key, PyObject *value)
 {
-    return call(w->iface->replace, PyTuple_Pack(4, (PyObject *)w, container, key, value));
+    if (PyObject_SetItem(container, key, value) < 0)
+        return -1;
+    if (!PyList_CheckExact(container))
+        return 0;
+    PyObject *id = PyLong_FromVoidPtr(container);
+    PyObject *where = id ? PyTuple_Pack(2, id, key) : NULL;
+    PyObject *entry = where ? PyTuple_Pack(2, container, value) : NULL;
+    int status = entry ? PyDict_SetItem(w->replaced, where, entry) : -1;
+    Py_XDECREF(id);
+    Py_XDECREF(where);
+    Py_XDECREF(entry);
+    return status;
 }
 
 /* The Python walk's own method for a node this walk does not handle itself (a subclass). */
@@ -456,7 +468,7 @@ place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *
         PyObject *items = PySequence_List(value);
         if (items == NULL)
             return -1;
-        int status = replace(w, container, key, items);
+        int status = replace_item(w, container, key, items);
         if (status == 0)
             status = walk_child(w, items, path, key, active, depth + 1, 0);
         Py_DECREF(items);
@@ -494,6 +506,7 @@ rule_removes(Walker *w, PyObject *rule)
 static int redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
                       PyObject *state, PyObject *active, PyObject *rule, Py_ssize_t depth);
 static int unchanged(Walker *w, PyObject *node, PyObject *copy);
+static int list_unchanged(Walker *w, PyObject *node, PyObject *copy);
 
 /* Every leaf of a container under a sensitive key (no selector below): ``redact_all``. */
 static int
@@ -505,7 +518,7 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
     PyObject *items = NULL;
     if (PyTuple_CheckExact(value)) {
         items = PySequence_List(value);
-        if (items == NULL || replace(w, container, key, items) < 0) {
+        if (items == NULL || replace_item(w, container, key, items) < 0) {
             Py_XDECREF(items);
             return -1;
         }
@@ -548,7 +561,7 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
         if (snapshot == NULL)
             status = -1;
         else if (status == 0)
-            status = unchanged(w, value, snapshot);
+            status = list_unchanged(w, value, snapshot);
         Py_XDECREF(snapshot);
     }
 done:
@@ -629,6 +642,19 @@ unchanged(Walker *w, PyObject *node, PyObject *copy)
         if (!PyDict_Next(copy, &at_copy, &copied, &value) || key != copied)
             return raise_through(w, w->iface->changed);
     return 0;
+}
+
+/* ``Run.list_unchanged``: ``unchanged`` for a list walked through ``copy``, and both remembered
+ * (the list is checked again after the redactions are written, if it received one). */
+static int
+list_unchanged(Walker *w, PyObject *node, PyObject *copy)
+{
+    if (unchanged(w, node, copy) < 0)
+        return -1;
+    PyObject *walked = PyTuple_Pack(2, node, copy);
+    int status = walked ? PyList_Append(w->lists, walked) : -1;
+    Py_XDECREF(walked);
+    return status;
 }
 
 static int
@@ -715,7 +741,7 @@ walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *
     PyObject *pair = item;
     if (PyTuple_CheckExact(item)) {
         pair = PySequence_List(item);
-        if (pair == NULL || replace(w, node, index, pair) < 0) {
+        if (pair == NULL || replace_item(w, node, index, pair) < 0) {
             Py_XDECREF(pair);
             return -1;
         }
@@ -739,7 +765,7 @@ walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *
         goto done;
     status = redacted ? 0 : place(w, pair, one, value, pair_path, active, depth + 1);
     if (status == 0)
-        status = unchanged(w, pair, copy);
+        status = list_unchanged(w, pair, copy);
 done:
     Py_XDECREF(copy);
     Py_XDECREF(pair_path);
@@ -781,7 +807,7 @@ walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         Py_DECREF(index);
     }
     if (status == 0)
-        status = unchanged(w, node, copy);
+        status = list_unchanged(w, node, copy);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     return status;
@@ -1257,8 +1283,7 @@ apply_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObj
     PyObject *remarks = NULL, *text = NULL, *replacement = NULL, *length = NULL;
     int removes = PyUnicode_Compare(remark, s_removed) == 0;
     if (removes) {
-        status = PyDict_CheckExact(container) ? PyObject_DelItem(container, key)
-                                                : PyObject_SetItem(container, key, Py_None);
+        status = PyDict_CheckExact(container) ? PyObject_DelItem(container, key) : replace_item(w, container, key, Py_None);
         remarks = status < 0 ? NULL : single_remark(rule_id, remark, -1, -1);
         status = remarks ? add_meta(w, path, key, remarks, Py_None) : -1;
         goto done;
@@ -1271,7 +1296,7 @@ apply_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObj
         Py_INCREF(replacement = constant);
     else
         replacement = PyObject_CallOneArg(replace, text);
-    if (replacement == NULL || PyObject_SetItem(container, key, replacement) < 0)
+    if (replacement == NULL || replace_item(w, container, key, replacement) < 0)
         goto done;
     Py_ssize_t replaced_length = PyObject_Length(replacement);
     Py_ssize_t text_length = replaced_length < 0 ? -1 : PyObject_Length(text);
@@ -1443,7 +1468,7 @@ write_text(Walker *w, PyObject *index, PyObject *new_text, PyObject *remarks)
         if (length < 0 || (original_length = PyLong_FromSsize_t(length)) == NULL)
             goto done;
     }
-    if (PySet_Add(w->written, index) == 0 && PyObject_SetItem(container, key, new_text) == 0)
+    if (PySet_Add(w->written, index) == 0 && replace_item(w, container, key, new_text) == 0)
         status = add_meta(w, path, key, remarks, original_length);
 done:
     Py_XDECREF(original_length);
@@ -1694,7 +1719,8 @@ typedef struct {
 static const Collection collections[] = {
     COLLECTION(texts, &PyList_Type), COLLECTION(slots, &PyList_Type), COLLECTION(whole, &PyList_Type),
     COLLECTION(tally, &PyDict_Type), COLLECTION(meta_root, NULL), COLLECTION(cut, &PyDict_Type),
-    COLLECTION(written, &PySet_Type), COLLECTION(findings_memo, &PyDict_Type),
+    COLLECTION(written, &PySet_Type), COLLECTION(findings_memo, &PyDict_Type), COLLECTION(lists, &PyList_Type),
+    COLLECTION(replaced, &PyDict_Type),
 };
 #define COLLECTIONS (sizeof(collections) / sizeof(collections[0]))
 #define COLLECTION_OF(w, collection) ((PyObject **)((char *)(w) + (collection)->offset))

@@ -34,12 +34,12 @@ def c_walk_interface(scrubber: Scrubber) -> Interface:
         run_class=Run,
         # The Python walk, called with the run first, for whatever the C walk does not handle:
         # values of other types, subclasses of dict and list, selectors alive below a node, and
-        # every error (these raise UnsendableValue, ScrubLimitExceeded and EventChanged), and the
-        # record of list items the walk replaced (tuples as lists), which a list's check reads.
+        # every error (these raise UnsendableValue, ScrubLimitExceeded and EventChanged); a list
+        # that differs from its copy is judged here (items the run put there itself are known).
         place=Run.place, redact_all=Run.redact_all, walk_dict=Run.walk_dict, walk_list=Run.walk_list,
         walk_selected_dict=Run.walk_selected_dict, check_subtree=Run.check_subtree,
         too_deep=Run.too_deep, too_many=Run.too_many, changed=Run.changed, unchanged=Run.unchanged,
-        replace=Run.replace, check_time=Run.check_time,
+        check_time=Run.check_time,
         exact_key=Run.exact_key, find_secrets=Run.find_secrets,
         # The scrubber's decisions, memoized per key name and per (selector state, key name).
         key_decision=scrubber._key_decision, harmless_keys=scrubber._harmless_keys, step=scrubber._step,
@@ -55,7 +55,8 @@ if Walker is not None:
     class CRun(Walker, Run):
         """A run whose walk, redactions and ``_meta`` writing are in C; everything else is
         :class:`~.walk.Run`'s. The walker's fields are the run's ``nodes``, ``texts``, ``slots``,
-        ``whole``, ``tally``, ``meta_root``, ``cut``, ``written`` and ``findings_memo``."""
+        ``whole``, ``tally``, ``meta_root``, ``cut``, ``written``, ``findings_memo``, ``lists`` and
+        ``replaced``."""
 
         def __init__(self, scrubber: Scrubber, meta_root: dict | None):
             Walker.__init__(self, scrubber._c_interface)

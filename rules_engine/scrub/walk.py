@@ -85,8 +85,11 @@ class Run:
         # nested tuples (hashing one walks to the root); every path looked up is kept alive by
         # ``slots`` or ``whole`` until the run ends, so no id is reused meanwhile.
         self.meta_nodes: dict[int, dict] = {}
-        #: (id(list), index) -> (list, item) for each item the walk itself put in a list (a tuple
-        #: as a list, a subclass as its plain form): the list's check accepts it there.
+        #: (list, the copy the walk read it through) of every list walked and found unchanged: one
+        #: that receives a redaction is checked again once they are written (``check_written_lists``)
+        self.lists: list[tuple[list, list]] = []
+        #: (id(list), index) -> (list, item) for each item the run itself put in a list (a tuple
+        #: as a list, a subclass as its plain form, a redaction): the list's checks accept it there.
         self.replaced: dict[tuple[int, int], tuple] = {}
         self.key_rules = bool(scrubber._key_rule_mask)
         self.key_memo = scrubber._key_memo
@@ -118,9 +121,9 @@ class Run:
     # code the walk runs) that adds and removes keys or items meanwhile, keeping the size, cannot
     # make the walk skip or repeat an entry. Afterwards a dict must still hold the same keys, and
     # a list the same items, in the same order, as the copy; if not, the walk fails closed rather
-    # than let entries it never saw be sent. For a list this also keeps the later redactions
-    # right: they are written by index, and an item shifted to another index would be sent as
-    # it was while the redaction meant for it overwrote its neighbour.
+    # than let entries it never saw be sent. A list is checked once more after the redactions are
+    # written, if it received one: they are written by index, and an item moved to another index
+    # in between would be sent as it was while the redaction meant for it overwrote a neighbour.
 
     def unchanged(self, node: dict | list, copy: dict | list) -> None:
         """Raise :class:`EventChanged` unless ``node`` still holds what ``copy`` holds, in order:
@@ -129,6 +132,19 @@ class Run:
         if len(node) != len(copy) or any(map(is_not, node, copy)):
             if type(node) is not list or not self.only_replaced(node, copy):
                 self.changed()
+
+    def list_unchanged(self, node: list, copy: list) -> None:
+        """:meth:`unchanged` for a list the walk read through ``copy``; remembers both."""
+        self.unchanged(node, copy)
+        self.lists.append((node, copy))
+
+    def check_written_lists(self) -> None:
+        """Check again each list that received a redaction, now that all are written."""
+        if self.replaced:
+            written = {key[0] for key in self.replaced}
+            for node, copy in self.lists:
+                if id(node) in written:
+                    self.unchanged(node, copy)
 
     def only_replaced(self, node: list, copy: list) -> bool:
         """Whether ``node`` holds ``copy``'s items except where the walk put an item of its own."""
@@ -141,8 +157,8 @@ class Run:
         return True
 
     def replace(self, container, key, value):
-        """Put ``value`` (the plain form of what the walk read there) at ``container[key]``, and
-        return it; a list remembers that the walk put it there."""
+        """Put ``value`` (the plain form of what the walk read there, or its redaction) at
+        ``container[key]``, and return it; a list remembers that the run put it there."""
         container[key] = value
         if type(container) is list:
             self.replaced[id(container), key] = (container, value)
@@ -271,7 +287,7 @@ class Run:
             if rule_index is not None and type(copy[position]) not in (dict, list):
                 self.redact_all(params, position, copy[position], path, None, active, rule_index, 2)
                 self.forget_texts(params, position)
-        self.unchanged(params, copy)
+        self.list_unchanged(params, copy)
 
     def forget_texts(self, container, key) -> None:
         """Leave the strings the walk collected from ``container[key]`` unscanned: the value is
@@ -345,7 +361,7 @@ class Run:
                 self.visit_pair(node, index, item, path, state, active, depth)
             else:
                 visit(node, index, item, path, state, active, depth)
-        self.unchanged(node, copy)
+        self.list_unchanged(node, copy)
 
     def walk_selected_dict(self, node: dict, path, state, active: int, depth: int, skipped=()) -> None:
         """A dict where a selector may match: :meth:`visit` inlined, steps memoized per
@@ -474,7 +490,7 @@ class Run:
                     append_slot((node, index, path, active))
             elif item is not None and kind is not bool:
                 self.place(node, index, item, path, None, active, depth)
-        self.unchanged(node, copy)
+        self.list_unchanged(node, copy)
 
     def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
         """A ``[name, value]`` pair (headers): the name is the key of the value. The pair is a
@@ -489,7 +505,7 @@ class Run:
             state, active, allowed = self.step(state, active, name)
             if allowed:
                 self.check_subtree(value, depth + 1)
-                self.unchanged(pair, copy)
+                self.list_unchanged(pair, copy)
                 return
         pair_path = (path, index)
         decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
@@ -497,7 +513,7 @@ class Run:
             self.redact_all(pair, 1, value, pair_path, state, active, lowest_bit(decision), depth + 1)
         else:
             self.place(pair, 1, value, pair_path, state, active, depth + 1)
-        self.unchanged(pair, copy)
+        self.list_unchanged(pair, copy)
 
     def redact_all(self, container, key, value, path, state, active, rule_index, depth) -> None:
         """A value under a sensitive key: every leaf is redacted (``allow`` still wins)."""
@@ -525,7 +541,10 @@ class Run:
                         self.check_subtree(child, depth + 2)
                         continue
                 self.redact_all(value, child_key, child, child_path, child_state, active, rule_index, depth + 1)
-            self.unchanged(value, copy)
+            if kind is dict:
+                self.unchanged(value, copy)
+            else:
+                self.list_unchanged(value, copy)
         elif value is not None and kind is not bool:
             self.whole.append((container, key, path, rule_index))
 
@@ -547,6 +566,7 @@ class Run:
             for index in self.cut:
                 if index not in self.written:
                     self.write(index, self.texts[index], [])
+        self.check_written_lists()
         self.check_time()
         return self.counts()
 
@@ -633,7 +653,7 @@ class Run:
         else:  # cut for scanning: what was cut stays cut
             remarks = [*remarks, ["!limit", "x", len(new_text), len(new_text)]]
         self.written.add(index)
-        container[key] = new_text
+        self.replace(container, key, new_text)
         self.add_meta(path, key, remarks, original_length)
 
     def apply_whole_values(self) -> None:
@@ -651,13 +671,13 @@ class Run:
             if type(container) is dict:
                 del container[key]
             else:
-                container[key] = None
+                self.replace(container, key, None)
             self.add_meta(path, key, [[rule_id, "x"]], None)
             return
         kind = type(value)
         text = value if kind is str else value.decode("utf-8", "replace") if kind is bytes else str(value)
         replacement = replace(text)
-        container[key] = replacement
+        self.replace(container, key, replacement)
         self.add_meta(path, key, [[rule_id, remark, 0, len(replacement)]], len(text))
 
     def counts(self) -> dict[str, int]:

@@ -262,10 +262,11 @@ def test_a_dict_growing_during_the_walk_fails_closed(accelerator):
 @pytest.mark.parametrize("on_error", ["drop", "send_filtered"])
 def test_a_list_changed_during_the_walk_fails_closed(accelerator, on_error):
     """A number whose check by the walk runs code (``value - value``, is it finite?) moves items
-    of the list being walked, keeping its size: the last item jumps ahead of the walk (never
-    read by a walk reading the list live), or a secret already read swaps places with a harmless
-    item (its redaction, written by index, would land on the harmless one), or a header pair
-    jumps ahead. Every such event fails closed: dropped, or sent with every value filtered."""
+    of a list, keeping its size: the last item jumps ahead of the walk (never read by a walk
+    reading the list live), a header pair jumps ahead, or a secret already read swaps places with
+    a harmless item (its redaction, written by index, would land on the harmless one), while the
+    list is walked or after (a later value runs the code). Every such event fails closed: dropped,
+    or sent with every value filtered."""
     result = attack(f"""
         class Shifting(float):
             def __sub__(self, other):
@@ -277,18 +278,21 @@ def test_a_list_changed_during_the_walk_fails_closed(accelerator, on_error):
             items.insert(0, items.pop(index))
         def swap(items, first, second):
             items[first], items[second] = items[second], items[first]
-        def planting(holder, make, move):
+        def planting(holder, make, move, later=False):
             def plant(event):
                 number = Shifting(1.5)
                 items = make(number)
                 number.move = lambda: move(items)
                 holder(event)[-1].update({{holder(event)[0]: items}})
+                if later:
+                    event["extra"]["then"] = number
             return plant
         extra = lambda event: ("notes", event.setdefault("extra", {{}}))
         headers = lambda event: ("headers", event.setdefault("request", {{}}))
         attacks = {{
             "skipped": planting(extra, lambda n: ["a", n, "x " + SECRET], lambda items: to_front(items, 2)),
             "shifted": planting(extra, lambda n: ["a", "x " + SECRET, n], lambda items: swap(items, 0, 1)),
+            "shifted later": planting(extra, lambda n: ["a", "x " + SECRET], lambda items: swap(items, 0, 1), True),
             "pair skipped": planting(headers, lambda n: [["X-Trace", n], ["X-Note", "x " + SECRET]],
                                      lambda items: to_front(items, 1)),
         }}
