@@ -214,6 +214,40 @@ def test_events_mutated_by_another_thread_never_let_a_secret_out(accelerator):
 
 
 @ENGINES
+def test_lists_mutated_by_another_thread_never_let_a_secret_out(accelerator):
+    """Another thread shifts a list now and then while the hook scrubs the event: a harmless item
+    in at the front, the last item out (the list keeps its size). Secrets sit at every other
+    index, so a walk reading the list live, or redactions written by index after the list moved,
+    leave some in the event. The thread only removes items and adds harmless ones (it never holds
+    a secret to put back later): a secret sent is one the scrub missed."""
+    result = attack("""
+        import sys, threading
+        sys.setswitchinterval(1e-6)
+        ruleset = scrubbing()
+        leaks = sent = 0
+        for round in range(300):
+            notes = [f"x {SECRET} {n}" if n % 2 else f"r{round}n{n}" for n in range(200)]
+            stop = threading.Event()
+            def meddle():
+                while not stop.is_set():
+                    notes.insert(0, "harmless")
+                    notes.pop()
+                    stop.wait(0.0001)               # not so often that every secret is gone
+            thread = threading.Thread(target=meddle)
+            event = {"message": "m", "level": "error", "extra": {"notes": notes}}
+            thread.start()
+            result = ruleset.before_send(event, {})
+            stop.set()
+            thread.join()
+            if result is not None:
+                sent += 1
+                leaks += SECRET in repr(result)
+        report({"leaks": leaks, "sent": sent})
+    """, env=engine_env(accelerator))
+    assert result["leaks"] == 0, result
+
+
+@ENGINES
 def test_a_secret_straddling_the_string_length_cut_leaks_no_part(accelerator):
     result = attack("""
         text = "x" * 90 + " " + CARD + " tail"        # the card crosses position 100
