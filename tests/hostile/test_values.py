@@ -183,32 +183,19 @@ def test_events_mutated_by_another_thread_never_let_a_secret_out(accelerator):
     and the other thread runs meanwhile; the dict holds deleted entries ahead of the values, so
     each rebuild moves the values the walk has not reached yet to lower positions."""
     result = attack("""
-        import sys, threading
-        sys.setswitchinterval(1e-6)
-        ruleset = scrubbing()
-        leaks = sent = 0
-        for round in range(300):
+        def make(round):
             extra = {f"gone{n}": "x" for n in range(50)}
             extra.update({f"note{round}_{n}": f"x {SECRET} {n}" for n in range(50)})
             for n in range(50):
                 del extra[f"gone{n}"]
-            stop = threading.Event()
-            def meddle():
+            def meddle(stop):
                 n = 0
                 while not stop.is_set():               # same size: one key in, one key out
                     extra[f"pad{n}"] = "x"
                     extra.pop(f"pad{n - 1}", None)
                     n += 1
-            thread = threading.Thread(target=meddle)
-            event = {"message": "m", "level": "error", "extra": extra}
-            thread.start()
-            result = ruleset.before_send(event, {})
-            stop.set()
-            thread.join()
-            if result is not None:
-                sent += 1
-                leaks += SECRET in repr(result)
-        report({"leaks": leaks, "sent": sent})
+            return {"message": "m", "level": "error", "extra": extra}, meddle
+        report(sent_while_meddled(scrubbing(), make))
     """, env=engine_env(accelerator))
     assert result["leaks"] == 0, result
 
@@ -221,28 +208,15 @@ def test_lists_mutated_by_another_thread_never_let_a_secret_out(accelerator):
     leave some in the event. The thread only removes items and adds harmless ones (it never holds
     a secret to put back later): a secret sent is one the scrub missed."""
     result = attack("""
-        import sys, threading
-        sys.setswitchinterval(1e-6)
-        ruleset = scrubbing()
-        leaks = sent = 0
-        for round in range(300):
+        def make(round):
             notes = [f"x {SECRET} {n}" if n % 2 else f"r{round}n{n}" for n in range(200)]
-            stop = threading.Event()
-            def meddle():
+            def meddle(stop):
                 while not stop.is_set():
                     notes.insert(0, "harmless")
                     notes.pop()
-                    stop.wait(0.0001)               # not so often that every secret is gone
-            thread = threading.Thread(target=meddle)
-            event = {"message": "m", "level": "error", "extra": {"notes": notes}}
-            thread.start()
-            result = ruleset.before_send(event, {})
-            stop.set()
-            thread.join()
-            if result is not None:
-                sent += 1
-                leaks += SECRET in repr(result)
-        report({"leaks": leaks, "sent": sent})
+                    stop.wait(0.0001)                 # not so often that every secret is gone
+            return {"message": "m", "level": "error", "extra": {"notes": notes}}, meddle
+        report(sent_while_meddled(scrubbing(), make))
     """, env=engine_env(accelerator))
     assert result["leaks"] == 0, result
 
