@@ -31,7 +31,7 @@
 typedef struct {
     PyObject_HEAD
     /* the Python walk (unbound methods of Run, called with the run first) */
-    PyObject *run_class, *place, *redact_all, *too_deep, *too_many, *changed, *unchanged, *check_time, *find_secrets;
+    PyObject *run_class, *place, *redact_all, *too_deep, *too_many, *changed, *check_time, *find_secrets;
     PyObject *walk_dict, *walk_list, *walk_selected_dict, *check_subtree;
     PyObject *exact_key;  /* a static method: exact_key(key) */
     /* the scrubber's decisions (bound methods) and memos */
@@ -58,8 +58,7 @@ typedef struct {
 
 static const Field interface_fields[] = {
     FIELD(run_class, CALLABLE), FIELD(place, CALLABLE), FIELD(redact_all, CALLABLE), FIELD(too_deep, CALLABLE),
-    FIELD(too_many, CALLABLE), FIELD(changed, CALLABLE), FIELD(unchanged, CALLABLE), FIELD(check_time, CALLABLE),
-    FIELD(find_secrets, CALLABLE),
+    FIELD(too_many, CALLABLE), FIELD(changed, CALLABLE), FIELD(check_time, CALLABLE), FIELD(find_secrets, CALLABLE),
     FIELD(walk_dict, CALLABLE), FIELD(walk_list, CALLABLE), FIELD(walk_selected_dict, CALLABLE),
     FIELD(check_subtree, CALLABLE), FIELD(exact_key, CALLABLE), FIELD(key_decision, CALLABLE),
     FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
@@ -193,8 +192,8 @@ typedef struct {
     PyObject *cut;       /* index of a string cut to max_string_length -> its length */
     PyObject *written;   /* indexes of the strings written back */
     PyObject *findings_memo;  /* (text, active rules, probes) -> findings */
-    PyObject *lists;     /* (list, the copy the walk read it through) of every list walked */
-    PyObject *replaced;  /* (id(list), index) -> (list, item) the run put there itself */
+    PyObject *lists;     /* each list walked, then the copy the walk read it through, flat */
+    PyObject *replaced;  /* id(list) -> (list, {index: item}) for items the run put there itself */
     MetaSlot *meta_table;     /* path -> the _meta node mirroring that container */
     Py_ssize_t meta_capacity, meta_used;
     Py_ssize_t nodes;    /* the run's node count, shared with the Python walk */
@@ -269,6 +268,31 @@ place_in_python(Walker *w, PyObject *container, PyObject *key, PyObject *value, 
     return call(w->iface->place, Py_BuildValue("(OOOOOOOn)", w, container, key, value, path, state, active, depth));
 }
 
+/* The items the run put in ``list`` itself, {index: item}, made on first use (a borrowed
+ * reference: the run's ``replaced`` holds it). */
+static PyObject *
+replaced_items(Walker *w, PyObject *list)
+{
+    PyObject *id = PyLong_FromVoidPtr(list);
+    if (id == NULL)
+        return NULL;
+    PyObject *items = NULL, *found = PyDict_GetItemWithError(w->replaced, id);
+    if (found != NULL) {
+        if (PyTuple_CheckExact(found) && PyTuple_GET_SIZE(found) == 2 && PyDict_CheckExact(PyTuple_GET_ITEM(found, 1)))
+            items = PyTuple_GET_ITEM(found, 1);
+        else
+            PyErr_SetString(PyExc_TypeError, "a run's replaced items are (list, {index: item})");
+    } else if (!PyErr_Occurred() && (items = PyDict_New()) != NULL) {
+        PyObject *entry = PyTuple_Pack(2, list, items);
+        Py_DECREF(items);  /* held by the entry, which the run holds */
+        if (entry == NULL || PyDict_SetItem(w->replaced, id, entry) < 0)
+            items = NULL;
+        Py_XDECREF(entry);
+    }
+    Py_DECREF(id);
+    return items;
+}
+
 /* ``Run.replace``: put ``value``, the plain form of what the walk read at ``container[key]`` (a
  * tuple as a list) or its redaction, in its place; a list remembers it, and its checks accept it
  * there. */
@@ -279,14 +303,8 @@ replace_item(Walker *w, PyObject *container, PyObject *key, PyObject *value)
         return -1;
     if (!PyList_CheckExact(container))
         return 0;
-    PyObject *id = PyLong_FromVoidPtr(container);
-    PyObject *where = id ? PyTuple_Pack(2, id, key) : NULL;
-    PyObject *entry = where ? PyTuple_Pack(2, container, value) : NULL;
-    int status = entry ? PyDict_SetItem(w->replaced, where, entry) : -1;
-    Py_XDECREF(id);
-    Py_XDECREF(where);
-    Py_XDECREF(entry);
-    return status;
+    PyObject *items = replaced_items(w, container);
+    return items == NULL ? -1 : PyDict_SetItem(items, key, value);
 }
 
 /* The Python walk's own method for a node this walk does not handle itself (a subclass). */
@@ -618,21 +636,52 @@ apply_key_rules(Walker *w, PyObject *name, PyObject *container, PyObject *key, P
 
 /* ------------------------------------------------------------------ the walk */
 
+/* ``Run.only_replaced``: whether ``node`` holds the items of ``copy``, in order, but where the
+ * run put items of its own (``replaced``): 1, 0, or -1 on error. No Python code runs. */
+static int
+list_holds(Walker *w, PyObject *node, PyObject *copy)
+{
+    Py_ssize_t size = PyList_GET_SIZE(copy);
+    if (!PyList_CheckExact(node) || PyList_GET_SIZE(node) != size)
+        return 0;
+    PyObject *items = NULL;  /* the run's own items in node, looked up at the first difference */
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *item = PyList_GET_ITEM(node, i);
+        if (item == PyList_GET_ITEM(copy, i))
+            continue;
+        if (items == NULL) {
+            PyObject *id = PyLong_FromVoidPtr(node);
+            PyObject *found = id ? PyDict_GetItemWithError(w->replaced, id) : NULL;
+            Py_XDECREF(id);
+            if (found == NULL)
+                return PyErr_Occurred() ? -1 : 0;
+            if (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 2 || !PyDict_CheckExact(PyTuple_GET_ITEM(found, 1))) {
+                PyErr_SetString(PyExc_TypeError, "a run's replaced items are (list, {index: item})");
+                return -1;
+            }
+            items = PyTuple_GET_ITEM(found, 1);
+        }
+        PyObject *index = PyLong_FromSsize_t(i);
+        PyObject *own = index ? PyDict_GetItemWithError(items, index) : NULL;
+        Py_XDECREF(index);
+        if (own != item)
+            return PyErr_Occurred() ? -1 : 0;
+    }
+    return 1;
+}
+
 /* A dict or list is walked through a copy taken when the walk enters it (``Run.unchanged``):
  * another thread adding and removing keys or items meanwhile cannot make the walk skip or repeat
  * an entry, and the container must still hold the copy's key or item objects, in order,
  * afterwards (else ``Run.changed`` raises: entries the walk never saw would be sent, and a list's
  * redactions, written by index, would miss a shifted item). The copy is read without running
- * Python code; a list item that differs may be one the walk put there itself (a tuple as a list),
- * which only the Python walk knows of: it decides then. */
+ * Python code. */
 static int
 unchanged(Walker *w, PyObject *node, PyObject *copy)
 {
     if (PyList_CheckExact(copy)) {
-        int same = PyList_Check(node) && PyList_GET_SIZE(node) == PyList_GET_SIZE(copy);
-        for (Py_ssize_t i = 0; same && i < PyList_GET_SIZE(copy); i++)
-            same = PyList_GET_ITEM(node, i) == PyList_GET_ITEM(copy, i);
-        return same ? 0 : call(w->iface->unchanged, PyTuple_Pack(3, (PyObject *)w, node, copy));
+        int holds = list_holds(w, node, copy);
+        return holds > 0 ? 0 : holds < 0 ? -1 : raise_through(w, w->iface->changed);
     }
     Py_ssize_t at_node = 0, at_copy = 0;
     PyObject *key, *copied, *value;
@@ -651,10 +700,7 @@ list_unchanged(Walker *w, PyObject *node, PyObject *copy)
 {
     if (unchanged(w, node, copy) < 0)
         return -1;
-    PyObject *walked = PyTuple_Pack(2, node, copy);
-    int status = walked ? PyList_Append(w->lists, walked) : -1;
-    Py_XDECREF(walked);
-    return status;
+    return PyList_Append(w->lists, node) < 0 ? -1 : PyList_Append(w->lists, copy);
 }
 
 static int
@@ -1317,6 +1363,30 @@ done:
 
 static int ready(Walker *w);
 
+/* ``Run.check_written_lists``: each list that received an item of the run's own (a redaction)
+ * still holds its copy's items but for those, now that all are written. */
+static PyObject *
+Walker_check_written_lists(Walker *w, PyObject *unused)
+{
+    if (!ready(w))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(w->lists);
+    for (Py_ssize_t i = 0; i + 1 < count && PyDict_GET_SIZE(w->replaced) > 0; i += 2) {
+        PyObject *node = PyList_GET_ITEM(w->lists, i), *copy = PyList_GET_ITEM(w->lists, i + 1);
+        if (!PyList_CheckExact(copy)) {
+            PyErr_SetString(PyExc_TypeError, "a run's lists are each list, then its copy");
+            return NULL;
+        }
+        PyObject *id = PyLong_FromVoidPtr(node);
+        int written = id ? PyDict_Contains(w->replaced, id) : -1;
+        Py_XDECREF(id);
+        int holds = written > 0 ? list_holds(w, node, copy) : 1;
+        if (written < 0 || holds < 0 || (holds == 0 && raise_through(w, w->iface->changed) < 0))
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 Walker_apply_whole_values(Walker *w, PyObject *unused)
 {
@@ -1827,6 +1897,8 @@ static PyMethodDef Walker_methods[] = {
      "walk_selected_dict(node, path, state, active, depth, skipped=()): Run.walk_selected_dict"},
     {"check_subtree", (PyCFunction)(void (*)(void))Walker_check_subtree, METH_FASTCALL,
      "check_subtree(node, depth): Run.check_subtree"},
+    {"check_written_lists", (PyCFunction)Walker_check_written_lists, METH_NOARGS,
+     "check_written_lists(): Run.check_written_lists"},
     {"apply_whole_values", (PyCFunction)Walker_apply_whole_values, METH_NOARGS,
      "apply_whole_values(): Run.apply_whole_values"},
     {"scrub_candidates", (PyCFunction)(void (*)(void))Walker_scrub_candidates, METH_FASTCALL,

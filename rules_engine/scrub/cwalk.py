@@ -34,12 +34,10 @@ def c_walk_interface(scrubber: Scrubber) -> Interface:
         run_class=Run,
         # The Python walk, called with the run first, for whatever the C walk does not handle:
         # values of other types, subclasses of dict and list, selectors alive below a node, and
-        # every error (these raise UnsendableValue, ScrubLimitExceeded and EventChanged); a list
-        # that differs from its copy is judged here (items the run put there itself are known).
+        # every error (these raise UnsendableValue, ScrubLimitExceeded and EventChanged).
         place=Run.place, redact_all=Run.redact_all, walk_dict=Run.walk_dict, walk_list=Run.walk_list,
         walk_selected_dict=Run.walk_selected_dict, check_subtree=Run.check_subtree,
-        too_deep=Run.too_deep, too_many=Run.too_many, changed=Run.changed, unchanged=Run.unchanged,
-        check_time=Run.check_time,
+        too_deep=Run.too_deep, too_many=Run.too_many, changed=Run.changed, check_time=Run.check_time,
         exact_key=Run.exact_key, find_secrets=Run.find_secrets,
         # The scrubber's decisions, memoized per key name and per (selector state, key name).
         key_decision=scrubber._key_decision, harmless_keys=scrubber._harmless_keys, step=scrubber._step,

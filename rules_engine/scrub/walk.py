@@ -85,12 +85,12 @@ class Run:
         # nested tuples (hashing one walks to the root); every path looked up is kept alive by
         # ``slots`` or ``whole`` until the run ends, so no id is reused meanwhile.
         self.meta_nodes: dict[int, dict] = {}
-        #: (list, the copy the walk read it through) of every list walked and found unchanged: one
-        #: that receives a redaction is checked again once they are written (``check_written_lists``)
-        self.lists: list[tuple[list, list]] = []
-        #: (id(list), index) -> (list, item) for each item the run itself put in a list (a tuple
-        #: as a list, a subclass as its plain form, a redaction): the list's checks accept it there.
-        self.replaced: dict[tuple[int, int], tuple] = {}
+        #: each list walked and found unchanged, then the copy the walk read it through (flat, two
+        #: items per list): one that receives a redaction is checked again once all are written
+        self.lists: list = []
+        #: id(list) -> (list, {index: item}) for the items the run itself put in a list (a tuple as
+        #: a list, a subclass as its plain form, a redaction): the list's checks accept them there
+        self.replaced: dict[int, tuple[list, dict[int, Any]]] = {}
         self.key_rules = bool(scrubber._key_rule_mask)
         self.key_memo = scrubber._key_memo
         self.harmless = scrubber._harmless
@@ -135,33 +135,41 @@ class Run:
 
     def list_unchanged(self, node: list, copy: list) -> None:
         """:meth:`unchanged` for a list the walk read through ``copy``; remembers both."""
-        self.unchanged(node, copy)
-        self.lists.append((node, copy))
+        if len(node) != len(copy) or any(map(is_not, node, copy)):
+            if not self.only_replaced(node, copy):
+                self.changed()
+        self.lists.extend((node, copy))
 
     def check_written_lists(self) -> None:
         """Check again each list that received a redaction, now that all are written."""
-        if self.replaced:
-            written = {key[0] for key in self.replaced}
-            for node, copy in self.lists:
-                if id(node) in written:
+        replaced = self.replaced
+        if replaced:
+            pairs = iter(self.lists)
+            for node, copy in zip(pairs, pairs):
+                if id(node) in replaced:
                     self.unchanged(node, copy)
 
     def only_replaced(self, node: list, copy: list) -> bool:
-        """Whether ``node`` holds ``copy``'s items except where the walk put an item of its own."""
-        if len(node) != len(copy):
+        """Whether ``node`` holds ``copy``'s items except where the run put items of its own."""
+        found = self.replaced.get(id(node))
+        if found is None or len(node) != len(copy):
             return False
-        replaced = self.replaced
-        for index, (item, copied) in enumerate(zip(node, copy)):
-            if item is not copied and replaced.get((id(node), index), (None, copied))[1] is not item:
+        expected = copy.copy()
+        for index, item in found[1].items():
+            if index >= len(expected):
                 return False
-        return True
+            expected[index] = item
+        return not any(map(is_not, node, expected))
 
     def replace(self, container, key, value):
         """Put ``value`` (the plain form of what the walk read there, or its redaction) at
         ``container[key]``, and return it; a list remembers that the run put it there."""
         container[key] = value
         if type(container) is list:
-            self.replaced[id(container), key] = (container, value)
+            found = self.replaced.get(id(container))
+            if found is None:
+                found = self.replaced[id(container)] = (container, {})
+            found[1][key] = value
         return value
 
     def changed(self) -> None:
