@@ -15,7 +15,8 @@ from .prefilter import accelerator_available
 from .redactions import FILTERED
 from .scrubber import Scrubber
 from .selectors import parse_selector
-from .walk import EventChanged, ScrubLimitExceeded
+from .changes import EventChanged
+from .walk import ScrubLimitExceeded
 
 __all__ = [
     "DETECTORS", "FILTERED", "EventChanged", "Scrubber", "ScrubLimitExceeded", "UnsendableValue",

@@ -192,6 +192,8 @@ typedef struct {
     PyObject *cut;       /* index of a string cut to max_string_length -> its length */
     PyObject *written;   /* indexes of the strings written back */
     PyObject *findings_memo;  /* (text, active rules, probes) -> findings */
+    PyObject *lists;     /* each list walked, then the copy the walk read it through, flat */
+    PyObject *replaced;  /* id(list) -> (list, {index: item}) for items the run put there itself */
     MetaSlot *meta_table;     /* path -> the _meta node mirroring that container */
     Py_ssize_t meta_capacity, meta_used;
     Py_ssize_t nodes;    /* the run's node count, shared with the Python walk */
@@ -264,6 +266,45 @@ place_in_python(Walker *w, PyObject *container, PyObject *key, PyObject *value, 
                 PyObject *state, PyObject *active, Py_ssize_t depth)
 {
     return call(w->iface->place, Py_BuildValue("(OOOOOOOn)", w, container, key, value, path, state, active, depth));
+}
+
+/* The items the run put in ``list`` itself, {index: item}, made on first use (a borrowed
+ * reference: the run's ``replaced`` holds it). */
+static PyObject *
+replaced_items(Walker *w, PyObject *list)
+{
+    PyObject *id = PyLong_FromVoidPtr(list);
+    if (id == NULL)
+        return NULL;
+    PyObject *items = NULL, *found = PyDict_GetItemWithError(w->replaced, id);
+    if (found != NULL) {
+        if (PyTuple_CheckExact(found) && PyTuple_GET_SIZE(found) == 2 && PyDict_CheckExact(PyTuple_GET_ITEM(found, 1)))
+            items = PyTuple_GET_ITEM(found, 1);
+        else
+            PyErr_SetString(PyExc_TypeError, "a run's replaced items are (list, {index: item})");
+    } else if (!PyErr_Occurred() && (items = PyDict_New()) != NULL) {
+        PyObject *entry = PyTuple_Pack(2, list, items);
+        Py_DECREF(items);  /* held by the entry, which the run holds */
+        if (entry == NULL || PyDict_SetItem(w->replaced, id, entry) < 0)
+            items = NULL;
+        Py_XDECREF(entry);
+    }
+    Py_DECREF(id);
+    return items;
+}
+
+/* ``Run.replace``: put ``value``, the plain form of what the walk read at ``container[key]`` (a
+ * tuple as a list) or its redaction, in its place; a list remembers it, and its checks accept it
+ * there. */
+static int
+replace_item(Walker *w, PyObject *container, PyObject *key, PyObject *value)
+{
+    if (PyObject_SetItem(container, key, value) < 0)
+        return -1;
+    if (!PyList_CheckExact(container))
+        return 0;
+    PyObject *items = replaced_items(w, container);
+    return items == NULL ? -1 : PyDict_SetItem(items, key, value);
 }
 
 /* The Python walk's own method for a node this walk does not handle itself (a subclass). */
@@ -445,7 +486,7 @@ place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *
         PyObject *items = PySequence_List(value);
         if (items == NULL)
             return -1;
-        int status = PyObject_SetItem(container, key, items);
+        int status = replace_item(w, container, key, items);
         if (status == 0)
             status = walk_child(w, items, path, key, active, depth + 1, 0);
         Py_DECREF(items);
@@ -483,6 +524,7 @@ rule_removes(Walker *w, PyObject *rule)
 static int redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
                       PyObject *state, PyObject *active, PyObject *rule, Py_ssize_t depth);
 static int unchanged(Walker *w, PyObject *node, PyObject *copy);
+static int list_unchanged(Walker *w, PyObject *node, PyObject *copy);
 
 /* Every leaf of a container under a sensitive key (no selector below): ``redact_all``. */
 static int
@@ -494,7 +536,7 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
     PyObject *items = NULL;
     if (PyTuple_CheckExact(value)) {
         items = PySequence_List(value);
-        if (items == NULL || PyObject_SetItem(container, key, items) < 0) {
+        if (items == NULL || replace_item(w, container, key, items) < 0) {
             Py_XDECREF(items);
             return -1;
         }
@@ -536,6 +578,8 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
         }
         if (snapshot == NULL)
             status = -1;
+        else if (status == 0)
+            status = list_unchanged(w, value, snapshot);
         Py_XDECREF(snapshot);
     }
 done:
@@ -592,13 +636,53 @@ apply_key_rules(Walker *w, PyObject *name, PyObject *container, PyObject *key, P
 
 /* ------------------------------------------------------------------ the walk */
 
-/* A dict is walked through a copy taken when the walk enters it (``Run.unchanged``): another
- * thread adding and removing keys meanwhile cannot make the walk skip or repeat an entry, and the
- * dict must still hold the copy's key objects, in order, afterwards (else ``Run.changed`` raises:
- * keys the walk never saw would be sent). The copy is read without running Python code. */
+/* ``Run.only_replaced``: whether ``node`` holds the items of ``copy``, in order, but where the
+ * run put items of its own (``replaced``): 1, 0, or -1 on error. No Python code runs. */
+static int
+list_holds(Walker *w, PyObject *node, PyObject *copy)
+{
+    Py_ssize_t size = PyList_GET_SIZE(copy);
+    if (!PyList_CheckExact(node) || PyList_GET_SIZE(node) != size)
+        return 0;
+    PyObject *items = NULL;  /* the run's own items in node, looked up at the first difference */
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *item = PyList_GET_ITEM(node, i);
+        if (item == PyList_GET_ITEM(copy, i))
+            continue;
+        if (items == NULL) {
+            PyObject *id = PyLong_FromVoidPtr(node);
+            PyObject *found = id ? PyDict_GetItemWithError(w->replaced, id) : NULL;
+            Py_XDECREF(id);
+            if (found == NULL)
+                return PyErr_Occurred() ? -1 : 0;
+            if (!PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 2 || !PyDict_CheckExact(PyTuple_GET_ITEM(found, 1))) {
+                PyErr_SetString(PyExc_TypeError, "a run's replaced items are (list, {index: item})");
+                return -1;
+            }
+            items = PyTuple_GET_ITEM(found, 1);
+        }
+        PyObject *index = PyLong_FromSsize_t(i);
+        PyObject *own = index ? PyDict_GetItemWithError(items, index) : NULL;
+        Py_XDECREF(index);
+        if (own != item)
+            return PyErr_Occurred() ? -1 : 0;
+    }
+    return 1;
+}
+
+/* A dict or list is walked through a copy taken when the walk enters it (``Run.unchanged``):
+ * another thread adding and removing keys or items meanwhile cannot make the walk skip or repeat
+ * an entry, and the container must still hold the copy's key or item objects, in order,
+ * afterwards (else ``Run.changed`` raises: entries the walk never saw would be sent, and a list's
+ * redactions, written by index, would miss a shifted item). The copy is read without running
+ * Python code. */
 static int
 unchanged(Walker *w, PyObject *node, PyObject *copy)
 {
+    if (PyList_CheckExact(copy)) {
+        int holds = list_holds(w, node, copy);
+        return holds > 0 ? 0 : holds < 0 ? -1 : raise_through(w, w->iface->changed);
+    }
     Py_ssize_t at_node = 0, at_copy = 0;
     PyObject *key, *copied, *value;
     if (PyDict_GET_SIZE(node) != PyDict_GET_SIZE(copy))
@@ -607,6 +691,16 @@ unchanged(Walker *w, PyObject *node, PyObject *copy)
         if (!PyDict_Next(copy, &at_copy, &copied, &value) || key != copied)
             return raise_through(w, w->iface->changed);
     return 0;
+}
+
+/* ``Run.list_unchanged``: ``unchanged`` for a list walked through ``copy``, and both remembered
+ * (the list is checked again after the redactions are written, if it received one). */
+static int
+list_unchanged(Walker *w, PyObject *node, PyObject *copy)
+{
+    if (unchanged(w, node, copy) < 0)
+        return -1;
+    return PyList_Append(w->lists, node) < 0 ? -1 : PyList_Append(w->lists, copy);
 }
 
 static int
@@ -684,7 +778,8 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     return status;
 }
 
-/* A ``[name, value]`` item of a list (headers): the name is the key of the value. */
+/* A ``[name, value]`` item of a list (headers): the name is the key of the value. The pair is a
+ * list of the event too, walked through a copy (``Run.visit_pair``). */
 static int
 walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *path, PyObject *active,
           Py_ssize_t depth)
@@ -692,34 +787,33 @@ walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *
     PyObject *pair = item;
     if (PyTuple_CheckExact(item)) {
         pair = PySequence_List(item);
-        if (pair == NULL || PyObject_SetItem(node, index, pair) < 0) {
+        if (pair == NULL || replace_item(w, node, index, pair) < 0) {
             Py_XDECREF(pair);
             return -1;
         }
     } else {
         Py_INCREF(pair);
     }
-    if (PyList_GET_SIZE(pair) != 2) {  /* changed under our feet: an ordinary list now */
-        int placed = place(w, node, index, pair, path, active, depth);
-        Py_DECREF(pair);
-        return placed;
-    }
     int status = -1;
-    PyObject *pair_path = PyTuple_Pack(2, path, index);
-    PyObject *name = NULL, *value = NULL;
+    PyObject *copy = PySequence_List(pair), *pair_path = NULL;
+    if (copy == NULL)
+        goto done;
+    if (PyList_GET_SIZE(copy) != 2 || !PyUnicode_CheckExact(PyList_GET_ITEM(copy, 0))) {
+        status = raise_through(w, w->iface->changed);  /* no longer the pair the caller saw */
+        goto done;
+    }
+    pair_path = PyTuple_Pack(2, path, index);
     if (pair_path == NULL)
         goto done;
-    name = PyList_GET_ITEM(pair, 0);
-    value = PyList_GET_ITEM(pair, 1);
-    Py_INCREF(name);
-    Py_INCREF(value);
+    PyObject *name = PyList_GET_ITEM(copy, 0), *value = PyList_GET_ITEM(copy, 1);
     int redacted = apply_key_rules(w, name, pair, one, value, pair_path, active, depth + 1);
     if (redacted < 0)
         goto done;
     status = redacted ? 0 : place(w, pair, one, value, pair_path, active, depth + 1);
+    if (status == 0)
+        status = list_unchanged(w, pair, copy);
 done:
-    Py_XDECREF(name);
-    Py_XDECREF(value);
+    Py_XDECREF(copy);
     Py_XDECREF(pair_path);
     Py_DECREF(pair);
     return status;
@@ -733,6 +827,7 @@ is_pair(PyObject *item)
     return PySequence_Fast_GET_SIZE(item) == 2 && PyUnicode_CheckExact(PySequence_Fast_GET_ITEM(item, 0));
 }
 
+/* The items are read from a copy, which the list must still match afterwards (``unchanged``). */
 static int
 walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
 {
@@ -742,22 +837,24 @@ walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         return -1;
     if (Py_EnterRecursiveCall(" while scrubbing an event"))
         return -1;
-    int status = 0;
-    for (Py_ssize_t i = 0; status == 0 && i < PyList_GET_SIZE(node); i++) {
-        PyObject *item = PyList_GET_ITEM(node, i);
+    PyObject *copy = PyList_GetSlice(node, 0, PyList_GET_SIZE(node));
+    int status = copy == NULL ? -1 : 0;
+    for (Py_ssize_t i = 0; status == 0 && i < PyList_GET_SIZE(copy); i++) {
+        PyObject *item = PyList_GET_ITEM(copy, i);  /* the copy is the walk's own: it holds the item */
         PyObject *index = PyLong_FromSsize_t(i);
         if (index == NULL) {
             status = -1;
             break;
         }
-        Py_INCREF(item);
         if (is_pair(item))
             status = walk_pair(w, node, index, item, path, active, depth);
         else
             status = place(w, node, index, item, path, active, depth);
-        Py_DECREF(item);
         Py_DECREF(index);
     }
+    if (status == 0)
+        status = list_unchanged(w, node, copy);
+    Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     return status;
 }
@@ -905,17 +1002,17 @@ check_subtree(Walker *w, PyObject *node, Py_ssize_t depth)
         if (status == 0)
             status = unchanged(w, node, copy);
         Py_XDECREF(copy);
-    } else {
-        PyObject *items = PySequence_Fast(node, "a list");
+    } else {  /* a list through a copy, as the walk reads it (a tuple cannot change) */
+        PyObject *items = kind == &PyList_Type ? PySequence_List(node) : PySequence_Fast(node, "a tuple");
         if (items == NULL)
             status = -1;
         for (Py_ssize_t i = 0; status == 0 && i < PySequence_Fast_GET_SIZE(items); i++) {
             PyObject *item = PySequence_Fast_GET_ITEM(items, i);
-            Py_INCREF(item);
             if (!PyUnicode_CheckExact(item))
                 status = check_subtree(w, item, depth + 1);
-            Py_DECREF(item);
         }
+        if (status == 0 && kind == &PyList_Type)
+            status = unchanged(w, node, items);
         Py_XDECREF(items);
     }
     Py_LeaveRecursiveCall();
@@ -1232,8 +1329,7 @@ apply_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObj
     PyObject *remarks = NULL, *text = NULL, *replacement = NULL, *length = NULL;
     int removes = PyUnicode_Compare(remark, s_removed) == 0;
     if (removes) {
-        status = PyDict_CheckExact(container) ? PyObject_DelItem(container, key)
-                                                : PyObject_SetItem(container, key, Py_None);
+        status = PyDict_CheckExact(container) ? PyObject_DelItem(container, key) : replace_item(w, container, key, Py_None);
         remarks = status < 0 ? NULL : single_remark(rule_id, remark, -1, -1);
         status = remarks ? add_meta(w, path, key, remarks, Py_None) : -1;
         goto done;
@@ -1246,7 +1342,7 @@ apply_whole(Walker *w, PyObject *container, PyObject *key, PyObject *path, PyObj
         Py_INCREF(replacement = constant);
     else
         replacement = PyObject_CallOneArg(replace, text);
-    if (replacement == NULL || PyObject_SetItem(container, key, replacement) < 0)
+    if (replacement == NULL || replace_item(w, container, key, replacement) < 0)
         goto done;
     Py_ssize_t replaced_length = PyObject_Length(replacement);
     Py_ssize_t text_length = replaced_length < 0 ? -1 : PyObject_Length(text);
@@ -1266,6 +1362,30 @@ done:
 }
 
 static int ready(Walker *w);
+
+/* ``Run.check_written_lists``: each list that received an item of the run's own (a redaction)
+ * still holds its copy's items but for those, now that all are written. */
+static PyObject *
+Walker_check_written_lists(Walker *w, PyObject *unused)
+{
+    if (!ready(w))
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(w->lists);
+    for (Py_ssize_t i = 0; i + 1 < count && PyDict_GET_SIZE(w->replaced) > 0; i += 2) {
+        PyObject *node = PyList_GET_ITEM(w->lists, i), *copy = PyList_GET_ITEM(w->lists, i + 1);
+        if (!PyList_CheckExact(copy)) {
+            PyErr_SetString(PyExc_TypeError, "a run's lists are each list, then its copy");
+            return NULL;
+        }
+        PyObject *id = PyLong_FromVoidPtr(node);
+        int written = id ? PyDict_Contains(w->replaced, id) : -1;
+        Py_XDECREF(id);
+        int holds = written > 0 ? list_holds(w, node, copy) : 1;
+        if (written < 0 || holds < 0 || (holds == 0 && raise_through(w, w->iface->changed) < 0))
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
 
 static PyObject *
 Walker_apply_whole_values(Walker *w, PyObject *unused)
@@ -1418,7 +1538,7 @@ write_text(Walker *w, PyObject *index, PyObject *new_text, PyObject *remarks)
         if (length < 0 || (original_length = PyLong_FromSsize_t(length)) == NULL)
             goto done;
     }
-    if (PySet_Add(w->written, index) == 0 && PyObject_SetItem(container, key, new_text) == 0)
+    if (PySet_Add(w->written, index) == 0 && replace_item(w, container, key, new_text) == 0)
         status = add_meta(w, path, key, remarks, original_length);
 done:
     Py_XDECREF(original_length);
@@ -1669,7 +1789,8 @@ typedef struct {
 static const Collection collections[] = {
     COLLECTION(texts, &PyList_Type), COLLECTION(slots, &PyList_Type), COLLECTION(whole, &PyList_Type),
     COLLECTION(tally, &PyDict_Type), COLLECTION(meta_root, NULL), COLLECTION(cut, &PyDict_Type),
-    COLLECTION(written, &PySet_Type), COLLECTION(findings_memo, &PyDict_Type),
+    COLLECTION(written, &PySet_Type), COLLECTION(findings_memo, &PyDict_Type), COLLECTION(lists, &PyList_Type),
+    COLLECTION(replaced, &PyDict_Type),
 };
 #define COLLECTIONS (sizeof(collections) / sizeof(collections[0]))
 #define COLLECTION_OF(w, collection) ((PyObject **)((char *)(w) + (collection)->offset))
@@ -1776,6 +1897,8 @@ static PyMethodDef Walker_methods[] = {
      "walk_selected_dict(node, path, state, active, depth, skipped=()): Run.walk_selected_dict"},
     {"check_subtree", (PyCFunction)(void (*)(void))Walker_check_subtree, METH_FASTCALL,
      "check_subtree(node, depth): Run.check_subtree"},
+    {"check_written_lists", (PyCFunction)Walker_check_written_lists, METH_NOARGS,
+     "check_written_lists(): Run.check_written_lists"},
     {"apply_whole_values", (PyCFunction)Walker_apply_whole_values, METH_NOARGS,
      "apply_whole_values(): Run.apply_whole_values"},
     {"scrub_candidates", (PyCFunction)(void (*)(void))Walker_scrub_candidates, METH_FASTCALL,

@@ -53,7 +53,8 @@ if Walker is not None:
     class CRun(Walker, Run):
         """A run whose walk, redactions and ``_meta`` writing are in C; everything else is
         :class:`~.walk.Run`'s. The walker's fields are the run's ``nodes``, ``texts``, ``slots``,
-        ``whole``, ``tally``, ``meta_root``, ``cut``, ``written`` and ``findings_memo``."""
+        ``whole``, ``tally``, ``meta_root``, ``cut``, ``written``, ``findings_memo``, ``lists`` and
+        ``replaced``."""
 
         def __init__(self, scrubber: Scrubber, meta_root: dict | None):
             Walker.__init__(self, scrubber._c_interface)

@@ -13,11 +13,11 @@ scrubber chooses its run class once; results are identical by test."""
 from __future__ import annotations
 
 import time
-from operator import is_not
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import budget
 from ..errors import RulesEngineError, UnsendableValue
+from .changes import ChangeChecks
 from .logtemplate import keys_of_parameters
 from .redactions import merge_findings
 from .rule import KEY_MEMO_LIMIT, lowest_bit
@@ -45,16 +45,11 @@ class ScrubLimitExceeded(RulesEngineError, RuntimeError):
     """An event is deeper, larger or slower to scrub than ``options.limits`` allow."""
 
 
-class EventChanged(RulesEngineError, RuntimeError):
-    """A dict of the event gained or lost keys while it was scrubbed (another thread changed it):
-    what was scrubbed is not what would be sent."""
-
-
 class ScrubOverBudget(ScrubLimitExceeded, budget.OverBudget):
     """Scrubbing used up the event's time budget (``limits.max_ms``)."""
 
 
-class Run:
+class Run(ChangeChecks):
     """The state of scrubbing one event: what the walk collected, and the budget left. One method
     per container type serves the common case (no selector can match below the node); nodes where
     a selector may still match take the general path (:meth:`walk`), stepping the automaton."""
@@ -85,6 +80,12 @@ class Run:
         # nested tuples (hashing one walks to the root); every path looked up is kept alive by
         # ``slots`` or ``whole`` until the run ends, so no id is reused meanwhile.
         self.meta_nodes: dict[int, dict] = {}
+        #: each list walked and found unchanged, then the copy the walk read it through (flat, two
+        #: items per list): one that receives a redaction is checked again once all are written
+        self.lists: list = []
+        #: id(list) -> (list, {index: item}) for the items the run itself put in a list (a tuple as
+        #: a list, a subclass as its plain form, a redaction): the list's checks accept them there
+        self.replaced: dict[int, tuple[list, dict[int, Any]]] = {}
         self.key_rules = bool(scrubber._key_rule_mask)
         self.key_memo = scrubber._key_memo
         self.harmless = scrubber._harmless
@@ -110,19 +111,6 @@ class Run:
     def check_time(self) -> None:
         if time.perf_counter() > self.deadline:
             raise ScrubOverBudget(f"scrubbing took longer than limits.max_ms={self.max_ms}")
-
-    # A dict is walked through a copy taken when the walk enters it: another thread that adds and
-    # removes keys meanwhile (keeping its size) cannot make the walk skip or repeat an entry.
-    # Afterwards the dict must still hold the same keys, in the same order, as the copy; if not,
-    # the walk fails closed rather than let keys it never saw be sent.
-
-    def unchanged(self, node: dict, copy: dict) -> None:
-        """Raise :class:`EventChanged` unless ``node`` still has the keys of ``copy``, in order."""
-        if len(node) != len(copy) or any(map(is_not, node, copy)):
-            self.changed()
-
-    def changed(self) -> None:
-        raise EventChanged("a dict of the event gained or lost keys while it was scrubbed")
 
     # ---------------------------------------------------------------- what the transport can send
 
@@ -174,6 +162,10 @@ class Run:
                     if type(key) is not str:
                         self.exact_key(key)
                 self.check_children(copy.values(), depth)
+                self.unchanged(node, copy)
+            elif type(node) is list:
+                copy = node.copy()
+                self.check_children(copy, depth)
                 self.unchanged(node, copy)
             else:
                 self.check_children(node, depth)
@@ -232,13 +224,15 @@ class Run:
             return
         active = self.scrubber._everywhere
         path = (logentry_path, "params")
+        copy = params.copy()
         for position, key in keys_of_parameters(template, self.check_time):
-            if position >= len(params):
+            if position >= len(copy):
                 break
             rule_index = self.scrubber._sensitive_text_key(key, active)
-            if rule_index is not None and type(params[position]) not in (dict, list):
-                self.redact_all(params, position, params[position], path, None, active, rule_index, 2)
+            if rule_index is not None and type(copy[position]) not in (dict, list):
+                self.redact_all(params, position, copy[position], path, None, active, rule_index, 2)
                 self.forget_texts(params, position)
+        self.list_unchanged(params, copy)
 
     def forget_texts(self, container, key) -> None:
         """Leave the strings the walk collected from ``container[key]`` unscanned: the value is
@@ -271,19 +265,19 @@ class Run:
             self.slots.extend((container, key, path, active))
         elif kind is dict or kind is list:
             self.walk(value, (path, key), state, active, depth + 1)
-        elif kind is tuple:
-            value = container[key] = list(value)  # JSON has no tuples; a list can be edited in place
+        elif kind is tuple:  # JSON has no tuples; a list can be edited in place
+            value = self.replace(container, key, list(value))
             self.walk(value, (path, key), state, active, depth + 1)
         elif kind is int:
             if CARD_DIGITS_LOW <= value < CARD_DIGITS_HIGH:
                 self.texts.append(str(value))
                 self.slots.extend((container, key, path, active))
         elif issubclass(kind, str):  # a str enum: the transport sends its text
-            value = container[key] = str.__str__(value)
+            value = self.replace(container, key, str.__str__(value))
             self.texts.append(value)
             self.slots.extend((container, key, path, active))
         elif issubclass(kind, (dict, list, tuple)):  # an OrderedDict, a namedtuple ...
-            value = container[key] = self.snapshot(value)
+            value = self.replace(container, key, self.snapshot(value))
             self.walk(value, (path, key), state, active, depth + 1)
         elif issubclass(kind, (int, float)) and kind is not bool:
             self.check_leaf(value)
@@ -306,11 +300,13 @@ class Run:
             return
         self.enter(node, depth)
         visit = self.visit
-        for index, item in enumerate(node):
+        copy = node.copy()
+        for index, item in enumerate(copy):
             if type(item) in (list, tuple) and len(item) == 2 and type(item[0]) is str:
                 self.visit_pair(node, index, item, path, state, active, depth)
             else:
                 visit(node, index, item, path, state, active, depth)
+        self.list_unchanged(node, copy)
 
     def walk_selected_dict(self, node: dict, path, state, active: int, depth: int, skipped=()) -> None:
         """A dict where a selector may match: :meth:`visit` inlined, steps memoized per
@@ -420,8 +416,8 @@ class Run:
         if self.nodes > self.max_nodes:
             self.too_many()
         append_text, append_slot = self.texts.append, self.slots.extend
-        key_memo = self.key_memo if self.key_rules else None
-        for index, item in enumerate(node):
+        copy = node.copy()
+        for index, item in enumerate(copy):
             kind = type(item)
             if kind is str:
                 append_text(item)
@@ -429,50 +425,40 @@ class Run:
             elif kind is dict:
                 self.walk_dict(item, (path, index), active, depth + 1)
             elif kind is list or kind is tuple:
-                if len(item) != 2 or type(item[0]) is not str:
-                    self.place(node, index, item, path, None, active, depth)
-                    continue
-                # A [name, value] pair (headers): the name is the key of the value.
-                if kind is tuple:
-                    item = node[index] = list(item)
-                pair_path = (path, index)
-                if key_memo is not None:
-                    decision = key_memo.get(item[0])
-                    if decision is None:
-                        decision = self.scrubber._key_decision(item[0])
-                    decision &= active
-                    if decision:
-                        self.redact_all(item, 1, item[1], pair_path, None, active, lowest_bit(decision), depth + 1)
-                        continue
-                value = item[1]
-                if type(value) is str:
-                    append_text(value)
-                    append_slot((item, 1, pair_path, active))
+                if len(item) == 2 and type(item[0]) is str:
+                    self.visit_pair(node, index, item, path, None, active, depth)
                 else:
-                    self.place(item, 1, value, pair_path, None, active, depth + 1)
+                    self.place(node, index, item, path, None, active, depth)
             elif kind is int:
                 if CARD_DIGITS_LOW <= item < CARD_DIGITS_HIGH:
                     append_text(str(item))
                     append_slot((node, index, path, active))
             elif item is not None and kind is not bool:
                 self.place(node, index, item, path, None, active, depth)
+        self.list_unchanged(node, copy)
 
     def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
-        """A ``[name, value]`` pair (headers): the name is the key of the value."""
+        """A ``[name, value]`` pair (headers): the name is the key of the value. The pair is a
+        list of the event too, walked through a copy (its value may be redacted by index)."""
         if type(pair) is tuple:
-            pair = container[index] = list(pair)
-        name = pair[0]
+            pair = self.replace(container, index, list(pair))
+        copy = pair.copy()
+        if len(copy) != 2 or type(copy[0]) is not str:  # no longer the pair the caller saw
+            self.changed()
+        name, value = copy
         if state is not None:
             state, active, allowed = self.step(state, active, name)
             if allowed:
-                self.check_subtree(pair[1], depth + 1)
+                self.check_subtree(value, depth + 1)
+                self.list_unchanged(pair, copy)
                 return
         pair_path = (path, index)
         decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
         if decision:
-            self.redact_all(pair, 1, pair[1], pair_path, state, active, lowest_bit(decision), depth + 1)
-            return
-        self.place(pair, 1, pair[1], pair_path, state, active, depth + 1)
+            self.redact_all(pair, 1, value, pair_path, state, active, lowest_bit(decision), depth + 1)
+        else:
+            self.place(pair, 1, value, pair_path, state, active, depth + 1)
+        self.list_unchanged(pair, copy)
 
     def redact_all(self, container, key, value, path, state, active, rule_index, depth) -> None:
         """A value under a sensitive key: every leaf is redacted (``allow`` still wins)."""
@@ -481,7 +467,7 @@ class Run:
             if depth + 1 > self.max_depth:
                 raise ScrubLimitExceeded(f"event nesting exceeds limits.max_depth={self.max_depth} (or is cyclic)")
             if kind is tuple:
-                value = container[key] = list(value)
+                value = self.replace(container, key, list(value))
             self.nodes += len(value)
             if self.nodes > self.max_nodes:
                 raise ScrubLimitExceeded(f"event has more than limits.max_nodes={self.max_nodes} values")
@@ -489,9 +475,9 @@ class Run:
                 self.whole.append((container, key, path, rule_index))
                 return
             child_path = (path, key)
-            copy = value.copy() if kind is dict else None
-            for child_key, child in list(enumerate(value)) if copy is None else copy.items():
-                if copy is not None and type(child_key) is not str:
+            copy = value.copy()
+            for child_key, child in copy.items() if kind is dict else enumerate(copy):
+                if kind is dict and type(child_key) is not str:
                     self.exact_key(child_key)
                 child_state = state
                 if state is not None:
@@ -500,8 +486,10 @@ class Run:
                         self.check_subtree(child, depth + 2)
                         continue
                 self.redact_all(value, child_key, child, child_path, child_state, active, rule_index, depth + 1)
-            if copy is not None:
+            if kind is dict:
                 self.unchanged(value, copy)
+            else:
+                self.list_unchanged(value, copy)
         elif value is not None and kind is not bool:
             self.whole.append((container, key, path, rule_index))
 
@@ -523,6 +511,7 @@ class Run:
             for index in self.cut:
                 if index not in self.written:
                     self.write(index, self.texts[index], [])
+        self.check_written_lists()
         self.check_time()
         return self.counts()
 
@@ -609,7 +598,7 @@ class Run:
         else:  # cut for scanning: what was cut stays cut
             remarks = [*remarks, ["!limit", "x", len(new_text), len(new_text)]]
         self.written.add(index)
-        container[key] = new_text
+        self.replace(container, key, new_text)
         self.add_meta(path, key, remarks, original_length)
 
     def apply_whole_values(self) -> None:
@@ -627,13 +616,13 @@ class Run:
             if type(container) is dict:
                 del container[key]
             else:
-                container[key] = None
+                self.replace(container, key, None)
             self.add_meta(path, key, [[rule_id, "x"]], None)
             return
         kind = type(value)
         text = value if kind is str else value.decode("utf-8", "replace") if kind is bytes else str(value)
         replacement = replace(text)
-        container[key] = replacement
+        self.replace(container, key, replacement)
         self.add_meta(path, key, [[rule_id, remark, 0, len(replacement)]], len(text))
 
     def counts(self) -> dict[str, int]:

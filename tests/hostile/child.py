@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from typing import Any, Callable
 
@@ -80,3 +81,24 @@ def timed_hook(ruleset: Ruleset, event: dict) -> dict:
     out = ruleset.before_send(event, {})
     seconds = time.perf_counter() - start
     return {**outcome([] if out is None else [out]), "seconds": seconds, "errors": ruleset.stats()["internal_errors"]}
+
+
+def sent_while_meddled(ruleset: Ruleset, make: Callable[[int], tuple], rounds: int = 300) -> dict:
+    """Run ``before_send`` on ``rounds`` events while another thread changes each: ``make(round)``
+    gives (event, meddle), and ``meddle(stop)`` runs on that thread until ``stop`` is set. The
+    interpreter switches threads as often as it can. Returns how many events were sent, and in
+    how many of those the planted secret was left."""
+    sys.setswitchinterval(1e-6)
+    leaks = sent = 0
+    for round in range(rounds):
+        event, meddle = make(round)
+        stop = threading.Event()
+        thread = threading.Thread(target=meddle, args=(stop,))
+        thread.start()
+        result = ruleset.before_send(event, {})
+        stop.set()
+        thread.join()
+        if result is not None:
+            sent += 1
+            leaks += SECRET in repr(result)
+    return {"leaks": leaks, "sent": sent}

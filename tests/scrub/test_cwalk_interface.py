@@ -35,7 +35,8 @@ def test_the_c_walk_is_chosen_once_per_scrubber():
 
 @pytest.mark.parametrize("name", RUN_METHODS)
 def test_a_run_method_the_c_walk_calls_missing_fails_when_the_scrubber_is_built(monkeypatch, name):
-    monkeypatch.delattr(Run, name)
+    defined_in = next(kind for kind in Run.__mro__ if name in vars(kind))  # Run, or a base of it
+    monkeypatch.delattr(defined_in, name)
     with pytest.raises(AttributeError, match=name):
         build()
 
