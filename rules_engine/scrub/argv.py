@@ -8,6 +8,11 @@ item after a secret flag (``--password``, ``--api-token``, ``-token``...) and th
 ``-p<password>`` of mysql-like clients are found here, and the scrubber redacts them with the
 rule's redaction and records them in ``_meta`` like every other redaction. It runs the same way
 whichever walk follows (C or Python), so results never depend on the engine.
+
+Like the walk, it reads containers by their exact type (``type(x) is dict``): a subclass may say
+anything about its items (an ``items()`` that never ends), and is left to the walk, which reads
+it bounded. A list is read through a copy (``ArgvSecret.seen``); the scrubber checks the list
+still holds those items before it writes, and once more after the walk.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class ArgvSecret:
     event as the walk writes paths (``(parent path, key)`` links from ``None``, the root)."""
 
     items: list
+    #: the list's items as they were read: the scrubber writes only while ``items`` still holds them
+    seen: list
     index: int
     path: Any
     start: int
@@ -52,12 +59,12 @@ def find_argv_secrets(event: dict, flag_values: bool, joined: bool) -> list[Argv
     joined ``-p<password>`` items of mysql-like clients (``joined``). Whatever is not shaped like
     an event is left to the walk, which fails it as it fails any malformed event."""
     found: list[ArgvSecret] = []
-    if not isinstance(event, dict):
+    if type(event) is not dict:
         return found
     for frames, frames_path in _frame_lists(event):
         for position, frame in enumerate(frames):
-            variables = frame.get("vars") if isinstance(frame, dict) else None
-            if isinstance(variables, dict):
+            variables = frame.get("vars") if type(frame) is dict else None
+            if type(variables) is dict:
                 vars_path = ((frames_path, position), "vars")
                 for name, value in variables.items():
                     if type(value) is list and type(name) is str:  # a list variable (argv, a command)
@@ -71,11 +78,11 @@ def _frame_lists(event: dict) -> Iterator[tuple[list, Any]]:
     """Each stack's list of frames, with its path."""
     for section in ("exception", "threads"):
         container = event.get(section)
-        values = container.get("values") if isinstance(container, dict) else None
-        for index, value in enumerate(values if isinstance(values, list) else ()):
-            stacktrace = value.get("stacktrace") if isinstance(value, dict) else None
-            frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
-            if isinstance(frames, list):
+        values = container.get("values") if type(container) is dict else None
+        for index, value in enumerate(values if type(values) is list else ()):
+            stacktrace = value.get("stacktrace") if type(value) is dict else None
+            frames = stacktrace.get("frames") if type(stacktrace) is dict else None
+            if type(frames) is list:
                 yield frames, (((((None, section), "values"), index), "stacktrace"), "frames")
 
 
@@ -90,30 +97,31 @@ def _find_in(value: Any, path: Any, flag_values: bool, joined: bool, depth: int,
     """The lists in ``value`` (a dict's values, nested lists), each read as an argv list."""
     if depth > _MAX_NESTING:
         return
-    if isinstance(value, dict):
+    if type(value) is dict:
         if depth <= _MAX_DICT_NESTING:
             for key, item in value.items():
                 # (a key that is not exactly a str is the walk's to fail, before any selector reads it)
-                if isinstance(item, (list, dict)) and type(key) is str:
+                if type(item) in (list, dict) and type(key) is str:
                     _find_in(item, (path, key), flag_values, joined, depth + 1, found)
         return
-    if not isinstance(value, list):
+    if type(value) is not list:
         return
-    mysql = joined and bool(value) and isinstance(value[0], str) and _MYSQL_CLIENT.fullmatch(_unquoted(value[0]))
-    for index, item in enumerate(value):
-        if not isinstance(item, str):
-            if isinstance(item, (list, dict)):
+    seen = value.copy()
+    mysql = joined and bool(seen) and type(seen[0]) is str and _MYSQL_CLIENT.fullmatch(_unquoted(seen[0]))
+    for index, item in enumerate(seen):
+        if type(item) is not str:
+            if type(item) in (list, dict):
                 _find_in(item, (path, index), flag_values, joined, depth + 1, found)
         elif "-" not in item[:_FLAG_STARTS_BY]:
             continue  # neither a flag nor a joined password: both start with "-" inside the quotes
-        elif flag_values and index + 1 < len(value) and _SECRET_FLAG.fullmatch(_unquoted(item)):
-            following = value[index + 1]
-            if isinstance(following, str) and not _unquoted(following).startswith("-"):
-                _add(found, value, index + 1, path, 0, FLAG_VALUE)
+        elif flag_values and index + 1 < len(seen) and _SECRET_FLAG.fullmatch(_unquoted(item)):
+            following = seen[index + 1]
+            if type(following) is str and not _unquoted(following).startswith("-"):
+                _add(found, value, seen, index + 1, path, 0, FLAG_VALUE)
         elif mysql:
             match = _JOINED_PASSWORD.fullmatch(_unquoted(item))
             if match is not None:
-                _add(found, value, index, path, match.start("secret"), JOINED_PASSWORD)
+                _add(found, value, seen, index, path, match.start("secret"), JOINED_PASSWORD)
 
 
 #: A flag's "-" is within this many characters of an item's start: after a repr's quote and its
@@ -121,15 +129,15 @@ def _find_in(value: Any, path: Any, flag_values: bool, joined: bool, depth: int,
 _FLAG_STARTS_BY = 3
 
 
-def _add(found: list, items: list, index: int, path: Any, skip: int, detector: str) -> None:
-    """The secret of ``items[index]``: what its repr's quotes hold from ``skip`` characters on
+def _add(found: list, items: list, seen: list, index: int, path: Any, skip: int, detector: str) -> None:
+    """The secret of ``seen[index]``: what its repr's quotes hold from ``skip`` characters on
     (``'value'`` -> ``value``, ``'-pvalue'`` -> ``value``); nothing when it is already redacted."""
-    item = items[index]
+    item = seen[index]
     match = _REPR.fullmatch(item)
     start, end = (0, len(item)) if match is None else match.span(3)
     start += skip
     if end > start and item[start:end] != FILTERED:
-        found.append(ArgvSecret(items, index, path, start, end, detector))
+        found.append(ArgvSecret(items, seen, index, path, start, end, detector))
 
 
 def _unquoted(item: str) -> str:

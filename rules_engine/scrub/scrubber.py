@@ -302,9 +302,11 @@ class Scrubber:
                 continue
             rule_index = lowest_bit(rules)
             rule_id, replace, remark = self._redactions[rule_index]
-            item = secret.items[secret.index]
+            item = secret.seen[secret.index]
             replacement = replace(item[secret.start : secret.end])
-            secret.items[secret.index] = item[: secret.start] + replacement + item[secret.end :]
+            # moved since it was read: fail closed (the list is checked again after the walk)
+            run.list_unchanged(secret.items, secret.seen)
+            run.replace(secret.items, secret.index, item[: secret.start] + replacement + item[secret.end :])
             end = secret.start + len(replacement)
             run.add_meta(secret.path, secret.index, [[rule_id, remark, secret.start, end]], len(item))
             counted = (rule_index, secret.detector)

@@ -27,6 +27,8 @@ scrub:
     - {id: secret-keys, keys: ["*password*", "*secret*"]}
     - {id: cards, detect: [creditcard]}
     - {id: planted, pattern: 'hunter2-[a-z-]+'}
+    # argv lists are read before the walk, by a pass of their own: attacks reach it too
+    - {id: flags, detect: [argv_secret, mysql_password_flag]}
 """
 
 

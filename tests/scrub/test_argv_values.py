@@ -185,3 +185,45 @@ def test_argv_remarks_are_the_same_on_a_real_event_in_both_engines():
     pair = [compile_scrubber(spec.scrub, spec.options, b"k" * 32, accelerator=engine) for engine in (ENGINES[0], ENGINES[-1])]
     scrubbed, outcome = assert_same_outcome(*pair, copy.deepcopy(raw))
     assert "pw-77" not in repr(scrubbed) and outcome[1]["flags/argv_secret"] >= 1
+
+
+# ----------------------------------------------------------------- lists changed while they are scrubbed
+
+
+def _moved_after_reading(monkeypatch, move) -> None:
+    """``find_argv_secrets`` as if another thread ran ``move(event)`` right after it read the lists."""
+    import rules_engine.scrub.scrubber as scrubber_module
+
+    def found_then_moved(event, *flags):
+        secrets = find_argv_secrets(event, *flags)
+        move(event)
+        return secrets
+
+    monkeypatch.setattr(scrubber_module, "find_argv_secrets", found_then_moved)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_argv_list_whose_items_moved_after_they_were_read_fails_closed(engine, monkeypatch):
+    from rules_engine.scrub.changes import EventChanged
+
+    def rotate(event):  # same size, every item one place on: the secret would be written next to
+        job = event["extra"]["job"]
+        job.insert(0, job.pop())
+
+    _moved_after_reading(monkeypatch, rotate)
+    event = {"extra": {"job": ["deploy", "--password", "pw-12345", "--region"]}}
+    with pytest.raises(EventChanged):
+        _scrubber(SCRUB, engine).scrub_event(event)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_container_subclasses_are_left_to_the_walk(engine):
+    class Endless(dict):  # says it holds one item; its items() never end
+        def items(self):
+            n = 0
+            while True:
+                n += 1
+                yield f"k{n}", ["--password", "pw"]
+
+    assert _secrets({"extra": {"job": Endless(a=1)}}) == []
+    assert _secrets({"extra": {"job": type("Args", (list,), {})(["--password", "pw-1"])}}) == []
