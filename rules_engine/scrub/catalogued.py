@@ -47,19 +47,20 @@ class CatalogueDetector(Detector):
         )
 
         first_match, prepare = _first_match_function(entry, self.exact)
-        first_match_in_ascii = _first_match_found_by_re2(entry, self.exact)
+        first_start = _first_start_found_by_re2(entry)
 
         def spans(text: str) -> list[tuple[int, int]]:
+            position = 0
             if text.isascii():
                 if needs_non_ascii:
                     return []
-                first, prepared = first_match_in_ascii, text.encode("ascii")
-            else:
-                first, prepared = first_match, prepare(text)
+                position = first_start(text.encode("ascii"))
+                if position < 0:  # most candidates: no match anywhere
+                    return []
             found = []
-            position = 0
+            keywords_in = prepare(text)
             while True:
-                match = first(text, prepared, position)
+                match = first_match(text, keywords_in, position)
                 if match is None:
                     return found
                 start, end = secret_span(match, groups)
@@ -113,29 +114,18 @@ def _first_match_function(entry: CatalogueEntry, exact: re.Pattern) -> tuple[Cal
     return first_match_near_keywords, prepare
 
 
-def _first_match_found_by_re2(entry: CatalogueEntry, exact: re.Pattern) -> Callable:
-    """``(ASCII text, its bytes, position) -> the first match at or after position`` (what
-    ``exact.search`` finds), the starts to try found by RE2.
+def _first_start_found_by_re2(entry: CatalogueEntry) -> Callable[[bytes], int]:
+    """``(ASCII text as bytes) -> where the first match of the entry's pattern may start, or -1
+    when there is none``, found by RE2 in one pass over the text.
 
-    ``exact`` (Python ``re``) stays the definition: each match is ``exact.match`` at a start RE2
-    found. RE2 reads the pattern's syntax as ``re`` does (the catalogue holds only syntax both
-    read alike, tested), and on ASCII text it matches where ``re`` matches; the pattern it runs is
-    :func:`loosened` so that it matches at every start ``re`` would match at, maybe more, never
-    fewer. Its automaton reads the text once, where ``re`` tries the pattern at every start."""
+    The matches themselves stay Python ``re``'s, searched from there on. RE2 reads the pattern's
+    syntax as ``re`` does (the catalogue holds only syntax both read alike, tested), and on ASCII
+    text it matches where ``re`` matches; the pattern it runs is :func:`loosened`, so it matches
+    wherever ``re`` would, maybe at an earlier start, never a later one. Only the first start is
+    asked: a loosened pattern may match far beyond what ``re`` allows, and asking again after
+    each match could read a long text once per start."""
     search = bytes_search(re2.compile(loosened(entry.pattern), _START_OPTIONS))
-    match = exact.match
-
-    def first_match(text: str, data: bytes, position: int):
-        while True:
-            start = search(data, position)
-            if start < 0:
-                return None
-            found = match(text, start)
-            if found is not None:
-                return found
-            position = start + 1
-
-    return first_match
+    return lambda data: search(data, 0)
 
 
 #: RE2 options for finding starts: no groups to capture, and no messages on stderr when an

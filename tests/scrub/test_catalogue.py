@@ -227,9 +227,30 @@ def test_loosened_patterns_leave_classes_escapes_and_small_counts_alone(pattern,
 def test_starts_found_by_re2_include_a_match_before_a_final_line_break():
     """``re``'s ``$`` also matches before a text's last line break; RE2's, outside multi-line
     mode, only at the end."""
-    from rules_engine.scrub.catalogued import _first_match_found_by_re2
+    from rules_engine.scrub.catalogued import _first_start_found_by_re2
 
     entry = dataclasses.replace(ENTRIES[0], pattern=r"(?P<secret>tok[0-9]+)$")
-    first_match = _first_match_found_by_re2(entry, re.compile(entry.pattern))
-    text = "x tok123\n"
-    assert first_match(text, text.encode("ascii"), 0).span("secret") == (2, 8)
+    assert _first_start_found_by_re2(entry)(b"x tok123\n") == 2
+
+
+@pytest.mark.parametrize("entry_id, text", [
+    ("secret_assignment", "password=" + "x" * 20_000 + " token='" + "y" * 3_000 + "' secret: s3"),
+    ("email_address", "a" * 20_000 + "@shop.example.com and ann@shop.example"),  # RE2 matches at every "a"
+])
+def test_re2_is_asked_once_per_text(monkeypatch, entry_id, text):
+    """A loosened repetition matches a run far longer than ``re`` allows, at every start of the
+    run: RE2 is asked for the first start only and ``re`` searches from there, so a long text is
+    read once by RE2, not once per start."""
+    from rules_engine.scrub import catalogued
+
+    searches = []
+    bytes_search = catalogued.bytes_search
+
+    def counted(pattern):
+        search = bytes_search(pattern)
+        return lambda data, position: searches.append(position) or search(data, position)
+
+    monkeypatch.setattr(catalogued, "bytes_search", counted)
+    detector = catalogued._detector(BY_ID[entry_id])
+    assert detector.find(text) == _found_by_plain_search(detector, text)
+    assert searches == [0]
