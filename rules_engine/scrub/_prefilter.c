@@ -853,25 +853,20 @@ match_literals(Scanner *s, int folded, int kind, const void *data, Py_ssize_t le
     }
 }
 
-/* The runs (as bits) that the character at ``i`` belongs to. */
+/* The runs (as bits) whose class the character at ``i`` is in (``ascii``: the bits of each ASCII
+ * character, ``digits``: those of a decimal digit outside ASCII), as ``runs_of`` (the runs it
+ * belongs to) and ``runs_counting`` (the runs that count it) read them. */
 static inline uint64_t
-runs_of(const Scanner *s, int kind, const void *data, Py_ssize_t i)
+run_bits(const uint64_t *ascii, uint64_t digits, int kind, const void *data, Py_ssize_t i)
 {
     Py_UCS4 c = PyUnicode_READ(kind, data, i);
     if (c < ASCII)
-        return s->run_classes[c];
-    return (kind != PyUnicode_1BYTE_KIND && Py_UNICODE_ISDECIMAL(c)) ? s->digit_runs : 0;
+        return ascii[c];
+    return (kind != PyUnicode_1BYTE_KIND && Py_UNICODE_ISDECIMAL(c)) ? digits : 0;
 }
 
-/* The runs (as bits) that count the character at ``i``. */
-static inline uint64_t
-runs_counting(const Scanner *s, int kind, const void *data, Py_ssize_t i)
-{
-    Py_UCS4 c = PyUnicode_READ(kind, data, i);
-    if (c < ASCII)
-        return s->run_counted[c];
-    return (kind != PyUnicode_1BYTE_KIND && Py_UNICODE_ISDECIMAL(c)) ? s->counted_digit_runs : 0;
-}
+#define runs_of(s, kind, data, i) run_bits((s)->run_classes, (s)->digit_runs, (kind), (data), (i))
+#define runs_counting(s, kind, data, i) run_bits((s)->run_counted, (s)->counted_digit_runs, (kind), (data), (i))
 
 /* Hit the runs of ``pending`` that the maximal run [start, end) of their class holds (long
  * enough, with enough counted characters); return the others. */

@@ -346,15 +346,7 @@ def _literal_set(texts: list[str]):
     cannot build it (each literal is then looked for)."""
     import re2
 
-    literal_set = re2.Set.SearchSet(re2.Options())
-    try:
-        for index, text in enumerate(texts):
-            if literal_set.Add(re.escape(text).encode("ascii")) != index:
-                return None
-        literal_set.Compile()
-    except re2.error:
-        return None
-    return literal_set
+    return _re2_set([re.escape(text) for text in texts], re2.Options())
 
 
 def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
@@ -455,12 +447,12 @@ class _RunSearch:
         self._runs = runs
         #: per run, the bits of its necessary patterns (all must match)
         self._needs: list[int] = []
-        patterns = []
+        patterns, leading = [], []
         for run in runs:
             self._needs.append(sum(1 << (len(patterns) + index) for index in range(len(run.necessary))))
-            patterns += map(compile_regex, run.necessary)
-        # A string holding a run matches the first of its patterns: those alone find the strings.
-        leading = [compile_regex(run.necessary[0]) for run in runs]
+            # a string holding a run matches the first of its patterns: those alone find the strings
+            leading.append(compile_regex(run.necessary[0]))
+            patterns += [leading[-1], *map(compile_regex, run.necessary[1:])]
         self._search = _JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
             if patterns else None
 
@@ -588,12 +580,18 @@ class _Utf8Joined:
 def _search_set(patterns: list[Any]):
     """The patterns as one RE2 set, searched unanchored over UTF-8 bytes; its indexes are those of
     ``patterns``. None when RE2 cannot build one."""
+    return _re2_set([pattern.pattern for pattern in patterns], patterns[0].options)
+
+
+def _re2_set(sources: list[str], options):
+    """``sources`` as one unanchored RE2 set over UTF-8 bytes, its indexes theirs; None when RE2
+    cannot build it."""
     import re2
 
-    found = re2.Set.SearchSet(patterns[0].options)
+    found = re2.Set.SearchSet(options)
     try:
-        for index, pattern in enumerate(patterns):
-            if found.Add(pattern.pattern.encode("utf-8")) != index:
+        for index, source in enumerate(sources):
+            if found.Add(source.encode("utf-8")) != index:
                 return None
         found.Compile()
     except re2.error:
