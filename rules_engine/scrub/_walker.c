@@ -199,7 +199,7 @@ typedef struct {
     Py_ssize_t nodes;    /* the run's node count, shared with the Python walk */
 } Walker;
 
-static PyObject *card_high, *one;  /* 10**19 and 1 */
+static PyObject *card_high, *one, *no_keys;  /* 10**19, 1 and () */
 static PyObject *s_limit_rule, *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
 #define KEY_MEMO_LIMIT 10000
 
@@ -450,20 +450,47 @@ key_rule(Walker *w, PyObject *key, PyObject *active)
 static int walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
 static int check_subtree(Walker *w, PyObject *node, Py_ssize_t depth);
 static int walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
+static int walk_items(Walker *w, PyObject *node, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth);
+static int walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, PyObject *active,
+                              Py_ssize_t depth, PyObject *skipped);
 
+/* Walk ``child``, the dict or list at ``key`` of the container at ``path``: the common walk where
+ * no selector can match below (``state`` is None), else the one stepping the selectors on. */
 static int
-walk_child(Walker *w, PyObject *child, PyObject *path, PyObject *key, PyObject *active, Py_ssize_t depth,
-           int is_dict)
+walk_child(Walker *w, PyObject *child, PyObject *path, PyObject *key, PyObject *state, PyObject *active,
+           Py_ssize_t depth)
 {
     PyObject *child_path = PyTuple_Pack(2, path, key);
     if (child_path == NULL)
         return -1;
-    int status = is_dict ? walk_dict(w, child, child_path, active, depth) : walk_list(w, child, child_path, active, depth);
+    int status, is_dict = PyDict_CheckExact(child);
+    if (state == Py_None)
+        status = is_dict ? walk_dict(w, child, child_path, active, depth) : walk_list(w, child, child_path, active, depth);
+    else
+        status = is_dict ? walk_selected_dict(w, child, child_path, state, active, depth, no_keys)
+                         : walk_items(w, child, child_path, state, active, depth);
     Py_DECREF(child_path);
     return status;
 }
 
-/* The Python walk's ``place``: collect a leaf, or descend into a container. */
+/* A tuple at ``container[key]``: JSON has no tuples, so a list of its items takes its place (a list
+ * can be edited in place, its items redacted by index) and is walked. */
+static int
+walk_tuple(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path, PyObject *state,
+           PyObject *active, Py_ssize_t depth)
+{
+    PyObject *items = PySequence_List(value);
+    if (items == NULL)
+        return -1;
+    int status = replace_item(w, container, key, items);
+    if (status == 0)
+        status = walk_child(w, items, path, key, state, active, depth + 1);
+    Py_DECREF(items);
+    return status;
+}
+
+/* The Python walk's ``place`` where no selector can match below: collect a leaf, or descend into a
+ * container. */
 static int
 place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path, PyObject *active,
       Py_ssize_t depth)
@@ -471,10 +498,8 @@ place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *
     PyTypeObject *kind = Py_TYPE(value);
     if (kind == &PyUnicode_Type)
         return collect(w, value, container, key, path, active);
-    if (kind == &PyDict_Type)
-        return walk_child(w, value, path, key, active, depth + 1, 1);
-    if (kind == &PyList_Type)
-        return walk_child(w, value, path, key, active, depth + 1, 0);
+    if (kind == &PyDict_Type || kind == &PyList_Type)
+        return walk_child(w, value, path, key, Py_None, active, depth + 1);
     if (kind == &PyLong_Type)
         return collect_card_number(w, value, container, key, path, active);
     if (value == Py_None || kind == &PyBool_Type)
@@ -482,17 +507,28 @@ place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *
     if (kind == &PyFloat_Type && isfinite(PyFloat_AS_DOUBLE(value))
         && !(fabs(PyFloat_AS_DOUBLE(value)) >= 1e12 && PyFloat_AS_DOUBLE(value) == floor(PyFloat_AS_DOUBLE(value))))
         return 0;  /* a whole number of 13 digits or more may be a card number: Python looks */
-    if (kind == &PyTuple_Type) {  /* JSON has no tuples; a list can be edited in place */
-        PyObject *items = PySequence_List(value);
-        if (items == NULL)
-            return -1;
-        int status = replace_item(w, container, key, items);
-        if (status == 0)
-            status = walk_child(w, items, path, key, active, depth + 1, 0);
-        Py_DECREF(items);
-        return status;
-    }
+    if (kind == &PyTuple_Type)
+        return walk_tuple(w, container, key, value, path, Py_None, active, depth);
     return place_in_python(w, container, key, value, path, Py_None, active, depth);
+}
+
+/* The Python walk's ``place`` where a selector may still match below (``state`` is not None): a
+ * container is walked stepping the selectors on; a leaf is placed as anywhere else (no selector
+ * matches below a leaf). */
+static int
+place_selected(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path, PyObject *state,
+               PyObject *active, Py_ssize_t depth)
+{
+    PyTypeObject *kind = Py_TYPE(value);
+    if (state == Py_None || kind == &PyUnicode_Type)
+        return place(w, container, key, value, path, active, depth);
+    if (kind == &PyDict_Type || kind == &PyList_Type)
+        return walk_child(w, value, path, key, state, active, depth + 1);
+    if (kind == &PyTuple_Type)
+        return walk_tuple(w, container, key, value, path, state, active, depth);
+    if (PyDict_Check(value) || PyList_Check(value) || PyTuple_Check(value))  /* a subclass: Python snapshots it */
+        return place_in_python(w, container, key, value, path, state, active, depth);
+    return place(w, container, key, value, path, active, depth);
 }
 
 static int
@@ -778,87 +814,6 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     return status;
 }
 
-/* A ``[name, value]`` item of a list (headers): the name is the key of the value. The pair is a
- * list of the event too, walked through a copy (``Run.visit_pair``). */
-static int
-walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *path, PyObject *active,
-          Py_ssize_t depth)
-{
-    PyObject *pair = item;
-    if (PyTuple_CheckExact(item)) {
-        pair = PySequence_List(item);
-        if (pair == NULL || replace_item(w, node, index, pair) < 0) {
-            Py_XDECREF(pair);
-            return -1;
-        }
-    } else {
-        Py_INCREF(pair);
-    }
-    int status = -1;
-    PyObject *copy = PySequence_List(pair), *pair_path = NULL;
-    if (copy == NULL)
-        goto done;
-    if (PyList_GET_SIZE(copy) != 2 || !PyUnicode_CheckExact(PyList_GET_ITEM(copy, 0))) {
-        status = raise_through(w, w->iface->changed);  /* no longer the pair the caller saw */
-        goto done;
-    }
-    pair_path = PyTuple_Pack(2, path, index);
-    if (pair_path == NULL)
-        goto done;
-    PyObject *name = PyList_GET_ITEM(copy, 0), *value = PyList_GET_ITEM(copy, 1);
-    int redacted = apply_key_rules(w, name, pair, one, value, pair_path, active, depth + 1);
-    if (redacted < 0)
-        goto done;
-    status = redacted ? 0 : place(w, pair, one, value, pair_path, active, depth + 1);
-    if (status == 0)
-        status = list_unchanged(w, pair, copy);
-done:
-    Py_XDECREF(copy);
-    Py_XDECREF(pair_path);
-    Py_DECREF(pair);
-    return status;
-}
-
-static int
-is_pair(PyObject *item)
-{
-    if (!PyList_CheckExact(item) && !PyTuple_CheckExact(item))
-        return 0;
-    return PySequence_Fast_GET_SIZE(item) == 2 && PyUnicode_CheckExact(PySequence_Fast_GET_ITEM(item, 0));
-}
-
-/* The items are read from a copy, which the list must still match afterwards (``unchanged``). */
-static int
-walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
-{
-    if (!PyList_CheckExact(node))
-        return python_walk(w, walk_list, "OOOn", node, path, active, depth);
-    if (enter(w, node, depth) < 0)
-        return -1;
-    if (Py_EnterRecursiveCall(" while scrubbing an event"))
-        return -1;
-    PyObject *copy = PyList_GetSlice(node, 0, PyList_GET_SIZE(node));
-    int status = copy == NULL ? -1 : 0;
-    for (Py_ssize_t i = 0; status == 0 && i < PyList_GET_SIZE(copy); i++) {
-        PyObject *item = PyList_GET_ITEM(copy, i);  /* the copy is the walk's own: it holds the item */
-        PyObject *index = PyLong_FromSsize_t(i);
-        if (index == NULL) {
-            status = -1;
-            break;
-        }
-        if (is_pair(item))
-            status = walk_pair(w, node, index, item, path, active, depth);
-        else
-            status = place(w, node, index, item, path, active, depth);
-        Py_DECREF(index);
-    }
-    if (status == 0)
-        status = list_unchanged(w, node, copy);
-    Py_XDECREF(copy);
-    Py_LeaveRecursiveCall();
-    return status;
-}
-
 /* The selector automaton's step from ``state`` over ``key``: (next state or None, rules the
  * selectors matched there activate, whether an ``allow`` selector matched), as a new tuple. */
 static PyObject *
@@ -882,18 +837,160 @@ selector_step(Walker *w, PyObject *state, PyObject *key)
     return found;
 }
 
-static int walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, PyObject *active,
-                              Py_ssize_t depth, PyObject *skipped);
+/* The step of the walk to a child named ``name`` of a node in selector ``state`` where ``active``
+ * rules apply (``Run.step``): 1 when an ``allow`` selector matches the child (it is only checked,
+ * never scrubbed); else 0, with the child's state (None: no selector can match there) and the
+ * rules active there in ``*below`` and ``*below_active`` (new references); -1 on error. With no
+ * state (no selector can match here) the child has the node's. */
+static int
+step_below(Walker *w, PyObject *state, PyObject *name, PyObject *active, PyObject **below, PyObject **below_active)
+{
+    if (state == Py_None) {
+        *below = Py_NewRef(Py_None);
+        *below_active = Py_NewRef(active);
+        return 0;
+    }
+    PyObject *step = selector_step(w, state, name);
+    if (step == NULL)
+        return -1;
+    int allowed = PyObject_IsTrue(PyTuple_GET_ITEM(step, 2));
+    if (allowed == 0) {
+        *below_active = PyNumber_Or(active, PyTuple_GET_ITEM(step, 1));
+        if (*below_active == NULL)
+            allowed = -1;
+        else
+            *below = Py_NewRef(PyTuple_GET_ITEM(step, 0));
+    }
+    Py_DECREF(step);
+    return allowed;
+}
+
+/* The value of a ``[name, value]`` pair, read from ``copy``, the walk's copy of ``pair``: the name
+ * is the value's key, and a selector's step to it (the pair's index in its list is not). */
+static int
+visit_pair_value(Walker *w, PyObject *pair, PyObject *copy, PyObject *path, PyObject *index, PyObject *state,
+                 PyObject *active, Py_ssize_t depth)
+{
+    PyObject *name = PyList_GET_ITEM(copy, 0), *value = PyList_GET_ITEM(copy, 1);
+    PyObject *below, *below_active;
+    int allowed = step_below(w, state, name, active, &below, &below_active);
+    if (allowed)  /* at the pair's own depth, as Run.visit_pair checks it */
+        return allowed < 0 ? -1 : check_subtree(w, value, depth + 1);
+    int status = -1;
+    PyObject *pair_path = PyTuple_Pack(2, path, index);
+    if (pair_path != NULL) {
+        status = apply_key_rules_below(w, name, pair, one, value, pair_path, below, below_active, depth + 1);
+        if (status == 0)
+            status = place_selected(w, pair, one, value, pair_path, below, below_active, depth + 1);
+    }
+    Py_XDECREF(pair_path);
+    Py_DECREF(below);
+    Py_DECREF(below_active);
+    return status < 0 ? -1 : 0;
+}
+
+/* A ``[name, value]`` item of a list (headers), ``Run.visit_pair``. The pair is a list of the
+ * event too (a tuple becomes one), walked through a copy it must still match afterwards. */
+static int
+walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *path, PyObject *state,
+          PyObject *active, Py_ssize_t depth)
+{
+    PyObject *pair = item;
+    if (PyTuple_CheckExact(item)) {
+        pair = PySequence_List(item);
+        if (pair == NULL || replace_item(w, node, index, pair) < 0) {
+            Py_XDECREF(pair);
+            return -1;
+        }
+    } else {
+        Py_INCREF(pair);
+    }
+    int status = -1;
+    PyObject *copy = PySequence_List(pair);
+    if (copy == NULL)
+        goto done;
+    if (PyList_GET_SIZE(copy) != 2 || !PyUnicode_CheckExact(PyList_GET_ITEM(copy, 0))) {
+        status = raise_through(w, w->iface->changed);  /* no longer the pair the caller saw */
+        goto done;
+    }
+    status = visit_pair_value(w, pair, copy, path, index, state, active, depth);
+    if (status == 0)
+        status = list_unchanged(w, pair, copy);
+done:
+    Py_XDECREF(copy);
+    Py_DECREF(pair);
+    return status;
+}
 
 static int
-walk_selected_child(Walker *w, PyObject *child, PyObject *path, PyObject *key, PyObject *state, PyObject *active,
-                    Py_ssize_t depth)
+is_pair(PyObject *item)
 {
-    PyObject *child_path = PyTuple_Pack(2, path, key), *skipped = PyTuple_New(0);
-    int status = child_path && skipped ? walk_selected_dict(w, child, child_path, state, active, depth, skipped) : -1;
-    Py_XDECREF(child_path);
-    Py_XDECREF(skipped);
+    if (!PyList_CheckExact(item) && !PyTuple_CheckExact(item))
+        return 0;
+    return PySequence_Fast_GET_SIZE(item) == 2 && PyUnicode_CheckExact(PySequence_Fast_GET_ITEM(item, 0));
+}
+
+/* One item of a list where a selector may match (``Run.visit`` with an index for key): the
+ * selectors step over the index's text; no key rule applies to an index. */
+static int
+visit_selected_item(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *path, PyObject *state,
+                    PyObject *active, Py_ssize_t depth)
+{
+    PyObject *name = PyObject_Str(index);
+    if (name == NULL)
+        return -1;
+    PyObject *below, *below_active;
+    int allowed = step_below(w, state, name, active, &below, &below_active);
+    Py_DECREF(name);
+    if (allowed)
+        return allowed < 0 ? -1 : check_subtree(w, item, depth + 1);
+    int status = place_selected(w, node, index, item, path, below, below_active, depth);
+    Py_DECREF(below);
+    Py_DECREF(below_active);
     return status;
+}
+
+/* The items of an exact list (``Run.walk_list``, or the loop of ``Run.walk`` where a selector may
+ * match: ``state`` is not None), read from a copy, which the list must still match afterwards
+ * (``unchanged``). A ``[name, value]`` item is a pair; any other is the item at its index. */
+static int
+walk_items(Walker *w, PyObject *node, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
+{
+    if (enter(w, node, depth) < 0)
+        return -1;
+    if (Py_EnterRecursiveCall(" while scrubbing an event"))
+        return -1;
+    PyObject *copy = PyList_GetSlice(node, 0, PyList_GET_SIZE(node));
+    int status = copy == NULL ? -1 : 0;
+    for (Py_ssize_t i = 0; status == 0 && i < PyList_GET_SIZE(copy); i++) {
+        PyObject *item = PyList_GET_ITEM(copy, i);  /* the copy is the walk's own: it holds the item */
+        PyObject *index = PyLong_FromSsize_t(i);
+        if (index == NULL) {
+            status = -1;
+            break;
+        }
+        if (is_pair(item))
+            status = walk_pair(w, node, index, item, path, state, active, depth);
+        else if (state == Py_None)
+            status = place(w, node, index, item, path, active, depth);
+        else
+            status = visit_selected_item(w, node, index, item, path, state, active, depth);
+        Py_DECREF(index);
+    }
+    if (status == 0)
+        status = list_unchanged(w, node, copy);
+    Py_XDECREF(copy);
+    Py_LeaveRecursiveCall();
+    return status;
+}
+
+/* A list below which no selector can match (a subclass is iterated as the Python walk does). */
+static int
+walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
+{
+    if (!PyList_CheckExact(node))
+        return python_walk(w, walk_list, "OOOn", node, path, active, depth);
+    return walk_items(w, node, path, Py_None, active, depth);
 }
 
 /* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``). */
@@ -901,35 +998,16 @@ static int
 visit_selected(Walker *w, PyObject *node, PyObject *name, PyObject *key, PyObject *value, PyObject *path,
                PyObject *state, PyObject *active, Py_ssize_t depth)
 {
-    PyObject *step = selector_step(w, state, name);
-    if (step == NULL)
-        return -1;
-    int status = -1;
-    PyObject *child_state = PyTuple_GET_ITEM(step, 0);
-    PyObject *child_active = NULL;
-    int allowed = PyObject_IsTrue(PyTuple_GET_ITEM(step, 2));
-    if (allowed < 0)
-        goto done;
-    if (allowed) {
-        status = check_subtree(w, value, depth + 1);
-        goto done;
-    }
-    child_active = PyNumber_Or(active, PyTuple_GET_ITEM(step, 1));
-    if (child_active == NULL)
-        goto done;
-    int redacted = apply_key_rules_below(w, name, node, key, value, path, child_state, child_active, depth);
-    if (redacted)
-        status = redacted < 0 ? -1 : 0;
-    else if (child_state == Py_None || PyUnicode_CheckExact(value))
-        status = place(w, node, key, value, path, child_active, depth);
-    else if (PyDict_CheckExact(value))  /* a selector may match below: step on through the dict */
-        status = walk_selected_child(w, value, path, key, child_state, child_active, depth + 1);
-    else
-        status = place_in_python(w, node, key, value, path, child_state, child_active, depth);
-done:
-    Py_XDECREF(child_active);
-    Py_DECREF(step);
-    return status;
+    PyObject *below, *below_active;
+    int allowed = step_below(w, state, name, active, &below, &below_active);
+    if (allowed)
+        return allowed < 0 ? -1 : check_subtree(w, value, depth + 1);
+    int status = apply_key_rules_below(w, name, node, key, value, path, below, below_active, depth);
+    if (status == 0)
+        status = place_selected(w, node, key, value, path, below, below_active, depth);
+    Py_DECREF(below);
+    Py_DECREF(below_active);
+    return status < 0 ? -1 : 0;
 }
 
 /* The Python walk's ``walk_selected_dict``: a dict where a selector may match. */
@@ -2394,7 +2472,7 @@ PyInit__walker(void)
     INTERN(s_decode, "decode");
     INTERN(s_utf8, "utf-8");
     INTERN(s_replace, "replace");
-    if ((one = PyLong_FromLong(1)) == NULL)
+    if ((one = PyLong_FromLong(1)) == NULL || (no_keys = PyTuple_New(0)) == NULL)
         return NULL;
     if ((card_high = PyLong_FromUnsignedLongLong(10000000000000000000ULL)) == NULL)
         return NULL;
