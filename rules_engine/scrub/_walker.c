@@ -489,6 +489,21 @@ walk_tuple(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObj
     return status;
 }
 
+/* A subclass of str (a str enum) at ``container[key]``: the transport sends its text, a plain str
+ * (``str.__str__`` of it), which takes its place and is collected. */
+static int
+collect_plain_text(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path, PyObject *active)
+{
+    PyObject *text = PyUnicode_FromObject(value);
+    if (text == NULL)
+        return -1;
+    int status = replace_item(w, container, key, text);
+    if (status == 0)
+        status = collect(w, text, container, key, path, active);
+    Py_DECREF(text);
+    return status;
+}
+
 /* The Python walk's ``place`` where no selector can match below: collect a leaf, or descend into a
  * container. */
 static int
@@ -509,6 +524,8 @@ place(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *
         return 0;  /* a whole number of 13 digits or more may be a card number: Python looks */
     if (kind == &PyTuple_Type)
         return walk_tuple(w, container, key, value, path, Py_None, active, depth);
+    if (PyUnicode_Check(value))  /* the type's flags, not __class__: a true subclass, a str enum */
+        return collect_plain_text(w, container, key, value, path, active);
     return place_in_python(w, container, key, value, path, Py_None, active, depth);
 }
 
