@@ -205,14 +205,14 @@ class Run(ChangeChecks):
             self.redact_log_entry(event, place)
 
     def redact_log_entry(self, event: dict, place: tuple[str, ...]) -> None:
-        """The log entry at ``place``, unless it (or what holds it) is redacted whole already."""
+        """The log entry at ``place``, unless it (or what holds it) is redacted whole already.
+        Most events have none: that is found before the values queued whole are searched."""
         container, path = event, None
         for step in place:
-            if any(queued is container and key == step for queued, key, _, _ in self.whole):
+            child = container.get(step)
+            if type(child) is not dict or any(queued is container and key == step for queued, key, _, _ in self.whole):
                 return
-            container, path = container.get(step), (path, step)
-            if type(container) is not dict:
-                return
+            container, path = child, (path, step)
         self.redact_log_params(container, path)
 
     def redact_log_params(self, logentry: dict, logentry_path) -> None:
