@@ -1,10 +1,12 @@
 /* The scrubber's walk over the parts of an event where no selector can match, in C.
  *
- * This is the same walk as ``Run.walk_dict``, ``Run.walk_dict_keys``, ``Run.walk_list`` and
- * ``Run.check_subtree`` in walk.py (read those first: they are the definition, and the tests
+ * This is the same walk as ``Run.walk_dict``, ``Run.walk_dict_keys``, ``Run.walk_list``,
+ * ``Run.walk_selected_dict``, the loop of ``Run.walk`` over a list where a selector may match,
+ * and ``Run.check_subtree`` in walk.py (read those first: they are the definition, and the tests
  * run both and compare). It collects every string leaf (and every integer long enough to be a
- * card number) with its slot, decides key rules per key name through the scrubber's memo, and
- * queues values under sensitive keys.
+ * card number) with its slot, steps the selector automaton through the scrubber's memo where a
+ * selector may match, decides key rules per key name through the scrubber's memo, and queues
+ * values under sensitive keys.
  *
  * The interface with Python is explicit, and checked when a scrubber is built (cwalk.py):
  *
@@ -14,7 +16,7 @@
  *   share them without handing anything over.
  * - ``Interface`` holds, by name, every Python function the C walk calls — the Python walk's
  *   own methods for everything uncommon (values of other types, containers under sensitive keys
- *   below a live selector, subclasses, and every error: ``too_deep``, ``too_many``,
+ *   below a live selector, subclasses of dict, list and tuple, and every error: ``too_deep``, ``too_many``,
  *   ``exact_key``, ``place`` raise the exceptions) and the scrubber's memoized decisions — with
  *   the data every run of a scrubber shares. Its constructor checks each of them, so a renamed
  *   method fails when the scrubber is built; no name is looked up while a walk runs.

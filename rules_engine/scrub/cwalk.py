@@ -33,8 +33,9 @@ def c_walk_interface(scrubber: Scrubber) -> Interface:
     return Interface(
         run_class=Run,
         # The Python walk, called with the run first, for whatever the C walk does not handle:
-        # values of other types, subclasses of dict and list, selectors alive below a node, and
-        # every error (these raise UnsendableValue, ScrubLimitExceeded and EventChanged).
+        # values of other types, subclasses of dict, list and tuple, containers redacted below a
+        # live selector, and every error (these raise UnsendableValue, ScrubLimitExceeded and
+        # EventChanged).
         place=Run.place, redact_all=Run.redact_all, walk_dict=Run.walk_dict, walk_list=Run.walk_list,
         walk_selected_dict=Run.walk_selected_dict, check_subtree=Run.check_subtree,
         too_deep=Run.too_deep, too_many=Run.too_many, changed=Run.changed, check_time=Run.check_time,

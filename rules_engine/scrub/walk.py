@@ -7,8 +7,8 @@ harmless is checked with one set comparison.
 
 The same steps exist in C (``_walker.c``): :class:`Run` is the definition; :class:`~.cwalk.CRun`
 is a run whose walk, redactions and ``_meta`` writing are the C walker's, which hand every
-uncommon case (subclasses, selectors alive below a node, errors) back to the methods here. A
-scrubber chooses its run class once; results are identical by test."""
+uncommon case (subclasses, containers redacted below a live selector, errors) back to the methods
+here. A scrubber chooses its run class once; results are identical by test."""
 
 from __future__ import annotations
 
