@@ -449,6 +449,20 @@ key_rule(Walker *w, PyObject *key, PyObject *active)
     return rule;
 }
 
+/* ``value``, read at ``container[key]``, as the walk reads it (a new reference): a tuple becomes a
+ * list of its items, which takes its place (JSON has no tuples; a list can be edited in place, its
+ * items redacted by index); any other value is itself. */
+static PyObject *
+as_list_in_place(Walker *w, PyObject *container, PyObject *key, PyObject *value)
+{
+    if (!PyTuple_CheckExact(value))
+        return Py_NewRef(value);
+    PyObject *items = PySequence_List(value);
+    if (items != NULL && replace_item(w, container, key, items) < 0)
+        Py_CLEAR(items);
+    return items;
+}
+
 static int walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
 static int check_subtree(Walker *w, PyObject *node, Py_ssize_t depth);
 static int walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth);
@@ -475,18 +489,15 @@ walk_child(Walker *w, PyObject *child, PyObject *path, PyObject *key, PyObject *
     return status;
 }
 
-/* A tuple at ``container[key]``: JSON has no tuples, so a list of its items takes its place (a list
- * can be edited in place, its items redacted by index) and is walked. */
+/* A tuple at ``container[key]``: the list of its items that takes its place is walked. */
 static int
 walk_tuple(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path, PyObject *state,
            PyObject *active, Py_ssize_t depth)
 {
-    PyObject *items = PySequence_List(value);
+    PyObject *items = as_list_in_place(w, container, key, value);
     if (items == NULL)
         return -1;
-    int status = replace_item(w, container, key, items);
-    if (status == 0)
-        status = walk_child(w, items, path, key, state, active, depth + 1);
+    int status = walk_child(w, items, path, key, state, active, depth + 1);
     Py_DECREF(items);
     return status;
 }
@@ -588,15 +599,10 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
 {
     if (depth + 1 > w->iface->max_depth)
         return too_deep(w);
-    PyObject *items = NULL;
-    if (PyTuple_CheckExact(value)) {
-        items = PySequence_List(value);
-        if (items == NULL || replace_item(w, container, key, items) < 0) {
-            Py_XDECREF(items);
-            return -1;
-        }
-        value = items;
-    }
+    PyObject *walked = as_list_in_place(w, container, key, value);  /* the value, or a tuple's list */
+    if (walked == NULL)
+        return -1;
+    value = walked;
     int status = -1;
     PyObject *child_path = NULL;
     if (count_nodes(w, PyObject_Length(value)) < 0)
@@ -639,7 +645,7 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
     }
 done:
     Py_XDECREF(child_path);
-    Py_XDECREF(items);
+    Py_DECREF(walked);
     return status;
 }
 
@@ -914,16 +920,9 @@ static int
 walk_pair(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *path, PyObject *state,
           PyObject *active, Py_ssize_t depth)
 {
-    PyObject *pair = item;
-    if (PyTuple_CheckExact(item)) {
-        pair = PySequence_List(item);
-        if (pair == NULL || replace_item(w, node, index, pair) < 0) {
-            Py_XDECREF(pair);
-            return -1;
-        }
-    } else {
-        Py_INCREF(pair);
-    }
+    PyObject *pair = as_list_in_place(w, node, index, item);
+    if (pair == NULL)
+        return -1;
     int status = -1;
     PyObject *copy = PySequence_List(pair);
     if (copy == NULL)
