@@ -37,6 +37,8 @@ SCRUB = models.Scrub.model_validate({"rules": [
     {"id": "keys", "keys": ["*password*", "token"]},
     {"id": "cards", "detect": ["creditcard"]},
     {"id": "planted", "pattern": "hunter2-[a-z]+"},
+    # a selector alive through all of ``extra``: its dicts and lists take the walk that steps it
+    {"id": "selected", "keys": ["note"], "in": ["extra.**"]},
 ]})
 OPTIONS = models.Options.model_validate({"limits": {"max_depth": 20, "max_nodes": 2000, "max_string_length": 200}})
 SCRUBBER = compile_scrubber(SCRUB, OPTIONS, None, accelerator="on")
