@@ -219,9 +219,16 @@ def test_starts_found_by_re2_give_what_a_plain_search_finds(entry, data):
     ("[^a{1,1000}]x{2,8}", "(?m)[^a{1,1000}]x{2,8}"),
     (r"\{1,1000}y{0,33}", r"(?m)\{1,1000}y{0,}"),
     ("[]{1,99}]z$", "(?m)[]{1,99}]z$"),
+    (r"(?P<secret>a(b|c))\(d[(]e(?:f)", r"(?m)(?:a(?:b|c))\(d[(]e(?:f)"),
 ])
 def test_loosened_patterns_leave_classes_escapes_and_small_counts_alone(pattern, loose):
     assert loosened(pattern) == loose
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.id)
+def test_loosened_patterns_capture_nothing(entry):
+    """RE2 places a match's start with its automata alone only when no group is to be reported."""
+    assert re2.compile(loosened(entry.pattern)).groups == 0
 
 
 def test_starts_found_by_re2_include_a_match_before_a_final_line_break():
