@@ -261,3 +261,23 @@ def test_re2_is_asked_once_per_text(monkeypatch, entry_id, text):
     detector = catalogued._detector(BY_ID[entry_id])
     assert detector.find(text) == _found_by_plain_search(detector, text)
     assert searches == [0]
+
+
+# ----------------------------------------------------------------- placeholders
+
+_PLACEHOLDER_PIECES = st.one_of(
+    st.text("aAxX*\n19bcEeLlMmPp.", max_size=6),
+    st.sampled_from(["example", "EXAMPLE", "ExAmPlE", "0123456789", "123456789", "abcdefghij", "ABCDEFGHIJ",
+                     "\u212a", "\u0130", "\u017f", "\u00e9"]),
+    st.builds(lambda char, count: char * count, st.sampled_from("aAxX*\n9\u00e9."), st.integers(1, 13)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(pieces=st.lists(_PLACEHOLDER_PIECES, max_size=8))
+def test_placeholders_are_found_as_their_pattern_finds_them(pieces):
+    """Its quick checks only spare a search that would find nothing."""
+    from rules_engine.detection.validators import _PLACEHOLDER, is_placeholder
+
+    text = "".join(pieces)
+    assert is_placeholder(text) == (_PLACEHOLDER.search(text) is not None), text
