@@ -221,10 +221,11 @@ def _probe(entry: CatalogueEntry) -> Probe:
     check each example), possibly more: the exact pattern decides."""
     if entry.prefilter is None and entry.keywords and all(keyword.isascii() for keyword in entry.keywords):
         return Probe.any_of(*(Literal(keyword, caseless=entry.caseless) for keyword in entry.keywords))
-    pattern = entry.prefilter
-    if pattern is None:
-        pattern = "|".join(re.escape(keyword) for keyword in entry.keywords)
-    pattern = ("(?i)" if entry.caseless else "") + pattern
+    pattern = ("(?i)" if entry.caseless else "") + entry.probe
+    if entry.prefilter_at_start:
+        # Its "^" stands beside a class that holds NUL, the separator of the joined strings, so
+        # the joined search finds every string it matches in (unlike a user pattern's "^").
+        return Probe(search=compile_regex(pattern))
     anchors = pattern_anchors(pattern)
     if anchors:
         return Probe(all_of=anchors)
