@@ -49,8 +49,10 @@ class CatalogueEntry:
     keywords: tuple[str, ...] = ()
     caseless: bool = False
     prefilter: str | None = None
-    #: whether ``prefilter`` matches where the token starts: then what may stand before a token
-    #: must stand before it too (a hex id holds IBAN-shaped runs, but never at a token's start)
+    #: whether ``prefilter`` matches where the token starts (the secret, for a pattern with its own
+    #: context, which must then allow no more before it than a token does): then what may stand
+    #: before a token must stand before it too (a hex id holds IBAN-shaped runs, but never at a
+    #: token's start)
     prefilter_at_start: bool = False
     validator: str | None = None
     #: every match starts at most this many characters before a keyword it holds (the local
@@ -96,8 +98,8 @@ def _entry(raw: dict) -> CatalogueEntry:
         pattern = body
     else:
         raise ValueError(f"{raw['id']}: boundary must be 'token' or 'none', not {boundary!r}")
-    if raw.get("prefilter_at_start") and (boundary != "token" or raw.get("prefilter") is None):
-        raise ValueError(f"{raw['id']}: prefilter_at_start needs a prefilter and boundary 'token'")
+    if raw.get("prefilter_at_start") and raw.get("prefilter") is None:
+        raise ValueError(f"{raw['id']}: prefilter_at_start needs a prefilter")
     examples = raw.get("examples") or {}
     return CatalogueEntry(
         id=raw["id"],
