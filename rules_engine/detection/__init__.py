@@ -49,6 +49,11 @@ class CatalogueEntry:
     keywords: tuple[str, ...] = ()
     caseless: bool = False
     prefilter: str | None = None
+    #: whether ``prefilter`` matches where the token starts (the secret, for a pattern with its own
+    #: context, which must then allow no more before it than a token does): then what may stand
+    #: before a token must stand before it too (a hex id holds IBAN-shaped runs, but never at a
+    #: token's start)
+    prefilter_at_start: bool = False
     validator: str | None = None
     #: every match starts at most this many characters before a keyword it holds (the local
     #: part of an e-mail address before its "@"): searches start there
@@ -58,7 +63,10 @@ class CatalogueEntry:
 
     @property
     def probe(self) -> str:
-        """A pattern every match contains: the keywords as an alternation, or ``prefilter``."""
+        """A pattern every match contains: the keywords as an alternation, or ``prefilter`` (after
+        what may stand before a token, with ``prefilter_at_start``)."""
+        if self.prefilter_at_start:
+            return f"{TOKEN_START}(?:{self.prefilter})"
         if self.prefilter is not None:
             return self.prefilter
         return "|".join(re.escape(keyword) for keyword in self.keywords)
@@ -90,6 +98,8 @@ def _entry(raw: dict) -> CatalogueEntry:
         pattern = body
     else:
         raise ValueError(f"{raw['id']}: boundary must be 'token' or 'none', not {boundary!r}")
+    if raw.get("prefilter_at_start") and raw.get("prefilter") is None:
+        raise ValueError(f"{raw['id']}: prefilter_at_start needs a prefilter")
     examples = raw.get("examples") or {}
     return CatalogueEntry(
         id=raw["id"],
@@ -101,6 +111,7 @@ def _entry(raw: dict) -> CatalogueEntry:
         keywords=tuple(str(keyword) for keyword in raw.get("keywords") or ()),
         caseless=bool(raw.get("caseless", False)),
         prefilter=raw.get("prefilter"),
+        prefilter_at_start=bool(raw.get("prefilter_at_start", False)),
         validator=raw.get("validator"),
         reach=raw.get("reach"),
         true_examples=tuple(_example(example) for example in examples.get("finds") or ()),

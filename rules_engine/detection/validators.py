@@ -44,7 +44,28 @@ def is_placeholder(secret: str, keywords: tuple[str, ...] = ()) -> bool:
         if secret.startswith(keyword):
             secret = secret[len(keyword):]
             break
+    if secret.isascii() and not _may_be_placeholder(secret.lower()):
+        return False  # most secrets: the search (costly at every start, for its back-reference) is spared
     return _PLACEHOLDER.search(secret) is not None
+
+
+#: What :data:`_PLACEHOLDER` matches, but its run of one character, in lower case.
+_PLACEHOLDER_TEXTS = ("example", "xxxxxxxx", "****", "123456789", "abcdefghij")
+
+
+def _may_be_placeholder(lowered: str) -> bool:
+    """Whether :data:`_PLACEHOLDER` may match in ASCII text, given lowered: one of its texts is in
+    it, or twelve equal characters follow each other (ignoring that ``.`` is no line break). For
+    ASCII, matching ignoring case is comparing lowered text."""
+    if any(text in lowered for text in _PLACEHOLDER_TEXTS):
+        return True
+    if len(lowered) < 12:
+        return False
+    # Where a character equals the next one, the XOR of the text and the text moved by one holds
+    # a zero byte; twelve equal characters make eleven zero bytes in a row.
+    data = lowered.encode("ascii")
+    differences = int.from_bytes(data[:-1], "big") ^ int.from_bytes(data[1:], "big")
+    return bytes(11) in differences.to_bytes(len(data) - 1, "big")
 
 
 @validator("placeholder_free")

@@ -137,19 +137,24 @@ _START_OPTIONS.log_errors = False
 #: A counted repetition with a larger upper bound than this becomes unbounded in :func:`loosened`.
 _LOOSE_FROM = 32
 #: A pattern's pieces: an escape, a character class (a "]" first in it is a member), a counted
-#: repetition, any other character.
-_TOKEN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\{(\d+),(\d+)\}|.", re.DOTALL)
+#: repetition, a group that captures (named or not), any other character.
+_TOKEN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\{(\d+),(\d+)\}|(\(\?P<\w+>|\((?!\?))|.", re.DOTALL)
 
 
 def loosened(pattern: str) -> str:
     """``pattern`` made to match wherever it matches and maybe elsewhere: in multi-line mode (its
     ``$`` matches before every line break, as ``re``'s also matches before a final one; its ``^``
     after one), and with each counted repetition whose upper bound is large left unbounded (a
-    thousand-fold repetition makes an automaton too large to build)."""
+    thousand-fold repetition makes an automaton too large to build). Its groups capture nothing:
+    only where a match starts is asked, and RE2 finds that with its automata alone when there is
+    no group to report (with groups it runs a slower engine to place them)."""
     pieces = []
     for token in _TOKEN.finditer(pattern):
-        low, high = token.group(1), token.group(2)
-        pieces.append(f"{{{low},}}" if high is not None and int(high) > _LOOSE_FROM else token.group(0))
+        low, high, group = token.group(1), token.group(2), token.group(3)
+        if high is not None and int(high) > _LOOSE_FROM:
+            pieces.append(f"{{{low},}}")
+        else:
+            pieces.append("(?:" if group is not None else token.group(0))
     return "(?m)" + "".join(pieces)
 
 
@@ -216,10 +221,11 @@ def _probe(entry: CatalogueEntry) -> Probe:
     check each example), possibly more: the exact pattern decides."""
     if entry.prefilter is None and entry.keywords and all(keyword.isascii() for keyword in entry.keywords):
         return Probe.any_of(*(Literal(keyword, caseless=entry.caseless) for keyword in entry.keywords))
-    pattern = entry.prefilter
-    if pattern is None:
-        pattern = "|".join(re.escape(keyword) for keyword in entry.keywords)
-    pattern = ("(?i)" if entry.caseless else "") + pattern
+    pattern = ("(?i)" if entry.caseless else "") + entry.probe
+    if entry.prefilter_at_start:
+        # Its "^" stands beside a class that holds NUL, the separator of the joined strings, so
+        # the joined search finds every string it matches in (unlike a user pattern's "^").
+        return Probe(search=compile_regex(pattern))
     anchors = pattern_anchors(pattern)
     if anchors:
         return Probe(all_of=anchors)

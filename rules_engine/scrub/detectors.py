@@ -216,8 +216,16 @@ def iban_valid(text: str) -> bool:
     if not 15 <= len(compact) <= 34:
         return False
     rearranged = compact[4:] + compact[:4]
-    number = "".join(str(int(char, 36)) for char in rearranged)
+    if rearranged.isascii() and rearranged.isalnum():
+        number = rearranged.translate(_IBAN_LETTER_VALUES)
+    else:
+        number = "".join(str(int(char, 36)) for char in rearranged)
     return int(number) % 97 == 1
+
+
+#: A letter of an IBAN -> its value in the mod-97 check (A = 10 ... Z = 35), in either case.
+_IBAN_LETTER_VALUES = str.maketrans({letter: str(int(letter, 36)) for letter in
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"})
 
 
 def _ipv4_valid(text: str) -> bool:

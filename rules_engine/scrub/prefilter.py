@@ -517,17 +517,24 @@ class _JoinedSearch:
                 found[index] = found.get(index, 0) | every
             return
         first, data = self._first, joined.data
+        last, asked = len(texts) - 1, -1
         position = 0
-        while position <= len(data):
+        while True:
             if first is not None:
                 position = first(data, position)
                 if position < 0:
                     return
             index, start, end = joined.string_at(position)
+            if index == asked:
+                # A match from the separator after a string asked already (a pattern's "what may
+                # stand before a token" holds NUL) is one in the next string.
+                index, start, end = joined.string_at(end + 1)
             held = self._held(data[start:end])
             if held:
                 found[index] = found.get(index, 0) | held
-            position = end + 1
+            if index == last:
+                return
+            asked, position = index, end  # the next search sees the separator before the next string
 
     def _held(self, string: bytes) -> int:
         """The bits of the patterns that match in ``string`` (UTF-8)."""

@@ -13,6 +13,7 @@ what a ``before_send`` hook really receives when the SDK does not scrub first.
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
 from typing import Any, Iterator
 
@@ -103,11 +104,30 @@ def capture_transport(*, raw: bool = True, **init_options: Any) -> Iterator[Capt
         # is the option every supported 2.x release understands.
         warnings.filterwarnings("ignore", message=".*send_default_pii.*", category=DeprecationWarning)
         sentry_sdk.init(**options)
+    client = sentry_sdk.get_client()
     try:
         yield transport
     finally:
         sentry_sdk.flush()
+        _stop_batchers(client)
         sentry_sdk.get_global_scope().set_client(previous)
+
+
+def _stop_batchers(client: Any) -> None:
+    """Stop the client's batching threads (logs, metrics, streamed spans) and wait for them, then
+    flush what is left. A thread may have taken a batch out of its buffer without having handed
+    it to the transport yet: ``flush`` then finds the buffer empty and returns at once, and the
+    batch would arrive after the block has ended."""
+    for batcher in getattr(client, "_batchers", ()):
+        thread = getattr(batcher, "_flusher", None)
+        batcher.kill()
+        if isinstance(thread, threading.Thread) and thread is not threading.current_thread():
+            thread.join(timeout=_BATCHER_STOP_SECONDS)
+        batcher.flush()
+
+
+#: How long the end of a capture waits for a batching thread to hand over its batch.
+_BATCHER_STOP_SECONDS = 10.0
 
 
 class _NoScrubber:

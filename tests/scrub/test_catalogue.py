@@ -138,6 +138,49 @@ def test_the_prefilter_flags_every_true_example(accelerator):
         for position, text in enumerate(texts):
             assert found.get(position, 0) >> index & 1, (entry.id, text)
 
+AT_START = [entry for entry in ENTRIES if entry.prefilter_at_start]
+
+
+@pytest.mark.parametrize("entry", AT_START, ids=lambda entry: entry.id)
+def test_a_prefilter_at_start_matches_where_each_secret_starts(entry):
+    prefilter = re.compile(entry.prefilter)
+    for example in entry.true_examples:
+        assert prefilter.match(example.secret), example.secret
+
+
+@pytest.mark.parametrize("accelerator", ["auto", "off"])
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_prefilter_at_start_flags_every_string_a_detector_finds_in(accelerator, data):
+    """Secrets after letters, digits, separators and the escape sequences a token may follow:
+    wherever the detector finds one, the prefilter flagged the string."""
+    from rules_engine.scrub.prefilter import make_prefilter
+
+    index = data.draw(st.integers(0, len(AT_START) - 1))
+    entry = AT_START[index]
+    before = data.draw(st.lists(st.sampled_from(["a", "Z", "7", "_", " ", "-", "\\n", "\\x1b", "\\u00e9", "\\",
+                                                 "\x00", "\u00e9"]), max_size=4))
+    secret = data.draw(st.sampled_from([example.secret for example in entry.true_examples]))
+    text = "".join(before) + secret + data.draw(st.sampled_from(["", " ", "a", "."]))
+    prefilter = make_prefilter(tuple(DETECTORS[other.id].probe for other in AT_START), accelerator)
+    flagged = prefilter.candidates([text]).get(0, 0) >> index & 1
+    assert flagged or not DETECTORS[entry.id].find(text), text
+
+
+@pytest.mark.parametrize("accelerator", ["auto", "off"])
+def test_ids_holding_shapes_inside_a_token_are_not_candidates(accelerator):
+    """A hex id or a word holds runs shaped like an IBAN's or a DNI's start, but not where a token
+    starts: such strings are never searched."""
+    from rules_engine.scrub.prefilter import make_prefilter
+
+    probes = tuple(DETECTORS[entry.id].probe for entry in AT_START)
+    prefilter = make_prefilter(probes, accelerator)
+    ids = ["cddf6ff42d4c4f86ab7dfc3a16d8f9e4", "token=Qz7queryTok88&page=2", "1cc27122063f450e8117f919fedfdeaa",
+           "<FastAPI object at 0x7f6fe01159d0>"]
+    assert prefilter.candidates(ids) == {}
+    assert prefilter.candidates(["iban=DE62256748275346462704"]) != {}
+
+
 # ----------------------------------------------------------------- matches looked for near keywords
 
 REACHING = [entry for entry in ENTRIES if entry.reach is not None]
@@ -219,9 +262,16 @@ def test_starts_found_by_re2_give_what_a_plain_search_finds(entry, data):
     ("[^a{1,1000}]x{2,8}", "(?m)[^a{1,1000}]x{2,8}"),
     (r"\{1,1000}y{0,33}", r"(?m)\{1,1000}y{0,}"),
     ("[]{1,99}]z$", "(?m)[]{1,99}]z$"),
+    (r"(?P<secret>a(b|c))\(d[(]e(?:f)", r"(?m)(?:a(?:b|c))\(d[(]e(?:f)"),
 ])
 def test_loosened_patterns_leave_classes_escapes_and_small_counts_alone(pattern, loose):
     assert loosened(pattern) == loose
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.id)
+def test_loosened_patterns_capture_nothing(entry):
+    """RE2 places a match's start with its automata alone only when no group is to be reported."""
+    assert re2.compile(loosened(entry.pattern)).groups == 0
 
 
 def test_starts_found_by_re2_include_a_match_before_a_final_line_break():
@@ -254,3 +304,23 @@ def test_re2_is_asked_once_per_text(monkeypatch, entry_id, text):
     detector = catalogued._detector(BY_ID[entry_id])
     assert detector.find(text) == _found_by_plain_search(detector, text)
     assert searches == [0]
+
+
+# ----------------------------------------------------------------- placeholders
+
+_PLACEHOLDER_PIECES = st.one_of(
+    st.text("aAxX*\n19bcEeLlMmPp.", max_size=6),
+    st.sampled_from(["example", "EXAMPLE", "ExAmPlE", "0123456789", "123456789", "abcdefghij", "ABCDEFGHIJ",
+                     "\u212a", "\u0130", "\u017f", "\u00e9"]),
+    st.builds(lambda char, count: char * count, st.sampled_from("aAxX*\n9\u00e9."), st.integers(1, 13)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(pieces=st.lists(_PLACEHOLDER_PIECES, max_size=8))
+def test_placeholders_are_found_as_their_pattern_finds_them(pieces):
+    """Its quick checks only spare a search that would find nothing."""
+    from rules_engine.detection.validators import _PLACEHOLDER, is_placeholder
+
+    text = "".join(pieces)
+    assert is_placeholder(text) == (_PLACEHOLDER.search(text) is not None), text
