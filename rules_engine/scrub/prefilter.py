@@ -279,8 +279,8 @@ class PythonScanner:
         joined = SEPARATOR.join(texts)
         folded = joined.translate(self._fold_table).lower() if self._any_caseless else joined
         scanned = _Scanned(texts, joined, folded, _starts(texts))
-        held: dict[Any, set[int]] = {self._literal_anchors[key]: indexes
-                                     for key, indexes in self._literals.strings(scanned).items()}
+        scanned.literals = self._literals.strings(scanned)
+        held = scanned.held = {self._literal_anchors[key]: indexes for key, indexes in scanned.literals.items()}
         if self._non_ascii in self._probes_by_first:
             held[self._non_ascii] = self._non_ascii.strings(scanned)
         held.update(self._runs.strings(texts))
@@ -293,51 +293,87 @@ class PythonScanner:
         found: dict[int, int] = {}
         for bit, (indexes, others) in candidates.items():
             for group in others:
-                indexes = {index for index in indexes if any(anchor.held_by(scanned, index) for anchor in group)}
+                indexes = _holding(scanned, indexes, group)
             for index in indexes:
                 found[index] = found.get(index, 0) | bit
         return found
 
 
+def _holding(scanned: "_Scanned", indexes: set[int], group: list) -> set[int]:
+    """The strings of ``indexes`` that hold an anchor of ``group``: as a set operation for the
+    anchors whose strings the scan already found (every literal, the runs of first groups), else
+    each string asked."""
+    kept: set[int] = set()
+    for anchor in group:
+        known = scanned.held.get(anchor)
+        if known is not None:
+            kept |= indexes & known
+        else:
+            kept.update(index for index in indexes - kept if anchor.held_by(scanned, index))
+    return kept
+
+
 class _Scanned:
     """The strings of one scan in the forms the anchors read: as given, joined by NUL, that
-    joined text case-folded, where each string starts in it, and the strings holding each
-    literal."""
+    joined text case-folded, where each string starts in it; then the strings holding each
+    literal, and those holding each anchor that was looked for in all the strings."""
 
-    __slots__ = ("texts", "joined", "folded", "starts", "literals")
+    __slots__ = ("texts", "joined", "folded", "starts", "literals", "held")
 
     def __init__(self, texts: list[str], joined: str, folded: str, starts: list[int]):
         self.texts, self.joined, self.folded, self.starts = texts, joined, folded, starts
         self.literals: dict[tuple[str, bool], set[int]] = {}
+        self.held: dict[Any, set[int]] = {}
 
-    def folded_at(self, index: int) -> str:
-        """String ``index`` case-folded (folding keeps every character's place)."""
-        return self.folded[self.starts[index] : self.starts[index + 1] - 1]
+    def chunks(self) -> list[tuple[int, int, int]]:
+        """The joined text cut at string boundaries into pieces of about :data:`_CHUNK`
+        characters (a longer string is a piece of its own): ``(start, end, first string)``, the
+        end before the NUL that follows the piece's last string."""
+        starts, found = self.starts, []
+        first, count = 0, len(self.texts)
+        while first < count:
+            start = starts[first]
+            last = bisect_right(starts, start + _CHUNK, first + 1, count) - 1
+            found.append((start, starts[last + 1] - 1, first))
+            first = last + 1
+        return found
+
+
+#: About how many characters of the joined text one RE2 set search reads: it tells which
+#: literals are in that piece, so ``str.find`` then reads only the pieces holding a literal (not
+#: the whole text once per literal present), and a piece of one string needs no find at all.
+_CHUNK = 384
 
 
 class _LiteralSearch:
-    """Which literals the strings hold: one pass of an RE2 set of all of them over the joined text
-    (in UTF-8: an ASCII literal's bytes occur exactly where its characters do) tells which occur
-    anywhere, then ``str.find`` tells in which strings, for those few. Caseless literals are
-    looked for in the folded text, the others in the text as given."""
+    """Which literals the strings hold: an RE2 set of all of them (in UTF-8: an ASCII literal's
+    bytes occur exactly where its characters do) tells which occur in each piece of the joined
+    text (:meth:`_Scanned.chunks`, cut between strings, so no occurrence crosses two pieces),
+    then ``str.find`` in which strings of the piece. Caseless literals are looked for in the
+    folded text, the others in the text as given."""
 
     def __init__(self, literals: list[tuple[str, bool]]):
         self._searches = []
         for caseless in (False, True):
             texts = sorted({text for text, folded in literals if folded is caseless})
             if texts:
-                self._searches.append((caseless, texts, _literal_set(texts)))
+                self._searches.append((caseless, texts, _set_match(_literal_set(texts))))
 
     def strings(self, scanned: _Scanned) -> dict[tuple[str, bool], set[int]]:
         found: dict[tuple[str, bool], set[int]] = {}
-        for caseless, texts, literal_set in self._searches:
+        chunks = scanned.chunks()
+        for caseless, texts, match in self._searches:
             text = scanned.folded if caseless else scanned.joined
-            present = range(len(texts)) if literal_set is None else \
-                literal_set.Match(text.encode("utf-8", "surrogatepass")) or ()  # None: none there
-            for index in present:
-                held = _find_each_string(text, texts[index], scanned.starts)
-                if held:
-                    found[(texts[index], caseless)] = held
+            for start, end, first in chunks:
+                piece = text[start:end]
+                present = range(len(texts)) if match is None else \
+                    match(piece.encode("utf-8", "surrogatepass")) or ()  # None: none there
+                for index in present:
+                    key = (texts[index], caseless)
+                    held = found.get(key)
+                    if held is None:
+                        held = found[key] = set()
+                    _find_each_string(text, texts[index], scanned.starts, start, end, first, held)
         return found
 
 
@@ -349,19 +385,24 @@ def _literal_set(texts: list[str]):
     return _re2_set([re.escape(text) for text in texts], re2.Options())
 
 
-def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
-    """The strings of the joined ``text`` holding ``literal``: after a hit, the search goes on at
-    the next string."""
-    found: set[int] = set()
-    find, count = text.find, len(starts) - 1
-    position = find(literal)
+def _find_each_string(text: str, literal: str, starts: list[int], start: int, end: int, first: int,
+                      held: set[int]) -> None:
+    """Add to ``held`` the strings of the joined ``text`` between ``start`` and ``end`` (string
+    ``first`` starts at ``start``) that hold ``literal``: after a hit, the search goes on at the
+    next string."""
+    if starts[first + 1] > end:  # one string: the piece holds the literal, when RE2 said so
+        if text.find(literal, start, end) != -1:
+            held.add(first)
+        return
+    find = text.find
+    position = find(literal, start, end)
     while position != -1:
         index = bisect_right(starts, position) - 1
-        found.add(index)
-        if index + 1 >= count:
+        held.add(index)
+        following = starts[index + 1]
+        if following > end:
             break
-        position = find(literal, starts[index + 1])
-    return found
+        position = find(literal, following, end)
 
 
 class _PythonNonAscii:
@@ -378,11 +419,8 @@ class _PythonLiteral:
     def __init__(self, text: str, caseless: bool):
         self.text, self.caseless = text, caseless
 
-    def strings(self, scanned: _Scanned) -> set[int]:
-        return scanned.literals.get((self.text, self.caseless), set())
-
     def held_by(self, scanned: _Scanned, index: int) -> bool:
-        return self.text in (scanned.folded_at(index) if self.caseless else scanned.texts[index])
+        return index in scanned.literals.get((self.text, self.caseless), ())
 
 
 class _PythonRun:
@@ -447,6 +485,7 @@ class _RunSearch:
         self._runs = runs
         #: per run, the bits of its necessary patterns (all must match)
         self._needs: list[int] = []
+        self._runs_needing: dict[int, tuple[_PythonRun, ...]] = {}
         patterns, leading = [], []
         for run in runs:
             self._needs.append(sum(1 << (len(patterns) + index) for index in range(len(run.necessary))))
@@ -462,11 +501,22 @@ class _RunSearch:
             return held
         flagged: dict[int, int] = {}
         self._search.flag(texts, flagged)
+        runs_needing = self._runs_needing
         for index, mask in flagged.items():
-            for run, needs in zip(self._runs, self._needs):
-                if mask & needs == needs and run.in_text(texts[index]):
+            runs = runs_needing.get(mask)
+            if runs is None:
+                runs = self._runs_with_needs_in(mask)
+            for run in runs:
+                if run.in_text(texts[index]):
                     held[run].add(index)
         return held
+
+    def _runs_with_needs_in(self, mask: int) -> tuple[_PythonRun, ...]:
+        """The runs whose necessary patterns are all in ``mask`` (remembered: few masks occur)."""
+        runs = tuple(run for run, needs in zip(self._runs, self._needs) if mask & needs == needs)
+        if len(self._runs_needing) < 4096:
+            self._runs_needing[mask] = runs
+        return runs
 
 
 def _utf8_class(chars: str, digits: bool) -> str:
