@@ -264,8 +264,6 @@ class PythonScanner:
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
             anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
         self._any_caseless = any(caseless for _, caseless, _ in literals)
-        self._literals = _LiteralSearch([(text.lower() if caseless else text, caseless)
-                                         for text, caseless, _ in literals])
         self._non_ascii = anchors[non_ascii]
         #: per anchor: (bit, other groups) of the probes whose first group holds it
         self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}
@@ -273,6 +271,11 @@ class PythonScanner:
             first, *others = [[anchors[anchor] for anchor in group] for group in groups]
             for anchor in first:
                 self._probes_by_first.setdefault(anchor, []).append((1 << bit, others))
+        # Literals of first groups are looked for in every string; those only in other groups
+        # (often common: "=", ":") only in the strings a first group flagged.
+        for literal in self._literal_anchors.values():
+            literal.searched = literal in self._probes_by_first
+        self._literals = _LiteralSearch([key for key, literal in self._literal_anchors.items() if literal.searched])
         self._runs = _RunSearch([anchor for anchor in self._probes_by_first if isinstance(anchor, _PythonRun)])
 
     def scan(self, texts: list[str]) -> dict[int, int]:
@@ -418,9 +421,14 @@ class _PythonNonAscii:
 class _PythonLiteral:
     def __init__(self, text: str, caseless: bool):
         self.text, self.caseless = text, caseless
+        self.searched = True  # looked for in every string (its strings are in scanned.literals)
 
     def held_by(self, scanned: _Scanned, index: int) -> bool:
-        return index in scanned.literals.get((self.text, self.caseless), ())
+        if self.searched:
+            return index in scanned.literals.get((self.text, self.caseless), ())
+        starts = scanned.starts
+        text = scanned.folded if self.caseless else scanned.joined
+        return text.find(self.text, starts[index], starts[index + 1] - 1) != -1
 
 
 class _PythonRun:
