@@ -51,9 +51,10 @@ class ChangeChecks:
         """:meth:`list_unchanged` for a ``[name, value]`` pair the walk read as ``name`` and
         ``value`` (its two items compared as they are: no copy); remembers it with what it held."""
         if len(pair) != 2 or pair[0] is not name or pair[1] is not value:
-            if not self.only_replaced(pair, (name, value)):
+            if not self.only_replaced(pair, [name, value]):
                 self.changed()
-        self.lists.extend((pair, (name, value)))
+        # as a list, like every copy: the C walk, which hands some pairs to this walk, reads them
+        self.lists.extend((pair, [name, value]))
 
     def check_written_lists(self) -> None:
         """Check again each list that received a redaction, now that all are written."""
@@ -64,12 +65,12 @@ class ChangeChecks:
                 if id(node) in replaced:
                     self.unchanged(node, copy)
 
-    def only_replaced(self, node: list, copy: list | tuple) -> bool:
+    def only_replaced(self, node: list, copy: list) -> bool:
         """Whether ``node`` holds ``copy``'s items except where the run put items of its own."""
         found = self.replaced.get(id(node))
         if found is None or len(node) != len(copy):
             return False
-        expected = list(copy)
+        expected = copy.copy()
         for index, item in found[1].items():
             if index >= len(expected):
                 return False

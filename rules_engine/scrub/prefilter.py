@@ -30,8 +30,9 @@ pattern.
 Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one pass over
 each string, a hash of its last four case-folded characters looked up in a bitmap of the
 literals, and counters of the runs of each class), built wherever the package was compiled; and
-:class:`PythonScanner`, the same definitions with an RE2 set of the literals and ``str.find``,
-and runs looked for by RE2 where it finds what they need, used when it was not or when
+:class:`PythonScanner`, the same definitions with an RE2 set of the literals per piece of the
+joined strings and ``str.find`` in the pieces holding one, and runs looked for by RE2 where it
+finds what they need, used when it was not or when
 ``RULES_ENGINE_ACCELERATOR=off`` (``accelerator="off"``). Both give the same anchors for every
 string (tested); a catalogue of many detectors adds literals to one automaton, so 150 detectors
 cost about what 20 do.
@@ -590,7 +591,8 @@ class _JoinedSearch:
     def _held(self, string: bytes) -> int:
         """The bits of the patterns that match in ``string`` (UTF-8)."""
         if self._set is not None:
-            return sum(self._bits[index] for index in self._set(string) or ())  # None: no match
+            matches = self._set(string)  # None or empty: no match
+            return sum(map(self._bits.__getitem__, matches)) if matches else 0
         return sum(bit for bit, pattern in zip(self._bits, self._patterns) if bytes_search(pattern)(string, 0) >= 0)
 
 
