@@ -440,9 +440,10 @@ class _PythonRun:
     that count are matched), and the part before it matched backwards on the reversed text.
 
     ``necessary`` are patterns every such run matches, in RE2's syntax over UTF-8, for
-    :class:`_RunSearch`: its counted characters with members between them (a counted character
-    with half the run's length on one side of it, when it counts one: counted letters are
-    common) and, when longer, as many members in a row as the run's length. Unicode digits read
+    :class:`_RunSearch`: its counted characters with members between them (when it counts one,
+    a counted character with two thirds of the run's length on one side of it or a third on
+    each side: counted letters are common) and, when longer, as many members in a row as the
+    run's length. Unicode digits read
     as any character that is not ASCII."""
 
     def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
@@ -457,8 +458,13 @@ class _PythonRun:
         members = _utf8_class(chars, digits)
         counts, uncounted = _utf8_class(counted, count_digits), _utf8_class(uncounted_chars, digits and not count_digits)
         if min_count == 1:
-            side = min((min_length - 1) // 2, 1000)
-            counted_pattern = f"[{members}]{{{side}}}[{counts}]|[{counts}][{members}]{{{side}}}"
+            # the counted character at offset a of a window of the run's length: a >= far, or
+            # a < near (then far members follow it), or near members on each side of it
+            near = min((min_length - 1) // 3, 1000)
+            far = min(min_length - 1 - near, 1000)
+            counted_pattern = f"[{members}]{{{far}}}[{counts}]|[{counts}][{members}]{{{far}}}"
+            if near:
+                counted_pattern += f"|[{members}]{{{near}}}[{counts}][{members}]{{{near}}}"
         else:
             between = f"[{uncounted}]*" if uncounted else ""
             counted_pattern = f"[{counts}](?:{between}[{counts}]){{{min(min_count - 1, 1000)}}}"
