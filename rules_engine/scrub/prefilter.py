@@ -20,7 +20,7 @@ A probe is data derived from the definition it stands for, never a second regex 
   alternative of anchors); a probe with no anchors flags every string (``always``).
 * A user pattern is searched with RE2 itself (its one dialect) over all the strings joined by NUL,
   all patterns at once, and each string where one may match is then searched alone
-  (:class:`_JoinedSearch`); a pattern with anchors, whose meaning changes on joined text, flags
+  (:class:`JoinedSearch`); a pattern with anchors, whose meaning changes on joined text, flags
   every string instead.
 
 Catalogue entries given as a prefilter pattern get their anchors read off it
@@ -44,18 +44,23 @@ import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import accumulate, repeat
-from operator import add
 from typing import Any, Union
 
 from ..conditions.regex import compile_regex
+from .joined import (
+    SEPARATOR,
+    JoinedSearch,
+    bytes_search,  # noqa: F401 - read from here by the catalogue's detectors
+    re2_set,
+    set_match,
+    string_starts,
+)
 
 try:  # the scan in C (built from _prefilter.c when a compiler is at hand at install time)
     from ._prefilter import AnchorScanner as CAnchorScanner
 except ImportError:  # pragma: no cover - exercised where the extension is not built
     CAnchorScanner = None
 
-SEPARATOR = "\x00"
 #: Non-ASCII characters that Python ``re`` or RE2 match caselessly to an ASCII letter, or that
 #: ``str.lower()`` turns into one (``tests`` check this table against both engines): the Kelvin
 #: sign, the long s, the dotted and the dotless i.
@@ -195,7 +200,7 @@ class Prefilter:
         self._scanner = scanner(*self.scanner_arguments) if groups else None
         self.name = "c" if use_c else "python"
 
-        self._joined_search = _JoinedSearch(self._searches) if self._searches else None
+        self._joined_search = JoinedSearch(self._searches) if self._searches else None
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
         if not texts:
@@ -220,11 +225,6 @@ def scanner_arguments(anchors: tuple[Anchor, ...]) -> tuple[list, list, int]:
         else:
             non_ascii = bit
     return literals, runs, non_ascii
-
-
-def _starts(texts: list[str]) -> list[int]:
-    """Where each string starts in the texts joined by NUL, and where one more would start."""
-    return list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
 
 
 def _selectivity(group: tuple[Anchor, ...]) -> float:
@@ -282,7 +282,7 @@ class PythonScanner:
     def scan(self, texts: list[str]) -> dict[int, int]:
         joined = SEPARATOR.join(texts)
         folded = joined.translate(self._fold_table).lower() if self._any_caseless else joined
-        scanned = _Scanned(texts, joined, folded, _starts(texts))
+        scanned = _Scanned(texts, joined, folded, string_starts(texts))
         scanned.literals = self._literals.strings(scanned)
         held = scanned.held = {self._literal_anchors[key]: indexes for key, indexes in scanned.literals.items()}
         if self._non_ascii in self._probes_by_first:
@@ -305,7 +305,7 @@ class PythonScanner:
 
 def _holding(scanned: "_Scanned", indexes: set[int], group: list) -> set[int]:
     """The strings of ``indexes`` that hold an anchor of ``group``: as a set operation for the
-    anchors whose strings the scan already found (every literal, the runs of first groups), else
+    anchors whose strings the scan already found (the literals and runs of first groups), else
     each string asked."""
     kept: set[int] = set()
     for anchor in group:
@@ -313,7 +313,7 @@ def _holding(scanned: "_Scanned", indexes: set[int], group: list) -> set[int]:
         if known is not None:
             kept |= indexes & known
         else:
-            kept.update(index for index in indexes - kept if anchor.held_by(scanned, index))
+            kept |= anchor.among(scanned, indexes - kept)
     return kept
 
 
@@ -361,7 +361,7 @@ class _LiteralSearch:
         for caseless in (False, True):
             texts = sorted({text for text, folded in literals if folded is caseless})
             if texts:
-                self._searches.append((caseless, texts, _set_match(_literal_set(texts))))
+                self._searches.append((caseless, texts, set_match(_literal_set(texts))))
 
     def strings(self, scanned: _Scanned) -> dict[tuple[str, bool], set[int]]:
         found: dict[tuple[str, bool], set[int]] = {}
@@ -386,7 +386,7 @@ def _literal_set(texts: list[str]):
     cannot build it (each literal is then looked for)."""
     import re2
 
-    return _re2_set([re.escape(text) for text in texts], re2.Options())
+    return re2_set([re.escape(text) for text in texts], re2.Options())
 
 
 def _find_each_string(text: str, literal: str, starts: list[int], start: int, end: int, first: int,
@@ -415,8 +415,10 @@ class _PythonNonAscii:
             return set()
         return {index for index, text in enumerate(scanned.texts) if not text.isascii()}
 
-    def held_by(self, scanned: _Scanned, index: int) -> bool:
-        return not scanned.texts[index].isascii()
+    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
+        """The strings of ``indexes`` that hold a character that is not ASCII."""
+        texts = scanned.texts
+        return {index for index in indexes if not texts[index].isascii()}
 
 
 class _PythonLiteral:
@@ -424,12 +426,12 @@ class _PythonLiteral:
         self.text, self.caseless = text, caseless
         self.searched = True  # looked for in every string (its strings are in scanned.literals)
 
-    def held_by(self, scanned: _Scanned, index: int) -> bool:
+    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
+        """The strings of ``indexes`` that hold the literal."""
         if self.searched:
-            return index in scanned.literals.get((self.text, self.caseless), ())
-        starts = scanned.starts
-        text = scanned.folded if self.caseless else scanned.joined
-        return text.find(self.text, starts[index], starts[index + 1] - 1) != -1
+            return indexes & scanned.literals.get((self.text, self.caseless), set())
+        starts, find, literal = scanned.starts, (scanned.folded if self.caseless else scanned.joined).find, self.text
+        return {index for index in indexes if find(literal, starts[index], starts[index + 1] - 1) != -1}
 
 
 class _PythonRun:
@@ -472,8 +474,10 @@ class _PythonRun:
         if min_length > min_count:
             self.necessary += (f"[{members}]{{{min(min_length, 1000)}}}",)
 
-    def held_by(self, scanned: _Scanned, index: int) -> bool:
-        return self.in_text(scanned.texts[index])
+    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
+        """The strings of ``indexes`` that hold the run."""
+        texts, in_text = scanned.texts, self.in_text
+        return {index for index in indexes if in_text(texts[index])}
 
     def in_text(self, text: str) -> bool:
         """Whether ``text`` holds a run long enough with enough counted characters."""
@@ -492,7 +496,7 @@ class _PythonRun:
 class _RunSearch:
     """Which strings hold which runs: the strings holding what a run needs (every run's
     ``necessary`` patterns searched at once by RE2 over the joined strings, see
-    :class:`_JoinedSearch`; the first of each finds the strings, the set of all of them says
+    :class:`JoinedSearch`; the first of each finds the strings, the set of all of them says
     which runs may be there) are each read for the run itself (``in_text``, the definition). RE2
     reads the text once; a run is followed in ``re`` only in the few strings that may hold it."""
 
@@ -507,7 +511,7 @@ class _RunSearch:
             # a string holding a run matches the first of its patterns: those alone find the strings
             leading.append(compile_regex(run.necessary[0]))
             patterns += [leading[-1], *map(compile_regex, run.necessary[1:])]
-        self._search = _JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
+        self._search = JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
             if patterns else None
 
     def strings(self, texts: list[str]) -> dict[_PythonRun, set[int]]:
@@ -545,195 +549,3 @@ def _utf8_class(chars: str, digits: bool) -> str:
 def _class(chars: str, digits: bool) -> str:
     """The inside of a character class of ``chars`` (and ``\\d``)."""
     return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + ("\\d" if digits else "")
-
-
-class _JoinedSearch:
-    """Which strings hold a match of which pattern (user patterns, catalogue prefilter patterns
-    searched as such, what a run needs), read off the strings joined by NUL in UTF-8 (encoded
-    once; byte offsets).
-
-    One search of all the patterns as one alternation finds the first string where any of them
-    may match: the leftmost match of an alternation starts where the leftmost match of one of its
-    patterns does, so no string holding a match is passed over. That string alone is then asked
-    which patterns it holds (their RE2 set, unanchored, as each pattern would be searched in it),
-    and the search goes on at the next string. So the joined text is read once however many
-    patterns there are, and a match that runs on over NUL into the next string flags nothing.
-
-    A pattern with ``\\Q`` (quoted text, which could swallow the alternation's parentheses) or an
-    alternation RE2 cannot build makes every string a string to ask (the set is then the one
-    search); a set RE2 cannot build is replaced by searching each pattern in the string."""
-
-    def __init__(self, searches: list[tuple[int, Any]], leading: list[Any] | None = None):
-        """``leading``: the patterns whose alternation finds the strings to ask (all of them by
-        default); when every string worth flagging matches one of a few selective patterns,
-        those alone."""
-        self._bits = [bit for bit, _ in searches]
-        self._patterns = [pattern for _, pattern in searches]
-        self._set = _set_match(_search_set(self._patterns))
-        self._first = _alternation_search(self._patterns if leading is None else leading)
-
-    def flag(self, texts: list[str], found: dict[int, int]) -> None:
-        if not texts:
-            return
-        joined = _Utf8Joined.of(texts)
-        if joined is None:  # lone surrogates: RE2 cannot read them; the exact pass decides
-            every = sum(self._bits)
-            for index in range(len(texts)):
-                found[index] = found.get(index, 0) | every
-            return
-        first, data = self._first, joined.data
-        position = 0
-        while position <= len(data):
-            if first is not None:
-                position = first(data, position)
-                if position < 0:
-                    return
-            index, start, end = joined.string_at(position)
-            held = self._held(data[start:end])
-            if held:
-                found[index] = found.get(index, 0) | held
-            position = end + 1
-
-    def _held(self, string: bytes) -> int:
-        """The bits of the patterns that match in ``string`` (UTF-8)."""
-        if self._set is not None:
-            matches = self._set(string)  # None or empty: no match
-            return sum(map(self._bits.__getitem__, matches)) if matches else 0
-        return sum(bit for bit, pattern in zip(self._bits, self._patterns) if bytes_search(pattern)(string, 0) >= 0)
-
-
-class _Utf8Joined:
-    """Strings joined by NUL in UTF-8 (``data``), and which string a byte offset is in, for
-    offsets asked in increasing order.
-
-    When no string holds a NUL, the separators say where each string starts (``bytes.count`` and
-    ``find`` run at memory speed, where a list of every string's start costs more than the
-    search itself); otherwise the starts are listed."""
-
-    __slots__ = ("data", "starts", "_counted_to", "_separators")
-
-    def __init__(self, data: bytes, starts: list[int] | None):
-        self.data, self.starts = data, starts
-        self._counted_to = self._separators = 0  # separators before offset _counted_to
-
-    @classmethod
-    def of(cls, texts: list[str]) -> "_Utf8Joined | None":
-        """None when a string holds a lone surrogate."""
-        joined = SEPARATOR.join(texts)
-        if joined.isascii():  # UTF-8 is the text itself
-            data, encoded = joined.encode("ascii"), texts
-        else:
-            try:
-                encoded = [text.encode("utf-8") for text in texts]
-            except UnicodeEncodeError:
-                return None
-            data = b"\x00".join(encoded)
-        return cls(data, None if data.count(0) == len(texts) - 1 else _starts(encoded))
-
-    def string_at(self, position: int) -> tuple[int, int, int]:
-        """``(index, start, end)`` of the string holding byte ``position`` (or ending there, when
-        it is a separator)."""
-        data, starts = self.data, self.starts
-        if starts is not None:
-            index = bisect_right(starts, position) - 1
-            return index, starts[index], starts[index + 1] - 1
-        self._separators += data.count(0, self._counted_to, position)
-        self._counted_to = position
-        end = data.find(0, position)
-        return self._separators, data.rfind(0, 0, position) + 1, len(data) if end < 0 else end
-
-
-def _search_set(patterns: list[Any]):
-    """The patterns as one RE2 set, searched unanchored over UTF-8 bytes; its indexes are those of
-    ``patterns``. None when RE2 cannot build one."""
-    return _re2_set([pattern.pattern for pattern in patterns], patterns[0].options)
-
-
-def _re2_set(sources: list[str], options):
-    """``sources`` as one unanchored RE2 set over UTF-8 bytes, its indexes theirs; None when RE2
-    cannot build it."""
-    import re2
-
-    found = re2.Set.SearchSet(options)
-    try:
-        for index, source in enumerate(sources):
-            if found.Add(source.encode("utf-8")) != index:
-                return None
-        found.Compile()
-    except re2.error:
-        return None
-    return found
-
-
-def _set_match(search_set):
-    """``(data) -> indexes of the set's patterns matching in data`` (maybe None for none): the
-    binding's own set where it has one (the wrapper's ``Match`` is a Python call more), or None
-    without a set."""
-    if search_set is None:
-        return None
-    raw = getattr(search_set, "_set", None)
-    return raw.Match if raw is not None and hasattr(raw, "Match") else search_set.Match
-
-
-def _alternation_search(patterns: list[Any]):
-    """``(data, position) -> start of the first match of any of the patterns at or after position,
-    or -1``; None when they cannot be searched as one alternation."""
-    if any("\\Q" in pattern.pattern for pattern in patterns):
-        return None
-    import re2
-
-    try:
-        alternation = re2.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns), patterns[0].options)
-    except re2.error:
-        return None
-    return bytes_search(alternation)
-
-
-_BYTES_SEARCHES: dict[Any, Any] = {}
-
-
-def bytes_search(pattern):
-    """``(data, position) -> start of the first match at or after position, or -1``: the RE2
-    pattern compiled over UTF-8 bytes (the same options and syntax: RE2 reads its text as UTF-8
-    either way), remembered per pattern. It calls the binding's compiled regexp directly where
-    it has one (the wrapper's ``search`` builds a match object and re-encodes offsets: most of
-    the cost of a search over a short text)."""
-    found = _BYTES_SEARCHES.get(pattern)
-    if found is None:
-        import re2
-
-        compiled = re2.compile(pattern.pattern.encode("utf-8"), pattern.options)
-        found = _raw_search(compiled) or _wrapped_search(compiled)
-        if len(_BYTES_SEARCHES) < 1024:
-            _BYTES_SEARCHES[pattern] = found
-    return found
-
-
-def _raw_search(compiled):
-    """The search through the binding's ``_re2.RE2.Match(anchor, data, pos, endpos)``, or None
-    where this version of the binding has no such method."""
-    import re2
-
-    regexp = getattr(compiled, "_regexp", None)
-    unanchored = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
-    if regexp is None or unanchored is None or not hasattr(regexp, "Match"):
-        return None
-    match = regexp.Match
-
-    def search(data: bytes, position: int) -> int:
-        return match(unanchored, data, position, len(data))[0][0]
-
-    try:
-        if search(b"", 0) not in (-1, 0):
-            return None
-    except Exception:  # a binding whose private method means something else
-        return None
-    return search
-
-
-def _wrapped_search(compiled):
-    def search(data: bytes, position: int) -> int:
-        match = compiled.search(data, position)
-        return -1 if match is None else match.start()
-
-    return search
