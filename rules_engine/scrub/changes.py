@@ -47,6 +47,15 @@ class ChangeChecks:
                 self.changed()
         self.lists.extend((node, copy))
 
+    def pair_unchanged(self, pair: list, name: str, value) -> None:
+        """:meth:`list_unchanged` for a ``[name, value]`` pair the walk read as ``name`` and
+        ``value`` (its two items compared as they are: no copy); remembers it with what it held."""
+        if len(pair) != 2 or pair[0] is not name or pair[1] is not value:
+            if not self.only_replaced(pair, [name, value]):
+                self.changed()
+        # as a list, like every copy: the C walk, which hands some pairs to this walk, reads them
+        self.lists.extend((pair, [name, value]))
+
     def check_written_lists(self) -> None:
         """Check again each list that received a redaction, now that all are written."""
         replaced = self.replaced

@@ -20,7 +20,7 @@ A probe is data derived from the definition it stands for, never a second regex 
   alternative of anchors); a probe with no anchors flags every string (``always``).
 * A user pattern is searched with RE2 itself (its one dialect) over all the strings joined by NUL,
   all patterns at once, and each string where one may match is then searched alone
-  (:class:`_JoinedSearch`); a pattern with anchors, whose meaning changes on joined text, flags
+  (:class:`JoinedSearch`); a pattern with anchors, whose meaning changes on joined text, flags
   every string instead.
 
 Catalogue entries given as a prefilter pattern get their anchors read off it
@@ -30,8 +30,9 @@ pattern.
 Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one pass over
 each string, a hash of its last four case-folded characters looked up in a bitmap of the
 literals, and counters of the runs of each class), built wherever the package was compiled; and
-:class:`PythonScanner`, the same definitions with an RE2 set of the literals and ``str.find``,
-and runs looked for by RE2 where it finds what they need, used when it was not or when
+:class:`PythonScanner`, the same definitions with an RE2 set of the literals per piece of the
+joined strings and ``str.find`` in the pieces holding one, and runs looked for by RE2 where it
+finds what they need, used when it was not or when
 ``RULES_ENGINE_ACCELERATOR=off`` (``accelerator="off"``). Both give the same anchors for every
 string (tested); a catalogue of many detectors adds literals to one automaton, so 150 detectors
 cost about what 20 do.
@@ -43,18 +44,23 @@ import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import accumulate, repeat
-from operator import add
 from typing import Any, Union
 
 from ..conditions.regex import compile_regex
+from .joined import (
+    SEPARATOR,
+    JoinedSearch,
+    bytes_search,  # noqa: F401 - read from here by the catalogue's detectors
+    re2_set,
+    set_match,
+    string_starts,
+)
 
 try:  # the scan in C (built from _prefilter.c when a compiler is at hand at install time)
     from ._prefilter import AnchorScanner as CAnchorScanner
 except ImportError:  # pragma: no cover - exercised where the extension is not built
     CAnchorScanner = None
 
-SEPARATOR = "\x00"
 #: Non-ASCII characters that Python ``re`` or RE2 match caselessly to an ASCII letter, or that
 #: ``str.lower()`` turns into one (``tests`` check this table against both engines): the Kelvin
 #: sign, the long s, the dotted and the dotless i.
@@ -194,7 +200,7 @@ class Prefilter:
         self._scanner = scanner(*self.scanner_arguments) if groups else None
         self.name = "c" if use_c else "python"
 
-        self._joined_search = _JoinedSearch(self._searches) if self._searches else None
+        self._joined_search = JoinedSearch(self._searches) if self._searches else None
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
         if not texts:
@@ -219,11 +225,6 @@ def scanner_arguments(anchors: tuple[Anchor, ...]) -> tuple[list, list, int]:
         else:
             non_ascii = bit
     return literals, runs, non_ascii
-
-
-def _starts(texts: list[str]) -> list[int]:
-    """Where each string starts in the texts joined by NUL, and where one more would start."""
-    return list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
 
 
 def _selectivity(group: tuple[Anchor, ...]) -> float:
@@ -264,8 +265,6 @@ class PythonScanner:
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
             anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
         self._any_caseless = any(caseless for _, caseless, _ in literals)
-        self._literals = _LiteralSearch([(text.lower() if caseless else text, caseless)
-                                         for text, caseless, _ in literals])
         self._non_ascii = anchors[non_ascii]
         #: per anchor: (bit, other groups) of the probes whose first group holds it
         self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}
@@ -273,14 +272,19 @@ class PythonScanner:
             first, *others = [[anchors[anchor] for anchor in group] for group in groups]
             for anchor in first:
                 self._probes_by_first.setdefault(anchor, []).append((1 << bit, others))
+        # Literals of first groups are looked for in every string; those only in other groups
+        # (often common: "=", ":") only in the strings a first group flagged.
+        for literal in self._literal_anchors.values():
+            literal.searched = literal in self._probes_by_first
+        self._literals = _LiteralSearch([key for key, literal in self._literal_anchors.items() if literal.searched])
         self._runs = _RunSearch([anchor for anchor in self._probes_by_first if isinstance(anchor, _PythonRun)])
 
     def scan(self, texts: list[str]) -> dict[int, int]:
         joined = SEPARATOR.join(texts)
         folded = joined.translate(self._fold_table).lower() if self._any_caseless else joined
-        scanned = _Scanned(texts, joined, folded, _starts(texts))
-        held: dict[Any, set[int]] = {self._literal_anchors[key]: indexes
-                                     for key, indexes in self._literals.strings(scanned).items()}
+        scanned = _Scanned(texts, joined, folded, string_starts(texts))
+        scanned.literals = self._literals.strings(scanned)
+        held = scanned.held = {self._literal_anchors[key]: indexes for key, indexes in scanned.literals.items()}
         if self._non_ascii in self._probes_by_first:
             held[self._non_ascii] = self._non_ascii.strings(scanned)
         held.update(self._runs.strings(texts))
@@ -293,51 +297,87 @@ class PythonScanner:
         found: dict[int, int] = {}
         for bit, (indexes, others) in candidates.items():
             for group in others:
-                indexes = {index for index in indexes if any(anchor.held_by(scanned, index) for anchor in group)}
+                indexes = _holding(scanned, indexes, group)
             for index in indexes:
                 found[index] = found.get(index, 0) | bit
         return found
 
 
+def _holding(scanned: "_Scanned", indexes: set[int], group: list) -> set[int]:
+    """The strings of ``indexes`` that hold an anchor of ``group``: as a set operation for the
+    anchors whose strings the scan already found (the literals and runs of first groups), else
+    each string asked."""
+    kept: set[int] = set()
+    for anchor in group:
+        known = scanned.held.get(anchor)
+        if known is not None:
+            kept |= indexes & known
+        else:
+            kept |= anchor.among(scanned, indexes - kept)
+    return kept
+
+
 class _Scanned:
     """The strings of one scan in the forms the anchors read: as given, joined by NUL, that
-    joined text case-folded, where each string starts in it, and the strings holding each
-    literal."""
+    joined text case-folded, where each string starts in it; then the strings holding each
+    literal, and those holding each anchor that was looked for in all the strings."""
 
-    __slots__ = ("texts", "joined", "folded", "starts", "literals")
+    __slots__ = ("texts", "joined", "folded", "starts", "literals", "held")
 
     def __init__(self, texts: list[str], joined: str, folded: str, starts: list[int]):
         self.texts, self.joined, self.folded, self.starts = texts, joined, folded, starts
         self.literals: dict[tuple[str, bool], set[int]] = {}
+        self.held: dict[Any, set[int]] = {}
 
-    def folded_at(self, index: int) -> str:
-        """String ``index`` case-folded (folding keeps every character's place)."""
-        return self.folded[self.starts[index] : self.starts[index + 1] - 1]
+    def chunks(self) -> list[tuple[int, int, int]]:
+        """The joined text cut at string boundaries into pieces of about :data:`_CHUNK`
+        characters (a longer string is a piece of its own): ``(start, end, first string)``, the
+        end before the NUL that follows the piece's last string."""
+        starts, found = self.starts, []
+        first, count = 0, len(self.texts)
+        while first < count:
+            start = starts[first]
+            last = bisect_right(starts, start + _CHUNK, first + 1, count) - 1
+            found.append((start, starts[last + 1] - 1, first))
+            first = last + 1
+        return found
+
+
+#: About how many characters of the joined text one RE2 set search reads: it tells which
+#: literals are in that piece, so ``str.find`` then reads only the pieces holding a literal (not
+#: the whole text once per literal present), and a piece of one string needs no find at all.
+_CHUNK = 384
 
 
 class _LiteralSearch:
-    """Which literals the strings hold: one pass of an RE2 set of all of them over the joined text
-    (in UTF-8: an ASCII literal's bytes occur exactly where its characters do) tells which occur
-    anywhere, then ``str.find`` tells in which strings, for those few. Caseless literals are
-    looked for in the folded text, the others in the text as given."""
+    """Which literals the strings hold: an RE2 set of all of them (in UTF-8: an ASCII literal's
+    bytes occur exactly where its characters do) tells which occur in each piece of the joined
+    text (:meth:`_Scanned.chunks`, cut between strings, so no occurrence crosses two pieces),
+    then ``str.find`` in which strings of the piece. Caseless literals are looked for in the
+    folded text, the others in the text as given."""
 
     def __init__(self, literals: list[tuple[str, bool]]):
         self._searches = []
         for caseless in (False, True):
             texts = sorted({text for text, folded in literals if folded is caseless})
             if texts:
-                self._searches.append((caseless, texts, _literal_set(texts)))
+                self._searches.append((caseless, texts, set_match(_literal_set(texts))))
 
     def strings(self, scanned: _Scanned) -> dict[tuple[str, bool], set[int]]:
         found: dict[tuple[str, bool], set[int]] = {}
-        for caseless, texts, literal_set in self._searches:
+        chunks = scanned.chunks()
+        for caseless, texts, match in self._searches:
             text = scanned.folded if caseless else scanned.joined
-            present = range(len(texts)) if literal_set is None else \
-                literal_set.Match(text.encode("utf-8", "surrogatepass")) or ()  # None: none there
-            for index in present:
-                held = _find_each_string(text, texts[index], scanned.starts)
-                if held:
-                    found[(texts[index], caseless)] = held
+            for start, end, first in chunks:
+                piece = text[start:end]
+                present = range(len(texts)) if match is None else \
+                    match(piece.encode("utf-8", "surrogatepass")) or ()  # None: none there
+                for index in present:
+                    key = (texts[index], caseless)
+                    held = found.get(key)
+                    if held is None:
+                        held = found[key] = set()
+                    _find_each_string(text, texts[index], scanned.starts, start, end, first, held)
         return found
 
 
@@ -346,22 +386,27 @@ def _literal_set(texts: list[str]):
     cannot build it (each literal is then looked for)."""
     import re2
 
-    return _re2_set([re.escape(text) for text in texts], re2.Options())
+    return re2_set([re.escape(text) for text in texts], re2.Options())
 
 
-def _find_each_string(text: str, literal: str, starts: list[int]) -> set[int]:
-    """The strings of the joined ``text`` holding ``literal``: after a hit, the search goes on at
-    the next string."""
-    found: set[int] = set()
-    find, count = text.find, len(starts) - 1
-    position = find(literal)
+def _find_each_string(text: str, literal: str, starts: list[int], start: int, end: int, first: int,
+                      held: set[int]) -> None:
+    """Add to ``held`` the strings of the joined ``text`` between ``start`` and ``end`` (string
+    ``first`` starts at ``start``) that hold ``literal``: after a hit, the search goes on at the
+    next string."""
+    if starts[first + 1] > end:  # one string: the piece holds the literal, when RE2 said so
+        if text.find(literal, start, end) != -1:
+            held.add(first)
+        return
+    find = text.find
+    position = find(literal, start, end)
     while position != -1:
         index = bisect_right(starts, position) - 1
-        found.add(index)
-        if index + 1 >= count:
+        held.add(index)
+        following = starts[index + 1]
+        if following > end:
             break
-        position = find(literal, starts[index + 1])
-    return found
+        position = find(literal, following, end)
 
 
 class _PythonNonAscii:
@@ -370,19 +415,23 @@ class _PythonNonAscii:
             return set()
         return {index for index, text in enumerate(scanned.texts) if not text.isascii()}
 
-    def held_by(self, scanned: _Scanned, index: int) -> bool:
-        return not scanned.texts[index].isascii()
+    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
+        """The strings of ``indexes`` that hold a character that is not ASCII."""
+        texts = scanned.texts
+        return {index for index in indexes if not texts[index].isascii()}
 
 
 class _PythonLiteral:
     def __init__(self, text: str, caseless: bool):
         self.text, self.caseless = text, caseless
+        self.searched = True  # looked for in every string (its strings are in scanned.literals)
 
-    def strings(self, scanned: _Scanned) -> set[int]:
-        return scanned.literals.get((self.text, self.caseless), set())
-
-    def held_by(self, scanned: _Scanned, index: int) -> bool:
-        return self.text in (scanned.folded_at(index) if self.caseless else scanned.texts[index])
+    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
+        """The strings of ``indexes`` that hold the literal."""
+        if self.searched:
+            return indexes & scanned.literals.get((self.text, self.caseless), set())
+        starts, find, literal = scanned.starts, (scanned.folded if self.caseless else scanned.joined).find, self.text
+        return {index for index in indexes if find(literal, starts[index], starts[index + 1] - 1) != -1}
 
 
 class _PythonRun:
@@ -393,9 +442,10 @@ class _PythonRun:
     that count are matched), and the part before it matched backwards on the reversed text.
 
     ``necessary`` are patterns every such run matches, in RE2's syntax over UTF-8, for
-    :class:`_RunSearch`: its counted characters with members between them (a counted character
-    with half the run's length on one side of it, when it counts one: counted letters are
-    common) and, when longer, as many members in a row as the run's length. Unicode digits read
+    :class:`_RunSearch`: its counted characters with members between them (when it counts one,
+    a counted character with two thirds of the run's length on one side of it or a third on
+    each side: counted letters are common) and, when longer, as many members in a row as the
+    run's length. Unicode digits read
     as any character that is not ASCII."""
 
     def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
@@ -410,8 +460,13 @@ class _PythonRun:
         members = _utf8_class(chars, digits)
         counts, uncounted = _utf8_class(counted, count_digits), _utf8_class(uncounted_chars, digits and not count_digits)
         if min_count == 1:
-            side = min((min_length - 1) // 2, 1000)
-            counted_pattern = f"[{members}]{{{side}}}[{counts}]|[{counts}][{members}]{{{side}}}"
+            # the counted character at offset a of a window of the run's length: a >= far, or
+            # a < near (then far members follow it), or near members on each side of it
+            near = min((min_length - 1) // 3, 1000)
+            far = min(min_length - 1 - near, 1000)
+            counted_pattern = f"[{members}]{{{far}}}[{counts}]|[{counts}][{members}]{{{far}}}"
+            if near:
+                counted_pattern += f"|[{members}]{{{near}}}[{counts}][{members}]{{{near}}}"
         else:
             between = f"[{uncounted}]*" if uncounted else ""
             counted_pattern = f"[{counts}](?:{between}[{counts}]){{{min(min_count - 1, 1000)}}}"
@@ -419,8 +474,10 @@ class _PythonRun:
         if min_length > min_count:
             self.necessary += (f"[{members}]{{{min(min_length, 1000)}}}",)
 
-    def held_by(self, scanned: _Scanned, index: int) -> bool:
-        return self.in_text(scanned.texts[index])
+    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
+        """The strings of ``indexes`` that hold the run."""
+        texts, in_text = scanned.texts, self.in_text
+        return {index for index in indexes if in_text(texts[index])}
 
     def in_text(self, text: str) -> bool:
         """Whether ``text`` holds a run long enough with enough counted characters."""
@@ -439,7 +496,7 @@ class _PythonRun:
 class _RunSearch:
     """Which strings hold which runs: the strings holding what a run needs (every run's
     ``necessary`` patterns searched at once by RE2 over the joined strings, see
-    :class:`_JoinedSearch`; the first of each finds the strings, the set of all of them says
+    :class:`JoinedSearch`; the first of each finds the strings, the set of all of them says
     which runs may be there) are each read for the run itself (``in_text``, the definition). RE2
     reads the text once; a run is followed in ``re`` only in the few strings that may hold it."""
 
@@ -447,13 +504,14 @@ class _RunSearch:
         self._runs = runs
         #: per run, the bits of its necessary patterns (all must match)
         self._needs: list[int] = []
+        self._runs_needing: dict[int, tuple[_PythonRun, ...]] = {}
         patterns, leading = [], []
         for run in runs:
             self._needs.append(sum(1 << (len(patterns) + index) for index in range(len(run.necessary))))
             # a string holding a run matches the first of its patterns: those alone find the strings
             leading.append(compile_regex(run.necessary[0]))
             patterns += [leading[-1], *map(compile_regex, run.necessary[1:])]
-        self._search = _JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
+        self._search = JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
             if patterns else None
 
     def strings(self, texts: list[str]) -> dict[_PythonRun, set[int]]:
@@ -462,11 +520,22 @@ class _RunSearch:
             return held
         flagged: dict[int, int] = {}
         self._search.flag(texts, flagged)
+        runs_needing = self._runs_needing
         for index, mask in flagged.items():
-            for run, needs in zip(self._runs, self._needs):
-                if mask & needs == needs and run.in_text(texts[index]):
+            runs = runs_needing.get(mask)
+            if runs is None:
+                runs = self._runs_with_needs_in(mask)
+            for run in runs:
+                if run.in_text(texts[index]):
                     held[run].add(index)
         return held
+
+    def _runs_with_needs_in(self, mask: int) -> tuple[_PythonRun, ...]:
+        """The runs whose necessary patterns are all in ``mask`` (remembered: few masks occur)."""
+        runs = tuple(run for run, needs in zip(self._runs, self._needs) if mask & needs == needs)
+        if len(self._runs_needing) < 4096:
+            self._runs_needing[mask] = runs
+        return runs
 
 
 def _utf8_class(chars: str, digits: bool) -> str:
@@ -480,201 +549,3 @@ def _utf8_class(chars: str, digits: bool) -> str:
 def _class(chars: str, digits: bool) -> str:
     """The inside of a character class of ``chars`` (and ``\\d``)."""
     return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + ("\\d" if digits else "")
-
-
-class _JoinedSearch:
-    """Which strings hold a match of which pattern (user patterns, catalogue prefilter patterns
-    searched as such, what a run needs), read off the strings joined by NUL in UTF-8 (encoded
-    once; byte offsets).
-
-    One search of all the patterns as one alternation finds the first string where any of them
-    may match: the leftmost match of an alternation starts where the leftmost match of one of its
-    patterns does, so no string holding a match is passed over. That string alone is then asked
-    which patterns it holds (their RE2 set, unanchored, as each pattern would be searched in it),
-    and the search goes on at the next string. So the joined text is read once however many
-    patterns there are, and a match that runs on over NUL into the next string flags nothing.
-
-    A pattern with ``\\Q`` (quoted text, which could swallow the alternation's parentheses) or an
-    alternation RE2 cannot build makes every string a string to ask (the set is then the one
-    search); a set RE2 cannot build is replaced by searching each pattern in the string."""
-
-    def __init__(self, searches: list[tuple[int, Any]], leading: list[Any] | None = None):
-        """``leading``: the patterns whose alternation finds the strings to ask (all of them by
-        default); when every string worth flagging matches one of a few selective patterns,
-        those alone."""
-        self._bits = [bit for bit, _ in searches]
-        self._patterns = [pattern for _, pattern in searches]
-        self._set = _set_match(_search_set(self._patterns))
-        self._first = _alternation_search(self._patterns if leading is None else leading)
-
-    def flag(self, texts: list[str], found: dict[int, int]) -> None:
-        if not texts:
-            return
-        joined = _Utf8Joined.of(texts)
-        if joined is None:  # lone surrogates: RE2 cannot read them; the exact pass decides
-            every = sum(self._bits)
-            for index in range(len(texts)):
-                found[index] = found.get(index, 0) | every
-            return
-        first, data = self._first, joined.data
-        last, asked = len(texts) - 1, -1
-        position = 0
-        while True:
-            if first is not None:
-                position = first(data, position)
-                if position < 0:
-                    return
-            index, start, end = joined.string_at(position)
-            if index == asked:
-                # A match from the separator after a string asked already (a pattern's "what may
-                # stand before a token" holds NUL) is one in the next string.
-                index, start, end = joined.string_at(end + 1)
-            held = self._held(data[start:end])
-            if held:
-                found[index] = found.get(index, 0) | held
-            if index == last:
-                return
-            asked, position = index, end  # the next search sees the separator before the next string
-
-    def _held(self, string: bytes) -> int:
-        """The bits of the patterns that match in ``string`` (UTF-8)."""
-        if self._set is not None:
-            return sum(self._bits[index] for index in self._set(string) or ())  # None: no match
-        return sum(bit for bit, pattern in zip(self._bits, self._patterns) if bytes_search(pattern)(string, 0) >= 0)
-
-
-class _Utf8Joined:
-    """Strings joined by NUL in UTF-8 (``data``), and which string a byte offset is in, for
-    offsets asked in increasing order.
-
-    When no string holds a NUL, the separators say where each string starts (``bytes.count`` and
-    ``find`` run at memory speed, where a list of every string's start costs more than the
-    search itself); otherwise the starts are listed."""
-
-    __slots__ = ("data", "starts", "_counted_to", "_separators")
-
-    def __init__(self, data: bytes, starts: list[int] | None):
-        self.data, self.starts = data, starts
-        self._counted_to = self._separators = 0  # separators before offset _counted_to
-
-    @classmethod
-    def of(cls, texts: list[str]) -> "_Utf8Joined | None":
-        """None when a string holds a lone surrogate."""
-        joined = SEPARATOR.join(texts)
-        if joined.isascii():  # UTF-8 is the text itself
-            data, encoded = joined.encode("ascii"), texts
-        else:
-            try:
-                encoded = [text.encode("utf-8") for text in texts]
-            except UnicodeEncodeError:
-                return None
-            data = b"\x00".join(encoded)
-        return cls(data, None if data.count(0) == len(texts) - 1 else _starts(encoded))
-
-    def string_at(self, position: int) -> tuple[int, int, int]:
-        """``(index, start, end)`` of the string holding byte ``position`` (or ending there, when
-        it is a separator)."""
-        data, starts = self.data, self.starts
-        if starts is not None:
-            index = bisect_right(starts, position) - 1
-            return index, starts[index], starts[index + 1] - 1
-        self._separators += data.count(0, self._counted_to, position)
-        self._counted_to = position
-        end = data.find(0, position)
-        return self._separators, data.rfind(0, 0, position) + 1, len(data) if end < 0 else end
-
-
-def _search_set(patterns: list[Any]):
-    """The patterns as one RE2 set, searched unanchored over UTF-8 bytes; its indexes are those of
-    ``patterns``. None when RE2 cannot build one."""
-    return _re2_set([pattern.pattern for pattern in patterns], patterns[0].options)
-
-
-def _re2_set(sources: list[str], options):
-    """``sources`` as one unanchored RE2 set over UTF-8 bytes, its indexes theirs; None when RE2
-    cannot build it."""
-    import re2
-
-    found = re2.Set.SearchSet(options)
-    try:
-        for index, source in enumerate(sources):
-            if found.Add(source.encode("utf-8")) != index:
-                return None
-        found.Compile()
-    except re2.error:
-        return None
-    return found
-
-
-def _set_match(search_set):
-    """``(data) -> indexes of the set's patterns matching in data`` (maybe None for none): the
-    binding's own set where it has one (the wrapper's ``Match`` is a Python call more), or None
-    without a set."""
-    if search_set is None:
-        return None
-    raw = getattr(search_set, "_set", None)
-    return raw.Match if raw is not None and hasattr(raw, "Match") else search_set.Match
-
-
-def _alternation_search(patterns: list[Any]):
-    """``(data, position) -> start of the first match of any of the patterns at or after position,
-    or -1``; None when they cannot be searched as one alternation."""
-    if any("\\Q" in pattern.pattern for pattern in patterns):
-        return None
-    import re2
-
-    try:
-        alternation = re2.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns), patterns[0].options)
-    except re2.error:
-        return None
-    return bytes_search(alternation)
-
-
-_BYTES_SEARCHES: dict[Any, Any] = {}
-
-
-def bytes_search(pattern):
-    """``(data, position) -> start of the first match at or after position, or -1``: the RE2
-    pattern compiled over UTF-8 bytes (the same options and syntax: RE2 reads its text as UTF-8
-    either way), remembered per pattern. It calls the binding's compiled regexp directly where
-    it has one (the wrapper's ``search`` builds a match object and re-encodes offsets: most of
-    the cost of a search over a short text)."""
-    found = _BYTES_SEARCHES.get(pattern)
-    if found is None:
-        import re2
-
-        compiled = re2.compile(pattern.pattern.encode("utf-8"), pattern.options)
-        found = _raw_search(compiled) or _wrapped_search(compiled)
-        if len(_BYTES_SEARCHES) < 1024:
-            _BYTES_SEARCHES[pattern] = found
-    return found
-
-
-def _raw_search(compiled):
-    """The search through the binding's ``_re2.RE2.Match(anchor, data, pos, endpos)``, or None
-    where this version of the binding has no such method."""
-    import re2
-
-    regexp = getattr(compiled, "_regexp", None)
-    unanchored = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
-    if regexp is None or unanchored is None or not hasattr(regexp, "Match"):
-        return None
-    match = regexp.Match
-
-    def search(data: bytes, position: int) -> int:
-        return match(unanchored, data, position, len(data))[0][0]
-
-    try:
-        if search(b"", 0) not in (-1, 0):
-            return None
-    except Exception:  # a binding whose private method means something else
-        return None
-    return search
-
-
-def _wrapped_search(compiled):
-    def search(data: bytes, position: int) -> int:
-        match = compiled.search(data, position)
-        return -1 if match is None else match.start()
-
-    return search

@@ -442,15 +442,17 @@ class Run(ChangeChecks):
         list of the event too, walked through a copy (its value may be redacted by index)."""
         if type(pair) is tuple:
             pair = self.replace(container, index, list(pair))
-        copy = pair.copy()
-        if len(copy) != 2 or type(copy[0]) is not str:  # no longer the pair the caller saw
+        try:  # one read of both items: what the pair held then is what is walked and checked
+            name, value = pair
+        except ValueError:
+            name = None
+        if type(name) is not str:  # no longer the pair the caller saw
             self.changed()
-        name, value = copy
         if state is not None:
             state, active, allowed = self.step(state, active, name)
             if allowed:
                 self.check_subtree(value, depth + 1)
-                self.list_unchanged(pair, copy)
+                self.pair_unchanged(pair, name, value)
                 return
         pair_path = (path, index)
         decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
@@ -458,7 +460,7 @@ class Run(ChangeChecks):
             self.redact_all(pair, 1, value, pair_path, state, active, lowest_bit(decision), depth + 1)
         else:
             self.place(pair, 1, value, pair_path, state, active, depth + 1)
-        self.list_unchanged(pair, copy)
+        self.pair_unchanged(pair, name, value)
 
     def redact_all(self, container, key, value, path, state, active, rule_index, depth) -> None:
         """A value under a sensitive key: every leaf is redacted (``allow`` still wins)."""

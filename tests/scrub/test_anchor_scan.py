@@ -1,25 +1,37 @@
-"""The prefilter's scan in C against its definition, on scanners and texts drawn at random.
+"""The prefilter's scans against their definition, on scanners and texts drawn at random.
 
-``PythonScanner`` (prefilter.py) defines what a scan finds; ``AnchorScanner`` (_prefilter.c) reads
-1-byte text in one pass of rolled hashes and run counters, and wider text another way, so both are
-checked here on scanners built from drawn literals, runs and probes (not only the catalogue's),
-and on texts mixing 1-, 2- and 4-byte strings, case folds (the Kelvin sign, the long s, the dotted
-and the dotless i), literals at the start and end of strings, and runs across string boundaries.
-A naive reference (a loop over characters) decides too, so that both scanners are checked against
-something obviously right.
+``AnchorScanner`` (_prefilter.c) reads 1-byte text in one pass of rolled hashes and run counters,
+and wider text another way; ``PythonScanner`` (prefilter.py) reads the strings joined, in pieces
+(an RE2 set per piece, ``str.find`` inside), first groups in all strings and other groups only in
+the strings those flagged. Both are checked here on scanners built from drawn literals, runs and
+probes (not only the catalogue's), and on texts mixing 1-, 2- and 4-byte strings, case folds (the
+Kelvin sign, the long s, the dotted and the dotless i), literals at the start and end of strings,
+runs across string boundaries, and pieces of every size. A naive reference (a loop over
+characters) decides, so that each scanner is checked against something obviously right; the
+Python scanner is checked where the C module is not built too.
 """
 
 from __future__ import annotations
+
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rules_engine.scrub import prefilter
 from rules_engine.scrub.prefilter import CASE_FOLDS, CAnchorScanner, PythonScanner
 from tests import strategies as S
 
-pytestmark = pytest.mark.skipif(CAnchorScanner is None, reason="the C module is not built")
 SCAN = settings(max_examples=S.scaled(300), suppress_health_check=list(HealthCheck), deadline=None)
+#: The scanners built here (each is checked against the reference).
+SCANNERS = [PythonScanner] + ([CAnchorScanner] if CAnchorScanner is not None else [])
+
+
+def assert_scans(arguments, texts, expected) -> None:
+    """Every scanner built here finds ``expected`` in ``texts``."""
+    for scanner in SCANNERS:
+        assert scanner(*arguments).scan(texts) == expected, scanner.__name__
 
 #: What literals and texts are made of: letters whose case folds matter, digits, separators that
 #: runs hold, and characters that fold to ASCII letters or are decimal digits outside ASCII.
@@ -107,9 +119,7 @@ def naive_scan(arguments, texts):
 @given(literals=LITERALS, runs=RUNS, probes=PROBES, texts=TEXTS)
 def test_c_scan_finds_what_python_and_the_reference_find(literals, runs, probes, texts):
     arguments = scanner_arguments(literals, runs, probes)
-    expected = naive_scan(arguments, texts)
-    assert PythonScanner(*arguments).scan(texts) == expected
-    assert CAnchorScanner(*arguments).scan(texts) == expected
+    assert_scans(arguments, texts, naive_scan(arguments, texts))
 
 
 @SCAN
@@ -123,9 +133,7 @@ def test_literals_at_the_ends_of_strings_and_sharing_their_first_four_characters
     literals = sorted({(text, False) for text in texts_drawn} | {(text.lower(), True) for text in texts_drawn})
     arguments = scanner_arguments(literals, [], [[[bit]] for bit in range(len(literals))])
     texts = [text + stems[0] + tails[-1] for text in texts] + [stems[-1] + tails[0] + text for text in texts]
-    expected = naive_scan(arguments, texts)
-    assert PythonScanner(*arguments).scan(texts) == expected
-    assert CAnchorScanner(*arguments).scan(texts) == expected
+    assert_scans(arguments, texts, naive_scan(arguments, texts))
 
 
 def test_more_single_character_literals_than_a_string_notes_at_once():
@@ -134,8 +142,7 @@ def test_more_single_character_literals_than_a_string_notes_at_once():
     singles = [(chr(code), False) for code in range(33, 127)] + [(chr(code), True) for code in range(33, 97)]
     arguments = scanner_arguments(singles, [], [[[bit]] for bit in range(len(singles))])
     texts = ["".join(chr(code) for code in range(32, 127)), "~", "AZ", "\u212a", "\u017f\u0131", "\U0001f600z"]
-    expected = naive_scan(arguments, texts)
-    assert CAnchorScanner(*arguments).scan(texts) == PythonScanner(*arguments).scan(texts) == expected
+    assert_scans(arguments, texts, naive_scan(arguments, texts))
 
 
 def test_more_run_classes_than_one_pass_counts():
@@ -146,7 +153,7 @@ def test_more_run_classes_than_one_pass_counts():
     arguments = scanner_arguments([], runs, [[[bit]] for bit in range(20)])
     texts = ["0" * 6, "ab-" * 50, "1" * 131, "0123456789" * 21, "f" * 199 + "-", "\u0663" * 140, "x" + "9" * 210]
     expected = naive_scan(arguments, texts)
-    assert CAnchorScanner(*arguments).scan(texts) == PythonScanner(*arguments).scan(texts) == expected
+    assert_scans(arguments, texts, expected)
     assert expected  # the texts hold some of them
 
 
@@ -163,9 +170,7 @@ def test_each_literal_alone_first_and_last_in_strings_of_every_kind(literals, da
                           st.just(text), label="shown")
         for wide in ("", "\u00e9", "\u0101", "\U0001f600"):
             texts += [shown + wide, wide + shown, shown + around + wide, wide + around + shown]
-    expected = naive_scan(arguments, texts)
-    assert PythonScanner(*arguments).scan(texts) == expected
-    assert CAnchorScanner(*arguments).scan(texts) == expected
+    assert_scans(arguments, texts, naive_scan(arguments, texts))
 
 
 def test_runs_of_classes_counting_the_same_characters_one_after_the_other():
@@ -177,4 +182,38 @@ def test_runs_of_classes_counting_the_same_characters_one_after_the_other():
     texts = ["1 2 3 4-5-6", "1 2 3 4 5 6 7 8 9", "1-2 3 4 5", "\u0661 \u0662 \u0663 4-5-\u0666", "12-3"]
     expected = naive_scan(arguments, texts)
     assert expected == {0: 0b101, 1: 0b110, 2: 0b100, 3: 0b101, 4: 0b1}
-    assert CAnchorScanner(*arguments).scan(texts) == PythonScanner(*arguments).scan(texts) == expected
+    assert_scans(arguments, texts, expected)
+
+
+#: Many strings, some long: the Python scan cuts the joined text into pieces of several strings
+#: each, and a long string is a piece of its own.
+MANY_TEXTS = st.lists(st.lists(TEXT_PIECES, max_size=40).map("".join), min_size=1, max_size=40)
+
+
+@SCAN
+@given(literals=LITERALS, runs=RUNS, probes=PROBES, texts=MANY_TEXTS, piece=st.integers(1, 120))
+def test_the_python_scan_finds_the_same_whatever_the_size_of_its_pieces(literals, runs, probes, texts, piece):
+    # pieces of one character up to many strings: a literal is found in each string of a piece,
+    # at a piece's first and last string, and in a string longer than a piece
+    arguments = scanner_arguments(literals, runs, probes)
+    with mock.patch.object(prefilter, "_CHUNK", piece):
+        assert PythonScanner(*arguments).scan(texts) == naive_scan(arguments, texts)
+
+
+@SCAN
+@given(literals=LITERALS, data=st.data(), piece=st.integers(1, 60))
+def test_literals_of_later_groups_only_are_found_in_the_strings_a_first_group_flagged(literals, data, piece):
+    # a later group's literals are not looked for in every string but only asked of the strings the
+    # first group flagged: every probe here has a first group of one literal and a later group of
+    # others, so both ways of finding a literal decide
+    arguments = scanner_arguments(literals, [], [])
+    bits = range(len(literals))
+    probes = data.draw(st.lists(st.tuples(st.sampled_from(bits) if literals else st.just(0),
+                                          st.lists(st.sampled_from(bits) if literals else st.just(0), min_size=1,
+                                                   max_size=4)), min_size=1, max_size=8), label="probes")
+    arguments = arguments[:3] + ([(bit, [[first], sorted(set(later))]) for bit, (first, later) in enumerate(probes)],
+                                 arguments[4])
+    texts = data.draw(MANY_TEXTS, label="texts")
+    texts += [text + " " + other for text, _ in literals for other, _ in literals[:3]]
+    with mock.patch.object(prefilter, "_CHUNK", piece):
+        assert PythonScanner(*arguments).scan(texts) == naive_scan(arguments, texts)

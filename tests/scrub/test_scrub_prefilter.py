@@ -407,7 +407,7 @@ def test_the_binding_search_finds_where_the_wrapper_finds(data, position):
     first match at or after a position, in UTF-8 bytes."""
     import re2
 
-    from rules_engine.scrub.prefilter import _raw_search, _wrapped_search
+    from rules_engine.scrub.joined import _raw_search, _wrapped_search
 
     encoded = data.encode("utf-8")
     for source in (b"a+b", b"[0-9]-?", b"\\x00a", b"(?i)B1", b"$"):
@@ -424,9 +424,9 @@ USER_PATTERNS = [r"a+b", r"[0-9]{2}-?[0-9]", r"(?i)B1", r"[[:digit:]]{3}", r"\pL
 
 def _joined_search(patterns: list[str]):
     from rules_engine.conditions.regex import compile_regex
-    from rules_engine.scrub.prefilter import _JoinedSearch
+    from rules_engine.scrub.joined import JoinedSearch
 
-    return _JoinedSearch([(1 << index, compile_regex(pattern)) for index, pattern in enumerate(patterns)])
+    return JoinedSearch([(1 << index, compile_regex(pattern)) for index, pattern in enumerate(patterns)])
 
 
 def _held_by_each_string(patterns: list[str], texts: list[str]) -> dict[int, int]:
@@ -461,7 +461,7 @@ def test_user_patterns_without_a_set_flag_the_same_strings(texts):
     from unittest import mock
 
     patterns = ["a+b", "[0-9]{2}-?[0-9]", "(?i)B1"]
-    with mock.patch("rules_engine.scrub.prefilter._search_set", lambda patterns: None):
+    with mock.patch("rules_engine.scrub.joined._search_set", lambda patterns: None):
         search = _joined_search(patterns)
     found: dict[int, int] = {}
     search.flag(texts, found)

@@ -203,3 +203,29 @@ def test_the_same_lists_unchanged_are_scrubbed_as_the_reference(engine, shift):
     assert event == expected
     if "allow" not in shift:
         assert SECRET not in repr(event)
+
+
+#: Header pairs the C walk hands to the Python walk (a selector alive below them, a tuple, a list
+#: subclass), each with a secret whose redaction is written into the pair after the walk: the pair
+#: is then checked once more against what the walk read, by whichever walk holds the run.
+HANDED_PAIRS = {
+    "under a selector": ({"rules": [{"id": "stripe", "detect": ["stripe_key"], "in": ["request.headers.**"]}]},
+                         lambda: [["X-Note", NOTE], ["X-Trace", "t"]]),
+    "a tuple": ({"rules": [{"id": "stripe", "detect": ["stripe_key"]}]}, lambda: [("X-Note", NOTE), ["X-Trace", "t"]]),
+    "in a list subclass": ({"rules": [{"id": "stripe", "detect": ["stripe_key"]}]},
+                           lambda: type("Headers", (list,), {})([["X-Note", NOTE], ["X-Trace", "t"]])),
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("case", sorted(HANDED_PAIRS))
+def test_header_pairs_handed_between_the_walks_are_redacted_and_checked(engine, case):
+    scrub, headers = HANDED_PAIRS[case]
+    spec = models.Scrub.model_validate(scrub)
+    event = {"request": {"headers": headers()}, "extra": {"then": NOTE}}
+    expected = {"request": {"headers": [list(pair) for pair in headers()]}, "extra": {"then": NOTE}}
+    expected_counts = reference_scrubber.scrub(spec, expected)
+    scrubber = compile_scrubber(spec, models.Options(), None, accelerator=engine)
+    assert scrubber.scrub_event(event) == expected_counts
+    assert event == expected
+    assert SECRET not in repr(event["request"]["headers"])
