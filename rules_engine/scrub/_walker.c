@@ -1891,23 +1891,41 @@ static const Collection collections[] = {
 #define COLLECTIONS (sizeof(collections) / sizeof(collections[0]))
 #define COLLECTION_OF(w, collection) ((PyObject **)((char *)(w) + (collection)->offset))
 
-/* A new walker starts with empty collections (and no _meta), so none is ever NULL. */
+/* An empty collection of ``type`` (None for the event). */
+static PyObject *
+empty_collection(PyTypeObject *type)
+{
+    if (type == NULL)
+        Py_RETURN_NONE;
+    if (type == &PyList_Type)
+        return PyList_New(0);
+    if (type == &PyDict_Type)
+        return PyDict_New();
+    return PySet_New(NULL);
+}
+
+/* Empty collections (and no _meta), replacing whatever the walker held. */
+static int
+start_collections(Walker *w)
+{
+    for (size_t i = 0; i < COLLECTIONS; i++) {
+        const Collection *collection = &collections[i];
+        PyObject *made = empty_collection(collection->type);
+        if (made == NULL)
+            return -1;
+        Py_XSETREF(*COLLECTION_OF(w, collection), made);
+    }
+    return 0;
+}
+
+/* A new walker starts with empty collections, so none is ever NULL: the run's ``__init__`` takes
+ * them as they are (``cwalk.CRun``) rather than making a second set. */
 static PyObject *
 Walker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     Walker *w = (Walker *)type->tp_alloc(type, 0);
-    if (w == NULL)
-        return NULL;
-    for (size_t i = 0; i < COLLECTIONS; i++) {
-        const Collection *collection = &collections[i];
-        PyObject *made = collection->type == NULL ? (Py_INCREF(Py_None), Py_None)
-                                                   : PyObject_CallNoArgs((PyObject *)collection->type);
-        if (made == NULL) {
-            Py_DECREF(w);
-            return NULL;
-        }
-        *COLLECTION_OF(w, collection) = made;
-    }
+    if (w != NULL && start_collections(w) < 0)
+        Py_CLEAR(w);
     return (PyObject *)w;
 }
 
@@ -1935,21 +1953,28 @@ set_collection(Walker *w, PyObject *value, void *closure)
 
 static PyGetSetDef Walker_getset[COLLECTIONS + 1];
 
-/* Walker.__init__(interface): what every run of a scrubber shares (``cwalk.c_walk_interface``). */
+/* Walker.__init__(interface, meta_root=None): what every run of a scrubber shares
+ * (``cwalk.c_walk_interface``), and the event whose ``_meta`` the run writes. */
 static int
 Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
 {
-    PyObject *interface;
-    if (!PyArg_ParseTuple(args, "O!:Walker", &InterfaceType, &interface))
+    PyObject *interface, *meta_root = Py_None;
+    if (!PyArg_ParseTuple(args, "O!|O:Walker", &InterfaceType, &interface, &meta_root))
         return -1;
     if (!PyObject_TypeCheck((PyObject *)w, (PyTypeObject *)((Interface *)interface)->run_class)) {
         PyErr_SetString(PyExc_TypeError, "a walker is a run: its class derives from the interface's run_class");
         return -1;
     }
+    if (w->iface != NULL) {  /* __init__ called again: start afresh */
+        if (start_collections(w) < 0)
+            return -1;
+        clear_meta_table(w);
+        w->nodes = 0;
+    }
     Py_INCREF(interface);
     Py_XSETREF(w->iface, (Interface *)interface);
-    clear_meta_table(w);  /* __init__ called again: start afresh */
-    w->nodes = 0;
+    Py_INCREF(meta_root);
+    Py_SETREF(w->meta_root, meta_root);
     return 0;
 }
 
