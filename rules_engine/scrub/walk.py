@@ -211,13 +211,20 @@ class Run(ChangeChecks):
 
     def redact_log_entry(self, event: dict, place: tuple[str, ...]) -> None:
         """The log entry at ``place``, unless it (or what holds it) is redacted whole already.
-        Most events have none: that is found before the values queued whole are searched."""
+        Most events have none (though most have ``contexts``): that is found first, and only then
+        are the values queued whole searched, once, for any step of the way to it."""
         container, path = event, None
+        holders = []  # (container, key) of each step down to the log entry
         for step in place:
             child = container.get(step)
-            if type(child) is not dict or any(queued is container and key == step for queued, key, _, _ in self.whole):
+            if type(child) is not dict:
                 return
+            holders.append((container, step))
             container, path = child, (path, step)
+        for queued, key, _, _ in self.whole:
+            for holder, step in holders:
+                if queued is holder and key == step:
+                    return
         self.redact_log_params(container, path)
 
     def redact_log_params(self, logentry: dict, logentry_path) -> None:
