@@ -2092,7 +2092,24 @@ char_at(const Text *t, Py_ssize_t i)
     return i < t->length ? PyUnicode_READ(t->kind, t->data, i) : NO_CHAR;
 }
 
-static inline int is_word(Py_UCS4 c) { return c == '_' || (c != NO_CHAR && Py_UNICODE_ISALNUM(c)); }
+/* ``\w``. ASCII is read from Python's own table (``Py_ISALNUM``, the same answer for those 128
+ * characters): ``Py_UNICODE_ISALNUM`` is four calls into the Unicode database for every one. */
+static inline int
+is_word(Py_UCS4 c)
+{
+    if (c < 128)
+        return c == '_' || Py_ISALNUM(c) != 0;
+    return c != NO_CHAR && Py_UNICODE_ISALNUM(c);
+}
+
+/* ``\d`` (ASCII by ``Py_ISDIGIT``, as for ``is_word``) */
+static inline int
+is_decimal(Py_UCS4 c)
+{
+    if (c < 128)
+        return Py_ISDIGIT(c) != 0;
+    return Py_UNICODE_ISDECIMAL(c);
+}
 static inline int is_quote(Py_UCS4 c) { return c == '"' || c == '\''; }
 static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
 static inline int is_hex(Py_UCS4 c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -2102,7 +2119,7 @@ static inline int is_hex(Py_UCS4 c) { return (c >= '0' && c <= '9') || (c >= 'a'
 static inline int
 is_key_start(Py_UCS4 c)
 {
-    return c == '$' || c == '@' || (is_word(c) && !Py_UNICODE_ISDECIMAL(c));
+    return c == '$' || c == '@' || (is_word(c) && !is_decimal(c));
 }
 
 /* ``keytext.KEY_MARKS``: combining marks a key name goes on with although ``\w`` leaves them out */
