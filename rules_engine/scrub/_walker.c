@@ -1891,23 +1891,41 @@ static const Collection collections[] = {
 #define COLLECTIONS (sizeof(collections) / sizeof(collections[0]))
 #define COLLECTION_OF(w, collection) ((PyObject **)((char *)(w) + (collection)->offset))
 
-/* A new walker starts with empty collections (and no _meta), so none is ever NULL. */
+/* An empty collection of ``type`` (None for the event). */
+static PyObject *
+empty_collection(PyTypeObject *type)
+{
+    if (type == NULL)
+        Py_RETURN_NONE;
+    if (type == &PyList_Type)
+        return PyList_New(0);
+    if (type == &PyDict_Type)
+        return PyDict_New();
+    return PySet_New(NULL);
+}
+
+/* Empty collections (and no _meta), replacing whatever the walker held. */
+static int
+start_collections(Walker *w)
+{
+    for (size_t i = 0; i < COLLECTIONS; i++) {
+        const Collection *collection = &collections[i];
+        PyObject *made = empty_collection(collection->type);
+        if (made == NULL)
+            return -1;
+        Py_XSETREF(*COLLECTION_OF(w, collection), made);
+    }
+    return 0;
+}
+
+/* A new walker starts with empty collections, so none is ever NULL: the run's ``__init__`` takes
+ * them as they are (``cwalk.CRun``) rather than making a second set. */
 static PyObject *
 Walker_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     Walker *w = (Walker *)type->tp_alloc(type, 0);
-    if (w == NULL)
-        return NULL;
-    for (size_t i = 0; i < COLLECTIONS; i++) {
-        const Collection *collection = &collections[i];
-        PyObject *made = collection->type == NULL ? (Py_INCREF(Py_None), Py_None)
-                                                   : PyObject_CallNoArgs((PyObject *)collection->type);
-        if (made == NULL) {
-            Py_DECREF(w);
-            return NULL;
-        }
-        *COLLECTION_OF(w, collection) = made;
-    }
+    if (w != NULL && start_collections(w) < 0)
+        Py_CLEAR(w);
     return (PyObject *)w;
 }
 
@@ -1935,21 +1953,28 @@ set_collection(Walker *w, PyObject *value, void *closure)
 
 static PyGetSetDef Walker_getset[COLLECTIONS + 1];
 
-/* Walker.__init__(interface): what every run of a scrubber shares (``cwalk.c_walk_interface``). */
+/* Walker.__init__(interface, meta_root=None): what every run of a scrubber shares
+ * (``cwalk.c_walk_interface``), and the event whose ``_meta`` the run writes. */
 static int
 Walker_init(Walker *w, PyObject *args, PyObject *kwargs)
 {
-    PyObject *interface;
-    if (!PyArg_ParseTuple(args, "O!:Walker", &InterfaceType, &interface))
+    PyObject *interface, *meta_root = Py_None;
+    if (!PyArg_ParseTuple(args, "O!|O:Walker", &InterfaceType, &interface, &meta_root))
         return -1;
     if (!PyObject_TypeCheck((PyObject *)w, (PyTypeObject *)((Interface *)interface)->run_class)) {
         PyErr_SetString(PyExc_TypeError, "a walker is a run: its class derives from the interface's run_class");
         return -1;
     }
+    if (w->iface != NULL) {  /* __init__ called again: start afresh */
+        if (start_collections(w) < 0)
+            return -1;
+        clear_meta_table(w);
+        w->nodes = 0;
+    }
     Py_INCREF(interface);
     Py_XSETREF(w->iface, (Interface *)interface);
-    clear_meta_table(w);  /* __init__ called again: start afresh */
-    w->nodes = 0;
+    Py_INCREF(meta_root);
+    Py_SETREF(w->meta_root, meta_root);
     return 0;
 }
 
@@ -2067,7 +2092,24 @@ char_at(const Text *t, Py_ssize_t i)
     return i < t->length ? PyUnicode_READ(t->kind, t->data, i) : NO_CHAR;
 }
 
-static inline int is_word(Py_UCS4 c) { return c == '_' || (c != NO_CHAR && Py_UNICODE_ISALNUM(c)); }
+/* ``\w``. ASCII is read from Python's own table (``Py_ISALNUM``, the same answer for those 128
+ * characters): ``Py_UNICODE_ISALNUM`` is four calls into the Unicode database for every one. */
+static inline int
+is_word(Py_UCS4 c)
+{
+    if (c < 128)
+        return c == '_' || Py_ISALNUM(c) != 0;
+    return c != NO_CHAR && Py_UNICODE_ISALNUM(c);
+}
+
+/* ``\d`` (ASCII by ``Py_ISDIGIT``, as for ``is_word``) */
+static inline int
+is_decimal(Py_UCS4 c)
+{
+    if (c < 128)
+        return Py_ISDIGIT(c) != 0;
+    return Py_UNICODE_ISDECIMAL(c);
+}
 static inline int is_quote(Py_UCS4 c) { return c == '"' || c == '\''; }
 static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
 static inline int is_hex(Py_UCS4 c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -2077,7 +2119,7 @@ static inline int is_hex(Py_UCS4 c) { return (c >= '0' && c <= '9') || (c >= 'a'
 static inline int
 is_key_start(Py_UCS4 c)
 {
-    return c == '$' || c == '@' || (is_word(c) && !Py_UNICODE_ISDECIMAL(c));
+    return c == '$' || c == '@' || (is_word(c) && !is_decimal(c));
 }
 
 /* ``keytext.KEY_MARKS``: combining marks a key name goes on with although ``\w`` leaves them out */

@@ -58,8 +58,9 @@ if Walker is not None:
         ``replaced``."""
 
         def __init__(self, scrubber: Scrubber, meta_root: dict | None):
-            Walker.__init__(self, scrubber._c_interface)
-            Run.__init__(self, scrubber, meta_root)
+            # The walker starts with the run's collections, empty: only the settings are Python's.
+            Walker.__init__(self, scrubber._c_interface, meta_root)
+            self.take_settings(scrubber)
 
 else:  # pragma: no cover - exercised where the extension is not built
     CRun = None

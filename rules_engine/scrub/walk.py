@@ -55,16 +55,7 @@ class Run(ChangeChecks):
     a selector may still match take the general path (:meth:`walk`), stepping the automaton."""
 
     def __init__(self, scrubber: Scrubber, meta_root: dict | None):
-        self.scrubber = scrubber
         self.meta_root = meta_root
-        limits = scrubber._limits
-        # The event's budget when a hook runs (it started before filters and grouping), else one
-        # of its own.
-        self.deadline = min(budget.deadline(), time.perf_counter() + limits.max_ms / 1000.0)
-        self.max_ms = limits.max_ms
-        self.max_depth = limits.max_depth
-        self.max_nodes = limits.max_nodes
-        self.max_length = limits.max_string_length
         self.nodes = 0
         self.texts: list[str] = []
         #: (container, key, parent path, active rules) of each string, flat: four items per string
@@ -86,6 +77,20 @@ class Run(ChangeChecks):
         #: id(list) -> (list, {index: item}) for the items the run itself put in a list (a tuple as
         #: a list, a subclass as its plain form, a redaction): the list's checks accept them there
         self.replaced: dict[int, tuple[list, dict[int, Any]]] = {}
+        self.take_settings(scrubber)
+
+    def take_settings(self, scrubber: Scrubber) -> None:
+        """What the run reads of its scrubber, and its time budget. (A C run's collections are
+        made by the walker, so this is the part of ``__init__`` both runs share.)"""
+        self.scrubber = scrubber
+        limits = scrubber._limits
+        # The event's budget when a hook runs (it started before filters and grouping), else one
+        # of its own.
+        self.deadline = min(budget.deadline(), time.perf_counter() + limits.max_ms / 1000.0)
+        self.max_ms = limits.max_ms
+        self.max_depth = limits.max_depth
+        self.max_nodes = limits.max_nodes
+        self.max_length = limits.max_string_length
         self.key_rules = bool(scrubber._key_rule_mask)
         self.key_memo = scrubber._key_memo
         self.harmless = scrubber._harmless
@@ -206,13 +211,20 @@ class Run(ChangeChecks):
 
     def redact_log_entry(self, event: dict, place: tuple[str, ...]) -> None:
         """The log entry at ``place``, unless it (or what holds it) is redacted whole already.
-        Most events have none: that is found before the values queued whole are searched."""
+        Most events have none (though most have ``contexts``): that is found first, and only then
+        are the values queued whole searched, once, for any step of the way to it."""
         container, path = event, None
+        holders = []  # (container, key) of each step down to the log entry
         for step in place:
             child = container.get(step)
-            if type(child) is not dict or any(queued is container and key == step for queued, key, _, _ in self.whole):
+            if type(child) is not dict:
                 return
+            holders.append((container, step))
             container, path = child, (path, step)
+        for queued, key, _, _ in self.whole:
+            for holder, step in holders:
+                if queued is holder and key == step:
+                    return
         self.redact_log_params(container, path)
 
     def redact_log_params(self, logentry: dict, logentry_path) -> None:

@@ -101,3 +101,16 @@ def test_the_node_count_and_collections_are_one_field_for_both_walks():
     run.enter([1, 2], 2)  # Python
     assert run.nodes == 5
     assert "nodes" not in vars(run) and "texts" not in vars(run)
+
+
+def test_a_run_starts_with_the_walkers_empty_collections_and_again_when_initialised_again():
+    from rules_engine.scrub.cwalk import CRun
+
+    scrubber = build()
+    event = {"a": "x"}
+    run = CRun(scrubber, meta_root=event)
+    assert run.meta_root is event and run.texts == [] and run.whole == [] and run.written == set()
+    run.walk_dict(event, None, scrubber._everywhere, 1)
+    texts = run.texts
+    run.__init__(scrubber, None)
+    assert run.meta_root is None and run.nodes == 0 and run.texts == [] and texts == ["x"]

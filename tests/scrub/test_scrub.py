@@ -276,6 +276,19 @@ def test_a_log_param_redacted_whole_stays_whole_when_its_text_holds_another_secr
     assert "Qz-pw-1" not in json.dumps(out)
 
 
+def test_a_log_entry_removed_whole_is_not_redacted_again(engine):
+    # A retitled event keeps its first log entry under contexts.original_message; a rule removing
+    # that key removes the entry's parameters with it, while the top-level entry is redacted.
+    entry = {"message": "login password=%s", "params": ["Qz-pw-1"]}
+    event = {"logentry": copy.deepcopy(entry), "contexts": {"original_message": copy.deepcopy(entry)}}
+    rules = [{"id": "keys", "keys": ["*password*"]},
+             {"id": "copies", "keys": ["original_message"], "redact": "remove"}]
+    out, counts = scrubbed(event, rules, engine)
+    assert out["contexts"] == {} and out["logentry"]["params"] == ["[Filtered]"]
+    assert out["_meta"]["contexts"] == {"original_message": {"": {"rem": [["copies", "x"]]}}}
+    assert counts == {"copies": 1, "keys": 2}  # the template and the parameter of the entry kept
+
+
 # ----------------------------------------------------------------- limits
 
 

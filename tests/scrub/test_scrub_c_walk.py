@@ -354,6 +354,16 @@ def test_keys_inside_text_at_the_limits_are_found_the_same_in_c(text):
     assert find_key_values_in_c(text, _decide) == find_key_values(text, _decide)
 
 
+@pytest.mark.parametrize("code", range(128))
+def test_keys_inside_text_class_every_ascii_character_as_re_does(code):
+    # C reads ASCII from a table of its own, not the Unicode database: each character before a
+    # key, starting one, inside one and in a value.
+    c = chr(code)
+    for text in (f"{c}key=1", f"{c}token: v", f"{c}ey=1", f"k{c}ey=1 token{c}=2", f"'{c}key'=1", f"key={c}v&x=1",
+                 f"key: {c}v", f"9{c}name=1", f"{c}9name=1"):
+        assert find_key_values_in_c(text, _decide) == find_key_values(text, _decide), text
+
+
 def test_keys_inside_text_in_c_find_what_the_scrubber_needs():
     text = "a=1&password=hunter2 {'token': 'x'} secret_id: s1 "
     found = find_key_values_in_c(text, _decide)
