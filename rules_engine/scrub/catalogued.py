@@ -128,10 +128,10 @@ def _first_start_found_by_re2(entry: CatalogueEntry) -> Callable[[bytes], int]:
     return lambda data: search(data, 0)
 
 
-#: RE2 options for finding starts: no groups to capture, and no messages on stderr when an
-#: automaton outgrows its memory (RE2 then goes on, slower, with the same result).
+#: RE2 options for finding starts: no messages on stderr when an automaton outgrows its memory
+#: (RE2 then goes on, slower, with the same result). The patterns capture nothing by themselves
+#: (:func:`loosened`): the binding does not pass ``never_capture`` on to RE2.
 _START_OPTIONS = re2.Options()
-_START_OPTIONS.never_capture = True
 _START_OPTIONS.log_errors = False
 
 #: A counted repetition with a larger upper bound than this becomes unbounded in :func:`loosened`.
