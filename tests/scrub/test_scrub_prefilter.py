@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from rules_engine.load.loader import load_model
 from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber, keytext
-from rules_engine.scrub.detectors import BUILTIN
+from rules_engine.scrub.detectors import BUILTIN, without_lookaround
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 HASH_KEY = b"k" * 32
@@ -299,6 +299,58 @@ def test_secret_pairs_found_at_the_anchor_are_what_a_full_search_finds(text):
 def test_secret_pairs_near_the_anchor(text):
     detector = BUILTIN["password_pair"]
     assert list(detector.find(text)) == list(dataclasses.replace(detector, anchor=None).find(text))
+
+
+GATED = sorted(name for name, detector in BUILTIN.items() if detector.anchor_gate is not None)
+
+
+def test_the_secret_pair_anchor_is_gated():
+    assert "password_pair" in GATED
+
+
+@pytest.mark.parametrize("name", GATED)
+@settings(max_examples=500)
+@given(text=secret_pairs)
+def test_an_anchor_gate_changes_nothing(name, text):
+    assert_shortcut_changes_nothing(name, "anchor_gate", text)
+    assert_shortcut_changes_nothing(name, "anchor_gate", text.upper())
+
+
+@pytest.mark.parametrize("name", GATED)
+@pytest.mark.parametrize(
+    "text",
+    ["password=x", "PASSWORD = 'x'", "x" * 600 + "token:y", "token{ password=z", "auth", "auth=", "auth= ",
+     "cookie\t=\tv", "a token= b password=c", "API-KEY:k", "token=\n", "\u00e9 token=x", "t\u212aoken=x"],
+)
+def test_an_anchor_gate_near_the_anchor(name, text):
+    assert_shortcut_changes_nothing(name, "anchor_gate", text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("a(?=b)c", "ac"),
+        ("a(?!b(c)d)e", "ae"),
+        ("(?<=x)y(?<!z)", "y"),
+        (r"a\(?=b", r"a\(?=b"),  # an escaped parenthesis opens no group
+        ("a[(?=]b(?=[)])c", "a[(?=]bc"),  # nor does one in a class, nor closes one
+        ("a[]()](?=x)", "a[]()]"),  # "]" first in a class is a member
+        ("(?:a(?=b)|c)d", "(?:a|c)d"),
+        ("(?P<k>a)(?=(?P=k))", "(?P<k>a)"),
+    ],
+)
+def test_look_arounds_are_dropped_whole(pattern, expected):
+    assert without_lookaround(pattern) == expected
+
+
+@settings(max_examples=300)
+@given(text=secret_pairs)
+def test_a_pattern_without_look_arounds_matches_where_it_did(text):
+    for name in ANCHORED:
+        pattern = BUILTIN[name].anchor
+        loosened = re.compile(without_lookaround(pattern.pattern), pattern.flags)
+        for match in pattern.finditer(text):
+            assert loosened.match(text, match.start()) is not None, (name, match.start())
 
 
 # ----------------------------------------------------------------- text without a backslash
