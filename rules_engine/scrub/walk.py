@@ -12,7 +12,6 @@ here. A scrubber chooses its run class once; results are identical by test."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import budget
@@ -86,7 +85,7 @@ class Run(ChangeChecks):
         limits = scrubber._limits
         # The event's budget when a hook runs (it started before filters and grouping), else one
         # of its own.
-        self.deadline = min(budget.deadline(), time.perf_counter() + limits.max_ms / 1000.0)
+        self.deadline = min(budget.deadline(), budget.clock() + limits.max_ms / 1000.0)
         self.max_ms = limits.max_ms
         self.max_depth = limits.max_depth
         self.max_nodes = limits.max_nodes
@@ -114,7 +113,7 @@ class Run(ChangeChecks):
         raise ScrubLimitExceeded(f"event has more than limits.max_nodes={self.max_nodes} values")
 
     def check_time(self) -> None:
-        if time.perf_counter() > self.deadline:
+        if budget.clock() > self.deadline:
             raise ScrubOverBudget(f"scrubbing took longer than limits.max_ms={self.max_ms}")
 
     # ---------------------------------------------------------------- what the transport can send

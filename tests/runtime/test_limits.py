@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 
@@ -135,6 +136,65 @@ def test_tiny_time_budget_on_a_large_event_fails_closed():
     assert build(max_ms=0.001).before_send(event_with(big), {}) is None
     result = build("send_filtered", max_ms=0.001).before_send(event_with(big), {})
     assert result is None or (assert_all_strings_filtered(result) is None)
+
+
+class _SlowCollections:
+    """A ``gc.callbacks`` entry that, once armed, makes the next collection last ``seconds``
+    longer (as a full collection of a large application's heap does)."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.armed, self.paused = seconds, False, 0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start" and self.armed:
+            self.armed = False
+            time.sleep(self.seconds)
+            self.paused += 1
+
+
+@pytest.fixture
+def slow_collections():
+    slow = _SlowCollections(0.3)
+    thresholds = gc.get_threshold()
+    gc.callbacks.append(slow)
+    gc.set_threshold(1)  # a collection at the hook's first allocations
+    try:
+        yield slow
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.callbacks.remove(slow)
+
+
+def test_a_garbage_collection_during_the_hook_is_not_counted(slow_collections):
+    ruleset = build(max_ms=100)
+
+    class Collecting(dict):  # read by the walk, in the hook: the next collection is slow
+        def items(self):
+            slow_collections.armed = True
+            return list(super().items())
+
+    event = event_with({"password": "hunter2", "profile": Collecting(note="kept")})
+    started = time.perf_counter()
+    result = ruleset.before_send(event, {})
+    elapsed = time.perf_counter() - started
+    assert slow_collections.paused == 1 and elapsed > 0.3  # the pause fell inside the hook
+    assert result is not None and "hunter2" not in json.dumps(result)
+    assert result["extra"]["profile"] == {"note": "kept"}
+    assert_no_secret(result)
+    assert ruleset.stats()["internal_errors"] == {}
+
+
+def test_a_pause_outside_the_collector_still_counts(slow_collections):
+    ruleset = build(max_ms=100)
+    big = {f"k{i}": [f"line {j} of {i}" for j in range(50)] for i in range(400)}
+
+    class Sleepy(dict):  # a dict subclass the walk copies item by item: time passes in the hook
+        def items(self):
+            time.sleep(0.3)
+            return super().items()
+
+    assert ruleset.before_send(event_with(Sleepy(big)), {}) is None
+    assert ruleset.stats()["internal_errors"].get("max_ms") == 1
 
 
 # --------------------------------------------------------------------------- extreme events, default ruleset
