@@ -141,6 +141,20 @@ def jwt_header(token: str) -> bool:
     return _jwt_valid(token)
 
 
+@validator("sasl_plain_base64")
+def sasl_plain_base64(text: str) -> bool:
+    """RFC 4616's message in base64: an optional authorization identity, NUL, the user, NUL, a
+    password; every part printable text (so binary data that happens to hold two NULs is left)."""
+    decoded = _b64decode(text)
+    if decoded is None:
+        return False
+    try:
+        parts = decoded.decode("utf-8").split("\0")
+    except UnicodeDecodeError:
+        return False
+    return len(parts) == 3 and all(parts[1:]) and all(part.isprintable() for part in parts)
+
+
 # --------------------------------------------------------------------------- payment data
 
 #: Separators written inside card numbers: space, hyphen, dot, no-break space, thin space and
