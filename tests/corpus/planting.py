@@ -54,3 +54,36 @@ def _captured(rec: Recorder, scenario, planter: Planter, integrations: list, opt
     with capture_events(integrations=integrations, **options) as events:
         scenario(rec, planter)
     rec.events.extend(events)
+
+
+def default_ruleset(accelerator: str):
+    """``rulesets/default.yaml``, built with ``RULES_ENGINE_ACCELERATOR=accelerator`` ("on" for
+    the C walk, "off" for pure Python)."""
+    import os
+
+    from rules_engine.load.loader import load_model
+    from rules_engine.runtime.ruleset import Ruleset
+
+    previous = os.environ.get("RULES_ENGINE_ACCELERATOR")
+    os.environ["RULES_ENGINE_ACCELERATOR"] = accelerator
+    try:
+        return Ruleset.from_loaded(load_model("rulesets/default.yaml"))
+    finally:
+        if previous is None:
+            del os.environ["RULES_ENGINE_ACCELERATOR"]
+        else:
+            os.environ["RULES_ENGINE_ACCELERATOR"] = previous
+
+
+def processed(ruleset, corpus: Corpus) -> list:
+    """What ``ruleset``'s hooks make of each event (copies), called as sentry-sdk calls them."""
+    import copy
+
+    outputs = []
+    for event, hint in zip(corpus.events, corpus.hints):
+        event = copy.deepcopy(event)
+        if event.get("type") == "transaction":
+            outputs.append(ruleset.before_send_transaction(event, {}))
+        else:
+            outputs.append(ruleset.before_send(event, hint))
+    return outputs
