@@ -11,7 +11,7 @@ from typing import Iterator
 
 @contextlib.contextmanager
 def line_server(greeting: str, replies: dict[str, str]) -> Iterator[int]:
-    """Serve one connection on a free port: send ``greeting``, then answer each line the client
+    """Serve one connection on a free port: send ``greeting`` (none when empty), then answer each line the client
     sends with the reply of the first ``replies`` prefix it starts with (case-insensitive), or
     ``502 unknown command``. Yields the port."""
     listener = socket.create_server(("127.0.0.1", 0))
@@ -29,7 +29,8 @@ def _serve(listener: socket.socket, greeting: str, replies: dict[str, str]) -> N
     with contextlib.suppress(OSError):
         connection, _ = listener.accept()
         with connection, connection.makefile("rwb") as stream:
-            _send(stream, greeting)
+            if greeting:
+                _send(stream, greeting)
             for line in stream:
                 command = line.decode("latin-1").strip().upper()
                 reply = next((text for prefix, text in replies.items() if command.startswith(prefix.upper())),

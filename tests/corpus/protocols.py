@@ -77,6 +77,18 @@ SECRETS: dict[str, tuple[str, str]] = {
     "card_dots": ("payment_card", "4929.5260.1815.9081"),
     "iban_spaced": ("iban_code", "FR14 2004 1010 0505 0001 3M02 606"),
     "phone_national_key": ("phone_number_under_key", "06 12 34 56 78"),
+    "pop3_password": ("key", "Pop3Pw-4471zq"),
+    "xmlrpc_password": ("url_userinfo", "XmlRpcPw-2209"),
+    "amqp_password": ("url_userinfo", "AmqpPw-8830"),
+    "sqlite_update_password": ("secret_assignment", "SqlUpdPw-5561"),
+    "json_ascii_contrasena": ("key", "Contraseña-Ñ-7781"),
+    "json_ascii_mima": ("key", "密码-Mima-1123"),
+    "logging_extra_pw": ("key", "LogExtraPw-6642"),
+    "logging_dict_token": ("key", "LogDictTok-2291"),
+    "cookie_remember_token": ("key", "RmbTok-9911aa"),
+    "docker_auth": ("key", "ZGVwbG95OkRrckF1dGhQdy0zMw=="),
+    "note_api_key": ("secret_assignment", "NoteKey-7730"),
+    "email_percent": ("email_address", "ann.k%40shop.test"),
 }
 
 #: Secrets computed from planted ones, as a library encodes them: name -> what it is.
@@ -287,6 +299,81 @@ def values_in_frames(rec: Recorder, secret: Secret) -> None:
     rec.keep_value("'ann.k'", "the user of a namedtuple holding a password")
 
 
+# --------------------------------------------------------------------------- more clients and text shapes
+
+
+def pop3_login(rec: Recorder, secret: Secret) -> None:
+    import poplib
+
+    replies = {"USER": "+OK send PASS", "PASS": "-ERR [AUTH] invalid credentials", "QUIT": "+OK bye"}
+    with line_server("+OK pop.shop.test ready", replies) as port:
+        try:
+            mailbox = poplib.POP3("127.0.0.1", port, timeout=5)
+            mailbox.user("ann.k")
+            mailbox.pass_(secret("pop3_password"))
+        except poplib.error_proto as error:
+            sentry_sdk.capture_exception(error)
+    rec.keep_value("invalid credentials", "the server's reply")
+
+
+def xmlrpc_call(rec: Recorder, secret: Secret) -> None:
+    import xmlrpc.client
+
+    replies = {"POST": "HTTP/1.0 401 Unauthorized\nContent-Length: 0\n"}
+    with line_server("", replies) as port:
+        proxy = xmlrpc.client.ServerProxy(f"http://erp:{secret('xmlrpc_password')}@127.0.0.1:{port}/RPC2")
+        try:
+            proxy.orders.sync(104233)
+        except xmlrpc.client.ProtocolError as error:
+            sentry_sdk.capture_exception(error)
+    rec.keep_value("401", "the status")
+
+
+def amqp_connect(rec: Recorder, secret: Secret) -> None:
+    import kombu
+
+    with kombu.Connection(f"amqp://shop:{secret('amqp_password')}@127.0.0.1:9//", connect_timeout=0.5) as connection:
+        try:
+            connection.ensure_connection(max_retries=1)
+        except Exception as error:  # kombu raises the transport's error, whichever it is
+            sentry_sdk.capture_exception(error)
+    rec.keep_value("ensure_connection", "the failing call")
+
+
+def sqlite_statements(rec: Recorder, secret: Secret) -> None:
+    import sqlite3
+
+    connection = sqlite3.connect(":memory:")
+    statement = f"UPDATE accounts SET password = '{secret('sqlite_update_password')}' WHERE login = 'ann.k'"
+    try:
+        connection.execute(statement)
+    except sqlite3.OperationalError as error:
+        sentry_sdk.capture_exception(error)
+    rec.keep_value("no such table: accounts", "the database error")
+
+
+def text_shapes(rec: Recorder, secret: Secret) -> None:
+    from http.cookies import SimpleCookie
+
+    profile = json.dumps({"usuario": "ann.k", "contraseña": secret("json_ascii_contrasena"), "密码": secret("json_ascii_mima")})
+    cookie = SimpleCookie()
+    cookie["remember_token"] = secret("cookie_remember_token")
+    cookie["theme"] = "dark"
+    docker_config = json.dumps({"auths": {"registry.shop.test": {"auth": secret("docker_auth")}}})
+    logger.warning("profile sync failed", extra={"pw": secret("logging_extra_pw"), "attempt": 3})
+    logger.warning("upstream refused: %r", {"headers": {"X-Auth-Token": secret("logging_dict_token")}, "status": 403})
+    sentry_sdk.set_extra("invite", f"https://shop.test/join?email={secret('email_percent')}&team=ops")
+    try:
+        error = RuntimeError("registry push failed (attempt 3)")
+        error.add_note(f"retry with api_key={secret('note_api_key')}")
+        raise error
+    except RuntimeError as error:
+        sentry_sdk.capture_exception(error)
+    rec.keep_value("registry push failed (attempt 3)", "the exception message")
+    rec.keep_value("registry.shop.test", "the registry")
+    rec.keep_value("team=ops", "a harmless query parameter")
+
+
 SCENARIOS: dict[str, Callable[[Recorder, Secret], None]] = {
     "smtp_login": smtp_login,
     "ftp_login": ftp_login,
@@ -296,4 +383,9 @@ SCENARIOS: dict[str, Callable[[Recorder, Secret], None]] = {
     "config_errors": config_errors,
     "environment_dumps": environment_dumps,
     "values_in_frames": values_in_frames,
+    "pop3_login": pop3_login,
+    "xmlrpc_call": xmlrpc_call,
+    "amqp_connect": amqp_connect,
+    "sqlite_statements": sqlite_statements,
+    "text_shapes": text_shapes,
 }
