@@ -3,7 +3,7 @@ the secret or, for counting what a ruleset redacts where no secret is, a harmles
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from rules_engine.testing.capture import capture_events
@@ -19,9 +19,10 @@ class Planter:
     """What a scenario calls to get a secret by name: the value of ``secrets[name]``, recorded as
     planted, or with ``planted=False`` a harmless word in its place."""
 
-    recorder: Recorder
-    secrets: dict[str, tuple[str, str]]
-    planted: bool
+    # Scenarios' frames hold the planter: its repr must not carry every secret into every event.
+    recorder: Recorder = field(repr=False)
+    secrets: dict[str, tuple[str, str]] = field(repr=False)
+    planted: bool = True
 
     def __call__(self, name: str) -> str:
         kind, value = self.secrets[name]
