@@ -77,7 +77,7 @@ def placeholder_free(secret: str) -> bool:
 _REFERENCE = re.compile(
     r"""(?ix)
     \[filtered\]|\[redacted\]|<redacted>|\*+|none|null|nil|undefined|true|false|
-    \$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%\([a-z_]+\)s|\{\{[^}]*\}\}|\{[a-z_]*\}"""
+    \$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%\([a-z_]+\)s|%[sr]|\{\{[^}]*\}\}|\{[a-z_]*\}"""
 )
 
 
