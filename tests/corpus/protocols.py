@@ -41,9 +41,9 @@ logger = logging.getLogger("shop.protocols")
 #: The planted secrets (every one fake): name -> (detector or "key", value), as in
 #: :data:`tests.corpus.frameworks.SECRETS`.
 SECRETS: dict[str, tuple[str, str]] = {
-    "smtp_password": ("key", "SmtpPw-5521xq"),
-    "ftp_password": ("key", "FtpPw-8812qz"),
-    "urllib_userinfo": ("url_userinfo", "UrlLibPw-3390k"),
+    "smtp_password": ("sasl_plain", "SmtpPw-5521xq"),
+    "ftp_password": ("pass_command", "FtpPw-8812qz"),
+    "urllib_userinfo": ("url_authority_password", "UrlLibPw-3390k"),
     "http_raw_token": ("key", "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"),
     "http_raw_cookie": ("key", "s%3AkT9vQ2mX7pL4.rW8zN1bF5cJ3dG6"),
     "starlette_passcode": ("key", "Pc-402913"),
@@ -53,7 +53,7 @@ SECRETS: dict[str, tuple[str, str]] = {
     "starlette_pw": ("key", "PwShort-5150"),
     "starlette_connect_sid": ("key", "s%3AxQ7vB2nM9kL4pR8w.Zt3yH6jD1fG5"),
     "starlette_auth_tkt": ("key", "a9c4e1f7b3d80562a9c4e1f7b3d80562ann.k!userid_type:int"),
-    "starlette_nested_token": ("oauth_query_param", "AtNested-77x1q9Lw"),
+    "starlette_nested_token": ("percent_encoded_query_secret", "AtNested-77x1q9Lw"),
     "starlette_dni": ("es_dni", "48151623L"),
     "openai_key": ("openai_project_key", "sk-proj-Qw3rTy7uIoP1aSdF9gHjK2lZxCvB4nMT3BlbkFJ5tYu8iOp0aSdF2gHjK6lZxCv"),
     "toml_token": ("secret_assignment", "TomlTok-99x1"),
@@ -64,13 +64,13 @@ SECRETS: dict[str, tuple[str, str]] = {
     "docker_postgres_password": ("secret_assignment", "DockerPgPw-118"),
     "dotenv_app_key": ("secret_assignment", "base64:Qm9vbXNoYWthbGFrYWRhYmJyYQ=="),
     "netrc_password": ("netrc_password", "NetrcPw-6620"),
-    "curl_user": ("argv_secret", "CurlPw-7781"),
+    "curl_user": ("user_password_flag", "CurlPw-7781"),
     "openssl_passin": ("argv_secret", "OsslPw-4420"),
     "namedtuple_pw": ("key", "NtPw-90210x"),
     "bytes_form_password": ("key", "BytesPw-3321"),
     "bytearray_api_key": ("key", "BaKey-6619qq"),
     "ipv6_url_password": ("url_userinfo", "V6Pw-5512"),
-    "percent_url_password": ("url_userinfo", "p%40ss%3AEnc-9"),
+    "percent_url_password": ("url_password_only", "p%40ss%3AEnc-9"),
     "fragment_access_token": ("oauth_query_param", "FragAt-3k9Xq2Lm"),
     "escaped_pem_key": ("private_key_pem", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"),
     "log_credentials": ("key", "LdapBindPw-88"),
@@ -93,7 +93,7 @@ SECRETS: dict[str, tuple[str, str]] = {
 
 #: Secrets computed from planted ones, as a library encodes them: name -> what it is.
 DERIVED: dict[str, str] = {
-    "smtp_auth_plain": "the base64 SASL PLAIN response smtplib sends for smtp_password",
+    "smtp_auth_plain": "the base64 SASL PLAIN response smtplib sends for smtp_password (sasl_plain_base64)",
     "urllib3_basic_header": "the base64 Basic credentials urllib3.make_headers builds for urllib3_basic_auth",
 }
 
@@ -116,7 +116,7 @@ def smtp_login(rec: Recorder, secret: Secret) -> None:
     import smtplib
 
     password = secret("smtp_password")
-    secret.derived("key", base64.b64encode(f"\0ann@shop.test\0{password}".encode()).decode(), "smtp_auth_plain")
+    secret.derived("sasl_plain_base64", base64.b64encode(f"\0ann@shop.test\0{password}".encode()).decode(), "smtp_auth_plain")
     replies = {"EHLO": "250-mail.shop.test\n250 AUTH PLAIN", "AUTH": "535 5.7.8 Authentication credentials invalid",
                "QUIT": "221 bye"}
     with line_server("220 mail.shop.test ESMTP", replies) as port:
