@@ -77,7 +77,7 @@ def placeholder_free(secret: str) -> bool:
 _REFERENCE = re.compile(
     r"""(?ix)
     \[filtered\]|\[redacted\]|<redacted>|\*+|none|null|nil|undefined|true|false|
-    \$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%\([a-z_]+\)s|\{\{[^}]*\}\}|\{[a-z_]*\}"""
+    \$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%\([a-z_]+\)s|%[sr]|\{\{[^}]*\}\}|\{[a-z_]*\}"""
 )
 
 
@@ -139,6 +139,20 @@ def base64_private_key(text: str) -> bool:
 @validator("jwt_header")
 def jwt_header(token: str) -> bool:
     return _jwt_valid(token)
+
+
+@validator("sasl_plain_base64")
+def sasl_plain_base64(text: str) -> bool:
+    """RFC 4616's message in base64: an optional authorization identity, NUL, the user, NUL, a
+    password; every part printable text (so binary data that happens to hold two NULs is left)."""
+    decoded = _b64decode(text)
+    if decoded is None:
+        return False
+    try:
+        parts = decoded.decode("utf-8").split("\0")
+    except UnicodeDecodeError:
+        return False
+    return len(parts) == 3 and all(parts[1:]) and all(part.isprintable() for part in parts)
 
 
 # --------------------------------------------------------------------------- payment data

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import subprocess
-from typing import Any, Callable
+from typing import Callable
 
 import sentry_sdk
 
-from rules_engine.testing.capture import capture_events
-
 from .model import Corpus
-from .scenarios import SDK_OPTIONS, Recorder
+from .planting import Recorder, Secret, capture_planted
 
 logger = logging.getLogger("shop.frameworks")
 
@@ -87,33 +84,9 @@ SECRETS: dict[str, tuple[str, str]] = {
 }
 
 
-def _value(name: str, planted: bool) -> str:
-    kind, value = SECRETS[name]
-    return value if planted else f"plain-{name.replace('_', '-')}"
-
-
 def capture_frameworks(planted: bool = True) -> Corpus:
     """Run every scenario once; the events with their plants and kept values."""
-    recorder_events: list[dict[str, Any]] = []
-    rec = Recorder(events=recorder_events)
-    options = dict(SDK_OPTIONS, before_send=rec.remember_hint)
-    for name, scenario in SCENARIOS.items():
-        rec.run(name, lambda r, s=scenario: _captured(r, s, planted, options))
-    return Corpus(events=rec.events, secrets=rec.secrets, keep=rec.keep, scenarios=rec.scenarios, hints=rec.hints())
-
-
-def _captured(rec: Recorder, scenario, planted: bool, options: dict[str, Any]) -> None:
-    with capture_events(integrations=_integrations(), **options) as events:
-        scenario(rec, lambda name: _plant(rec, name, planted))
-    rec.events.extend(events)
-
-
-def _plant(rec: Recorder, name: str, planted: bool) -> str:
-    kind, _ = SECRETS[name]
-    value = _value(name, planted)
-    if planted:
-        rec.plant(kind, value, name)
-    return value
+    return capture_planted(SCENARIOS, SECRETS, _integrations, planted)
 
 
 def _integrations() -> list:
@@ -127,9 +100,6 @@ def _integrations() -> list:
 
     return [DjangoIntegration(), FlaskIntegration(), AioHttpIntegration(), CeleryIntegration(),
             HttpxIntegration(), RedisIntegration(), SqlalchemyIntegration()]
-
-
-Secret = Callable[[str], str]
 
 
 # --------------------------------------------------------------------------- Django

@@ -5,18 +5,16 @@ none of them out and keeps the useful values, whichever engine runs."""
 
 from __future__ import annotations
 
-import copy
 import functools
-import os
 
 import pytest
 
-from rules_engine.load.loader import load_model
 from rules_engine.model.models import DETECTORS
 from rules_engine.runtime.ruleset import Ruleset
 from rules_engine.scrub import accelerator_available
 from tests.corpus import serialize
 from tests.corpus.frameworks import SECRETS, capture_frameworks
+from tests.corpus.planting import default_ruleset, processed
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 
@@ -26,29 +24,9 @@ def _corpus(planted: bool):
     return capture_frameworks(planted=planted)
 
 
-def _processed(ruleset, corpus) -> list:
-    outputs = []
-    for event, hint in zip(corpus.events, corpus.hints):
-        event = copy.deepcopy(event)
-        if event.get("type") == "transaction":
-            outputs.append(ruleset.before_send_transaction(event, {}))
-        else:
-            outputs.append(ruleset.before_send(event, hint))
-    return outputs
-
-
 @pytest.fixture(scope="module", params=ENGINES)
 def default_outputs(request):
-    previous = os.environ.get("RULES_ENGINE_ACCELERATOR")
-    os.environ["RULES_ENGINE_ACCELERATOR"] = request.param
-    try:
-        ruleset = Ruleset.from_loaded(load_model("rulesets/default.yaml"))
-    finally:
-        if previous is None:
-            del os.environ["RULES_ENGINE_ACCELERATOR"]
-        else:
-            os.environ["RULES_ENGINE_ACCELERATOR"] = previous
-    return _processed(ruleset, _corpus(True))
+    return processed(default_ruleset(request.param), _corpus(True))
 
 
 def test_every_secret_is_planted_and_reaches_its_events():
@@ -80,7 +58,7 @@ def test_the_previous_default_leaked_these_shapes():
     text = open("rulesets/default.yaml", encoding="utf-8").read().replace("@2026.12", "@2026.11")
     previous = Ruleset.from_loaded(load_model_from_text(text))
     corpus = _corpus(True)
-    assert len(corpus.leaks(_processed(previous, corpus))) >= len(SECRETS) // 2
+    assert len(corpus.leaks(processed(previous, corpus))) >= len(SECRETS) // 2
 
 
 def load_model_from_text(text: str):

@@ -113,7 +113,9 @@ def test_every_word_the_text_detector_knows_is_a_key_name_of_the_pack():
     globs = [pattern for rule in pack.rules if rule.id.startswith("secret-keys") for pattern in rule.keys]
     sensitive = key_matcher(globs)
     (entry,) = [entry for entry in catalogue() if entry.id == "secret_assignment_unicode"]
-    assert entry.keywords and [word for word in entry.keywords if not sensitive(word)] == []
+    # The other keywords are the first \u escape of each word, as JSON text writes it: no key name.
+    words = [word for word in entry.keywords if not re.fullmatch(r"u[0-9a-f]{4}", word)]
+    assert words and [word for word in words if not sensitive(word)] == []
 
 
 def test_every_mark_of_a_decomposed_letter_goes_on_with_a_key_inside_text():
