@@ -87,9 +87,9 @@ class Utf8Joined:
     """Strings joined by NUL in UTF-8 (``data``), and which string a byte offset is in, for
     offsets asked in increasing order.
 
-    When no string holds a NUL, the separators say where each string starts (``bytes.count`` and
-    ``find`` run at memory speed, where a list of every string's start costs more than the
-    search itself); otherwise the starts are listed."""
+    When no string holds a NUL, the separators say where each string starts (counted in C up to
+    the offsets asked, once, where a list of every string's start costs more than the search
+    itself); otherwise the starts are listed."""
 
     __slots__ = ("data", "starts", "_counted_to", "_separators")
 
