@@ -55,10 +55,13 @@
 
 #if defined(_MSC_VER)
 #define NOINLINE __declspec(noinline)
+#define ALWAYS_INLINE __forceinline
 #elif defined(__GNUC__) || defined(__clang__)
 #define NOINLINE __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define NOINLINE
+#define ALWAYS_INLINE inline
 #endif
 
 typedef struct {
@@ -1054,7 +1057,7 @@ restart_reached(uint64_t counts, uint64_t from)
  *   carries into the next). Only there (a few places in a string) are the maximal runs of the
  *   classes measured and their runs looked at, once per maximal run. Classes beyond LANES are
  *   looked for by find_runs. */
-static inline int
+static ALWAYS_INLINE int
 scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const int words)
 {
     const uint64_t tops = 0x8080808080808080u;
@@ -1116,7 +1119,8 @@ runs_wide(Scanner *s, const int kind, const void *data, Py_ssize_t length)
     return found | (others ? find_runs(s, kind, data, length, others) : 0);
 }
 
-/* (With at most eight lanes, the second word of counts is left out of the loop.) */
+/* (With at most eight lanes, the second word of counts is left out of the loop: the loop is
+ * inlined into each call, ``words`` a constant there.) */
 static NOINLINE int
 scan_latin1(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length)
 {

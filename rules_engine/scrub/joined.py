@@ -87,9 +87,9 @@ class Utf8Joined:
     """Strings joined by NUL in UTF-8 (``data``), and which string a byte offset is in, for
     offsets asked in increasing order.
 
-    When no string holds a NUL, the separators say where each string starts (``bytes.count`` and
-    ``find`` run at memory speed, where a list of every string's start costs more than the
-    search itself); otherwise the starts are listed."""
+    When no string holds a NUL, the separators say where each string starts (counted in C up to
+    the offsets asked, once, where a list of every string's start costs more than the search
+    itself); otherwise the starts are listed."""
 
     __slots__ = ("data", "starts", "_counted_to", "_separators")
 
@@ -99,17 +99,18 @@ class Utf8Joined:
 
     @classmethod
     def of(cls, texts: list[str]) -> "Utf8Joined | None":
-        """None when a string holds a lone surrogate."""
+        """None when a string holds a lone surrogate.
+
+        Whether a string holds NUL is asked of the strings joined without a separator (found
+        at memory speed, where counting the separators reads the text a byte at a time)."""
         joined = SEPARATOR.join(texts)
-        if joined.isascii():  # UTF-8 is the text itself
-            data, encoded = joined.encode("ascii"), texts
-        else:
-            try:
-                encoded = [text.encode("utf-8") for text in texts]
-            except UnicodeEncodeError:
-                return None
-            data = b"\x00".join(encoded)
-        return cls(data, None if data.count(0) == len(texts) - 1 else string_starts(encoded))
+        try:
+            data = joined.encode("utf-8")  # NUL is one byte in UTF-8: the texts' UTF-8 joined by it
+        except UnicodeEncodeError:
+            return None
+        if SEPARATOR not in "".join(texts):
+            return cls(data, None)
+        return cls(data, string_starts(texts if joined.isascii() else [text.encode("utf-8") for text in texts]))
 
     def string_at(self, position: int) -> tuple[int, int, int]:
         """``(index, start, end)`` of the string holding byte ``position`` (or ending there, when

@@ -524,3 +524,21 @@ def test_user_patterns_flag_every_string_when_one_holds_a_lone_surrogate():
     found: dict[int, int] = {}
     _joined_search(["a+b"]).flag(["x", "\ud800", "ab"], found)
     assert found == {0: 1, 1: 1, 2: 1}
+
+
+@settings(max_examples=300)
+@given(texts=st.lists(st.text("ab1\x00é€\U0001f600", max_size=6), min_size=1, max_size=6))
+def test_joined_text_maps_every_byte_to_its_string(texts):
+    """The joined UTF-8 is each string's UTF-8 with a NUL between, and every byte (read in
+    increasing order) is in the string it came from, whether or not strings hold NUL or
+    characters beyond ASCII."""
+    from rules_engine.scrub.joined import Utf8Joined
+
+    joined = Utf8Joined.of(texts)
+    encoded = [text.encode("utf-8") for text in texts]
+    assert joined.data == b"\x00".join(encoded)
+    position = 0
+    for index, data in enumerate(encoded):
+        for offset in range(len(data)):
+            assert joined.string_at(position + offset) == (index, position, position + len(data))
+        position += len(data) + 1
