@@ -11,10 +11,10 @@ closed (``on_error``), like a scrub failure, and counts under ``internal_errors[
 The deadline lives in a context variable, so concurrent events in threads or tasks each have
 their own, and code run outside a hook (``explain`` without limits, tests) has none.
 
-The budget's :func:`clock` leaves out the garbage collector's pauses. A full collection walks every
-object of the process, so its length is set by the application's heap, not by the event: in a large
-process a collection that happens to run during a hook takes hundreds of milliseconds, and an
-event over budget for that reason would be lost for nothing. Every other pause still counts (the
+The budget's :func:`clock` leaves out the garbage collector's pauses while an event is in a hook.
+A full collection walks every object of the process, so its length is set by the application's
+heap, not by the event: in a large process a collection that happens to run during a hook takes
+hundreds of milliseconds, and an event over budget for that reason would be lost for nothing. Every other pause still counts (the
 thread waiting for the GIL or for a core).
 """
 
@@ -38,12 +38,22 @@ class OverBudget(RuntimeError):
 
 
 class _CollectorPauses:
-    """How long the garbage collector has run in this process, in all (a ``gc.callbacks`` entry:
-    a collection holds the GIL from its start to its stop, so the two calls always pair up)."""
+    """How long the garbage collector has run while an event was in a hook, in all.
+
+    It is a ``gc.callbacks`` entry only while some event's budget runs (:meth:`watch`,
+    :meth:`unwatch`): a callback costs every collection of the process a few microseconds, about
+    1% of an allocation-heavy application's time, which nobody should pay between events. A
+    collection holds the GIL from its start to its stop, so the two calls pair up; one seen only
+    in part (the entry added or removed meanwhile) is not counted.
+
+    Threads watch and unwatch without a lock (list operations are atomic under the GIL): when two
+    race, the entry may stay out while an event runs, and its collections then count against its
+    budget, as every pause did before; or stay in until the next event ends."""
 
     def __init__(self) -> None:
         self.total = 0.0
         self._started: float | None = None
+        self._watching: list[None] = []  # one item per budget running
 
     def __call__(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -52,9 +62,23 @@ class _CollectorPauses:
             self.total += time.perf_counter() - self._started
             self._started = None
 
+    def watch(self) -> None:
+        self._watching.append(None)
+        if len(self._watching) == 1 and self not in gc.callbacks:
+            self._started = None
+            gc.callbacks.append(self)
+
+    def unwatch(self) -> None:
+        if self._watching:
+            self._watching.pop()
+        if not self._watching:
+            try:
+                gc.callbacks.remove(self)
+            except ValueError:  # another thread's event removed it already
+                pass
+
 
 _collector_pauses = _CollectorPauses()
-gc.callbacks.append(_collector_pauses)
 
 
 def clock() -> float:
@@ -64,11 +88,13 @@ def clock() -> float:
 
 def start(max_ms: float) -> Token:
     """Start the budget of one event; give the token to :func:`end`."""
+    _collector_pauses.watch()
     return _deadline.set(clock() + max_ms / 1000.0)
 
 
 def end(token: Token) -> None:
     _deadline.reset(token)
+    _collector_pauses.unwatch()
 
 
 def deadline() -> float:

@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from rules_engine import budget
 from rules_engine.model import models
 from rules_engine.runtime.reloading import load_ruleset
 from rules_engine.runtime.ruleset import Ruleset
@@ -140,16 +141,23 @@ def test_tiny_time_budget_on_a_large_event_fails_closed():
 
 class _SlowCollections:
     """A ``gc.callbacks`` entry that, once armed, makes the next collection last ``seconds``
-    longer (as a full collection of a large application's heap does)."""
+    longer (as a full collection of a large application's heap does). It sleeps between the
+    budget's own two calls, as the collection's work would: at the stop when it is called before
+    the budget's entry, at the start otherwise."""
 
     def __init__(self, seconds: float):
         self.seconds, self.armed, self.paused = seconds, False, 0
 
     def __call__(self, phase: str, info: dict) -> None:
-        if phase == "start" and self.armed:
+        if self.armed and phase == ("stop" if self._before_the_budget() else "start"):
             self.armed = False
             time.sleep(self.seconds)
             self.paused += 1
+
+    def _before_the_budget(self) -> bool:
+        callbacks = gc.callbacks
+        timing = budget._collector_pauses
+        return timing in callbacks and callbacks.index(self) < callbacks.index(timing)
 
 
 @pytest.fixture
@@ -168,8 +176,11 @@ def slow_collections():
 def test_a_garbage_collection_during_the_hook_is_not_counted(slow_collections):
     ruleset = build(max_ms=100)
 
+    watched = []
+
     class Collecting(dict):  # read by the walk, in the hook: the next collection is slow
         def items(self):
+            watched.append(budget._collector_pauses in gc.callbacks)
             slow_collections.armed = True
             return list(super().items())
 
@@ -182,6 +193,9 @@ def test_a_garbage_collection_during_the_hook_is_not_counted(slow_collections):
     assert result["extra"]["profile"] == {"note": "kept"}
     assert_no_secret(result)
     assert ruleset.stats()["internal_errors"] == {}
+    # The collector is timed while the event is in the hook, and only then: a callback would tax
+    # every collection of the application between events.
+    assert watched == [True] and budget._collector_pauses not in gc.callbacks
 
 
 def test_a_pause_outside_the_collector_still_counts(slow_collections):
