@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import os
 import re
 import sys
 import types
@@ -20,13 +19,13 @@ from fastapi import Request  # (FastAPI reads route annotations from this module
 
 from rules_engine.capture import capture_events
 from rules_engine.detection import catalogue
-from rules_engine.load.loader import load_model
 from rules_engine.runtime.ruleset import Ruleset
 from rules_engine.scrub import accelerator_available
 from rules_engine.scrub.keytext import KEY_MARKS, find_key_values, find_key_values_in_c
 from rules_engine.scrub.prefilter import CASE_FOLDS
 from rules_engine.scrub.rule import key_matcher
 from rules_engine.scrub.selectors import normalize_key
+from tests.corpus.planting import default_ruleset
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 #: The web integrations passed here report sentry-sdk's own status codes, not the ruleset's; which
@@ -51,15 +50,7 @@ WORDS = ["пароль", "contraseña", "mot_de_passe", "密码", "密碼", "パ
 
 @functools.lru_cache(maxsize=None)
 def _default(engine: str) -> Ruleset:
-    previous = os.environ.get("RULES_ENGINE_ACCELERATOR")
-    os.environ["RULES_ENGINE_ACCELERATOR"] = engine
-    try:
-        return Ruleset.from_loaded(load_model("rulesets/default.yaml"))
-    finally:
-        if previous is None:
-            del os.environ["RULES_ENGINE_ACCELERATOR"]
-        else:
-            os.environ["RULES_ENGINE_ACCELERATOR"] = previous
+    return default_ruleset(engine)
 
 
 @pytest.fixture(scope="module", params=ENGINES)
