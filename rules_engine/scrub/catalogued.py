@@ -47,14 +47,19 @@ class CatalogueDetector(Detector):
         )
 
         first_match, prepare = _first_match_function(entry, self.exact)
-        first_start = _first_start_found_by_re2(entry)
+        next_start = _start_found_by_re2(entry)
+        # Every start may be asked of RE2 when its matches are re's own (no repetition was
+        # loosened); otherwise only the first (see _start_found_by_re2).
+        every_start = not has_loosened_repetition(entry.pattern)
 
         def spans(text: str) -> list[tuple[int, int]]:
             position = 0
+            data = None
             if text.isascii():
                 if needs_non_ascii:
                     return []
-                position = first_start(text.encode("ascii"))
+                data = text.encode("ascii")
+                position = next_start(data, 0)
                 if position < 0:  # most candidates: no match anywhere
                     return []
             found = []
@@ -67,6 +72,10 @@ class CatalogueDetector(Detector):
                 if end > start and (validator is None or validator(text[start:end])):
                     found.append((start, end))
                 position = max(end, position + 1)
+                if every_start and data is not None:
+                    position = next_start(data, position)
+                    if position < 0:
+                        return found
 
         return spans
 
@@ -114,18 +123,18 @@ def _first_match_function(entry: CatalogueEntry, exact: re.Pattern) -> tuple[Cal
     return first_match_near_keywords, prepare
 
 
-def _first_start_found_by_re2(entry: CatalogueEntry) -> Callable[[bytes], int]:
-    """``(ASCII text as bytes) -> where the first match of the entry's pattern may start, or -1
-    when there is none``, found by RE2 in one pass over the text.
+def _start_found_by_re2(entry: CatalogueEntry) -> Callable[[bytes, int], int]:
+    """``(ASCII text as bytes, position) -> where the first match of the entry's pattern at or
+    after position may start, or -1 when there is none``, found by RE2 in one pass.
 
     The matches themselves stay Python ``re``'s, searched from there on. RE2 reads the pattern's
     syntax as ``re`` does (the catalogue holds only syntax both read alike, tested), and on ASCII
     text it matches where ``re`` matches; the pattern it runs is :func:`loosened`, so it matches
-    wherever ``re`` would, maybe at an earlier start, never a later one. Only the first start is
-    asked: a loosened pattern may match far beyond what ``re`` allows, and asking again after
-    each match could read a long text once per start."""
-    search = bytes_search(re2.compile(loosened(entry.pattern), _START_OPTIONS))
-    return lambda data: search(data, 0)
+    wherever ``re`` would, maybe at an earlier start, never a later one. A search reads the text
+    up to the end of the match it finds: when a repetition was loosened, that end may lie far
+    beyond what ``re`` allows, so such a pattern is asked only once per text (asking again
+    after each match could read a long text once per match)."""
+    return bytes_search(re2.compile(loosened(entry.pattern), _START_OPTIONS))
 
 
 #: RE2 options for finding starts: no messages on stderr when an automaton outgrows its memory
@@ -139,6 +148,11 @@ _LOOSE_FROM = 32
 #: A pattern's pieces: an escape, a character class (a "]" first in it is a member), a counted
 #: repetition, a group that captures (named or not), any other character.
 _TOKEN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\{(\d+),(\d+)\}|(\(\?P<\w+>|\((?!\?))|.", re.DOTALL)
+
+
+def has_loosened_repetition(pattern: str) -> bool:
+    """Whether :func:`loosened` leaves a repetition of ``pattern`` unbounded."""
+    return any(token.group(2) is not None and int(token.group(2)) > _LOOSE_FROM for token in _TOKEN.finditer(pattern))
 
 
 def loosened(pattern: str) -> str:

@@ -277,10 +277,10 @@ def test_loosened_patterns_capture_nothing(entry):
 def test_starts_found_by_re2_include_a_match_before_a_final_line_break():
     """``re``'s ``$`` also matches before a text's last line break; RE2's, outside multi-line
     mode, only at the end."""
-    from rules_engine.scrub.catalogued import _first_start_found_by_re2
+    from rules_engine.scrub.catalogued import _start_found_by_re2
 
     entry = dataclasses.replace(ENTRIES[0], pattern=r"(?P<secret>tok[0-9]+)$")
-    assert _first_start_found_by_re2(entry)(b"x tok123\n") == 2
+    assert _start_found_by_re2(entry)(b"x tok123\n", 0) == 2
 
 
 @pytest.mark.parametrize("entry_id, text", [
@@ -293,6 +293,34 @@ def test_re2_is_asked_once_per_text(monkeypatch, entry_id, text):
     read once by RE2, not once per start."""
     from rules_engine.scrub import catalogued
 
+    searches = _count_re2_searches(monkeypatch)
+    detector = catalogued._detector(BY_ID[entry_id])
+    assert detector.find(text) == _found_by_plain_search(detector, text)
+    assert searches == [0]
+
+
+def test_re2_is_asked_for_each_start_when_no_repetition_was_loosened(monkeypatch):
+    """Without a loosened repetition a match of RE2 ends where ``re``'s does: each search reads
+    up to the next match only, so RE2 finds every start and ``re`` never reads the text between
+    matches."""
+    from rules_engine.scrub import catalogued
+
+    entry = BY_ID["github_token_checked"]
+    assert not catalogued.has_loosened_repetition(entry.pattern)
+    token = next(example.secret for example in entry.true_examples if example.secret.startswith("ghp_"))
+    text = f"a {token} " + "x " * 5_000 + f"b {token}"
+    searches = _count_re2_searches(monkeypatch)
+    detector = catalogued._detector(entry)
+    found = detector.find(text)
+    assert [text[start:end] for start, end in found] == [token, token]
+    assert found == _found_by_plain_search(detector, text)
+    assert searches == [0, found[0][1], found[1][1]]
+
+
+def _count_re2_searches(monkeypatch) -> list[int]:
+    """The positions RE2 is asked to search from by the detectors made from now on."""
+    from rules_engine.scrub import catalogued
+
     searches = []
     bytes_search = catalogued.bytes_search
 
@@ -301,9 +329,7 @@ def test_re2_is_asked_once_per_text(monkeypatch, entry_id, text):
         return lambda data, position: searches.append(position) or search(data, position)
 
     monkeypatch.setattr(catalogued, "bytes_search", counted)
-    detector = catalogued._detector(BY_ID[entry_id])
-    assert detector.find(text) == _found_by_plain_search(detector, text)
-    assert searches == [0]
+    return searches
 
 
 # ----------------------------------------------------------------- placeholders
