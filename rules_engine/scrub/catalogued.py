@@ -9,6 +9,7 @@ character that ended one token can start the next one (``"ghp_a…,ghp_b…"``).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -48,9 +49,9 @@ class CatalogueDetector(Detector):
 
         first_match, prepare = _first_match_function(entry, self.exact)
         next_start = _start_found_by_re2(entry)
-        # Every start may be asked of RE2 when its matches are re's own (no repetition was
-        # loosened); otherwise only the first (see _start_found_by_re2).
-        every_start = not has_loosened_repetition(entry.pattern)
+        # RE2 is asked where each next match may start; when a repetition was loosened, only so
+        # many times a text (see _start_found_by_re2), then re searches on alone.
+        restart_limit = _LOOSENED_RESTARTS if has_loosened_repetition(entry.pattern) else math.inf
 
         def spans(text: str) -> list[tuple[int, int]]:
             position = 0
@@ -64,6 +65,7 @@ class CatalogueDetector(Detector):
                     return []
             found = []
             keywords_in = prepare(text)
+            restarts = 0
             while True:
                 match = first_match(text, keywords_in, position)
                 if match is None:
@@ -72,13 +74,20 @@ class CatalogueDetector(Detector):
                 if end > start and (validator is None or validator(text[start:end])):
                     found.append((start, end))
                 position = max(end, position + 1)
-                if every_start and data is not None:
+                if data is not None and restarts < restart_limit:
+                    restarts += 1
                     position = next_start(data, position)
                     if position < 0:
                         return found
 
         return spans
 
+
+#: How many times, after the first, RE2 is asked where the next match may start in one text when
+#: a repetition of the pattern was loosened (see :func:`_start_found_by_re2`): then each search
+#: may read the rest of the text, so a text of the longest length scanned is read by RE2 at most
+#: this many times more, which costs less than one search of ``re`` over it.
+_LOOSENED_RESTARTS = 8
 
 #: Up to this ``reach``, a match is looked for by trying each start before a keyword (see
 #: :func:`_first_match_function`); beyond it, by a search from the first such start.
@@ -132,8 +141,9 @@ def _start_found_by_re2(entry: CatalogueEntry) -> Callable[[bytes, int], int]:
     text it matches where ``re`` matches; the pattern it runs is :func:`loosened`, so it matches
     wherever ``re`` would, maybe at an earlier start, never a later one. A search reads the text
     up to the end of the match it finds: when a repetition was loosened, that end may lie far
-    beyond what ``re`` allows, so such a pattern is asked only once per text (asking again
-    after each match could read a long text once per match)."""
+    beyond what ``re`` allows (a long run of what the repetition takes, cut by ``re`` into many
+    matches), so such a pattern is asked at most :data:`_LOOSENED_RESTARTS` times more in a text:
+    asked after every match, a text could be read once per match."""
     return bytes_search(re2.compile(loosened(entry.pattern), _START_OPTIONS))
 
 
