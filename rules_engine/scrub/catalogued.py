@@ -53,6 +53,8 @@ class CatalogueDetector(Detector):
         # many times a text (see _start_found_by_re2), then re searches on alone.
         restart_limit = _LOOSENED_RESTARTS if has_loosened_repetition(entry.pattern) else math.inf
 
+        shadowed = shadow_matches_hold(entry.pattern)
+
         def spans(text: str) -> list[tuple[int, int]]:
             position = 0
             data = None
@@ -60,6 +62,9 @@ class CatalogueDetector(Detector):
                 if needs_non_ascii:
                     return []
                 data = text.encode("ascii")
+            elif shadowed:
+                data = ascii_shadow(text)
+            if data is not None:
                 position = next_start(data, 0)
                 if position < 0:  # most candidates: no match anywhere
                     return []
@@ -158,6 +163,70 @@ _LOOSE_FROM = 32
 #: A pattern's pieces: an escape, a character class (a "]" first in it is a member), a counted
 #: repetition, a group that captures (named or not), any other character.
 _TOKEN = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\{(\d+),(\d+)\}|(\(\?P<\w+>|\((?!\?))|.", re.DOTALL)
+
+
+#: What stands for a character beyond ASCII in the ASCII shadow of a text (see :func:`ascii_shadow`).
+SHADOW_FILLER = "\x7f"
+_BEYOND_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def ascii_shadow(text: str) -> bytes | None:
+    """``text`` with every character beyond ASCII replaced by :data:`SHADOW_FILLER`, as bytes
+    (character offsets are byte offsets); None when it holds a character that ``re`` compares
+    caselessly to an ASCII letter (:data:`~.prefilter.CASE_FOLDS`), which the filler does not stand for.
+
+    For a pattern that :func:`shadow_matches_hold` accepts, the shadow matches wherever the
+    text does: such a character is taken by exactly the pieces that take any character beyond
+    ASCII (``.``, a negated class of ASCII characters, a character other than one), and each
+    takes the filler too. So RE2 finds on the shadow where a match of ``re`` may start in the text."""
+    if any(folded in text for folded in CASE_FOLDS):
+        return None
+    return _BEYOND_ASCII.sub(SHADOW_FILLER, text).encode("ascii")
+
+
+def shadow_matches_hold(pattern: str) -> bool:
+    """Whether every piece of ``pattern`` that takes a character beyond ASCII takes
+    :data:`SHADOW_FILLER` too: the pattern holds only ASCII characters, classes of them and
+    ``.``, and no negated class or negated character leaves out the filler. Checked on ``re``'s
+    own parse of the pattern."""
+    return _pieces_hold(re._parser.parse(pattern))
+
+
+def _pieces_hold(pieces) -> bool:
+    filler = ord(SHADOW_FILLER)
+    for op, argument in pieces:
+        name = str(op)
+        if name in ("LITERAL", "NOT_LITERAL"):
+            if argument >= 128 or (name == "NOT_LITERAL" and argument == filler):
+                return False
+        elif name == "IN":
+            if not _class_holds(argument, filler):
+                return False
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            if not _pieces_hold(argument[2]):
+                return False
+        elif name == "SUBPATTERN":
+            if not _pieces_hold(argument[3]):
+                return False
+        elif name == "BRANCH":
+            if not all(_pieces_hold(branch) for branch in argument[1]):
+                return False
+        elif name not in ("ANY", "AT"):
+            return False  # a category, a look-around, a back-reference: not read here
+    return True
+
+
+def _class_holds(items, filler: int) -> bool:
+    """A class of ASCII characters and ranges; negated, one that does not name the filler."""
+    negated = any(str(op) == "NEGATE" for op, _ in items)
+    for op, argument in items:
+        name = str(op)
+        if name == "NEGATE":
+            continue
+        low, high = (argument, argument) if name == "LITERAL" else argument if name == "RANGE" else (None, None)
+        if low is None or high >= 128 or (negated and low <= filler <= high):
+            return False
+    return True
 
 
 def has_loosened_repetition(pattern: str) -> bool:

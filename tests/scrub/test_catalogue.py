@@ -237,7 +237,9 @@ def _pieces_of(entry) -> list[str]:
 
 #: What surrounds a secret in events: token boundaries, line breaks (also the last character,
 #: where ``re``'s ``$`` matches before it), quotes, escape sequences, separators.
-_SURROUNDINGS = ["\n", "\r\n", " ", "=", ":", "'", '"', "\\n", "\\x1b", "_", "-", ".", "/", "@", "%40", "é"]
+_SURROUNDINGS = ["\n", "\r\n", " ", "=", ":", "'", '"', "\\n", "\\x1b", "_", "-", ".", "/", "@", "%40", "é",
+                 # beyond ASCII: RE2 reads the text's ASCII shadow (and not at all with a case fold)
+                 "\u00a0", "\u2028", "\U0001f600", "\x7f", "\u212a", "\u0131", "\u017f"]
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.id)
@@ -320,6 +322,49 @@ def test_re2_is_asked_for_each_start_when_no_repetition_was_loosened(monkeypatch
     assert [text[start:end] for start, end in found] == [token, token]
     assert found == _found_by_plain_search(detector, text)
     assert searches == [0, found[0][1], found[1][1]]
+
+
+@pytest.mark.parametrize("pattern, holds", [
+    (r"(?:^|[^A-Za-z0-9_])(?P<secret>tok_[a-z0-9]{8,64})(?:[^A-Za-z0-9_]|$)", True),
+    (r"(?i:key)[ \t]*=[ \t]*(?P<secret>[^ \t\r\n]{1,40})", True),
+    (r"a.b[^x]", True),
+    (r"contraseña=(?P<secret>\S+)", False),  # a character beyond ASCII, a category
+    (r"pin=(?P<secret>[^\x00-\x7f]+)", False),  # a negated class naming the filler
+    (r"pin=(?P<secret>[^\x7f]+)", False),
+    (r"pin=(?P<secret>[0-9 \u00a0]+)", False),  # a class reaching beyond ASCII
+    (r"(?<=pin=)[0-9]+", False),  # a look-around
+])
+def test_shadow_matches_hold_only_where_every_piece_takes_the_filler(pattern, holds):
+    from rules_engine.scrub.catalogued import shadow_matches_hold
+
+    assert shadow_matches_hold(pattern) is holds
+
+
+def test_the_ascii_shadow_keeps_offsets_and_refuses_case_folds():
+    from rules_engine.scrub.catalogued import SHADOW_FILLER, ascii_shadow
+
+    text = "pässwörd=s3\U0001f600cret\u00a0!"
+    shadow = ascii_shadow(text)
+    assert len(shadow) == len(text) and shadow.isascii()
+    assert shadow.decode() == "".join(char if char.isascii() else SHADOW_FILLER for char in text)
+    assert ascii_shadow("token=\u212aey") is None
+
+
+def test_a_match_in_text_beyond_ascii_is_found_through_its_shadow(monkeypatch):
+    """RE2 searches the shadow (it finds nothing, and re is not asked) where a text beyond
+    ASCII holds no match; a match there is found where re finds it."""
+    from rules_engine.scrub import catalogued
+
+    entry = BY_ID["github_token_checked"]
+    token = next(example.secret for example in entry.true_examples if example.secret.startswith("ghp_"))
+    searches = _count_re2_searches(monkeypatch)
+    detector = catalogued._detector(entry)
+    assert detector.find("ghp_ für " + "ü" * 2_000) == []
+    assert searches == [0]
+    text = "ü " * 1_000 + f"clé={token}ü"
+    found = detector.find(text)
+    assert [text[start:end] for start, end in found] == [token]
+    assert found == _found_by_plain_search(detector, text)
 
 
 def _count_re2_searches(monkeypatch) -> list[int]:
