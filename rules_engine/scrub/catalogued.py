@@ -9,6 +9,7 @@ character that ended one token can start the next one (``"ghp_a…,ghp_b…"``).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -170,6 +171,7 @@ SHADOW_FILLER = "\x7f"
 _BEYOND_ASCII = re.compile("[^\x00-\x7f]")
 
 
+@functools.lru_cache(maxsize=1)  # the detectors of a string ask one after another
 def ascii_shadow(text: str) -> bytes | None:
     """``text`` with every character beyond ASCII replaced by :data:`SHADOW_FILLER`, as bytes
     (character offsets are byte offsets); None when it holds a character that ``re`` compares
@@ -266,7 +268,9 @@ def _keyword_finder(entry: CatalogueEntry) -> tuple[Callable[[str], str], Callab
         folds = str.maketrans(CASE_FOLDS)
 
         def prepare(text: str) -> str:
-            return text.lower() if text.isascii() else text.translate(folds).lower()
+            if text.isascii() or not any(folded in text for folded in CASE_FOLDS):
+                return text.lower()
+            return text.translate(folds).lower()  # (a translation reads a character at a time)
     else:
         pattern = re.compile("|".join(re.escape(keyword) for keyword in entry.keywords),
                              re.IGNORECASE if entry.caseless else 0)
