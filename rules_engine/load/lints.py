@@ -171,11 +171,12 @@ def _exception_classes_named(name: str, package: str) -> list[str]:
 
 
 def shadowed_scrub_rules(rules: Iterable[tuple[Any, Any]],
-                         key_matcher: Callable[[list[str]], Callable[[str], bool]]) -> Iterator[tuple[Any, Any]]:
+                         key_matcher: Callable[[list[str], str], Callable[[str], bool]]) -> Iterator[tuple[Any, Any]]:
     """``(later, earlier)`` for each keys-only scrub rule whose every key an earlier rule active in
     at least the same places already redacts (``rules`` are ``(rule, where)`` in ruleset order;
-    ``key_matcher(globs)`` tests a key name as the scrubber does). A wildcard key of the later
-    rule counts as covered only when the earlier rule has the same glob."""
+    ``key_matcher(globs, case)`` tests a key name as the scrubber does). A wildcard key of the later
+    rule counts as covered only when the earlier rule has the same glob; a rule comparing keys as
+    written covers only another such rule."""
     earlier: list[tuple[Any, Any, Callable[[str], bool]]] = []
     for rule, where in rules:
         if rule.keys and rule.detect is None and rule.pattern is None:
@@ -184,18 +185,20 @@ def shadowed_scrub_rules(rules: Iterable[tuple[Any, Any]],
                     yield (rule, where), (parent, parent_where)
                     break
         if rule.keys:
-            earlier.append((rule, where, key_matcher(rule.keys)))
+            earlier.append((rule, where, key_matcher(rule.keys, rule.case)))
 
 
 def _covers(parent: Any, matches: Callable[[str], bool], rule: Any) -> bool:
     if parent.in_ is not None and (rule.in_ is None or not set(rule.in_) <= set(parent.in_)):
         return False
-    normalized = {_normal(glob) for glob in parent.keys}
+    if parent.case == "sensitive" and rule.case != "sensitive":
+        return False  # "*_KEY" as written leaves "cache_key" to a rule ignoring case
+    normalized = {_normal(glob, parent.case) for glob in parent.keys}
     return all(
-        _normal(glob) in normalized if any(ch in _GLOB_WILDCARDS for ch in glob) else matches(glob)
+        _normal(glob, parent.case) in normalized if any(ch in _GLOB_WILDCARDS for ch in glob) else matches(glob)
         for glob in rule.keys
     )
 
 
-def _normal(glob: str) -> str:
-    return glob.lower().replace("-", "_")
+def _normal(glob: str, case: str) -> str:
+    return glob.replace("-", "_") if case == "sensitive" else glob.lower().replace("-", "_")

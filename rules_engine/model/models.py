@@ -305,10 +305,16 @@ class ScrubRule(Strict):
     )
     description: str | None = _describe("What the rule is for.", default=None)
     keys: list[str] | None = _describe(
-        "Globs over key names (case-insensitive, '-' and '_' equal). The value under a matching "
-        "key is replaced whole; a container has every leaf replaced.",
+        "Globs over key names ('-' and '_' equal; case-insensitive unless 'case' says otherwise). "
+        "The value under a matching key is replaced whole; a container has every leaf replaced.",
         default=None,
         min_length=1,
+    )
+    case: Literal["insensitive", "sensitive"] = _describe(
+        "How 'keys' compare to key names: 'insensitive' (lower case, camelCase words split: "
+        "'*_token' matches 'accessToken') or 'sensitive' (as written: '*_KEY' matches the "
+        "environment-variable name 'MAILGUN_KEY', not 'cache_key').",
+        default="insensitive",
     )
     detect: list[DetectorName] | None = _describe(  # type: ignore[valid-type]
         "Builtin detectors to run over string values.", default=None, min_length=1

@@ -6,6 +6,7 @@ Key globs are also turned into the literal words a prefilter can look for, so ke
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -29,6 +30,7 @@ class Rule:
     id: str
     redaction: Redaction
     key_match: Callable[[str], Any] | None  # all key globs of the rule as one anchored regex
+    key_case: str  # which forms of a key name ``key_match`` is tried on (see key_forms)
     detectors: tuple[Detector, ...]
     pattern: Any  # compiled RE2 pattern or None
     selector_indexes: tuple[int, ...]  # into the automaton; empty = everywhere
@@ -36,12 +38,13 @@ class Rule:
 
 
 def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> Rule:
-    key_match = _key_globs_regex(rule.keys).match if rule.keys else None
+    key_match = _key_globs_regex(rule.keys, rule.case).match if rule.keys else None
     return Rule(
         index=index,
         id=rule.id,
         redaction=compile_redaction(rule.redact, hash_key),
         key_match=key_match,
+        key_case=rule.case,
         detectors=tuple(BUILTIN[name] for name in rule.detect or ()),
         pattern=compile_regex(rule.pattern) if rule.pattern else None,
         selector_indexes=(),
@@ -49,37 +52,55 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
     )
 
 
-def key_matcher(globs: list[str]) -> Callable[[str], bool]:
-    """Whether a key name matches any of ``globs`` as a ``keys`` rule decides it."""
-    match = _key_globs_regex(globs).match
-    return lambda key: any(match(form) is not None for form in key_forms(key))
+def key_matcher(globs: list[str], case: str = "insensitive") -> Callable[[str], bool]:
+    """Whether a key name matches any of ``globs`` as a ``keys`` rule comparing ``case`` decides it."""
+    match = _key_globs_regex(globs, case).match
+    return lambda key: any(match(form) is not None for form in key_forms(key, case))
 
 
-def _key_globs_regex(globs: list[str]) -> Any:
-    """All key globs of a rule as one anchored regex over a normalized key form (RE2 when a glob
-    could backtrack: key names are chosen by whoever sends the data)."""
-    return glob_regex(globs, "|".join(translate(_normalize_glob(pattern)) for pattern in globs))
+def _key_globs_regex(globs: list[str], case: str = "insensitive") -> Any:
+    """All key globs of a rule as one anchored regex over a key form (RE2 when a glob could
+    backtrack: key names are chosen by whoever sends the data)."""
+    return glob_regex(globs, "|".join(translate(_glob_form(pattern, case)) for pattern in globs))
 
 
-def _normalize_glob(pattern: str) -> str:
+def _glob_form(pattern: str, case: str) -> str:
+    """A glob in the form of the key forms it is compared with (see :func:`key_forms`)."""
+    if case == "sensitive":
+        return _written(pattern)
     from .selectors import _normalize_glob as normalize
 
     return normalize(pattern)
 
 
-def key_forms(key: str) -> tuple[str, ...]:
-    """The spellings a key glob is tried against: the key (lower case, ``-`` as ``_``, the quotes
-    of a repr'd bytes key dropped), its
-    camelCase words split (``accessToken`` -> ``access_token``), and the last part of a dotted
-    name (``http.request.header.cookie`` -> ``cookie``)."""
+def _normalize_glob(pattern: str) -> str:
+    return _glob_form(pattern, "insensitive")
+
+
+def key_forms(key: str, case: str = "insensitive") -> tuple[str, ...]:
+    """The spellings a key glob is tried against: the key (the quotes of a repr'd bytes key
+    dropped, ``-`` as ``_``), and the last part of a dotted name (``http.request.header.cookie``
+    -> ``cookie``). Compared case-insensitively, the key is in lower case and also has its
+    camelCase words split (``accessToken`` -> ``access_token``); compared case-sensitively, it
+    is as written."""
     quoted = _QUOTED_KEY.match(key)
     if quoted is not None:  # the SDK's repr of a bytes or str key: "b'cookie'"
         key = quoted.group(2)
-    forms = {normalize_key(key), normalize_key(_CAMEL_BOUNDARY.sub("_", key))}
+    if case == "sensitive":
+        forms = {_written(key)}
+    else:
+        forms = {normalize_key(key), normalize_key(_CAMEL_BOUNDARY.sub("_", key))}
     for form in list(forms):
         if "." in form:
             forms.add(form.rsplit(".", 1)[1])
     return tuple(forms)
+
+
+def _written(name: str) -> str:
+    """A key name or glob compared as written: composed (NFC), ``-`` as ``_``."""
+    if not name.isascii():
+        name = unicodedata.normalize("NFC", name)
+    return name.replace("-", "_")
 
 
 def activation_groups(key_rules: list[Rule]) -> list[list[Rule]]:

@@ -193,9 +193,13 @@ class Scrubber:
         found = self._key_memo.get(key)
         if found is not None:
             return found
-        forms = key_forms(str(key))
+        name = str(key)
+        forms_by_case: dict[str, tuple[str, ...]] = {}
         found = 0
         for rule in self._key_rules:
+            forms = forms_by_case.get(rule.key_case)
+            if forms is None:
+                forms = forms_by_case[rule.key_case] = key_forms(name, rule.key_case)
             if any(rule.key_match(form) for form in forms):
                 found |= 1 << rule.index
         if len(self._key_memo) < KEY_MEMO_LIMIT:
