@@ -21,9 +21,10 @@ import yaml
 CATEGORIES = ("secret", "hash", "shape", "personal")
 
 #: What may stand before a token: the start of the text, a character that is neither a letter, a
-#: digit nor ``_``, or an escape sequence of ``repr()`` / JSON text (``\n``, ``\x1b``, ``\u00e9``),
-#: after which a secret starts although a letter precedes it.
-TOKEN_START = r"(?:^|[^A-Za-z0-9_]|\\[nrtbf]|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})"
+#: digit nor ``_``, an escape sequence of ``repr()`` / JSON text (``\n``, ``\x1b``, ``\u00e9``) or
+#: a percent-encoded byte (``Bearer%20eyJ...``), after which a secret starts although a letter or
+#: digit precedes it.
+TOKEN_START = r"(?:^|[^A-Za-z0-9_]|\\[nrtbf]|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|%[0-9A-Fa-f]{2})"
 #: What may stand after a token: the end of the text or a character that is neither a letter, a
 #: digit nor ``_``.
 TOKEN_END = r"(?:[^A-Za-z0-9_]|$)"

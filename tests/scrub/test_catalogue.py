@@ -367,6 +367,16 @@ def test_a_match_in_text_beyond_ascii_is_found_through_its_shadow(monkeypatch):
     assert found == _found_by_plain_search(detector, text)
 
 
+@pytest.mark.parametrize("text, secret", [
+    ('<property name="db.password" value="Sp9vRt3mXq"/>', "Sp9vRt3mXq"),
+    ("<param name='accessToken'\n       value='Tk4Lq8mZp2Rw'/>", "Tk4Lq8mZp2Rw"),
+])
+def test_config_elements_name_their_secret_with_a_name_attribute_too(text, secret):
+    """(Not among the entry's examples: ``name=`` inside text is hashed where the user's name is,
+    so an example holding it is no secret that scrubbing leaves alone the second time.)"""
+    assert [text[start:end] for start, end in DETECTORS["xml_attribute_secret"].find(text)] == [secret]
+
+
 def _count_re2_searches(monkeypatch) -> list[int]:
     """The positions RE2 is asked to search from by the detectors made from now on."""
     from rules_engine.scrub import catalogued
