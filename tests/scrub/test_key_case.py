@@ -134,3 +134,29 @@ def test_a_rule_is_shadowed_only_by_one_comparing_at_least_as_broadly(earlier_ca
     later = ScrubRule(id="later", keys=["*_KEY", "API_KEY"], case=later_case)
     found = list(shadowed_scrub_rules([(earlier, "a"), (later, "b")], key_matcher))
     assert bool(found) is warned
+
+
+LDAP_PASSWORD = "Lq7pWx2mRz9"
+AZURE_KEY = "Az4kQ9xLm2PvR8tW4yZbN6Hc3Jd5Fg7Ks1=="
+
+
+def _directory_and_storage_scenario():
+    """A worker whose LDAP bind and blob upload fail: the settings name their secrets ``bindpw``
+    and ``AccountKey``, as OpenLDAP and Azure write them."""
+    ldap_settings = {"uri": "ldap://directory.shop.test", "binddn": "cn=admin,dc=shop,dc=test", "bindpw": LDAP_PASSWORD}
+    connection_string = (f"DefaultEndpointsProtocol=https;AccountName=shopmedia;AccountKey={AZURE_KEY};"
+                         "EndpointSuffix=core.windows.net")
+    try:
+        raise ConnectionError(f"blob upload failed ({connection_string}); ldap settings {ldap_settings!r}")
+    except ConnectionError:
+        sentry_sdk.capture_exception()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bind_passwords_and_storage_account_keys_are_secret_keys(engine):
+    with capture_events() as events:
+        _directory_and_storage_scenario()
+    [event] = events
+    text = json.dumps(default_ruleset(engine).before_send(event, {}))
+    assert LDAP_PASSWORD not in text and AZURE_KEY[:12] not in text
+    assert "cn=admin,dc=shop,dc=test" in text and "AccountName=shopmedia" in text
