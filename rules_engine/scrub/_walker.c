@@ -36,6 +36,8 @@ typedef struct {
     PyObject *run_class, *place, *redact_all, *too_deep, *too_many, *changed, *check_time, *find_secrets;
     PyObject *walk_dict, *walk_list, *walk_selected_dict, *check_subtree;
     PyObject *exact_key;  /* a static method: exact_key(key) */
+    PyObject *pair_decision;  /* pair_decision(run, copy of a dict): the key rules its names match */
+    PyObject *pair_values;    /* the spellings of value fields a sibling may name (pairs.py) */
     /* the scrubber's decisions (bound methods) and memos */
     PyObject *key_decision, *harmless_keys, *step;
     PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
@@ -48,7 +50,7 @@ typedef struct {
     Py_ssize_t max_depth, max_nodes;
 } Interface;
 
-enum { CALLABLE, DICT, LIST };
+enum { CALLABLE, DICT, LIST, FROZENSET };
 
 typedef struct {
     const char *name;
@@ -65,6 +67,7 @@ static const Field interface_fields[] = {
     FIELD(check_subtree, CALLABLE), FIELD(exact_key, CALLABLE), FIELD(key_decision, CALLABLE),
     FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
     FIELD(steps, DICT), FIELD(redactions, LIST), FIELD(constants, LIST), FIELD(whole_tally_keys, LIST),
+    FIELD(pair_decision, CALLABLE), FIELD(pair_values, FROZENSET),
 };
 #define INTERFACE_FIELDS (sizeof(interface_fields) / sizeof(interface_fields[0]))
 #define FIELD_OF(object, field) ((PyObject **)((char *)(object) + (field)->offset))
@@ -98,10 +101,12 @@ field_has_its_kind(const Field *field, PyObject *value)
 {
     if (field->kind == CALLABLE ? PyCallable_Check(value)
         : field->kind == DICT    ? PyDict_CheckExact(value)
-                                 : PyList_CheckExact(value))
+        : field->kind == LIST    ? PyList_CheckExact(value)
+                                 : PyFrozenSet_CheckExact(value))
         return 1;
     PyErr_Format(PyExc_TypeError, "Interface(%s=...): %s, not %.100s", field->name,
-                 field->kind == CALLABLE ? "a function" : field->kind == DICT ? "a dict" : "a list",
+                 field->kind == CALLABLE ? "a function" : field->kind == DICT ? "a dict"
+                 : field->kind == LIST ? "a list" : "a frozenset",
                  Py_TYPE(value)->tp_name);
     return 0;
 }
@@ -411,10 +416,11 @@ lowest_bit(PyObject *mask)
     return (index == -2 && PyErr_Occurred()) ? NULL : PyLong_FromSsize_t(index);
 }
 
-/* The rule redacting the value of ``key`` among ``active`` ones: a new int, Py_None (new ref)
- * when no rule does, NULL on error. */
+/* The rule redacting the value of ``key`` among ``active`` ones, ``also`` (when not NULL) the key
+ * rules the names of a pair dict holding it match: a new int, Py_None (new ref) when no rule does,
+ * NULL on error. */
 static PyObject *
-key_rule(Walker *w, PyObject *key, PyObject *active)
+key_rule(Walker *w, PyObject *key, PyObject *also, PyObject *active)
 {
     PyObject *decision = PyDict_GetItemWithError(w->iface->key_memo, key);
     if (decision != NULL) {
@@ -424,6 +430,12 @@ key_rule(Walker *w, PyObject *key, PyObject *active)
             return NULL;
         decision = PyObject_CallOneArg(w->iface->key_decision, key);
         if (decision == NULL)
+            return NULL;
+    }
+    if (also != NULL) {
+        PyObject *either = PyNumber_Or(decision, also);
+        Py_DECREF(decision);
+        if ((decision = either) == NULL)
             return NULL;
     }
     int none = PyObject_Not(decision);
@@ -668,14 +680,15 @@ redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObj
 }
 
 /* Redact ``container[key]`` when a key rule matches ``name`` (the key itself, or the name of a
- * ``[name, value]`` pair): 1 if so, 0 if not, -1 on error. */
+ * ``[name, value]`` pair) or is among ``also`` (NULL, or the key rules the names of a pair dict
+ * match): 1 if so, 0 if not, -1 on error. */
 static int
-apply_key_rules_below(Walker *w, PyObject *name, PyObject *container, PyObject *key, PyObject *value,
-                      PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
+apply_key_rules_below(Walker *w, PyObject *name, PyObject *also, PyObject *container, PyObject *key,
+                      PyObject *value, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
 {
     if (!w->iface->key_rules)
         return 0;
-    PyObject *rule = key_rule(w, name, active);
+    PyObject *rule = key_rule(w, name, also, active);
     if (rule == NULL)
         return -1;
     if (rule == Py_None) {
@@ -689,10 +702,27 @@ apply_key_rules_below(Walker *w, PyObject *name, PyObject *container, PyObject *
 
 /* ``apply_key_rules_below`` where no selector can match below. */
 static int
-apply_key_rules(Walker *w, PyObject *name, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
-                PyObject *active, Py_ssize_t depth)
+apply_key_rules(Walker *w, PyObject *name, PyObject *also, PyObject *container, PyObject *key, PyObject *value,
+                PyObject *path, PyObject *active, Py_ssize_t depth)
 {
-    return apply_key_rules_below(w, name, container, key, value, path, Py_None, active, depth);
+    return apply_key_rules_below(w, name, also, container, key, value, path, Py_None, active, depth);
+}
+
+/* Whether the key ``name`` of a dict is a value field a sibling may name (pairs.py): 1, 0, -1. */
+static int
+is_value_field(Walker *w, PyObject *name)
+{
+    return PySet_Contains(w->iface->pair_values, name);
+}
+
+/* ``Run.pair_decision`` of the dict read as ``copy`` (borrowed; NULL on error), asked once per
+ * dict: ``*pair`` is NULL until then, and holds the answer afterwards (the caller's reference). */
+static PyObject *
+pair_decision(Walker *w, PyObject *copy, PyObject **pair)
+{
+    if (*pair == NULL)
+        *pair = PyObject_CallFunctionObjArgs(w->iface->pair_decision, (PyObject *)w, copy, NULL);
+    return *pair;
 }
 
 /* ------------------------------------------------------------------ the walk */
@@ -805,7 +835,7 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     int learn = PySet_Check(harmless) && PySet_GET_SIZE(harmless) < KEY_MEMO_LIMIT;
     Py_ssize_t position = 0;
     PyObject *copy = PyDict_Copy(node);
-    PyObject *key, *value;
+    PyObject *key, *value, *pair = NULL;  /* pair: the key rules the names of a pair dict match */
     int status = copy == NULL ? -1 : 0;
     while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
         PyObject *name = exact_key(w, key);
@@ -816,13 +846,16 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         Py_INCREF(key);
         Py_INCREF(value);
         int known = is_set ? PySet_Contains(harmless, name) : 0;
-        int redacted = 0;
+        int redacted = 0, named = 0;  /* named: a value field, which a sibling may name */
+        PyObject *also = NULL;
         if (known < 0)
             status = -1;
         else if (!known) {
-            if ((redacted = apply_key_rules(w, name, node, key, value, path, active, depth)) < 0)
+            if ((named = is_value_field(w, name)) < 0
+                || (named && w->iface->key_rules && (also = pair_decision(w, copy, &pair)) == NULL)
+                || (redacted = apply_key_rules(w, name, also, node, key, value, path, active, depth)) < 0)
                 status = -1;
-            if (status == 0 && !redacted && learn && PySet_Add(harmless, name) < 0)
+            if (status == 0 && !redacted && !named && learn && PySet_Add(harmless, name) < 0)
                 status = -1;
         }
         if (status == 0 && !redacted)
@@ -833,6 +866,7 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     }
     if (status == 0)
         status = unchanged(w, node, copy);
+    Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     Py_DECREF(harmless);
@@ -904,7 +938,7 @@ visit_pair_value(Walker *w, PyObject *pair, PyObject *copy, PyObject *path, PyOb
     int status = -1;
     PyObject *pair_path = PyTuple_Pack(2, path, index);
     if (pair_path != NULL) {
-        status = apply_key_rules_below(w, name, pair, one, value, pair_path, below, below_active, depth + 1);
+        status = apply_key_rules_below(w, name, NULL, pair, one, value, pair_path, below, below_active, depth + 1);
         if (status == 0)
             status = place_selected(w, pair, one, value, pair_path, below, below_active, depth + 1);
     }
@@ -1011,16 +1045,21 @@ walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     return walk_items(w, node, path, Py_None, active, depth);
 }
 
-/* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``). */
+/* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``), the
+ * dict read as ``copy``; ``*pair`` as for ``pair_decision``. */
 static int
-visit_selected(Walker *w, PyObject *node, PyObject *name, PyObject *key, PyObject *value, PyObject *path,
-               PyObject *state, PyObject *active, Py_ssize_t depth)
+visit_selected(Walker *w, PyObject *node, PyObject *copy, PyObject **pair, PyObject *name, PyObject *key,
+               PyObject *value, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
 {
     PyObject *below, *below_active;
     int allowed = step_below(w, state, name, active, &below, &below_active);
     if (allowed)
         return allowed < 0 ? -1 : check_subtree(w, value, depth + 1);
-    int status = apply_key_rules_below(w, name, node, key, value, path, below, below_active, depth);
+    PyObject *also = NULL;
+    int named = w->iface->key_rules ? is_value_field(w, name) : 0;
+    int status = named < 0 || (named && (also = pair_decision(w, copy, pair)) == NULL) ? -1 : 0;
+    if (status == 0)
+        status = apply_key_rules_below(w, name, also, node, key, value, path, below, below_active, depth);
     if (status == 0)
         status = place_selected(w, node, key, value, path, below, below_active, depth);
     Py_DECREF(below);
@@ -1041,7 +1080,7 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
         return -1;
     Py_ssize_t position = 0;
     PyObject *copy = PyDict_Copy(node);
-    PyObject *key, *value;
+    PyObject *key, *value, *pair = NULL;  /* pair: the key rules the names of a pair dict match */
     int status = copy == NULL ? -1 : 0;
     while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
         PyObject *name = exact_key(w, key);
@@ -1057,13 +1096,14 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
         else if (skip)
             status = PyUnicode_CheckExact(value) ? 0 : check_subtree(w, value, depth + 1);
         else
-            status = visit_selected(w, node, name, key, value, path, state, active, depth);
+            status = visit_selected(w, node, copy, &pair, name, key, value, path, state, active, depth);
         Py_DECREF(name);
         Py_DECREF(key);
         Py_DECREF(value);
     }
     if (status == 0)
         status = unchanged(w, node, copy);
+    Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     return status;

@@ -18,6 +18,7 @@ from .. import budget
 from ..errors import RulesEngineError, UnsendableValue
 from .changes import ChangeChecks
 from .logtemplate import keys_of_parameters
+from .pairs import PAIR_VALUES, pair_names
 from .redactions import merge_findings
 from .rule import KEY_MEMO_LIMIT, lowest_bit
 from .values import CARD_DIGITS_HIGH, CARD_DIGITS_LOW, card_number, snapshot
@@ -328,6 +329,7 @@ class Run(ChangeChecks):
         key_memo = self.key_memo if self.key_rules else None
         append_text, append_slot = self.texts.append, self.slots.extend
         copy = node.copy()
+        pair = None  # the key rules the names of a pair dict match, read at its first value field
         for key, value in copy.items():
             name = key if type(key) is str else self.exact_key(key)
             if name in skipped:
@@ -346,6 +348,10 @@ class Run(ChangeChecks):
                 decision = key_memo.get(name)
                 if decision is None:
                     decision = scrubber._key_decision(name)
+                if name in PAIR_VALUES:  # a sibling may name it
+                    if pair is None:
+                        pair = self.pair_decision(copy)
+                    decision |= pair
                 decision &= child_active
                 if decision:
                     self.redact_all(node, key, value, path, child_state, child_active, lowest_bit(decision), depth)
@@ -405,19 +411,35 @@ class Run(ChangeChecks):
         learn = len(harmless) < KEY_MEMO_LIMIT
         place = self.place
         key_rules = self.key_rules
+        pair = None  # the key rules the names of a pair dict match, read at its first value field
         for key, value in copy.items():
             name = key if type(key) is str else self.exact_key(key)
+            named = name in PAIR_VALUES  # a sibling may name it: never harmless by itself
             if key_rules:
                 decision = memo_get(name)
                 if decision is None:
                     decision = decide(name)
+                if named:
+                    if pair is None:
+                        pair = self.pair_decision(copy)
+                    decision |= pair
                 decision &= active
                 if decision:
                     self.redact_all(node, key, value, path, None, active, lowest_bit(decision), depth)
                     continue
-            if learn:
+            if learn and not named:
                 harmless.add(name)
             place(node, key, value, path, None, active, depth)
+
+    def pair_decision(self, fields: dict) -> int:
+        """The key rules matching a name of the pair dict read as ``fields`` (the walk's copy of
+        it), as a bitmask, 0 when it is no pair: its value fields are decided by them too (see
+        :mod:`.pairs`)."""
+        decision = 0
+        decide = self.scrubber._key_decision
+        for name in pair_names(fields, self.exact_key):
+            decision |= decide(name)
+        return decision
 
     def walk_list(self, node: list, path, active: int, depth: int) -> None:
         """A list below which no selector can match; ``[name, value]`` items are pairs."""
