@@ -38,6 +38,7 @@ typedef struct {
     PyObject *exact_key;  /* a static method: exact_key(key) */
     PyObject *pair_decision;  /* pair_decision(run, copy of a dict): the key rules its names match */
     PyObject *pair_values;    /* the spellings of value fields a sibling may name (pairs.py) */
+    PyObject *pair_dict_unchanged;  /* pair_dict_unchanged(run, dict, copy): its names are still there */
     /* the scrubber's decisions (bound methods) and memos */
     PyObject *key_decision, *harmless_keys, *step;
     PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
@@ -67,7 +68,7 @@ static const Field interface_fields[] = {
     FIELD(check_subtree, CALLABLE), FIELD(exact_key, CALLABLE), FIELD(key_decision, CALLABLE),
     FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
     FIELD(steps, DICT), FIELD(redactions, LIST), FIELD(constants, LIST), FIELD(whole_tally_keys, LIST),
-    FIELD(pair_decision, CALLABLE), FIELD(pair_values, FROZENSET),
+    FIELD(pair_decision, CALLABLE), FIELD(pair_values, FROZENSET), FIELD(pair_dict_unchanged, CALLABLE),
 };
 #define INTERFACE_FIELDS (sizeof(interface_fields) / sizeof(interface_fields[0]))
 #define FIELD_OF(object, field) ((PyObject **)((char *)(object) + (field)->offset))
@@ -725,6 +726,16 @@ pair_decision(Walker *w, PyObject *copy, PyObject **pair)
     return *pair;
 }
 
+/* After the walk of a dict read as ``copy`` (its keys checked): when its names were read
+ * (``pair`` not NULL), ``Run.pair_dict_unchanged`` checks they are still there. */
+static int
+pair_dict_unchanged(Walker *w, PyObject *node, PyObject *copy, PyObject *pair)
+{
+    if (pair == NULL)
+        return 0;
+    return call(w->iface->pair_dict_unchanged, PyTuple_Pack(3, (PyObject *)w, node, copy));
+}
+
 /* ------------------------------------------------------------------ the walk */
 
 /* ``Run.only_replaced``: whether ``node`` holds the items of ``copy``, in order, but where the
@@ -866,6 +877,8 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     }
     if (status == 0)
         status = unchanged(w, node, copy);
+    if (status == 0)
+        status = pair_dict_unchanged(w, node, copy, pair);
     Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
@@ -1103,6 +1116,8 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
     }
     if (status == 0)
         status = unchanged(w, node, copy);
+    if (status == 0)
+        status = pair_dict_unchanged(w, node, copy, pair);
     Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();

@@ -43,7 +43,7 @@ def c_walk_interface(scrubber: Scrubber) -> Interface:
         exact_key=Run.exact_key, find_secrets=Run.find_secrets,
         # The names of a pair dict (read in Python, once per dict holding a value field), and the
         # value fields' spellings: never learnt as harmless keys (see pairs.py).
-        pair_decision=Run.pair_decision, pair_values=PAIR_VALUES,
+        pair_decision=Run.pair_decision, pair_dict_unchanged=Run.pair_dict_unchanged, pair_values=PAIR_VALUES,
         # The scrubber's decisions, memoized per key name and per (selector state, key name).
         key_decision=scrubber._key_decision, harmless_keys=scrubber._harmless_keys, step=scrubber._step,
         key_memo=scrubber._key_memo, harmless=scrubber._harmless, steps=scrubber._steps,

@@ -367,6 +367,8 @@ class Run(ChangeChecks):
             else:
                 self.place(node, key, value, path, child_state, child_active, depth)
         self.unchanged(node, copy)
+        if pair is not None:
+            self.pair_dict_unchanged(node, copy)
 
     # ---------------------------------------------------------------- walk: the common case
 
@@ -383,7 +385,6 @@ class Run(ChangeChecks):
         harmless = self.harmless.get(active)
         if harmless is None or not copy.keys() <= harmless or not all(type(key) is str for key in copy):
             self.walk_dict_keys(node, copy, path, active, depth)
-            self.unchanged(node, copy)
             return
         append_text, append_slot = self.texts.append, self.slots.extend
         for key, value in copy.items():
@@ -405,7 +406,7 @@ class Run(ChangeChecks):
 
     def walk_dict_keys(self, node: dict, copy: dict, path, active: int, depth: int) -> None:
         """:meth:`walk_dict` for a dict holding a key that is sensitive or not yet decided (its
-        entries read from ``copy``)."""
+        entries read from ``copy``), then checked against the copy."""
         decide, memo_get = self.scrubber._key_decision, self.key_memo.get
         harmless = self.scrubber._harmless_keys(active)
         learn = len(harmless) < KEY_MEMO_LIMIT
@@ -430,6 +431,9 @@ class Run(ChangeChecks):
             if learn and not named:
                 harmless.add(name)
             place(node, key, value, path, None, active, depth)
+        self.unchanged(node, copy)
+        if pair is not None:
+            self.pair_dict_unchanged(node, copy)
 
     def pair_decision(self, fields: dict) -> int:
         """The key rules matching a name of the pair dict read as ``fields`` (the walk's copy of
@@ -440,6 +444,13 @@ class Run(ChangeChecks):
         for name in pair_names(fields, self.exact_key):
             decision |= decide(name)
         return decision
+
+    def pair_dict_unchanged(self, node: dict, copy: dict) -> None:
+        """Raise :class:`~.changes.EventChanged` unless the pair dict ``node``, walked through
+        ``copy`` (its keys already checked), still holds the names its value fields were decided
+        by (the same texts: the walk itself puts a str subclass's text in its place)."""
+        if pair_names(node, self.exact_key) != pair_names(copy, self.exact_key):
+            self.changed()
 
     def walk_list(self, node: list, path, active: int, depth: int) -> None:
         """A list below which no selector can match; ``[name, value]`` items are pairs."""
