@@ -38,7 +38,7 @@ typedef struct {
     PyObject *exact_key;  /* a static method: exact_key(key) */
     PyObject *pair_decision;  /* pair_decision(run, copy of a dict): the key rules its names match */
     PyObject *pair_values;    /* the spellings of value fields a sibling may name (pairs.py) */
-    PyObject *pair_dict_unchanged;  /* pair_dict_unchanged(run, dict, copy): its names are still there */
+    PyObject *pair_dict_unchanged;  /* pair_dict_unchanged(run, dict, copy, pair): its names are still there */
     /* the scrubber's decisions (bound methods) and memos */
     PyObject *key_decision, *harmless_keys, *step;
     PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
@@ -733,7 +733,7 @@ pair_dict_unchanged(Walker *w, PyObject *node, PyObject *copy, PyObject *pair)
 {
     if (pair == NULL)
         return 0;
-    return call(w->iface->pair_dict_unchanged, PyTuple_Pack(3, (PyObject *)w, node, copy));
+    return call(w->iface->pair_dict_unchanged, PyTuple_Pack(4, (PyObject *)w, node, copy, pair));
 }
 
 /* ------------------------------------------------------------------ the walk */

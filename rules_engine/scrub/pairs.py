@@ -29,7 +29,9 @@ first value field.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
+
+from .rule import lowest_bit
 
 #: Fields whose text names a sibling value: Kubernetes/ECS/HAR/OpenAPI ``name``, tags' ``key``,
 #: form lists' ``field``, ``header``, ``variable``, ``param``/``parameter``, CloudFormation's
@@ -70,3 +72,63 @@ def pair_names(fields: dict, exact_key: Callable[[object], str]) -> list[str]:
         if field in PAIR_NAMES:
             names.append(value if kind is str else str.__str__(value))
     return names
+
+
+class Pairs:
+    """What :class:`~.walk.Run` does with pairs: a ``[name, value]`` list's value is visited under
+    its name; a pair dict's names are read once per dict (when the walk meets its first value
+    field), and checked again after its walk. A run holds the scrubber and the walk's methods
+    used here."""
+
+    scrubber: Any
+    key_rules: bool
+    exact_key: Callable[[object], str]
+    changed: Callable[[], None]
+    replace: Callable[..., Any]
+    step: Callable[..., tuple]
+    check_subtree: Callable[..., None]
+    pair_unchanged: Callable[..., None]
+    redact_all: Callable[..., None]
+    place: Callable[..., None]
+
+    def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
+        """A ``[name, value]`` pair (headers): the name is the key of the value. The pair is a
+        list of the event too, walked through a copy (its value may be redacted by index)."""
+        if type(pair) is tuple:
+            pair = self.replace(container, index, list(pair))
+        try:  # one read of both items: what the pair held then is what is walked and checked
+            name, value = pair
+        except ValueError:
+            name = None
+        if type(name) is not str:  # no longer the pair the caller saw
+            self.changed()
+        if state is not None:
+            state, active, allowed = self.step(state, active, name)
+            if allowed:
+                self.check_subtree(value, depth + 1)
+                self.pair_unchanged(pair, name, value)
+                return
+        pair_path = (path, index)
+        decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
+        if decision:
+            self.redact_all(pair, 1, value, pair_path, state, active, lowest_bit(decision), depth + 1)
+        else:
+            self.place(pair, 1, value, pair_path, state, active, depth + 1)
+        self.pair_unchanged(pair, name, value)
+
+    def pair_decision(self, fields: dict) -> int:
+        """The key rules matching a name of the pair dict read as ``fields`` (the walk's copy of
+        it), as a bitmask, 0 when it is no pair: its value fields are decided by them too."""
+        decision = 0
+        decide = self.scrubber._key_decision
+        for name in pair_names(fields, self.exact_key):
+            decision |= decide(name)
+        return decision
+
+    def pair_dict_unchanged(self, node: dict, copy: dict, pair: int | None) -> None:
+        """Raise :class:`~.changes.EventChanged` unless the dict ``node``, walked through ``copy``
+        (its keys already checked), still holds the names its value fields were decided by, if
+        they were read (``pair`` is not None): the same texts (the walk itself puts a str
+        subclass's text in its place)."""
+        if pair is not None and pair_names(node, self.exact_key) != pair_names(copy, self.exact_key):
+            self.changed()

@@ -18,7 +18,7 @@ from .. import budget
 from ..errors import RulesEngineError, UnsendableValue
 from .changes import ChangeChecks
 from .logtemplate import keys_of_parameters
-from .pairs import PAIR_VALUES, pair_names
+from .pairs import PAIR_VALUES, Pairs
 from .redactions import merge_findings
 from .rule import KEY_MEMO_LIMIT, lowest_bit
 from .values import CARD_DIGITS_HIGH, CARD_DIGITS_LOW, card_number, snapshot
@@ -49,7 +49,7 @@ class ScrubOverBudget(ScrubLimitExceeded, budget.OverBudget):
     """Scrubbing used up the event's time budget (``limits.max_ms``)."""
 
 
-class Run(ChangeChecks):
+class Run(ChangeChecks, Pairs):
     """The state of scrubbing one event: what the walk collected, and the budget left. One method
     per container type serves the common case (no selector can match below the node); nodes where
     a selector may still match take the general path (:meth:`walk`), stepping the automaton."""
@@ -349,8 +349,7 @@ class Run(ChangeChecks):
                 if decision is None:
                     decision = scrubber._key_decision(name)
                 if name in PAIR_VALUES:  # a sibling may name it
-                    if pair is None:
-                        pair = self.pair_decision(copy)
+                    pair = self.pair_decision(copy) if pair is None else pair
                     decision |= pair
                 decision &= child_active
                 if decision:
@@ -367,8 +366,7 @@ class Run(ChangeChecks):
             else:
                 self.place(node, key, value, path, child_state, child_active, depth)
         self.unchanged(node, copy)
-        if pair is not None:
-            self.pair_dict_unchanged(node, copy)
+        self.pair_dict_unchanged(node, copy, pair)
 
     # ---------------------------------------------------------------- walk: the common case
 
@@ -421,8 +419,7 @@ class Run(ChangeChecks):
                 if decision is None:
                     decision = decide(name)
                 if named:
-                    if pair is None:
-                        pair = self.pair_decision(copy)
+                    pair = self.pair_decision(copy) if pair is None else pair
                     decision |= pair
                 decision &= active
                 if decision:
@@ -432,25 +429,7 @@ class Run(ChangeChecks):
                 harmless.add(name)
             place(node, key, value, path, None, active, depth)
         self.unchanged(node, copy)
-        if pair is not None:
-            self.pair_dict_unchanged(node, copy)
-
-    def pair_decision(self, fields: dict) -> int:
-        """The key rules matching a name of the pair dict read as ``fields`` (the walk's copy of
-        it), as a bitmask, 0 when it is no pair: its value fields are decided by them too (see
-        :mod:`.pairs`)."""
-        decision = 0
-        decide = self.scrubber._key_decision
-        for name in pair_names(fields, self.exact_key):
-            decision |= decide(name)
-        return decision
-
-    def pair_dict_unchanged(self, node: dict, copy: dict) -> None:
-        """Raise :class:`~.changes.EventChanged` unless the pair dict ``node``, walked through
-        ``copy`` (its keys already checked), still holds the names its value fields were decided
-        by (the same texts: the walk itself puts a str subclass's text in its place)."""
-        if pair_names(node, self.exact_key) != pair_names(copy, self.exact_key):
-            self.changed()
+        self.pair_dict_unchanged(node, copy, pair)
 
     def walk_list(self, node: list, path, active: int, depth: int) -> None:
         """A list below which no selector can match; ``[name, value]`` items are pairs."""
@@ -480,31 +459,6 @@ class Run(ChangeChecks):
             elif item is not None and kind is not bool:
                 self.place(node, index, item, path, None, active, depth)
         self.list_unchanged(node, copy)
-
-    def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
-        """A ``[name, value]`` pair (headers): the name is the key of the value. The pair is a
-        list of the event too, walked through a copy (its value may be redacted by index)."""
-        if type(pair) is tuple:
-            pair = self.replace(container, index, list(pair))
-        try:  # one read of both items: what the pair held then is what is walked and checked
-            name, value = pair
-        except ValueError:
-            name = None
-        if type(name) is not str:  # no longer the pair the caller saw
-            self.changed()
-        if state is not None:
-            state, active, allowed = self.step(state, active, name)
-            if allowed:
-                self.check_subtree(value, depth + 1)
-                self.pair_unchanged(pair, name, value)
-                return
-        pair_path = (path, index)
-        decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
-        if decision:
-            self.redact_all(pair, 1, value, pair_path, state, active, lowest_bit(decision), depth + 1)
-        else:
-            self.place(pair, 1, value, pair_path, state, active, depth + 1)
-        self.pair_unchanged(pair, name, value)
 
     def redact_all(self, container, key, value, path, state, active, rule_index, depth) -> None:
         """A value under a sensitive key: every leaf is redacted (``allow`` still wins)."""
