@@ -29,6 +29,8 @@ Semantics, as the README states them:
   by each detector (credited to the first active rule running it), each pattern, and for keys
   inside text; overlapping findings merge into their union, named after the longest (the first
   of equal ones: detectors, then patterns, then keys inside text, in ruleset order).
+* **INSERT values.** In text, each value of an ``INSERT`` whose column a key rule active there
+  matches is found as a key's value inside text is (see ``scrub/sqlinsert.py``).
 * **Log templates.** A positional log parameter whose template names a sensitive key before its
   placeholder (``password=%s``) is redacted whole, by the rules active everywhere.
 * **_meta.** Each redacted value gets ``{"": {"rem": [[rule id, type, start, end]], "len": n}}``
@@ -51,6 +53,7 @@ from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES
 from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
+from rules_engine.scrub.sqlinsert import find_insert_values
 from rules_engine.scrub.walk import LOG_ENTRY_PLACES, SKIPPED_TOP_LEVEL
 
 
@@ -275,6 +278,7 @@ class ReferenceScrubber:
         if key_rules:
             decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
             found += [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
+            found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
         return found
 
     @staticmethod

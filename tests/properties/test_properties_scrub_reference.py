@@ -70,6 +70,8 @@ def shapes(text: str) -> list:
         [{"name": "Authorization", "value": text, "path": "/"}, {"Key": "note", "Value": [text, {"k": text}]},
          {"key": 3, "value": text}, {"NAME": "X-Secret", "name": "public", "values": {"inner": text}},
          {"field": "email", "ParameterValue": text, "ParameterKey": "safe_value"}, {"value": text, "header": "account"}],
+        # INSERT values named by their column list
+        f"INSERT INTO users (name, \"Password\", note) VALUES ('bob', '{text}', 1), (?, {text!r}, 'x')",
     ]
 
 
