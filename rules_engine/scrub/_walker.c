@@ -38,6 +38,7 @@ typedef struct {
     PyObject *exact_key;  /* a static method: exact_key(key) */
     PyObject *pair_decision;  /* pair_decision(run, copy of a dict): the key rules its names match */
     PyObject *pair_values;    /* the spellings of value fields a sibling may name (pairs.py) */
+    PyObject *pair_names;     /* the spellings of the fields that name them */
     PyObject *pair_dict_unchanged;  /* pair_dict_unchanged(run, dict, copy, pair): its names are still there */
     /* the scrubber's decisions (bound methods) and memos */
     PyObject *key_decision, *harmless_keys, *step;
@@ -68,7 +69,7 @@ static const Field interface_fields[] = {
     FIELD(check_subtree, CALLABLE), FIELD(exact_key, CALLABLE), FIELD(key_decision, CALLABLE),
     FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
     FIELD(steps, DICT), FIELD(redactions, LIST), FIELD(constants, LIST), FIELD(whole_tally_keys, LIST),
-    FIELD(pair_decision, CALLABLE), FIELD(pair_values, FROZENSET), FIELD(pair_dict_unchanged, CALLABLE),
+    FIELD(pair_decision, CALLABLE), FIELD(pair_values, FROZENSET), FIELD(pair_names, FROZENSET), FIELD(pair_dict_unchanged, CALLABLE),
 };
 #define INTERFACE_FIELDS (sizeof(interface_fields) / sizeof(interface_fields[0]))
 #define FIELD_OF(object, field) ((PyObject **)((char *)(object) + (field)->offset))
@@ -716,22 +717,46 @@ is_value_field(Walker *w, PyObject *name)
     return PySet_Contains(w->iface->pair_values, name);
 }
 
-/* ``Run.pair_decision`` of the dict read as ``copy`` (borrowed; NULL on error), asked once per
- * dict: ``*pair`` is NULL until then, and holds the answer afterwards (the caller's reference). */
-static PyObject *
-pair_decision(Walker *w, PyObject *copy, PyObject **pair)
+/* Whether the dict read as ``copy`` may be a pair: 1 when it holds a name field, or a key that is
+ * not exactly a str (Python reads it); 0 when it is no pair (most dicts holding a value field: an
+ * exception's); -1 on error. */
+static int
+holds_name_field(Walker *w, PyObject *copy)
 {
-    if (*pair == NULL)
+    Py_ssize_t position = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(copy, &position, &key, &value)) {
+        int found = PyUnicode_CheckExact(key) ? PySet_Contains(w->iface->pair_names, key) : 1;
+        if (found)
+            return found;
+    }
+    return 0;
+}
+
+/* ``Run.pair_decision`` of the dict read as ``copy`` (borrowed; NULL on error), asked once per
+ * dict: ``*pair`` is NULL until then, and holds the answer afterwards (the caller's reference);
+ * ``*named``: whether the dict may be a pair (else the answer is 0, found without Python). */
+static PyObject *
+pair_decision(Walker *w, PyObject *copy, PyObject **pair, int *named)
+{
+    if (*pair != NULL)
+        return *pair;
+    if ((*named = holds_name_field(w, copy)) < 0)
+        return NULL;
+    if (*named)
         *pair = PyObject_CallFunctionObjArgs(w->iface->pair_decision, (PyObject *)w, copy, NULL);
+    else
+        *pair = PyLong_FromLong(0);
     return *pair;
 }
 
 /* After the walk of a dict read as ``copy`` (its keys checked): when its names were read
- * (``pair`` not NULL), ``Run.pair_dict_unchanged`` checks they are still there. */
+ * (``pair`` not NULL, and the dict ``named``), ``Run.pair_dict_unchanged`` checks they are still
+ * there. (A dict without a name field has none now either: its keys are the same.) */
 static int
-pair_dict_unchanged(Walker *w, PyObject *node, PyObject *copy, PyObject *pair)
+pair_dict_unchanged(Walker *w, PyObject *node, PyObject *copy, PyObject *pair, int named)
 {
-    if (pair == NULL)
+    if (pair == NULL || !named)
         return 0;
     return call(w->iface->pair_dict_unchanged, PyTuple_Pack(4, (PyObject *)w, node, copy, pair));
 }
@@ -847,6 +872,7 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     Py_ssize_t position = 0;
     PyObject *copy = PyDict_Copy(node);
     PyObject *key, *value, *pair = NULL;  /* pair: the key rules the names of a pair dict match */
+    int named = 0;                        /* whether it may be a pair (see pair_decision) */
     int status = copy == NULL ? -1 : 0;
     while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
         PyObject *name = exact_key(w, key);
@@ -857,16 +883,16 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         Py_INCREF(key);
         Py_INCREF(value);
         int known = is_set ? PySet_Contains(harmless, name) : 0;
-        int redacted = 0, named = 0;  /* named: a value field, which a sibling may name */
+        int redacted = 0, is_value = 0;  /* a value field, which a sibling may name */
         PyObject *also = NULL;
         if (known < 0)
             status = -1;
         else if (!known) {
-            if ((named = is_value_field(w, name)) < 0
-                || (named && w->iface->key_rules && (also = pair_decision(w, copy, &pair)) == NULL)
+            if ((is_value = is_value_field(w, name)) < 0
+                || (is_value && w->iface->key_rules && (also = pair_decision(w, copy, &pair, &named)) == NULL)
                 || (redacted = apply_key_rules(w, name, also, node, key, value, path, active, depth)) < 0)
                 status = -1;
-            if (status == 0 && !redacted && !named && learn && PySet_Add(harmless, name) < 0)
+            if (status == 0 && !redacted && !is_value && learn && PySet_Add(harmless, name) < 0)
                 status = -1;
         }
         if (status == 0 && !redacted)
@@ -878,7 +904,7 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     if (status == 0)
         status = unchanged(w, node, copy);
     if (status == 0)
-        status = pair_dict_unchanged(w, node, copy, pair);
+        status = pair_dict_unchanged(w, node, copy, pair, named);
     Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
@@ -1059,18 +1085,18 @@ walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
 }
 
 /* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``), the
- * dict read as ``copy``; ``*pair`` as for ``pair_decision``. */
+ * dict read as ``copy``; ``*pair`` and ``*named`` as for ``pair_decision``. */
 static int
-visit_selected(Walker *w, PyObject *node, PyObject *copy, PyObject **pair, PyObject *name, PyObject *key,
-               PyObject *value, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
+visit_selected(Walker *w, PyObject *node, PyObject *copy, PyObject **pair, int *named, PyObject *name,
+               PyObject *key, PyObject *value, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
 {
     PyObject *below, *below_active;
     int allowed = step_below(w, state, name, active, &below, &below_active);
     if (allowed)
         return allowed < 0 ? -1 : check_subtree(w, value, depth + 1);
     PyObject *also = NULL;
-    int named = w->iface->key_rules ? is_value_field(w, name) : 0;
-    int status = named < 0 || (named && (also = pair_decision(w, copy, pair)) == NULL) ? -1 : 0;
+    int is_value = w->iface->key_rules ? is_value_field(w, name) : 0;
+    int status = is_value < 0 || (is_value && (also = pair_decision(w, copy, pair, named)) == NULL) ? -1 : 0;
     if (status == 0)
         status = apply_key_rules_below(w, name, also, node, key, value, path, below, below_active, depth);
     if (status == 0)
@@ -1094,6 +1120,7 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
     Py_ssize_t position = 0;
     PyObject *copy = PyDict_Copy(node);
     PyObject *key, *value, *pair = NULL;  /* pair: the key rules the names of a pair dict match */
+    int named = 0;                        /* whether it may be a pair (see pair_decision) */
     int status = copy == NULL ? -1 : 0;
     while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
         PyObject *name = exact_key(w, key);
@@ -1109,7 +1136,7 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
         else if (skip)
             status = PyUnicode_CheckExact(value) ? 0 : check_subtree(w, value, depth + 1);
         else
-            status = visit_selected(w, node, copy, &pair, name, key, value, path, state, active, depth);
+            status = visit_selected(w, node, copy, &pair, &named, name, key, value, path, state, active, depth);
         Py_DECREF(name);
         Py_DECREF(key);
         Py_DECREF(value);
@@ -1117,7 +1144,7 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
     if (status == 0)
         status = unchanged(w, node, copy);
     if (status == 0)
-        status = pair_dict_unchanged(w, node, copy, pair);
+        status = pair_dict_unchanged(w, node, copy, pair, named);
     Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();

@@ -63,6 +63,8 @@ def pair_names(fields: dict, exact_key: Callable[[object], str]) -> list[str]:
     """The names a dict's value fields are known by: the text of each name field holding a
     ``str`` (none when the dict is no pair). ``fields`` is the walk's copy of the dict; a key
     that is not exactly a ``str`` is read as ``exact_key`` reads it (its text, or it raises)."""
+    if fields.keys().isdisjoint(PAIR_NAMES) and all(type(key) is str for key in fields):
+        return []  # no name field: the usual dict holding a value field (an exception)
     names = []
     for key, value in fields.items():
         kind = type(value)
