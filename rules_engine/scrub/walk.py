@@ -329,7 +329,7 @@ class Run(ChangeChecks, Pairs):
         key_memo = self.key_memo if self.key_rules else None
         append_text, append_slot = self.texts.append, self.slots.extend
         copy = node.copy()
-        pair = None  # the key rules the names of a pair dict match, read at its first value field
+        pair, value_fields = None, PAIR_VALUES  # pair: the key rules a pair dict's names match, read once
         for key, value in copy.items():
             name = key if type(key) is str else self.exact_key(key)
             if name in skipped:
@@ -348,7 +348,7 @@ class Run(ChangeChecks, Pairs):
                 decision = key_memo.get(name)
                 if decision is None:
                     decision = scrubber._key_decision(name)
-                if name in PAIR_VALUES:  # a sibling may name it
+                if name in value_fields:  # a sibling may name it
                     pair = self.pair_decision(copy) if pair is None else pair
                     decision |= pair
                 decision &= child_active

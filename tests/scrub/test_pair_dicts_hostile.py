@@ -189,3 +189,19 @@ def test_hostile_pairs_as_the_reference(engine):
 
 def test_errors_are_the_libraries_own():
     assert issubclass(EventChanged, RulesEngineError) and issubclass(ScrubLimitExceeded, RulesEngineError)
+
+
+class Naming(float):
+    """A number whose check by the walk turns the pair's name from a number into a word."""
+
+    def __sub__(self, other):
+        self.holder["name"] = "password"
+        return float.__sub__(self, other)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_name_that_becomes_a_str_while_the_walk_runs_fails_closed(engine):
+    pair = {"value": "debug", "name": 5, "z": Naming(1.5)}
+    pair["z"].holder = pair
+    with pytest.raises(EventChanged):
+        scrubber(engine).scrub_event({"extra": {"env": [pair]}})
