@@ -29,8 +29,10 @@ Semantics, as the README states them:
   by each detector (credited to the first active rule running it), each pattern, and for keys
   inside text; overlapping findings merge into their union, named after the longest (the first
   of equal ones: detectors, then patterns, then keys inside text, in ruleset order).
-* **INSERT values.** In text, each value of an ``INSERT`` whose column a key rule active there
-  matches is found as a key's value inside text is (see ``scrub/sqlinsert.py``).
+* **Named values in text.** In text, each value of an ``INSERT`` whose column a key rule active
+  there matches, and each value field of a pair dict written as text (a repr, JSON) whose names
+  one matches, is found as a key's value inside text is (``scrub/sqlinsert.py``,
+  ``scrub/pairs.py``).
 * **Log templates.** A positional log parameter whose template names a sensitive key before its
   placeholder (``password=%s``) is redacted whole, by the rules active everywhere.
 * **_meta.** Each redacted value gets ``{"": {"rem": [[rule id, type, start, end]], "len": n}}``
@@ -49,7 +51,7 @@ from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secre
 from rules_engine.scrub.detectors import BUILTIN
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
-from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES
+from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text
 from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
@@ -279,6 +281,10 @@ class ReferenceScrubber:
             decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
             found += [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
             found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
+            # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
+            bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))  # noqa: E731
+            found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)
+                      for start, end, mask in find_pairs_in_text(text, bits)]
         return found
 
     @staticmethod

@@ -29,9 +29,12 @@ first value field.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from .rule import lowest_bit
+from .sqlinsert import find_insert_values
 
 #: Fields whose text names a sibling value: Kubernetes/ECS/HAR/OpenAPI ``name``, tags' ``key``,
 #: form lists' ``field``, ``header``, ``variable``, ``param``/``parameter``, CloudFormation's
@@ -134,3 +137,138 @@ class Pairs:
         subclass's text in its place)."""
         if pair is not None and pair_names(node, self.exact_key) != pair_names(copy, self.exact_key):
             self.changed()
+
+
+# ---------------------------------------------------------------- pair dicts inside text
+
+#: What the reading of dict text stops at: quotes, brackets, colons and commas.
+_TEXT_MARK = re.compile(r"""['"{}\[\]:,]""")
+_CLOSING = {"{": "}", "[": "]"}
+_MAX_NAME = 256
+
+
+@dataclass
+class _Level:
+    """One open ``{...}`` or ``[...]`` of dict text: for a dict, its fields read so far."""
+
+    opener: str
+    start: int  # where its inside starts
+    key: str | None = None  # the last quoted key, until its value is read
+    value_start: int = -1  # where the current value starts (after its colon)
+    value_span: tuple[int, int] | None = None  # the inside of the current value, when quoted or a container
+    names: list[str] = field(default_factory=list)  # the texts of name fields holding a string
+    values: list[tuple[int, int]] = field(default_factory=list)  # the spans of value fields
+
+
+def find_pairs_in_text(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
+    """``(start, end, decision)`` of the value fields of every pair dict written in ``text`` (a
+    ``repr()`` or JSON text: sentry-sdk sends the containers of frame variables and extras
+    nested deeper than it walks as their repr) whose names ``decide`` maps to a non-zero
+    decision: the inside of a quoted value or of a container, else the bare value. A dict cut
+    short (a string cut to ``max_string_length``) is read to the text's end."""
+    found: list[tuple[int, int, int]] = []
+    if "{" not in text:
+        return found
+    levels: list[_Level] = []
+    position = 0
+    while True:
+        mark = _TEXT_MARK.search(text, position)
+        if mark is None:
+            break
+        char, position = mark.group(), mark.start()
+        level = levels[-1] if levels else None
+        if char in "'\"":
+            end = _quoted_text_end(text, position)
+            if level is not None and level.opener == "{":
+                _read_string(level, text, position, end)
+            position = end
+            continue
+        if char in "{[":
+            levels.append(_Level(char, position + 1))
+        elif char in "}]":
+            while levels and _CLOSING[levels[-1].opener] != char:  # an unclosed level inside
+                _close_level(levels, text, position, decide, found)
+            if levels:
+                _close_level(levels, text, position, decide, found)
+        elif level is not None and level.opener == "{":
+            if char == ":" and level.key is not None and level.value_start < 0:
+                level.value_start = position + 1
+            elif char == ",":
+                _end_value(level, text, position)
+        position += 1
+    while levels:  # cut short: what is open ends with the text
+        _close_level(levels, text, len(text), decide, found)
+    return found
+
+
+def _quoted_text_end(text: str, start: int) -> int:
+    """The index after the quote closing the string opening at ``start`` (backslash escapes
+    stay inside), or the text's end."""
+    quote, position = text[start], start + 1
+    while True:
+        end = text.find(quote, position)
+        if end == -1:
+            return len(text)
+        backslashes = len(text[position:end]) - len(text[position:end].rstrip("\\"))
+        if not backslashes % 2:
+            return end + 1
+        position = end + 1
+
+
+def _read_string(level: _Level, text: str, start: int, end: int) -> None:
+    """A quoted string of a dict: a key, or the value of the key before it."""
+    if level.value_start < 0:
+        level.key = text[start + 1 : end - 1] if end - start >= 2 else None
+    elif level.value_span is None:
+        closed = end - start >= 2 and text[end - 1] == text[start]
+        level.value_span = (start + 1, end - 1 if closed else end)
+
+
+def _end_value(level: _Level, text: str, end: int) -> None:
+    """The value of ``level.key`` ends at ``end`` (a comma, the dict's end): remember it when the
+    key is a name or value field."""
+    key = level.key
+    if key is not None and level.value_start >= 0:
+        span = level.value_span
+        if span is None:  # a bare value: 1234, True, None
+            start, stop = level.value_start, end
+            while start < stop and text[start].isspace():
+                start += 1
+            while stop > start and text[stop - 1].isspace():
+                stop -= 1
+            span = (start, stop)
+        if key in PAIR_NAMES and level.value_span is not None and span[1] - span[0] <= _MAX_NAME:
+            level.names.append(text[span[0] : span[1]])
+        elif key in PAIR_VALUES and span[1] > span[0]:
+            level.values.append(span)
+    level.key, level.value_start, level.value_span = None, -1, None
+
+
+def _close_level(levels: list[_Level], text: str, end: int, decide: Callable[[str], int], found: list) -> None:
+    """Close the innermost level at ``end``: a pair dict's sensitive values are found; a
+    container that is a value of the dict around it becomes that value."""
+    level = levels.pop()
+    if level.opener == "{":
+        _end_value(level, text, end)
+        decision = 0
+        for name in level.names:
+            decision |= decide(name)
+        if decision:
+            found.extend((start, stop, decision) for start, stop in level.values)
+    if levels:
+        outer = levels[-1]
+        if outer.opener == "{" and outer.value_start >= 0 and outer.value_span is None:
+            outer.value_span = (level.start, end)  # the inside of the container
+
+
+def with_named_values(find_key_values: Callable) -> Callable[[str, Callable[[str], int]], list]:
+    """``find_key_values`` (of :mod:`.keytext`, in Python or in C) that also finds the values a
+    text names elsewhere: pair dicts written in it and the values of ``INSERT`` statements
+    (:mod:`.sqlinsert`). This is what the exact pass runs for keys inside text."""
+
+    def find(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
+        found = find_key_values(text, decide)
+        named = find_pairs_in_text(text, decide) + find_insert_values(text, decide)
+        return found + named if named else found
+
+    return find

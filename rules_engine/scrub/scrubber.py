@@ -49,7 +49,8 @@ from .detectors import BUILTIN
 from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
-from .sqlinsert import insert_values_probe, with_insert_values
+from .pairs import with_named_values
+from .sqlinsert import insert_values_probe
 
 from .cwalk import CRun, c_walk_interface
 
@@ -92,9 +93,10 @@ class Scrubber:
         self._run: type[Run] = CRun if c_walk else Run
         #: what the C walk calls and reads (checked here, so a renamed method fails now)
         self._c_interface = c_walk_interface(self) if c_walk else None
-        #: keys inside text (found in C when the accelerators are on and built) and INSERT values
+        #: keys inside text (found in C when the accelerators are on and built), pair dicts and
+        #: INSERT values written in text
         in_text = (find_key_values_in_c or find_key_values) if c_walk else find_key_values
-        self._find_key_values = with_insert_values(in_text)
+        self._find_key_values = with_named_values(in_text)
         self.enabled = bool(self._rules)
         #: argv detector -> bitmask of the rules running it (see :mod:`.argv`)
         self._argv_rules = {

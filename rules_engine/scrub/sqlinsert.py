@@ -150,18 +150,6 @@ def _add_value(text: str, start: int, end: int, decision: int, found: list, quot
         found.append((start, end, decision))
 
 
-def with_insert_values(find_key_values: Callable) -> Callable[[str, Callable[[str], int]], list]:
-    """``find_key_values`` (of :mod:`.keytext`, in Python or in C) that also finds the values of
-    ``INSERT`` statements: what the exact pass runs for keys inside text."""
-
-    def find(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
-        found = find_key_values(text, decide)
-        inserted = find_insert_values(text, decide)
-        return found + inserted if inserted else found
-
-    return find
-
-
 def insert_values_probe(rules: list[Rule]) -> Probe:
     """A prefilter for the values of ``INSERT`` statements under the key globs of ``rules``: the
     word ``insert`` or ``replace``, and the longest part of each glob's word (a column a glob

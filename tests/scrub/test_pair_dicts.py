@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 
 from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber
-from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, spellings
+from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text, spellings
 from rules_engine.testing.capture import capture_events
 from tests.corpus.planting import default_ruleset
 
@@ -38,6 +38,8 @@ SECRETS = {
     "ssm_password": "Ssm-Pw-77Qq-pairs",
     "ec2_tag_secret": "Tag-Secret-88Zz-pairs",
     "local_env_token": "LocalTok-3382-pairs",
+    "deep_extra": "DeepExtra-5120-pairs",
+    "deep_local": "DeepLocal-6044-pairs",
 }
 #: Values that must survive: names, and the values of pairs whose name is harmless.
 KEPT = ["DB_PASSWORD", "Authorization", "X-Custom-Token", "sessionid", "/app", ".shop.test", "LOG_LEVEL", "debug",
@@ -75,9 +77,18 @@ def cloud_settings() -> dict:
             "openapi": [{"name": "api_key", "in": "query", "value": secret("openapi_key")}]}
 
 
+def deployment(password_name: str) -> dict:
+    """A Kubernetes Deployment: its env list sits deeper than sentry-sdk walks, so the SDK sends
+    the list (or a dict above it) as its repr, text holding the pair dicts."""
+    return {"spec": {"template": {"spec": {"containers": [
+        {"name": "web", "env": [{"name": "STRIPE_API_KEY", "value": secret(password_name)},
+                                {"name": "LOG_LEVEL", "value": "debug"}]}]}}}}
+
+
 def fail_with_local_env() -> None:
     env = [{"name": "GITHUB_TOKEN", "value": secret("local_env_token")}, {"name": "LOG_LEVEL", "value": "debug"}]
-    raise RuntimeError(f"deploy failed with {len(env)} variables")
+    manifest = deployment("deep_local")
+    raise RuntimeError(f"deploy failed with {len(env)} variables and {len(manifest)} parts")
 
 
 def boto3_calls() -> None:
@@ -105,6 +116,7 @@ def scenarios() -> None:
     """(A function of its own: the frames of the exceptions captured here hold no event.)"""
     with sentry_sdk.isolation_scope():
         sentry_sdk.set_extra("pod_env", kubernetes_env())
+        sentry_sdk.set_extra("deployment", deployment("deep_extra"))
         for name, value in {**har_request(), **cloud_settings()}.items():
             sentry_sdk.set_extra(name, value)
         sentry_sdk.capture_message("deploy report")
@@ -138,12 +150,25 @@ def test_the_captured_events_hold_every_secret_and_kept_value():
     text = json.dumps(captured())
     assert all(value in text for value in SECRETS.values())
     assert all(value in text for value in KEPT)
+    # the deep env lists arrive as repr text, not as dicts
+    assert f"{{'name': 'STRIPE_API_KEY', 'value': '{secret('deep_extra')}'}}" in text
+    assert f"{{'name': 'STRIPE_API_KEY', 'value': '{secret('deep_local')}'}}" in text
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_no_secret_named_by_a_sibling_is_sent(engine):
     text = json.dumps(outputs(engine))
     assert [name for name, value in SECRETS.items() if value in text] == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pair_dicts_written_as_text(engine):
+    # (Keys inside text also read "'STRIPE_API_KEY', 'value'" as a (key, value) tuple: the
+    # field's own name goes too.)
+    text = json.dumps(outputs(engine))
+    assert secret("deep_extra") not in text and secret("deep_local") not in text
+    assert text.count("{'name': 'STRIPE_API_KEY', '[Filtered]': '[Filtered]'}") == 2
+    assert text.count("{'name': 'LOG_LEVEL', 'value': 'debug'}") == 2
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -251,3 +276,33 @@ def test_containers_under_a_sensitive_name_are_redacted_leaf_by_leaf(engine):
     assert event["extra"]["env"] == [{"Name": "db_password", "Values": ["[Filtered]", {"b": "[Filtered]",
                                                                                         "n": "[Filtered]"}],
                                       "Type": "x"}]
+
+
+def values_in_text(text: str) -> list[str]:
+    decide = lambda name: int(any(word in name.lower() for word in ("password", "token", "secret")))  # noqa: E731
+    return [text[start:end] for start, end, _ in find_pairs_in_text(text, decide)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("{'name': 'DB_PASSWORD', 'value': 'x1', 'path': '/'}", ["x1"]),
+    ('[{"name": "X-Token", "value": "x2"}, {"name": "Accept", "value": "*/*"}]', ["x2"]),
+    ("{'Key': 'api_secret', 'Value': 's3'}, {'Key': 'team', 'Value': 'payments'}", ["s3"]),
+    ("{'value': ['a', {'b': 1}], 'name': 'db_password', 'path': '/'}", ["'a', {'b': 1}"]),  # value first, a list
+    ("{'name': 'pin_token', 'values': 1234, 'NAME': 'plain'}", ["1234"]),  # a bare value, two names
+    ("{'a': {'name': 'x_token', 'value': {'k': 'v'}}, 'value': 'kept'}", ["'k': 'v'"]),  # the inner dict only
+    ("{'name': 'it\\'s a token', 'value': 'q'}", ["q"]),  # an escaped quote in the name
+    ("{'name': 'DB_PASSWORD', 'value': 'cut sho", ["cut sho"]),  # cut short: to the end
+    ("{'name': 7, 'value': 'kept'} {'name': 'LOG_LEVEL', 'value': 'kept'} {'password': 'not a pair'}", []),
+    ("format {} and {name} and {'value': 1}", []),
+])
+def test_pair_dicts_inside_text(text, expected):
+    assert values_in_text(text) == expected
+
+
+def test_hostile_dict_texts_end():
+    texts = ["{" * 100_000, "[{'name': 'token', 'value': '" + "\\" * 50_000, "{'name': 'token', 'value': " + "{" * 50_000,
+             "}]" * 50_000 + "{'name': 'token', 'value': 'x'}"]
+    for text in texts:
+        assert all(0 <= start <= end <= len(text) for start, end, _ in
+                   find_pairs_in_text(text, lambda name: int("token" in name)))
+    assert values_in_text(texts[3]) == ["x"]
