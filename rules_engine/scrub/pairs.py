@@ -1,4 +1,5 @@
-"""Pair dicts: a dict whose value field is named by a sibling field.
+"""Pairs: values whose key is written elsewhere. A ``[name, value]`` list's value is visited under
+its name (:meth:`Pairs.visit_pair`); a pair dict's value field is named by a sibling field.
 
 Kubernetes and ECS environment lists (``{"name": "DB_PASSWORD", "value": ...}``), HAR headers,
 cookies and query parameters, AWS tags (``{"Key": ..., "Value": ...}``), SSM parameters,
@@ -24,7 +25,13 @@ a case per shape.
 
 A value field never counts as a harmless key in the walks' fast paths (``Run.walk_dict``): a dict
 holding one is always looked at key by key, and the names are read once, when the walk meets its
-first value field.
+first value field (the C walk reads them in Python, and only for a dict holding a name field).
+After the dict's walk they are read again: a name changed meanwhile fails the run closed, as a
+changed key does (:mod:`.changes`).
+
+Pair dicts written as text (:func:`find_pairs_in_text`: the ``repr()`` sentry-sdk sends of a
+container nested deeper than it walks, JSON text) are found by the exact pass with keys inside
+text and ``INSERT`` values (:func:`with_named_values`).
 """
 
 from __future__ import annotations

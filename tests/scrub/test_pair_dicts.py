@@ -7,7 +7,6 @@ engines give the same event."""
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 
@@ -20,7 +19,7 @@ from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber
 from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text, spellings
 from rules_engine.testing.capture import capture_events
-from tests.corpus.planting import default_ruleset
+from tests.corpus.planting import default_ruleset, processed_events
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 
@@ -136,8 +135,7 @@ def captured() -> tuple:
 
 @functools.lru_cache(maxsize=2)
 def outputs(engine: str) -> list:
-    ruleset = default_ruleset(engine)
-    return [ruleset.before_send(copy.deepcopy(event), {}) for event in captured()]
+    return processed_events(default_ruleset(engine), captured())
 
 
 def shown(value: str) -> set[str]:

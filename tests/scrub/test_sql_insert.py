@@ -5,7 +5,6 @@ the default ruleset, in both engines."""
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import logging
@@ -21,7 +20,7 @@ from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber
 from rules_engine.scrub.sqlinsert import find_insert_values
 from rules_engine.testing.capture import capture_events
-from tests.corpus.planting import default_ruleset
+from tests.corpus.planting import default_ruleset, processed_events
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 
@@ -159,8 +158,7 @@ def captured() -> tuple:
 
 @functools.lru_cache(maxsize=2)
 def outputs(engine: str) -> list:
-    ruleset = default_ruleset(engine)
-    return [ruleset.before_send(copy.deepcopy(event), {}) for event in captured()]
+    return processed_events(default_ruleset(engine), captured())
 
 
 def test_the_captured_events_hold_the_statements():
