@@ -282,7 +282,7 @@ class ReferenceScrubber:
             found += [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
             found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
             # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
-            bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))  # noqa: E731
+            bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))
             found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)
                       for start, end, mask in find_pairs_in_text(text, bits)]
         return found

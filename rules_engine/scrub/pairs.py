@@ -59,8 +59,8 @@ def spellings(fields: Iterable[str]) -> frozenset[str]:
     """Each field name as written, in lower case, in upper case and with its first letter's
     case swapped."""
     found = set()
-    for field in fields:
-        found |= {field, field.lower(), field.upper(), field[0].swapcase() + field[1:]}
+    for written in fields:
+        found |= {written, written.lower(), written.upper(), written[0].swapcase() + written[1:]}
     return frozenset(found)
 
 
@@ -80,8 +80,8 @@ def pair_names(fields: dict, exact_key: Callable[[object], str]) -> list[str]:
         kind = type(value)
         if kind is not str and not issubclass(kind, str):
             continue
-        field = key if type(key) is str else exact_key(key)
-        if field in PAIR_NAMES:
+        text = key if type(key) is str else exact_key(key)
+        if text in PAIR_NAMES:
             names.append(value if kind is str else str.__str__(value))
     return names
 

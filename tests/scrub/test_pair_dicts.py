@@ -13,11 +13,17 @@ import json
 import boto3
 import pytest
 import sentry_sdk
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber
-from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text, spellings
+from rules_engine.scrub.pairs import (
+    PAIR_NAMES,
+    PAIR_VALUES,
+    find_pairs_in_text,
+    spellings,
+)
 from rules_engine.testing.capture import capture_events
 from tests.corpus.planting import default_ruleset, processed_events
 
@@ -99,7 +105,7 @@ def boto3_calls() -> None:
         stub.add_client_error("put_parameter", "ParameterAlreadyExists")
         try:
             ssm.put_parameter(Name="/prod/db/password", Value=secret("ssm_password"), Type="SecureString")
-        except Exception:
+        except ClientError:
             sentry_sdk.capture_exception()
     ec2 = boto3.client("ec2", **credentials)
     with Stubber(ec2) as stub:
@@ -107,7 +113,7 @@ def boto3_calls() -> None:
         try:
             ec2.create_tags(Resources=["i-0abc"], Tags=[{"Key": "api_secret", "Value": secret("ec2_tag_secret")},
                                                         {"Key": "team", "Value": "payments"}])
-        except Exception:
+        except ClientError:
             sentry_sdk.capture_exception()
 
 
@@ -277,7 +283,7 @@ def test_containers_under_a_sensitive_name_are_redacted_leaf_by_leaf(engine):
 
 
 def values_in_text(text: str) -> list[str]:
-    decide = lambda name: int(any(word in name.lower() for word in ("password", "token", "secret")))  # noqa: E731
+    decide = lambda name: int(any(word in name.lower() for word in ("password", "token", "secret")))
     return [text[start:end] for start, end, _ in find_pairs_in_text(text, decide)]
 
 

@@ -12,7 +12,12 @@ import pytest
 
 from rules_engine.errors import RulesEngineError
 from rules_engine.model import models
-from rules_engine.scrub import EventChanged, ScrubLimitExceeded, accelerator_available, compile_scrubber
+from rules_engine.scrub import (
+    EventChanged,
+    ScrubLimitExceeded,
+    accelerator_available,
+    compile_scrubber,
+)
 from tests import reference_scrubber
 from tests.corpus.planting import default_ruleset
 
