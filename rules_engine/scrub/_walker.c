@@ -1085,7 +1085,8 @@ walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
 }
 
 /* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``), the
- * dict read as ``copy``; ``*pair`` and ``*named`` as for ``pair_decision``. */
+ * dict read as ``copy``; ``*pair`` and ``*named`` as for ``pair_decision`` (``pair`` NULL: the
+ * dict is the event itself, no pair). */
 static int
 visit_selected(Walker *w, PyObject *node, PyObject *copy, PyObject **pair, int *named, PyObject *name,
                PyObject *key, PyObject *value, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
@@ -1095,7 +1096,7 @@ visit_selected(Walker *w, PyObject *node, PyObject *copy, PyObject **pair, int *
     if (allowed)
         return allowed < 0 ? -1 : check_subtree(w, value, depth + 1);
     PyObject *also = NULL;
-    int is_value = w->iface->key_rules ? is_value_field(w, name) : 0;
+    int is_value = w->iface->key_rules && pair != NULL ? is_value_field(w, name) : 0;
     int status = is_value < 0 || (is_value && (also = pair_decision(w, copy, pair, named)) == NULL) ? -1 : 0;
     if (status == 0)
         status = apply_key_rules_below(w, name, also, node, key, value, path, below, below_active, depth);
@@ -1121,7 +1122,9 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
     PyObject *copy = PyDict_Copy(node);
     PyObject *key, *value, *pair = NULL;  /* pair: the key rules the names of a pair dict match */
     int named = 0;                        /* whether it may be a pair (see pair_decision) */
-    int status = copy == NULL ? -1 : 0;
+    int top = PyObject_IsTrue(skipped);  /* keys to skip: the event itself, which is no pair */
+    PyObject **pairs_here = top ? NULL : &pair;
+    int status = copy == NULL || top < 0 ? -1 : 0;
     while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
         PyObject *name = exact_key(w, key);
         if (name == NULL) {
@@ -1136,7 +1139,7 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
         else if (skip)
             status = PyUnicode_CheckExact(value) ? 0 : check_subtree(w, value, depth + 1);
         else
-            status = visit_selected(w, node, copy, &pair, &named, name, key, value, path, state, active, depth);
+            status = visit_selected(w, node, copy, pairs_here, &named, name, key, value, path, state, active, depth);
         Py_DECREF(name);
         Py_DECREF(key);
         Py_DECREF(value);

@@ -11,7 +11,8 @@ ruleset order. What the fields are is data (:data:`NAME_FIELDS`, :data:`VALUE_FI
 a case per shape.
 
 * A dict is a pair when it holds a value field and a name field whose value is a ``str`` (a str
-  subclass counts as its text). A name of any other type names nothing.
+  subclass counts as its text). A name of any other type names nothing. The event itself is no
+  pair (its top-level fields are the SDK's).
 * Every value field of a pair is decided by every name it holds; other fields (a HAR cookie's
   ``path``, ``domain``, ``httpOnly``, Beanstalk's ``Namespace``, SSM's ``Type``) are walked as
   their own keys, and so are the name fields themselves (their text is searched like any other).

@@ -329,7 +329,8 @@ class Run(ChangeChecks, Pairs):
         key_memo = self.key_memo if self.key_rules else None
         append_text, append_slot = self.texts.append, self.slots.extend
         copy = node.copy()
-        pair, value_fields = None, PAIR_VALUES  # pair: the key rules a pair dict's names match, read once
+        # pair: the key rules a pair dict's names match, read once; the event itself is no pair
+        pair, value_fields = None, () if skipped else PAIR_VALUES
         for key, value in copy.items():
             name = key if type(key) is str else self.exact_key(key)
             if name in skipped:

@@ -210,3 +210,17 @@ def test_a_name_that_becomes_a_str_while_the_walk_runs_fails_closed(engine):
     pair["z"].holder = pair
     with pytest.raises(EventChanged):
         scrubber(engine).scrub_event({"extra": {"env": [pair]}})
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("selectors", [False, True])
+def test_the_event_itself_is_no_pair(engine, selectors):
+    # Its fields are the SDK's: a top-level "name" names nothing, with or without selectors.
+    rules = {"rules": [{"id": "keys", "keys": ["*password*"]}, {"id": "in", "keys": ["x"], "in": ["extra"]}]}
+    scrub = models.Scrub.model_validate(rules if selectors else {"rules": rules["rules"][:1]})
+    event = {"name": "password", "value": "kept", "extra": {"name": "password", "value": SECRET}}
+    expected = copy.deepcopy(event)
+    compile_scrubber(scrub, models.Options(), None, accelerator=engine).scrub_event(event)
+    reference_scrubber.scrub(scrub, expected)
+    assert event == expected
+    assert event["value"] == "kept" and event["extra"]["value"] == "[Filtered]"
