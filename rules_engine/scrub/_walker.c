@@ -39,7 +39,7 @@ typedef struct {
     PyObject *pair_decision;  /* pair_decision(run, copy of a dict): the key rules its names match */
     PyObject *pair_values;    /* the spellings of value fields a sibling may name (pairs.py) */
     PyObject *pair_names;     /* the spellings of the fields that name them */
-    PyObject *pair_dict_unchanged;  /* pair_dict_unchanged(run, dict, copy, pair): its names are still there */
+    PyObject *pair_dict_unchanged;  /* pair_dict_unchanged(run, dict, copy, pair): the same names */
     /* the scrubber's decisions (bound methods) and memos */
     PyObject *key_decision, *harmless_keys, *step;
     PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
@@ -69,7 +69,8 @@ static const Field interface_fields[] = {
     FIELD(check_subtree, CALLABLE), FIELD(exact_key, CALLABLE), FIELD(key_decision, CALLABLE),
     FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
     FIELD(steps, DICT), FIELD(redactions, LIST), FIELD(constants, LIST), FIELD(whole_tally_keys, LIST),
-    FIELD(pair_decision, CALLABLE), FIELD(pair_values, FROZENSET), FIELD(pair_names, FROZENSET), FIELD(pair_dict_unchanged, CALLABLE),
+    FIELD(pair_decision, CALLABLE), FIELD(pair_values, FROZENSET), FIELD(pair_names, FROZENSET),
+    FIELD(pair_dict_unchanged, CALLABLE),
 };
 #define INTERFACE_FIELDS (sizeof(interface_fields) / sizeof(interface_fields[0]))
 #define FIELD_OF(object, field) ((PyObject **)((char *)(object) + (field)->offset))

@@ -304,7 +304,8 @@ def test_pair_dicts_inside_text(text, expected):
 
 
 def test_hostile_dict_texts_end():
-    texts = ["{" * 100_000, "[{'name': 'token', 'value': '" + "\\" * 50_000, "{'name': 'token', 'value': " + "{" * 50_000,
+    texts = ["{" * 100_000, "[{'name': 'token', 'value': '" + "\\" * 50_000,
+             "{'name': 'token', 'value': " + "{" * 50_000,
              "}]" * 50_000 + "{'name': 'token', 'value': 'x'}"]
     for text in texts:
         assert all(0 <= start <= end <= len(text) for start, end, _ in

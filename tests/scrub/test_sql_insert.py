@@ -35,7 +35,8 @@ def values_found(text: str) -> list[str]:
 
 @pytest.mark.parametrize("text, expected", [
     ("INSERT INTO users (name, password) VALUES ('bob', 'Pa55wordZZ')", ["Pa55wordZZ"]),
-    ("insert into users(name,password,pin) values ('bob','it''s', 1234), ('ann', 'x', 99)", ["it''s", "1234", "x", "99"]),
+    ("insert into users(name,password,pin) values ('bob','it''s', 1234), ('ann', 'x', 99)",
+     ["it''s", "1234", "x", "99"]),
     ('INSERT INTO "users" ("name", "Password") VALUE (\'bob\', \'pw\')', ["pw"]),
     ("INSERT OR REPLACE INTO t (`token`) VALUES ('tok1')", ["tok1"]),
     ("INSERT IGNORE INTO t ([pin]) VALUES (4321)", ["4321"]),
