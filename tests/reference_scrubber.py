@@ -21,10 +21,18 @@ Semantics, as the README states them:
   value sensitive, the first such rule (in ruleset order) redacting it: a leaf is replaced whole,
   a container has every leaf replaced (``allow`` below still wins), and a ``remove`` rule removes
   the value (``None`` in a list) whatever it holds.
+* **Pair dicts.** A dict holding a value field (``value``, ``Value``, ...) and a name field
+  (``name``, ``Key``, ...) holding a str is a pair: each value field's key rule is the first
+  rule active at it whose keys match its own key or one of those names. Selectors step the real
+  path.
 * **Text.** Every other string, and every number of 13 to 19 digits as its digits, is searched
   by each detector (credited to the first active rule running it), each pattern, and for keys
   inside text; overlapping findings merge into their union, named after the longest (the first
   of equal ones: detectors, then patterns, then keys inside text, in ruleset order).
+* **Named values in text.** In text, each value of an ``INSERT`` whose column a key rule active
+  there matches, and each value field of a pair dict written as text (a repr, JSON) whose names
+  one matches, is found as a key's value inside text is (``scrub/sqlinsert.py``,
+  ``scrub/pairs.py``).
 * **Log templates.** A positional log parameter whose template names a sensitive key before its
   placeholder (``password=%s``) is redacted whole, by the rules active everywhere.
 * **_meta.** Each redacted value gets ``{"": {"rem": [[rule id, type, start, end]], "len": n}}``
@@ -43,9 +51,11 @@ from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secre
 from rules_engine.scrub.detectors import BUILTIN
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
+from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text
 from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
+from rules_engine.scrub.sqlinsert import find_insert_values
 from rules_engine.scrub.walk import LOG_ENTRY_PLACES, SKIPPED_TOP_LEVEL
 
 
@@ -74,6 +84,14 @@ def covered(selectors, names) -> bool:
     return any(selector_matches(s.segments, names[:end]) for s in selectors for end in range(len(names) + 1))
 
 
+def pair_names_of(fields: dict, field) -> list[str]:
+    """The names a pair dict gives its value ``field``: the text of every name field holding a
+    str when ``field`` is a value field (none otherwise)."""
+    if field not in PAIR_VALUES:
+        return []
+    return [str.__str__(value) for key, value in fields.items() if key in PAIR_NAMES and isinstance(value, str)]
+
+
 def is_pair(item) -> bool:
     return type(item) in (list, tuple) and len(item) == 2 and type(item[0]) is str
 
@@ -94,6 +112,11 @@ class ReferenceScrubber:
     def key_rule(self, key, names) -> ReferenceRule | None:
         return next((rule for rule in self.active(names) if rule.matches_key and rule.matches_key(key)), None)
 
+    def first_key_rule(self, keys, names) -> ReferenceRule | None:
+        """The first rule active at ``names`` whose keys match one of ``keys``."""
+        return next((rule for rule in self.active(names) if rule.matches_key and any(map(rule.matches_key, keys))),
+                    None)
+
     # ------------------------------------------------------------------ the walk
 
     def scrub_event(self, event: dict) -> dict[str, int]:
@@ -113,13 +136,14 @@ class ReferenceScrubber:
             self.redact_text(container, key, where, text, active)
         return self.counts
 
-    def visit(self, container, key, names, where) -> None:
-        """The value at ``container[key]``: its selector path is ``names``, its place ``where``."""
+    def visit(self, container, key, names, where, named_by=()) -> None:
+        """The value at ``container[key]``: its selector path is ``names``, its place ``where``;
+        ``named_by`` the names a pair dict gives it besides its key."""
         if self.allowed(names):
             return
         value = container[key]
         if type(key) is str:
-            rule = self.key_rule(key, names)
+            rule = self.first_key_rule([key, *named_by], names)
             if rule is not None:
                 self.redact_all(container, key, names, where, rule)
                 return
@@ -127,7 +151,7 @@ class ReferenceScrubber:
             value = container[key] = list(value)
         if type(value) is dict:
             for child in list(value):
-                self.visit(value, child, names + [child], where + [child])
+                self.visit(value, child, names + [child], where + [child], pair_names_of(value, child))
         elif type(value) is list:
             for index, item in enumerate(value):
                 if is_pair(item):
@@ -256,6 +280,11 @@ class ReferenceScrubber:
         if key_rules:
             decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
             found += [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
+            found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
+            # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
+            bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))
+            found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)
+                      for start, end, mask in find_pairs_in_text(text, bits)]
         return found
 
     @staticmethod

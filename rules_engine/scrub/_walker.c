@@ -36,6 +36,10 @@ typedef struct {
     PyObject *run_class, *place, *redact_all, *too_deep, *too_many, *changed, *check_time, *find_secrets;
     PyObject *walk_dict, *walk_list, *walk_selected_dict, *check_subtree;
     PyObject *exact_key;  /* a static method: exact_key(key) */
+    PyObject *pair_decision;  /* pair_decision(run, copy of a dict): the key rules its names match */
+    PyObject *pair_values;    /* the spellings of value fields a sibling may name (pairs.py) */
+    PyObject *pair_names;     /* the spellings of the fields that name them */
+    PyObject *pair_dict_unchanged;  /* pair_dict_unchanged(run, dict, copy, pair): the same names */
     /* the scrubber's decisions (bound methods) and memos */
     PyObject *key_decision, *harmless_keys, *step;
     PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
@@ -48,7 +52,7 @@ typedef struct {
     Py_ssize_t max_depth, max_nodes;
 } Interface;
 
-enum { CALLABLE, DICT, LIST };
+enum { CALLABLE, DICT, LIST, FROZENSET };
 
 typedef struct {
     const char *name;
@@ -65,6 +69,8 @@ static const Field interface_fields[] = {
     FIELD(check_subtree, CALLABLE), FIELD(exact_key, CALLABLE), FIELD(key_decision, CALLABLE),
     FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
     FIELD(steps, DICT), FIELD(redactions, LIST), FIELD(constants, LIST), FIELD(whole_tally_keys, LIST),
+    FIELD(pair_decision, CALLABLE), FIELD(pair_values, FROZENSET), FIELD(pair_names, FROZENSET),
+    FIELD(pair_dict_unchanged, CALLABLE),
 };
 #define INTERFACE_FIELDS (sizeof(interface_fields) / sizeof(interface_fields[0]))
 #define FIELD_OF(object, field) ((PyObject **)((char *)(object) + (field)->offset))
@@ -98,10 +104,12 @@ field_has_its_kind(const Field *field, PyObject *value)
 {
     if (field->kind == CALLABLE ? PyCallable_Check(value)
         : field->kind == DICT    ? PyDict_CheckExact(value)
-                                 : PyList_CheckExact(value))
+        : field->kind == LIST    ? PyList_CheckExact(value)
+                                 : PyFrozenSet_CheckExact(value))
         return 1;
     PyErr_Format(PyExc_TypeError, "Interface(%s=...): %s, not %.100s", field->name,
-                 field->kind == CALLABLE ? "a function" : field->kind == DICT ? "a dict" : "a list",
+                 field->kind == CALLABLE ? "a function" : field->kind == DICT ? "a dict"
+                 : field->kind == LIST ? "a list" : "a frozenset",
                  Py_TYPE(value)->tp_name);
     return 0;
 }
@@ -411,10 +419,11 @@ lowest_bit(PyObject *mask)
     return (index == -2 && PyErr_Occurred()) ? NULL : PyLong_FromSsize_t(index);
 }
 
-/* The rule redacting the value of ``key`` among ``active`` ones: a new int, Py_None (new ref)
- * when no rule does, NULL on error. */
+/* The rule redacting the value of ``key`` among ``active`` ones, ``also`` (when not NULL) the key
+ * rules the names of a pair dict holding it match: a new int, Py_None (new ref) when no rule does,
+ * NULL on error. */
 static PyObject *
-key_rule(Walker *w, PyObject *key, PyObject *active)
+key_rule(Walker *w, PyObject *key, PyObject *also, PyObject *active)
 {
     PyObject *decision = PyDict_GetItemWithError(w->iface->key_memo, key);
     if (decision != NULL) {
@@ -424,6 +433,12 @@ key_rule(Walker *w, PyObject *key, PyObject *active)
             return NULL;
         decision = PyObject_CallOneArg(w->iface->key_decision, key);
         if (decision == NULL)
+            return NULL;
+    }
+    if (also != NULL) {
+        PyObject *either = PyNumber_Or(decision, also);
+        Py_DECREF(decision);
+        if ((decision = either) == NULL)
             return NULL;
     }
     int none = PyObject_Not(decision);
@@ -668,14 +683,15 @@ redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObj
 }
 
 /* Redact ``container[key]`` when a key rule matches ``name`` (the key itself, or the name of a
- * ``[name, value]`` pair): 1 if so, 0 if not, -1 on error. */
+ * ``[name, value]`` pair) or is among ``also`` (NULL, or the key rules the names of a pair dict
+ * match): 1 if so, 0 if not, -1 on error. */
 static int
-apply_key_rules_below(Walker *w, PyObject *name, PyObject *container, PyObject *key, PyObject *value,
-                      PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
+apply_key_rules_below(Walker *w, PyObject *name, PyObject *also, PyObject *container, PyObject *key,
+                      PyObject *value, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
 {
     if (!w->iface->key_rules)
         return 0;
-    PyObject *rule = key_rule(w, name, active);
+    PyObject *rule = key_rule(w, name, also, active);
     if (rule == NULL)
         return -1;
     if (rule == Py_None) {
@@ -689,10 +705,61 @@ apply_key_rules_below(Walker *w, PyObject *name, PyObject *container, PyObject *
 
 /* ``apply_key_rules_below`` where no selector can match below. */
 static int
-apply_key_rules(Walker *w, PyObject *name, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
-                PyObject *active, Py_ssize_t depth)
+apply_key_rules(Walker *w, PyObject *name, PyObject *also, PyObject *container, PyObject *key, PyObject *value,
+                PyObject *path, PyObject *active, Py_ssize_t depth)
 {
-    return apply_key_rules_below(w, name, container, key, value, path, Py_None, active, depth);
+    return apply_key_rules_below(w, name, also, container, key, value, path, Py_None, active, depth);
+}
+
+/* Whether the key ``name`` of a dict is a value field a sibling may name (pairs.py): 1, 0, -1. */
+static int
+is_value_field(Walker *w, PyObject *name)
+{
+    return PySet_Contains(w->iface->pair_values, name);
+}
+
+/* Whether the dict read as ``copy`` may be a pair: 1 when it holds a name field, or a key that is
+ * not exactly a str (Python reads it); 0 when it is no pair (most dicts holding a value field: an
+ * exception's); -1 on error. */
+static int
+holds_name_field(Walker *w, PyObject *copy)
+{
+    Py_ssize_t position = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(copy, &position, &key, &value)) {
+        int found = PyUnicode_CheckExact(key) ? PySet_Contains(w->iface->pair_names, key) : 1;
+        if (found)
+            return found;
+    }
+    return 0;
+}
+
+/* ``Run.pair_decision`` of the dict read as ``copy`` (borrowed; NULL on error), asked once per
+ * dict: ``*pair`` is NULL until then, and holds the answer afterwards (the caller's reference);
+ * ``*named``: whether the dict may be a pair (else the answer is 0, found without Python). */
+static PyObject *
+pair_decision(Walker *w, PyObject *copy, PyObject **pair, int *named)
+{
+    if (*pair != NULL)
+        return *pair;
+    if ((*named = holds_name_field(w, copy)) < 0)
+        return NULL;
+    if (*named)
+        *pair = PyObject_CallFunctionObjArgs(w->iface->pair_decision, (PyObject *)w, copy, NULL);
+    else
+        *pair = PyLong_FromLong(0);
+    return *pair;
+}
+
+/* After the walk of a dict read as ``copy`` (its keys checked): when its names were read
+ * (``pair`` not NULL, and the dict ``named``), ``Run.pair_dict_unchanged`` checks they are still
+ * there. (A dict without a name field has none now either: its keys are the same.) */
+static int
+pair_dict_unchanged(Walker *w, PyObject *node, PyObject *copy, PyObject *pair, int named)
+{
+    if (pair == NULL || !named)
+        return 0;
+    return call(w->iface->pair_dict_unchanged, PyTuple_Pack(4, (PyObject *)w, node, copy, pair));
 }
 
 /* ------------------------------------------------------------------ the walk */
@@ -805,7 +872,8 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     int learn = PySet_Check(harmless) && PySet_GET_SIZE(harmless) < KEY_MEMO_LIMIT;
     Py_ssize_t position = 0;
     PyObject *copy = PyDict_Copy(node);
-    PyObject *key, *value;
+    PyObject *key, *value, *pair = NULL;  /* pair: the key rules the names of a pair dict match */
+    int named = 0;                        /* whether it may be a pair (see pair_decision) */
     int status = copy == NULL ? -1 : 0;
     while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
         PyObject *name = exact_key(w, key);
@@ -816,13 +884,16 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         Py_INCREF(key);
         Py_INCREF(value);
         int known = is_set ? PySet_Contains(harmless, name) : 0;
-        int redacted = 0;
+        int redacted = 0, is_value = 0;  /* a value field, which a sibling may name */
+        PyObject *also = NULL;
         if (known < 0)
             status = -1;
         else if (!known) {
-            if ((redacted = apply_key_rules(w, name, node, key, value, path, active, depth)) < 0)
+            if ((is_value = is_value_field(w, name)) < 0
+                || (is_value && w->iface->key_rules && (also = pair_decision(w, copy, &pair, &named)) == NULL)
+                || (redacted = apply_key_rules(w, name, also, node, key, value, path, active, depth)) < 0)
                 status = -1;
-            if (status == 0 && !redacted && learn && PySet_Add(harmless, name) < 0)
+            if (status == 0 && !redacted && !is_value && learn && PySet_Add(harmless, name) < 0)
                 status = -1;
         }
         if (status == 0 && !redacted)
@@ -833,6 +904,9 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     }
     if (status == 0)
         status = unchanged(w, node, copy);
+    if (status == 0)
+        status = pair_dict_unchanged(w, node, copy, pair, named);
+    Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     Py_DECREF(harmless);
@@ -904,7 +978,7 @@ visit_pair_value(Walker *w, PyObject *pair, PyObject *copy, PyObject *path, PyOb
     int status = -1;
     PyObject *pair_path = PyTuple_Pack(2, path, index);
     if (pair_path != NULL) {
-        status = apply_key_rules_below(w, name, pair, one, value, pair_path, below, below_active, depth + 1);
+        status = apply_key_rules_below(w, name, NULL, pair, one, value, pair_path, below, below_active, depth + 1);
         if (status == 0)
             status = place_selected(w, pair, one, value, pair_path, below, below_active, depth + 1);
     }
@@ -1011,16 +1085,22 @@ walk_list(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     return walk_items(w, node, path, Py_None, active, depth);
 }
 
-/* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``). */
+/* One child of a dict where a selector may match (the loop body of ``walk_selected_dict``), the
+ * dict read as ``copy``; ``*pair`` and ``*named`` as for ``pair_decision`` (``pair`` NULL: the
+ * dict is the event itself, no pair). */
 static int
-visit_selected(Walker *w, PyObject *node, PyObject *name, PyObject *key, PyObject *value, PyObject *path,
-               PyObject *state, PyObject *active, Py_ssize_t depth)
+visit_selected(Walker *w, PyObject *node, PyObject *copy, PyObject **pair, int *named, PyObject *name,
+               PyObject *key, PyObject *value, PyObject *path, PyObject *state, PyObject *active, Py_ssize_t depth)
 {
     PyObject *below, *below_active;
     int allowed = step_below(w, state, name, active, &below, &below_active);
     if (allowed)
         return allowed < 0 ? -1 : check_subtree(w, value, depth + 1);
-    int status = apply_key_rules_below(w, name, node, key, value, path, below, below_active, depth);
+    PyObject *also = NULL;
+    int is_value = w->iface->key_rules && pair != NULL ? is_value_field(w, name) : 0;
+    int status = is_value < 0 || (is_value && (also = pair_decision(w, copy, pair, named)) == NULL) ? -1 : 0;
+    if (status == 0)
+        status = apply_key_rules_below(w, name, also, node, key, value, path, below, below_active, depth);
     if (status == 0)
         status = place_selected(w, node, key, value, path, below, below_active, depth);
     Py_DECREF(below);
@@ -1041,8 +1121,11 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
         return -1;
     Py_ssize_t position = 0;
     PyObject *copy = PyDict_Copy(node);
-    PyObject *key, *value;
-    int status = copy == NULL ? -1 : 0;
+    PyObject *key, *value, *pair = NULL;  /* pair: the key rules the names of a pair dict match */
+    int named = 0;                        /* whether it may be a pair (see pair_decision) */
+    int top = PyObject_IsTrue(skipped);  /* keys to skip: the event itself, which is no pair */
+    PyObject **pairs_here = top ? NULL : &pair;
+    int status = copy == NULL || top < 0 ? -1 : 0;
     while (status == 0 && PyDict_Next(copy, &position, &key, &value)) {
         PyObject *name = exact_key(w, key);
         if (name == NULL) {
@@ -1057,13 +1140,16 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
         else if (skip)
             status = PyUnicode_CheckExact(value) ? 0 : check_subtree(w, value, depth + 1);
         else
-            status = visit_selected(w, node, name, key, value, path, state, active, depth);
+            status = visit_selected(w, node, copy, pairs_here, &named, name, key, value, path, state, active, depth);
         Py_DECREF(name);
         Py_DECREF(key);
         Py_DECREF(value);
     }
     if (status == 0)
         status = unchanged(w, node, copy);
+    if (status == 0)
+        status = pair_dict_unchanged(w, node, copy, pair, named);
+    Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     return status;

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .pairs import PAIR_NAMES, PAIR_VALUES
 from .walk import Run
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ def c_walk_interface(scrubber: Scrubber) -> Interface:
         walk_selected_dict=Run.walk_selected_dict, check_subtree=Run.check_subtree,
         too_deep=Run.too_deep, too_many=Run.too_many, changed=Run.changed, check_time=Run.check_time,
         exact_key=Run.exact_key, find_secrets=Run.find_secrets,
+        # The names of a pair dict (read in Python, once per dict holding a value field and a name
+        # field), and the fields' spellings: value fields are never learnt as harmless keys.
+        pair_decision=Run.pair_decision, pair_dict_unchanged=Run.pair_dict_unchanged, pair_values=PAIR_VALUES,
+        pair_names=PAIR_NAMES,
         # The scrubber's decisions, memoized per key name and per (selector state, key name).
         key_decision=scrubber._key_decision, harmless_keys=scrubber._harmless_keys, step=scrubber._step,
         key_memo=scrubber._key_memo, harmless=scrubber._harmless, steps=scrubber._steps,

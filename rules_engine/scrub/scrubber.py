@@ -49,6 +49,8 @@ from .detectors import BUILTIN
 from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
+from .pairs import with_named_values
+from .sqlinsert import insert_values_probe
 
 from .cwalk import CRun, c_walk_interface
 
@@ -91,8 +93,10 @@ class Scrubber:
         self._run: type[Run] = CRun if c_walk else Run
         #: what the C walk calls and reads (checked here, so a renamed method fails now)
         self._c_interface = c_walk_interface(self) if c_walk else None
-        #: keys inside text, found in C when the accelerators are on and built
-        self._find_key_values = (find_key_values_in_c or find_key_values) if c_walk else find_key_values
+        #: keys inside text (found in C when the accelerators are on and built), pair dicts and
+        #: INSERT values written in text
+        in_text = (find_key_values_in_c or find_key_values) if c_walk else find_key_values
+        self._find_key_values = with_named_values(in_text)
         self.enabled = bool(self._rules)
         #: argv detector -> bitmask of the rules running it (see :mod:`.argv`)
         self._argv_rules = {
@@ -151,8 +155,9 @@ class Scrubber:
                 probes.append(user_pattern_probe(rule.pattern))
                 self._probe_kinds.append(("pattern", rule, 1 << rule.index))
         for group in activation_groups(self._key_rules):
-            probes.append(key_word_probe(group))
-            self._probe_kinds.append(("keys", None, sum(1 << rule.index for rule in group)))
+            rules = sum(1 << rule.index for rule in group)
+            probes += [key_word_probe(group), insert_values_probe(group)]  # both: keys inside text
+            self._probe_kinds += [("keys", None, rules), ("keys", None, rules)]
         self._probes = tuple(probes)
         self._prefilter = make_prefilter(self._probes, accelerator)
         #: probe bit -> (kind, payload, rules), the kind as an object compared by identity

@@ -15,7 +15,9 @@ Grammar::
 * A selector selects the node at its path **and everything below it**: ``request.data`` covers
   every value in the request body, ``extra.**`` is the same as ``extra``.
 * Lists of ``[name, value]`` pairs (headers as some SDKs send them) are read as mappings, so
-  ``request.headers.authorization`` selects the value of an ``Authorization`` pair too.
+  ``request.headers.authorization`` selects the value of an ``Authorization`` pair too. A pair
+  dict (``{"name": "Authorization", "value": ...}``, see ``pairs.py``) is a dict like any other:
+  its value is at ``...headers.0.value``.
 * ``before_breadcrumb`` breadcrumbs sit at ``breadcrumbs.values.<n>``, as inside an event, so
   ``breadcrumbs.values.*.message`` applies to both.
 

@@ -18,6 +18,7 @@ from .. import budget
 from ..errors import RulesEngineError, UnsendableValue
 from .changes import ChangeChecks
 from .logtemplate import keys_of_parameters
+from .pairs import PAIR_VALUES, Pairs
 from .redactions import merge_findings
 from .rule import KEY_MEMO_LIMIT, lowest_bit
 from .values import CARD_DIGITS_HIGH, CARD_DIGITS_LOW, card_number, snapshot
@@ -48,7 +49,7 @@ class ScrubOverBudget(ScrubLimitExceeded, budget.OverBudget):
     """Scrubbing used up the event's time budget (``limits.max_ms``)."""
 
 
-class Run(ChangeChecks):
+class Run(ChangeChecks, Pairs):
     """The state of scrubbing one event: what the walk collected, and the budget left. One method
     per container type serves the common case (no selector can match below the node); nodes where
     a selector may still match take the general path (:meth:`walk`), stepping the automaton."""
@@ -328,6 +329,8 @@ class Run(ChangeChecks):
         key_memo = self.key_memo if self.key_rules else None
         append_text, append_slot = self.texts.append, self.slots.extend
         copy = node.copy()
+        # pair: the key rules a pair dict's names match, read once; the event itself is no pair
+        pair, value_fields = None, () if skipped else PAIR_VALUES
         for key, value in copy.items():
             name = key if type(key) is str else self.exact_key(key)
             if name in skipped:
@@ -346,6 +349,9 @@ class Run(ChangeChecks):
                 decision = key_memo.get(name)
                 if decision is None:
                     decision = scrubber._key_decision(name)
+                if name in value_fields:  # a sibling may name it
+                    pair = self.pair_decision(copy) if pair is None else pair
+                    decision |= pair
                 decision &= child_active
                 if decision:
                     self.redact_all(node, key, value, path, child_state, child_active, lowest_bit(decision), depth)
@@ -361,6 +367,7 @@ class Run(ChangeChecks):
             else:
                 self.place(node, key, value, path, child_state, child_active, depth)
         self.unchanged(node, copy)
+        self.pair_dict_unchanged(node, copy, pair)
 
     # ---------------------------------------------------------------- walk: the common case
 
@@ -377,7 +384,6 @@ class Run(ChangeChecks):
         harmless = self.harmless.get(active)
         if harmless is None or not copy.keys() <= harmless or not all(type(key) is str for key in copy):
             self.walk_dict_keys(node, copy, path, active, depth)
-            self.unchanged(node, copy)
             return
         append_text, append_slot = self.texts.append, self.slots.extend
         for key, value in copy.items():
@@ -399,25 +405,32 @@ class Run(ChangeChecks):
 
     def walk_dict_keys(self, node: dict, copy: dict, path, active: int, depth: int) -> None:
         """:meth:`walk_dict` for a dict holding a key that is sensitive or not yet decided (its
-        entries read from ``copy``)."""
+        entries read from ``copy``), then checked against the copy."""
         decide, memo_get = self.scrubber._key_decision, self.key_memo.get
         harmless = self.scrubber._harmless_keys(active)
         learn = len(harmless) < KEY_MEMO_LIMIT
         place = self.place
         key_rules = self.key_rules
+        pair = None  # the key rules the names of a pair dict match, read at its first value field
         for key, value in copy.items():
             name = key if type(key) is str else self.exact_key(key)
+            named = name in PAIR_VALUES  # a sibling may name it: never harmless by itself
             if key_rules:
                 decision = memo_get(name)
                 if decision is None:
                     decision = decide(name)
+                if named:
+                    pair = self.pair_decision(copy) if pair is None else pair
+                    decision |= pair
                 decision &= active
                 if decision:
                     self.redact_all(node, key, value, path, None, active, lowest_bit(decision), depth)
                     continue
-            if learn:
+            if learn and not named:
                 harmless.add(name)
             place(node, key, value, path, None, active, depth)
+        self.unchanged(node, copy)
+        self.pair_dict_unchanged(node, copy, pair)
 
     def walk_list(self, node: list, path, active: int, depth: int) -> None:
         """A list below which no selector can match; ``[name, value]`` items are pairs."""
@@ -447,31 +460,6 @@ class Run(ChangeChecks):
             elif item is not None and kind is not bool:
                 self.place(node, index, item, path, None, active, depth)
         self.list_unchanged(node, copy)
-
-    def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
-        """A ``[name, value]`` pair (headers): the name is the key of the value. The pair is a
-        list of the event too, walked through a copy (its value may be redacted by index)."""
-        if type(pair) is tuple:
-            pair = self.replace(container, index, list(pair))
-        try:  # one read of both items: what the pair held then is what is walked and checked
-            name, value = pair
-        except ValueError:
-            name = None
-        if type(name) is not str:  # no longer the pair the caller saw
-            self.changed()
-        if state is not None:
-            state, active, allowed = self.step(state, active, name)
-            if allowed:
-                self.check_subtree(value, depth + 1)
-                self.pair_unchanged(pair, name, value)
-                return
-        pair_path = (path, index)
-        decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
-        if decision:
-            self.redact_all(pair, 1, value, pair_path, state, active, lowest_bit(decision), depth + 1)
-        else:
-            self.place(pair, 1, value, pair_path, state, active, depth + 1)
-        self.pair_unchanged(pair, name, value)
 
     def redact_all(self, container, key, value, path, state, active, rule_index, depth) -> None:
         """A value under a sensitive key: every leaf is redacted (``allow`` still wins)."""

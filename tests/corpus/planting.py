@@ -78,10 +78,15 @@ def default_ruleset(accelerator: str):
 
 def processed(ruleset, corpus: Corpus) -> list:
     """What ``ruleset``'s hooks make of each event (copies), called as sentry-sdk calls them."""
+    return processed_events(ruleset, corpus.events, corpus.hints)
+
+
+def processed_events(ruleset, events, hints=None) -> list:
+    """:func:`processed` for events captured by a test itself (``hints``: none by default)."""
     import copy
 
     outputs = []
-    for event, hint in zip(corpus.events, corpus.hints):
+    for event, hint in zip(events, hints or [{}] * len(events)):
         event = copy.deepcopy(event)
         if event.get("type") == "transaction":
             outputs.append(ruleset.before_send_transaction(event, {}))

@@ -66,6 +66,14 @@ def shapes(text: str) -> list:
         {"inner": [text, (text, None, True)], "account": {"email": "a@b.example", "name": text}},
         [4111111111111111, 4111111111111111.0, 12, 2**70, 1.5],
         {"password": [text, {"deeper": text}], "public": {"token": text}, "cookie": ("s", text)},
+        # pair dicts: a value named by a sibling (and ones whose name is no str)
+        [{"name": "Authorization", "value": text, "path": "/"}, {"Key": "note", "Value": [text, {"k": text}]},
+         {"key": 3, "value": text}, {"NAME": "X-Secret", "name": "public", "values": {"inner": text}},
+         {"field": "email", "ParameterValue": text, "ParameterKey": "safe_value"}, {"value": text, "header": "account"}],
+        # INSERT values named by their column list
+        f"INSERT INTO users (name, \"Password\", note) VALUES ('bob', '{text}', 1), (?, {text!r}, 'x')",
+        # pair dicts as sentry-sdk sends them when they sit too deep: their repr
+        repr([{"name": "X-Secret", "value": text, "path": "/"}, {"Key": "account", "Value": [text]}]),
     ]
 
 
@@ -140,3 +148,15 @@ def test_the_reference_redacts_what_it_promises():
     assert event["_meta"]["user"] == {"ip_address": {"": {"rem": [["gone", "x"]]}}}
     assert event["_meta"]["request"]["headers"]["1"]["1"] == {"": {"rem": [["mail", "m", 0, 11]], "len": 11}}
     assert counts == {"keys": 3, "mail": 1, "mail/email": 1, "gone": 1}
+
+
+def test_the_reference_decides_pair_dicts_by_their_names():
+    scrub = models.Scrub.model_validate({"allow": ["extra.public"], "rules": [{"id": "keys", "keys": ["*password*"]}]})
+    event = {"extra": {"env": [{"name": "DB_PASSWORD", "value": "p1", "path": "/"}, {"name": "HOME", "value": "/root"},
+                               {"name": 7, "value": "kept"}],
+                       "public": [{"name": "password", "value": "kept too"}]}}
+    reference_scrubber.scrub(scrub, event)
+    assert event["extra"]["env"] == [{"name": "DB_PASSWORD", "value": "[Filtered]", "path": "/"},
+                                     {"name": "HOME", "value": "/root"}, {"name": 7, "value": "kept"}]
+    assert event["extra"]["public"] == [{"name": "password", "value": "kept too"}]
+    assert event["_meta"]["extra"]["env"] == {"0": {"value": {"": {"rem": [["keys", "s", 0, 10]], "len": 2}}}}

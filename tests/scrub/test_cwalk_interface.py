@@ -14,7 +14,8 @@ pytestmark = pytest.mark.skipif(not accelerator_available(), reason="the C modul
 SCRUB = models.Scrub.model_validate({"rules": [{"id": "keys", "keys": ["*password*"]},
                                                {"id": "in", "in": ["extra.form.*"], "detect": ["email"]}]})
 RUN_METHODS = ["place", "redact_all", "walk_dict", "walk_list", "walk_selected_dict", "check_subtree",
-               "too_deep", "too_many", "changed", "check_time", "exact_key", "find_secrets"]
+               "too_deep", "too_many", "changed", "check_time", "exact_key", "find_secrets", "pair_decision",
+               "pair_dict_unchanged"]
 SCRUBBER_METHODS = ["_key_decision", "_harmless_keys", "_step"]
 
 
@@ -53,7 +54,8 @@ def fields_of(scrubber) -> dict:
     fields = {name: getattr(Run, name) for name in RUN_METHODS}
     fields.update(run_class=Run, key_decision=scrubber._key_decision, harmless_keys=scrubber._harmless_keys,
                   step=scrubber._step, key_memo={}, harmless={}, steps={}, redactions=[], constants=[],
-                  whole_tally_keys=[], key_rules=interface.key_rules == 1, max_depth=interface.max_depth,
+                  whole_tally_keys=[], pair_values=frozenset(), pair_names=frozenset(),
+                  key_rules=interface.key_rules == 1, max_depth=interface.max_depth,
                   max_nodes=interface.max_nodes)
     return fields
 
@@ -75,6 +77,8 @@ def test_the_interface_takes_every_field_by_name_and_checks_its_kind():
         Interface(**{**fields, "key_memo": []})
     with pytest.raises(TypeError, match="max_depth"):
         Interface(**{**fields, "max_depth": "20"})
+    with pytest.raises(TypeError, match="pair_values=.*a frozenset"):
+        Interface(**{**fields, "pair_values": {"value"}})
 
 
 def test_a_walker_is_a_run_given_its_interface():
