@@ -311,6 +311,7 @@ class Scrubber:
             run.add_meta(secret.path, secret.index, [[rule_id, remark, secret.start, end]], len(item))
             counted = (rule_index, secret.detector)
             run.tally[counted] = run.tally.get(counted, 0) + 1
+            run.argv_secrets.append((item[secret.start : secret.end], rule_index, secret.detector))
             paths.append(secret.path)
         return paths
 

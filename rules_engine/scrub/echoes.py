@@ -1,0 +1,257 @@
+"""Echoes: a value redacted once in an event is redacted wherever else that event repeats it.
+
+Real events say a secret more than once: a frame holds ``password`` and also ``payload`` (the
+form as JSON) and ``repr(self)``; the URL carries ``?token=`` while ``query_string`` holds it
+again; the exception message, a log line and a breadcrumb of the request body quote it. Every
+value the scrubber redacts (a value under a sensitive key, a span a detector, a pattern or a key
+inside text found, an argv secret) is a *known secret* of its event, and each other occurrence of
+it in a string of the event is redacted too, by the rule that redacted the original, counted as
+that rule's and remarked in ``_meta`` at the echoing string.
+
+An echo is looked for in the forms text gives a value (:data:`ENCODINGS`, derived from the secret,
+never listed per case): as it is, escaped as a JSON or Python string (twice, for JSON inside JSON),
+percent-encoded, HTML-escaped, and base64-encoded as part of a longer text (``user:secret`` of
+Basic auth): the secret's bytes at each of the three alignments a base64 group can start at,
+found inside a base64 token, which is then redacted whole.
+
+What is too short or too common to be searched for is no secret worth searching
+(:func:`worth_searching`): fewer than :data:`MIN_LENGTH` characters, fewer than
+:data:`MIN_DISTINCT` distinct ones, no letter at all (numbers, dates, addresses and card numbers:
+detectors find those themselves), a word such as ``true`` or ``null``, a placeholder
+(:func:`~rules_engine.detection.validators.is_placeholder`), or a text holding a redaction's own
+replacement. Numbers and booleans under sensitive keys are not texts and are not searched.
+
+Only strings where the rule is active are redacted (an ``allow``-ed string is never collected, so
+it stays); dict keys are not searched (a key is a field's name: ``_meta`` cannot remark on it).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from bisect import bisect_right
+from typing import Callable, Iterable, Iterator
+from urllib.parse import quote, quote_plus
+
+from ..detection.validators import is_placeholder
+from .joined import SEPARATOR, string_starts
+from .rule import lowest_bit
+
+#: Shorter values are too common to search for (words, ids, flags).
+MIN_LENGTH = 8
+#: Values of fewer distinct characters are fillers and masks (``--------``, ``abababab``).
+MIN_DISTINCT = 4
+#: Values that are a word of configuration or of a language rather than a secret (compared in
+#: lower case).
+COMMON_VALUES = frozenset({"password", "passwords", "undefined", "redacted", "changeme", "disabled",
+                           "enabled", "anonymous", "localhost", "nullable", "optional", "required"})
+#: The base64 alphabets' characters and padding: an echo found as base64 widens to its token.
+_BASE64_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+#: A base64 piece shorter than this could be found by chance.
+_MIN_BASE64 = 8
+_TIME_CHECK_EVERY = 64
+
+
+def _python_bodies(secret: str) -> Iterator[str]:
+    """The secret inside a Python string literal as ``repr()`` writes it: with ``'`` left as it is
+    (repr's own choice for a lone value) or escaped (inside a longer text holding both quotes),
+    and inside a bytes literal (``b'caf\\xc3\\xa9'``)."""
+    yield repr(secret)[1:-1]
+    yield repr(secret + "'\"")[1:-4]
+    yield repr(secret.encode("utf-8", "surrogatepass"))[2:-1]
+
+
+def _json_bodies(secret: str) -> Iterator[str]:
+    """The secret inside a JSON string: ASCII-only (``\\uXXXX``) or not, and inside a JSON string
+    that is itself inside one (a logged request body)."""
+    once = json.dumps(secret)[1:-1]
+    yield once
+    yield json.dumps(secret, ensure_ascii=False)[1:-1]
+    yield json.dumps(once)[1:-1]
+
+
+def _percent_encoded(secret: str) -> Iterator[str]:
+    """The secret in a URL: a path segment or query value (``quote``), a form body (``quote_plus``)."""
+    yield quote(secret, safe="", errors="surrogatepass")
+    yield quote(secret, errors="surrogatepass")
+    yield quote_plus(secret, errors="surrogatepass")
+
+
+def _html_escaped(secret: str) -> Iterator[str]:
+    yield html.escape(secret)
+
+
+def _base64_pieces(secret: str) -> Iterator[str]:
+    """What base64 of a text holding the secret surely holds: the secret's bytes from each of the
+    three places a base64 group may start (after one or two bytes of what precedes it), in whole
+    groups, in both alphabets (standard, URL-safe)."""
+    data = secret.encode("utf-8", "surrogatepass")
+    for skip in range(3):
+        piece = data[skip:]
+        piece = piece[: len(piece) // 3 * 3]
+        encoded = base64.b64encode(piece).decode("ascii")
+        if len(encoded) >= _MIN_BASE64:
+            yield encoded
+            yield encoded.replace("+", "-").replace("/", "_")
+
+
+#: The forms text gives a value: (name, forms of a secret, whether a form found widens to the
+#: base64 token around it). The secret as it is comes first.
+ENCODINGS: tuple[tuple[str, Callable[[str], Iterable[str]], bool], ...] = (
+    ("verbatim", lambda secret: (secret,), False),
+    ("python", _python_bodies, False),
+    ("json", _json_bodies, False),
+    ("percent", _percent_encoded, False),
+    ("html", _html_escaped, False),
+    ("base64", _base64_pieces, True),
+)
+
+
+def echo_forms(secret: str) -> dict[str, bool]:
+    """Each distinct form of ``secret`` (see :data:`ENCODINGS`) -> whether it widens to a base64
+    token. A form that is also a plain one (base64 of a text that is base64 itself) does not."""
+    forms: dict[str, bool] = {}
+    for _, encode, widens in ENCODINGS:
+        for form in encode(secret):
+            forms.setdefault(form, widens)
+    return forms
+
+
+def worth_searching(secret: str, replacements: Iterable[str] = ()) -> bool:
+    """Whether ``secret`` is worth searching the event for (see the module's docstring).
+    ``replacements``: the texts the ruleset's redactions write (``[Filtered]``...)."""
+    if len(secret) < MIN_LENGTH or len(set(secret)) < MIN_DISTINCT:
+        return False
+    if not any(character.isalpha() for character in secret):
+        return False
+    if secret.lower() in COMMON_VALUES or is_placeholder(secret):
+        return False
+    return not any(replacement and replacement in secret for replacement in replacements)
+
+
+def widen_to_base64(text: str, start: int, end: int) -> tuple[int, int]:
+    """The base64 token of ``text`` holding ``text[start:end]``."""
+    while start > 0 and text[start - 1] in _BASE64_CHARACTERS:
+        start -= 1
+    while end < len(text) and text[end] in _BASE64_CHARACTERS:
+        end += 1
+    return start, end
+
+
+def owner_order(owner: tuple[int, str | None]) -> tuple[int, str]:
+    """The order owners of one form are chosen in: the first rule, then the detector (a value
+    under a key, ``None``, before any detector), whatever order they were found in."""
+    return owner[0], "" if owner[1] is None else owner[1]
+
+
+class KnownSecrets:
+    """The secrets of one event and their forms: ``forms`` maps each form to whether it widens to
+    a base64 token and to ``{rule index: detector}`` of the rules that redacted a secret having
+    it (the first detector in :func:`owner_order` per rule)."""
+
+    def __init__(self, replacements: Iterable[str | None]):
+        self.replacements = tuple(text for text in replacements if text)
+        self.forms: dict[str, tuple[bool, dict[int, str | None]]] = {}
+        self._forms_of: dict[str, dict[str, bool]] = {}  # secret -> its forms (worth searching)
+
+    def __bool__(self) -> bool:
+        return bool(self.forms)
+
+    def add(self, secret: str, rule_index: int, detector: str | None) -> None:
+        forms = self._forms_of.get(secret)
+        if forms is None:
+            forms = self._forms_of[secret] = (
+                echo_forms(secret) if worth_searching(secret, self.replacements) else {})
+        for form, widens in forms.items():
+            entry = self.forms.get(form)
+            if entry is None:
+                entry = self.forms[form] = (widens, {})
+            owners = entry[1]
+            if rule_index not in owners or owner_order((rule_index, detector)) < owner_order(
+                    (rule_index, owners[rule_index])):
+                owners[rule_index] = detector
+
+    def add_findings(self, text: str, findings: Iterable[tuple]) -> None:
+        """The secrets of ``findings`` ``(start, end, rule index, detector)`` of ``text``."""
+        for start, end, rule_index, detector in findings:
+            self.add(text[start:end], rule_index, detector)
+
+    def echoes(self, texts: list[str], actives: list[int], check_time: Callable[[], None]) -> dict[int, list]:
+        """``index -> findings (start, end, rule index, detector)`` of every occurrence of a form
+        in ``texts`` (overlapping ones too) where a rule owning it is active (``actives``, per
+        text), credited to the first such rule. The texts are searched joined, once per form
+        they hold."""
+        joined = SEPARATOR.join(texts)
+        starts = string_starts(texts)
+        found: dict[int, list] = {}
+        for done, (form, (widens, owners)) in enumerate(self.forms.items()):
+            if not done % _TIME_CHECK_EVERY:
+                check_time()
+            position = joined.find(form)
+            if position < 0:
+                continue
+            rules = sum(1 << rule_index for rule_index in owners)
+            while position >= 0:
+                index = bisect_right(starts, position) - 1
+                start = position - starts[index]
+                end = start + len(form)
+                wanted = actives[index] & rules
+                if end <= len(texts[index]) and wanted:  # (not across a separator)
+                    rule_index = lowest_bit(wanted)
+                    if widens:
+                        start, end = widen_to_base64(texts[index], start, end)
+                    found.setdefault(index, []).append((start, end, rule_index, owners[rule_index]))
+                position = joined.find(form, position + 1)
+        return found
+
+
+class EchoSearch:
+    """The part of :class:`~.walk.Run` that learns an event's secrets and finds their echoes (the
+    same for the C walk's runs: what they collect is read here)."""
+
+    whole: list
+    texts: list[str]
+    slots: list
+    #: ``(secret, rule index, detector)`` of each argv secret redacted before the walk
+    argv_secrets: list
+    max_nodes: int
+
+    def known_secrets(self) -> KnownSecrets:
+        known = KnownSecrets(self.scrubber._constant_replacements)
+        for secret, rule_index, detector in self.argv_secrets:
+            known.add(secret, rule_index, detector)
+        return known
+
+    def whole_secrets(self, known: KnownSecrets) -> None:
+        """The texts of the values queued for redaction whole, read before they are replaced: a
+        string, or each string inside a container a ``remove`` rule removes (at most as many
+        values as ``max_nodes``). Numbers and booleans are no secrets worth searching."""
+        for container, key, _, rule_index in self.whole:
+            for text in _texts_in(container[key], self.max_nodes):
+                known.add(text, rule_index, None)
+
+    def add_echoes(self, known: KnownSecrets, found: dict[int, tuple]) -> None:
+        """Add the echoes of the known secrets to the findings of each string (``found``), which
+        are then written once, merged."""
+        echoes = known.echoes(self.texts, self.slots[3::4], self.check_time)
+        for index, findings in echoes.items():
+            found[index] = (*found.get(index, ()), *findings)
+
+
+def _texts_in(value, limit: int) -> Iterator[str]:
+    """The strings of ``value``, itself one or a container (dicts and lists of exact types only,
+    at most ``limit`` values read)."""
+    pending = [value]
+    while pending and limit > 0:
+        value = pending.pop()
+        limit -= 1
+        kind = type(value)
+        if kind is str:
+            yield value
+        elif issubclass(kind, str):
+            yield str.__str__(value)
+        elif kind is dict:
+            pending.extend(value.values())
+        elif kind is list:
+            pending.extend(value)
