@@ -180,30 +180,39 @@ class KnownSecrets:
     def echoes(self, texts: list[str], actives: list[int], check_time: Callable[[], None]) -> dict[int, list]:
         """``index -> findings (start, end, rule index, detector)`` of every occurrence of a form
         in ``texts`` (overlapping ones too) where a rule owning it is active (``actives``, per
-        text), credited to the first such rule. The texts are searched joined, once per form
-        they hold."""
+        text); per span, the first such owner in :func:`owner_order`. The texts are searched
+        joined, once per form."""
         joined = SEPARATOR.join(texts)
         starts = string_starts(texts)
-        found: dict[int, list] = {}
-        for done, (form, (widens, owners)) in enumerate(self.forms.items()):
-            if not done % _TIME_CHECK_EVERY:
-                check_time()
-            position = joined.find(form)
-            if position < 0:
-                continue
+        spans: dict[int, dict[tuple[int, int], tuple[int, str | None]]] = {}  # index -> span -> owner
+        steps = 0
+        for form, (widens, owners) in self.forms.items():
             rules = sum(1 << rule_index for rule_index in owners)
+            position = joined.find(form)
             while position >= 0:
+                steps += 1
+                if not steps % _TIME_CHECK_EVERY:
+                    check_time()
                 index = bisect_right(starts, position) - 1
                 start = position - starts[index]
                 end = start + len(form)
                 wanted = actives[index] & rules
                 if end <= len(texts[index]) and wanted:  # (not across a separator)
                     rule_index = lowest_bit(wanted)
-                    if widens:
-                        start, end = widen_to_base64(texts[index], start, end)
-                    found.setdefault(index, []).append((start, end, rule_index, owners[rule_index]))
+                    span = widen_to_base64(texts[index], start, end) if widens else (start, end)
+                    _keep_first(spans.setdefault(index, {}), span, (rule_index, owners[rule_index]))
                 position = joined.find(form, position + 1)
-        return found
+            steps += 1
+            if not steps % _TIME_CHECK_EVERY:
+                check_time()
+        return {index: [(*span, *owner) for span, owner in found.items()] for index, found in spans.items()}
+
+
+def _keep_first(owners: dict, span: tuple[int, int], owner: tuple[int, str | None]) -> None:
+    """Name ``span`` after ``owner`` unless an owner first in :func:`owner_order` names it."""
+    known = owners.get(span)
+    if known is None or owner_order(owner) < owner_order(known):
+        owners[span] = owner
 
 
 class EchoSearch:
@@ -215,7 +224,6 @@ class EchoSearch:
     slots: list
     #: ``(secret, rule index, detector)`` of each argv secret redacted before the walk
     argv_secrets: list
-    max_nodes: int
 
     def known_secrets(self) -> KnownSecrets:
         known = KnownSecrets(self.scrubber._constant_replacements)
@@ -224,12 +232,14 @@ class EchoSearch:
         return known
 
     def whole_secrets(self, known: KnownSecrets) -> None:
-        """The texts of the values queued for redaction whole, read before they are replaced: a
-        string, or each string inside a container a ``remove`` rule removes (at most as many
-        values as ``max_nodes``). Numbers and booleans are no secrets worth searching."""
+        """The strings queued for redaction whole, read before they are replaced. A container a
+        ``remove`` rule removes whole is a section dropped as a block (a copy of the log entry, a
+        cookie jar): its templates and names are not secrets, so it is not searched into."""
         for container, key, _, rule_index in self.whole:
-            for text in _texts_in(container[key], self.max_nodes):
-                known.add(text, rule_index, None)
+            value = container[key]
+            kind = type(value)
+            if kind is str or issubclass(kind, str):
+                known.add(str.__str__(value), rule_index, None)
 
     def add_echoes(self, known: KnownSecrets, found: dict[int, tuple]) -> None:
         """Add the echoes of the known secrets to the findings of each string (``found``), which
@@ -238,20 +248,3 @@ class EchoSearch:
         for index, findings in echoes.items():
             found[index] = (*found.get(index, ()), *findings)
 
-
-def _texts_in(value, limit: int) -> Iterator[str]:
-    """The strings of ``value``, itself one or a container (dicts and lists of exact types only,
-    at most ``limit`` values read)."""
-    pending = [value]
-    while pending and limit > 0:
-        value = pending.pop()
-        limit -= 1
-        kind = type(value)
-        if kind is str:
-            yield value
-        elif issubclass(kind, str):
-            yield str.__str__(value)
-        elif kind is dict:
-            pending.extend(value.values())
-        elif kind is list:
-            pending.extend(value)
