@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from bisect import bisect_right
 from typing import Callable, Iterable, Iterator
 from urllib.parse import quote, quote_plus
@@ -108,11 +109,20 @@ ENCODINGS: tuple[tuple[str, Callable[[str], Iterable[str]], bool], ...] = (
 )
 
 
+#: Characters no escaping of :data:`ENCODINGS` changes (URL-unreserved ones): a secret made of
+#: them alone is its own form for all but base64 (most secrets: tokens, keys, ids).
+_UNESCAPED = re.compile(r"[A-Za-z0-9._~-]*")
+
+
 def echo_forms(secret: str) -> dict[str, bool]:
     """Each distinct form of ``secret`` (see :data:`ENCODINGS`) -> whether it widens to a base64
     token. A form that is also a plain one (base64 of a text that is base64 itself) does not."""
     forms: dict[str, bool] = {}
+    plain = _UNESCAPED.fullmatch(secret) is not None
     for _, encode, widens in ENCODINGS:
+        if plain and not widens:
+            forms.setdefault(secret, False)
+            continue
         for form in encode(secret):
             forms.setdefault(form, widens)
     return forms
@@ -145,37 +155,52 @@ def owner_order(owner: tuple[int, str | None]) -> tuple[int, str]:
     return owner[0], "" if owner[1] is None else owner[1]
 
 
+def _before(detector: str | None, other: str | None) -> bool:
+    """Whether ``detector`` comes before ``other`` for one rule (see :func:`owner_order`)."""
+    return (detector or "") < (other or "")
+
+
 class KnownSecrets:
-    """The secrets of one event and their forms: ``forms`` maps each form to whether it widens to
-    a base64 token and to ``{rule index: detector}`` of the rules that redacted a secret having
-    it (the first detector in :func:`owner_order` per rule)."""
+    """The secrets of one event: each secret -> ``{rule index: detector}`` of the rules that
+    redacted it (per rule, the first detector in :func:`owner_order`). Their forms are derived
+    only when the event's strings are searched, once per distinct secret."""
 
     def __init__(self, replacements: Iterable[str | None]):
         self.replacements = tuple(text for text in replacements if text)
-        self.forms: dict[str, tuple[bool, dict[int, str | None]]] = {}
-        self._forms_of: dict[str, dict[str, bool]] = {}  # secret -> its forms (worth searching)
+        self.secrets: dict[str, dict[int, str | None]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.forms)
+        return bool(self.secrets)
 
     def add(self, secret: str, rule_index: int, detector: str | None) -> None:
-        forms = self._forms_of.get(secret)
-        if forms is None:
-            forms = self._forms_of[secret] = (
-                echo_forms(secret) if worth_searching(secret, self.replacements) else {})
-        for form, widens in forms.items():
-            entry = self.forms.get(form)
-            if entry is None:
-                entry = self.forms[form] = (widens, {})
-            owners = entry[1]
-            if rule_index not in owners or owner_order((rule_index, detector)) < owner_order(
-                    (rule_index, owners[rule_index])):
-                owners[rule_index] = detector
+        owners = self.secrets.get(secret)
+        if owners is None:
+            self.secrets[secret] = {rule_index: detector}
+        elif rule_index not in owners or _before(detector, owners[rule_index]):
+            owners[rule_index] = detector
 
     def add_findings(self, text: str, findings: Iterable[tuple]) -> None:
         """The secrets of ``findings`` ``(start, end, rule index, detector)`` of ``text``."""
         for start, end, rule_index, detector in findings:
             self.add(text[start:end], rule_index, detector)
+
+    def forms(self) -> dict[str, tuple[bool, dict[int, str | None]]]:
+        """Each form of the secrets worth searching -> (whether it widens to a base64 token,
+        ``{rule index: detector}`` of the secrets having it)."""
+        forms: dict[str, tuple[bool, dict[int, str | None]]] = {}
+        for secret, owners in self.secrets.items():
+            if not worth_searching(secret, self.replacements):
+                continue
+            for form, widens in echo_forms(secret).items():
+                entry = forms.get(form)
+                if entry is None:
+                    forms[form] = (widens, owners.copy())
+                    continue
+                merged = entry[1]
+                for rule_index, detector in owners.items():
+                    if rule_index not in merged or _before(detector, merged[rule_index]):
+                        merged[rule_index] = detector
+        return forms
 
     def echoes(self, texts: list[str], actives: list[int], check_time: Callable[[], None]) -> dict[int, list]:
         """``index -> findings (start, end, rule index, detector)`` of every occurrence of a form
@@ -186,7 +211,7 @@ class KnownSecrets:
         starts = string_starts(texts)
         spans: dict[int, dict[tuple[int, int], tuple[int, str | None]]] = {}  # index -> span -> owner
         steps = 0
-        for form, (widens, owners) in self.forms.items():
+        for form, (widens, owners) in self.forms().items():
             rules = sum(1 << rule_index for rule_index in owners)
             position = joined.find(form)
             while position >= 0:
