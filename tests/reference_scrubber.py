@@ -41,7 +41,7 @@ from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from rules_engine.scrub.detectors import BUILTIN
-from rules_engine.scrub.echoes import echo_forms, owner_order, widen_to_base64, worth_searching
+from rules_engine.scrub.echoes import echo_forms, owner_order, whole_value_secrets, widen_to_base64, worth_searching
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
 from rules_engine.scrub.redactions import compile_redaction
@@ -284,7 +284,7 @@ class ReferenceScrubber:
     def learn_whole(self, value, rule) -> None:
         """A string redacted whole is a secret (a container removed whole is not searched into)."""
         if type(value) is str:
-            self.secrets.append((value, rule, None))
+            self.secrets += [(secret, rule, None) for secret in whole_value_secrets(value)]
 
     def echoes(self, text: str, active) -> list[tuple[int, int, ReferenceRule, str | None]]:
         """Every occurrence in ``text`` of a form of a secret worth searching whose rule is active

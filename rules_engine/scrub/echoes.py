@@ -27,6 +27,7 @@ it stays); dict keys are not searched (a key is a field's name: ``_meta`` cannot
 
 from __future__ import annotations
 
+import ast
 import base64
 import html
 import json
@@ -89,11 +90,12 @@ def _base64_pieces(secret: str) -> Iterator[str]:
     groups, in both alphabets (standard, URL-safe)."""
     data = secret.encode("utf-8", "surrogatepass")
     for skip in range(3):
-        piece = data[skip:]
-        piece = piece[: len(piece) // 3 * 3]
-        encoded = base64.b64encode(piece).decode("ascii")
-        if len(encoded) >= _MIN_BASE64:
-            yield encoded
+        whole_groups = (len(data) - skip) // 3 * 3
+        if whole_groups * 4 // 3 < _MIN_BASE64:
+            continue
+        encoded = base64.b64encode(data[skip : skip + whole_groups]).decode("ascii")
+        yield encoded
+        if "+" in encoded or "/" in encoded:
             yield encoded.replace("+", "-").replace("/", "_")
 
 
@@ -117,14 +119,13 @@ _UNESCAPED = re.compile(r"[A-Za-z0-9._~-]*")
 def echo_forms(secret: str) -> dict[str, bool]:
     """Each distinct form of ``secret`` (see :data:`ENCODINGS`) -> whether it widens to a base64
     token. A form that is also a plain one (base64 of a text that is base64 itself) does not."""
-    forms: dict[str, bool] = {}
     plain = _UNESCAPED.fullmatch(secret) is not None
+    forms: dict[str, bool] = {secret: False}
     for _, encode, widens in ENCODINGS:
-        if plain and not widens:
-            forms.setdefault(secret, False)
-            continue
-        for form in encode(secret):
-            forms.setdefault(form, widens)
+        if widens or not plain:
+            for form in encode(secret):
+                if form not in forms:
+                    forms[form] = widens
     return forms
 
 
@@ -133,11 +134,34 @@ def worth_searching(secret: str, replacements: Iterable[str] = ()) -> bool:
     ``replacements``: the texts the ruleset's redactions write (``[Filtered]``...)."""
     if len(secret) < MIN_LENGTH or len(set(secret)) < MIN_DISTINCT:
         return False
-    if not any(character.isalpha() for character in secret):
+    if _LETTER.search(secret) is None:
         return False
     if secret.lower() in COMMON_VALUES or is_placeholder(secret):
         return False
     return not any(replacement and replacement in secret for replacement in replacements)
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+#: A Python string literal, as sentry-sdk sends a frame's string variables (``'value'``).
+_PYTHON_LITERAL = re.compile(r"""[bu]?(['"]).*\1""", re.DOTALL)
+
+
+def whole_value_secrets(value: str) -> list[str]:
+    """The secret of a string redacted whole: itself, or when it is a Python string literal (a
+    frame variable is sent as its ``repr()``) the text the literal stands for, which the program
+    used (in a URL, a message, a JSON body); its ``repr()`` form is one of its forms, so an echo
+    of the literal loses the text between the quotes and keeps them."""
+    if _PYTHON_LITERAL.fullmatch(value) is None:
+        return [value]
+    if "\\" not in value and value.count(value[-1]) == 2:  # nothing escaped: the text between the quotes
+        return [value[value.index(value[-1]) + 1 : -1]]
+    try:
+        text = ast.literal_eval(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return [value]
+    if type(text) is bytes:
+        text = text.decode("utf-8", "replace")
+    return [text] if type(text) is str else [value]
 
 
 def widen_to_base64(text: str, start: int, end: int) -> tuple[int, int]:
@@ -264,7 +288,8 @@ class EchoSearch:
             value = container[key]
             kind = type(value)
             if kind is str or issubclass(kind, str):
-                known.add(str.__str__(value), rule_index, None)
+                for secret in whole_value_secrets(str.__str__(value)):
+                    known.add(secret, rule_index, None)
 
     def add_echoes(self, known: KnownSecrets, found: dict[int, tuple]) -> None:
         """Add the echoes of the known secrets to the findings of each string (``found``), which
