@@ -60,8 +60,10 @@ def _python_bodies(secret: str) -> Iterator[str]:
     (repr's own choice for a lone value) or escaped (inside a longer text holding both quotes),
     and inside a bytes literal (``b'caf\\xc3\\xa9'``)."""
     yield repr(secret)[1:-1]
-    yield repr(secret + "'\"")[1:-4]
-    yield repr(secret.encode("utf-8", "surrogatepass"))[2:-1]
+    if "'" in secret:
+        yield repr(secret + "'\"")[1:-4]
+    if not secret.isascii():
+        yield repr(secret.encode("utf-8", "surrogatepass"))[2:-1]
 
 
 def _json_bodies(secret: str) -> Iterator[str]:
@@ -69,15 +71,20 @@ def _json_bodies(secret: str) -> Iterator[str]:
     that is itself inside one (a logged request body)."""
     once = json.dumps(secret)[1:-1]
     yield once
-    yield json.dumps(secret, ensure_ascii=False)[1:-1]
-    yield json.dumps(once)[1:-1]
+    if not secret.isascii():
+        yield json.dumps(secret, ensure_ascii=False)[1:-1]
+    if "\\" in once:  # (a quote is escaped by a backslash too)
+        yield json.dumps(once)[1:-1]
 
 
 def _percent_encoded(secret: str) -> Iterator[str]:
-    """The secret in a URL: a path segment or query value (``quote``), a form body (``quote_plus``)."""
-    yield quote(secret, safe="", errors="surrogatepass")
-    yield quote(secret, errors="surrogatepass")
-    yield quote_plus(secret, errors="surrogatepass")
+    """The secret in a URL: a query value (``quote(safe="")``), a path (``quote``, which keeps
+    ``/``), a form body (``quote_plus``, a space as ``+``). One encoding gives all three: ``%2F``
+    and ``%20`` come only from ``/`` and a space (a ``%`` of the secret is ``%25``)."""
+    encoded = quote(secret, safe="", errors="surrogatepass")
+    yield encoded
+    yield encoded.replace("%2F", "/")
+    yield encoded.replace("%20", "+")
 
 
 def _html_escaped(secret: str) -> Iterator[str]:

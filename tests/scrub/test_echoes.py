@@ -4,6 +4,7 @@ forms text gives it, by the rule that redacted it; whichever engine runs, as the
 from __future__ import annotations
 
 import base64
+import html
 import copy
 import json
 import logging
@@ -306,3 +307,21 @@ def test_drawn_echoes_scrub_as_the_reference(drawn):
         event = copy.deepcopy(drawn)
         counts = compile_scrubber(scrub, models.Options(), b"k", accelerator=engine).scrub_event(event)
         assert (event, counts) == (expected, expected_counts), engine
+
+
+def _unshortened_forms(secret: str) -> set[str]:
+    """The escaped forms of ``secret`` by the plain library calls, none skipped."""
+    data = secret.encode("utf-8", "surrogatepass")
+    once = json.dumps(secret)[1:-1]
+    return {secret, repr(secret)[1:-1], repr(secret + "'\"")[1:-4], repr(data)[2:-1], once,
+            json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(once)[1:-1],
+            quote(secret, safe="", errors="surrogatepass"), quote(secret, errors="surrogatepass"),
+            quote_plus(secret, errors="surrogatepass"), html.escape(secret)}
+
+
+@given(st.text(min_size=8, max_size=20))
+def test_the_table_of_encodings_gives_the_forms_of_the_library_calls(secret):
+    escaped = {form for form, widens in echo_forms(secret).items() if not widens}
+    base64_forms = {form for form, widens in echo_forms(secret).items() if widens}
+    assert escaped | base64_forms == set(echo_forms(secret))
+    assert escaped == _unshortened_forms(secret) - base64_forms
