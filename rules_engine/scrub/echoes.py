@@ -18,8 +18,8 @@ What is too short or too common to be searched for is no secret worth searching
 (:func:`worth_searching`): fewer than :data:`MIN_LENGTH` characters, fewer than
 :data:`MIN_DISTINCT` distinct ones, no letter at all (numbers, dates, addresses and card numbers:
 detectors find those themselves), a word such as ``true`` or ``null``, a placeholder
-(:func:`~rules_engine.detection.validators.is_placeholder`), or a text holding a redaction's own
-replacement. Numbers and booleans under sensitive keys are not texts and are not searched.
+(:func:`~rules_engine.detection.validators.is_placeholder`), an object's default ``repr()``, or a
+text holding a redaction's own replacement. Numbers and booleans under sensitive keys are not texts and are not searched.
 
 Only strings where the rule is active are redacted (an ``allow``-ed string is never collected, so
 it stays); dict keys are not searched (a key is a field's name: ``_meta`` cannot remark on it).
@@ -143,12 +143,15 @@ def worth_searching(secret: str, replacements: Iterable[str] = ()) -> bool:
         return False
     if _LETTER.search(secret) is None:
         return False
-    if secret.lower() in COMMON_VALUES or is_placeholder(secret):
+    if secret.lower() in COMMON_VALUES or is_placeholder(secret) or _OBJECT_REPR.fullmatch(secret):
         return False
     return not any(replacement and replacement in secret for replacement in replacements)
 
 
 _LETTER = re.compile(r"[^\W\d_]")
+#: An object's default ``repr()`` (a frame's ``session`` variable): every frame holding the
+#: object repeats it, and it says nothing secret.
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 #: A Python string literal, as sentry-sdk sends a frame's string variables (``'value'``).
 _PYTHON_LITERAL = re.compile(r"""[bu]?(['"]).*\1""", re.DOTALL)
 

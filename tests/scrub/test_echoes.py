@@ -145,7 +145,8 @@ def test_each_encoding_of_a_secret_is_found_as_its_echo(engine):
 
 
 @pytest.mark.parametrize("value", ["true", "null", "hunter2", "12345678", "2024-01-02 10:00", "********",
-                                   "[Filtered]", "xxxxxxxxxxxxxxxx", "password", "abababab"])
+                                   "[Filtered]", "xxxxxxxxxxxxxxxx", "password", "abababab",
+                                   "<requests.sessions.Session object at 0x7f8b21587790>"])
 def test_short_common_numeric_and_placeholder_values_are_not_searched(engine, value):
     out, counts = scrubbed({"extra": {"password": value, "note": f"status {value} ok"}}, [KEYS], engine)
     assert out["extra"]["note"] == f"status {value} ok"
