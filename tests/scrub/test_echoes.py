@@ -129,6 +129,34 @@ def test_both_engines_and_the_reference_write_the_same_real_event(echoing_event)
     assert all(output == outputs[0] for output in outputs)
 
 
+def _flask_reset_event() -> dict:
+    import flask
+    from sentry_sdk.integrations.flask import FlaskIntegration
+
+    app = flask.Flask("echoes_flask")
+
+    @app.get("/reset/<code>")
+    def reset(code):
+        raise LookupError(f"no pending reset for {code}")
+
+    with capture_events(integrations=[FlaskIntegration()]) as events:
+        app.test_client().get(f"/reset/{TOKEN}?next=/home", headers={"X-Reset-Token": TOKEN})
+    return next(event for event in events if event.get("exception"))
+
+
+def test_a_token_in_a_request_header_is_redacted_in_the_url_path_and_the_message(engine):
+    event = _flask_reset_event()
+    assert event["request"]["headers"]["X-Reset-Token"] == TOKEN and TOKEN in event["request"]["url"]
+    counts = default_ruleset(engine)._scrubber.scrub_event(event)
+    assert TOKEN not in json.dumps(event)
+    assert event["request"]["url"] == "http://localhost/reset/[Filtered]"
+    assert event["exception"]["values"][0]["value"] == "no pending reset for [Filtered]"
+    rule = event["_meta"]["request"]["headers"]["X-Reset-Token"][""]["rem"][0][0]
+    start = len("http://localhost/reset/")
+    assert event["_meta"]["request"]["url"][""]["rem"] == [[rule, "s", start, start + len("[Filtered]")]]
+    assert {name: count for name, count in counts.items() if "/" not in name} == remarks_by_rule(event["_meta"])
+
+
 # ----------------------------------------------------------------- forms, and what is not searched
 
 
