@@ -17,9 +17,13 @@ found inside a base64 token, which is then redacted whole.
 What is too short or too common to be searched for is no secret worth searching
 (:func:`worth_searching`): fewer than :data:`MIN_LENGTH` characters, fewer than
 :data:`MIN_DISTINCT` distinct ones, no letter at all (numbers, dates, addresses and card numbers:
-detectors find those themselves), a word such as ``true`` or ``null``, a placeholder
-(:func:`~rules_engine.detection.validators.is_placeholder`), an object's default ``repr()``, or a
-text holding a redaction's own replacement. Numbers and booleans under sensitive keys are not texts and are not searched.
+detectors find those themselves), a word of configuration such as ``password`` or ``changeme``,
+a placeholder (:func:`~rules_engine.detection.validators.is_placeholder`), an object's default
+``repr()``, or a text holding a redaction's own replacement. Numbers and booleans under sensitive
+keys are no texts and are not searched.
+
+An echo is replaced as the exact pass replaces a span: by the rule's redaction of the echo's own
+text (a ``hash`` rule gives an encoded echo the pseudonym of its encoded text).
 
 Only strings where the rule is active are redacted (an ``allow``-ed string is never collected, so
 it stays); dict keys are not searched (a key is a field's name: ``_meta`` cannot remark on it).

@@ -19,7 +19,7 @@ from rules_engine.model import models
 from rules_engine.scrub import EventChanged, accelerator_available, compile_scrubber
 from rules_engine.scrub import echoes as echoes_module
 from rules_engine.scrub.walk import ScrubOverBudget
-from rules_engine.scrub.echoes import ENCODINGS, echo_forms, worth_searching
+from rules_engine.scrub.echoes import ENCODINGS, echo_forms, whole_value_secrets, worth_searching
 from rules_engine.testing.capture import capture_events
 from tests.corpus.planting import default_ruleset
 from tests.reference_scrubber import scrub as reference_scrub
@@ -291,6 +291,15 @@ def test_a_list_changed_while_echoes_are_searched_fails_closed(engine, monkeypat
     scrubber = compile_scrubber(scrub, models.Options(), None, accelerator=engine)
     with pytest.raises(EventChanged):
         scrubber.scrub_event(event)
+
+
+@pytest.mark.parametrize(("value", "secret"), [
+    ("'Qz7-plain-pw'", "Qz7-plain-pw"), ('"it\'s-Qz7-pw"', "it's-Qz7-pw"), ("'caf\\xe9-Qz7-pw'", "caf\xe9-Qz7-pw"),
+    ("b'Qz7-bytes-pw'", "Qz7-bytes-pw"), ("'Qz7-truncated-pw...", "'Qz7-truncated-pw..."),
+    ("Qz7-bare-pw", "Qz7-bare-pw"), ("'Qz7' + 'x'", "'Qz7' + 'x'"),
+])
+def test_a_frame_variable_literal_is_searched_as_the_text_it_stands_for(value, secret):
+    assert whole_value_secrets(value) == [secret]
 
 
 def test_worth_searching_refuses_texts_holding_a_replacement():
