@@ -1,4 +1,4 @@
-"""The per-event run of the scrubber: one walk, the exact pass over candidates, and ``_meta`` writing.
+"""The per-event run of the scrubber: one walk, the exact pass over candidates, echoes, and writing.
 
 The walk is the cost every event pays, so it is specialised: paths are parent links, turned into
 ``_meta`` nodes only for containers that hold a redacted value (and remembered per container);
@@ -514,33 +514,43 @@ class Run(ChangeChecks, EchoSearch, MetaWriter):
     def finish(self) -> dict[str, int]:
         self.check_time()
         known = self.known_secrets()
-        self.whole_secrets(known)
+        self.whole_secrets(known)  # read before they are replaced
         self.apply_whole_values()
-        texts = self.texts
-        if texts:
+        if self.texts:
             self.cut_long_strings()
-            prefilter = self.scrubber._prefilter
-            candidates = prefilter.candidates(texts)
-            always = prefilter.always_mask
-            if always:
-                for index in range(len(texts)):
-                    candidates[index] = candidates.get(index, 0) | always
-            found: dict[int, tuple] = {}
-            self.scrub_candidates(candidates, _TIME_CHECK_EVERY, found)
-            if found:
-                for index, findings in found.items():
-                    known.add_findings(texts[index], findings)
-            if known:
-                self.add_echoes(known, found)
-            redact_spans = self.redact_spans
-            for index in sorted(found):
-                redact_spans(index, texts[index], found[index])
+            self.write_findings(self.exact_pass(), known)
             for index in self.cut:
                 if index not in self.written:
                     self.write(index, self.texts[index], [])
         self.check_written_lists()
         self.check_time()
         return self.counts()
+
+    def exact_pass(self) -> dict[int, tuple]:
+        """The findings of each string that has some (index -> findings), of the probes the
+        prefilter flagged it for."""
+        texts = self.texts
+        prefilter = self.scrubber._prefilter
+        candidates = prefilter.candidates(texts)
+        always = prefilter.always_mask
+        if always:
+            for index in range(len(texts)):
+                candidates[index] = candidates.get(index, 0) | always
+        found: dict[int, tuple] = {}
+        self.scrub_candidates(candidates, _TIME_CHECK_EVERY, found)
+        return found
+
+    def write_findings(self, found: dict[int, tuple], known) -> None:
+        """Write each string with findings once, its own and the echoes of every secret the run
+        knows merged (a string written twice would get back what the first write redacted)."""
+        texts = self.texts
+        for index, findings in found.items():
+            known.add_findings(texts[index], findings)
+        if known:
+            self.add_echoes(known, found)
+        redact_spans = self.redact_spans
+        for index in sorted(found):
+            redact_spans(index, texts[index], found[index])
 
     def scrub_candidates(self, candidates: dict[int, int], time_check_every: int, found: dict[int, tuple]) -> None:
         """The exact pass over the candidates (string index -> probes), in index order: the
