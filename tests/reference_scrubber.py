@@ -41,7 +41,7 @@ from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from rules_engine.scrub.detectors import BUILTIN
-from rules_engine.scrub.echoes import echo_forms, owner_order, whole_value_secrets, widen_to_base64, worth_searching
+from rules_engine.scrub.echoes import echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
 from rules_engine.scrub.redactions import compile_redaction
@@ -291,10 +291,10 @@ class ReferenceScrubber:
         here; per span, the first rule (then detector, a key's value first) of those having it."""
         replacements = [rule.redaction.constant for rule in self.rules if rule.redaction.constant]
         owners = {}  # span -> (rule, detector)
-        for secret, rule, detector in self.secrets:
-            if rule not in active or not worth_searching(secret, replacements):
-                continue
-            for form, widens in echo_forms(secret).items():
+        searched = [(text, rule, detector) for secret, rule, detector in self.secrets if rule in active
+                    for text in searched_texts(secret, replacements)]
+        for text_searched, rule, detector in searched:
+            for form, widens in echo_forms(text_searched).items():
                 for start in range(len(text) - len(form) + 1):
                     if text.startswith(form, start):
                         span = widen_to_base64(text, start, start + len(form)) if widens else (start, start + len(form))

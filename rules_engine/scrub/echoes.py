@@ -14,6 +14,8 @@ percent-encoded, HTML-escaped, and base64-encoded as part of a longer text (``us
 Basic auth): the secret's bytes at each of the three alignments a base64 group can start at,
 found inside a base64 token, which is then redacted whole.
 
+A value of two words (``Bearer <token>``) is searched for as it is and for its last word; a value
+of more words is a message rather than a secret and is not searched for (:func:`searched_texts`).
 What is too short or too common to be searched for is no secret worth searching
 (:func:`worth_searching`): fewer than :data:`MIN_LENGTH` characters, fewer than
 :data:`MIN_DISTINCT` distinct ones, no letter at all (numbers, dates, addresses and card numbers:
@@ -56,6 +58,8 @@ COMMON_VALUES = frozenset({"password", "passwords", "undefined", "redacted", "ch
 _BASE64_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
 #: A base64 piece shorter than this could be found by chance.
 _MIN_BASE64 = 8
+#: A value of more words is a sentence: a message that may be repeated anywhere.
+_MAX_WORDS = 2
 _TIME_CHECK_EVERY = 64
 
 
@@ -138,6 +142,17 @@ def echo_forms(secret: str) -> dict[str, bool]:
                 if form not in forms:
                     forms[form] = widens
     return forms
+
+
+def searched_texts(secret: str, replacements: Iterable[str] = ()) -> list[str]:
+    """What the event is searched for, of a secret: itself, and of a value of two words (``Bearer
+    <token>``, ``Basic <credentials>``) its last word too, each if worth searching. A value of
+    more words is a message (a server's reply under a ``PASS`` key), not searched for."""
+    words = secret.split()
+    if len(words) > _MAX_WORDS:
+        return []
+    candidates = [secret, words[-1]] if len(words) == _MAX_WORDS else [secret]
+    return [text for text in candidates if worth_searching(text, replacements)]
 
 
 def worth_searching(secret: str, replacements: Iterable[str] = ()) -> bool:
@@ -226,10 +241,10 @@ class KnownSecrets:
         """Each form of the secrets worth searching -> (whether it widens to a base64 token,
         ``{rule index: detector}`` of the secrets having it)."""
         forms: dict[str, tuple[bool, dict[int, str | None]]] = {}
-        for secret, owners in self.secrets.items():
-            if not worth_searching(secret, self.replacements):
-                continue
-            for form, widens in echo_forms(secret).items():
+        searched = [(text, owners) for secret, owners in self.secrets.items()
+                    for text in searched_texts(secret, self.replacements)]
+        for text, owners in searched:
+            for form, widens in echo_forms(text).items():
                 entry = forms.get(form)
                 if entry is None:
                     forms[form] = (widens, owners.copy())

@@ -54,7 +54,7 @@ def remarks_by_rule(meta, found=None) -> dict[str, int]:
 
 # ----------------------------------------------------------------- real events, the default ruleset
 
-PASSWORD = 'Qz7 "pw" ünï/+rd'  # quotes, a space, non-ASCII and URL-reserved characters
+PASSWORD = 'Qz7"pw" ünï/+rd'  # quotes, a space, non-ASCII and URL-reserved characters
 TOKEN = "tok9f8e7d6c5b4a3"
 
 
@@ -300,6 +300,15 @@ def test_a_list_changed_while_echoes_are_searched_fails_closed(engine, monkeypat
 ])
 def test_a_frame_variable_literal_is_searched_as_the_text_it_stands_for(value, secret):
     assert whole_value_secrets(value) == [secret]
+
+
+def test_a_message_is_not_searched_and_a_scheme_and_credential_also_by_the_credential(engine):
+    event = {"extra": {"password": "530 Login incorrect.", "authorization": "Bearer Qz7bearerTok3n",
+                       "log": "ftp said 530 Login incorrect.", "curl": "curl -H 'X-Tok: Qz7bearerTok3n'"}}
+    out, counts = scrubbed(event, [KEYS], engine)
+    assert out["extra"]["log"] == "ftp said 530 Login incorrect."
+    assert out["extra"]["curl"] == "curl -H 'X-Tok: [Filtered]'"
+    assert counts == {"keys": 3}
 
 
 def test_worth_searching_refuses_texts_holding_a_replacement():
