@@ -33,7 +33,6 @@ it stays); dict keys are not searched (a key is a field's name: ``_meta`` cannot
 
 from __future__ import annotations
 
-import ast
 import base64
 import html
 import json
@@ -171,26 +170,39 @@ _LETTER = re.compile(r"[^\W\d_]")
 #: An object's default ``repr()`` (a frame's ``session`` variable): every frame holding the
 #: object repeats it, and it says nothing secret.
 _OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
-#: A Python string literal, as sentry-sdk sends a frame's string variables (``'value'``).
-_PYTHON_LITERAL = re.compile(r"""[bu]?(['"]).*\1""", re.DOTALL)
+#: A Python string literal, as sentry-sdk sends a frame's string variables (``'value'``): its
+#: prefix, and what its quotes hold (no quote of its own kind but escaped).
+_PYTHON_LITERAL = re.compile(r"""([bu]?)(['"])((?:(?!\2)[^\\]|\\.)*)\2""", re.DOTALL)
+#: The escapes ``repr()`` writes; any other backslash stands for itself, as in Python.
+_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))", re.DOTALL)
+_ESCAPED = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b",
+            "f": "\f", "v": "\v"}
+
+
+def _unescaped(match: re.Match) -> str:
+    number = match.group(1) or match.group(2) or match.group(3)
+    if number is not None:
+        code = int(number, 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+    return _ESCAPED.get(match.group(4), match.group(0))
 
 
 def whole_value_secrets(value: str) -> list[str]:
     """The secret of a string redacted whole: itself, or when it is a Python string literal (a
     frame variable is sent as its ``repr()``) the text the literal stands for, which the program
     used (in a URL, a message, a JSON body); its ``repr()`` form is one of its forms, so an echo
-    of the literal loses the text between the quotes and keeps them."""
-    if _PYTHON_LITERAL.fullmatch(value) is None:
+    of the literal loses the text between the quotes and keeps them. (Read by a pattern, not by
+    ``ast``: no parser runs, and no warning an application may turn into an error.)"""
+    literal = _PYTHON_LITERAL.fullmatch(value)
+    if literal is None:
         return [value]
-    if "\\" not in value and value.count(value[-1]) == 2:  # nothing escaped: the text between the quotes
-        return [value[value.index(value[-1]) + 1 : -1]]
-    try:
-        text = ast.literal_eval(value)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return [value]
-    if type(text) is bytes:
-        text = text.decode("utf-8", "replace")
-    return [text] if type(text) is str else [value]
+    text = _ESCAPE.sub(_unescaped, literal.group(3)) if "\\" in value else literal.group(3)
+    if literal.group(1) == "b":
+        try:
+            text = text.encode("latin-1").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # no bytes literal after all
+            return [value]
+    return [text]
 
 
 def widen_to_base64(text: str, start: int, end: int) -> tuple[int, int]:

@@ -8,6 +8,7 @@ import html
 import copy
 import json
 import logging
+import warnings
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -309,6 +310,19 @@ def test_a_message_is_not_searched_and_a_scheme_and_credential_also_by_the_crede
     assert out["extra"]["log"] == "ftp said 530 Login incorrect."
     assert out["extra"]["curl"] == "curl -H 'X-Tok: [Filtered]'"
     assert counts == {"keys": 3}
+
+
+@given(st.text(max_size=20))
+def test_a_literal_of_any_text_or_its_bytes_is_read_back_as_that_text(text):
+    assert whole_value_secrets(repr(text)) == [text]
+    data = text.encode("utf-8", "surrogatepass")
+    assert whole_value_secrets(repr(data)) == [data.decode("utf-8", "replace")]
+
+
+def test_an_unknown_escape_is_read_as_python_reads_it_and_warns_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an application may run with -W error
+        assert whole_value_secrets("'Qz7\\%pw-long'") == ["Qz7\\%pw-long"]
 
 
 def test_worth_searching_refuses_texts_holding_a_replacement():
