@@ -49,6 +49,7 @@ from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from rules_engine.scrub.detectors import BUILTIN
+from rules_engine.scrub.echoes import echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
 from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text
@@ -122,6 +123,7 @@ class ReferenceScrubber:
     def scrub_event(self, event: dict) -> dict[str, int]:
         """Scrub ``event`` in place, as ``Scrubber.scrub_event`` does; return the counts."""
         self.event, self.counts, self.texts, self.whole = event, {}, [], []
+        self.secrets = []  # (text, rule, detector) of every value redacted
         if not self.rules:
             return {}
         self.redact_argv(event)
@@ -131,9 +133,13 @@ class ReferenceScrubber:
         for place in LOG_ENTRY_PLACES:
             self.redact_log_entry(event, list(place))
         for container, key, where, rule in self.whole:
+            self.learn_whole(container[key], rule)
             self.redact_whole(container, key, where, rule)
-        for container, key, where, text, active in self.texts:
-            self.redact_text(container, key, where, text, active)
+        found = [self.findings(text, active) for _, _, _, text, active in self.texts]
+        for (_, _, _, text, _), findings in zip(self.texts, found):
+            self.secrets += [(text[start:end], rule, detector) for start, end, rule, detector in findings]
+        for (container, key, where, text, active), findings in zip(self.texts, found):
+            self.redact_text(container, key, where, text, findings + self.echoes(text, active))
         return self.counts
 
     def visit(self, container, key, names, where, named_by=()) -> None:
@@ -247,6 +253,7 @@ class ReferenceScrubber:
                         len(item))
             self.count(rule.id)
             self.count(f"{rule.id}/{secret.detector}")
+            self.secrets.append((item[secret.start : secret.end], rule, secret.detector))
 
     # ------------------------------------------------------------------ redacting
 
@@ -301,8 +308,32 @@ class ReferenceScrubber:
                 merged.append([start, end, rule, detector, end - start])
         return merged
 
-    def redact_text(self, container, key, where, text: str, active) -> None:
-        merged = self.merged(self.findings(text, active))
+    # ------------------------------------------------------------------ echoes
+
+    def learn_whole(self, value, rule) -> None:
+        """A string redacted whole is a secret (a container removed whole is not searched into)."""
+        if type(value) is str:
+            self.secrets += [(secret, rule, None) for secret in whole_value_secrets(value)]
+
+    def echoes(self, text: str, active) -> list[tuple[int, int, ReferenceRule, str | None]]:
+        """Every occurrence in ``text`` of a form of a secret worth searching whose rule is active
+        here; per span, the first rule (then detector, a key's value first) of those having it."""
+        replacements = [rule.redaction.constant for rule in self.rules if rule.redaction.constant]
+        owners = {}  # span -> (rule, detector)
+        searched = [(text, rule, detector) for secret, rule, detector in self.secrets if rule in active
+                    for text in searched_texts(secret, replacements)]
+        for text_searched, rule, detector in searched:
+            for form, widens in echo_forms(text_searched).items():
+                for start in range(len(text) - len(form) + 1):
+                    if text.startswith(form, start):
+                        span = widen_to_base64(text, start, start + len(form)) if widens else (start, start + len(form))
+                        best = owners.get(span)
+                        if best is None or owner_order((rule.index, detector)) < owner_order((best[0].index, best[1])):
+                            owners[span] = (rule, detector)
+        return [(start, end, rule, detector) for (start, end), (rule, detector) in owners.items()]
+
+    def redact_text(self, container, key, where, text: str, findings) -> None:
+        merged = self.merged(findings)
         if not merged:
             return
         out, remarks, cursor = "", [], 0

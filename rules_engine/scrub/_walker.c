@@ -1826,19 +1826,20 @@ Walker_write(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 
 /* ``Run.scrub_candidates``: the exact pass over the prefilter's candidates, in index order, with
  * the time budget checked every ``time_check_every`` strings. Findings come from the run's
- * ``find_secrets`` (remembered per text, active rules and probes) and are applied here. */
+ * ``find_secrets`` (remembered per text, active rules and probes, as ``Run.findings_of`` does) and
+ * are put in ``found`` (index -> findings) for the run to write once echoes are known. */
 static PyObject *
 Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t every;
     if (!ready(w))
         return NULL;
-    if (nargs != 2 || !PyDict_Check(args[0]) || (every = PyLong_AsSsize_t(args[1])) < 1) {
+    if (nargs != 3 || !PyDict_Check(args[0]) || (every = PyLong_AsSsize_t(args[1])) < 1 || !PyDict_Check(args[2])) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "scrub_candidates(candidates, time_check_every)");
+            PyErr_SetString(PyExc_TypeError, "scrub_candidates(candidates, time_check_every, found)");
         return NULL;
     }
-    PyObject *candidates = args[0];
+    PyObject *candidates = args[0], *found_by_index = args[2];
     PyObject *memo = w->findings_memo;
     PyObject *indexes = PyDict_Keys(candidates);
     if (indexes == NULL || PyList_Sort(indexes) < 0) {
@@ -1875,7 +1876,7 @@ Walker_scrub_candidates(Walker *w, PyObject *const *args, Py_ssize_t nargs)
         if (found < 0)
             status = -1;
         else if (found)
-            status = apply_findings(w, index, text, findings);
+            status = PyDict_SetItem(found_by_index, index, findings);
         Py_XDECREF(findings);
         Py_XDECREF(memo_key);
         Py_DECREF(text);
@@ -2109,7 +2110,7 @@ static PyMethodDef Walker_methods[] = {
     {"apply_whole_values", (PyCFunction)Walker_apply_whole_values, METH_NOARGS,
      "apply_whole_values(): Run.apply_whole_values"},
     {"scrub_candidates", (PyCFunction)(void (*)(void))Walker_scrub_candidates, METH_FASTCALL,
-     "scrub_candidates(candidates, time_check_every): Run.scrub_candidates"},
+     "scrub_candidates(candidates, time_check_every, found): Run.scrub_candidates"},
     {"redact_spans", (PyCFunction)(void (*)(void))Walker_redact_spans, METH_FASTCALL,
      "redact_spans(index, text, findings): Run.redact_spans"},
     {"write", (PyCFunction)(void (*)(void))Walker_write, METH_FASTCALL, "write(index, new_text, remarks): Run.write"},

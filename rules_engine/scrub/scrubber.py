@@ -12,9 +12,12 @@ Per event:
    reprs, cookies, header lines).
 3. **Exact pass** over candidates only: detector patterns and validators, user patterns (RE2),
    keys inside text (:mod:`.keytext`). Overlapping findings merge, so no part of a secret stays.
-4. **Apply**: write the redacted strings back and record Sentry ``_meta`` remarks at the mirrored
-   path, naming the rule (``[rule_id, type, start, end]`` over the new string, ``len`` = the
-   original length).
+4. **Echoes** (:mod:`.echoes`): every value redacted so far (whole, as a span, as an argv secret)
+   is a known secret of the event; its other occurrences in the collected strings, in the forms
+   text gives it (escaped, percent-encoded, base64...), join those strings' findings.
+5. **Apply**: write the redacted strings back, each once, and record Sentry ``_meta`` remarks at
+   the mirrored path, naming the rule (``[rule_id, type, start, end]`` over the new string,
+   ``len`` = the original length).
 
 The walk is the cost every event pays, so it is specialised (see :class:`Run`): paths are parent
 links, turned into ``_meta`` nodes only for containers that hold a redacted value (and remembered
@@ -320,6 +323,7 @@ class Scrubber:
             run.add_meta(secret.path, secret.index, [[rule_id, remark, secret.start, end]], len(item))
             counted = (rule_index, secret.detector)
             run.tally[counted] = run.tally.get(counted, 0) + 1
+            run.argv_secrets.append((item[secret.start : secret.end], rule_index, secret.detector))
             paths.append(secret.path)
         return paths
 

@@ -1,4 +1,4 @@
-"""The per-event run of the scrubber: one walk, the exact pass over candidates, and ``_meta`` writing.
+"""The per-event run of the scrubber: one walk, the exact pass over candidates, echoes, and writing.
 
 The walk is the cost every event pays, so it is specialised: paths are parent links, turned into
 ``_meta`` nodes only for containers that hold a redacted value (and remembered per container);
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .. import budget
 from ..errors import RulesEngineError, UnsendableValue
 from .changes import ChangeChecks
+from .echoes import EchoSearch
+from .meta import MetaWriter
 from .logtemplate import keys_of_parameters
 from .pairs import PAIR_VALUES, Pairs
 from .redactions import merge_findings
@@ -49,7 +51,7 @@ class ScrubOverBudget(ScrubLimitExceeded, budget.OverBudget):
     """Scrubbing used up the event's time budget (``limits.max_ms``)."""
 
 
-class Run(ChangeChecks, Pairs):
+class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
     """The state of scrubbing one event: what the walk collected, and the budget left. One method
     per container type serves the common case (no selector can match below the node); nodes where
     a selector may still match take the general path (:meth:`walk`), stepping the automaton."""
@@ -83,6 +85,7 @@ class Run(ChangeChecks, Pairs):
         """What the run reads of its scrubber, and its time budget. (A C run's collections are
         made by the walker, so this is the part of ``__init__`` both runs share.)"""
         self.scrubber = scrubber
+        self.argv_secrets = []
         limits = scrubber._limits
         # The event's budget when a hook runs (it started before filters and grouping), else one
         # of its own.
@@ -498,17 +501,12 @@ class Run(ChangeChecks, Pairs):
 
     def finish(self) -> dict[str, int]:
         self.check_time()
+        known = self.known_secrets()
+        self.whole_secrets(known)  # read before they are replaced
         self.apply_whole_values()
-        texts = self.texts
-        if texts:
+        if self.texts:
             self.cut_long_strings()
-            prefilter = self.scrubber._prefilter
-            candidates = prefilter.candidates(texts)
-            always = prefilter.always_mask
-            if always:
-                for index in range(len(texts)):
-                    candidates[index] = candidates.get(index, 0) | always
-            self.scrub_candidates(candidates, _TIME_CHECK_EVERY)
+            self.write_findings(self.exact_pass(), known)
             for index in self.cut:
                 if index not in self.written:
                     self.write(index, self.texts[index], [])
@@ -516,13 +514,42 @@ class Run(ChangeChecks, Pairs):
         self.check_time()
         return self.counts()
 
-    def scrub_candidates(self, candidates: dict[int, int], time_check_every: int) -> None:
-        """The exact pass over the candidates (string index -> probes), in index order."""
-        scrub_text = self.scrub_text
+    def exact_pass(self) -> dict[int, tuple]:
+        """The findings of each string that has some (index -> findings), of the probes the
+        prefilter flagged it for."""
+        texts = self.texts
+        prefilter = self.scrubber._prefilter
+        candidates = prefilter.candidates(texts)
+        always = prefilter.always_mask
+        if always:
+            for index in range(len(texts)):
+                candidates[index] = candidates.get(index, 0) | always
+        found: dict[int, tuple] = {}
+        self.scrub_candidates(candidates, _TIME_CHECK_EVERY, found)
+        return found
+
+    def write_findings(self, found: dict[int, tuple], known) -> None:
+        """Write each string with findings once, its own and the echoes of every secret the run
+        knows merged (a string written twice would get back what the first write redacted)."""
+        texts = self.texts
+        for index, findings in found.items():
+            known.add_findings(texts[index], findings)
+        if known:
+            self.add_echoes(known, found)
+        redact_spans = self.redact_spans
+        for index in sorted(found):
+            redact_spans(index, texts[index], found[index])
+
+    def scrub_candidates(self, candidates: dict[int, int], time_check_every: int, found: dict[int, tuple]) -> None:
+        """The exact pass over the candidates (string index -> probes), in index order: the
+        findings of each string that has some, into ``found`` (written once echoes are known)."""
+        findings_of = self.findings_of
         for done, index in enumerate(sorted(candidates)):
             if not done % time_check_every:
                 self.check_time()
-            scrub_text(index, candidates[index])
+            findings = findings_of(index, candidates[index])
+            if findings:
+                found[index] = findings
 
     def cut_long_strings(self) -> None:
         limit = self.max_length
@@ -542,15 +569,16 @@ class Run(ChangeChecks, Pairs):
         return min((start + found[0] for found in findings if start + found[0] < limit < start + found[1]),
                    default=limit)
 
-    def scrub_text(self, index: int, probe_mask: int) -> None:
+    def findings_of(self, index: int, probe_mask: int) -> tuple:
+        """The findings of the probes in ``probe_mask`` in the string numbered ``index``
+        (remembered per text, active rules and probes)."""
         text = self.texts[index]
         active = self.slots[4 * index + 3]
         memo_key = (text, active, probe_mask)
         findings = self.findings_memo.get(memo_key)
         if findings is None:
             findings = self.findings_memo[memo_key] = self.find_secrets(text, active, probe_mask)
-        if findings:
-            self.redact_spans(index, text, findings)
+        return findings
 
     def find_secrets(self, text: str, active: int, probe_mask: int) -> tuple:
         """``(start, end, rule index, detector)`` of every finding of the probes in ``probe_mask``
@@ -637,51 +665,3 @@ class Run(ChangeChecks, Pairs):
             for name in found:
                 counts[name] = counts.get(name, 0) + count
         return counts
-
-    # ---------------------------------------------------------------- _meta
-
-    def add_meta(self, path, key, remarks: list, original_length: int | None) -> None:
-        if self.meta_root is None:
-            return
-        node = self.meta_nodes.get(id(path))
-        if node is None:
-            node = self.meta_node(path)
-        step = key if type(key) is str else str(key)
-        child = node.get(step)
-        if child is None:  # the usual case: the first remark about this value
-            node[step] = {"": {"rem": remarks} if original_length is None else {"rem": remarks, "len": original_length}}
-            return
-        if not isinstance(child, dict):
-            child = node[step] = {}
-        entry = child.get("")
-        if not isinstance(entry, dict):
-            entry = child[""] = {}
-        entry.setdefault("rem", []).extend(remarks)
-        if original_length is not None:
-            entry.setdefault("len", original_length)
-
-    def meta_node(self, path) -> dict:
-        """The ``_meta`` node mirroring the container at ``path`` (created on first use; remembered
-        per path, because one container often holds several redacted values)."""
-        nodes = self.meta_nodes
-        missing = []  # paths from the container up to the nearest one already mirrored
-        while True:
-            found = nodes.get(id(path))
-            if found is not None:
-                break
-            if path is None:
-                found = self.meta_root.get("_meta")
-                if not isinstance(found, dict):
-                    found = self.meta_root["_meta"] = {}
-                nodes[id(None)] = found
-                break
-            missing.append(path)
-            path = path[0]
-        for path in reversed(missing):
-            step = path[1] if type(path[1]) is str else str(path[1])
-            child = found.get(step)
-            if not isinstance(child, dict):
-                child = found[step] = {}
-            found = nodes[id(path)] = child
-        return found
-

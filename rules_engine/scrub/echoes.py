@@ -1,0 +1,341 @@
+"""Echoes: a value redacted once in an event is redacted wherever else that event repeats it.
+
+Real events say a secret more than once: a frame holds ``password`` and also ``payload`` (the
+form as JSON) and ``repr(self)``; the URL carries ``?token=`` while ``query_string`` holds it
+again; the exception message, a log line and a breadcrumb of the request body quote it. Every
+value the scrubber redacts (a value under a sensitive key, a span a detector, a pattern or a key
+inside text found, an argv secret) is a *known secret* of its event, and each other occurrence of
+it in a string of the event is redacted too, by the rule that redacted the original, counted as
+that rule's and remarked in ``_meta`` at the echoing string.
+
+An echo is looked for in the forms text gives a value (:data:`ENCODINGS`, derived from the secret,
+never listed per case): as it is, escaped as a JSON or Python string (twice, for JSON inside JSON),
+percent-encoded, HTML-escaped, and base64-encoded as part of a longer text (``user:secret`` of
+Basic auth): the secret's bytes at each of the three alignments a base64 group can start at,
+found inside a base64 token, which is then redacted whole.
+
+A value of two words (``Bearer <token>``) is searched for as it is and for its last word; a value
+of more words is a message rather than a secret and is not searched for (:func:`searched_texts`).
+What is too short or too common to be searched for is no secret worth searching
+(:func:`worth_searching`): fewer than :data:`MIN_LENGTH` characters, fewer than
+:data:`MIN_DISTINCT` distinct ones, no letter at all (numbers, dates, addresses and card numbers:
+detectors find those themselves), a word of configuration such as ``password`` or ``changeme``,
+a placeholder (:func:`~rules_engine.detection.validators.is_placeholder`), an object's default
+``repr()``, or a text holding a redaction's own replacement. Numbers and booleans under sensitive
+keys are no texts and are not searched.
+
+An echo is replaced as the exact pass replaces a span: by the rule's redaction of the echo's own
+text (a ``hash`` rule gives an encoded echo the pseudonym of its encoded text).
+
+Only strings where the rule is active are redacted (an ``allow``-ed string is never collected, so
+it stays); dict keys are not searched (a key is a field's name: ``_meta`` cannot remark on it).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from bisect import bisect_right
+from typing import Callable, Iterable, Iterator
+from urllib.parse import quote, quote_plus
+
+from ..detection.validators import is_placeholder
+from .joined import SEPARATOR, string_starts
+from .rule import lowest_bit
+
+#: Shorter values are too common to search for (words, ids, flags).
+MIN_LENGTH = 8
+#: Values of fewer distinct characters are fillers and masks (``--------``, ``abababab``).
+MIN_DISTINCT = 4
+#: Values that are a word of configuration or of a language rather than a secret (compared in
+#: lower case).
+COMMON_VALUES = frozenset({"password", "passwords", "undefined", "redacted", "changeme", "disabled",
+                           "enabled", "anonymous", "localhost", "nullable", "optional", "required"})
+#: The base64 alphabets' characters and padding: an echo found as base64 widens to its token.
+_BASE64_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
+#: A base64 piece shorter than this could be found by chance.
+_MIN_BASE64 = 8
+#: A value of more words is a sentence: a message that may be repeated anywhere.
+_MAX_WORDS = 2
+_TIME_CHECK_EVERY = 64
+
+
+def _python_bodies(secret: str) -> Iterator[str]:
+    """The secret inside a Python string literal as ``repr()`` writes it: with ``'`` left as it is
+    (repr's own choice for a lone value) or escaped (inside a longer text holding both quotes),
+    and inside a bytes literal (``b'caf\\xc3\\xa9'``)."""
+    yield repr(secret)[1:-1]
+    if "'" in secret:
+        yield repr(secret + "'\"")[1:-4]
+    if not secret.isascii():
+        yield repr(secret.encode("utf-8", "surrogatepass"))[2:-1]
+
+
+def _json_bodies(secret: str) -> Iterator[str]:
+    """The secret inside a JSON string: ASCII-only (``\\uXXXX``) or not, and inside a JSON string
+    that is itself inside one (a logged request body)."""
+    once = json.dumps(secret)[1:-1]
+    yield once
+    if not secret.isascii():
+        yield json.dumps(secret, ensure_ascii=False)[1:-1]
+    if "\\" in once:  # (a quote is escaped by a backslash too)
+        yield json.dumps(once)[1:-1]
+
+
+def _percent_encoded(secret: str) -> Iterator[str]:
+    """The secret in a URL: a query value (``quote(safe="")``), a path (``quote``, which keeps
+    ``/``), a form body (``quote_plus``, a space as ``+``). One encoding gives all three: ``%2F``
+    and ``%20`` come only from ``/`` and a space (a ``%`` of the secret is ``%25``)."""
+    encoded = quote(secret, safe="", errors="surrogatepass")
+    yield encoded
+    yield encoded.replace("%2F", "/")
+    yield encoded.replace("%20", "+")
+
+
+def _html_escaped(secret: str) -> Iterator[str]:
+    yield html.escape(secret)
+
+
+def _base64_pieces(secret: str) -> Iterator[str]:
+    """What base64 of a text holding the secret surely holds: the secret's bytes from each of the
+    three places a base64 group may start (after one or two bytes of what precedes it), in whole
+    groups, in both alphabets (standard, URL-safe)."""
+    data = secret.encode("utf-8", "surrogatepass")
+    for skip in range(3):
+        whole_groups = (len(data) - skip) // 3 * 3
+        if whole_groups * 4 // 3 < _MIN_BASE64:
+            continue
+        encoded = base64.b64encode(data[skip : skip + whole_groups]).decode("ascii")
+        yield encoded
+        if "+" in encoded or "/" in encoded:
+            yield encoded.replace("+", "-").replace("/", "_")
+
+
+#: The forms text gives a value: (name, forms of a secret, whether a form found widens to the
+#: base64 token around it). The secret as it is comes first.
+ENCODINGS: tuple[tuple[str, Callable[[str], Iterable[str]], bool], ...] = (
+    ("verbatim", lambda secret: (secret,), False),
+    ("python", _python_bodies, False),
+    ("json", _json_bodies, False),
+    ("percent", _percent_encoded, False),
+    ("html", _html_escaped, False),
+    ("base64", _base64_pieces, True),
+)
+
+
+#: Characters no escaping of :data:`ENCODINGS` changes (URL-unreserved ones): a secret made of
+#: them alone is its own form for all but base64 (most secrets: tokens, keys, ids).
+_UNESCAPED = re.compile(r"[A-Za-z0-9._~-]*")
+
+
+def echo_forms(secret: str) -> dict[str, bool]:
+    """Each distinct form of ``secret`` (see :data:`ENCODINGS`) -> whether it widens to a base64
+    token. A form that is also a plain one (base64 of a text that is base64 itself) does not."""
+    plain = _UNESCAPED.fullmatch(secret) is not None
+    forms: dict[str, bool] = {secret: False}
+    for _, encode, widens in ENCODINGS:
+        if widens or not plain:
+            for form in encode(secret):
+                if form not in forms:
+                    forms[form] = widens
+    return forms
+
+
+def searched_texts(secret: str, replacements: Iterable[str] = ()) -> list[str]:
+    """What the event is searched for, of a secret: itself, and of a value of two words (``Bearer
+    <token>``, ``Basic <credentials>``) its last word too, each if worth searching. A value of
+    more words is a message (a server's reply under a ``PASS`` key), not searched for."""
+    words = secret.split()
+    if len(words) > _MAX_WORDS:
+        return []
+    candidates = [secret, words[-1]] if len(words) == _MAX_WORDS else [secret]
+    return [text for text in candidates if worth_searching(text, replacements)]
+
+
+def worth_searching(secret: str, replacements: Iterable[str] = ()) -> bool:
+    """Whether ``secret`` is worth searching the event for (see the module's docstring).
+    ``replacements``: the texts the ruleset's redactions write (``[Filtered]``...)."""
+    if len(secret) < MIN_LENGTH or len(set(secret)) < MIN_DISTINCT:
+        return False
+    if _LETTER.search(secret) is None:
+        return False
+    if secret.lower() in COMMON_VALUES or is_placeholder(secret) or _OBJECT_REPR.fullmatch(secret):
+        return False
+    return not any(replacement and replacement in secret for replacement in replacements)
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+#: An object's default ``repr()`` (a frame's ``session`` variable): every frame holding the
+#: object repeats it, and it says nothing secret.
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+#: A Python string literal, as sentry-sdk sends a frame's string variables (``'value'``): its
+#: prefix, and what its quotes hold (no quote of its own kind but escaped).
+_PYTHON_LITERAL = re.compile(r"""([bu]?)(['"])((?:(?!\2)[^\\]|\\.)*)\2""", re.DOTALL)
+#: The escapes ``repr()`` writes; any other backslash stands for itself, as in Python.
+_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))", re.DOTALL)
+_ESCAPED = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b",
+            "f": "\f", "v": "\v"}
+
+
+def _unescaped(match: re.Match) -> str:
+    number = match.group(1) or match.group(2) or match.group(3)
+    if number is not None:
+        code = int(number, 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+    return _ESCAPED.get(match.group(4), match.group(0))
+
+
+def whole_value_secrets(value: str) -> list[str]:
+    """The secret of a string redacted whole: itself, or when it is a Python string literal (a
+    frame variable is sent as its ``repr()``) the text the literal stands for, which the program
+    used (in a URL, a message, a JSON body); its ``repr()`` form is one of its forms, so an echo
+    of the literal loses the text between the quotes and keeps them. (Read by a pattern, not by
+    ``ast``: no parser runs, and no warning an application may turn into an error.)"""
+    literal = _PYTHON_LITERAL.fullmatch(value)
+    if literal is None:
+        return [value]
+    text = _ESCAPE.sub(_unescaped, literal.group(3)) if "\\" in value else literal.group(3)
+    if literal.group(1) == "b":
+        try:
+            text = text.encode("latin-1").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # no bytes literal after all
+            return [value]
+    return [text]
+
+
+def widen_to_base64(text: str, start: int, end: int) -> tuple[int, int]:
+    """The base64 token of ``text`` holding ``text[start:end]``."""
+    while start > 0 and text[start - 1] in _BASE64_CHARACTERS:
+        start -= 1
+    while end < len(text) and text[end] in _BASE64_CHARACTERS:
+        end += 1
+    return start, end
+
+
+def owner_order(owner: tuple[int, str | None]) -> tuple[int, str]:
+    """The order owners of one form are chosen in: the first rule, then the detector (a value
+    under a key, ``None``, before any detector), whatever order they were found in."""
+    return owner[0], "" if owner[1] is None else owner[1]
+
+
+def _before(detector: str | None, other: str | None) -> bool:
+    """Whether ``detector`` comes before ``other`` for one rule (see :func:`owner_order`)."""
+    return (detector or "") < (other or "")
+
+
+class KnownSecrets:
+    """The secrets of one event: each secret -> ``{rule index: detector}`` of the rules that
+    redacted it (per rule, the first detector in :func:`owner_order`). Their forms are derived
+    only when the event's strings are searched, once per distinct secret."""
+
+    def __init__(self, replacements: Iterable[str | None]):
+        self.replacements = tuple(text for text in replacements if text)
+        self.secrets: dict[str, dict[int, str | None]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.secrets)
+
+    def add(self, secret: str, rule_index: int, detector: str | None) -> None:
+        owners = self.secrets.get(secret)
+        if owners is None:
+            self.secrets[secret] = {rule_index: detector}
+        elif rule_index not in owners or _before(detector, owners[rule_index]):
+            owners[rule_index] = detector
+
+    def add_findings(self, text: str, findings: Iterable[tuple]) -> None:
+        """The secrets of ``findings`` ``(start, end, rule index, detector)`` of ``text``."""
+        for start, end, rule_index, detector in findings:
+            self.add(text[start:end], rule_index, detector)
+
+    def forms(self) -> dict[str, tuple[bool, dict[int, str | None]]]:
+        """Each form of the secrets worth searching -> (whether it widens to a base64 token,
+        ``{rule index: detector}`` of the secrets having it)."""
+        forms: dict[str, tuple[bool, dict[int, str | None]]] = {}
+        searched = [(text, owners) for secret, owners in self.secrets.items()
+                    for text in searched_texts(secret, self.replacements)]
+        for text, owners in searched:
+            for form, widens in echo_forms(text).items():
+                entry = forms.get(form)
+                if entry is None:
+                    forms[form] = (widens, owners.copy())
+                    continue
+                merged = entry[1]
+                for rule_index, detector in owners.items():
+                    if rule_index not in merged or _before(detector, merged[rule_index]):
+                        merged[rule_index] = detector
+        return forms
+
+    def echoes(self, texts: list[str], actives: list[int], check_time: Callable[[], None]) -> dict[int, list]:
+        """``index -> findings (start, end, rule index, detector)`` of every occurrence of a form
+        in ``texts`` (overlapping ones too) where a rule owning it is active (``actives``, per
+        text); per span, the first such owner in :func:`owner_order`. The texts are searched
+        joined, once per form."""
+        joined = SEPARATOR.join(texts)
+        starts = string_starts(texts)
+        spans: dict[int, dict[tuple[int, int], tuple[int, str | None]]] = {}  # index -> span -> owner
+        steps = 0
+        for form, (widens, owners) in self.forms().items():
+            rules = sum(1 << rule_index for rule_index in owners)
+            position = joined.find(form)
+            while position >= 0:
+                steps += 1
+                if not steps % _TIME_CHECK_EVERY:
+                    check_time()
+                index = bisect_right(starts, position) - 1
+                start = position - starts[index]
+                end = start + len(form)
+                wanted = actives[index] & rules
+                if end <= len(texts[index]) and wanted:  # (not across a separator)
+                    rule_index = lowest_bit(wanted)
+                    span = widen_to_base64(texts[index], start, end) if widens else (start, end)
+                    _keep_first(spans.setdefault(index, {}), span, (rule_index, owners[rule_index]))
+                position = joined.find(form, position + 1)
+            steps += 1
+            if not steps % _TIME_CHECK_EVERY:
+                check_time()
+        return {index: [(*span, *owner) for span, owner in found.items()] for index, found in spans.items()}
+
+
+def _keep_first(owners: dict, span: tuple[int, int], owner: tuple[int, str | None]) -> None:
+    """Name ``span`` after ``owner`` unless an owner first in :func:`owner_order` names it."""
+    known = owners.get(span)
+    if known is None or owner_order(owner) < owner_order(known):
+        owners[span] = owner
+
+
+class EchoSearch:
+    """The part of :class:`~.walk.Run` that learns an event's secrets and finds their echoes (the
+    same for the C walk's runs: what they collect is read here)."""
+
+    whole: list
+    texts: list[str]
+    slots: list
+    #: ``(secret, rule index, detector)`` of each argv secret redacted before the walk
+    argv_secrets: list
+
+    def known_secrets(self) -> KnownSecrets:
+        known = KnownSecrets(self.scrubber._constant_replacements)
+        for secret, rule_index, detector in self.argv_secrets:
+            known.add(secret, rule_index, detector)
+        return known
+
+    def whole_secrets(self, known: KnownSecrets) -> None:
+        """The strings queued for redaction whole, read before they are replaced. A container a
+        ``remove`` rule removes whole is a section dropped as a block (a copy of the log entry, a
+        cookie jar): its templates and names are not secrets, so it is not searched into."""
+        for container, key, _, rule_index in self.whole:
+            value = container[key]
+            kind = type(value)
+            if kind is str or issubclass(kind, str):
+                for secret in whole_value_secrets(str.__str__(value)):
+                    known.add(secret, rule_index, None)
+
+    def add_echoes(self, known: KnownSecrets, found: dict[int, tuple]) -> None:
+        """Add the echoes of the known secrets to the findings of each string (``found``), which
+        are then written once, merged."""
+        echoes = known.echoes(self.texts, self.slots[3::4], self.check_time)
+        for index, findings in echoes.items():
+            found[index] = (*found.get(index, ()), *findings)
+
