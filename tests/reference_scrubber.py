@@ -98,9 +98,12 @@ def is_pair(item) -> bool:
 
 
 class ReferenceScrubber:
-    def __init__(self, scrub: models.Scrub, hash_key: bytes | None = None):
+    def __init__(self, scrub: models.Scrub, hash_key: bytes | None = None, options: models.Options | None = None):
         self.rules = [ReferenceRule(index, spec, hash_key) for index, spec in enumerate(scrub.rules)]
         self.allow = [parse_selector(text) for text in scrub.allow]
+        options = options or models.Options()
+        #: ``options.named_values``: pair dicts and INSERT values; ``options.echoes``: echoes
+        self.named_values, self.look_for_echoes = options.named_values, options.echoes
 
     # ------------------------------------------------------------------ where rules apply
 
@@ -157,7 +160,8 @@ class ReferenceScrubber:
             value = container[key] = list(value)
         if type(value) is dict:
             for child in list(value):
-                self.visit(value, child, names + [child], where + [child], pair_names_of(value, child))
+                named_by = pair_names_of(value, child) if self.named_values else ()
+                self.visit(value, child, names + [child], where + [child], named_by)
         elif type(value) is list:
             for index, item in enumerate(value):
                 if is_pair(item):
@@ -287,11 +291,12 @@ class ReferenceScrubber:
         if key_rules:
             decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
             found += [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
-            found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
-            # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
-            bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))
-            found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)
-                      for start, end, mask in find_pairs_in_text(text, bits)]
+            if self.named_values:
+                found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
+                # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
+                bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))
+                found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)
+                          for start, end, mask in find_pairs_in_text(text, bits)]
         return found
 
     @staticmethod
@@ -318,6 +323,8 @@ class ReferenceScrubber:
     def echoes(self, text: str, active) -> list[tuple[int, int, ReferenceRule, str | None]]:
         """Every occurrence in ``text`` of a form of a secret worth searching whose rule is active
         here; per span, the first rule (then detector, a key's value first) of those having it."""
+        if not self.look_for_echoes:
+            return []
         replacements = [rule.redaction.constant for rule in self.rules if rule.redaction.constant]
         owners = {}  # span -> (rule, detector)
         searched = [(text, rule, detector) for secret, rule, detector in self.secrets if rule in active
@@ -366,9 +373,11 @@ class ReferenceScrubber:
         self.counts[name] = self.counts.get(name, 0) + by
 
 
-def scrub(scrub_spec: models.Scrub, event: dict, hash_key: bytes | None = None) -> dict[str, int]:
-    """Scrub ``event`` in place by the reference semantics; return the counts."""
-    return ReferenceScrubber(scrub_spec, hash_key).scrub_event(event)
+def scrub(scrub_spec: models.Scrub, event: dict, hash_key: bytes | None = None,
+          options: models.Options | None = None) -> dict[str, int]:
+    """Scrub ``event`` in place by the reference semantics (``options``: which of the readings
+    a ruleset turns on happen); return the counts."""
+    return ReferenceScrubber(scrub_spec, hash_key, options).scrub_event(event)
 
 
 def _steps(path) -> list:

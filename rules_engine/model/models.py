@@ -113,6 +113,19 @@ class Options(Strict):
     explain_context: bool = _describe(
         "Add a 'rules_engine' context to sent events listing the rules that matched.", default=False
     )
+    named_values: bool = _describe(
+        "Read values whose key is written elsewhere as under that key: pair dicts ({name: "
+        "DB_PASSWORD, value: ...}, AWS Key/Value tags), also written as text, and SQL INSERT values "
+        "under their column names. Off unless set (the 2026.12 packs set it), so a ruleset pinned "
+        "to older packs scrubs as it did.",
+        default=False,
+    )
+    echoes: bool = _describe(
+        "Redact every other occurrence in the event of a value a rule redacted (as written, "
+        "escaped by repr() or JSON, percent-encoded, HTML-escaped or inside base64), by the same "
+        "rule. Off unless set (the 2026.12 packs set it).",
+        default=False,
+    )
     limits: Limits = _describe("Per-event depth, size and time limits.", default_factory=Limits)
 
 

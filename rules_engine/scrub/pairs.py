@@ -133,6 +133,8 @@ class Pairs:
         """The key rules matching a name of the pair dict read as ``fields`` (the walk's copy of
         it), as a bitmask, 0 when it is no pair: its value fields are decided by them too."""
         decision = 0
+        if not self.scrubber._named_values:
+            return decision
         decide = self.scrubber._key_decision
         for name in pair_names(fields, self.exact_key):
             decision |= decide(name)

@@ -79,6 +79,8 @@ class Scrubber:
                  accelerator: str | None = None):
         self.rule_ids = [rule.id for rule in scrub.rules]
         self._limits = options.limits
+        #: whether values named elsewhere (pair dicts, INSERT columns) and echoes are read
+        self._named_values, self._echoes = options.named_values, options.echoes
         self._rules = [compile_rule(index, rule, hash_key) for index, rule in enumerate(scrub.rules)]
         #: rule index -> (rule id, replace function, _meta remark type)
         self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
@@ -99,7 +101,7 @@ class Scrubber:
         #: keys inside text (found in C when the accelerators are on and built), pair dicts and
         #: INSERT values written in text
         in_text = (find_key_values_in_c or find_key_values) if c_walk else find_key_values
-        self._find_key_values = with_named_values(in_text)
+        self._find_key_values = with_named_values(in_text) if self._named_values else in_text
         self.enabled = bool(self._rules)
         #: argv detector -> bitmask of the rules running it (see :mod:`.argv`)
         self._argv_rules = {
@@ -159,8 +161,11 @@ class Scrubber:
                 self._probe_kinds.append(("pattern", rule, 1 << rule.index))
         for group in activation_groups(self._key_rules):
             rules = sum(1 << rule.index for rule in group)
-            probes += [key_word_probe(group), insert_values_probe(group)]  # both: keys inside text
-            self._probe_kinds += [("keys", None, rules), ("keys", None, rules)]
+            probes.append(key_word_probe(group))
+            self._probe_kinds.append(("keys", None, rules))
+            if self._named_values:  # INSERT values are found with keys inside text
+                probes.append(insert_values_probe(group))
+                self._probe_kinds.append(("keys", None, rules))
         self._probes = tuple(probes)
         self._prefilter = make_prefilter(self._probes, accelerator)
         #: probe bit -> (kind, payload, rules), the kind as an object compared by identity

@@ -501,8 +501,10 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
 
     def finish(self) -> dict[str, int]:
         self.check_time()
-        known = self.known_secrets()
-        self.whole_secrets(known)  # read before they are replaced
+        known = None
+        if self.scrubber._echoes:
+            known = self.known_secrets()
+            self.whole_secrets(known)  # read before they are replaced
         self.apply_whole_values()
         if self.texts:
             self.cut_long_strings()
@@ -530,12 +532,14 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
 
     def write_findings(self, found: dict[int, tuple], known) -> None:
         """Write each string with findings once, its own and the echoes of every secret the run
-        knows merged (a string written twice would get back what the first write redacted)."""
+        knows merged (a string written twice would get back what the first write redacted);
+        ``known`` is None when the ruleset does not look for echoes."""
         texts = self.texts
-        for index, findings in found.items():
-            known.add_findings(texts[index], findings)
-        if known:
-            self.add_echoes(known, found)
+        if known is not None:
+            for index, findings in found.items():
+                known.add_findings(texts[index], findings)
+            if known:
+                self.add_echoes(known, found)
         redact_spans = self.redact_spans
         for index in sorted(found):
             redact_spans(index, texts[index], found[index])

@@ -20,8 +20,10 @@ from tests import strategies as S
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 PROPERTY = settings(max_examples=S.scaled(60), suppress_health_check=list(HealthCheck), deadline=None)
-#: No event drawn comes near a limit: the reference does not model them.
-OPTIONS = models.Options(limits=models.Limits(max_string_length=100_000, max_ms=60_000))
+#: No event drawn comes near a limit: the reference does not model them. Values named elsewhere
+#: and echoes are read (the default ruleset's packs turn both on).
+OPTIONS = models.Options(limits=models.Limits(max_string_length=100_000, max_ms=60_000),
+                         named_values=True, echoes=True)
 
 KEY_GLOBS = ["*password*", "*token", "authorization", "cookie", "email", "ip_address", "x-*", "*secret*", "name",
              "account"]
@@ -99,7 +101,7 @@ def scrubbers(rules_json: str, engine: str):
     """(production scrubber, reference scrubber) of a ruleset, compiled once."""
     scrub = models.Scrub.model_validate_json(rules_json)
     return (compile_scrubber(scrub, OPTIONS, b"k", accelerator=engine),
-            reference_scrubber.ReferenceScrubber(scrub, b"k"))
+            reference_scrubber.ReferenceScrubber(scrub, b"k", OPTIONS))
 
 
 def assert_as_the_reference(scrub: models.Scrub, event: dict, engine: str) -> None:
@@ -155,7 +157,10 @@ def test_the_reference_decides_pair_dicts_by_their_names():
     event = {"extra": {"env": [{"name": "DB_PASSWORD", "value": "p1", "path": "/"}, {"name": "HOME", "value": "/root"},
                                {"name": 7, "value": "kept"}],
                        "public": [{"name": "password", "value": "kept too"}]}}
-    reference_scrubber.scrub(scrub, event)
+    unread = copy.deepcopy(event)
+    reference_scrubber.scrub(scrub, unread)  # a ruleset that does not read values named elsewhere
+    assert unread["extra"] == event["extra"]
+    reference_scrubber.scrub(scrub, event, options=OPTIONS)
     assert event["extra"]["env"] == [{"name": "DB_PASSWORD", "value": "[Filtered]", "path": "/"},
                                      {"name": "HOME", "value": "/root"}, {"name": 7, "value": "kept"}]
     assert event["extra"]["public"] == [{"name": "password", "value": "kept too"}]

@@ -26,6 +26,8 @@ from tests.corpus.planting import default_ruleset
 from tests.reference_scrubber import scrub as reference_scrub
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
+#: Values named elsewhere and echoes are read, as the 2026.12 packs have them read.
+READ_ALL = models.Options(named_values=True, echoes=True)
 KEYS = {"id": "keys", "keys": ["*password*", "*token*", "authorization", "*secret*"]}
 
 
@@ -36,7 +38,8 @@ def engine(request):
 
 def scrubbed(event, rules, engine, allow=(), **limits):
     scrub = models.Scrub.model_validate({"allow": list(allow), "rules": rules})
-    scrubber = compile_scrubber(scrub, models.Options(limits=models.Limits(**limits)), None, accelerator=engine)
+    options = READ_ALL.model_copy(update={"limits": models.Limits(**limits)})
+    scrubber = compile_scrubber(scrub, options, None, accelerator=engine)
     event = copy.deepcopy(event)
     return event, scrubber.scrub_event(event)
 
@@ -289,7 +292,7 @@ def test_a_list_changed_while_echoes_are_searched_fails_closed(engine, monkeypat
 
     monkeypatch.setattr(echoes_module.KnownSecrets, "echoes", moving)
     scrub = models.Scrub.model_validate({"rules": [KEYS]})
-    scrubber = compile_scrubber(scrub, models.Options(), None, accelerator=engine)
+    scrubber = compile_scrubber(scrub, READ_ALL, None, accelerator=engine)
     with pytest.raises(EventChanged):
         scrubber.scrub_event(event)
 
@@ -366,7 +369,7 @@ def test_drawn_echoes_scrub_as_the_reference(drawn):
     expected_counts = reference_scrub(scrub, expected, b"k")
     for engine in ENGINES:
         event = copy.deepcopy(drawn)
-        counts = compile_scrubber(scrub, models.Options(), b"k", accelerator=engine).scrub_event(event)
+        counts = compile_scrubber(scrub, READ_ALL, b"k", accelerator=engine).scrub_event(event)
         assert (event, counts) == (expected, expected_counts), engine
 
 

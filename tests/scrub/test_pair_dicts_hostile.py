@@ -22,12 +22,14 @@ from tests import reference_scrubber
 from tests.corpus.planting import default_ruleset
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
+#: Values named elsewhere and echoes are read, as the 2026.12 packs have them read.
+READ_ALL = models.Options(named_values=True, echoes=True)
 SECRET = "Hx7-pair-secret-value"
 SCRUB = models.Scrub.model_validate({"rules": [{"id": "keys", "keys": ["*password*", "*token"]}]})
 
 
 def scrubber(engine: str, **limits):
-    options = models.Options(limits=models.Limits(**limits)) if limits else models.Options()
+    options = READ_ALL.model_copy(update={"limits": models.Limits(**limits)}) if limits else READ_ALL
     return compile_scrubber(SCRUB, options, None, accelerator=engine)
 
 
@@ -133,7 +135,7 @@ def test_a_name_changed_while_the_walk_runs_fails_closed(engine, selected):
     # Under a live selector the dict takes the other walk of each engine.
     rules = models.Scrub.model_validate({"rules": [*SCRUB.model_dump(by_alias=True)["rules"],
                                                   {"id": "in", "keys": ["x"], "in": ["extra.env.0.deeper"]}]})
-    built = compile_scrubber(rules if selected else SCRUB, models.Options(), None, accelerator=engine)
+    built = compile_scrubber(rules if selected else SCRUB, READ_ALL, None, accelerator=engine)
     with pytest.raises(EventChanged):
         built.scrub_event({"extra": {"env": [pair]}})
 
@@ -191,7 +193,7 @@ def test_hostile_pairs_as_the_reference(engine):
                        "c": [{"name": "password", "value": None}, {"name": "password", "value": [None, True, 3]}]}}
     produced, expected = copy.deepcopy(event), copy.deepcopy(event)
     counts = scrubber(engine).scrub_event(produced)
-    assert counts == reference_scrubber.scrub(SCRUB, expected)
+    assert counts == reference_scrubber.scrub(SCRUB, expected, options=READ_ALL)
     assert produced == expected
     assert SECRET not in json.dumps(produced["extra"]["b"]) and produced["extra"]["a"][0]["value"] == unnamed
 
@@ -224,7 +226,7 @@ def test_the_event_itself_is_no_pair(engine, selectors):
     scrub = models.Scrub.model_validate(rules if selectors else {"rules": rules["rules"][:1]})
     event = {"name": "password", "value": "kept", "extra": {"name": "password", "value": SECRET}}
     expected = copy.deepcopy(event)
-    compile_scrubber(scrub, models.Options(), None, accelerator=engine).scrub_event(event)
-    reference_scrubber.scrub(scrub, expected)
+    compile_scrubber(scrub, READ_ALL, None, accelerator=engine).scrub_event(event)
+    reference_scrubber.scrub(scrub, expected, options=READ_ALL)
     assert event == expected
     assert event["value"] == "kept" and event["extra"]["value"] == "[Filtered]"
