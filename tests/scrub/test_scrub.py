@@ -138,10 +138,9 @@ def test_user_pattern_with_and_without_groups(engine):
 
 
 def test_anchored_pattern(engine):
-    # (a value the pattern found at a start is redacted elsewhere too: an echo; another is not)
-    extra = {"a": "SECRET-1 x", "b": "x SECRET-2", "c": "x SECRET-1"}
-    out, _ = scrubbed({"extra": extra}, [{"id": "p", "pattern": r"^SECRET-\d"}], engine)
-    assert out["extra"] == {"a": "[Filtered] x", "b": "x SECRET-2", "c": "x [Filtered]"}
+    # (without options.echoes: a value the pattern found at a start is not looked for elsewhere)
+    out, _ = scrubbed({"extra": {"a": "SECRET-1 x", "b": "x SECRET-1"}}, [{"id": "p", "pattern": r"^SECRET-\d"}], engine)
+    assert out["extra"] == {"a": "[Filtered] x", "b": "x SECRET-1"}
 
 
 # ----------------------------------------------------------------- selectors and allow
