@@ -40,7 +40,6 @@ class CatalogueDetector(Detector):
 
     def _make_spans(self) -> Callable[[str], list[tuple[int, int]]]:
         entry = self.entry
-        search = self.exact.search
         groups = self.secret_groups
         validator = self.validator
         # A detector whose every keyword holds a non-ASCII character finds nothing in ASCII text.
@@ -231,9 +230,15 @@ def _class_holds(items, filler: int) -> bool:
     return True
 
 
+def _is_loosened(token: re.Match) -> bool:
+    """Whether this piece of a pattern is a counted repetition :func:`loosened` leaves unbounded."""
+    high = token.group(2)
+    return high is not None and int(high) > _LOOSE_FROM
+
+
 def has_loosened_repetition(pattern: str) -> bool:
     """Whether :func:`loosened` leaves a repetition of ``pattern`` unbounded."""
-    return any(token.group(2) is not None and int(token.group(2)) > _LOOSE_FROM for token in _TOKEN.finditer(pattern))
+    return any(_is_loosened(token) for token in _TOKEN.finditer(pattern))
 
 
 def loosened(pattern: str) -> str:
@@ -245,11 +250,10 @@ def loosened(pattern: str) -> str:
     no group to report (with groups it runs a slower engine to place them)."""
     pieces = []
     for token in _TOKEN.finditer(pattern):
-        low, high, group = token.group(1), token.group(2), token.group(3)
-        if high is not None and int(high) > _LOOSE_FROM:
-            pieces.append(f"{{{low},}}")
+        if _is_loosened(token):
+            pieces.append(f"{{{token.group(1)},}}")
         else:
-            pieces.append("(?:" if group is not None else token.group(0))
+            pieces.append("(?:" if token.group(3) is not None else token.group(0))
     return "(?m)" + "".join(pieces)
 
 
