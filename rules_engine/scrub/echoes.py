@@ -157,13 +157,11 @@ def searched_texts(secret: str, replacements: Iterable[str] = ()) -> list[str]:
 def worth_searching(secret: str, replacements: Iterable[str] = ()) -> bool:
     """Whether ``secret`` is worth searching the event for (see the module's docstring).
     ``replacements``: the texts the ruleset's redactions write (``[Filtered]``...)."""
-    if len(secret) < MIN_LENGTH or len(set(secret)) < MIN_DISTINCT:
+    if len(secret) < MIN_LENGTH or len(set(secret)) < MIN_DISTINCT or _LETTER.search(secret) is None:
         return False
-    if _LETTER.search(secret) is None:
+    if secret.lower() in COMMON_VALUES or any(replacement and replacement in secret for replacement in replacements):
         return False
-    if secret.lower() in COMMON_VALUES or is_placeholder(secret) or _OBJECT_REPR.fullmatch(secret):
-        return False
-    return not any(replacement and replacement in secret for replacement in replacements)
+    return _OBJECT_REPR.fullmatch(secret) is None and not is_placeholder(secret)  # the costliest last
 
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -173,6 +171,8 @@ _OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 #: A Python string literal, as sentry-sdk sends a frame's string variables (``'value'``): its
 #: prefix, and what its quotes hold (no quote of its own kind but escaped).
 _PYTHON_LITERAL = re.compile(r"""([bu]?)(['"])((?:(?!\2)[^\\]|\\.)*)\2""", re.DOTALL)
+#: What a string literal ends with, and what may stand before its opening quote.
+_QUOTES, _PREFIXES = ("'", '"'), ("b", "u")
 #: The escapes ``repr()`` writes; any other backslash stands for itself, as in Python.
 _ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))", re.DOTALL)
 _ESCAPED = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b",
@@ -193,6 +193,8 @@ def whole_value_secrets(value: str) -> list[str]:
     used (in a URL, a message, a JSON body); its ``repr()`` form is one of its forms, so an echo
     of the literal loses the text between the quotes and keeps them. (Read by a pattern, not by
     ``ast``: no parser runs, and no warning an application may turn into an error.)"""
+    if value[-1:] not in _QUOTES or value[value[:1] in _PREFIXES:][:1] not in _QUOTES:
+        return [value]  # no literal (most values): the pattern, slow over a long text, is spared
     literal = _PYTHON_LITERAL.fullmatch(value)
     if literal is None:
         return [value]
@@ -230,9 +232,12 @@ class KnownSecrets:
     redacted it (per rule, the first detector in :func:`owner_order`). Their forms are derived
     only when the event's strings are searched, once per distinct secret."""
 
-    def __init__(self, replacements: Iterable[str | None]):
-        self.replacements = tuple(text for text in replacements if text)
+    def __init__(self, replacements: Iterable[str | None], scanner: Callable | None = None):
+        """``scanner``: the C prefilter's scanner class, which tells in one pass which strings
+        hold which forms (None: each form is searched for over the strings joined)."""
+        self.replacements = tuple(dict.fromkeys(text for text in replacements if text))
         self.secrets: dict[str, dict[int, str | None]] = {}
+        self._scanner = scanner
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -249,13 +254,15 @@ class KnownSecrets:
         for start, end, rule_index, detector in findings:
             self.add(text[start:end], rule_index, detector)
 
-    def forms(self) -> dict[str, tuple[bool, dict[int, str | None]]]:
+    def forms(self, check_time: Callable[[], None] = lambda: None) -> dict[str, tuple[bool, dict[int, str | None]]]:
         """Each form of the secrets worth searching -> (whether it widens to a base64 token,
         ``{rule index: detector}`` of the secrets having it)."""
         forms: dict[str, tuple[bool, dict[int, str | None]]] = {}
         searched = [(text, owners) for secret, owners in self.secrets.items()
                     for text in searched_texts(secret, self.replacements)]
-        for text, owners in searched:
+        for done, (text, owners) in enumerate(searched, 1):
+            if not done % _TIME_CHECK_EVERY:
+                check_time()
             for form, widens in echo_forms(text).items():
                 entry = forms.get(form)
                 if entry is None:
@@ -270,32 +277,68 @@ class KnownSecrets:
     def echoes(self, texts: list[str], actives: list[int], check_time: Callable[[], None]) -> dict[int, list]:
         """``index -> findings (start, end, rule index, detector)`` of every occurrence of a form
         in ``texts`` (overlapping ones too) where a rule owning it is active (``actives``, per
-        text); per span, the first such owner in :func:`owner_order`. The texts are searched
-        joined, once per form."""
-        joined = SEPARATOR.join(texts)
-        starts = string_starts(texts)
+        text); per span, the first such owner in :func:`owner_order`."""
+        forms = list(self.forms(check_time).items())
         spans: dict[int, dict[tuple[int, int], tuple[int, str | None]]] = {}  # index -> span -> owner
-        steps = 0
-        for form, (widens, owners) in self.forms().items():
-            rules = sum(1 << rule_index for rule_index in owners)
-            position = joined.find(form)
-            while position >= 0:
+        for index, start, number in occurrences(texts, [form for form, _ in forms], self._scanner, check_time):
+            form, (widens, owners) = forms[number]
+            wanted = actives[index] & sum(1 << rule_index for rule_index in owners)
+            if wanted:
+                rule_index = lowest_bit(wanted)
+                end = start + len(form)
+                span = widen_to_base64(texts[index], start, end) if widens else (start, end)
+                _keep_first(spans.setdefault(index, {}), span, (rule_index, owners[rule_index]))
+        return {index: [(*span, *owner) for span, owner in found.items()] for index, found in spans.items()}
+
+
+def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
+                check_time: Callable[[], None]) -> Iterator[tuple[int, int, int]]:
+    """``(string index, start, form number)`` of every occurrence of each form inside one of
+    ``texts`` (overlapping ones too; none across two strings). With ``scanner`` (the C
+    prefilter's), one pass over the strings tells which hold which forms, and each form is
+    searched for in those alone, so the cost does not grow with forms times text; the forms it
+    cannot take (beyond ASCII, holding NUL) and every form without it are searched for over
+    the strings joined. Either way each string holding a form is searched by ``str.find``: the
+    scan only narrows where."""
+    steps = 0
+    scanned = [number for number, form in enumerate(forms) if form.isascii() and SEPARATOR not in form] \
+        if scanner is not None else []
+    if scanned:
+        held = scanner([(forms[number], False, number) for number in scanned], [], {},
+                       [(number, [[number]]) for number in scanned]).scan(texts)
+        for index, mask in held.items():
+            text = texts[index]
+            while mask:
+                number = lowest_bit(mask)
+                mask &= mask - 1
+                form = forms[number]
+                position = text.find(form)
+                while position >= 0:
+                    yield index, position, number
+                    position = text.find(form, position + 1)
                 steps += 1
                 if not steps % _TIME_CHECK_EVERY:
                     check_time()
-                index = bisect_right(starts, position) - 1
-                start = position - starts[index]
-                end = start + len(form)
-                wanted = actives[index] & rules
-                if end <= len(texts[index]) and wanted:  # (not across a separator)
-                    rule_index = lowest_bit(wanted)
-                    span = widen_to_base64(texts[index], start, end) if widens else (start, end)
-                    _keep_first(spans.setdefault(index, {}), span, (rule_index, owners[rule_index]))
-                position = joined.find(form, position + 1)
+    joined_forms = set(range(len(forms))).difference(scanned)
+    if not joined_forms:
+        return
+    joined = SEPARATOR.join(texts)
+    starts = string_starts(texts)
+    for number in sorted(joined_forms):
+        form = forms[number]
+        position = joined.find(form)
+        while position >= 0:
             steps += 1
             if not steps % _TIME_CHECK_EVERY:
                 check_time()
-        return {index: [(*span, *owner) for span, owner in found.items()] for index, found in spans.items()}
+            index = bisect_right(starts, position) - 1
+            start = position - starts[index]
+            if start + len(form) <= len(texts[index]):  # (not across a separator)
+                yield index, start, number
+            position = joined.find(form, position + 1)
+        steps += 1
+        if not steps % _TIME_CHECK_EVERY:
+            check_time()
 
 
 def _keep_first(owners: dict, span: tuple[int, int], owner: tuple[int, str | None]) -> None:
@@ -316,7 +359,7 @@ class EchoSearch:
     argv_secrets: list
 
     def known_secrets(self) -> KnownSecrets:
-        known = KnownSecrets(self.scrubber._constant_replacements)
+        known = KnownSecrets(self.scrubber._constant_replacements, self.scrubber._prefilter.c_scanner)
         for secret, rule_index, detector in self.argv_secrets:
             known.add(secret, rule_index, detector)
         return known

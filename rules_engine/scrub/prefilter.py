@@ -199,6 +199,8 @@ class Prefilter:
         scanner = CAnchorScanner if use_c else PythonScanner
         self._scanner = scanner(*self.scanner_arguments) if groups else None
         self.name = "c" if use_c else "python"
+        #: the scan in C, for other literals (the echoes' forms), when it runs this one
+        self.c_scanner = CAnchorScanner if use_c else None
 
         self._joined_search = JoinedSearch(self._searches) if self._searches else None
 

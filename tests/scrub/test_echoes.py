@@ -322,6 +322,15 @@ def test_a_literal_of_any_text_or_its_bytes_is_read_back_as_that_text(text):
     assert whole_value_secrets(repr(data)) == [data.decode("utf-8", "replace")]
 
 
+@given(st.text(alphabet="'\"bux\\ ", max_size=8))
+def test_every_value_the_literal_pattern_reads_is_read_as_a_literal(value):
+    """The check before the pattern only spares values the pattern cannot read."""
+    if echoes_module._PYTHON_LITERAL.fullmatch(value) is None:
+        assert whole_value_secrets(value) == [value]
+    else:  # a literal's text lacks at least its quotes
+        assert whole_value_secrets(value) != [value]
+
+
 def test_an_unknown_escape_is_read_as_python_reads_it_and_warns_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an application may run with -W error
@@ -389,3 +398,44 @@ def test_the_table_of_encodings_gives_the_forms_of_the_library_calls(secret):
     base64_forms = {form for form, widens in echo_forms(secret).items() if widens}
     assert escaped | base64_forms == set(echo_forms(secret))
     assert escaped == _unshortened_forms(secret) - base64_forms
+
+
+# ----------------------------------------------------------------- where forms occur, scanned or not
+
+def _every_occurrence(texts: list[str], forms: list[str]) -> set[tuple[int, int, int]]:
+    """Every (string, start, form) by trying each form at each place of each string."""
+    return {(index, start, number) for index, text in enumerate(texts) for number, form in enumerate(forms)
+            for start in range(len(text)) if text.startswith(form, start)}
+
+
+_PIECES = st.sampled_from(["ab", "abab", "Zq9", "é", "\x00", "x", "ab\x00ab", "😀", "Zq9ab"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.builds("".join, st.lists(_PIECES, max_size=8)), max_size=6),
+       forms=st.lists(st.builds("".join, st.lists(_PIECES, min_size=1, max_size=3)), min_size=1, max_size=6,
+                      unique=True))
+def test_forms_are_found_alike_with_the_scan_and_without(texts, forms):
+    expected = _every_occurrence(texts, forms)
+    scanners = [None] + ([echoes_module_scanner()] if accelerator_available() else [])
+    for scanner in scanners:
+        found = list(echoes_module.occurrences(texts, forms, scanner, lambda: None))
+        assert len(found) == len(set(found)), scanner  # each occurrence once
+        assert set(found) == expected, scanner
+
+
+def echoes_module_scanner():
+    from rules_engine.scrub.prefilter import CAnchorScanner
+
+    return CAnchorScanner
+
+
+def test_many_secrets_over_many_strings_are_each_found_where_they_echo(engine):
+    secrets = [f"Pw{n:05d}-long-enough" for n in range(300)]
+    lines = [f"line {n} mentions {secrets[n % 300] if n % 97 == 0 else 'nothing'}" for n in range(20_000)]
+    event = {"extra": {**{f"password_{n}": secret for n, secret in enumerate(secrets)}, "lines": lines}}
+    event, counts = scrubbed(event, [KEYS], engine, max_ms=60_000)
+    assert counts == {"keys": 300 + len(range(0, 20_000, 97))}
+    sent = json.dumps(event)
+    assert not any(secret in sent for secret in secrets)
+    assert event["extra"]["lines"][1] == "line 1 mentions nothing"
