@@ -60,6 +60,10 @@ _MIN_BASE64 = 8
 #: A value of more words is a sentence: a message that may be repeated anywhere.
 _MAX_WORDS = 2
 _TIME_CHECK_EVERY = 64
+#: How much of a form's start the scan of :func:`occurrences` looks for (the scanner tells
+#: literals apart by their first eight characters), and how many starts one scan looks for.
+_SCANNED_START = 8
+_STARTS_PER_SCAN = 64
 
 
 def _python_bodies(secret: str) -> Iterator[str]:
@@ -294,37 +298,58 @@ class KnownSecrets:
 def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
                 check_time: Callable[[], None]) -> Iterator[tuple[int, int, int]]:
     """``(string index, start, form number)`` of every occurrence of each form inside one of
-    ``texts`` (overlapping ones too; none across two strings). With ``scanner`` (the C
-    prefilter's), one pass over the strings tells which hold which forms, and each form is
-    searched for in those alone, so the cost does not grow with forms times text; the forms it
-    cannot take (beyond ASCII, holding NUL) and every form without it are searched for over
-    the strings joined. Either way each string holding a form is searched by ``str.find``: the
-    scan only narrows where."""
+    ``texts`` (overlapping ones too; none across two strings). Each string that may hold a form
+    is searched for it by ``str.find``; what differs is how those strings are found.
+
+    With ``scanner`` (the C prefilter's), one pass over the strings tells which hold the start
+    of which form (its first :data:`_SCANNED_START` characters), so the cost does not grow with
+    forms times text: a string holding a form holds its start, so none is passed over. Forms an
+    event chose can share a start, or a first few characters, that each place of a text is then
+    compared against; as their starts are that short and at most :data:`_STARTS_PER_SCAN` are
+    looked for at once, no scan is long, and the time budget is checked between scans. Forms
+    whose start the scanner cannot take (beyond ASCII, holding NUL), and every form without a
+    scanner, are searched for over the strings joined."""
     steps = 0
-    scanned = [number for number, form in enumerate(forms) if form.isascii() and SEPARATOR not in form] \
-        if scanner is not None else []
-    if scanned:
-        held = scanner([(forms[number], False, number) for number in scanned], [], {},
-                       [(number, [[number]]) for number in scanned]).scan(texts)
+    by_start: dict[str, list[int]] = {}  # a start -> the forms beginning with it
+    joined_forms = []
+    for number, form in enumerate(forms):
+        start = form[:_SCANNED_START]
+        if scanner is not None and start.isascii() and SEPARATOR not in start:
+            by_start.setdefault(start, []).append(number)
+        else:
+            joined_forms.append(number)
+    starts = list(by_start)
+    for first in range(0, len(starts), _STARTS_PER_SCAN):
+        batch = starts[first : first + _STARTS_PER_SCAN]
+        held = scanner([(start, False, bit) for bit, start in enumerate(batch)], [], {},
+                       [(bit, [[bit]]) for bit in range(len(batch))]).scan(texts)
         for index, mask in held.items():
             text = texts[index]
             while mask:
-                number = lowest_bit(mask)
+                numbers = by_start[batch[lowest_bit(mask)]]
                 mask &= mask - 1
-                form = forms[number]
-                position = text.find(form)
-                while position >= 0:
-                    yield index, position, number
-                    position = text.find(form, position + 1)
-                steps += 1
-                if not steps % _TIME_CHECK_EVERY:
-                    check_time()
-    joined_forms = set(range(len(forms))).difference(scanned)
-    if not joined_forms:
-        return
+                for number in numbers:
+                    form = forms[number]
+                    position = text.find(form)
+                    while position >= 0:
+                        yield index, position, number
+                        position = text.find(form, position + 1)
+                    steps += 1
+                    if not steps % _TIME_CHECK_EVERY:
+                        check_time()
+        check_time()
+    if joined_forms:
+        yield from _joined_occurrences(texts, forms, joined_forms, check_time)
+
+
+def _joined_occurrences(texts: list[str], forms: list[str], numbers: list[int],
+                        check_time: Callable[[], None]) -> Iterator[tuple[int, int, int]]:
+    """:func:`occurrences` of the forms numbered ``numbers``, each searched for over the strings
+    joined by NUL."""
     joined = SEPARATOR.join(texts)
     starts = string_starts(texts)
-    for number in sorted(joined_forms):
+    steps = 0
+    for number in numbers:
         form = forms[number]
         position = joined.find(form)
         while position >= 0:

@@ -424,6 +424,38 @@ def test_forms_are_found_alike_with_the_scan_and_without(texts, forms):
         assert set(found) == expected, scanner
 
 
+@pytest.mark.skipif(not accelerator_available(), reason="the C module was not built here")
+def test_more_forms_than_one_scan_takes_are_found_alike():
+    forms = [f"Qz{n:03d}-form" for n in range(150)]
+    texts = [f"a {forms[n]} b {forms[(n * 7) % 150]}" for n in range(0, 150, 3)] + ["Qz149-formQz000-form"]
+    expected = _every_occurrence(texts, forms)
+    assert set(echoes_module.occurrences(texts, forms, echoes_module_scanner(), lambda: None)) == expected
+    assert len(expected) == 2 * 50 + 2
+
+
+@pytest.mark.skipif(not accelerator_available(), reason="the C module was not built here")
+@pytest.mark.parametrize("forms", [
+    [f"AAAA{n:04d}AAAAAAAA" for n in range(640)],  # 640 starts sharing four characters
+    [f"AAAAAAAAAAAA{n:04d}" for n in range(640)],  # one start
+], ids=["starts-alike", "one-start"])
+def test_forms_starting_alike_are_searched_with_the_budget_checked(forms):
+    """Forms an event chose can all start alike, so that each place of a text is compared
+    against each of them: the budget can stop the search long before it is done."""
+    checks = []
+
+    def check_time():
+        checks.append(1)
+        if len(checks) == 3:
+            raise ScrubOverBudget("spent")
+
+    text = "AAAA" * 500 + "".join(forms[::7])
+    with pytest.raises(ScrubOverBudget):
+        list(echoes_module.occurrences([text], forms, echoes_module_scanner(), check_time))
+    assert len(checks) == 3
+    found = set(echoes_module.occurrences([text], forms, echoes_module_scanner(), lambda: None))
+    assert found == _every_occurrence([text], forms)
+
+
 def echoes_module_scanner():
     from rules_engine.scrub.prefilter import CAnchorScanner
 
