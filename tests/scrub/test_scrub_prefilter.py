@@ -104,6 +104,8 @@ class _EveryProbe:
     """A prefilter flagging every string for every probe."""
 
     name = "every-probe"
+    #: echoes are searched for form by form, over the strings joined (the scanner only narrows)
+    c_scanner = None
 
     def __init__(self, count: int):
         self.always_mask = (1 << count) - 1
