@@ -64,6 +64,9 @@ _TIME_CHECK_EVERY = 64
 #: literals apart by their first eight characters), and how many starts one scan looks for.
 _SCANNED_START = 8
 _STARTS_PER_SCAN = 64
+#: Forms times characters of text from which a scan is built (below, searching for each form
+#: over the text costs less than building the scan).
+_SCAN_FROM = 1 << 18
 
 
 def _python_bodies(secret: str) -> Iterator[str]:
@@ -301,14 +304,16 @@ def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
     ``texts`` (overlapping ones too; none across two strings). Each string that may hold a form
     is searched for it by ``str.find``; what differs is how those strings are found.
 
-    With ``scanner`` (the C prefilter's), one pass over the strings tells which hold the start
-    of which form (its first :data:`_SCANNED_START` characters), so the cost does not grow with
+    With ``scanner`` (the C prefilter's), when there are enough forms and text for a scan to
+    pay (:data:`_SCAN_FROM`), one pass over the strings tells which hold the start of which form (its first :data:`_SCANNED_START` characters), so the cost does not grow with
     forms times text: a string holding a form holds its start, so none is passed over. Forms an
     event chose can share a start, or a first few characters, that each place of a text is then
     compared against; as their starts are that short and at most :data:`_STARTS_PER_SCAN` are
     looked for at once, no scan is long, and the time budget is checked between scans. Forms
     whose start the scanner cannot take (beyond ASCII, holding NUL), and every form without a
     scanner, are searched for over the strings joined."""
+    if scanner is not None and len(forms) * sum(map(len, texts)) < _SCAN_FROM:
+        scanner = None  # a few forms over a little text: str.find over it is quicker than building a scan
     steps = 0
     by_start: dict[str, list[int]] = {}  # a start -> the forms beginning with it
     joined_forms = []

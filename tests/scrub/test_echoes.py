@@ -418,14 +418,17 @@ _PIECES = st.sampled_from(["ab", "abab", "Zq9", "é", "\x00", "x", "ab\x00ab", "
 def test_forms_are_found_alike_with_the_scan_and_without(texts, forms):
     expected = _every_occurrence(texts, forms)
     scanners = [None] + ([echoes_module_scanner()] if accelerator_available() else [])
-    for scanner in scanners:
-        found = list(echoes_module.occurrences(texts, forms, scanner, lambda: None))
-        assert len(found) == len(set(found)), scanner  # each occurrence once
-        assert set(found) == expected, scanner
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(echoes_module, "_SCAN_FROM", 0)  # a scan however little there is to search
+        for scanner in scanners:
+            found = list(echoes_module.occurrences(texts, forms, scanner, lambda: None))
+            assert len(found) == len(set(found)), scanner  # each occurrence once
+            assert set(found) == expected, scanner
 
 
 @pytest.mark.skipif(not accelerator_available(), reason="the C module was not built here")
-def test_more_forms_than_one_scan_takes_are_found_alike():
+def test_more_forms_than_one_scan_takes_are_found_alike(monkeypatch):
+    monkeypatch.setattr(echoes_module, "_SCAN_FROM", 0)
     forms = [f"Qz{n:03d}-form" for n in range(150)]
     texts = [f"a {forms[n]} b {forms[(n * 7) % 150]}" for n in range(0, 150, 3)] + ["Qz149-formQz000-form"]
     expected = _every_occurrence(texts, forms)
@@ -449,6 +452,7 @@ def test_forms_starting_alike_are_searched_with_the_budget_checked(forms):
             raise ScrubOverBudget("spent")
 
     text = "AAAA" * 500 + "".join(forms[::7])
+    assert len(forms) * len(text) >= echoes_module._SCAN_FROM  # enough to search that a scan is built
     with pytest.raises(ScrubOverBudget):
         list(echoes_module.occurrences([text], forms, echoes_module_scanner(), check_time))
     assert len(checks) == 3
