@@ -96,6 +96,20 @@ def not_flag(secret: str) -> bool:
     return not secret.startswith("-") and not_reference(secret)
 
 
+#: SASL mechanisms: ``AUTH`` followed by one is SMTP's, IMAP's or POP3's command, not Redis's.
+_SASL_MECHANISM = re.compile(r"(?:PLAIN|LOGIN|GSSAPI|NTLM|EXTERNAL|ANONYMOUS|XOAUTH2?|OAUTHBEARER|(?:CRAM|DIGEST|SCRAM)-[A-Z0-9-]+)")
+
+
+@validator("redis_auth_arguments")
+def redis_auth_arguments(secret: str) -> bool:
+    """The arguments of a Redis ``AUTH`` command, unless they are a SASL mechanism (``AUTH
+    PLAIN``), a sentence (``AUTH failed``: every word lower-case letters) or a template."""
+    words = secret.split()
+    if _SASL_MECHANISM.fullmatch(words[0]) or all(word.isascii() and word.isalpha() and word.islower() for word in words):
+        return False
+    return all(not_reference(word) for word in words)
+
+
 # --------------------------------------------------------------------------- token checksums
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
