@@ -176,8 +176,16 @@ def sasl_plain_base64(text: str) -> bool:
 _CARD_SEPARATORS = " -.\u00a0\u2009\u202f"
 
 
+#: The no-break and thin spaces as repr() and JSON write them (``\\xa0``, ``\\u2009``), once or
+#: escaped again.
+_ESCAPED_CARD_SEPARATOR = re.compile(r"\\{1,4}(?:xa0|u00a0|u2009|u202f)")
+_UNESCAPED = {"xa0": "\u00a0", "u00a0": "\u00a0", "u2009": "\u2009", "u202f": "\u202f"}
+
+
 @validator("payment_card")
 def payment_card(text: str) -> bool:
+    if "\\" in text:
+        text = _ESCAPED_CARD_SEPARATOR.sub(lambda match: _UNESCAPED[match.group().lstrip("\\")], text)
     separators = {char for char in text if char in _CARD_SEPARATORS}
     if len(separators) > 1:
         return False  # "4111-1111 1111.1111" is not how anyone writes a card number

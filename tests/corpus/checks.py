@@ -97,14 +97,26 @@ def scenario_text(corpus: Corpus, outputs: list, scenario: str) -> str:
     return serialize([outputs[index] for index in corpus.scenarios[scenario] if outputs[index] is not None])
 
 
+def escaped_forms(value: str) -> set[str]:
+    """``value`` as it is, escaped by JSON (``ensure_ascii``) or ``repr()``, and escaped again:
+    what a string holds that quotes a JSON document, or the repr of one (a frame variable)."""
+    forms = {value}
+    for _ in range(2):
+        forms |= {json.dumps(form)[1:-1] for form in forms} | {repr(form)[1:-1] for form in forms}
+    return forms
+
+
 def unreached(corpus: Corpus) -> list:
-    """The planted secrets whose events do not hold them in any spelling, or whose kind names
-    no detector (``"key"`` aside)."""
+    """The planted secrets whose events do not hold them in any form, or whose kind names no
+    detector (``"key"`` aside)."""
     from rules_engine.model.models import DETECTORS
 
+    def reaches(secret) -> bool:
+        text = serialize(corpus.events_of(secret.scenario))
+        return any(json.dumps(form, ensure_ascii=False)[1:-1] in text for form in escaped_forms(secret.value))
+
     return [secret for secret in corpus.secrets
-            if not (secret.kind in DETECTORS or secret.kind == "key")
-            or not any(spelling in serialize(corpus.events_of(secret.scenario)) for spelling in spellings(secret.value))]
+            if not (secret.kind in DETECTORS or secret.kind == "key") or not reaches(secret)]
 
 
 def leaked_pieces(corpus: Corpus, unplanted: Corpus, outputs: list, name: str) -> list[str]:

@@ -1,21 +1,22 @@
-"""A fourth corpus: real events from services and frameworks no other corpus uses - Tornado and
-Falcon apps, the MongoDB, SSH, AMQP (pika) and LDAP clients failing against a closed local port,
+"""A fourth corpus: real events from services and frameworks no other corpus uses - Tornado and Falcon
+apps, the MongoDB, SSH, AMQP (pika), LDAP and Oracle clients failing against a closed local port,
 Huey tasks run in-process, a Strawberry GraphQL schema, and text shapes those services write: a
 ``.pgpass`` file, Redis ``AUTH`` commands as a client logs them, as ``MONITOR`` shows them and
-packed in RESP, ``requirepass`` and ``masterauth`` settings,
-JSON inside a JSON string inside JSON (escaped twice).
+packed in RESP, ``requirepass`` and ``masterauth`` settings, JSON inside a JSON string inside JSON
+(escaped twice).
 
 Secrets sit where these libraries really put them: an ``X-Auth-Token`` header and form fields in
 Tornado's request, a Vault token header and a JSON body in Falcon's, the userinfo of a
 ``mongodb://`` URI in pymongo's frames (escaped, and unescaped where pymongo refuses it), the
-``password=`` and ``passphrase=`` arguments of paramiko's ``connect``, the ``amqp://`` URL of
-pika's ``URLParameters``, ldap3's bind password, a Huey task's positional (a DSN) and keyword arguments,
-a Strawberry mutation's password variable.
+``password=`` argument of paramiko's ``connect``, the ``amqp://`` URL of pika's ``URLParameters``,
+ldap3's bind password, the ``user/password@host:port/service`` connect string of python-oracledb and
+of a SQL*Plus command line, a Huey task's positional (a DSN) and keyword arguments, a Strawberry
+mutation's password variable.
 
 ``capture_services(planted=True)`` runs every scenario once under a real sentry-sdk client (its
-scrubber off) and returns a :class:`~tests.corpus.model.Corpus`; with ``planted=False`` every
-secret is replaced by a harmless word of the same role, for counting what a ruleset redacts in
-events that hold no secret at all.
+scrubber off) and returns a :class:`~tests.corpus.model.Corpus`; with ``planted=False`` every secret
+is replaced by a harmless word of the same role, for counting what a ruleset redacts in events that
+hold no secret at all.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncio
 import json
 import logging
 import socket
+import subprocess
 from typing import Callable
 
 import sentry_sdk
@@ -45,9 +47,10 @@ SECRETS: dict[str, tuple[str, str]] = {
     "mongo_uri_password": ("url_userinfo", "MongoPw-4471zq"),
     "mongo_unescaped_password": ("url_userinfo", "M0ngo@Unesc-2209"),
     "ssh_password": ("key", "SshPw-8830qq"),
-    "ssh_key_passphrase": ("key", "SshKeyPhrase-5561"),
     "pika_url_password": ("url_userinfo", "PikaPw-6642x"),
     "ldap_bind_password": ("key", "LdapPw-2291zz"),
+    "oracle_easy_connect": ("key", "OraPw-5521qz"),
+    "sqlplus_connect_string": ("oracle_connect_string", "SqlPlusPw-7731"),
     "huey_positional_dsn": ("url_userinfo", "HueyDsnPw-9911"),
     "huey_kwarg_token": ("key", "HueyKwTok-7730"),
     "strawberry_password": ("key", "StrawPw-1123qz"),
@@ -163,8 +166,8 @@ def ssh_connect(rec: Recorder, secret: Secret) -> None:
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     try:
-        client.connect("127.0.0.1", port=_closed_port(), username="deploy", password=secret("ssh_password"),
-                       passphrase=secret("ssh_key_passphrase"), timeout=0.5, allow_agent=False, look_for_keys=False)
+        client.connect("127.0.0.1", port=_closed_port(), username="deploy", password=secret("ssh_password"), timeout=0.5,
+                       allow_agent=False, look_for_keys=False)
     except (paramiko.SSHException, OSError) as error:
         sentry_sdk.capture_exception(error)
     finally:
@@ -198,6 +201,22 @@ def ldap_bind(rec: Recorder, secret: Secret) -> None:
     except ldap3.core.exceptions.LDAPException as error:
         sentry_sdk.capture_exception(error)
     rec.keep_value("cn=admin,dc=shop,dc=test", "the bind DN")
+
+
+def oracle_connect(rec: Recorder, secret: Secret) -> None:
+    import oracledb
+
+    try:
+        oracledb.connect(f"shop/{secret('oracle_easy_connect')}@127.0.0.1:{_closed_port()}/ORCLPDB1", tcp_connect_timeout=0.5)
+    except oracledb.OperationalError as error:
+        sentry_sdk.capture_exception(error)
+    migration = ["sqlplus", "-S", f"shop/{secret('sqlplus_connect_string')}@//127.0.0.1:1521/ORCLPDB1", "@migrate.sql"]
+    try:
+        subprocess.run(migration, check=True, timeout=5)
+    except (OSError, subprocess.CalledProcessError) as error:
+        sentry_sdk.capture_exception(error)
+    rec.keep_value("ORCLPDB1", "the service name")
+    rec.keep_value("@migrate.sql", "the script SQL*Plus runs")
 
 
 # --------------------------------------------------------------------------- task queues and GraphQL
@@ -286,6 +305,7 @@ SCENARIOS: dict[str, Callable[[Recorder, Secret], None]] = {
     "ssh_connect": ssh_connect,
     "amqp_connect": amqp_connect,
     "ldap_bind": ldap_bind,
+    "oracle_connect": oracle_connect,
     "huey_task": huey_task,
     "strawberry_mutation": strawberry_mutation,
     "service_texts": service_texts,

@@ -1,10 +1,10 @@
 """The fourth corpus (:mod:`tests.corpus.services`): real events from Tornado, Falcon, pymongo,
-paramiko, pika, ldap3, Huey and Strawberry, and the text shapes of services (``.pgpass`` lines,
-Redis ``AUTH`` and ``requirepass`` as logs, ``MONITOR`` and RESP show them, JSON escaped twice),
-with secrets planted where those libraries put them. The default ruleset lets none of them out,
-in any spelling the event may hold them, not even a seven-character piece, and keeps the useful
-values, whichever engine runs (:class:`~tests.corpus.checks.CorpusChecks`); what it redacts in
-the same events with no secret planted is counted."""
+paramiko, pika, ldap3, python-oracledb, Huey and Strawberry, and the text shapes of services
+(``.pgpass`` lines, Redis ``AUTH`` and ``requirepass`` as logs, ``MONITOR`` and RESP show them, JSON
+escaped twice), with secrets planted where those libraries put them. The default ruleset lets none
+of them out, in any spelling the event may hold them, not even a seven-character piece, and keeps
+the useful values, whichever engine runs (:class:`~tests.corpus.checks.CorpusChecks`); what it
+redacts in the same events with no secret planted is counted."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.corpus.checks import Captured, CorpusChecks, lost_values, outputs_fix
 from tests.corpus.services import SECRETS, capture_services
 
 # The libraries of this corpus are in the ``dev`` extra only (the wheel tests install ``test``).
-for _module in ("tornado", "falcon", "pymongo", "paramiko", "pika", "ldap3", "huey", "strawberry"):
+for _module in ("tornado", "falcon", "pymongo", "paramiko", "pika", "ldap3", "huey", "strawberry", "oracledb"):
     pytest.importorskip(_module)
 
 CORPUS = Captured(capture_services)
