@@ -10,7 +10,7 @@ Tornado's request, a Vault token header and a JSON body in Falcon's, the userinf
 ``mongodb://`` URI in pymongo's frames (escaped, and unescaped where pymongo refuses it), the
 ``password=`` argument of paramiko's ``connect``, the ``amqp://`` URL of pika's ``URLParameters``,
 ldap3's bind password, the ``user/password@host:port/service`` connect string of python-oracledb and
-of a SQL*Plus command line, a Huey task's positional (a DSN) and keyword arguments, a Strawberry
+of a SQL*Plus command line, the short password flags of ldapsearch and sqlcmd, a Huey task's positional (a DSN) and keyword arguments, a Strawberry
 mutation's password variable.
 
 ``capture_services(planted=True)`` runs every scenario once under a real sentry-sdk client (its
@@ -51,6 +51,8 @@ SECRETS: dict[str, tuple[str, str]] = {
     "ldap_bind_password": ("key", "LdapPw-2291zz"),
     "oracle_easy_connect": ("key", "OraPw-5521qz"),
     "sqlplus_connect_string": ("oracle_connect_string", "SqlPlusPw-7731"),
+    "ldapsearch_w": ("tool_password_flag", "LdapSearchPw-3391"),
+    "sqlcmd_p": ("tool_password_flag", "SqlCmdPw-6617"),
     "huey_positional_dsn": ("url_userinfo", "HueyDsnPw-9911"),
     "huey_kwarg_token": ("key", "HueyKwTok-7730"),
     "strawberry_password": ("key", "StrawPw-1123qz"),
@@ -219,6 +221,19 @@ def oracle_connect(rec: Recorder, secret: Secret) -> None:
     rec.keep_value("@migrate.sql", "the script SQL*Plus runs")
 
 
+def directory_tools(rec: Recorder, secret: Secret) -> None:
+    """Clients run as commands: their short password flags (ldapsearch -w, sqlcmd -P)."""
+    command = ["ldapsearch", "-x", "-H", f"ldap://127.0.0.1:{_closed_port()}", "-D", "cn=admin,dc=shop,dc=test",
+               "-w", secret("ldapsearch_w"), "-b", "dc=shop,dc=test", "(uid=ann.k)"]
+    logger.warning("nightly export: sqlcmd -S db.internal -U sa -P %s -Q 'EXEC export_orders'", secret("sqlcmd_p"))
+    try:
+        subprocess.run(command, check=True, capture_output=True, timeout=5)
+    except (OSError, subprocess.CalledProcessError) as error:
+        sentry_sdk.capture_exception(error)
+    rec.keep_value("(uid=ann.k)", "the search filter")
+    rec.keep_value("EXEC export_orders", "the query sqlcmd runs")
+
+
 # --------------------------------------------------------------------------- task queues and GraphQL
 
 
@@ -306,6 +321,7 @@ SCENARIOS: dict[str, Callable[[Recorder, Secret], None]] = {
     "amqp_connect": amqp_connect,
     "ldap_bind": ldap_bind,
     "oracle_connect": oracle_connect,
+    "directory_tools": directory_tools,
     "huey_task": huey_task,
     "strawberry_mutation": strawberry_mutation,
     "service_texts": service_texts,
