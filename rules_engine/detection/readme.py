@@ -21,7 +21,7 @@ _CHECKS = {
     "luhn_digits": "Luhn", "verhoeff": "Verhoeff", "ean13": "EAN-13", "eip55": "EIP-55",
     "bitcoin_base58": "base58check", "dogecoin": "base58check", "tron": "base58check",
     "ripple": "base58check", "litecoin": "base58check / bech32", "bech32_segwit": "bech32(m)",
-    "bech32_any": "bech32", "placeholder_free": "",
+    "bech32_any": "bech32", "placeholder_free": "", "redis_auth_arguments": "no SASL mechanism, no prose",
 }
 _HEADINGS = {
     "secret": "Provider credentials", "hash": "Password hashes",

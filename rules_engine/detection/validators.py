@@ -93,6 +93,20 @@ def not_flag(secret: str) -> bool:
     return not secret.startswith("-") and not_reference(secret)
 
 
+#: SASL mechanisms: ``AUTH`` followed by one is SMTP's, IMAP's or POP3's command, not Redis's.
+_SASL_MECHANISM = re.compile(r"(?:PLAIN|LOGIN|GSSAPI|NTLM|EXTERNAL|ANONYMOUS|XOAUTH2?|OAUTHBEARER|(?:CRAM|DIGEST|SCRAM)-[A-Z0-9-]+)")
+
+
+@validator("redis_auth_arguments")
+def redis_auth_arguments(secret: str) -> bool:
+    """The arguments of a Redis ``AUTH`` command, unless they are a SASL mechanism (``AUTH
+    PLAIN``), a sentence (``AUTH failed``: every word lower-case letters) or a template."""
+    words = secret.split()
+    if _SASL_MECHANISM.fullmatch(words[0]) or all(word.isascii() and word.isalpha() and word.islower() for word in words):
+        return False
+    return all(not_reference(word) for word in words)
+
+
 # --------------------------------------------------------------------------- token checksums
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -159,8 +173,16 @@ def sasl_plain_base64(text: str) -> bool:
 _CARD_SEPARATORS = " -.\u00a0\u2009\u202f"
 
 
+#: The no-break and thin spaces as repr() and JSON write them (``\\xa0``, ``\\u2009``), once or
+#: escaped again.
+_ESCAPED_CARD_SEPARATOR = re.compile(r"\\{1,4}(?:xa0|u00a0|u2009|u202f)")
+_UNESCAPED = {"xa0": "\u00a0", "u00a0": "\u00a0", "u2009": "\u2009", "u202f": "\u202f"}
+
+
 @validator("payment_card")
 def payment_card(text: str) -> bool:
+    if "\\" in text:
+        text = _ESCAPED_CARD_SEPARATOR.sub(lambda match: _UNESCAPED[match.group().lstrip("\\")], text)
     separators = {char for char in text if char in _CARD_SEPARATORS}
     if len(separators) > 1:
         return False  # "4111-1111 1111.1111" is not how anyone writes a card number

@@ -4,7 +4,8 @@ sentry-sdk serializes a list variable as a list of ``repr()`` strings, one per i
 ``["deploy", "--api-token", "s3cr3t"]`` reaches the scrubber as three separate strings and no
 text detector sees the flag next to its value. This pass runs before the walk, for rules that use
 the ``argv_secret`` detector (or ``mysql_password_flag``), over the lists in frame variables: the
-item after a secret flag (``--password``, ``--api-token``, ``-token``...) and the joined
+item after a secret flag (``--password``, ``--api-token``, ``-token``..., and the short password
+flags of the clients that define one: ``ldapsearch -w``, ``sqlcmd -P``...) and the joined
 ``-p<password>`` of mysql-like clients are found here, and the scrubber redacts them with the
 rule's redaction and records them in ``_meta`` like every other redaction. It runs the same way
 whichever walk follows (C or Python), so results never depend on the engine.
@@ -34,6 +35,33 @@ _REPR = re.compile(r"""([bu]?(['"]))(.*)\2""", re.DOTALL)
 #: ``-p<password>`` as one item, in a list whose command is a mysql-like client.
 _JOINED_PASSWORD = re.compile(r"-p(?P<secret>[^\s-].*)", re.DOTALL)
 _MYSQL_CLIENT = re.compile(r"(?:.*/)?(?:mysql|mysqldump|mysqladmin|mariadb)")
+
+#: Short flags that take a password in the clients that define them, and only there (``-p`` is a
+#: port in ``docker run`` and ``ldapsearch``): the client (its program name, the subcommand
+#: after it where one is needed) -> its password flags. The same clients and flags as the
+#: ``tool_password_flag`` detector reads in text.
+_CLIENT_PASSWORD_FLAGS: tuple[tuple[re.Pattern, frozenset[str]], ...] = tuple(
+    (re.compile(client), frozenset(flags)) for client, flags in (
+        (r"(?:docker|podman) login", ("-p",)),
+        (r"(?:sqlcmd|bcp|osql)", ("-P",)),
+        (r"ldap(?:search|modify|add|delete|whoami|passwd|compare|modrdn)", ("-w",)),
+        (r"snmp(?:walk|get|getnext|set|bulkwalk|bulkget|table|trap)", ("-A", "-X")),
+        (r"redis-cli", ("-a",)),
+        (r"mongo(?:sh|dump|restore|export|import)?", ("-p",)),
+    ))
+
+
+def _client_password_flags(seen: list) -> frozenset[str]:
+    """The password flags of the client an argv list runs (``seen[0]``, with its subcommand)."""
+    if not seen or type(seen[0]) is not str:
+        return frozenset()
+    program = _unquoted(seen[0]).rsplit("/", 1)[-1]
+    command = f"{program} {_unquoted(seen[1])}" if len(seen) > 1 and type(seen[1]) is str else program
+    for client, flags in _CLIENT_PASSWORD_FLAGS:
+        if client.fullmatch(program) or client.fullmatch(command):
+            return flags
+    return frozenset()
+
 
 #: The detectors this pass stands for.
 FLAG_VALUE, JOINED_PASSWORD = "argv_secret", "mysql_password_flag"
@@ -108,13 +136,15 @@ def _find_in(value: Any, path: Any, flag_values: bool, joined: bool, depth: int,
         return
     seen = value.copy()
     mysql = joined and bool(seen) and type(seen[0]) is str and _MYSQL_CLIENT.fullmatch(_unquoted(seen[0]))
+    client_flags = _client_password_flags(seen) if flag_values else frozenset()
     for index, item in enumerate(seen):
         if type(item) is not str:
             if type(item) in (list, dict):
                 _find_in(item, (path, index), flag_values, joined, depth + 1, found)
         elif "-" not in item[:_FLAG_STARTS_BY]:
             continue  # neither a flag nor a joined password: both start with "-" inside the quotes
-        elif flag_values and index + 1 < len(seen) and _SECRET_FLAG.fullmatch(_unquoted(item)):
+        elif flag_values and index + 1 < len(seen) and (_SECRET_FLAG.fullmatch(_unquoted(item))
+                                                        or _unquoted(item) in client_flags):
             following = seen[index + 1]
             if type(following) is str and not _unquoted(following).startswith("-"):
                 _add(found, value, seen, index + 1, path, 0, FLAG_VALUE)

@@ -14,10 +14,11 @@ from typing import Callable, Iterator
 #: A printf or str.format placeholder in a log message template (a ``%(name)s`` name of at most
 #: 128 characters: unbounded, ``"%(" * 100_000`` takes quadratic time to find nothing).
 PLACEHOLDER = re.compile(r"%(?:\([^)]{0,128}+\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|\{[^{}]*\}")
-#: The key a placeholder is the value of: "password=%s", "token: {}", "'secret': %r". It is
-#: looked for in the :data:`KEY_WINDOW` characters before the placeholder only: searched from the
-#: start of the template for every placeholder, it took minutes on a long one.
-KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,127})['\"]?[ \t]{0,16}[:=][ \t]{0,16}['\"]?\Z")
+#: The key a placeholder is the value of: "password=%s", "token: {}", "'secret': %r", and in
+#: prose the word just before it, "with credentials %s". It is looked for in the
+#: :data:`KEY_WINDOW` characters before the placeholder only: searched from the start of the
+#: template for every placeholder, it took minutes on a long one.
+KEY_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,127})(?:['\"]?[ \t]{0,16}[:=][ \t]{0,16}['\"]?|[ \t]{1,16})\Z")
 KEY_WINDOW = 1 + 128 + 1 + 16 + 1 + 16 + 1
 _TIME_CHECK_EVERY = 64
 

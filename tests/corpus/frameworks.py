@@ -285,8 +285,9 @@ def database_clients(rec: Recorder, secret: Secret) -> None:
                         connect_timeout=1)
     except psycopg.Error as error:
         sentry_sdk.capture_exception(error)
+    cache_url = f"redis://:{secret('redis_url_password')}@127.0.0.1:9/0"  # as settings hold it
     try:
-        redis.Redis.from_url(f"redis://:{secret('redis_url_password')}@127.0.0.1:9/0", socket_connect_timeout=0.5).ping()
+        redis.Redis.from_url(cache_url, socket_connect_timeout=0.5).ping()
     except redis.RedisError as error:
         sentry_sdk.capture_exception(error)
     engine = sqlalchemy.create_engine("sqlite://")

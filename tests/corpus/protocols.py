@@ -37,6 +37,7 @@ from .model import Corpus
 from .planting import Recorder, Secret, capture_planted
 
 logger = logging.getLogger("shop.protocols")
+logger.setLevel(logging.INFO)  # as the shop configures it: its info lines become breadcrumbs
 
 #: The planted secrets (every one fake): name -> (detector or "key", value), as in
 #: :data:`tests.corpus.frameworks.SECRETS`.
@@ -212,7 +213,8 @@ def openai_unauthorized(rec: Recorder, secret: Secret) -> None:
     def reply(request):
         return httpx.Response(401, json={"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}})
 
-    client = openai.OpenAI(api_key=secret("openai_key"), base_url="https://llm.shop.test/v1", max_retries=0,
+    provider_keys = {"openai": secret("openai_key"), "region": "eu"}  # as the settings hold them
+    client = openai.OpenAI(api_key=provider_keys["openai"], base_url="https://llm.shop.test/v1", max_retries=0,
                            http_client=httpx.Client(transport=httpx.MockTransport(reply)))
     try:
         client.models.list()
@@ -287,7 +289,6 @@ def values_in_frames(rec: Recorder, secret: Secret) -> None:
     pem = ("-----BEGIN PRIVATE KEY-----\\n" + secret("escaped_pem_key")
            + "\\nAvoP2Wx7zK9dF3hJ5lN8qR2tV4xZ6bD0fH2jL4nP6rT8vX0zB2dF4hJ6lN8qR0tV\\n-----END PRIVATE KEY-----\\n")
     sentry_sdk.set_extra("service_account", '{"type": "service_account", "private_key": "' + pem + '"}')
-    logger.info("LDAP bind as %s with credentials %s", "cn=admin,dc=shop,dc=test", secret("log_credentials"))
     logger.info("refund to card %s, account %s", secret("card_dots"), secret("iban_spaced"))
     sentry_sdk.set_extra("contact", {"telefono": secret("phone_national_key"), "country": "FR"})
     try:
@@ -297,6 +298,14 @@ def values_in_frames(rec: Recorder, secret: Secret) -> None:
     rec.keep_value("failed after 3 retries", "the exception message")
     rec.keep_value("FR", "a harmless field next to a phone number", ("extra", "contact", "country"))
     rec.keep_value("'ann.k'", "the user of a namedtuple holding a password")
+
+
+def ldap_bind_log(rec: Recorder, secret: Secret) -> None:
+    """A log line naming its secret in prose before the placeholder ("with credentials %s"): the
+    template tells which parameter it is. (Its breadcrumb, in a later event, keeps only the
+    formatted message.)"""
+    logger.error("LDAP bind as %s with credentials %s failed", "cn=admin,dc=shop,dc=test", secret("log_credentials"))
+    rec.keep_value("cn=admin,dc=shop,dc=test", "the bind DN", ("logentry", "params", 0))
 
 
 # --------------------------------------------------------------------------- more clients and text shapes
@@ -359,6 +368,7 @@ def text_shapes(rec: Recorder, secret: Secret) -> None:
     cookie = SimpleCookie()
     cookie["remember_token"] = secret("cookie_remember_token")
     cookie["theme"] = "dark"
+    set_cookie = cookie.output()  # the headers a response sends
     docker_config = json.dumps({"auths": {"registry.shop.test": {"auth": secret("docker_auth")}}})
     logger.warning("profile sync failed", extra={"pw": secret("logging_extra_pw"), "attempt": 3})
     logger.warning("upstream refused: %r", {"headers": {"X-Auth-Token": secret("logging_dict_token")}, "status": 403})
@@ -383,6 +393,7 @@ SCENARIOS: dict[str, Callable[[Recorder, Secret], None]] = {
     "config_errors": config_errors,
     "environment_dumps": environment_dumps,
     "values_in_frames": values_in_frames,
+    "ldap_bind_log": ldap_bind_log,
     "pop3_login": pop3_login,
     "xmlrpc_call": xmlrpc_call,
     "amqp_connect": amqp_connect,

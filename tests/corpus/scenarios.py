@@ -35,8 +35,10 @@ class Recorder:
     """Collects plants and kept values, tagging each with the running scenario."""
 
     events: list[dict[str, Any]] = field(repr=False)
-    secrets: list[Planted] = field(default_factory=list)
-    keep: list[Kept] = field(default_factory=list)
+    # Scenarios' frames hold the recorder: its repr must not carry the secrets planted so far
+    # (and the values to keep) into every later event.
+    secrets: list[Planted] = field(default_factory=list, repr=False)
+    keep: list[Kept] = field(default_factory=list, repr=False)
     scenarios: dict[str, list[int]] = field(default_factory=dict)
     #: event_id -> the hint sentry-sdk passed to before_send (live exc_info, log_record...)
     hints_by_id: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)

@@ -55,6 +55,25 @@ def test_the_joined_password_of_mysql_clients():
     assert _secrets(event, joined=False) == []
 
 
+@pytest.mark.parametrize("argv, secret", [
+    (["'ldapsearch'", "'-x'", "'-D'", "'cn=admin'", "'-w'", "'Ld-pw-1'", "'-p'", "'389'"], "Ld-pw-1"),
+    (["'/opt/mssql-tools/bin/sqlcmd'", "'-S'", "'db'", "'-U'", "'sa'", "'-P'", "'Sq-pw-1'"], "Sq-pw-1"),
+    (["'docker'", "'login'", "'-u'", "'deploy'", "'-p'", "'Dk-pw-1'", "'registry.shop.test'"], "Dk-pw-1"),
+    (["'snmpwalk'", "'-v3'", "'-A'", "'Sn-pw-1'", "'10.0.0.1'"], "Sn-pw-1"),
+])
+def test_the_short_password_flag_of_the_client_that_defines_it(argv, secret):
+    assert _secrets(_event({"command": argv})) == [secret]
+
+
+@pytest.mark.parametrize("argv", [
+    ["'docker'", "'run'", "'-p'", "'8080:80'", "'shop/web'"],
+    ["'ldapsearch'", "'-x'", "'-p'", "'389'"],
+    ["'deploy'", "'-w'", "'4'"],
+])
+def test_a_short_flag_is_no_password_flag_elsewhere(argv):
+    assert _secrets(_event({"command": argv})) == []
+
+
 def test_lists_in_extra_are_argv_lists_too():
     assert _secrets({"extra": {"celery-job": {"args": [["deploy", "--password", "pw-1"]]}}}) == ["pw-1"]
 
