@@ -64,6 +64,9 @@ _TIME_CHECK_EVERY = 64
 #: literals apart by their first eight characters), and how many starts one scan looks for.
 _SCANNED_START = 8
 _STARTS_PER_SCAN = 64
+#: Forms sharing a start (secrets of one provider, JWTs) beyond this many are searched for over the
+#: strings joined: every string holding the start would be searched for each of them.
+_FORMS_PER_START = 4
 #: Forms times characters of text from which a scan is built (below, searching for each form
 #: over the text costs less than building the scan).
 _SCAN_FROM = 1 << 18
@@ -310,8 +313,9 @@ def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
     event chose can share a start, or a first few characters, that each place of a text is then
     compared against; as their starts are that short and at most :data:`_STARTS_PER_SCAN` are
     looked for at once, no scan is long, and the time budget is checked between scans. Forms
-    whose start the scanner cannot take (beyond ASCII, holding NUL), and every form without a
-    scanner, are searched for over the strings joined."""
+    whose start the scanner cannot take (beyond ASCII, holding NUL), forms whose start more
+    than :data:`_FORMS_PER_START` forms share, and every form without a scanner, are searched for
+    over the strings joined."""
     if scanner is not None and len(forms) * sum(map(len, texts)) < _SCAN_FROM:
         scanner = None  # a few forms over a little text: str.find over it is quicker than building a scan
     steps = 0
@@ -323,6 +327,9 @@ def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
             by_start.setdefault(start, []).append(number)
         else:
             joined_forms.append(number)
+    for start in [start for start, numbers in by_start.items() if len(numbers) > _FORMS_PER_START]:
+        joined_forms += by_start.pop(start)  # each string holding the start would be searched for each
+    joined_forms.sort()
     starts = list(by_start)
     for first in range(0, len(starts), _STARTS_PER_SCAN):
         batch = starts[first : first + _STARTS_PER_SCAN]
