@@ -307,18 +307,15 @@ def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
     ``texts`` (overlapping ones too; none across two strings). Each string that may hold a form
     is searched for it by ``str.find``; what differs is how those strings are found.
 
-    With ``scanner`` (the C prefilter's), when there are enough forms and text for a scan to
-    pay (:data:`_SCAN_FROM`), one pass over the strings tells which hold the start of which form (its first :data:`_SCANNED_START` characters), so the cost does not grow with
-    forms times text: a string holding a form holds its start, so none is passed over. Forms an
-    event chose can share a start, or a first few characters, that each place of a text is then
-    compared against; as their starts are that short and at most :data:`_STARTS_PER_SCAN` are
-    looked for at once, no scan is long, and the time budget is checked between scans. Forms
-    whose start the scanner cannot take (beyond ASCII, holding NUL), forms whose start more
+    With ``scanner`` (the C prefilter's), when there are enough forms and text for a scan to pay
+    (:data:`_SCAN_FROM`), one pass over the strings tells which hold the start of which form (its
+    first :data:`_SCANNED_START` characters), so the cost does not grow with forms times text: a
+    string holding a form holds its start, so none is passed over (see :func:`_scanned_occurrences`).
+    Forms whose start the scanner cannot take (beyond ASCII, holding NUL), forms whose start more
     than :data:`_FORMS_PER_START` forms share, and every form without a scanner, are searched for
-    over the strings joined."""
+    over the strings joined (:func:`_joined_occurrences`)."""
     if scanner is not None and len(forms) * sum(map(len, texts)) < _SCAN_FROM:
         scanner = None  # a few forms over a little text: str.find over it is quicker than building a scan
-    steps = 0
     by_start: dict[str, list[int]] = {}  # a start -> the forms beginning with it
     joined_forms = []
     for number, form in enumerate(forms):
@@ -329,8 +326,21 @@ def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
             joined_forms.append(number)
     for start in [start for start, numbers in by_start.items() if len(numbers) > _FORMS_PER_START]:
         joined_forms += by_start.pop(start)  # each string holding the start would be searched for each
-    joined_forms.sort()
+    if by_start:
+        yield from _scanned_occurrences(texts, forms, by_start, scanner, check_time)
+    if joined_forms:
+        yield from _joined_occurrences(texts, forms, sorted(joined_forms), check_time)
+
+
+def _scanned_occurrences(texts: list[str], forms: list[str], by_start: dict[str, list[int]], scanner: Callable,
+                         check_time: Callable[[], None]) -> Iterator[tuple[int, int, int]]:
+    """:func:`occurrences` of the forms of ``by_start`` (a start -> the numbers of the forms
+    beginning with it), each searched for in the strings the scans find holding its start. Forms
+    an event chose can share a start, or a first few characters, that each place of a text is
+    compared against; as their starts are that short and at most :data:`_STARTS_PER_SCAN` are
+    looked for at once, no scan is long, and the time budget is checked between scans."""
     starts = list(by_start)
+    steps = 0
     for first in range(0, len(starts), _STARTS_PER_SCAN):
         batch = starts[first : first + _STARTS_PER_SCAN]
         held = scanner([(start, False, bit) for bit, start in enumerate(batch)], [], {},
@@ -350,8 +360,6 @@ def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
                     if not steps % _TIME_CHECK_EVERY:
                         check_time()
         check_time()
-    if joined_forms:
-        yield from _joined_occurrences(texts, forms, joined_forms, check_time)
 
 
 def _joined_occurrences(texts: list[str], forms: list[str], numbers: list[int],
