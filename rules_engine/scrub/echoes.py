@@ -289,10 +289,11 @@ class KnownSecrets:
         in ``texts`` (overlapping ones too) where a rule owning it is active (``actives``, per
         text); per span, the first such owner in :func:`owner_order`."""
         forms = list(self.forms(check_time).items())
+        rules = [sum(1 << rule_index for rule_index in owners) for _, (_, owners) in forms]  # per form, once
         spans: dict[int, dict[tuple[int, int], tuple[int, str | None]]] = {}  # index -> span -> owner
         for index, start, number in occurrences(texts, [form for form, _ in forms], self._scanner, check_time):
             form, (widens, owners) = forms[number]
-            wanted = actives[index] & sum(1 << rule_index for rule_index in owners)
+            wanted = actives[index] & rules[number]
             if wanted:
                 rule_index = lowest_bit(wanted)
                 end = start + len(form)
