@@ -49,19 +49,23 @@ def is_placeholder(secret: str, keywords: tuple[str, ...] = ()) -> bool:
     return _PLACEHOLDER.search(secret) is not None
 
 
-#: What :data:`_PLACEHOLDER` matches, but its run of one character, in lower case.
-_PLACEHOLDER_TEXT = re.compile("example|xxxxxxxx|\\*{4}|123456789|abcdefghij")
+#: What :data:`_PLACEHOLDER` matches, but its run of one character, in lower case (each looked for
+#: with ``in``: quicker than one pattern of them all).
+_PLACEHOLDER_TEXTS = ("example", "xxxxxxxx", "****", "123456789", "abcdefghij")
 
 
 def _may_be_placeholder(lowered: str) -> bool:
     """Whether :data:`_PLACEHOLDER` may match in ASCII text, given lowered: one of its texts is in
     it, or twelve equal characters follow each other (ignoring that ``.`` is no line break). For
     ASCII, matching ignoring case is comparing lowered text."""
-    if _PLACEHOLDER_TEXT.search(lowered) is not None:
-        return True
+    for text in _PLACEHOLDER_TEXTS:
+        if text in lowered:
+            return True
     # Twelve equal characters in a row cover two places of every sixth character that follow each
     # other: only a character seen at two such places is looked for twelve times over.
     samples = lowered[::6]
+    if not any(map(str.__eq__, samples, samples[1:])):  # (most texts: no two samples alike)
+        return False
     return any(first == second and first * 12 in lowered for first, second in zip(samples, samples[1:]))
 
 

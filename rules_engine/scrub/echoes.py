@@ -33,10 +33,10 @@ it stays); dict keys are not searched (a key is a field's name: ``_meta`` cannot
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
+from binascii import b2a_base64
 from bisect import bisect_right
 from typing import Callable, Iterable, Iterator
 from urllib.parse import quote, quote_plus
@@ -61,9 +61,13 @@ _MIN_BASE64 = 8
 _MAX_WORDS = 2
 _TIME_CHECK_EVERY = 64
 #: How much of a form's start the scan of :func:`occurrences` looks for (the scanner tells
-#: literals apart by their first eight characters), and how many starts one scan looks for.
+#: literals apart by their first eight characters).
 _SCANNED_START = 8
+#: How many starts one scan looks for: as many as keep starts times characters of text within
+#: :data:`_SCAN_WORK` (each place of a text may be compared against each start, when an event
+#: chose starts that look alike; the time budget is checked between scans), and this many at least.
 _STARTS_PER_SCAN = 64
+_SCAN_WORK = 1 << 22
 #: Forms sharing a start (secrets of one provider, JWTs) beyond this many are searched for over the
 #: strings joined: every string holding the start would be searched for each of them.
 _FORMS_PER_START = 4
@@ -117,10 +121,15 @@ def _base64_pieces(secret: str) -> Iterator[str]:
         whole_groups = (len(data) - skip) // 3 * 3
         if whole_groups * 4 // 3 < _MIN_BASE64:
             continue
-        encoded = base64.b64encode(data[skip : skip + whole_groups]).decode("ascii")
-        yield encoded
-        if "+" in encoded or "/" in encoded:
-            yield encoded.replace("+", "-").replace("/", "_")
+        encoded = b2a_base64(data[skip : skip + whole_groups], newline=False)
+        yield encoded.decode("ascii")
+        url_safe = encoded.translate(_URL_SAFE)
+        if url_safe != encoded:
+            yield url_safe.decode("ascii")
+
+
+#: The URL-safe base64 alphabet from the standard one.
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 #: The forms text gives a value: (name, forms of a secret, whether a form found widens to the
@@ -135,6 +144,11 @@ ENCODINGS: tuple[tuple[str, Callable[[str], Iterable[str]], bool], ...] = (
 )
 
 
+#: The encodings of :data:`ENCODINGS` as (forms of a secret, whether a form found widens); those
+#: that widen alone, what a secret made of unescaped characters has besides itself.
+_ENCODERS = tuple((encode, widens) for _, encode, widens in ENCODINGS)
+_WIDENING = tuple((encode, widens) for encode, widens in _ENCODERS if widens)
+
 #: Characters no escaping of :data:`ENCODINGS` changes (URL-unreserved ones): a secret made of
 #: them alone is its own form for all but base64 (most secrets: tokens, keys, ids).
 _UNESCAPED = re.compile(r"[A-Za-z0-9._~-]*")
@@ -143,13 +157,12 @@ _UNESCAPED = re.compile(r"[A-Za-z0-9._~-]*")
 def echo_forms(secret: str) -> dict[str, bool]:
     """Each distinct form of ``secret`` (see :data:`ENCODINGS`) -> whether it widens to a base64
     token. A form that is also a plain one (base64 of a text that is base64 itself) does not."""
-    plain = _UNESCAPED.fullmatch(secret) is not None
     forms: dict[str, bool] = {secret: False}
-    for _, encode, widens in ENCODINGS:
-        if widens or not plain:
-            for form in encode(secret):
-                if form not in forms:
-                    forms[form] = widens
+    encodings = _WIDENING if _UNESCAPED.fullmatch(secret) is not None else _ENCODERS
+    for encode, widens in encodings:
+        for form in encode(secret):
+            if form not in forms:
+                forms[form] = widens
     return forms
 
 
@@ -315,7 +328,8 @@ def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
     Forms whose start the scanner cannot take (beyond ASCII, holding NUL), forms whose start more
     than :data:`_FORMS_PER_START` forms share, and every form without a scanner, are searched for
     over the strings joined (:func:`_joined_occurrences`)."""
-    if scanner is not None and len(forms) * sum(map(len, texts)) < _SCAN_FROM:
+    characters = sum(map(len, texts)) if scanner is not None else 0
+    if len(forms) * characters < _SCAN_FROM:
         scanner = None  # a few forms over a little text: str.find over it is quicker than building a scan
     by_start: dict[str, list[int]] = {}  # a start -> the forms beginning with it
     joined_forms = []
@@ -328,22 +342,24 @@ def occurrences(texts: list[str], forms: list[str], scanner: Callable | None,
     for start in [start for start, numbers in by_start.items() if len(numbers) > _FORMS_PER_START]:
         joined_forms += by_start.pop(start)  # each string holding the start would be searched for each
     if by_start:
-        yield from _scanned_occurrences(texts, forms, by_start, scanner, check_time)
+        yield from _scanned_occurrences(texts, forms, by_start, scanner, characters, check_time)
     if joined_forms:
         yield from _joined_occurrences(texts, forms, sorted(joined_forms), check_time)
 
 
 def _scanned_occurrences(texts: list[str], forms: list[str], by_start: dict[str, list[int]], scanner: Callable,
-                         check_time: Callable[[], None]) -> Iterator[tuple[int, int, int]]:
+                         characters: int, check_time: Callable[[], None]) -> Iterator[tuple[int, int, int]]:
     """:func:`occurrences` of the forms of ``by_start`` (a start -> the numbers of the forms
-    beginning with it), each searched for in the strings the scans find holding its start. Forms
-    an event chose can share a start, or a first few characters, that each place of a text is
-    compared against; as their starts are that short and at most :data:`_STARTS_PER_SCAN` are
-    looked for at once, no scan is long, and the time budget is checked between scans."""
+    beginning with it; ``characters``: of all the strings), each searched for in the strings the
+    scans find holding its start. Forms an event chose can share a start, or a first few
+    characters, that each place of a text is compared against; as their starts are that short and
+    no more are looked for at once than :data:`_SCAN_WORK` allows, no scan is long, and the time
+    budget is checked between scans."""
     starts = list(by_start)
+    per_scan = max(_STARTS_PER_SCAN, _SCAN_WORK // max(1, characters))
     steps = 0
-    for first in range(0, len(starts), _STARTS_PER_SCAN):
-        batch = starts[first : first + _STARTS_PER_SCAN]
+    for first in range(0, len(starts), per_scan):
+        batch = starts[first : first + per_scan]
         held = scanner([(start, False, bit) for bit, start in enumerate(batch)], [], {},
                        [(bit, [[bit]]) for bit in range(len(batch))]).scan(texts)
         for index, mask in held.items():
@@ -414,12 +430,16 @@ class EchoSearch:
         """The strings queued for redaction whole, read before they are replaced. A container a
         ``remove`` rule removes whole is a section dropped as a block (a copy of the log entry, a
         cookie jar): its templates and names are not secrets, so it is not searched into."""
+        read: set[tuple[str, int]] = set()  # a value repeated (one header in every frame) is read once
         for container, key, _, rule_index in self.whole:
             value = container[key]
             kind = type(value)
             if kind is str or issubclass(kind, str):
-                for secret in whole_value_secrets(str.__str__(value)):
-                    known.add(secret, rule_index, None)
+                value = str.__str__(value)
+                if (value, rule_index) not in read:
+                    read.add((value, rule_index))
+                    for secret in whole_value_secrets(value):
+                        known.add(secret, rule_index, None)
 
     def add_echoes(self, known: KnownSecrets, found: dict[int, tuple]) -> None:
         """Add the echoes of the known secrets to the findings of each string (``found``), which

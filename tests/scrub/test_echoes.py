@@ -429,6 +429,7 @@ def test_forms_are_found_alike_with_the_scan_and_without(texts, forms):
 @pytest.mark.skipif(not accelerator_available(), reason="the C module was not built here")
 def test_more_forms_than_one_scan_takes_are_found_alike(monkeypatch):
     monkeypatch.setattr(echoes_module, "_SCAN_FROM", 0)
+    monkeypatch.setattr(echoes_module, "_SCAN_WORK", 0)  # the fewest starts per scan: three scans
     forms = [f"Qz{n:03d}-form" for n in range(150)]
     texts = [f"a {forms[n]} b {forms[(n * 7) % 150]}" for n in range(0, 150, 3)] + ["Qz149-formQz000-form"]
     expected = _every_occurrence(texts, forms)
@@ -437,13 +438,34 @@ def test_more_forms_than_one_scan_takes_are_found_alike(monkeypatch):
 
 
 @pytest.mark.skipif(not accelerator_available(), reason="the C module was not built here")
+@pytest.mark.parametrize("characters, scans", [(30_000, 1), (100_000, 2)])
+def test_a_scan_looks_for_as_many_starts_as_its_work_allows(characters, scans):
+    """Over a short text one scan looks for every start (each scan reads all the text); over a
+    long one no more than the fewest, so that the budget is checked between scans that are short."""
+    built = []
+
+    def scanner(*arguments):
+        built.append(arguments)
+        return echoes_module_scanner()(*arguments)
+
+    forms = [f"Qz{n:03d}-form" for n in range(100)]
+    texts = [f"a {form} b" for form in forms] + ["z" * (characters - 1000)]
+    assert len(forms) * sum(map(len, texts)) >= echoes_module._SCAN_FROM
+    found = set(echoes_module.occurrences(texts, forms, scanner, lambda: None))
+    assert found == {(n, 2, n) for n in range(100)}
+    assert len(built) == scans
+
+
+@pytest.mark.skipif(not accelerator_available(), reason="the C module was not built here")
 @pytest.mark.parametrize("forms", [
     [f"AAAA{n:04d}AAAAAAAA" for n in range(640)],  # 640 starts sharing four characters
     [f"AAAAAAAAAAAA{n:04d}" for n in range(640)],  # one start
 ], ids=["starts-alike", "one-start"])
-def test_forms_starting_alike_are_searched_with_the_budget_checked(forms):
+def test_forms_starting_alike_are_searched_with_the_budget_checked(forms, monkeypatch):
     """Forms an event chose can all start alike, so that each place of a text is compared
-    against each of them: the budget can stop the search long before it is done."""
+    against each of them: the budget can stop the search long before it is done. (The text is
+    short, so the fewest starts a scan takes are made as many as a long text would allow.)"""
+    monkeypatch.setattr(echoes_module, "_SCAN_WORK", 0)
     checks = []
 
     def check_time():
