@@ -135,15 +135,19 @@ def _find_in(value: Any, path: Any, flag_values: bool, joined: bool, depth: int,
     if type(value) is not list:
         return
     seen = value.copy()
-    mysql = joined and bool(seen) and type(seen[0]) is str and _MYSQL_CLIENT.fullmatch(_unquoted(seen[0]))
-    client_flags = _client_password_flags(seen) if flag_values else frozenset()
+    client = None  # (whether a mysql-like client, its password flags): read at the list's first flag
     for index, item in enumerate(seen):
         if type(item) is not str:
             if type(item) in (list, dict):
                 _find_in(item, (path, index), flag_values, joined, depth + 1, found)
-        elif "-" not in item[:_FLAG_STARTS_BY]:
+            continue
+        if "-" not in item[:_FLAG_STARTS_BY]:
             continue  # neither a flag nor a joined password: both start with "-" inside the quotes
-        elif flag_values and index + 1 < len(seen) and (_SECRET_FLAG.fullmatch(_unquoted(item))
+        if client is None:
+            client = (joined and type(seen[0]) is str and _MYSQL_CLIENT.fullmatch(_unquoted(seen[0])) is not None,
+                      _client_password_flags(seen) if flag_values else frozenset())
+        mysql, client_flags = client
+        if flag_values and index + 1 < len(seen) and (_SECRET_FLAG.fullmatch(_unquoted(item))
                                                         or _unquoted(item) in client_flags):
             following = seen[index + 1]
             if type(following) is str and not _unquoted(following).startswith("-"):

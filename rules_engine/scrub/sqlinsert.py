@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Callable
 
-from .prefilter import NON_ASCII, Literal, Probe
+from .prefilter import CASE_FOLDS, NON_ASCII, Literal, Probe
 
 if TYPE_CHECKING:
     from .rule import Rule
@@ -66,7 +66,7 @@ def find_insert_values(text: str, decide: Callable[[str], int]) -> list[tuple[in
     database (MySQL: yes, standard SQL: no): the rows are read both ways, and a value sensitive
     in either reading is found."""
     found: list[tuple[int, int, int]] = []
-    if _ANCHOR.search(text) is None:
+    if not _may_hold_head(text) or _ANCHOR.search(text) is None:
         return found
     position = 0
     while True:
@@ -78,6 +78,18 @@ def find_insert_values(text: str, decide: Callable[[str], int]) -> list[tuple[in
         if any(decisions):
             ends = [_read_rows(text, position, decisions, found, quoted) for quoted in _QUOTED_BY_ESCAPES]
             position = min(ends)
+
+
+def _may_hold_head(text: str) -> bool:
+    """Whether ``text`` may hold ``insert`` or ``replace`` in any case (as ``re.IGNORECASE`` reads
+    them, with the Kelvin sign and the long s): most strings do not, and looking for both words in
+    the lowered text costs less than the pattern's caseless search."""
+    lowered = (text if text.isascii() else text.translate(_CASE_FOLDS)).lower()
+    return "insert" in lowered or "replace" in lowered
+
+
+#: Non-ASCII letters ``re.IGNORECASE`` matches to an ASCII letter (the prefilter's table).
+_CASE_FOLDS = str.maketrans(CASE_FOLDS)
 
 
 def _columns(listed: str) -> list[str]:

@@ -13,6 +13,8 @@ import sqlite3
 import pytest
 import sentry_sdk
 import sqlalchemy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
 
@@ -199,3 +201,20 @@ def test_meta_of_an_exception_message_and_a_breadcrumb(engine):
 @pytest.mark.skipif(len(ENGINES) < 2, reason="the C walk is not built")
 def test_both_engines_give_the_same_events():
     assert outputs("on") == outputs("off")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("insertREPLACINSERT \u0130\u0131\u017f\u212a(),x"), max_size=24))
+def test_the_quick_look_for_a_head_misses_no_head_the_pattern_finds(text):
+    """The words are looked for in lowered text before the caseless pattern is searched: whatever
+    the pattern finds (``İnſert`` included), the quick look finds too."""
+    from rules_engine.scrub.sqlinsert import _ANCHOR, _may_hold_head
+
+    if _ANCHOR.search(text) is not None:
+        assert _may_hold_head(text)
+
+
+@pytest.mark.parametrize("text", ["\u0130NSERT INTO t (password) VALUES ('Pw-12345')",
+                                  "in\u017fert into t (password) values ('Pw-12345')"])
+def test_a_head_with_letters_the_caseless_pattern_folds_is_read(text):
+    assert find_insert_values(text, decide) == [(text.index("Pw"), text.index("Pw") + 8, 1)]
