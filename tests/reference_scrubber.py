@@ -25,7 +25,7 @@ Semantics, as the README states them:
   (``name``, ``Key``, ...) holding a str is a pair: each value field's key rule is the first
   rule active at it whose keys match its own key or one of those names. Selectors step the real
   path.
-* **Text.** Every other string, and every number of 13 to 19 digits as its digits, is searched
+* **Text.** Every other string (a pair's name too), and every number of 13 to 19 digits as its digits, is searched
   by each detector (credited to the first active rule running it), each pattern, and for keys
   inside text; overlapping findings merge into their union, named after the longest (the first
   of equal ones: detectors, then patterns, then keys inside text, in ruleset order).
@@ -174,12 +174,14 @@ class ReferenceScrubber:
                 self.texts.append((container, key, where, text, self.active(names)))
 
     def visit_pair(self, container, index, names, where) -> None:
-        """A ``[name, value]`` pair: its value sits at ``names`` (ending with the name)."""
-        if self.allowed(names):
-            return
+        """A ``[name, value]`` pair: its value sits at ``names`` (ending with the name); the name
+        is a string of the list, searched where the list's own rules apply."""
         pair = container[index]
         if type(pair) is tuple:
             pair = container[index] = list(pair)
+        self.texts.append((pair, 0, where + [0], pair[0], self.active(names[:-1])))
+        if self.allowed(names):
+            return
         rule = self.key_rule(pair[0], names)
         if rule is not None:
             self.redact_all(pair, 1, names, where + [1], rule)

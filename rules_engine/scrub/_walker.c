@@ -209,7 +209,7 @@ typedef struct {
     Py_ssize_t nodes;    /* the run's node count, shared with the Python walk */
 } Walker;
 
-static PyObject *card_high, *one, *no_keys;  /* 10**19, 1 and () */
+static PyObject *card_high, *zero, *one, *no_keys;  /* 10**19, 0, 1 and () */
 static PyObject *s_limit_rule, *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
 #define KEY_MEMO_LIMIT 10000
 
@@ -964,25 +964,29 @@ step_below(Walker *w, PyObject *state, PyObject *name, PyObject *active, PyObjec
     return allowed;
 }
 
-/* The value of a ``[name, value]`` pair, read from ``copy``, the walk's copy of ``pair``: the name
- * is the value's key, and a selector's step to it (the pair's index in its list is not). */
+/* A ``[name, value]`` pair, read from ``copy``, the walk's copy of ``pair``: the name is the
+ * value's key, and a selector's step to it (the pair's index in its list is not); the name is a
+ * string of the event too, collected as the pair's first item. */
 static int
 visit_pair_value(Walker *w, PyObject *pair, PyObject *copy, PyObject *path, PyObject *index, PyObject *state,
                  PyObject *active, Py_ssize_t depth)
 {
     PyObject *name = PyList_GET_ITEM(copy, 0), *value = PyList_GET_ITEM(copy, 1);
-    PyObject *below, *below_active;
-    int allowed = step_below(w, state, name, active, &below, &below_active);
-    if (allowed)  /* at the pair's own depth, as Run.visit_pair checks it */
-        return allowed < 0 ? -1 : check_subtree(w, value, depth + 1);
-    int status = -1;
     PyObject *pair_path = PyTuple_Pack(2, path, index);
-    if (pair_path != NULL) {
-        status = apply_key_rules_below(w, name, NULL, pair, one, value, pair_path, below, below_active, depth + 1);
-        if (status == 0)
-            status = place_selected(w, pair, one, value, pair_path, below, below_active, depth + 1);
+    if (pair_path == NULL || collect(w, name, pair, zero, pair_path, active) < 0) {
+        Py_XDECREF(pair_path);
+        return -1;
     }
-    Py_XDECREF(pair_path);
+    PyObject *below, *below_active;
+    int status = step_below(w, state, name, active, &below, &below_active);
+    if (status) {  /* allowed, at the pair's own depth, as Run.visit_pair checks it */
+        Py_DECREF(pair_path);
+        return status < 0 ? -1 : check_subtree(w, value, depth + 1);
+    }
+    status = apply_key_rules_below(w, name, NULL, pair, one, value, pair_path, below, below_active, depth + 1);
+    if (status == 0)
+        status = place_selected(w, pair, one, value, pair_path, below, below_active, depth + 1);
+    Py_DECREF(pair_path);
     Py_DECREF(below);
     Py_DECREF(below_active);
     return status < 0 ? -1 : 0;
@@ -2619,7 +2623,7 @@ PyInit__walker(void)
     INTERN(s_decode, "decode");
     INTERN(s_utf8, "utf-8");
     INTERN(s_replace, "replace");
-    if ((one = PyLong_FromLong(1)) == NULL || (no_keys = PyTuple_New(0)) == NULL)
+    if ((zero = PyLong_FromLong(0)) == NULL || (one = PyLong_FromLong(1)) == NULL || (no_keys = PyTuple_New(0)) == NULL)
         return NULL;
     if ((card_high = PyLong_FromUnsignedLongLong(10000000000000000000ULL)) == NULL)
         return NULL;

@@ -47,13 +47,17 @@ from .sqlinsert import find_insert_values
 #: Fields whose text names a sibling value: Kubernetes/ECS/HAR/OpenAPI ``name``, tags' ``key``,
 #: form lists' ``field``, ``header``, ``variable``, ``param``/``parameter``, CloudFormation's
 #: ``ParameterKey``, Elastic Beanstalk's ``OptionName`` (SSM's and AWS tags' capitalised
-#: ``Name`` and ``Key`` are spellings of the first two).
-NAME_FIELDS = ("name", "key", "field", "header", "variable", "param", "parameter", "ParameterKey", "OptionName")
+#: ``Name`` and ``Key`` are spellings of the first two); and a frame's loop variables over a
+#: dict's items, a row's columns or an object's attributes (``for k, v in settings.items()``,
+#: ``for column, value in zip(columns, row)``, ``for attr in dir(obj)``), which sentry-sdk sends
+#: as the frame's variables, a dict like any other.
+NAME_FIELDS = ("name", "key", "field", "header", "variable", "param", "parameter", "ParameterKey", "OptionName",
+               "k", "var", "attr", "option", "opt", "setting", "column", "col", "prop")
 
 #: Fields holding the value a sibling names: ``value`` (``Value`` in AWS's shapes), ``values``
 #: (a multi-valued form field or filter), CloudFormation's ``ParameterValue`` and Azure
-#: container groups' ``secureValue``.
-VALUE_FIELDS = ("value", "values", "ParameterValue", "secureValue")
+#: container groups' ``secureValue``; the loop variables ``v`` and ``val``.
+VALUE_FIELDS = ("value", "values", "ParameterValue", "secureValue", "v", "val")
 
 
 def spellings(fields: Iterable[str]) -> frozenset[str]:
@@ -94,6 +98,8 @@ class Pairs:
     used here."""
 
     scrubber: Any
+    texts: list[str]
+    slots: list
     key_rules: bool
     exact_key: Callable[[object], str]
     changed: Callable[[], None]
@@ -106,7 +112,9 @@ class Pairs:
 
     def visit_pair(self, container, index, pair, path, state, active, depth) -> None:
         """A ``[name, value]`` pair (headers): the name is the key of the value. The pair is a
-        list of the event too, walked through a copy (its value may be redacted by index)."""
+        list of the event too, walked through a copy (its value may be redacted by index). The
+        name is a string of the event as well (a pair's first item can be any text: a list of
+        ``(url, status)`` tuples), collected as the pair's first item."""
         if type(pair) is tuple:
             pair = self.replace(container, index, list(pair))
         try:  # one read of both items: what the pair held then is what is walked and checked
@@ -115,13 +123,15 @@ class Pairs:
             name = None
         if type(name) is not str:  # no longer the pair the caller saw
             self.changed()
+        pair_path = (path, index)
+        self.texts.append(name)
+        self.slots.extend((pair, 0, pair_path, active))
         if state is not None:
             state, active, allowed = self.step(state, active, name)
             if allowed:
                 self.check_subtree(value, depth + 1)
                 self.pair_unchanged(pair, name, value)
                 return
-        pair_path = (path, index)
         decision = self.scrubber._key_decision(name) & active if self.key_rules else 0
         if decision:
             self.redact_all(pair, 1, value, pair_path, state, active, lowest_bit(decision), depth + 1)
