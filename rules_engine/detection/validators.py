@@ -93,6 +93,20 @@ def not_flag(secret: str) -> bool:
     return not secret.startswith("-") and not_reference(secret)
 
 
+@validator("prose_secret")
+def prose_secret(secret: str) -> bool:
+    """A value a sentence names as a credential ("with password <v>", "token was <v>"), unless it
+    reads as a word of the sentence ("password is incorrect", "with token Expired"): a secret
+    holds a digit, a capital after its first character or a sign other than ``-_.``; digits
+    alone are ids and counts, a path or a URL is where the credential is entered."""
+    if secret.isdigit() or secret.startswith(("/", "<", "#")) or "://" in secret:
+        return False
+    signs = any(not character.isalnum() and character not in "-_." for character in secret)
+    if not (signs or any(character.isdigit() for character in secret) or any(character.isupper() for character in secret[1:])):
+        return False
+    return not_reference(secret) and not is_placeholder(secret)
+
+
 #: SASL mechanisms: ``AUTH`` followed by one is SMTP's, IMAP's or POP3's command, not Redis's.
 _SASL_MECHANISM = re.compile(r"(?:PLAIN|LOGIN|GSSAPI|NTLM|EXTERNAL|ANONYMOUS|XOAUTH2?|OAUTHBEARER|(?:CRAM|DIGEST|SCRAM)-[A-Z0-9-]+)")
 
