@@ -22,6 +22,7 @@ _CHECKS = {
     "bitcoin_base58": "base58check", "dogecoin": "base58check", "tron": "base58check",
     "ripple": "base58check", "litecoin": "base58check / bech32", "bech32_segwit": "bech32(m)",
     "bech32_any": "bech32", "placeholder_free": "", "redis_auth_arguments": "no SASL mechanism, no prose",
+    "prose_secret": "no word, no id, no template",
 }
 _HEADINGS = {
     "secret": "Provider credentials", "hash": "Password hashes",

@@ -97,6 +97,31 @@ def not_flag(secret: str) -> bool:
     return not secret.startswith("-") and not_reference(secret)
 
 
+#: A dotted name of code (``Name.Function``, ``Token.Name.Builtin``): what "token is ..." names in
+#: source lines, which events carry as frames' context.
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+@validator("prose_secret")
+def prose_secret(secret: str) -> bool:
+    """A value a sentence names as a credential ("with password <v>", "token was <v>"), unless it
+    reads as a word of the sentence ("password is incorrect", "with token Expired", a word in
+    markup such as ``**removed**``), a constant or a dotted name of code ("token is NEWLINE",
+    "token is Name.Function"), digits alone (ids and counts), a path or a URL (where the
+    credential is entered) or a template. A secret holds a digit, a sign other than ``-_.`` or
+    both cases after its first character."""
+    word = secret.strip("*_~`")
+    if word.isdigit() or word.startswith(("/", "<", "#")) or "://" in word:
+        return False
+    digits = any(character.isdigit() for character in word)
+    signs = any(not character.isalnum() and character not in "-_." for character in word)
+    if not (digits or signs):
+        letters = [character for character in word if character.isalpha()]
+        if word.isupper() or not any(character.isupper() for character in letters[1:]) or _DOTTED_NAME.fullmatch(word):
+            return False
+    return not_reference(secret) and not is_placeholder(secret)
+
+
 #: SASL mechanisms: ``AUTH`` followed by one is SMTP's, IMAP's or POP3's command, not Redis's.
 _SASL_MECHANISM = re.compile(r"(?:PLAIN|LOGIN|GSSAPI|NTLM|EXTERNAL|ANONYMOUS|XOAUTH2?|OAUTHBEARER|(?:CRAM|DIGEST|SCRAM)-[A-Z0-9-]+)")
 

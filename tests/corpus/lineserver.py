@@ -1,5 +1,6 @@
 """A scripted line-protocol server on localhost, so the standard library's SMTP and FTP clients
-fail the way they fail against a real server (a refused login), with no network."""
+fail the way they fail against a real server (a refused login), with no network; and a port
+nothing listens on, for clients that fail at once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ import contextlib
 import socket
 import threading
 from typing import Iterator
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released), so a client fails at once."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

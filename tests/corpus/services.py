@@ -30,6 +30,7 @@ from typing import Callable
 
 import sentry_sdk
 
+from .lineserver import closed_port
 from .model import Corpus
 from .planting import Recorder, Secret, capture_planted
 
@@ -80,12 +81,6 @@ def _integrations() -> list:
 
     return [TornadoIntegration(), FalconIntegration(), PyMongoIntegration(), HueyIntegration(),
             StrawberryIntegration(async_execution=True)]
-
-
-def _closed_port() -> int:
-    """A local port nothing listens on (bound, then released), so a client fails at once."""
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return probe.getsockname()[1]
 
 
 # --------------------------------------------------------------------------- web frameworks
@@ -146,7 +141,7 @@ def mongo_connect(rec: Recorder, secret: Secret) -> None:
     import pymongo
     import pymongo.errors
 
-    port = _closed_port()
+    port = closed_port()
     uri = f"mongodb://shop:{secret('mongo_uri_password')}@127.0.0.1:{port}/shop?authSource=admin"
     client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=300, connectTimeoutMS=300)
     try:
@@ -168,7 +163,7 @@ def ssh_connect(rec: Recorder, secret: Secret) -> None:
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     try:
-        client.connect("127.0.0.1", port=_closed_port(), username="deploy", password=secret("ssh_password"), timeout=0.5,
+        client.connect("127.0.0.1", port=closed_port(), username="deploy", password=secret("ssh_password"), timeout=0.5,
                        allow_agent=False, look_for_keys=False)
     except (paramiko.SSHException, OSError) as error:
         sentry_sdk.capture_exception(error)
@@ -181,7 +176,7 @@ def amqp_connect(rec: Recorder, secret: Secret) -> None:
     import pika
     import pika.exceptions
 
-    url = f"amqp://shop:{secret('pika_url_password')}@127.0.0.1:{_closed_port()}/%2F?connection_attempts=1&socket_timeout=0.3"
+    url = f"amqp://shop:{secret('pika_url_password')}@127.0.0.1:{closed_port()}/%2F?connection_attempts=1&socket_timeout=0.3"
     try:
         try:
             pika.BlockingConnection(pika.URLParameters(url))
@@ -196,7 +191,7 @@ def ldap_bind(rec: Recorder, secret: Secret) -> None:
     import ldap3
     import ldap3.core.exceptions
 
-    server = ldap3.Server("127.0.0.1", port=_closed_port(), connect_timeout=0.3)
+    server = ldap3.Server("127.0.0.1", port=closed_port(), connect_timeout=0.3)
     try:
         ldap3.Connection(server, user="cn=admin,dc=shop,dc=test", password=secret("ldap_bind_password"), auto_bind=True,
                          receive_timeout=0.3)
@@ -209,7 +204,7 @@ def oracle_connect(rec: Recorder, secret: Secret) -> None:
     import oracledb
 
     try:
-        oracledb.connect(f"shop/{secret('oracle_easy_connect')}@127.0.0.1:{_closed_port()}/ORCLPDB1", tcp_connect_timeout=0.5)
+        oracledb.connect(f"shop/{secret('oracle_easy_connect')}@127.0.0.1:{closed_port()}/ORCLPDB1", tcp_connect_timeout=0.5)
     except oracledb.OperationalError as error:
         sentry_sdk.capture_exception(error)
     migration = ["sqlplus", "-S", f"shop/{secret('sqlplus_connect_string')}@//127.0.0.1:1521/ORCLPDB1", "@migrate.sql"]
@@ -223,7 +218,7 @@ def oracle_connect(rec: Recorder, secret: Secret) -> None:
 
 def directory_tools(rec: Recorder, secret: Secret) -> None:
     """Clients run as commands: their short password flags (ldapsearch -w, sqlcmd -P)."""
-    command = ["ldapsearch", "-x", "-H", f"ldap://127.0.0.1:{_closed_port()}", "-D", "cn=admin,dc=shop,dc=test",
+    command = ["ldapsearch", "-x", "-H", f"ldap://127.0.0.1:{closed_port()}", "-D", "cn=admin,dc=shop,dc=test",
                "-w", secret("ldapsearch_w"), "-b", "dc=shop,dc=test", "(uid=ann.k)"]
     logger.warning("nightly export: sqlcmd -S db.internal -U sa -P %s -Q 'EXEC export_orders'", secret("sqlcmd_p"))
     try:
@@ -305,7 +300,7 @@ def redis_protocol(rec: Recorder, secret: Secret) -> None:
     logger.warning("replica setup: CONFIG SET requirepass %s", secret("redis_config_requirepass"))
     sentry_sdk.set_extra("redis_conf", f"bind 0.0.0.0\nport 6379\nmasterauth {secret('redis_conf_masterauth')}\nappendonly yes\n")
     try:
-        with socket.create_connection(("127.0.0.1", _closed_port()), timeout=0.5) as connection:
+        with socket.create_connection(("127.0.0.1", closed_port()), timeout=0.5) as connection:
             connection.sendall(packed)
     except ConnectionRefusedError as error:
         sentry_sdk.capture_exception(error)
