@@ -14,8 +14,9 @@ percent-encoded, HTML-escaped, and base64-encoded as part of a longer text (``us
 Basic auth): the secret's bytes at each of the three alignments a base64 group can start at,
 found inside a base64 token, which is then redacted whole.
 
-A value of two words (``Bearer <token>``) is searched for as it is and for its last word; a value
-of more words is a message rather than a secret and is not searched for (:func:`searched_texts`).
+A value of two words (``Bearer <token>``) is searched for as it is and for its last word, a URL
+with a password in its userinfo (a DSN) for that password too; a value of more words is a message
+rather than a secret and is not searched for (:func:`searched_texts`).
 What is too short or too common to be searched for is no secret worth searching
 (:func:`worth_searching`): fewer than :data:`MIN_LENGTH` characters, fewer than
 :data:`MIN_DISTINCT` distinct ones, no letter at all (numbers, dates, addresses and card numbers:
@@ -39,7 +40,7 @@ import re
 from binascii import b2a_base64
 from bisect import bisect_right
 from typing import Callable, Iterable, Iterator
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 from ..detection.validators import is_placeholder
 from .joined import SEPARATOR, string_starts
@@ -168,13 +169,29 @@ def echo_forms(secret: str) -> dict[str, bool]:
 
 def searched_texts(secret: str, replacements: Iterable[str] = ()) -> list[str]:
     """What the event is searched for, of a secret: itself, and of a value of two words (``Bearer
-    <token>``, ``Basic <credentials>``) its last word too, each if worth searching. A value of
-    more words is a message (a server's reply under a ``PASS`` key), not searched for."""
+    <token>``, ``Basic <credentials>``) its last word too, and of a URL with a password in its
+    userinfo (a DSN) that password, as written and percent-decoded (a client's frames hold it
+    parsed out of the URL), each if worth searching. A value of more words is a message (a
+    server's reply under a ``PASS`` key), not searched for."""
     words = secret.split()
     if len(words) > _MAX_WORDS:
         return []
     candidates = [secret, words[-1]] if len(words) == _MAX_WORDS else [secret]
-    return [text for text in candidates if worth_searching(text, replacements)]
+    if "://" in secret:
+        candidates += _url_passwords(secret)
+    return [text for text in dict.fromkeys(candidates) if worth_searching(text, replacements)]
+
+
+#: A URL's scheme and userinfo: up to the last ``@`` before its path, query or fragment (a
+#: password may hold an ``@`` of its own, unescaped).
+_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://([^/?#\s]*)@")
+
+
+def _url_passwords(url: str) -> list[str]:
+    """The password of ``url``'s userinfo, as written and percent-decoded (none without one)."""
+    userinfo = _URL_USERINFO.match(url)
+    password = userinfo.group(1).partition(":")[2] if userinfo is not None else ""
+    return [password, unquote(password)] if password else []
 
 
 def worth_searching(secret: str, replacements: Iterable[str] = ()) -> bool:

@@ -47,21 +47,15 @@ class CorpusChecks:
     """The tests every corpus of planted secrets passes, for a test class naming its corpus
     (``corpus``, a :class:`Captured`), the secrets planted (``names``) and how many of them the
     default ruleset on the 2026.11 packs let out at least (``previous_leaks``, a fraction); the
-    test module defines the ``default_outputs`` fixture (:func:`outputs_fixture`). A secret the
-    default ruleset is known to let out is named in ``known_leaks`` with why: its test is expected
-    to fail, and fails the run once it passes, so the entry goes with the fix."""
+    test module defines the ``default_outputs`` fixture (:func:`outputs_fixture`)."""
 
     corpus: Captured
     names: frozenset[str]
     previous_leaks: float
-    known_leaks: dict[str, str] = {}
 
     def pytest_generate_tests(self, metafunc):
         if "name" in metafunc.fixturenames:
-            known = metafunc.cls.known_leaks
-            metafunc.parametrize("name", [
-                pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=known[name])) if name in known else name
-                for name in sorted(metafunc.cls.names)])
+            metafunc.parametrize("name", sorted(metafunc.cls.names))
 
     def test_every_secret_is_planted_and_reaches_its_events(self):
         corpus = self.corpus()

@@ -315,6 +315,30 @@ def test_a_message_is_not_searched_and_a_scheme_and_credential_also_by_the_crede
     assert counts == {"keys": 3}
 
 
+def test_a_dsn_redacted_whole_is_searched_also_by_its_password(engine):
+    """A client's frames hold a DSN's password parsed out of it (asyncpg's connection parameters, a
+    list without field names), as written and percent-decoded."""
+    event = {"extra": {"secret_dsn": "postgresql://shop:Qz7dsn%40Pw-5521@db.internal:5432/shop",
+                       "params": ["shop", "Qz7dsn@Pw-5521", "db.internal"], "quoted": "'Qz7dsn%40Pw-5521'",
+                       "other": "https://docs.internal/guide"}}
+    out, counts = scrubbed(event, [KEYS], engine)
+    assert out["extra"]["params"] == ["shop", "[Filtered]", "db.internal"]
+    assert out["extra"]["quoted"] == "'[Filtered]'"
+    assert out["extra"]["other"] == "https://docs.internal/guide"
+    assert counts == {"keys": 3}
+
+
+@pytest.mark.parametrize("secret, searched", [
+    ("postgresql://shop:Qz7dsnPw-5521@db:5432/shop", ["Qz7dsnPw-5521"]),
+    ("mongodb://ann:M0ngo@Unesc-2209@h/db", ["M0ngo@Unesc-2209"]),  # an @ of the password's own
+    ("redis://:p%40ss%3AEnc-9xyz@h:6379/0", ["p%40ss%3AEnc-9xyz", "p@ss:Enc-9xyz"]),
+    ("http://justauser@host.internal/x", []),  # no password
+    ("https://host.internal/a@b:c", []),  # an @ in the path is no userinfo
+])
+def test_a_urls_password_is_searched_for_as_written_and_decoded(secret, searched):
+    assert echoes_module.searched_texts(secret) == [secret, *searched]
+
+
 @given(st.text(max_size=20))
 def test_a_literal_of_any_text_or_its_bytes_is_read_back_as_that_text(text):
     assert whole_value_secrets(repr(text)) == [text]

@@ -3,9 +3,8 @@ RQ, asyncpg, PyMySQL, Elasticsearch, kafka-python, Azure Blob Storage, google-au
 gRPC and websockets, and the text shapes users log (credentials in prose, ``.htpasswd`` lines, an
 OpenVPN profile, PHP PDO and JDBC connection strings, MongoDB shell calls, Java properties, a Kafka
 JAAS line, a Kubernetes Secret), with secrets planted where those libraries put them. The default
-ruleset lets none of them out (but the one :attr:`TestPlatformsCorpus.known_leaks` names), in any
-spelling the event may hold them, not even a seven-character piece, and keeps the useful values,
-whichever engine runs (:class:`~tests.corpus.checks.CorpusChecks`); what it redacts in the same
+ruleset lets none of them out, in any spelling the event may hold them, not even a
+seven-character piece, and keeps the useful values, whichever engine runs (:class:`~tests.corpus.checks.CorpusChecks`); what it redacts in the same
 events with no secret planted is counted."""
 
 from __future__ import annotations
@@ -30,12 +29,6 @@ class TestPlatformsCorpus(CorpusChecks):
     corpus = CORPUS
     names = frozenset(SECRETS) | frozenset(DERIVED)
     previous_leaks = 1 / 4
-    known_leaks = {
-        "asyncpg_dsn_password": (
-            "asyncpg's frames hold the DSN under 'dsn' (redacted whole, by its key) and the password alone in "
-            "its connection parameters, a namedtuple sent as a list without field names; the password is a "
-            "known secret only once the parts of a value redacted whole (a URL's userinfo) are searched for too"),
-    }
 
 
 def test_events_without_secrets_keep_their_useful_values_and_their_redactions_are_counted(unplanted_outputs,
