@@ -21,6 +21,10 @@ Semantics, as the README states them:
   value sensitive, the first such rule (in ruleset order) redacting it: a leaf is replaced whole,
   a container has every leaf replaced (``allow`` below still wins), and a ``remove`` rule removes
   the value (``None`` in a list) whatever it holds.
+* **Lone pairs.** With ``named_values``, a list of two items whose first is a str reading as a
+  key's name (``pairs.lone_pair_name``) names its second item: that item's key rule is the
+  first rule active at it whose keys match the name (unless the list is itself an item of a
+  list: then it is a ``[name, value]`` pair of that list).
 * **Pair dicts.** A dict holding a value field (``value``, ``Value``, ...) and a name field
   (``name``, ``Key``, ...) holding a str is a pair: each value field's key rule is the first
   rule active at it whose keys match its own key or one of those names. Selectors step the real
@@ -52,7 +56,7 @@ from rules_engine.scrub.detectors import BUILTIN
 from rules_engine.scrub.echoes import echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
-from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text
+from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text, lone_pair_name
 from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
@@ -151,8 +155,8 @@ class ReferenceScrubber:
         if self.allowed(names):
             return
         value = container[key]
-        if type(key) is str:
-            rule = self.first_key_rule([key, *named_by], names)
+        if type(key) is str or named_by:
+            rule = self.first_key_rule([key, *named_by] if type(key) is str else list(named_by), names)
             if rule is not None:
                 self.redact_all(container, key, names, where, rule)
                 return
@@ -163,8 +167,11 @@ class ReferenceScrubber:
                 named_by = pair_names_of(value, child) if self.named_values else ()
                 self.visit(value, child, names + [child], where + [child], named_by)
         elif type(value) is list:
+            lone_name = lone_pair_name(value) if self.named_values else None
             for index, item in enumerate(value):
-                if is_pair(item):
+                if index == 1 and lone_name is not None:
+                    self.visit(value, index, names + [str(index)], where + [index], (lone_name,))
+                elif is_pair(item):
                     self.visit_pair(value, index, names + [item[0]], where + [index])
                 else:
                     self.visit(value, index, names + [str(index)], where + [index])

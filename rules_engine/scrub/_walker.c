@@ -40,6 +40,7 @@ typedef struct {
     PyObject *pair_values;    /* the spellings of value fields a sibling may name (pairs.py) */
     PyObject *pair_names;     /* the spellings of the fields that name them */
     PyObject *pair_dict_unchanged;  /* pair_dict_unchanged(run, dict, copy, pair): the same names */
+    PyObject *lone_pair_name;  /* lone_pair_name(copy of a list of two): the name of its second item, or None */
     /* the scrubber's decisions (bound methods) and memos */
     PyObject *key_decision, *harmless_keys, *step;
     PyObject *key_memo;  /* key name -> bitmask of the key rules matching it */
@@ -70,7 +71,7 @@ static const Field interface_fields[] = {
     FIELD(harmless_keys, CALLABLE), FIELD(step, CALLABLE), FIELD(key_memo, DICT), FIELD(harmless, DICT),
     FIELD(steps, DICT), FIELD(redactions, LIST), FIELD(constants, LIST), FIELD(whole_tally_keys, LIST),
     FIELD(pair_decision, CALLABLE), FIELD(pair_values, FROZENSET), FIELD(pair_names, FROZENSET),
-    FIELD(pair_dict_unchanged, CALLABLE),
+    FIELD(pair_dict_unchanged, CALLABLE), FIELD(lone_pair_name, CALLABLE),
 };
 #define INTERFACE_FIELDS (sizeof(interface_fields) / sizeof(interface_fields[0]))
 #define FIELD_OF(object, field) ((PyObject **)((char *)(object) + (field)->offset))
@@ -1027,10 +1028,11 @@ is_pair(PyObject *item)
 }
 
 /* One item of a list where a selector may match (``Run.visit`` with an index for key): the
- * selectors step over the index's text; no key rule applies to an index. */
+ * selectors step over the index's text; no key rule applies to an index, but key rules read
+ * ``named_by`` (NULL, or the name of a lone pair's second item). */
 static int
 visit_selected_item(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *path, PyObject *state,
-                    PyObject *active, Py_ssize_t depth)
+                    PyObject *active, Py_ssize_t depth, PyObject *named_by)
 {
     PyObject *name = PyObject_Str(index);
     if (name == NULL)
@@ -1040,10 +1042,38 @@ visit_selected_item(Walker *w, PyObject *node, PyObject *index, PyObject *item, 
     Py_DECREF(name);
     if (allowed)
         return allowed < 0 ? -1 : check_subtree(w, item, depth + 1);
-    int status = place_selected(w, node, index, item, path, below, below_active, depth);
+    int status = named_by == NULL ? 0
+        : apply_key_rules_below(w, named_by, NULL, node, index, item, path, below, below_active, depth);
+    if (status == 0)
+        status = place_selected(w, node, index, item, path, below, below_active, depth);
     Py_DECREF(below);
     Py_DECREF(below_active);
-    return status;
+    return status < 0 ? -1 : 0;
+}
+
+/* The name of ``copy``'s second item when the list is a lone pair (``Run.lone_pair_name``, in
+ * Python: pairs.lone_pair_name), a new reference; NULL with no error set when it is none. */
+static PyObject *
+lone_pair_name(Walker *w, PyObject *copy)
+{
+    if (PyList_GET_SIZE(copy) != 2 || !PyUnicode_CheckExact(PyList_GET_ITEM(copy, 0)))
+        return NULL;
+    PyObject *name = PyObject_CallOneArg(w->iface->lone_pair_name, copy);
+    if (name == Py_None)
+        Py_CLEAR(name);
+    return name;
+}
+
+/* A lone pair's second item where no selector can match (``Run.visit`` with ``named_by``): redacted
+ * when a key rule matches its name, else placed. */
+static int
+visit_named_item(Walker *w, PyObject *node, PyObject *index, PyObject *item, PyObject *path, PyObject *active,
+                 Py_ssize_t depth, PyObject *named_by)
+{
+    int status = apply_key_rules(w, named_by, NULL, node, index, item, path, active, depth);
+    if (status == 0)
+        status = place(w, node, index, item, path, active, depth);
+    return status < 0 ? -1 : 0;
 }
 
 /* The items of an exact list (``Run.walk_list``, or the loop of ``Run.walk`` where a selector may
@@ -1058,6 +1088,9 @@ walk_items(Walker *w, PyObject *node, PyObject *path, PyObject *state, PyObject 
         return -1;
     PyObject *copy = PyList_GetSlice(node, 0, PyList_GET_SIZE(node));
     int status = copy == NULL ? -1 : 0;
+    PyObject *named_by = copy == NULL ? NULL : lone_pair_name(w, copy);  /* a lone pair's name */
+    if (named_by == NULL && PyErr_Occurred())
+        status = -1;
     for (Py_ssize_t i = 0; status == 0 && i < PyList_GET_SIZE(copy); i++) {
         PyObject *item = PyList_GET_ITEM(copy, i);  /* the copy is the walk's own: it holds the item */
         PyObject *index = PyLong_FromSsize_t(i);
@@ -1065,16 +1098,20 @@ walk_items(Walker *w, PyObject *node, PyObject *path, PyObject *state, PyObject 
             status = -1;
             break;
         }
-        if (is_pair(item))
+        if (i == 1 && named_by != NULL)
+            status = state == Py_None ? visit_named_item(w, node, index, item, path, active, depth, named_by)
+                                      : visit_selected_item(w, node, index, item, path, state, active, depth, named_by);
+        else if (is_pair(item))
             status = walk_pair(w, node, index, item, path, state, active, depth);
         else if (state == Py_None)
             status = place(w, node, index, item, path, active, depth);
         else
-            status = visit_selected_item(w, node, index, item, path, state, active, depth);
+            status = visit_selected_item(w, node, index, item, path, state, active, depth, NULL);
         Py_DECREF(index);
     }
     if (status == 0)
         status = list_unchanged(w, node, copy);
+    Py_XDECREF(named_by);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
     return status;

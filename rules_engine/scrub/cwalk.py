@@ -45,6 +45,8 @@ def c_walk_interface(scrubber: Scrubber) -> Interface:
         # field), and the fields' spellings: value fields are never learnt as harmless keys.
         pair_decision=Run.pair_decision, pair_dict_unchanged=Run.pair_dict_unchanged, pair_values=PAIR_VALUES,
         pair_names=PAIR_NAMES,
+        # The name of a lone pair's second item (a list of two items), or None (pairs.py).
+        lone_pair_name=scrubber._lone_pair_name,
         # The scrubber's decisions, memoized per key name and per (selector state, key name).
         key_decision=scrubber._key_decision, harmless_keys=scrubber._harmless_keys, step=scrubber._step,
         key_memo=scrubber._key_memo, harmless=scrubber._harmless, steps=scrubber._steps,

@@ -91,6 +91,27 @@ def pair_names(fields: dict, exact_key: Callable[[object], str]) -> list[str]:
     return names
 
 
+def lone_pair_name(items: list) -> str | None:
+    """The name of a lone pair, or None: a list of two items whose first is a str that reads as a
+    key's name (a word of letters, digits, ``_``, ``-``, ``.`` and ``:``, at most
+    :data:`_MAX_LONE_NAME` long, maybe in the quotes of its ``repr()``), and which is not an item
+    of a list (those are pairs of their list), names its second item as a key names its value:
+    ``for item in settings.items()``, ``parts = line.split("=", 1)`` in a frame. (A sentence or a
+    source line is no name: two lines of a frame's context are no pair.)"""
+    if len(items) == 2 and type(items[0]) is str and _KEY_NAME.fullmatch(items[0]) is not None:
+        return items[0]
+    return None
+
+
+def no_lone_pair(items: list) -> None:
+    """:func:`lone_pair_name` where lone pairs are not read (without ``options.named_values``)."""
+    return None
+
+
+_MAX_LONE_NAME = 64
+_KEY_NAME = re.compile(rf"""(?:[bu](?=['"]))?(['"]?)[\w.:\-]{{1,{_MAX_LONE_NAME}}}\1""")
+
+
 class Pairs:
     """What :class:`~.walk.Run` does with pairs: a ``[name, value]`` list's value is visited under
     its name; a pair dict's names are read once per dict (when the walk meets its first value

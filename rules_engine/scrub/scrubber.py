@@ -52,7 +52,7 @@ from .detectors import BUILTIN
 from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
-from .pairs import with_named_values
+from .pairs import lone_pair_name, no_lone_pair, with_named_values
 from .sqlinsert import insert_values_probe
 
 from .cwalk import CRun, c_walk_interface
@@ -137,6 +137,8 @@ class Scrubber:
     def _compile_keys(self) -> None:
         self._key_rules = [rule for rule in self._rules if rule.key_match]
         self._key_rule_mask = sum(1 << rule.index for rule in self._key_rules)
+        #: the name of a lone pair (a list of two items naming its second), when lone pairs are read
+        self._lone_pair_name = lone_pair_name if self._key_rule_mask and self._named_values else no_lone_pair
         self._key_memo: dict[Any, int] = {}
         #: active rules -> key names none of those rules match (lets the walk check a whole dict's
         #: keys at once: ``dict.keys() <= harmless``)

@@ -258,15 +258,17 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
             if slots[4 * index] is container and slots[4 * index + 1] == key:
                 self.texts[index] = ""
 
-    def visit(self, container, key, value, path, state, active, depth) -> None:
-        """One child of a container: selectors, key rules, then collect or descend."""
+    def visit(self, container, key, value, path, state, active, depth, named_by: str | None = None) -> None:
+        """One child of a container: selectors, key rules, then collect or descend. ``named_by``:
+        the name key rules read instead of an index (the second item of a lone pair)."""
         if state is not None:
             state, active, allowed = self.step(state, active, key)
             if allowed:
                 self.check_subtree(value, depth + 1)
                 return
-        if self.key_rules and (type(key) is str or issubclass(type(key), str)):
-            decision = self.scrubber._key_decision(key if type(key) is str else self.exact_key(key)) & active
+        if named_by is not None or (self.key_rules and (type(key) is str or issubclass(type(key), str))):
+            name = named_by if named_by is not None else key if type(key) is str else self.exact_key(key)
+            decision = self.scrubber._key_decision(name) & active
             if decision:
                 self.redact_all(container, key, value, path, state, active, lowest_bit(decision), depth)
                 return
@@ -316,12 +318,16 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
         self.enter(node, depth)
         visit = self.visit
         copy = node.copy()
+        named_by = self.scrubber._lone_pair_name(copy)  # (see pairs.lone_pair_name)
         for index, item in enumerate(copy):
-            if type(item) in (list, tuple) and len(item) == 2 and type(item[0]) is str:
+            if index == 1 and named_by is not None:
+                visit(node, index, item, path, state, active, depth, named_by)
+            elif type(item) in (list, tuple) and len(item) == 2 and type(item[0]) is str:
                 self.visit_pair(node, index, item, path, state, active, depth)
             else:
                 visit(node, index, item, path, state, active, depth)
         self.list_unchanged(node, copy)
+
 
     def walk_selected_dict(self, node: dict, path, state, active: int, depth: int, skipped=()) -> None:
         """A dict where a selector may match: :meth:`visit` inlined, steps memoized per
@@ -444,9 +450,12 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
             self.too_many()
         append_text, append_slot = self.texts.append, self.slots.extend
         copy = node.copy()
+        named_by = self.scrubber._lone_pair_name(copy)
         for index, item in enumerate(copy):
             kind = type(item)
-            if kind is str:
+            if index == 1 and named_by is not None:
+                self.visit(node, index, item, path, None, active, depth, named_by)
+            elif kind is str:
                 append_text(item)
                 append_slot((node, index, path, active))
             elif kind is dict:

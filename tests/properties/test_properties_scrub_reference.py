@@ -72,6 +72,10 @@ def shapes(text: str) -> list:
         [{"name": "Authorization", "value": text, "path": "/"}, {"Key": "note", "Value": [text, {"k": text}]},
          {"key": 3, "value": text}, {"NAME": "X-Secret", "name": "public", "values": {"inner": text}},
          {"field": "email", "ParameterValue": text, "ParameterKey": "safe_value"}, {"value": text, "header": "account"}],
+        # lone pairs: a list of two naming its second item (a loop's item, a split line), and lists
+        # of two that are none (a sentence first), a lone pair whose value is a pair
+        ["password", text], ("'api_token'", [text, "x"]), ["b'X-Secret'", {"inner": text}],
+        ["a note on the password", text], ["Authorization", ["User-Agent", text]],
         # INSERT values named by their column list
         f"INSERT INTO users (name, \"Password\", note) VALUES ('bob', '{text}', 1), (?, {text!r}, 'x')",
         # pair dicts as sentry-sdk sends them when they sit too deep: their repr

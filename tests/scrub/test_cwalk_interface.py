@@ -55,6 +55,7 @@ def fields_of(scrubber) -> dict:
     fields.update(run_class=Run, key_decision=scrubber._key_decision, harmless_keys=scrubber._harmless_keys,
                   step=scrubber._step, key_memo={}, harmless={}, steps={}, redactions=[], constants=[],
                   whole_tally_keys=[], pair_values=frozenset(), pair_names=frozenset(),
+                  lone_pair_name=scrubber._lone_pair_name,
                   key_rules=interface.key_rules == 1, max_depth=interface.max_depth,
                   max_nodes=interface.max_nodes)
     return fields

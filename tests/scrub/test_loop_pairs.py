@@ -1,13 +1,15 @@
-"""Values a frame names in another variable, and text in a pair's name, in real events from a real
-client: a crash inside a loop over a dict's items (``for k, v in settings.items()``,
+"""Values a frame names in another variable or item, and text in a pair's name, in real events from
+a real client: a crash inside a loop over a dict's items (``for k, v in settings.items()``,
 ``for column, value in zip(columns, row)``, ``for attr in vars(config)``) sends the frame's loop
-variables, the name in one and the value in the other; a list of ``(url, status)`` tuples is a
-list of ``[name, value]`` pairs whose names hold URLs. The secrets go, the names and harmless
+variables, the name in one and the value in the other; ``for item in settings.items()`` and
+``parts = line.split("=", 1)`` send a lone pair, a list of two whose first item names the second;
+a list of ``(url, status)`` tuples is a list of ``[name, value]`` pairs whose names hold URLs. The secrets go, the names and harmless
 values stay, ``_meta`` says where, and both engines give the same events."""
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 
 import pytest
@@ -26,12 +28,15 @@ SECRETS = {
     "column_value": "LoopColumn-Pw-5521",
     "attr_value": "LoopAttr-Secret-8812",
     "option_value": "LoopOption-Key-3390",
+    "loop_item": "LoopItem-Pw-6642",
+    "split_line": "SplitLine-Tok-1123",
     "url_in_pair_name": "PairUrlPw-6617",
     "bearer_in_pair_name": "PairBearer-Tok-4471zq",
 }
 #: Values that must survive: the names the loop variables hold (a local named ``key`` is redacted
 #: whole by the secure defaults), a harmless pair, a URL's path.
-KEPT = ["'password'", "'secret_key'", "'signing_key'", "'region'", "'eu-west-1'", "/health"]
+KEPT = ["'password'", "'secret_key'", "'signing_key'", "'db_password'", "'auth_token'", "'region'", "'eu-west-1'",
+        "/health"]
 
 
 def secret(name: str) -> str:
@@ -54,6 +59,25 @@ def insert_row(columns: list, row: tuple) -> None:
     for column, value in zip(columns, row):
         if column == "password":
             raise ValueError("a column failed its check")
+
+
+def check_items(load_settings) -> None:
+    """(The settings come from a call, so no frame holds the dict: only the loop's item names the
+    value.)"""
+    for item in load_settings().items():
+        if item[0] == "db_password":
+            raise ValueError("a setting failed its check")
+
+
+def parse_config(handle) -> dict:
+    """(Lines are read from a file object, so no frame holds the line: only the split names the
+    value.)"""
+    parsed = {}
+    while parts := handle.readline().rstrip("\n").split("=", 1):
+        if parts[0] == "auth_token" and not parts[1].startswith("tok_"):
+            raise ValueError(f"setting {len(parsed) + 1} is malformed")
+        parsed[parts[0]] = parts[1]
+    return parsed
 
 
 class Config:
@@ -88,6 +112,8 @@ def scenarios() -> None:
         lambda: insert_row(["name", "password"], ("ann", secret("column_value"))),
         lambda: dump_config(Config(region="eu-west-1", secret_key=secret("attr_value"))),
         lambda: apply_options({"timeout": 3, "signing_key": secret("option_value")}),
+        lambda: check_items(lambda: {"region": "eu-west-1", "db_password": secret("loop_item")}),
+        lambda: parse_config(io.StringIO("region=eu-west-1\nauth_token=" + secret("split_line") + "\n")),
         probe_urls,
     ]
     for fail in failing:
