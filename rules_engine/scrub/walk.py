@@ -318,7 +318,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
         self.enter(node, depth)
         visit = self.visit
         copy = node.copy()
-        named_by = self.scrubber._lone_pair_name(copy)  # (see pairs.lone_pair_name)
+        named_by = self.scrubber._lone_pair_name(copy) if len(copy) == 2 else None  # (pairs.lone_pair_name)
         for index, item in enumerate(copy):
             if index == 1 and named_by is not None:
                 visit(node, index, item, path, state, active, depth, named_by)
@@ -450,7 +450,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
             self.too_many()
         append_text, append_slot = self.texts.append, self.slots.extend
         copy = node.copy()
-        named_by = self.scrubber._lone_pair_name(copy)
+        named_by = self.scrubber._lone_pair_name(copy) if len(copy) == 2 else None
         for index, item in enumerate(copy):
             kind = type(item)
             if index == 1 and named_by is not None:
