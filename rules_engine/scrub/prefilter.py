@@ -498,7 +498,7 @@ class _PythonRun:
 class _RunSearch:
     """Which strings hold which runs: the strings holding what a run needs (every run's
     ``necessary`` patterns searched at once by RE2 over the joined strings, see
-    :class:`JoinedSearch`; the first of each finds the strings, the set of all of them says
+    :class:`JoinedSearch`; the last of each finds the strings, the set of all of them says
     which runs may be there) are each read for the run itself (``in_text``, the definition). RE2
     reads the text once; a run is followed in ``re`` only in the few strings that may hold it."""
 
@@ -510,9 +510,12 @@ class _RunSearch:
         patterns, leading = [], []
         for run in runs:
             self._needs.append(sum(1 << (len(patterns) + index) for index in range(len(run.necessary))))
-            # a string holding a run matches the first of its patterns: those alone find the strings
-            leading.append(compile_regex(run.necessary[0]))
-            patterns += [leading[-1], *map(compile_regex, run.necessary[1:])]
+            # a string holding a run matches each of its patterns: the last (as many members in a
+            # row as the run is long, when it is longer than what it counts), the cheapest for RE2's
+            # one pass over the text, alone finds the strings
+            compiled = [compile_regex(pattern) for pattern in run.necessary]
+            leading.append(compiled[-1])
+            patterns += compiled
         self._search = JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
             if patterns else None
 
