@@ -21,7 +21,7 @@ from ..conditions.regex import compile_regex
 from ..detection import CatalogueEntry, catalogue
 from ..detection.validators import VALIDATORS, is_placeholder
 from .detectors import Detector, secret_span
-from .prefilter import CASE_FOLDS, Literal, Probe, bytes_search, user_pattern_probe
+from .prefilter import CASE_FOLD_TABLE, CASE_FOLDS, Literal, Probe, bytes_search, user_pattern_probe
 from .regex_anchors import pattern_anchors
 
 #: Categories whose matches are checked against documentation samples and placeholders.
@@ -269,12 +269,11 @@ def _keyword_finder(entry: CatalogueEntry) -> tuple[Callable[[str], str], Callab
     faster at case-sensitive alternatives."""
     if entry.caseless and all(keyword.isascii() for keyword in entry.keywords):
         pattern = re.compile("|".join(re.escape(keyword.lower()) for keyword in entry.keywords))
-        folds = str.maketrans(CASE_FOLDS)
 
         def prepare(text: str) -> str:
             if text.isascii() or not any(folded in text for folded in CASE_FOLDS):
                 return text.lower()
-            return text.translate(folds).lower()  # (a translation reads a character at a time)
+            return text.translate(CASE_FOLD_TABLE).lower()  # (a translation reads a character at a time)
     else:
         pattern = re.compile("|".join(re.escape(keyword) for keyword in entry.keywords),
                              re.IGNORECASE if entry.caseless else 0)

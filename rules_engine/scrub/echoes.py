@@ -40,7 +40,7 @@ import re
 from binascii import b2a_base64
 from bisect import bisect_right
 from typing import Callable, Iterable, Iterator
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import quote, unquote
 
 from ..detection.validators import is_placeholder
 from .joined import SEPARATOR, string_starts

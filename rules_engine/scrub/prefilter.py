@@ -65,6 +65,8 @@ except ImportError:  # pragma: no cover - exercised where the extension is not b
 #: ``str.lower()`` turns into one (``tests`` check this table against both engines): the Kelvin
 #: sign, the long s, the dotted and the dotless i.
 CASE_FOLDS = {"\u212a": "k", "\u017f": "s", "\u0130": "i", "\u0131": "i"}
+#: :data:`CASE_FOLDS` as a ``str.translate`` table.
+CASE_FOLD_TABLE = str.maketrans(CASE_FOLDS)
 #: Anchors of a user pattern (but not the "^" of a negated class "[^...]"): on joined text they
 #: would not mean what they mean in one string, so such a pattern is run on every string.
 _ANCHOR = re.compile(r"(?<!(?<!\\)\[)\^|\$|\\[Az]")

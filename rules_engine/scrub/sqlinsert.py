@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Callable
 
-from .prefilter import CASE_FOLDS, NON_ASCII, Literal, Probe
+from .prefilter import CASE_FOLD_TABLE, NON_ASCII, Literal, Probe
 
 if TYPE_CHECKING:
     from .rule import Rule
@@ -84,12 +84,9 @@ def _may_hold_head(text: str) -> bool:
     """Whether ``text`` may hold ``insert`` or ``replace`` in any case (as ``re.IGNORECASE`` reads
     them, with the Kelvin sign and the long s): most strings do not, and looking for both words in
     the lowered text costs less than the pattern's caseless search."""
-    lowered = (text if text.isascii() else text.translate(_CASE_FOLDS)).lower()
+    lowered = (text if text.isascii() else text.translate(CASE_FOLD_TABLE)).lower()
     return "insert" in lowered or "replace" in lowered
 
-
-#: Non-ASCII letters ``re.IGNORECASE`` matches to an ASCII letter (the prefilter's table).
-_CASE_FOLDS = str.maketrans(CASE_FOLDS)
 
 
 def _columns(listed: str) -> list[str]:
