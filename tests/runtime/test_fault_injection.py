@@ -251,6 +251,7 @@ def test_scrub_fault_never_sends_unscrubbed_data(event, secret, place, on_error)
         assert not [s for s in S.string_leaves(result) for part in secret.parts if part in s]
 
 
+@pytest.mark.wall_clock
 def test_slow_detector_exceeding_the_time_budget_fails_closed(monkeypatch):
     import time
 

@@ -132,6 +132,7 @@ def test_long_strings_are_cut_and_scanned():
 # --------------------------------------------------------------------------- time
 
 
+@pytest.mark.wall_clock
 def test_tiny_time_budget_on_a_large_event_fails_closed():
     big = {f"k{i}": [f"line {j} of {i}" for j in range(50)] for i in range(400)}
     assert build(max_ms=0.001).before_send(event_with(big), {}) is None
@@ -173,6 +174,7 @@ def slow_collections():
         gc.callbacks.remove(slow)
 
 
+@pytest.mark.wall_clock
 def test_a_garbage_collection_during_the_hook_is_not_counted(slow_collections):
     ruleset = build(max_ms=100)
 
@@ -198,6 +200,7 @@ def test_a_garbage_collection_during_the_hook_is_not_counted(slow_collections):
     assert watched == [True] and budget._collector_pauses not in gc.callbacks
 
 
+@pytest.mark.wall_clock
 def test_a_pause_outside_the_collector_still_counts(slow_collections):
     ruleset = build(max_ms=100)
     big = {f"k{i}": [f"line {j} of {i}" for j in range(50)] for i in range(400)}
