@@ -1,3 +1,4 @@
+import gc
 import os
 import time
 
@@ -41,17 +42,33 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(autouse=True)
 def _budget_on_the_threads_own_time(request, monkeypatch):
-    """The time budget (``limits.max_ms``) counts on the wall clock, so a test host that stalls the
-    process for a second (a loaded CI machine, a paused VM) would fail whichever test was scrubbing
-    at that moment. Tests whose subject is something else read the budget on the thread's CPU
-    time, which a stall leaves alone and every scrubbing step still advances; tests marked
-    ``wall_clock`` (a pause inside the hook must count) keep the real clock."""
+    """The time budget (``limits.max_ms``) counts on the wall clock, and leaves out the garbage
+    collector only while a hook runs. So a test host that stalls the process for a second (a
+    loaded CI machine, a paused VM), or a full collection of the suite's large heap while a test
+    calls a scrubber directly, would fail whichever test was scrubbing at that moment. Tests whose
+    subject is something else read the budget on the thread's CPU time without the collector's:
+    a stall and a collection leave it alone, and every scrubbing step still advances it. Tests
+    marked ``wall_clock`` (a pause inside the hook must count) keep the real clock."""
     if request.node.get_closest_marker("wall_clock"):
+        yield
         return
     from rules_engine import budget
 
-    pauses = budget._collector_pauses
-    monkeypatch.setattr(budget, "clock", lambda: time.thread_time() - pauses.total)
+    collecting = [0.0, None]  # CPU seconds in collections so far, and when the running one started
+
+    def collector(phase: str, info: dict) -> None:
+        if phase == "start":
+            collecting[1] = time.thread_time()
+        elif collecting[1] is not None:
+            collecting[0] += time.thread_time() - collecting[1]
+            collecting[1] = None
+
+    gc.callbacks.append(collector)
+    monkeypatch.setattr(budget, "clock", lambda: time.thread_time() - collecting[0])
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(collector)
 
 
 @pytest.fixture(scope="session")

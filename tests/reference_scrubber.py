@@ -33,6 +33,11 @@ Semantics, as the README states them:
   by each detector (credited to the first active rule running it), each pattern, and for keys
   inside text; overlapping findings merge into their union, named after the longest (the first
   of equal ones: detectors, then patterns, then keys inside text, in ruleset order).
+* **Keys are text.** Every key of a dict below the top level (one ``allow`` leaves alone, and not
+  of a container removed whole) is a string searched by the rules active at its dict, echoes
+  included; a key with findings is renamed to its redacted text once every value is written
+  (``dictkeys.renamed_keys``: `` (2)`` ... when the dict or its ``_meta`` node has that name), its
+  ``_meta`` node moving with it; the key gets no remark of its own, only its counts.
 * **Named values in text.** In text, each value of an ``INSERT`` whose column a key rule active
   there matches, and each value field of a pair dict written as text (a repr, JSON) whose names
   one matches, is found as a key's value inside text is (``scrub/sqlinsert.py``,
@@ -53,6 +58,7 @@ from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from rules_engine.scrub.detectors import BUILTIN
+from rules_engine.scrub.dictkeys import path_steps, renamed_keys
 from rules_engine.scrub.echoes import echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
@@ -130,6 +136,7 @@ class ReferenceScrubber:
     def scrub_event(self, event: dict) -> dict[str, int]:
         """Scrub ``event`` in place, as ``Scrubber.scrub_event`` does; return the counts."""
         self.event, self.counts, self.texts, self.whole = event, {}, [], []
+        self.keys = []  # (dict, key, where the dict is, text, active rules) of every key
         self.secrets = []  # (text, rule, detector) of every value redacted
         if not self.rules:
             return {}
@@ -142,11 +149,21 @@ class ReferenceScrubber:
         for container, key, where, rule in self.whole:
             self.learn_whole(container[key], rule)
             self.redact_whole(container, key, where, rule)
-        found = [self.findings(text, active) for _, _, _, text, active in self.texts]
-        for (_, _, _, text, _), findings in zip(self.texts, found):
+        strings = self.texts + self.keys
+        found = [self.findings(text, active) for _, _, _, text, active in strings]
+        for (_, _, _, text, _), findings in zip(strings, found):
             self.secrets += [(text[start:end], rule, detector) for start, end, rule, detector in findings]
         for (container, key, where, text, active), findings in zip(self.texts, found):
             self.redact_text(container, key, where, text, findings + self.echoes(text, active))
+        renames = []  # (dict, where the dict is, {key: redacted text})
+        for (node, key, where, text, active), findings in zip(self.keys, found[len(self.texts):]):
+            redacted = self.redacted(text, findings + self.echoes(text, active))
+            if redacted is not None:
+                if not renames or renames[-1][0] is not node:
+                    renames.append((node, where, {}))
+                renames[-1][2][key] = redacted[0]
+        for node, where, wanted in sorted(renames, key=lambda rename: -len(rename[1])):
+            self.rename(node, where, wanted)
         return self.counts
 
     def visit(self, container, key, names, where, named_by=()) -> None:
@@ -163,6 +180,7 @@ class ReferenceScrubber:
         if type(value) is tuple:
             value = container[key] = list(value)
         if type(value) is dict:
+            self.keys += [(value, child, where, child, self.active(names)) for child in value]
             for child in list(value):
                 named_by = pair_names_of(value, child) if self.named_values else ()
                 self.visit(value, child, names + [child], where + [child], named_by)
@@ -212,6 +230,8 @@ class ReferenceScrubber:
         if type(value) is tuple:
             value = container[key] = list(value)
         if type(value) in (dict, list) and not rule.redaction.removes:
+            if type(value) is dict:
+                self.keys += [(value, child, where, child, self.active(names or [])) for child in value]
             for child in list(value) if type(value) is dict else range(len(value)):
                 child_names = None if names is None else names + [child if type(child) is str else str(child)]
                 if child_names is None or not self.allowed(child_names):
@@ -252,7 +272,7 @@ class ReferenceScrubber:
         wanted = {name: [rule for rule in self.rules if any(d.name == name for d in rule.detectors)]
                   for name in (FLAG_VALUE, JOINED_PASSWORD)}
         for secret in find_argv_secrets(event, bool(wanted[FLAG_VALUE]), bool(wanted[JOINED_PASSWORD])):
-            where = [*_steps(secret.path), secret.index]
+            where = [*path_steps(secret.path), secret.index]
             names = [step if type(step) is str else str(step) for step in where]
             if self.allowed(names):
                 continue
@@ -349,9 +369,17 @@ class ReferenceScrubber:
         return [(start, end, rule, detector) for (start, end), (rule, detector) in owners.items()]
 
     def redact_text(self, container, key, where, text: str, findings) -> None:
+        redacted = self.redacted(text, findings)
+        if redacted is not None:
+            container[key] = redacted[0]
+            self.remark(where, redacted[1], len(text))
+
+    def redacted(self, text: str, findings) -> tuple[str, list] | None:
+        """``text`` with its findings merged and redacted (counted), and the remarks; None when
+        it has none."""
         merged = self.merged(findings)
         if not merged:
-            return
+            return None
         out, remarks, cursor = "", [], 0
         for start, end, rule, detector, _ in merged:
             replacement = rule.redaction.replace(text[start:end])
@@ -362,8 +390,22 @@ class ReferenceScrubber:
             self.count(rule.id)
             if detector is not None:
                 self.count(f"{rule.id}/{detector}")
-        container[key] = out + text[cursor:]
-        self.remark(where, remarks, len(text))
+        return out + text[cursor:], remarks
+
+    def rename(self, node: dict, where, wanted: dict) -> None:
+        """Rename the keys of ``node`` (at ``where``) found holding secrets, in the dict and in its
+        ``_meta`` node (where a removed value's key stays)."""
+        meta = self.event.get("_meta")
+        for step in where:
+            meta = meta.get(str(step)) if isinstance(meta, dict) else None
+        meta = meta if isinstance(meta, dict) else {}
+        final = renamed_keys([*node, *(key for key in meta if key not in node)], wanted)
+        renamed = {final.get(key, key): value for key, value in node.items()}
+        node.clear()
+        node.update(renamed)
+        for old, new in final.items():
+            if old in meta:
+                meta[new] = meta.pop(old)
 
     def remark(self, where, remarks: list, length: int | None) -> None:
         node = self.event
@@ -388,11 +430,3 @@ def scrub(scrub_spec: models.Scrub, event: dict, hash_key: bytes | None = None,
     a ruleset turns on happen); return the counts."""
     return ReferenceScrubber(scrub_spec, hash_key, options).scrub_event(event)
 
-
-def _steps(path) -> list:
-    """The keys of a walk path (``(parent path, key)`` links from ``None``, the root), root first."""
-    steps = []
-    while path is not None:
-        path, key = path
-        steps.append(key)
-    return steps[::-1]

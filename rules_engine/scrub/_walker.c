@@ -205,6 +205,7 @@ typedef struct {
     PyObject *findings_memo;  /* (text, active rules, probes) -> findings */
     PyObject *lists;     /* each list walked, then the copy the walk read it through, flat */
     PyObject *replaced;  /* id(list) -> (list, {index: item}) for items the run put there itself */
+    PyObject *dicts;     /* each dict whose keys are text: dict, path, active rules, keys all harmless? (flat) */
     MetaSlot *meta_table;     /* path -> the _meta node mirroring that container */
     Py_ssize_t meta_capacity, meta_used;
     Py_ssize_t nodes;    /* the run's node count, shared with the Python walk */
@@ -212,7 +213,6 @@ typedef struct {
 
 static PyObject *card_high, *zero, *one, *no_keys;  /* 10**19, 0, 1 and () */
 static PyObject *s_limit_rule, *s_meta, *s_empty, *s_rem, *s_len, *s_removed, *s_extend, *s_decode, *s_utf8, *s_replace;
-#define KEY_MEMO_LIMIT 10000
 
 /* ------------------------------------------------------------------ handing over to Python */
 
@@ -603,6 +603,17 @@ rule_removes(Walker *w, PyObject *rule)
     return PyUnicode_Check(remark) && PyUnicode_Compare(remark, s_removed) == 0;
 }
 
+/* ``Run.note_dict``: a dict whose keys are text of the event, searched when the walk ends. */
+static int
+note_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, int keys_harmless)
+{
+    PyObject *entry[4] = {node, path, active, keys_harmless ? Py_True : Py_False};
+    for (int i = 0; i < 4; i++)
+        if (PyList_Append(w->dicts, entry[i]) < 0)
+            return -1;
+    return 0;
+}
+
 static int redact_all(Walker *w, PyObject *container, PyObject *key, PyObject *value, PyObject *path,
                       PyObject *state, PyObject *active, PyObject *rule, Py_ssize_t depth);
 static int unchanged(Walker *w, PyObject *node, PyObject *copy);
@@ -643,6 +654,8 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
         }
         if (status == 0)
             status = unchanged(w, value, copy);
+        if (status == 0)
+            status = note_dict(w, value, child_path, active, 0);
         Py_XDECREF(copy);
     } else {
         PyObject *snapshot = PySequence_List(value);
@@ -854,7 +867,8 @@ harmless_keys(Walker *w, PyObject *active)
 
 /* ``walk_dict`` and ``walk_dict_keys`` of the Python walk in one pass: a key already known to be
  * harmless is placed at once (what the Python walk does for a dict whose keys all are); any other
- * key is checked (a string? sensitive?) and learnt as harmless when it is not sensitive. */
+ * key is checked (a string? sensitive?), and the run learns it as harmless once its text is
+ * searched (``Run.learn_harmless_keys``). */
 static int
 walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_t depth)
 {
@@ -870,7 +884,7 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         return -1;
     }
     int is_set = PyAnySet_Check(harmless);
-    int learn = PySet_Check(harmless) && PySet_GET_SIZE(harmless) < KEY_MEMO_LIMIT;
+    int all_known = 1;
     Py_ssize_t position = 0;
     PyObject *copy = PyDict_Copy(node);
     PyObject *key, *value, *pair = NULL;  /* pair: the key rules the names of a pair dict match */
@@ -890,11 +904,10 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         if (known < 0)
             status = -1;
         else if (!known) {
+            all_known = 0;
             if ((is_value = is_value_field(w, name)) < 0
                 || (is_value && w->iface->key_rules && (also = pair_decision(w, copy, &pair, &named)) == NULL)
                 || (redacted = apply_key_rules(w, name, also, node, key, value, path, active, depth)) < 0)
-                status = -1;
-            if (status == 0 && !redacted && !is_value && learn && PySet_Add(harmless, name) < 0)
                 status = -1;
         }
         if (status == 0 && !redacted)
@@ -907,6 +920,8 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         status = unchanged(w, node, copy);
     if (status == 0)
         status = pair_dict_unchanged(w, node, copy, pair, named);
+    if (status == 0)
+        status = note_dict(w, node, path, active, all_known);
     Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
@@ -1190,6 +1205,8 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
         status = unchanged(w, node, copy);
     if (status == 0)
         status = pair_dict_unchanged(w, node, copy, pair, named);
+    if (status == 0 && !top)  /* the event's own keys are its attributes */
+        status = note_dict(w, node, path, active, 0);
     Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
@@ -2014,7 +2031,7 @@ static const Collection collections[] = {
     COLLECTION(texts, &PyList_Type), COLLECTION(slots, &PyList_Type), COLLECTION(whole, &PyList_Type),
     COLLECTION(tally, &PyDict_Type), COLLECTION(meta_root, NULL), COLLECTION(cut, &PyDict_Type),
     COLLECTION(written, &PySet_Type), COLLECTION(findings_memo, &PyDict_Type), COLLECTION(lists, &PyList_Type),
-    COLLECTION(replaced, &PyDict_Type),
+    COLLECTION(replaced, &PyDict_Type), COLLECTION(dicts, &PyList_Type),
 };
 #define COLLECTIONS (sizeof(collections) / sizeof(collections[0]))
 #define COLLECTION_OF(w, collection) ((PyObject **)((char *)(w) + (collection)->offset))

@@ -36,3 +36,58 @@ def keys_of_parameters(template: str, check_time: Callable[[], None] = lambda: N
         if before is not None:
             yield position, before.group(1)
         position += 1
+
+
+class LogEntries:
+    """The part of :class:`~.walk.Run` that redacts a log entry's positional parameters by the keys
+    its template names (both walks: the entry is found after the walk)."""
+
+    whole: list
+    texts: list[str]
+    slots: list
+
+    def redact_log_entry(self, event: dict, place: tuple[str, ...]) -> None:
+        """The log entry at ``place``, unless it (or what holds it) is redacted whole already.
+        Most events have none (though most have ``contexts``): that is found first, and only then
+        are the values queued whole searched, once, for any step of the way to it."""
+        container, path = event, None
+        holders = []  # (container, key) of each step down to the log entry
+        for step in place:
+            child = container.get(step)
+            if type(child) is not dict:
+                return
+            holders.append((container, step))
+            container, path = child, (path, step)
+        for queued, key, _, _ in self.whole:
+            for holder, step in holders:
+                if queued is holder and key == step:
+                    return
+        self.redact_log_params(container, path)
+
+    def redact_log_params(self, logentry: dict, logentry_path) -> None:
+        """Positional log parameters are values of the keys the template names before them:
+        ``"login password=%s"`` makes its parameter a password even though the parameter list
+        has no key names."""
+        template, params = logentry.get("message"), logentry.get("params")
+        if type(template) is not str or type(params) is not list or not params:
+            return
+        active = self.scrubber._everywhere
+        path = (logentry_path, "params")
+        copy = params.copy()
+        for position, key in keys_of_parameters(template, self.check_time):
+            if position >= len(copy):
+                break
+            rule_index = self.scrubber._sensitive_text_key(key, active)
+            if rule_index is not None and type(copy[position]) not in (dict, list):
+                self.redact_all(params, position, copy[position], path, None, active, rule_index, 2)
+                self.forget_texts(params, position)
+        self.list_unchanged(params, copy)
+
+    def forget_texts(self, container, key) -> None:
+        """Leave the strings the walk collected from ``container[key]`` unscanned: the value is
+        redacted whole, and a redaction of part of its text written over it would restore the
+        rest."""
+        slots = self.slots
+        for index in range(len(self.texts)):
+            if slots[4 * index] is container and slots[4 * index + 1] == key:
+                self.texts[index] = ""

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .. import budget
 from ..errors import RulesEngineError, UnsendableValue
 from .changes import ChangeChecks
+from .dictkeys import DictKeys
 from .echoes import EchoSearch
 from .meta import MetaWriter
-from .logtemplate import keys_of_parameters
+from .logtemplate import LogEntries
 from .pairs import PAIR_VALUES, Pairs
 from .redactions import merge_findings
-from .rule import KEY_MEMO_LIMIT, lowest_bit
+from .rule import lowest_bit
 from .values import CARD_DIGITS_HIGH, CARD_DIGITS_LOW, card_number, snapshot
 
 if TYPE_CHECKING:  # the scrubber builds runs; a run only reads it
@@ -51,7 +52,7 @@ class ScrubOverBudget(ScrubLimitExceeded, budget.OverBudget):
     """Scrubbing used up the event's time budget (``limits.max_ms``)."""
 
 
-class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
+class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
     """The state of scrubbing one event: what the walk collected, and the budget left. One method
     per container type serves the common case (no selector can match below the node); nodes where
     a selector may still match take the general path (:meth:`walk`), stepping the automaton."""
@@ -76,6 +77,9 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
         #: each list walked and found unchanged, then the copy the walk read it through (flat, two
         #: items per list): one that receives a redaction is checked again once all are written
         self.lists: list = []
+        #: each dict walked whose keys are text: the dict, its path, the rules active there and
+        #: whether every key was known harmless (flat, four items per dict; see dictkeys.py)
+        self.dicts: list = []
         #: id(list) -> (list, {index: item}) for the items the run itself put in a list (a tuple as
         #: a list, a subclass as its plain form, a redaction): the list's checks accept them there
         self.replaced: dict[int, tuple[list, dict[int, Any]]] = {}
@@ -86,6 +90,8 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
         made by the walker, so this is the part of ``__init__`` both runs share.)"""
         self.scrubber = scrubber
         self.argv_secrets = []
+        #: id(dict) -> (dict, its path, {key: redacted text}) of the keys found holding secrets
+        self.renames: dict[int, tuple] = {}
         limits = scrubber._limits
         # The event's budget when a hook runs (it started before filters and grouping), else one
         # of its own.
@@ -212,52 +218,6 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
         for place in LOG_ENTRY_PLACES:
             self.redact_log_entry(event, place)
 
-    def redact_log_entry(self, event: dict, place: tuple[str, ...]) -> None:
-        """The log entry at ``place``, unless it (or what holds it) is redacted whole already.
-        Most events have none (though most have ``contexts``): that is found first, and only then
-        are the values queued whole searched, once, for any step of the way to it."""
-        container, path = event, None
-        holders = []  # (container, key) of each step down to the log entry
-        for step in place:
-            child = container.get(step)
-            if type(child) is not dict:
-                return
-            holders.append((container, step))
-            container, path = child, (path, step)
-        for queued, key, _, _ in self.whole:
-            for holder, step in holders:
-                if queued is holder and key == step:
-                    return
-        self.redact_log_params(container, path)
-
-    def redact_log_params(self, logentry: dict, logentry_path) -> None:
-        """Positional log parameters are values of the keys the template names before them:
-        ``"login password=%s"`` makes its parameter a password even though the parameter list
-        has no key names."""
-        template, params = logentry.get("message"), logentry.get("params")
-        if type(template) is not str or type(params) is not list or not params:
-            return
-        active = self.scrubber._everywhere
-        path = (logentry_path, "params")
-        copy = params.copy()
-        for position, key in keys_of_parameters(template, self.check_time):
-            if position >= len(copy):
-                break
-            rule_index = self.scrubber._sensitive_text_key(key, active)
-            if rule_index is not None and type(copy[position]) not in (dict, list):
-                self.redact_all(params, position, copy[position], path, None, active, rule_index, 2)
-                self.forget_texts(params, position)
-        self.list_unchanged(params, copy)
-
-    def forget_texts(self, container, key) -> None:
-        """Leave the strings the walk collected from ``container[key]`` unscanned: the value is
-        redacted whole, and a redaction of part of its text written over it would restore the
-        rest."""
-        slots = self.slots
-        for index in range(len(self.texts)):
-            if slots[4 * index] is container and slots[4 * index + 1] == key:
-                self.texts[index] = ""
-
     def visit(self, container, key, value, path, state, active, depth, named_by: str | None = None) -> None:
         """One child of a container: selectors, key rules, then collect or descend. ``named_by``:
         the name key rules read instead of an index (the second item of a lone pair)."""
@@ -377,6 +337,8 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
                 self.place(node, key, value, path, child_state, child_active, depth)
         self.unchanged(node, copy)
         self.pair_dict_unchanged(node, copy, pair)
+        if not skipped:  # the event's own keys are its attributes
+            self.dicts.extend((node, path, active, False))
 
     # ---------------------------------------------------------------- walk: the common case
 
@@ -411,13 +373,12 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
             elif value is not None and kind is not bool:
                 self.place(node, key, value, path, None, active, depth)
         self.unchanged(node, copy)
+        self.dicts.extend((node, path, active, True))
 
     def walk_dict_keys(self, node: dict, copy: dict, path, active: int, depth: int) -> None:
         """:meth:`walk_dict` for a dict holding a key that is sensitive or not yet decided (its
         entries read from ``copy``), then checked against the copy."""
         decide, memo_get = self.scrubber._key_decision, self.key_memo.get
-        harmless = self.scrubber._harmless_keys(active)
-        learn = len(harmless) < KEY_MEMO_LIMIT
         place = self.place
         key_rules = self.key_rules
         pair = None  # the key rules the names of a pair dict match, read at its first value field
@@ -435,11 +396,10 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
                 if decision:
                     self.redact_all(node, key, value, path, None, active, lowest_bit(decision), depth)
                     continue
-            if learn and not named:
-                harmless.add(name)
             place(node, key, value, path, None, active, depth)
         self.unchanged(node, copy)
         self.pair_dict_unchanged(node, copy, pair)
+        self.dicts.extend((node, path, active, False))
 
     def walk_list(self, node: list, path, active: int, depth: int) -> None:
         """A list below which no selector can match; ``[name, value]`` items are pairs."""
@@ -492,15 +452,16 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
             for child_key, child in copy.items() if kind is dict else enumerate(copy):
                 if kind is dict and type(child_key) is not str:
                     self.exact_key(child_key)
-                child_state = state
+                child_state, child_active = state, active
                 if state is not None:
-                    child_state, _, allowed = self.step(state, active, child_key)
+                    child_state, child_active, allowed = self.step(state, active, child_key)
                     if allowed:
                         self.check_subtree(child, depth + 2)
                         continue
-                self.redact_all(value, child_key, child, child_path, child_state, active, rule_index, depth + 1)
+                self.redact_all(value, child_key, child, child_path, child_state, child_active, rule_index, depth + 1)
             if kind is dict:
                 self.unchanged(value, copy)
+                self.dicts.extend((value, child_path, active, False))
             else:
                 self.list_unchanged(value, copy)
         elif value is not None and kind is not bool:
@@ -514,14 +475,18 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
         if self.scrubber._echoes:
             known = self.known_secrets()
             self.whole_secrets(known)  # read before they are replaced
+        self.queue_keys()  # before values are removed: a removed value's key stays in _meta
         self.apply_whole_values()
-        if self.texts:
+        if self.texts or known:
             self.cut_long_strings()
-            self.write_findings(self.exact_pass(), known)
+            found = self.exact_pass()
+            self.write_findings(found, known)
             for index in self.cut:
                 if index not in self.written:
-                    self.write(index, self.texts[index], [])
+                    self.write_cut(index)
+            self.learn_harmless_keys(found)
         self.check_written_lists()
+        self.rename_keys()
         self.check_time()
         return self.counts()
 
@@ -548,10 +513,21 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
             for index, findings in found.items():
                 known.add_findings(texts[index], findings)
             if known:
+                self.queue_harmless_keys()
                 self.add_echoes(known, found)
-        redact_spans = self.redact_spans
+        redact_spans, keys_from = self.redact_spans, self.keys_from
         for index in sorted(found):
-            redact_spans(index, texts[index], found[index])
+            if index < keys_from:
+                redact_spans(index, texts[index], found[index])
+            else:
+                self.rename_key(index, Run.spans_redacted(self, texts[index], found[index])[0])
+
+    def write_cut(self, index: int) -> None:
+        """A string cut for scanning, with nothing found: what was cut stays cut."""
+        if index < self.keys_from:
+            self.write(index, self.texts[index], [])
+        else:
+            self.rename_key(index, self.texts[index])
 
     def scrub_candidates(self, candidates: dict[int, int], time_check_every: int, found: dict[int, tuple]) -> None:
         """The exact pass over the candidates (string index -> probes), in index order: the
@@ -566,7 +542,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
 
     def cut_long_strings(self) -> None:
         limit = self.max_length
-        if max(map(len, self.texts)) <= limit:
+        if max(map(len, self.texts), default=0) <= limit:
             return
         for index, text in enumerate(self.texts):
             if len(text) > limit:
@@ -612,6 +588,10 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
         return tuple(findings)
 
     def redact_spans(self, index: int, text: str, findings: Sequence[tuple]) -> None:
+        self.write(index, *self.spans_redacted(text, findings))
+
+    def spans_redacted(self, text: str, findings: Sequence[tuple]) -> tuple[str, list]:
+        """``text`` with its findings redacted (counted), and the ``_meta`` remarks saying where."""
         redactions = self.scrubber._redactions
         tally = self.tally
         pieces: list[str] = []
@@ -630,7 +610,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, MetaWriter):
             counted = (rule_index, detector)
             tally[counted] = tally.get(counted, 0) + 1
         pieces.append(text[cursor:])
-        self.write(index, "".join(pieces), remarks)
+        return "".join(pieces), remarks
 
     def write(self, index: int, new_text: str, remarks: list) -> None:
         container, key, path = self.slots[4 * index : 4 * index + 3]

@@ -80,6 +80,12 @@ def shapes(text: str) -> list:
         f"INSERT INTO users (name, \"Password\", note) VALUES ('bob', '{text}', 1), (?, {text!r}, 'x')",
         # pair dicts as sentry-sdk sends them when they sit too deep: their repr
         repr([{"name": "X-Secret", "value": text, "path": "/"}, {"Key": "account", "Value": [text]}]),
+        # keys holding the secret (a table keyed by token, pools keyed by URL): with values and
+        # _meta below them, beside a key already named like a redaction, under a sensitive key,
+        # and a sensitive key holding it (whose value a rule may remove)
+        {text: "alice", "other": {text: [text, {"note": text}]}, "[Filtered]": 1, "<gone>": text},
+        {f"postgres://app:{text}@db/x": {"pool": 3}, f"Authorization: Bearer {text}": "on", text + "2": None},
+        {"password": {text: "v", "n": {text: 1}}, f"password={text}": "kept", f"email {text}": {"inner": text}},
     ]
 
 

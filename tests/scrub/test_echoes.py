@@ -211,11 +211,12 @@ def test_an_echo_under_allow_or_outside_the_rule_stays(engine):
     assert counts == {"keys": 2}
 
 
-def test_a_secret_equal_to_a_dict_key_leaves_the_key(engine):
+def test_a_secret_equal_to_a_dict_key_renames_the_key(engine):
     event = {"extra": {"password": "sessionkey9Q", "sessions": {"sessionkey9Q": "open sessionkey9Q"}}}
     out, counts = scrubbed(event, [KEYS], engine)
-    assert out["extra"]["sessions"] == {"sessionkey9Q": "open [Filtered]"}
-    assert counts == {"keys": 2}
+    assert out["extra"]["sessions"] == {"[Filtered]": "open [Filtered]"}
+    assert out["_meta"]["extra"]["sessions"] == {"[Filtered]": {"": {"rem": [["keys", "s", 5, 15]], "len": 17}}}
+    assert counts == {"keys": 3}
 
 
 # ----------------------------------------------------------------- hostile

@@ -1,0 +1,136 @@
+"""Dict keys are text of the event too.
+
+sentry-sdk sends every key of a dict it sends, as text, so a secret used as a key (a session
+table or a cache keyed by token, connection pools keyed by their URL) leaves with the event unless
+the key itself is searched. A key is searched as the strings of its dict are, by the rules active
+at the dict (detectors, patterns, keys inside text, named values, echoes); a key with findings is
+renamed to its redacted text once every value is written, and the ``_meta`` of what it held moves
+with it (``_meta`` has no place for a remark about a key: the redaction is counted).
+
+Most keys are names a program chose (``exception``, ``vars``, a local's name), the same in every
+event: a key whose text holds nothing and that no key rule active at its dict matches is learnt as
+harmless for those rules (the scrubber's bounded ``_harmless`` memo), and the walk does not queue
+it again. Echoes cannot be learnt (an event's secrets are known only once it is searched), so an
+event in which some secret is known has every key searched for its echoes, harmless or not.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .pairs import PAIR_VALUES
+from .rule import KEY_MEMO_LIMIT
+
+
+def renamed_keys(keys: Iterable, wanted: dict) -> dict:
+    """``old key -> new key`` for each key of ``keys`` (in order) that ``wanted`` renames: the
+    text wanted, or, when a key of ``keys`` kept or renamed before already has it, that text
+    followed by `` (2)``, `` (3)`` ... (two secrets can redact to the same text, and a dict has one
+    value per key)."""
+    keys = list(keys)
+    taken = {key for key in keys if key not in wanted}
+    final = {}
+    for key in keys:
+        if key in wanted and key not in final:
+            name = wanted[key]
+            number = 2
+            while name in taken:
+                name = f"{wanted[key]} ({number})"
+                number += 1
+            taken.add(name)
+            final[key] = name
+    return final
+
+
+def path_steps(path) -> list:
+    """The keys of a walk path (``(parent path, key)`` links from ``None``, the root), root first."""
+    steps = []
+    while path is not None:
+        path, key = path
+        steps.append(key)
+    return steps[::-1]
+
+
+class DictKeys:
+    """The part of :class:`~.walk.Run` that searches dict keys (both walks note the dicts they
+    walk in ``dicts``: the dict, its path, the rules active there and whether every key was known
+    harmless, four items per dict)."""
+
+    dicts: list
+    texts: list[str]
+    slots: list
+    #: where the keys start among ``texts`` (every later string is a key)
+    keys_from: int
+
+    def queue_keys(self) -> None:
+        """Add the keys not known harmless to the strings searched (before values are removed:
+        the key of a removed value stays in ``_meta``)."""
+        self.keys_from = len(self.texts)
+        self._queue_keys(harmless=False)
+        self.searched_keys_until = len(self.texts)
+
+    def queue_harmless_keys(self) -> None:
+        """Add the keys known harmless, searched for echoes only (their own findings are none)."""
+        self._queue_keys(harmless=True)
+
+    def _queue_keys(self, harmless: bool) -> None:
+        known_of = self.scrubber._harmless.get
+        append_text, append_slot = self.texts.append, self.slots.extend
+        entries = iter(self.dicts)
+        for node, path, active, all_harmless in zip(entries, entries, entries, entries):
+            if all_harmless and not harmless:
+                continue
+            known = known_of(active, ())
+            for key in list(node):
+                name = key if type(key) is str else str.__str__(key)
+                if (all_harmless or name in known) == harmless:
+                    append_text(name)
+                    append_slot((node, key, path, active))
+
+    def learn_harmless_keys(self, found: dict[int, tuple]) -> None:
+        """Learn the keys searched without findings, that no key rule active there matches, as
+        harmless there (value fields never: a sibling may name them)."""
+        scrubber = self.scrubber
+        texts, slots, cut = self.texts, self.slots, self.cut
+        for index in range(self.keys_from, self.searched_keys_until):
+            if index in found or index in cut:
+                continue
+            name, active = texts[index], slots[4 * index + 3]
+            harmless = scrubber._harmless_keys(active)
+            if len(harmless) >= KEY_MEMO_LIMIT:
+                continue
+            if name not in PAIR_VALUES and not scrubber._key_decision(name) & active:
+                harmless.add(name)
+
+    def rename_key(self, index: int, new_text: str) -> None:
+        container, key, path = self.slots[4 * index : 4 * index + 3]
+        self.written.add(index)
+        self.renames.setdefault(id(container), (container, path, {}))[2][key] = new_text
+
+    def rename_keys(self) -> None:
+        """Rename the keys found holding secrets, deepest dicts first (a ``_meta`` node is found
+        by the keys leading to it, before they are renamed themselves)."""
+        for node, path, wanted in sorted(self.renames.values(), key=lambda entry: -len(path_steps(entry[1]))):
+            meta = self.meta_below(path)
+            keys = list(node) + [key for key in meta or () if key not in node]
+            final = renamed_keys(keys, wanted)
+            if any(key in node for key in final):
+                items = list(node.items())
+                node.clear()
+                node.update((final.get(key, key), value) for key, value in items)
+            if meta is not None:
+                for old, new in final.items():
+                    step = old if type(old) is str else str.__str__(old)
+                    if step in meta:
+                        meta[new] = meta.pop(step)
+
+    def meta_below(self, path) -> dict | None:
+        """The ``_meta`` node mirroring the container at ``path``, if something below it has one."""
+        if self.meta_root is None:
+            return None
+        node = self.meta_root.get("_meta")
+        for step in path_steps(path):
+            if not isinstance(node, dict):
+                return None
+            node = node.get(step if type(step) is str else str(step))
+        return node if isinstance(node, dict) else None
