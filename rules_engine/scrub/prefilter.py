@@ -44,6 +44,7 @@ import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any, Union
 
 from ..conditions.regex import compile_regex
@@ -205,10 +206,27 @@ class Prefilter:
         self.c_scanner = CAnchorScanner if use_c else None
 
         self._joined_search = JoinedSearch(self._searches) if self._searches else None
+        #: whether equal strings are scanned once (see :meth:`candidates`)
+        self._dedupe = not use_c
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
         if not texts:
             return {}
+        if self._dedupe:
+            # What a string is flagged for depends on the string alone, and an event repeats
+            # many (frames share file names, modules, lines of context): each distinct one is
+            # scanned once, and its probes are given to every string equal to it.
+            distinct = list(dict.fromkeys(texts))
+            if len(distinct) < len(texts):
+                found = self._scan(distinct)
+                if not found:
+                    return found
+                probes = {distinct[index]: mask for index, mask in found.items()}
+                indexes = list(compress(range(len(texts)), map(probes.__contains__, texts)))
+                return dict(zip(indexes, map(probes.__getitem__, map(texts.__getitem__, indexes))))
+        return self._scan(texts)
+
+    def _scan(self, texts: list[str]) -> dict[int, int]:
         found = self._scanner.scan(texts) if self._scanner is not None else {}
         if self._joined_search is not None:
             self._joined_search.flag(texts, found)
