@@ -290,16 +290,23 @@ class PythonScanner:
         self._non_ascii = anchors[non_ascii]
         #: per anchor: (bit, other groups) of the probes whose first group holds it
         self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}
+        first_groups = []
         for bit, groups in probes:
             first, *others = [[anchors[anchor] for anchor in group] for group in groups]
+            first_groups.append((first, 1 << bit, others))
             for anchor in first:
-                self._probes_by_first.setdefault(anchor, []).append((1 << bit, others))
+                self._probes_by_first.setdefault(anchor, [])
         # Literals of first groups are looked for in every string; those only in other groups
         # (often common: "=", ":") only in the strings a first group flagged.
-        for literal in self._literal_anchors.values():
-            literal.searched = literal in self._probes_by_first
-        self._literals = _LiteralSearch([key for key, literal in self._literal_anchors.items() if literal.searched])
+        self._literals = _LiteralSearch([key for key, literal in self._literal_anchors.items()
+                                         if literal in self._probes_by_first])
         self._runs = _RunSearch([anchor for anchor in self._probes_by_first if isinstance(anchor, _PythonRun)])
+        looked_for = set(self._probes_by_first)  # the anchors whose strings every scan finds
+        made: dict[tuple, _Group] = {}
+        for first, bit, others in first_groups:
+            others = [made.setdefault(tuple(group), _Group(group, looked_for)) for group in others]
+            for anchor in first:
+                self._probes_by_first[anchor].append((bit, others))
 
     def scan(self, texts: list[str]) -> dict[int, int]:
         joined = SEPARATOR.join(texts)
@@ -319,24 +326,55 @@ class PythonScanner:
         found: dict[int, int] = {}
         for bit, (indexes, others) in candidates.items():
             for group in others:
-                indexes = _holding(scanned, indexes, group)
+                indexes = group.holding(scanned, indexes)
             for index in indexes:
                 found[index] = found.get(index, 0) | bit
         return found
 
 
-def _holding(scanned: "_Scanned", indexes: set[int], group: list) -> set[int]:
-    """The strings of ``indexes`` that hold an anchor of ``group``: as a set operation for the
-    anchors whose strings the scan already found (the literals and runs of first groups), else
-    each string asked."""
-    kept: set[int] = set()
-    for anchor in group:
-        known = scanned.held.get(anchor)
-        if known is not None:
-            kept |= indexes & known
-        else:
-            kept |= anchor.among(scanned, indexes - kept)
-    return kept
+class _Group:
+    """A group of a probe after its first: which of the strings a first group flagged hold one of
+    its anchors. For the anchors the scan looked for in every string (those of first groups), a
+    set operation; the literals looked for only here are found by one ``re`` alternation per
+    form of the text (as given, case-folded), each string asked once; any other anchor (a run,
+    a character beyond ASCII, only in groups after the first) asks each string left."""
+
+    def __init__(self, anchors: list, looked_for: set):
+        self._known = [anchor for anchor in anchors if anchor in looked_for]
+        literals = [anchor for anchor in anchors if isinstance(anchor, _PythonLiteral) and anchor not in looked_for]
+        self._searches = [(caseless, re.compile("|".join(sorted({re.escape(literal.text) for literal in literals
+                                                                  if literal.caseless is caseless}))).search)
+                          for caseless in (False, True) if any(literal.caseless is caseless for literal in literals)]
+        self._others = [anchor for anchor in anchors if anchor not in looked_for and anchor not in literals]
+
+    def holding(self, scanned: "_Scanned", indexes: set[int]) -> set[int]:
+        """The strings of ``indexes`` that hold an anchor of the group."""
+        kept: set[int] = set()
+        held = scanned.held
+        for anchor in self._known:
+            strings = held.get(anchor)
+            if strings:
+                kept |= indexes & strings
+        left = indexes - kept if kept else indexes
+        if not left:
+            return kept
+        starts = scanned.starts
+        for caseless, search in self._searches:
+            text = scanned.folded if caseless else scanned.joined
+            found = {index for index in left if search(text, starts[index], starts[index + 1] - 1) is not None}
+            if found:
+                kept |= found
+                left = left - found
+                if not left:
+                    return kept
+        for anchor in self._others:
+            found = anchor.among(scanned, left)
+            if found:
+                kept |= found
+                left = left - found
+                if not left:
+                    return kept
+        return kept
 
 
 class _Scanned:
@@ -444,16 +482,11 @@ class _PythonNonAscii:
 
 
 class _PythonLiteral:
+    """A literal as it is looked for: its text (lower case when ``caseless``, then looked for in
+    the case-folded text)."""
+
     def __init__(self, text: str, caseless: bool):
         self.text, self.caseless = text, caseless
-        self.searched = True  # looked for in every string (its strings are in scanned.literals)
-
-    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
-        """The strings of ``indexes`` that hold the literal."""
-        if self.searched:
-            return indexes & scanned.literals.get((self.text, self.caseless), set())
-        starts, find, literal = scanned.starts, (scanned.folded if self.caseless else scanned.joined).find, self.text
-        return {index for index in indexes if find(literal, starts[index], starts[index + 1] - 1) != -1}
 
 
 class _PythonRun:
