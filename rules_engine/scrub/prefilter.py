@@ -286,7 +286,6 @@ class PythonScanner:
             anchors[bit] = self._literal_anchors.setdefault(key, _PythonLiteral(*key))
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
             anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
-        self._any_caseless = any(caseless for _, caseless, _ in literals)
         self._non_ascii = anchors[non_ascii]
         #: per anchor: (bit, other groups) of the probes whose first group holds it
         self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}
@@ -310,7 +309,7 @@ class PythonScanner:
 
     def scan(self, texts: list[str]) -> dict[int, int]:
         joined = SEPARATOR.join(texts)
-        folded = joined.translate(self._fold_table).lower() if self._any_caseless else joined
+        folded = joined.translate(self._fold_table).lower()  # (read for every literal, see _LiteralSearch)
         scanned = _Scanned(texts, joined, folded, string_starts(texts))
         scanned.literals = self._literals.strings(scanned)
         held = scanned.held = {self._literal_anchors[key]: indexes for key, indexes in scanned.literals.items()}
@@ -410,34 +409,38 @@ _CHUNK = 384
 
 
 class _LiteralSearch:
-    """Which literals the strings hold: an RE2 set of all of them (in UTF-8: an ASCII literal's
-    bytes occur exactly where its characters do) tells which occur in each piece of the joined
-    text (:meth:`_Scanned.chunks`, cut between strings, so no occurrence crosses two pieces),
-    then ``str.find`` in which strings of the piece. Caseless literals are looked for in the
-    folded text, the others in the text as given."""
+    """Which literals the strings hold: one RE2 set of all of them in lower case (in UTF-8: an
+    ASCII literal's bytes occur exactly where its characters do) tells which may occur in each
+    piece of the case-folded joined text (:meth:`_Scanned.chunks`, cut between strings, so no
+    occurrence crosses two pieces), then ``str.find`` in which strings of the piece: caseless
+    literals in the folded text, the others in the text as given. A literal compared as written
+    occurs in the folded text in lower case wherever it occurs (folding keeps every character's
+    place and lowers ASCII letters), so one read of the text answers for both kinds."""
 
     def __init__(self, literals: list[tuple[str, bool]]):
-        self._searches = []
-        for caseless in (False, True):
-            texts = sorted({text for text, folded in literals if folded is caseless})
-            if texts:
-                self._searches.append((caseless, texts, set_match(_literal_set(texts))))
+        by_key: dict[str, list[tuple[str, bool]]] = {}
+        for text, caseless in sorted(set(literals)):
+            by_key.setdefault(text.lower(), []).append((text, caseless))
+        keys = sorted(by_key)
+        #: per entry of the set: the literals it stands for, ``(text, caseless)``
+        self._literals = [by_key[key] for key in keys]
+        self._match = set_match(_literal_set(keys)) if keys else None
 
     def strings(self, scanned: _Scanned) -> dict[tuple[str, bool], set[int]]:
         found: dict[tuple[str, bool], set[int]] = {}
-        chunks = scanned.chunks()
-        for caseless, texts, match in self._searches:
-            text = scanned.folded if caseless else scanned.joined
-            for start, end, first in chunks:
-                piece = text[start:end]
-                present = range(len(texts)) if match is None else \
-                    match(piece.encode("utf-8", "surrogatepass")) or ()  # None: none there
-                for index in present:
-                    key = (texts[index], caseless)
+        if not self._literals:
+            return found
+        literals, match = self._literals, self._match
+        folded, joined, starts = scanned.folded, scanned.joined, scanned.starts
+        for start, end, first in scanned.chunks():
+            present = range(len(literals)) if match is None else \
+                match(folded[start:end].encode("utf-8", "surrogatepass")) or ()  # None: none there
+            for index in present:
+                for key in literals[index]:
                     held = found.get(key)
                     if held is None:
                         held = found[key] = set()
-                    _find_each_string(text, texts[index], scanned.starts, start, end, first, held)
+                    _find_each_string(folded if key[1] else joined, key[0], starts, start, end, first, held)
         return found
 
 
