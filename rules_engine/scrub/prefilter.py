@@ -271,8 +271,8 @@ class PythonScanner:
 
     A probe's first group (the most selective, see :class:`Prefilter`) is looked for over all the
     strings joined by NUL: every literal at once (:class:`_LiteralSearch`, over the text
-    case-folded once for the caseless ones), runs at once (:class:`_RunSearch`); its other
-    groups only in the strings that group flagged."""
+    case-folded once), runs at once (:class:`_RunSearch`); its other groups only in the strings
+    that group flagged (:class:`_Group`)."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
                  probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1):
@@ -529,8 +529,12 @@ class _PythonRun:
             between = f"[{uncounted}]*" if uncounted else ""
             counted_pattern = f"[{counts}](?:{between}[{counts}]){{{min(min_count - 1, 1000)}}}"
         self.necessary = (counted_pattern,)
+        #: the last of ``necessary`` when it is as many members in a row as the run is long: (its
+        #: ASCII members, whether every character beyond ASCII is one, how many in a row)
+        self.members_in_a_row = None
         if min_length > min_count:
             self.necessary += (f"[{members}]{{{min(min_length, 1000)}}}",)
+            self.members_in_a_row = (frozenset(chars + ("0123456789" if digits else "")), digits, min(min_length, 1000))
 
     def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
         """The strings of ``indexes`` that hold the run."""
@@ -572,6 +576,7 @@ class _RunSearch:
             compiled = [compile_regex(pattern) for pattern in run.necessary]
             leading.append(compiled[-1])
             patterns += compiled
+        leading = [pattern for pattern, run in zip(leading, runs) if not _found_by_another(run, runs)]
         self._search = JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
             if patterns else None
 
@@ -597,6 +602,26 @@ class _RunSearch:
         if len(self._runs_needing) < 4096:
             self._runs_needing[mask] = runs
         return runs
+
+
+def _found_by_another(run: _PythonRun, runs: list[_PythonRun]) -> bool:
+    """Whether the strings the pattern finding ``run``'s strings matches in are found by another
+    run's anyway: both patterns are members in a row, the other's members include ``run``'s and
+    it needs no more of them in a row (of two alike, the first stays). Every such string holds
+    the other's row, so the alternation finding strings is spared one more pattern."""
+    row = run.members_in_a_row
+    if row is None:
+        return False
+    members, beyond_ascii, length = row
+    for position, other in enumerate(runs):
+        other_row = other.members_in_a_row
+        if other is run or other_row is None:
+            continue
+        other_members, other_beyond_ascii, other_length = other_row
+        if members <= other_members and (other_beyond_ascii or not beyond_ascii) and length >= other_length:
+            if row != other_row or position < runs.index(run):
+                return True
+    return False
 
 
 def _utf8_class(chars: str, digits: bool) -> str:
