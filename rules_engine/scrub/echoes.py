@@ -39,6 +39,7 @@ import json
 import re
 from binascii import b2a_base64
 from bisect import bisect_right
+from itertools import compress
 from typing import Callable, Iterable, Iterator
 from urllib.parse import quote, unquote
 
@@ -399,7 +400,27 @@ def _scanned_occurrences(texts: list[str], forms: list[str], by_start: dict[str,
 def _joined_occurrences(texts: list[str], forms: list[str], numbers: list[int],
                         check_time: Callable[[], None]) -> Iterator[tuple[int, int, int]]:
     """:func:`occurrences` of the forms numbered ``numbers``, each searched for over the strings
-    joined by NUL."""
+    joined by NUL. An event repeats many strings (frames share file names, modules, lines of
+    context): each distinct one is searched once, and what it holds is found in every string
+    equal to it, in the same order (by form, then by place)."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        yield from _joined_distinct_occurrences(texts, forms, numbers, check_time)
+        return
+    found = list(_joined_distinct_occurrences(distinct, forms, numbers, check_time))
+    if not found:
+        return
+    holding = {distinct[index] for index, _, _ in found}
+    equal: dict[str, list[int]] = {}  # a string holding a form -> the indexes of the strings equal to it
+    for index in compress(range(len(texts)), map(holding.__contains__, texts)):
+        equal.setdefault(texts[index], []).append(index)
+    for index, start, number in found:
+        for same in equal[distinct[index]]:
+            yield same, start, number
+
+
+def _joined_distinct_occurrences(texts: list[str], forms: list[str], numbers: list[int],
+                                 check_time: Callable[[], None]) -> Iterator[tuple[int, int, int]]:
     joined = SEPARATOR.join(texts)
     starts = string_starts(texts)
     steps = 0

@@ -44,6 +44,7 @@ import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any, Union
 
 from ..conditions.regex import compile_regex
@@ -205,10 +206,27 @@ class Prefilter:
         self.c_scanner = CAnchorScanner if use_c else None
 
         self._joined_search = JoinedSearch(self._searches) if self._searches else None
+        #: whether equal strings are scanned once (see :meth:`candidates`)
+        self._dedupe = not use_c
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
         if not texts:
             return {}
+        if self._dedupe:
+            # What a string is flagged for depends on the string alone, and an event repeats
+            # many (frames share file names, modules, lines of context): each distinct one is
+            # scanned once, and its probes are given to every string equal to it.
+            distinct = list(dict.fromkeys(texts))
+            if len(distinct) < len(texts):
+                found = self._scan(distinct)
+                if not found:
+                    return found
+                probes = {distinct[index]: mask for index, mask in found.items()}
+                indexes = list(compress(range(len(texts)), map(probes.__contains__, texts)))
+                return dict(zip(indexes, map(probes.__getitem__, map(texts.__getitem__, indexes))))
+        return self._scan(texts)
+
+    def _scan(self, texts: list[str]) -> dict[int, int]:
         found = self._scanner.scan(texts) if self._scanner is not None else {}
         if self._joined_search is not None:
             self._joined_search.flag(texts, found)
@@ -253,8 +271,8 @@ class PythonScanner:
 
     A probe's first group (the most selective, see :class:`Prefilter`) is looked for over all the
     strings joined by NUL: every literal at once (:class:`_LiteralSearch`, over the text
-    case-folded once for the caseless ones), runs at once (:class:`_RunSearch`); its other
-    groups only in the strings that group flagged."""
+    case-folded once), runs at once (:class:`_RunSearch`); its other groups only in the strings
+    that group flagged (:class:`_Group`)."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
                  probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1):
@@ -268,24 +286,30 @@ class PythonScanner:
             anchors[bit] = self._literal_anchors.setdefault(key, _PythonLiteral(*key))
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
             anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
-        self._any_caseless = any(caseless for _, caseless, _ in literals)
         self._non_ascii = anchors[non_ascii]
         #: per anchor: (bit, other groups) of the probes whose first group holds it
         self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}
+        first_groups = []
         for bit, groups in probes:
             first, *others = [[anchors[anchor] for anchor in group] for group in groups]
+            first_groups.append((first, 1 << bit, others))
             for anchor in first:
-                self._probes_by_first.setdefault(anchor, []).append((1 << bit, others))
+                self._probes_by_first.setdefault(anchor, [])
         # Literals of first groups are looked for in every string; those only in other groups
         # (often common: "=", ":") only in the strings a first group flagged.
-        for literal in self._literal_anchors.values():
-            literal.searched = literal in self._probes_by_first
-        self._literals = _LiteralSearch([key for key, literal in self._literal_anchors.items() if literal.searched])
+        self._literals = _LiteralSearch([key for key, literal in self._literal_anchors.items()
+                                         if literal in self._probes_by_first])
         self._runs = _RunSearch([anchor for anchor in self._probes_by_first if isinstance(anchor, _PythonRun)])
+        looked_for = set(self._probes_by_first)  # the anchors whose strings every scan finds
+        made: dict[tuple, _Group] = {}
+        for first, bit, others in first_groups:
+            others = [made.setdefault(tuple(group), _Group(group, looked_for)) for group in others]
+            for anchor in first:
+                self._probes_by_first[anchor].append((bit, others))
 
     def scan(self, texts: list[str]) -> dict[int, int]:
         joined = SEPARATOR.join(texts)
-        folded = joined.translate(self._fold_table).lower() if self._any_caseless else joined
+        folded = joined.translate(self._fold_table).lower()  # (read for every literal, see _LiteralSearch)
         scanned = _Scanned(texts, joined, folded, string_starts(texts))
         scanned.literals = self._literals.strings(scanned)
         held = scanned.held = {self._literal_anchors[key]: indexes for key, indexes in scanned.literals.items()}
@@ -301,24 +325,55 @@ class PythonScanner:
         found: dict[int, int] = {}
         for bit, (indexes, others) in candidates.items():
             for group in others:
-                indexes = _holding(scanned, indexes, group)
+                indexes = group.holding(scanned, indexes)
             for index in indexes:
                 found[index] = found.get(index, 0) | bit
         return found
 
 
-def _holding(scanned: "_Scanned", indexes: set[int], group: list) -> set[int]:
-    """The strings of ``indexes`` that hold an anchor of ``group``: as a set operation for the
-    anchors whose strings the scan already found (the literals and runs of first groups), else
-    each string asked."""
-    kept: set[int] = set()
-    for anchor in group:
-        known = scanned.held.get(anchor)
-        if known is not None:
-            kept |= indexes & known
-        else:
-            kept |= anchor.among(scanned, indexes - kept)
-    return kept
+class _Group:
+    """A group of a probe after its first: which of the strings a first group flagged hold one of
+    its anchors. For the anchors the scan looked for in every string (those of first groups), a
+    set operation; the literals looked for only here are found by one ``re`` alternation per
+    form of the text (as given, case-folded), each string asked once; any other anchor (a run,
+    a character beyond ASCII, only in groups after the first) asks each string left."""
+
+    def __init__(self, anchors: list, looked_for: set):
+        self._known = [anchor for anchor in anchors if anchor in looked_for]
+        literals = [anchor for anchor in anchors if isinstance(anchor, _PythonLiteral) and anchor not in looked_for]
+        self._searches = [(caseless, re.compile("|".join(sorted({re.escape(literal.text) for literal in literals
+                                                                  if literal.caseless is caseless}))).search)
+                          for caseless in (False, True) if any(literal.caseless is caseless for literal in literals)]
+        self._others = [anchor for anchor in anchors if anchor not in looked_for and anchor not in literals]
+
+    def holding(self, scanned: "_Scanned", indexes: set[int]) -> set[int]:
+        """The strings of ``indexes`` that hold an anchor of the group."""
+        kept: set[int] = set()
+        held = scanned.held
+        for anchor in self._known:
+            strings = held.get(anchor)
+            if strings:
+                kept |= indexes & strings
+        left = indexes - kept if kept else indexes
+        if not left:
+            return kept
+        starts = scanned.starts
+        for caseless, search in self._searches:
+            text = scanned.folded if caseless else scanned.joined
+            found = {index for index in left if search(text, starts[index], starts[index + 1] - 1) is not None}
+            if found:
+                kept |= found
+                left = left - found
+                if not left:
+                    return kept
+        for anchor in self._others:
+            found = anchor.among(scanned, left)
+            if found:
+                kept |= found
+                left = left - found
+                if not left:
+                    return kept
+        return kept
 
 
 class _Scanned:
@@ -354,34 +409,38 @@ _CHUNK = 384
 
 
 class _LiteralSearch:
-    """Which literals the strings hold: an RE2 set of all of them (in UTF-8: an ASCII literal's
-    bytes occur exactly where its characters do) tells which occur in each piece of the joined
-    text (:meth:`_Scanned.chunks`, cut between strings, so no occurrence crosses two pieces),
-    then ``str.find`` in which strings of the piece. Caseless literals are looked for in the
-    folded text, the others in the text as given."""
+    """Which literals the strings hold: one RE2 set of all of them in lower case (in UTF-8: an
+    ASCII literal's bytes occur exactly where its characters do) tells which may occur in each
+    piece of the case-folded joined text (:meth:`_Scanned.chunks`, cut between strings, so no
+    occurrence crosses two pieces), then ``str.find`` in which strings of the piece: caseless
+    literals in the folded text, the others in the text as given. A literal compared as written
+    occurs in the folded text in lower case wherever it occurs (folding keeps every character's
+    place and lowers ASCII letters), so one read of the text answers for both kinds."""
 
     def __init__(self, literals: list[tuple[str, bool]]):
-        self._searches = []
-        for caseless in (False, True):
-            texts = sorted({text for text, folded in literals if folded is caseless})
-            if texts:
-                self._searches.append((caseless, texts, set_match(_literal_set(texts))))
+        by_key: dict[str, list[tuple[str, bool]]] = {}
+        for text, caseless in sorted(set(literals)):
+            by_key.setdefault(text.lower(), []).append((text, caseless))
+        keys = sorted(by_key)
+        #: per entry of the set: the literals it stands for, ``(text, caseless)``
+        self._literals = [by_key[key] for key in keys]
+        self._match = set_match(_literal_set(keys)) if keys else None
 
     def strings(self, scanned: _Scanned) -> dict[tuple[str, bool], set[int]]:
         found: dict[tuple[str, bool], set[int]] = {}
-        chunks = scanned.chunks()
-        for caseless, texts, match in self._searches:
-            text = scanned.folded if caseless else scanned.joined
-            for start, end, first in chunks:
-                piece = text[start:end]
-                present = range(len(texts)) if match is None else \
-                    match(piece.encode("utf-8", "surrogatepass")) or ()  # None: none there
-                for index in present:
-                    key = (texts[index], caseless)
+        if not self._literals:
+            return found
+        literals, match = self._literals, self._match
+        folded, joined, starts = scanned.folded, scanned.joined, scanned.starts
+        for start, end, first in scanned.chunks():
+            present = range(len(literals)) if match is None else \
+                match(folded[start:end].encode("utf-8", "surrogatepass")) or ()  # None: none there
+            for index in present:
+                for key in literals[index]:
                     held = found.get(key)
                     if held is None:
                         held = found[key] = set()
-                    _find_each_string(text, texts[index], scanned.starts, start, end, first, held)
+                    _find_each_string(folded if key[1] else joined, key[0], starts, start, end, first, held)
         return found
 
 
@@ -426,16 +485,11 @@ class _PythonNonAscii:
 
 
 class _PythonLiteral:
+    """A literal as it is looked for: its text (lower case when ``caseless``, then looked for in
+    the case-folded text)."""
+
     def __init__(self, text: str, caseless: bool):
         self.text, self.caseless = text, caseless
-        self.searched = True  # looked for in every string (its strings are in scanned.literals)
-
-    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
-        """The strings of ``indexes`` that hold the literal."""
-        if self.searched:
-            return indexes & scanned.literals.get((self.text, self.caseless), set())
-        starts, find, literal = scanned.starts, (scanned.folded if self.caseless else scanned.joined).find, self.text
-        return {index for index in indexes if find(literal, starts[index], starts[index + 1] - 1) != -1}
 
 
 class _PythonRun:
@@ -475,8 +529,12 @@ class _PythonRun:
             between = f"[{uncounted}]*" if uncounted else ""
             counted_pattern = f"[{counts}](?:{between}[{counts}]){{{min(min_count - 1, 1000)}}}"
         self.necessary = (counted_pattern,)
+        #: the last of ``necessary`` when it is as many members in a row as the run is long: (its
+        #: ASCII members, whether every character beyond ASCII is one, how many in a row)
+        self.members_in_a_row = None
         if min_length > min_count:
             self.necessary += (f"[{members}]{{{min(min_length, 1000)}}}",)
+            self.members_in_a_row = (frozenset(chars + ("0123456789" if digits else "")), digits, min(min_length, 1000))
 
     def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
         """The strings of ``indexes`` that hold the run."""
@@ -518,6 +576,7 @@ class _RunSearch:
             compiled = [compile_regex(pattern) for pattern in run.necessary]
             leading.append(compiled[-1])
             patterns += compiled
+        leading = [pattern for pattern, run in zip(leading, runs) if not _found_by_another(run, runs)]
         self._search = JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
             if patterns else None
 
@@ -543,6 +602,26 @@ class _RunSearch:
         if len(self._runs_needing) < 4096:
             self._runs_needing[mask] = runs
         return runs
+
+
+def _found_by_another(run: _PythonRun, runs: list[_PythonRun]) -> bool:
+    """Whether the strings the pattern finding ``run``'s strings matches in are found by another
+    run's anyway: both patterns are members in a row, the other's members include ``run``'s and
+    it needs no more of them in a row (of two alike, the first stays). Every such string holds
+    the other's row, so the alternation finding strings is spared one more pattern."""
+    row = run.members_in_a_row
+    if row is None:
+        return False
+    members, beyond_ascii, length = row
+    for position, other in enumerate(runs):
+        other_row = other.members_in_a_row
+        if other is run or other_row is None:
+            continue
+        other_members, other_beyond_ascii, other_length = other_row
+        if members <= other_members and (other_beyond_ascii or not beyond_ascii) and length >= other_length:
+            if row != other_row or position < runs.index(run):
+                return True
+    return False
 
 
 def _utf8_class(chars: str, digits: bool) -> str:

@@ -451,6 +451,18 @@ def test_forms_are_found_alike_with_the_scan_and_without(texts, forms):
             assert set(found) == expected, scanner
 
 
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.sampled_from(["abab", "Zq9ab", "x", "ab\x00ab", "é abZq9", ""]), max_size=10),
+       forms=st.lists(st.sampled_from(["ab", "abab", "Zq9", "b\x00a", "é"]), min_size=1, max_size=4, unique=True))
+def test_a_string_repeated_holds_its_occurrences_at_each_place_in_the_order_it_holds_them_alone(texts, forms):
+    # Without the scan each distinct string is searched once: its occurrences must reach every
+    # place it stands, as they come when it stands alone (by form, then by place).
+    found = list(echoes_module.occurrences(texts, forms, None, lambda: None))
+    for index, text in enumerate(texts):
+        alone = [(start, number) for _, start, number in echoes_module.occurrences([text], forms, None, lambda: None)]
+        assert [(start, number) for at, start, number in found if at == index] == alone
+
+
 @pytest.mark.skipif(not accelerator_available(), reason="the C module was not built here")
 def test_more_forms_than_one_scan_takes_are_found_alike(monkeypatch):
     monkeypatch.setattr(echoes_module, "_SCAN_FROM", 0)

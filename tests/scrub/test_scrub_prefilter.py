@@ -196,6 +196,21 @@ def test_strings_holding_nul_are_mapped_to_their_own_index(engine):
     assert plain and with_nul == {index + 1: mask for index, mask in plain.items()}
 
 
+_PREFILTERS: dict[str, object] = {}
+
+
+@settings(max_examples=150, deadline=None)
+@given(picks=st.lists(st.integers(0, len(STRINGS) - 1), max_size=12))
+def test_a_string_repeated_is_flagged_at_each_place_as_it_is_alone(picks):
+    # The Python scan reads each distinct string of an event once: what it flags must still
+    # reach every place the string stands, and only those.
+    texts = [STRINGS[pick] for pick in picks]
+    for engine in ENGINES:
+        prefilter = _PREFILTERS.get(engine) or _PREFILTERS.setdefault(engine, _prefilter(engine))
+        alone = [prefilter.candidates([text]).get(0, 0) for text in texts]
+        assert prefilter.candidates(texts) == {index: mask for index, mask in enumerate(alone) if mask}, engine
+
+
 def _default_probes():
     loaded = load_model("rulesets/default.yaml")
     return compile_scrubber(loaded.model.scrub, loaded.model.options, HASH_KEY, accelerator="off")._probes
