@@ -35,9 +35,10 @@ Semantics, as the README states them:
   of equal ones: detectors, then patterns, then keys inside text, in ruleset order).
 * **Keys are text.** Every key of a dict below the top level (one ``allow`` leaves alone, and not
   of a container removed whole) is a string searched by the rules active at its dict, echoes
-  included; a key with findings is renamed to its redacted text once every value is written
-  (``dictkeys.renamed_keys``: `` (2)`` ... when the dict or its ``_meta`` node has that name), its
-  ``_meta`` node moving with it; the key gets no remark of its own, only its counts.
+  included (but not an echo reading as a name, ``dictkeys.reads_as_a_name``); a key with findings
+  is renamed to its redacted text once every value is written (``dictkeys.renamed_keys``:
+  `` (2)`` ... when the dict or its ``_meta`` node has that name), its ``_meta`` node moving with
+  it; the key gets no remark of its own, only its counts.
 * **Named values in text.** In text, each value of an ``INSERT`` whose column a key rule active
   there matches, and each value field of a pair dict written as text (a repr, JSON) whose names
   one matches, is found as a key's value inside text is (``scrub/sqlinsert.py``,
@@ -58,7 +59,7 @@ from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from rules_engine.scrub.detectors import BUILTIN
-from rules_engine.scrub.dictkeys import path_steps, renamed_keys
+from rules_engine.scrub.dictkeys import key_echoes, path_steps, renamed_keys
 from rules_engine.scrub.echoes import echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
@@ -157,7 +158,7 @@ class ReferenceScrubber:
             self.redact_text(container, key, where, text, findings + self.echoes(text, active))
         renames = []  # (dict, where the dict is, {key: redacted text})
         for (node, key, where, text, active), findings in zip(self.keys, found[len(self.texts):]):
-            redacted = self.redacted(text, findings + self.echoes(text, active))
+            redacted = self.redacted(text, findings + key_echoes(text, self.echoes(text, active)))
             if redacted is not None:
                 if not renames or renames[-1][0] is not node:
                     renames.append((node, where, {}))

@@ -11,7 +11,10 @@ Most keys are names a program chose (``exception``, ``vars``, a local's name), t
 event: a key whose text holds nothing and that no key rule active at its dict matches is learnt as
 harmless for those rules (the scrubber's bounded ``_harmless`` memo), and the walk does not queue
 it again. Echoes cannot be learnt (an event's secrets are known only once it is searched), so an
-event in which some secret is known has every key searched for its echoes, harmless or not.
+event in which some secret is known has every key searched for its echoes, harmless or not; but
+an echo in a key counts only when it does not read as a name (:func:`reads_as_a_name`): a frame's
+``key`` local, redacted whole, often holds the name of the dict key a loop is at
+(``for key in settings``), and that name is a frame's variable name or a dict's field elsewhere.
 """
 
 from __future__ import annotations
@@ -20,6 +23,21 @@ from typing import Iterable
 
 from .pairs import PAIR_VALUES
 from .rule import KEY_MEMO_LIMIT
+
+
+def reads_as_a_name(text: str) -> bool:
+    """Whether ``text`` reads as a name a program chose (``session_token``, ``insecure``,
+    ``SECRET_KEY``), not a secret: no digit, no sign but ``-_.``, and one case after its first
+    letter (``sessionToken`` may be a password)."""
+    if any(character.isdigit() or not (character.isalnum() or character in "-_.") for character in text):
+        return False
+    letters = [character for character in text[1:] if character.isalpha()]
+    return not (any(map(str.isupper, letters)) and any(map(str.islower, letters)))
+
+
+def key_echoes(key: str, echoes):
+    """The echoes found in a key that count: those not reading as a name."""
+    return [echo for echo in echoes if not reads_as_a_name(key[echo[0] : echo[1]])]
 
 
 def renamed_keys(keys: Iterable, wanted: dict) -> dict:

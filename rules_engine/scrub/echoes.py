@@ -44,6 +44,7 @@ from typing import Callable, Iterable, Iterator
 from urllib.parse import quote, unquote
 
 from ..detection.validators import is_placeholder
+from .dictkeys import key_echoes
 from .joined import SEPARATOR, string_starts
 from .rule import lowest_bit
 
@@ -457,6 +458,7 @@ class EchoSearch:
     slots: list
     #: ``(secret, rule index, detector)`` of each argv secret redacted before the walk
     argv_secrets: list
+    keys_from: int  # where the dict keys start among ``texts``
 
     def known_secrets(self) -> KnownSecrets:
         known = KnownSecrets(self.scrubber._constant_replacements, self.scrubber._prefilter.c_scanner)
@@ -482,7 +484,11 @@ class EchoSearch:
     def add_echoes(self, known: KnownSecrets, found: dict[int, tuple]) -> None:
         """Add the echoes of the known secrets to the findings of each string (``found``), which
         are then written once, merged."""
-        echoes = known.echoes(self.texts, self.slots[3::4], self.check_time)
+        texts, keys_from = self.texts, self.keys_from
+        echoes = known.echoes(texts, self.slots[3::4], self.check_time)
         for index, findings in echoes.items():
-            found[index] = (*found.get(index, ()), *findings)
+            if index >= keys_from:  # a dict key (dictkeys.py)
+                findings = key_echoes(texts[index], findings)
+            if findings:
+                found[index] = (*found.get(index, ()), *findings)
 

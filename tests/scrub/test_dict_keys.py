@@ -14,7 +14,7 @@ import sentry_sdk
 
 from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber
-from rules_engine.scrub.dictkeys import renamed_keys
+from rules_engine.scrub.dictkeys import reads_as_a_name, renamed_keys
 from rules_engine.testing.capture import capture_events
 from tests.corpus.planting import default_ruleset, processed_events
 from tests.reference_scrubber import scrub as reference_scrub
@@ -204,6 +204,26 @@ def test_allow_leaves_keys_alone(engine):
 def test_keys_under_a_sensitive_key_are_searched_too(engine):
     out, _ = scrubbed({"extra": {"password": {GITHUB: "v"}}}, [KEYS, TOKENS], engine)
     assert out["extra"]["password"] == {"[Filtered]": "[Filtered]"}
+
+
+@pytest.mark.parametrize("text", ["session_token", "insecure", "SECRET_KEY", "new-credentials", "db.password"])
+def test_names_a_program_chose_read_as_names(text):
+    assert reads_as_a_name(text)
+
+
+@pytest.mark.parametrize("text", ["sessionToken", "hunter2", "Tr0ub4dor&3", "p@ss", "Zq8-Echo-Key-771"])
+def test_secrets_do_not_read_as_names(text):
+    assert not reads_as_a_name(text)
+
+
+def test_an_echo_in_a_key_counts_unless_it_reads_as_a_name(engine):
+    # A loop's ``key`` local redacted whole holds the name of the field it is at: that name stays
+    # a key; a password used as a key does not.
+    event = {"extra": {"password": "session_id", "fields": {"session_id": 1}},
+             "contexts": {"c": {"password": "Sess10n-Tok", "attempts": {"Sess10n-Tok": 3}}}}
+    out, _ = scrubbed(event, [KEYS], engine)
+    assert out["extra"]["fields"] == {"session_id": 1}
+    assert out["contexts"]["c"]["attempts"] == {"[Filtered]": 3}
 
 
 def test_a_key_learnt_harmless_is_still_searched_for_echoes(engine):
