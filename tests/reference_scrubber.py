@@ -35,10 +35,10 @@ Semantics, as the README states them:
   of equal ones: detectors, then patterns, then keys inside text, in ruleset order).
 * **Keys are text.** Every key of a dict below the top level (one ``allow`` leaves alone, and not
   of a container removed whole) is a string searched by the rules active at its dict, echoes
-  included (but not an echo reading as a name, ``dictkeys.reads_as_a_name``); a key with findings
-  is renamed to its redacted text once every value is written (``dictkeys.renamed_keys``:
-  `` (2)`` ... when the dict or its ``_meta`` node has that name), its ``_meta`` node moving with
-  it; the key gets no remark of its own, only its counts.
+  included (but no echo in a key reading as a name, ``dictkeys.reads_as_a_name``); a key with
+  findings is renamed to its redacted text once every value is written
+  (``dictkeys.renamed_keys``: `` (2)`` ... when the dict or its ``_meta`` node has that name), its
+  ``_meta`` node moving with it; the key gets no remark of its own, only its counts.
 * **Named values in text.** In text, each value of an ``INSERT`` whose column a key rule active
   there matches, and each value field of a pair dict written as text (a repr, JSON) whose names
   one matches, is found as a key's value inside text is (``scrub/sqlinsert.py``,

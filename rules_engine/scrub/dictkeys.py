@@ -12,7 +12,7 @@ event: a key whose text holds nothing and that no key rule active at its dict ma
 harmless for those rules (the scrubber's bounded ``_harmless`` memo), and the walk does not queue
 it again. Echoes cannot be learnt (an event's secrets are known only once it is searched), so an
 event in which some secret is known has every key searched for its echoes, harmless or not; but
-an echo in a key counts only when it does not read as a name (:func:`reads_as_a_name`): a frame's
+echoes count only in a key that does not read as a name (:func:`reads_as_a_name`): a frame's
 ``key`` local, redacted whole, often holds the name of the dict key a loop is at
 (``for key in settings``), and that name is a frame's variable name or a dict's field elsewhere.
 """
@@ -36,8 +36,9 @@ def reads_as_a_name(text: str) -> bool:
 
 
 def key_echoes(key: str, echoes):
-    """The echoes found in a key that count: those not reading as a name."""
-    return [echo for echo in echoes if not reads_as_a_name(key[echo[0] : echo[1]])]
+    """The echoes found in a key that count: all of them, unless the key reads as a name (an echo
+    in ``user:<passphrase>`` counts, one in ``session_token`` does not)."""
+    return [] if reads_as_a_name(key) else echoes
 
 
 def renamed_keys(keys: Iterable, wanted: dict) -> dict:

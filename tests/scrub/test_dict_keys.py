@@ -216,14 +216,16 @@ def test_secrets_do_not_read_as_names(text):
     assert not reads_as_a_name(text)
 
 
-def test_an_echo_in_a_key_counts_unless_it_reads_as_a_name(engine):
+def test_an_echo_in_a_key_counts_unless_the_key_reads_as_a_name(engine):
     # A loop's ``key`` local redacted whole holds the name of the field it is at: that name stays
     # a key; a password used as a key does not.
-    event = {"extra": {"password": "session_id", "fields": {"session_id": 1}},
-             "contexts": {"c": {"password": "Sess10n-Tok", "attempts": {"Sess10n-Tok": 3}}}}
+    event = {"extra": {"password": "session_id", "fields": {"session_id": 1, "db_session_id": 2}},
+             "contexts": {"c": {"password": "Sess10n-Tok", "attempts": {"Sess10n-Tok": 3}},
+                          "d": {"password": "correct-horse-battery", "attempts": {"user:correct-horse-battery": 3}}}}
     out, _ = scrubbed(event, [KEYS], engine)
-    assert out["extra"]["fields"] == {"session_id": 1}
+    assert out["extra"]["fields"] == {"session_id": 1, "db_session_id": 2}
     assert out["contexts"]["c"]["attempts"] == {"[Filtered]": 3}
+    assert out["contexts"]["d"]["attempts"] == {"user:[Filtered]": 3}  # the key is no name
 
 
 def test_a_key_learnt_harmless_is_still_searched_for_echoes(engine):
