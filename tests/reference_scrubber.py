@@ -43,6 +43,10 @@ Semantics, as the README states them:
   there matches, and each value field of a pair dict written as text (a repr, JSON) whose names
   one matches, is found as a key's value inside text is (``scrub/sqlinsert.py``,
   ``scrub/pairs.py``).
+* **Routes.** With ``named_values``, each parameter of the transaction's route
+  (``routes.route_parameters``) in ``request.url`` is a key's value: the first key rule active at
+  ``request.url`` matching its name redacts it (remark at ``request.url``), and it is a known
+  secret (percent-decoded too).
 * **Log templates.** A positional log parameter whose template names a sensitive key before its
   placeholder (``password=%s``) is redacted whole, by the rules active everywhere.
 * **_meta.** Each redacted value gets ``{"": {"rem": [[rule id, type, start, end]], "len": n}}``
@@ -55,6 +59,8 @@ have tests of their own, and the property tests draw events within them.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
@@ -65,6 +71,7 @@ from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
 from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text, lone_pair_name
 from rules_engine.scrub.redactions import compile_redaction
+from rules_engine.scrub.routes import route_parameters
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
 from rules_engine.scrub.sqlinsert import find_insert_values
@@ -142,6 +149,8 @@ class ReferenceScrubber:
         if not self.rules:
             return {}
         self.redact_argv(event)
+        if self.named_values:
+            self.redact_route_parameters(event)
         for key in list(event):
             if key not in SKIPPED_TOP_LEVEL:
                 self.visit(event, key, [key], [key])
@@ -288,6 +297,30 @@ class ReferenceScrubber:
             self.count(rule.id)
             self.count(f"{rule.id}/{secret.detector}")
             self.secrets.append((item[secret.start : secret.end], rule, secret.detector))
+
+    def redact_route_parameters(self, event: dict) -> None:
+        """The parameters of the transaction's route in ``request.url``: each a key's value."""
+        request = event.get("request")
+        url = request.get("url") if type(request) is dict else None
+        names = ["request", "url"]
+        if self.allowed(names):
+            return
+        out, remarks, cursor = "", [], 0
+        for parameter in route_parameters(event.get("transaction"), url):
+            rule = self.first_key_rule([parameter.name], names)
+            if rule is None:
+                continue
+            value = url[parameter.start : parameter.end]
+            replacement = rule.redaction.replace(value)
+            out += url[cursor : parameter.start]
+            remarks.append([rule.id, rule.redaction.remark, len(out), len(out) + len(replacement)])
+            out += replacement
+            cursor = parameter.end
+            self.count(rule.id)
+            self.secrets += [(secret, rule, None) for secret in dict.fromkeys([value, unquote(value)])]
+        if remarks:
+            request["url"] = out + url[cursor:]
+            self.remark(names, remarks, len(url))
 
     # ------------------------------------------------------------------ redacting
 

@@ -901,6 +901,8 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
         int known = is_set ? PySet_Contains(harmless, name) : 0;
         int redacted = 0, is_value = 0;  /* a value field, which a sibling may name */
         PyObject *also = NULL;
+        if (!PyUnicode_CheckExact(key))  /* a subclass may lie about its hash: never passed by a set */
+            all_known = 0;
         if (known < 0)
             status = -1;
         else if (!known) {

@@ -73,7 +73,7 @@ def path_steps(path) -> list:
 class DictKeys:
     """The part of :class:`~.walk.Run` that searches dict keys (both walks note the dicts they
     walk in ``dicts``: the dict, its path, the rules active there and whether every key was known
-    harmless, four items per dict)."""
+    harmless and exactly a ``str``, four items per dict)."""
 
     dicts: list
     texts: list[str]
@@ -89,20 +89,24 @@ class DictKeys:
         self.searched_keys_until = len(self.texts)
 
     def queue_harmless_keys(self) -> None:
-        """Add the keys known harmless, searched for echoes only (their own findings are none)."""
+        """Add the keys known harmless, searched for echoes only (their own findings are none),
+        but those reading as names: no echo counts in them. Most dicts hold only such keys (a
+        frame's fields, its variables' names): one set comparison passes them."""
         self._queue_keys(harmless=True)
 
     def _queue_keys(self, harmless: bool) -> None:
-        known_of = self.scrubber._harmless.get
+        known_of, names, nothing = self.scrubber._harmless.get, self.scrubber._harmless_names, frozenset()
         append_text, append_slot = self.texts.append, self.slots.extend
         entries = iter(self.dicts)
         for node, path, active, all_harmless in zip(entries, entries, entries, entries):
-            if all_harmless and not harmless:
+            if all_harmless and (not harmless or node.keys() <= names):
                 continue
-            known = known_of(active, ())
+            known = known_of(active, nothing)
+            if not harmless and not all_harmless and node.keys() <= known and all(type(key) is str for key in node):
+                continue
             for key in list(node):
                 name = key if type(key) is str else str.__str__(key)
-                if (all_harmless or name in known) == harmless:
+                if (all_harmless or name in known) == harmless and not (harmless and name in names):
                     append_text(name)
                     append_slot((node, key, path, active))
 
@@ -120,6 +124,8 @@ class DictKeys:
                 continue
             if name not in PAIR_VALUES and not scrubber._key_decision(name) & active:
                 harmless.add(name)
+                if reads_as_a_name(name) and len(scrubber._harmless_names) < KEY_MEMO_LIMIT:
+                    scrubber._harmless_names.add(name)
 
     def rename_key(self, index: int, new_text: str) -> None:
         container, key, path = self.slots[4 * index : 4 * index + 3]

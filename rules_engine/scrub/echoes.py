@@ -456,13 +456,14 @@ class EchoSearch:
     whole: list
     texts: list[str]
     slots: list
-    #: ``(secret, rule index, detector)`` of each argv secret redacted before the walk
-    argv_secrets: list
+    #: ``(secret, rule index, detector)`` of each value redacted before the walk (argv secrets,
+    #: route parameters)
+    early_secrets: list
     keys_from: int  # where the dict keys start among ``texts``
 
     def known_secrets(self) -> KnownSecrets:
         known = KnownSecrets(self.scrubber._constant_replacements, self.scrubber._prefilter.c_scanner)
-        for secret, rule_index, detector in self.argv_secrets:
+        for secret, rule_index, detector in self.early_secrets:
             known.add(secret, rule_index, detector)
         return known
 

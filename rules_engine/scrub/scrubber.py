@@ -45,9 +45,11 @@ by a plain walk; so is everything when there are no scrub rules.
 from __future__ import annotations
 
 from typing import Any, Callable
+from urllib.parse import unquote
 
 from ..model import models
 from .argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
+from .routes import route_parameters
 from .detectors import BUILTIN
 from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
@@ -59,6 +61,8 @@ from .cwalk import CRun, c_walk_interface
 
 #: Probe kinds (compared by identity in the exact pass).
 _DETECTOR, _PATTERN, _KEYS = object(), object(), object()
+#: The path of ``request`` (kept alive here: ``_meta`` nodes are remembered by their path's identity).
+_REQUEST = (None, "request")
 from .rule import (
     KEY_MEMO_LIMIT,
     Rule,
@@ -143,6 +147,8 @@ class Scrubber:
         #: active rules -> key names none of those rules match (lets the walk check a whole dict's
         #: keys at once: ``dict.keys() <= harmless``)
         self._harmless: dict[int, set] = {}
+        #: keys learnt harmless that read as names: no echo counts in them (dictkeys.py)
+        self._harmless_names: set[str] = set()
         self._deciders: dict[int, Callable[[str], int]] = {}
 
     def _compile_probes(self, accelerator: str | None) -> None:
@@ -302,6 +308,8 @@ class Scrubber:
         # The paths of argv secrets stay alive until the run ends: the Python walk remembers _meta
         # nodes by the identity of their path.
         argv_paths = self._redact_argv_secrets(event, run)
+        if self._named_values and self._key_rule_mask:
+            self._redact_route_parameters(event, run)
         run.walk_top(event)
         counts = run.finish()
         del argv_paths
@@ -330,9 +338,31 @@ class Scrubber:
             run.add_meta(secret.path, secret.index, [[rule_id, remark, secret.start, end]], len(item))
             counted = (rule_index, secret.detector)
             run.tally[counted] = run.tally.get(counted, 0) + 1
-            run.argv_secrets.append((item[secret.start : secret.end], rule_index, secret.detector))
+            run.early_secrets.append((item[secret.start : secret.end], rule_index, secret.detector))
             paths.append(secret.path)
         return paths
+
+    def _redact_route_parameters(self, event: dict, run: Run) -> None:
+        """Redact the values of the parameters of the transaction's route that a key rule names
+        in ``request.url`` (see :mod:`.routes`), as a key's value is: by the first key rule active
+        there matching the parameter's name, counted, written in ``_meta``, and a known secret of
+        the event (percent-decoded too)."""
+        request = event.get("request")
+        url = request.get("url") if type(request) is dict else None
+        parameters = route_parameters(event.get("transaction"), url)
+        rules_here = self._rules_at((_REQUEST, "url")) if parameters else 0
+        findings = []
+        for parameter in parameters:
+            decision = self._key_decision(parameter.name) & rules_here
+            if decision:
+                findings.append((parameter.start, parameter.end, lowest_bit(decision), None))
+                value = url[parameter.start : parameter.end]
+                for secret in dict.fromkeys((value, unquote(value))):
+                    run.early_secrets.append((secret, lowest_bit(decision), None))
+        if findings:
+            redacted, remarks = Run.spans_redacted(run, url, findings)
+            run.replace(request, "url", redacted)
+            run.add_meta(_REQUEST, "url", remarks, len(url))
 
     def _rules_at(self, path) -> int:
         """The rules active at ``path`` (``(parent path, key)`` links from the root), as the walk

@@ -89,7 +89,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
         """What the run reads of its scrubber, and its time budget. (A C run's collections are
         made by the walker, so this is the part of ``__init__`` both runs share.)"""
         self.scrubber = scrubber
-        self.argv_secrets = []
+        self.early_secrets = []
         #: id(dict) -> (dict, its path, {key: redacted text}) of the keys found holding secrets
         self.renames: dict[int, tuple] = {}
         limits = scrubber._limits

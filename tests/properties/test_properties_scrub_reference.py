@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -60,6 +62,12 @@ PLANTED_KEYS = ["password", "api_token", "Authorization", "note", "email", "X-Se
                 "headers", "vars", "safe_value", "ip_address"]
 
 
+#: Routes as frameworks name transactions; a parameter a key rule names and ones none does.
+ROUTES = ["/reset/{token}", "GET /users/<int:user_id>/<string:password>", "/files/{rest:path}", "/notes/{note}.json",
+          "/a/{authorization}/{page}"]
+ROUTE_PARAMETER = re.compile(r"\{[^}]*\}|<[^>]*>")
+
+
 def shapes(text: str) -> list:
     """The shapes the walk treats apart, each holding ``text``."""
     return [
@@ -100,6 +108,12 @@ def planted_events(draw) -> dict:
         holder = event[where] = {}
     for key in draw(st.lists(st.sampled_from(PLANTED_KEYS), min_size=1, max_size=4, unique=True)):
         holder[key] = draw(st.sampled_from(shapes(text)))
+    if draw(st.booleans()):  # a route naming parts of the request's URL
+        route = draw(st.sampled_from(ROUTES))
+        event["transaction"] = route
+        path = ROUTE_PARAMETER.sub(lambda _: quote(text, safe=draw(st.sampled_from(["", "/"]))), route.split()[-1])
+        request = event.get("request") if isinstance(event.get("request"), dict) else {}
+        event["request"] = {**request, "url": "https://app.example" + path + draw(st.sampled_from(["", "/", "?a=1"]))}
     if draw(st.booleans()):
         event["logentry"] = {"message": draw(st.sampled_from(["login password=%s for %s", "token: {} and %%", "%s"])),
                              "params": [text, "bob " + text]}
