@@ -71,7 +71,7 @@ class Credentials:
 
 
 def _login(password: str, session: dict) -> None:
-    creds = Credentials("bob", password)  # noqa: F841 - a frame variable, sent as its repr
+    attempt = Credentials("bob", password)  # noqa: F841 - a frame variable no key rule names, sent as its repr
     body = json.dumps(["bob", password])  # noqa: F841 - a JSON body, keyless
     reset_link = f"https://shop.test/reset/{session['token']}/confirm?to={quote_plus(password)}"
     sentry_sdk.add_breadcrumb(category="mail", message=f"sent {reset_link}")
@@ -110,7 +110,7 @@ def test_a_password_and_a_token_echoed_across_a_real_event_are_redacted_everywhe
     # the useful text around each echo stays, and the echo says which rule redacted it
     assert event["exception"]["values"][0]["value"] == "bad credentials '[Filtered]' for bob"
     frame = event["exception"]["values"][0]["stacktrace"]["frames"][-1]
-    assert frame["vars"]["creds"] == "Credentials('bob', '[Filtered]')"
+    assert frame["vars"]["attempt"] == "Credentials('bob', '[Filtered]')"
     assert frame["vars"]["body"].startswith('\'["bob", ')
     crumbs = [crumb["message"] for crumb in event["breadcrumbs"]["values"]]
     assert "sent https://shop.test/reset/[Filtered]/confirm?to=[Filtered]" in crumbs
@@ -119,7 +119,7 @@ def test_a_password_and_a_token_echoed_across_a_real_event_are_redacted_everywhe
     frame_meta = meta["exception"]["values"]["0"]["stacktrace"]["frames"][str(len(
         event["exception"]["values"][0]["stacktrace"]["frames"]) - 1)]["vars"]
     rule = frame_meta["password"][""]["rem"][0][0]  # the rule that redacted the original
-    assert frame_meta["creds"][""]["rem"][0][0] == rule
+    assert frame_meta["attempt"][""]["rem"][0][0] == rule
     assert meta["exception"]["values"]["0"]["value"][""]["rem"][0][:2] == [rule, "s"]
     # every redaction counted once per remark
     assert {name: count for name, count in counts.items() if "/" not in name} == remarks_by_rule(meta)
