@@ -135,8 +135,10 @@ class DictKeys:
     def rename_keys(self) -> None:
         """Rename the keys found holding secrets, deepest dicts first (a ``_meta`` node is found
         by the keys leading to it, before they are renamed themselves)."""
-        for node, path, wanted in sorted(self.renames.values(), key=lambda entry: -len(path_steps(entry[1]))):
-            meta = self.meta_below(path)
+        by_depth = sorted(((path_steps(path), node, wanted) for node, path, wanted in self.renames.values()),
+                          key=lambda entry: -len(entry[0]))
+        for steps, node, wanted in by_depth:
+            meta = self.meta_below(steps)
             keys = list(node) + [key for key in meta or () if key not in node]
             final = renamed_keys(keys, wanted)
             if any(key in node for key in final):
@@ -149,12 +151,13 @@ class DictKeys:
                     if step in meta:
                         meta[new] = meta.pop(step)
 
-    def meta_below(self, path) -> dict | None:
-        """The ``_meta`` node mirroring the container at ``path``, if something below it has one."""
+    def meta_below(self, steps: list) -> dict | None:
+        """The ``_meta`` node mirroring the container the keys ``steps`` lead to, if something
+        below it has one."""
         if self.meta_root is None:
             return None
         node = self.meta_root.get("_meta")
-        for step in path_steps(path):
+        for step in steps:
             if not isinstance(node, dict):
                 return None
             node = node.get(step if type(step) is str else str(step))

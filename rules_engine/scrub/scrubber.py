@@ -51,6 +51,7 @@ from ..model import models
 from .argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from .routes import route_parameters
 from .detectors import BUILTIN
+from .dictkeys import path_steps
 from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
@@ -355,10 +356,11 @@ class Scrubber:
         for parameter in parameters:
             decision = self._key_decision(parameter.name) & rules_here
             if decision:
-                findings.append((parameter.start, parameter.end, lowest_bit(decision), None))
+                rule_index = lowest_bit(decision)
+                findings.append((parameter.start, parameter.end, rule_index, None))
                 value = url[parameter.start : parameter.end]
                 for secret in dict.fromkeys((value, unquote(value))):
-                    run.early_secrets.append((secret, lowest_bit(decision), None))
+                    run.early_secrets.append((secret, rule_index, None))
         if findings:
             redacted, remarks = Run.spans_redacted(run, url, findings)
             run.replace(request, "url", redacted)
@@ -367,13 +369,9 @@ class Scrubber:
     def _rules_at(self, path) -> int:
         """The rules active at ``path`` (``(parent path, key)`` links from the root), as the walk
         steps its selectors there; none where ``allow`` covers it."""
-        keys = []
-        while path is not None:
-            path, key = path
-            keys.append(key)
         state = self._automaton.start if self._automaton is not None else None
         active = self._everywhere
-        for key in reversed(keys):
+        for key in path_steps(path):
             if state is None:
                 break
             state, rules, allowed = self._step(state, key if type(key) is str else str(key))
