@@ -29,6 +29,8 @@ SECRETS = {
     "loop_setting": "Ev3nV4" + "rPw8Qz2Lm6Tk",
     "namedtuple_field": "Nt5pW7" + "qLz3Xm8Rv2Kd",
     "hex_of_secret_key": "Hx2kS9" + "eCr7Tq4Wm5Zp",
+    "task_argument": "Ct6pM3" + "wQz8Lr2Xv5Hn",
+    "creds_local": "Cr9dS4" + "vLm2Qx7Wp3Tz",
 }
 
 
@@ -75,6 +77,11 @@ def sign_webhook(secret_key: bytes) -> None:
     raise ValueError(f"signing key of {len(key_hex) // 2} bytes is too short")
 
 
+def log_in(creds: str) -> None:
+    user, _, _ = creds.partition(":")
+    raise PermissionError(f"login refused for {user}")
+
+
 def frame_scenarios() -> None:
     """(A function of its own: the frames of the exceptions captured here hold no event.)"""
     failing = [
@@ -83,6 +90,7 @@ def frame_scenarios() -> None:
         check_environment,
         lambda: connect(DbCredentials("app", secret("namedtuple_field"), "db.internal")),
         lambda: sign_webhook(secret("hex_of_secret_key").encode()),
+        lambda: log_in("app:" + secret("creds_local")),
     ]
     for fail in failing:
         try:
@@ -104,6 +112,19 @@ def route_scenario() -> None:
     TestClient(app).get("/reset/" + secret("route_token"))
 
 
+def task_scenario() -> None:
+    from celery import Celery
+
+    app = Celery("probe", broker="memory://", backend="cache+memory://")
+    app.conf.task_always_eager = True  # the task runs here, under the SDK's task wrapper, as a worker runs it
+
+    @app.task
+    def charge(customer: str, payment_method_token: str, amount: int) -> int:
+        return amount
+
+    charge.delay("cus_1", secret("task_argument"), 100)
+
+
 @functools.lru_cache(maxsize=1)
 def frame_events() -> tuple:
     with capture_events() as events:
@@ -118,6 +139,15 @@ def route_events() -> tuple:
 
     with capture_events(integrations=[StarletteIntegration(), FastApiIntegration()], traces_sample_rate=1.0) as events:
         route_scenario()
+    return tuple(event for event in events if event.get("type") == "transaction")
+
+
+@functools.lru_cache(maxsize=1)
+def task_events() -> tuple:
+    from sentry_sdk.integrations.celery import CeleryIntegration
+
+    with capture_events(integrations=[CeleryIntegration()], traces_sample_rate=1.0) as events:
+        task_scenario()
     return tuple(event for event in events if event.get("type") == "transaction")
 
 
@@ -139,7 +169,7 @@ def leaked(events: tuple, text: str) -> list:
 
 
 def test_the_captured_events_hold_each_secret_where_the_leak_tests_look():
-    api_keys, tokens, loop, creds, signing = map(frame_vars, frame_events())
+    api_keys, tokens, loop, creds, signing, login = map(frame_vars, frame_events())
     assert secret("api_key_as_key") in api_keys["api_keys"]  # keys are sent as they are, unquoted
     assert tokens["api_tokens"] == [f"'{secret('plural_tokens')}'"]
     assert loop["env_var"] == "'DB_PASSWORD'" and loop["setting"] == f"'{secret('loop_setting')}'"
@@ -147,6 +177,9 @@ def test_the_captured_events_hold_each_secret_where_the_leak_tests_look():
     # sentry-sdk sends a namedtuple as a list: the field names are gone.
     assert creds["db"] == ["'app'", f"'{secret('namedtuple_field')}'", "'db.internal'"]
     assert signing["key_hex"] == f"'{secret('hex_of_secret_key').encode().hex()}'"
+    assert login["creds"] == f"'app:{secret('creds_local')}'"
+    (task,) = task_events()
+    assert task["extra"]["celery-job"]["args"] == ["cus_1", secret("task_argument"), 100]
     (transaction,) = route_events()
     assert transaction["transaction"] == "/reset/{token}"
     assert transaction["request"]["url"].endswith("/reset/" + secret("route_token"))
@@ -204,3 +237,17 @@ def test_namedtuple_fields():
 def test_hex_of_a_redacted_secret():
     assert leaked(frame_events(), secret("hex_of_secret_key").encode().hex()) == []
 
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "A Celery task's transaction sends its positional arguments in extra.celery-job.args with "
+    "no names; the error event of the same task is saved by the frame's named local, echoed."))
+def test_positional_arguments_of_a_task_transaction():
+    assert leaked(task_events(), secret("task_argument")) == []
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "Common names of credentials the key globs miss: creds, cred, privkey, hmac, sig hold "
+    "their values (a `user:password` string has no shape either)."))
+def test_names_the_key_globs_miss():
+    assert leaked(frame_events(), secret("creds_local")) == []
