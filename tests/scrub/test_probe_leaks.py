@@ -32,6 +32,7 @@ SECRETS = {
     "task_argument": "Ct6pM3" + "wQz8Lr2Xv5Hn",
     "creds_local": "Cr9dS4" + "vLm2Qx7Wp3Tz",
     "passphrase_key": "correct" + "-horse-battery-staple",
+    "redis_hash_field": "Rh8wK2" + "pZq5Lm9Xv4Tc",
 }
 
 
@@ -132,6 +133,14 @@ def task_scenario() -> None:
     charge.delay("cus_1", secret("task_argument"), 100)
 
 
+def redis_scenario() -> None:
+    import fakeredis
+
+    store = fakeredis.FakeRedis()
+    with sentry_sdk.start_transaction(name="issue-key", op="task"):
+        store.hset("user:42", mapping={"api_key": secret("redis_hash_field"), "name": "alice"})
+
+
 @functools.lru_cache(maxsize=1)
 def frame_events() -> tuple:
     with capture_events() as events:
@@ -156,6 +165,15 @@ def task_events() -> tuple:
     with capture_events(integrations=[CeleryIntegration()], traces_sample_rate=1.0) as events:
         task_scenario()
     return tuple(event for event in events if event.get("type") == "transaction")
+
+
+@functools.lru_cache(maxsize=1)
+def redis_events() -> tuple:
+    from sentry_sdk.integrations.redis import RedisIntegration
+
+    with capture_events(integrations=[RedisIntegration()], traces_sample_rate=1.0) as events:
+        redis_scenario()
+    return tuple(events)
 
 
 def frame_vars(event: dict) -> dict:
@@ -188,6 +206,9 @@ def test_the_captured_events_hold_each_secret_where_the_leak_tests_look():
     assert throttled["attempts"] == {"user:" + secret("passphrase_key"): "3"}
     (task,) = task_events()
     assert task["extra"]["celery-job"]["args"] == ["cus_1", secret("task_argument"), 100]
+    (stored,) = redis_events()
+    assert [span["description"] for span in stored["spans"]] == [
+        f"HSET 'user:42' 'api_key' '{secret('redis_hash_field')}' 'name' 'alice'"]
     (transaction,) = route_events()
     assert transaction["transaction"] == "/reset/{token}"
     assert transaction["request"]["url"].endswith("/reset/" + secret("route_token"))
@@ -268,3 +289,11 @@ def test_names_the_key_globs_miss():
     "and kept wherever it stands in a key."))
 def test_passphrase_echoed_in_a_dict_key():
     assert leaked(frame_events(), secret("passphrase_key")) == []
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "A Redis command's span description is searched as text: HSET's field and value arguments "
+    "stand as two quoted words ('api_key' '...'), which no reading of keys inside text takes as a "
+    "name and its value (sent so with send_default_pii=True)."))
+def test_redis_hash_field_in_a_span_description():
+    assert leaked(redis_events(), secret("redis_hash_field")) == []
