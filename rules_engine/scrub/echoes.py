@@ -10,13 +10,14 @@ that rule's and remarked in ``_meta`` at the echoing string.
 
 An echo is looked for in the forms text gives a value (:data:`ENCODINGS`, derived from the secret,
 never listed per case): as it is, escaped as a JSON or Python string (twice, for JSON inside JSON),
-percent-encoded, HTML-escaped, and base64-encoded as part of a longer text (``user:secret`` of
-Basic auth): the secret's bytes at each of the three alignments a base64 group can start at,
-found inside a base64 token, which is then redacted whole.
+percent-encoded, HTML-escaped, as hex digits (``bytes.hex()``, either case), and base64-encoded
+as part of a longer text (``user:secret`` of Basic auth): the secret's bytes at each of the three
+alignments a base64 group can start at, found inside a base64 token, which is then redacted whole.
 
 A value of two words (``Bearer <token>``) is searched for as it is and for its last word, a URL
-with a password in its userinfo (a DSN) for that password too; a value of more words is a message
-rather than a secret and is not searched for (:func:`searched_texts`).
+with a password in its userinfo (a DSN) for that password too, ``user:password`` for what follows
+its first colon; a value of more words is a message rather than a secret and is not searched for
+(:func:`searched_texts`).
 What is too short or too common to be searched for is no secret worth searching
 (:func:`worth_searching`): fewer than :data:`MIN_LENGTH` characters, fewer than
 :data:`MIN_DISTINCT` distinct ones, no letter at all (numbers, dates, addresses and card numbers:
@@ -115,6 +116,14 @@ def _html_escaped(secret: str) -> Iterator[str]:
     yield html.escape(secret)
 
 
+def _hex_digits(secret: str) -> Iterator[str]:
+    """The secret's bytes as hex digits, in lower and upper case (``bytes.hex()``, a digest's or a
+    key's printable form): two digits a byte, so inside hex of a longer text they stand whole."""
+    digits = secret.encode("utf-8", "surrogatepass").hex()
+    yield digits
+    yield digits.upper()
+
+
 def _base64_pieces(secret: str) -> Iterator[str]:
     """What base64 of a text holding the secret surely holds: the secret's bytes from each of the
     three places a base64 group may start (after one or two bytes of what precedes it), in whole
@@ -143,17 +152,22 @@ ENCODINGS: tuple[tuple[str, Callable[[str], Iterable[str]], bool], ...] = (
     ("json", _json_bodies, False),
     ("percent", _percent_encoded, False),
     ("html", _html_escaped, False),
+    ("hex", _hex_digits, False),
     ("base64", _base64_pieces, True),
 )
 
+#: The encodings that change every character, so that a secret needing no escaping still has
+#: forms of theirs.
+_TRANSCODINGS = ("hex", "base64")
+
 
 #: The encodings of :data:`ENCODINGS` as (forms of a secret, whether a form found widens); those
-#: that widen alone, what a secret made of unescaped characters has besides itself.
+#: of :data:`_TRANSCODINGS` alone, what a secret made of unescaped characters has besides itself.
 _ENCODERS = tuple((encode, widens) for _, encode, widens in ENCODINGS)
-_WIDENING = tuple((encode, widens) for encode, widens in _ENCODERS if widens)
+_TRANSCODERS = tuple((encode, widens) for name, encode, widens in ENCODINGS if name in _TRANSCODINGS)
 
 #: Characters no escaping of :data:`ENCODINGS` changes (URL-unreserved ones): a secret made of
-#: them alone is its own form for all but base64 (most secrets: tokens, keys, ids).
+#: them alone is its own form for all but hex and base64 (most secrets: tokens, keys, ids).
 _UNESCAPED = re.compile(r"[A-Za-z0-9._~-]*")
 
 
@@ -161,7 +175,7 @@ def echo_forms(secret: str) -> dict[str, bool]:
     """Each distinct form of ``secret`` (see :data:`ENCODINGS`) -> whether it widens to a base64
     token. A form that is also a plain one (base64 of a text that is base64 itself) does not."""
     forms: dict[str, bool] = {secret: False}
-    encodings = _WIDENING if _UNESCAPED.fullmatch(secret) is not None else _ENCODERS
+    encodings = _TRANSCODERS if _UNESCAPED.fullmatch(secret) is not None else _ENCODERS
     for encode, widens in encodings:
         for form in encode(secret):
             if form not in forms:
@@ -173,7 +187,9 @@ def searched_texts(secret: str, replacements: Iterable[str] = ()) -> list[str]:
     """What the event is searched for, of a secret: itself, and of a value of two words (``Bearer
     <token>``, ``Basic <credentials>``) its last word too, and of a URL with a password in its
     userinfo (a DSN) that password, as written and percent-decoded (a client's frames hold it
-    parsed out of the URL), each if worth searching. A value of more words is a message (a
+    parsed out of the URL), and of credentials written ``user:password`` (Basic auth's text,
+    ``redis`` and ``curl -u`` credentials) the password (a frame splits it off), each if worth
+    searching. A value of more words is a message (a
     server's reply under a ``PASS`` key), not searched for."""
     words = secret.split()
     if len(words) > _MAX_WORDS:
@@ -181,6 +197,8 @@ def searched_texts(secret: str, replacements: Iterable[str] = ()) -> list[str]:
     candidates = [secret, words[-1]] if len(words) == _MAX_WORDS else [secret]
     if "://" in secret:
         candidates += _url_passwords(secret)
+    elif ":" in candidates[-1]:
+        candidates.append(_credentials_password(candidates[-1]))
     return [text for text in dict.fromkeys(candidates) if worth_searching(text, replacements)]
 
 
@@ -194,6 +212,11 @@ def _url_passwords(url: str) -> list[str]:
     userinfo = _URL_USERINFO.match(url)
     password = userinfo.group(1).partition(":")[2] if userinfo is not None else ""
     return [password, unquote(password)] if password else []
+
+
+def _credentials_password(credentials: str) -> str:
+    """What follows the first ``:`` of ``user:password`` (a password may hold ``:`` itself)."""
+    return credentials.partition(":")[2]
 
 
 def worth_searching(secret: str, replacements: Iterable[str] = ()) -> bool:

@@ -191,9 +191,9 @@ def test_numbers_and_booleans_under_sensitive_keys_are_not_searched(engine):
 
 
 @given(st.text(alphabet="ABCXYZabcxyz0189._~-", min_size=8, max_size=30))
-def test_a_secret_no_escaping_changes_is_its_own_form_but_for_base64(secret):
-    table = {form for _, encode, widens in ENCODINGS if not widens for form in encode(secret)}
-    assert table == {secret}
+def test_a_secret_no_escaping_changes_is_its_own_form_but_for_hex_and_base64(secret):
+    escapings = {form for name, encode, _ in ENCODINGS if name not in ("hex", "base64") for form in encode(secret)}
+    assert escapings == {secret}
     assert set(echo_forms(secret)) == {form for _, encode, _ in ENCODINGS for form in encode(secret)}
 
 
@@ -340,6 +340,40 @@ def test_a_urls_password_is_searched_for_as_written_and_decoded(secret, searched
     assert echoes_module.searched_texts(secret) == [secret, *searched]
 
 
+@pytest.mark.parametrize("secret, searched", [
+    ("app:Cr9dS4vLm2Qx7Wp3Tz", ["Cr9dS4vLm2Qx7Wp3Tz"]),
+    ("default:Rd5pass:with:colons", ["Rd5pass:with:colons"]),  # a password may hold colons
+    ("Basic bob:Qz7basicPw", ["bob:Qz7basicPw", "Qz7basicPw"]),  # the last word's password too
+    ("bob:short", []),  # a password too short to search for
+    ("postgresql://shop:Qz7dsnPw-5521@db:5432/shop", ["Qz7dsnPw-5521"]),  # a URL's own reading
+])
+def test_credentials_written_user_colon_password_are_searched_also_by_the_password(secret, searched):
+    assert echoes_module.searched_texts(secret) == [secret, *searched]
+
+
+def test_a_password_split_off_credentials_in_a_frame_is_redacted(engine):
+    """``user, _, password = creds.partition(":")``: the frame sends both parts, one beside the other."""
+    event = {"extra": {"creds": "app:Cr9dS4vLm2Qx7Wp3Tz", "user": "app", "_": "Cr9dS4vLm2Qx7Wp3Tz",
+                       "label": "app:other"}}
+    out, counts = scrubbed(event, [{"id": "keys", "keys": ["creds"]}], engine)
+    assert out["extra"] == {"creds": "[Filtered]", "user": "app", "_": "[Filtered]", "label": "app:other"}
+    assert counts == {"keys": 2}
+
+
+def test_hex_of_a_secret_is_redacted_inside_a_longer_hex_text(engine):
+    """``secret_key.hex()`` beside ``secret_key``, and the hex of a text holding it (either case)."""
+    secret = "Hx2kS9eCr7Tq4Wm5Zp"
+    framed = ("key=" + secret + ";").encode().hex()
+    event = {"extra": {"secret_key": secret, "key_hex": secret.encode().hex(), "dump": framed.upper(),
+                       "digest": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}
+    out, counts = scrubbed(event, [KEYS], engine)
+    prefix, suffix = "key=".encode().hex().upper(), ";".encode().hex().upper()
+    assert out["extra"]["key_hex"] == "[Filtered]"
+    assert out["extra"]["dump"] == prefix + "[Filtered]" + suffix
+    assert out["extra"]["digest"].startswith("9f86d081")
+    assert counts == {"keys": 3}
+
+
 @given(st.text(max_size=20))
 def test_a_literal_of_any_text_or_its_bytes_is_read_back_as_that_text(text):
     assert whole_value_secrets(repr(text)) == [text]
@@ -408,13 +442,13 @@ def test_drawn_echoes_scrub_as_the_reference(drawn):
 
 
 def _unshortened_forms(secret: str) -> set[str]:
-    """The escaped forms of ``secret`` by the plain library calls, none skipped."""
+    """The escaped and hex forms of ``secret`` by the plain library calls, none skipped."""
     data = secret.encode("utf-8", "surrogatepass")
     once = json.dumps(secret)[1:-1]
     return {secret, repr(secret)[1:-1], repr(secret + "'\"")[1:-4], repr(data)[2:-1], once,
             json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(once)[1:-1],
             quote(secret, safe="", errors="surrogatepass"), quote(secret, errors="surrogatepass"),
-            quote_plus(secret, errors="surrogatepass"), html.escape(secret)}
+            quote_plus(secret, errors="surrogatepass"), html.escape(secret), data.hex(), data.hex().upper()}
 
 
 @given(st.text(min_size=8, max_size=20))
