@@ -82,7 +82,7 @@ class ReferenceRule:
     def __init__(self, index: int, spec: models.ScrubRule, hash_key: bytes | None):
         self.index, self.id = index, spec.id
         self.redaction = compile_redaction(spec.redact, hash_key)
-        self.matches_key = key_matcher(spec.keys, spec.case) if spec.keys else None
+        self.matches_key = key_matcher(spec.keys, spec.case, spec.except_keys) if spec.keys else None
         self.detectors = [BUILTIN[name] for name in spec.detect or ()]
         self.pattern = pattern_spans_function(compile_regex(spec.pattern)) if spec.pattern else None
         self.selectors = [parse_selector(text) for text in spec.in_ or ()]

@@ -249,13 +249,14 @@ def _check_scrub_rule(rule: dict, path: KeyPath, document: Document) -> None:
             compile_regex(rule["pattern"])
         except RegexError as exc:
             document.problem_at(path + ("pattern",), regex_problem(rule["pattern"], exc))
-    if isinstance(rule.get("keys"), list):
-        for index, pattern in enumerate(rule["keys"]):
-            if isinstance(pattern, str):
-                try:
-                    compile_glob(pattern, ignore_case=True)
-                except GlobError as exc:
-                    document.problem_at(path + ("keys", index), str(exc))
+    for field in ("keys", "except_keys"):
+        if isinstance(rule.get(field), list):
+            for index, pattern in enumerate(rule[field]):
+                if isinstance(pattern, str):
+                    try:
+                        compile_glob(pattern, ignore_case=True)
+                    except GlobError as exc:
+                        document.problem_at(path + (field, index), str(exc))
     if isinstance(rule.get("in"), list):
         _check_selectors(rule["in"], path + ("in",), document)
 

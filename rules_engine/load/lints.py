@@ -171,10 +171,10 @@ def _exception_classes_named(name: str, package: str) -> list[str]:
 
 
 def shadowed_scrub_rules(rules: Iterable[tuple[Any, Any]],
-                         key_matcher: Callable[[list[str], str], Callable[[str], bool]]) -> Iterator[tuple[Any, Any]]:
+                         key_matcher: Callable[..., Callable[[str], bool]]) -> Iterator[tuple[Any, Any]]:
     """``(later, earlier)`` for each keys-only scrub rule whose every key an earlier rule active in
     at least the same places already redacts (``rules`` are ``(rule, where)`` in ruleset order;
-    ``key_matcher(globs, case)`` tests a key name as the scrubber does). A wildcard key of the later
+    ``key_matcher(globs, case, except_globs)`` tests a key name as the scrubber does). A wildcard key of the later
     rule counts as covered only when the earlier rule has the same glob; a rule comparing keys as
     written covers only another such rule."""
     earlier: list[tuple[Any, Any, Callable[[str], bool]]] = []
@@ -185,7 +185,7 @@ def shadowed_scrub_rules(rules: Iterable[tuple[Any, Any]],
                     yield (rule, where), (parent, parent_where)
                     break
         if rule.keys:
-            earlier.append((rule, where, key_matcher(rule.keys, rule.case)))
+            earlier.append((rule, where, key_matcher(rule.keys, rule.case, rule.except_keys)))
 
 
 def _covers(parent: Any, matches: Callable[[str], bool], rule: Any) -> bool:
@@ -194,8 +194,12 @@ def _covers(parent: Any, matches: Callable[[str], bool], rule: Any) -> bool:
     if parent.case == "sensitive" and rule.case != "sensitive":
         return False  # "*_KEY" as written leaves "cache_key" to a rule ignoring case
     normalized = {_normal(glob, parent.case) for glob in parent.keys}
+    # A wildcard is covered by the same glob, unless the parent excepts keys the rule does not.
+    excepted = {_normal(glob, parent.case) for glob in parent.except_keys or ()}
+    same_exceptions = excepted <= {_normal(glob, parent.case) for glob in rule.except_keys or ()}
     return all(
-        _normal(glob, parent.case) in normalized if any(ch in _GLOB_WILDCARDS for ch in glob) else matches(glob)
+        same_exceptions and _normal(glob, parent.case) in normalized if any(ch in _GLOB_WILDCARDS for ch in glob)
+        else matches(glob)
         for glob in rule.keys
     )
 

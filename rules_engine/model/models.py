@@ -294,6 +294,8 @@ class ScrubRule(Strict):
     # The checks of ``_complete``, for editors and schema validators.
     model_config = ConfigDict(
         json_schema_extra={
+            "allOf": [{"anyOf": [{"required": ["override"]}, {"required": ["keys"]},
+                                 {"not": {"required": ["except_keys"]}}]}],
             "anyOf": [
                 {"required": ["override"]},
                 {
@@ -322,6 +324,12 @@ class ScrubRule(Strict):
         "The value under a matching key is replaced whole; a container has every leaf replaced.",
         default=None,
         min_length=1,
+    )
+    except_keys: list[str] | None = _describe(
+        "Globs over key names that 'keys' would match but that hold no secret, compared as 'keys' "
+        "are: '*_at' keeps 'password_changed_at', 'is_*' keeps 'is_secret'. A key matching one is "
+        "left to the other rules (detectors, patterns and other rules' keys still apply).",
+        default=None,
     )
     case: Literal["insensitive", "sensitive"] = _describe(
         "How 'keys' compare to key names: 'insensitive' (lower case, camelCase words split: "
@@ -356,6 +364,8 @@ class ScrubRule(Strict):
             raise ValueError("a scrub rule needs an 'id' (or 'override: <id>' to change an extended rule)")
         if self.keys is None and self.detect is None and self.pattern is None:
             raise ValueError("a scrub rule needs at least one of: keys, detect, pattern")
+        if self.except_keys and self.keys is None:
+            raise ValueError("'except_keys' narrows 'keys': a rule with no 'keys' has no key to except")
         return self
 
     def overridden(self, parent: "ScrubRule") -> "ScrubRule":

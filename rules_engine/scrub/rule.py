@@ -30,11 +30,25 @@ class Rule:
     id: str
     redaction: Redaction
     key_match: Callable[[str], Any] | None  # all key globs of the rule as one anchored regex
+    key_exception: Callable[[str], Any] | None  # its except_keys globs alike (None: none)
     key_case: str  # which forms of a key name ``key_match`` is tried on (see key_forms)
     detectors: tuple[Detector, ...]
     pattern: Any  # compiled RE2 pattern or None
     selector_indexes: tuple[int, ...]  # into the automaton; empty = everywhere
     literal_words: tuple[tuple[str, bool], ...]  # of each key glob, for keys inside text (_key_word)
+
+    def matches_key(self, forms: tuple[str, ...]) -> bool:
+        """Whether a key name, as its ``key_forms``, is one of the rule's keys."""
+        return _matches(self.key_match, self.key_exception, forms)
+
+
+def _matches(key_match: Callable[[str], Any], key_exception: Callable[[str], Any] | None,
+             forms: tuple[str, ...]) -> bool:
+    """A key is matched when one of its forms matches a key glob and none an ``except_keys`` glob
+    (``password_changed_at`` is no ``*password*`` when ``*_at`` is excepted, as whichever form)."""
+    if not any(key_match(form) for form in forms):
+        return False
+    return key_exception is None or not any(key_exception(form) for form in forms)
 
 
 def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> Rule:
@@ -44,6 +58,7 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
         id=rule.id,
         redaction=compile_redaction(rule.redact, hash_key),
         key_match=key_match,
+        key_exception=_key_globs_regex(rule.except_keys, rule.case).match if rule.except_keys else None,
         key_case=rule.case,
         detectors=tuple(BUILTIN[name] for name in rule.detect or ()),
         pattern=compile_regex(rule.pattern) if rule.pattern else None,
@@ -52,10 +67,13 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
     )
 
 
-def key_matcher(globs: list[str], case: str = "insensitive") -> Callable[[str], bool]:
-    """Whether a key name matches any of ``globs`` as a ``keys`` rule comparing ``case`` decides it."""
+def key_matcher(globs: list[str], case: str = "insensitive", except_globs: list[str] | None = None
+                ) -> Callable[[str], bool]:
+    """Whether a key name matches any of ``globs`` and none of ``except_globs`` as a ``keys`` rule
+    comparing ``case`` decides it."""
     match = _key_globs_regex(globs, case).match
-    return lambda key: any(match(form) is not None for form in key_forms(key, case))
+    exception = _key_globs_regex(except_globs, case).match if except_globs else None
+    return lambda key: _matches(match, exception, key_forms(key, case))
 
 
 def _key_globs_regex(globs: list[str], case: str = "insensitive") -> Any:

@@ -222,7 +222,7 @@ class Scrubber:
             forms = forms_by_case.get(rule.key_case)
             if forms is None:
                 forms = forms_by_case[rule.key_case] = key_forms(name, rule.key_case)
-            if any(rule.key_match(form) for form in forms):
+            if rule.matches_key(forms):
                 found |= 1 << rule.index
         if len(self._key_memo) < KEY_MEMO_LIMIT:
             self._key_memo[key] = found

@@ -93,3 +93,21 @@ def processed_events(ruleset, events, hints=None) -> list:
         else:
             outputs.append(ruleset.before_send(event, hint))
     return outputs
+
+
+def captured_failures(*failing: Callable[[], None], **client_options: Any) -> tuple:
+    """The events a real client sends when each of ``failing`` raises and the exception is captured."""
+    import sentry_sdk
+
+    with capture_events(**client_options) as events:
+        for fail in failing:
+            try:
+                fail()
+            except Exception:
+                sentry_sdk.capture_exception()
+    return tuple(events)
+
+
+def frame_vars(event: dict) -> dict:
+    """The variables of the innermost frame of an event's last exception."""
+    return event["exception"]["values"][-1]["stacktrace"]["frames"][-1]["vars"]

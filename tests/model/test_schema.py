@@ -161,6 +161,8 @@ STRUCTURAL = {
     "mask char too long": BASE + "scrub:\n  rules:\n    - id: s\n      keys: [x]\n      redact: {mask: {char: '**'}}\n",
     "replace not text": BASE + "scrub:\n  rules:\n    - id: s\n      keys: [x]\n      redact: {replace: 3}\n",
     "allow not a list": BASE + "scrub:\n  allow: request.headers.user-agent\n",
+    "except_keys without keys": BASE + "scrub:\n  rules:\n    - id: s\n      detect: [jwt]\n      except_keys: ['*_at']\n",
+    "except_keys not a list": BASE + "scrub:\n  rules:\n    - id: s\n      keys: [x]\n      except_keys: '*_at'\n",
 }
 
 #: Checks JSON Schema cannot express: the schema accepts these documents, the loader does not.
@@ -171,6 +173,7 @@ SEMANTIC_ONLY = {
     "invalid JMESPath": BASE + "filters:\n  - id: a\n    when: {jmespath: 'foo['}\n    drop: true\n",
     "invalid scrub pattern": BASE + "scrub:\n  rules:\n    - id: s\n      pattern: '(a)\\1'\n",
     "invalid key glob": BASE + "scrub:\n  rules:\n    - id: s\n      keys: ['[abc']\n",
+    "invalid except_keys glob": BASE + "scrub:\n  rules:\n    - id: s\n      keys: [x]\n      except_keys: ['[abc']\n",
     "invalid selector": BASE + "scrub:\n  rules:\n    - id: s\n      keys: [x]\n      in: ['request..data']\n",
     "unknown builtin pack": BASE + "extends: ['builtin:nope@1']\n",
     "missing extends file": BASE + "extends: [./does-not-exist.yaml]\n",

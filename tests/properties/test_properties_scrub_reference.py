@@ -29,6 +29,7 @@ OPTIONS = models.Options(limits=models.Limits(max_string_length=100_000, max_ms=
 
 KEY_GLOBS = ["*password*", "*token", "authorization", "cookie", "email", "ip_address", "x-*", "*secret*", "name",
              "account"]
+EXCEPT_GLOBS = ["*_at", "*_count", "x-api-*", "api_*"]
 DETECTORS = ["creditcard", "email", "bearer", "jwt", "aws_access_key", "password_pair", "url_userinfo", "argv_secret",
              "ipv4", "stripe_key", "us_ssn", "iban", "secret_assignment", "payment_card", "phone_number", "sql_params"]
 PATTERNS = ["hunter2-[a-z0-9-]+", r"ACCT-[[:digit:]]{4,8}", r"(?i)order\s+(\d{6})", r"\pL{3}-\d+"]
@@ -47,6 +48,8 @@ def scrub_rules(draw) -> models.Scrub:
         kinds = draw(st.sets(st.sampled_from(["keys", "detect", "pattern"]), min_size=1))
         if "keys" in kinds:
             rule["keys"] = draw(st.lists(st.sampled_from(KEY_GLOBS), min_size=1, max_size=3, unique=True))
+            if draw(st.booleans()):
+                rule["except_keys"] = draw(st.lists(st.sampled_from(EXCEPT_GLOBS), min_size=1, max_size=2, unique=True))
         if "detect" in kinds:
             rule["detect"] = draw(st.lists(st.sampled_from(DETECTORS), min_size=1, max_size=3, unique=True))
         if "pattern" in kinds:
@@ -59,7 +62,7 @@ def scrub_rules(draw) -> models.Scrub:
 
 
 PLANTED_KEYS = ["password", "api_token", "Authorization", "note", "email", "X-Secret", "name", "public", "account",
-                "headers", "vars", "safe_value", "ip_address"]
+                "headers", "vars", "safe_value", "ip_address", "password_changed_at", "X-Api-Token"]
 
 
 #: Routes as frameworks name transactions; a parameter a key rule names and ones none does.

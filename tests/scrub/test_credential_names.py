@@ -9,11 +9,9 @@ import functools
 import json
 
 import pytest
-import sentry_sdk
 
 from rules_engine.scrub import accelerator_available
-from rules_engine.testing.capture import capture_events
-from tests.corpus.planting import default_ruleset, processed_events
+from tests.corpus.planting import captured_failures, default_ruleset, frame_vars, processed_events
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 #: Secrets by name: the scenario looks them up, so no source line the SDK sends holds one.
@@ -35,21 +33,12 @@ def call_model() -> None:
 
 @functools.lru_cache(maxsize=1)
 def captured() -> tuple:
-    with capture_events() as events:
-        try:
-            call_model()
-        except TimeoutError:
-            sentry_sdk.capture_exception()
-    return tuple(events)
+    return captured_failures(call_model)
 
 
 @functools.lru_cache(maxsize=2)
 def outputs(engine: str) -> list:
     return processed_events(default_ruleset(engine), captured())
-
-
-def frame_vars(event: dict) -> dict:
-    return event["exception"]["values"][-1]["stacktrace"]["frames"][-1]["vars"]
 
 
 def test_the_captured_frame_holds_every_secret():
