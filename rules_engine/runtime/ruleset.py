@@ -263,7 +263,7 @@ class Ruleset:
             return event  # scrubbed inside the event that carries it
         matched.extend(self._group(view, kind, event, tally, trace))
         budget.check()  # the scrub's own limits may not be the first to notice an overrun
-        if not self._scrub(event, kind, tally, trace):
+        if not self._scrub(event, kind, tally, trace, hint=hint):
             return self._on_scrub_failure(event, kind, tally)
         cut_tag_values(event)
         self._stamp(event, matched)
@@ -383,16 +383,18 @@ class Ruleset:
         del event["breadcrumbs"]
         return event
 
-    def _scrub(self, event: dict, kind: str, tally: Tally, trace: Trace | None, where: str = "") -> bool:
+    def _scrub(self, event: dict, kind: str, tally: Tally, trace: Trace | None, where: str = "",
+               hint: dict | None = None) -> bool:
         """Scrub in place; ``False`` when scrubbing failed (the event must not go out as is).
-        ``where`` tells a trace where this scrub runs when it is not in the item's own hook.
+        ``where`` tells a trace where this scrub runs when it is not in the item's own hook;
+        ``hint`` is sentry-sdk's (its live exception names namedtuple fields).
 
         The scrubber also checks, in the same walk, that the transport can encode the event.
         sentry-sdk's own events always can; a value a user hook (or a direct caller) put in —
         NaN, bytes, a cycle, an object — would make the transport lose the event silently, so
         such an event fails closed instead (``UnsendableValue``)."""
         try:
-            counts = self._scrubber.scrub_event(event)
+            counts = self._scrubber.scrub_event(event, hint)
         except Exception as exc:
             count(tally.internal_errors, _scrub_failure_name(exc))
             if trace is not None:

@@ -52,7 +52,9 @@ from .argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from .routes import route_parameters
 from .detectors import BUILTIN
 from .dictkeys import path_steps
+from .echoes import whole_value_secrets
 from .keytext import find_key_values, find_key_values_in_c
+from .namedtuples import named_items
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
 from .pairs import lone_pair_name, no_lone_pair, with_named_values
@@ -297,8 +299,9 @@ class Scrubber:
 
     # ------------------------------------------------------------------ public
 
-    def scrub_event(self, event: dict) -> dict[str, int]:
-        """Scrub ``event`` in place; return redaction counts by rule (and rule/detector)."""
+    def scrub_event(self, event: dict, hint: dict | None = None) -> dict[str, int]:
+        """Scrub ``event`` in place; return redaction counts by rule (and rule/detector). ``hint``
+        (sentry-sdk's, with the live exception) names the fields of namedtuples sent as lists."""
         if not self.enabled:
             run = self._run(self, meta_root=None)
             run.check_subtree(event, 1)
@@ -308,12 +311,14 @@ class Scrubber:
         run = self._run(self, meta_root=event)
         # The paths of argv secrets stay alive until the run ends: the Python walk remembers _meta
         # nodes by the identity of their path.
-        argv_paths = self._redact_argv_secrets(event, run)
+        early_paths = self._redact_argv_secrets(event, run)
         if self._named_values and self._key_rule_mask:
             self._redact_route_parameters(event, run)
+            if hint:
+                early_paths += self._redact_namedtuple_fields(event, hint, run)
         run.walk_top(event)
         counts = run.finish()
-        del argv_paths
+        del early_paths
         return counts
 
     def _redact_argv_secrets(self, event: dict, run: Run) -> list:
@@ -365,6 +370,25 @@ class Scrubber:
             redacted, remarks = Run.spans_redacted(run, url, findings)
             run.replace(request, "url", redacted)
             run.add_meta(_REQUEST, "url", remarks, len(url))
+
+    def _redact_namedtuple_fields(self, event: dict, hint: dict, run: Run) -> list:
+        """Redact the namedtuple fields of frame variables (see :mod:`.namedtuples`) that a key
+        rule active at the item names, as a value under that key: whole, counted, written in
+        ``_meta``, and a known secret of the event. A field holding a container is left to the
+        walk. Returns the paths the remarks were written at."""
+        paths = []
+        for item in named_items(event, hint):
+            value = item.items[item.index]
+            if type(value) is not str and (type(value) not in (int, float) or type(value) is bool):
+                continue
+            decision = self._key_decision(item.name) & self._rules_at((item.path, item.index))
+            if decision:
+                rule_index = lowest_bit(decision)
+                if type(value) is str:
+                    run.early_secrets += [(secret, rule_index, None) for secret in whole_value_secrets(value)]
+                run.apply_whole(item.items, item.index, item.path, rule_index)
+                paths.append(item.path)
+        return paths
 
     def _rules_at(self, path) -> int:
         """The rules active at ``path`` (``(parent path, key)`` links from the root), as the walk
