@@ -91,6 +91,12 @@ class Limits(Strict):
         gt=0,
         allow_inf_nan=False,  # 1e400 reads as infinity: no budget at all
     )
+    max_attachment_bytes: int = _describe(
+        "Largest attachment 'attachments: scrub' reads; a larger one is dropped. Its text is cut "
+        "at max_string_length like any string.",
+        default=1_048_576,
+        ge=0,
+    )
 
 
 class Options(Strict):
@@ -115,16 +121,25 @@ class Options(Strict):
     )
     named_values: bool = _describe(
         "Read values whose key is written elsewhere as under that key: pair dicts ({name: "
-        "DB_PASSWORD, value: ...}, AWS Key/Value tags), also written as text, and SQL INSERT values "
-        "under their column names. Off unless set (the 2026.12 packs set it), so a ruleset pinned "
-        "to older packs scrubs as it did.",
+        "DB_PASSWORD, value: ...}, AWS Key/Value tags), also written as text, SQL INSERT values "
+        "under their column names, a transaction's route parameters in request.url, and the "
+        "fields of namedtuples sent as lists. Off unless set (the 2026.12 packs set it), so a "
+        "ruleset pinned to older packs scrubs as it did.",
         default=False,
     )
     echoes: bool = _describe(
         "Redact every other occurrence in the event of a value a rule redacted (as written, "
-        "escaped by repr() or JSON, percent-encoded, HTML-escaped or inside base64), by the same "
-        "rule. Off unless set (the 2026.12 packs set it).",
+        "escaped by repr() or JSON, percent-encoded, HTML-escaped, as hex or inside base64), by "
+        "the same rule. Off unless set (the 2026.12 packs set it).",
         default=False,
+    )
+    attachments: Literal["keep", "scrub", "drop"] = _describe(
+        "What happens to the files sent beside an event (scope.add_attachment): 'keep' sends them "
+        "as they are; 'scrub' scrubs each that reads as UTF-8 text with the event, as the string "
+        "attachments.N.text, and drops the others (binary, unreadable, larger than "
+        "limits.max_attachment_bytes); 'drop' sends none. 'keep' unless set (the 2026.12 packs "
+        "set 'scrub').",
+        default="keep",
     )
     limits: Limits = _describe("Per-event depth, size and time limits.", default_factory=Limits)
 

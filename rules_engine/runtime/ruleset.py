@@ -41,7 +41,7 @@ from ..rules.compile import CompiledRules, RuleCompileError, compile_rules
 from ..rules.filters import DROP, KEEP
 from ..rules.grouping import apply_changes, cut_tag_values, tags_dict
 from ..scrub import compile_scrubber
-from . import breadcrumbs, channels, sdk_options
+from . import attachments, breadcrumbs, channels, sdk_options
 
 logger = logging.getLogger("rules_engine")
 
@@ -236,7 +236,7 @@ class Ruleset:
         """The pipeline, written once: the hooks run it with no trace, explain with one. Over the
         time budget (``limits.max_ms``), the event fails closed like a failed scrub."""
         if kind == SCRUB_ONLY:
-            return self._scrub_only(event, trace)
+            return self._scrub_only(event, hint, trace)
         tally = self._stats.tally() if trace is None else Tally()  # explain counts nothing
         count(tally.events, kind)
         token = budget.start(self.options.limits.max_ms)
@@ -263,7 +263,7 @@ class Ruleset:
             return event  # scrubbed inside the event that carries it
         matched.extend(self._group(view, kind, event, tally, trace))
         budget.check()  # the scrub's own limits may not be the first to notice an overrun
-        if not self._scrub(event, kind, tally, trace, hint=hint):
+        if not self._scrub_with_attachments(event, hint, kind, tally, trace):
             return self._on_scrub_failure(event, kind, tally)
         cut_tag_values(event)
         self._stamp(event, matched)
@@ -332,14 +332,28 @@ class Ruleset:
                 trace.entry("grouping", changes.rule_id).changes = done
         return applied
 
-    def _scrub_only(self, event: dict, trace: Trace | None) -> dict | None:
+    def _scrub_with_attachments(self, event: dict, hint: dict | None, kind: str, tally: Tally,
+                                trace: Trace | None) -> bool:
+        """:meth:`_scrub`, with the texts of the hint's attachments lent to the event (see
+        :mod:`.attachments`); a failed scrub drops them all."""
+        dropped = tally.attachments_dropped
+        lent = attachments.lend(event, hint, self.options.attachments,
+                                self.options.limits.max_attachment_bytes, dropped)
+        scrubbed = False
+        try:
+            scrubbed = self._scrub(event, kind, tally, trace, hint=hint)
+        finally:
+            attachments.give_back(event, hint, lent, scrubbed, dropped)
+        return scrubbed
+
+    def _scrub_only(self, event: dict, hint: dict | None, trace: Trace | None) -> dict | None:
         """Feedback, and event types a later sentry-sdk may add: no filter or grouping rule is
         written for them, but what they carry is scrubbed like everything else. The contact
         address a user typed into a feedback form is kept unless a scrub rule names it."""
         tally = self._stats.tally() if trace is None else Tally()
         count(tally.events, str(event.get("type")))
         email = channels.take_feedback_email(event) if self._keeps_feedback_email else None
-        if not self._scrub(event, "error", tally, trace):
+        if not self._scrub_with_attachments(event, hint, "error", tally, trace):
             return self._on_scrub_failure(event, "error", tally)
         if email is not None:
             channels.restore_feedback_email(event, email)

@@ -8,7 +8,7 @@ from collections import Counter
 # ---------------------------------------------------------------------- stats
 
 
-COUNTERS = ("events", "dropped", "sampled_out", "matched", "redactions", "internal_errors")
+COUNTERS = ("events", "dropped", "sampled_out", "matched", "redactions", "internal_errors", "attachments_dropped")
 
 
 class Tally:

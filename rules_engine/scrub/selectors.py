@@ -41,6 +41,7 @@ EVENT_FIELDS = (
     "modules", "platform", "release", "request", "sdk", "server_name", "spans", "stacktrace", "tags",
     "threads", "timestamp", "start_timestamp", "transaction", "transaction_info", "type", "user",
     "category", "data",  # breadcrumb fields (a breadcrumb passed to before_breadcrumb on its own)
+    "attachments",  # the texts of attachments, lent to the event while it is scrubbed
 )
 
 
