@@ -89,7 +89,7 @@ def find_argv_secrets(event: dict, flag_values: bool, joined: bool) -> list[Argv
     found: list[ArgvSecret] = []
     if type(event) is not dict:
         return found
-    for frames, frames_path in _frame_lists(event):
+    for frames, frames_path in frame_lists(event):
         for position, frame in enumerate(frames):
             variables = frame.get("vars") if type(frame) is dict else None
             if type(variables) is dict:
@@ -102,7 +102,7 @@ def find_argv_secrets(event: dict, flag_values: bool, joined: bool) -> list[Argv
     return found
 
 
-def _frame_lists(event: dict) -> Iterator[tuple[list, Any]]:
+def frame_lists(event: dict) -> Iterator[tuple[list, Any]]:
     """Each stack's list of frames, with its path."""
     for section in ("exception", "threads"):
         container = event.get(section)

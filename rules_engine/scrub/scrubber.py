@@ -55,7 +55,9 @@ from .dictkeys import path_steps
 from .keytext import find_key_values, find_key_values_in_c
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
-from .pairs import lone_pair_name, no_lone_pair, with_named_values
+from .echoes import whole_value_secrets
+from .namedlocals import frame_variables, named_locals
+from .pairs import PAIR_VALUES, lone_pair_name, no_lone_pair, pair_names, with_named_values
 from .sqlinsert import insert_values_probe
 
 from .cwalk import CRun, c_walk_interface
@@ -311,6 +313,7 @@ class Scrubber:
         argv_paths = self._redact_argv_secrets(event, run)
         if self._named_values and self._key_rule_mask:
             self._redact_route_parameters(event, run)
+            argv_paths += self._redact_named_locals(event, run)
         run.walk_top(event)
         counts = run.finish()
         del argv_paths
@@ -365,6 +368,36 @@ class Scrubber:
             redacted, remarks = Run.spans_redacted(run, url, findings)
             run.replace(request, "url", redacted)
             run.add_meta(_REQUEST, "url", remarks, len(url))
+
+    def _redact_named_locals(self, event: dict, run: Run) -> list:
+        """Redact the frame locals another local names (see :mod:`.namedlocals`) as a key's value
+        is: by the first key rule active at the local matching its name, counted, written in
+        ``_meta``, and a known secret of the event; unless the walk decides the local itself.
+        Returns the paths the remarks were written at."""
+        paths = []
+        replacements = [text for text in self._constant_replacements if text]
+        for variables, vars_path in frame_variables(event):
+            for key, name in named_locals(variables, replacements):
+                path = (vars_path, key)
+                rules_here = self._rules_at(path)
+                decision = self._key_decision(name) & rules_here
+                if not decision or self._decided_by_the_walk(variables, key, rules_here):
+                    continue
+                rule_index = lowest_bit(decision)
+                for secret in whole_value_secrets(variables[key]):
+                    run.early_secrets.append((secret, rule_index, None))
+                run.apply_whole(variables, key, vars_path, rule_index)
+                paths.append(path)
+        return paths
+
+    def _decided_by_the_walk(self, fields: dict, key: str, active: int) -> bool:
+        """Whether a key rule among ``active`` redacts ``fields[key]`` in the walk: one matching
+        its key or, for a value field, a name of the pair dict ``fields`` (:mod:`.pairs`)."""
+        decision = self._key_decision(key)
+        if key in PAIR_VALUES:
+            for pair_name in pair_names(fields, Run.exact_key):
+                decision |= self._key_decision(pair_name)
+        return bool(decision & active)
 
     def _rules_at(self, path) -> int:
         """The rules active at ``path`` (``(parent path, key)`` links from the root), as the walk
