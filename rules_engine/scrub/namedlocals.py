@@ -28,6 +28,7 @@ name, its error message.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Iterator
 
 from .argv import frame_lists
@@ -37,6 +38,9 @@ from .echoes import whole_value_secrets, worth_searching
 #: Longer texts are no name a program chose.
 MAX_NAME = 64
 _QUOTES = ("'", '"')
+#: A string literal of letters, ``_``, ``.`` and ``-`` (what a name may hold but its cases), in
+#: the quotes of a ``str`` or ``bytes`` repr.
+_NAME_LITERAL = re.compile(rf"""[bu]?(['"])((?:[^\W\d]|[.\-]){{1,{MAX_NAME}}})\1""")
 
 
 def frame_variables(event: dict) -> Iterator[tuple[dict, Any]]:
@@ -64,10 +68,9 @@ def local_name(value: Any) -> str | None:
     repr is no name) whose text reads as a name."""
     if type(value) is not str or len(value) > MAX_NAME + 3 or value[-1:] not in _QUOTES:
         return None
-    text = local_text(value)
-    if text == value:  # no literal after all
-        return None
-    return text if text and len(text) <= MAX_NAME and reads_as_a_name(text) else None
+    literal = _NAME_LITERAL.fullmatch(value)  # (a name holds no escape: its text is what the quotes hold)
+    text = literal.group(2) if literal is not None else None
+    return text if text is not None and reads_as_a_name(text) else None
 
 
 def named_locals(variables: dict, replacements: Iterable[str]) -> list[tuple[str, str]]:
