@@ -39,6 +39,10 @@ Semantics, as the README states them:
   findings is renamed to its redacted text once every value is written
   (``dictkeys.renamed_keys``: `` (2)`` ... when the dict or its ``_meta`` node has that name), its
   ``_meta`` node moving with it; the key gets no remark of its own, only its counts.
+* **Keys under a sensitive key.** A dict with every leaf redacted by a key rule (at any depth
+  below the key) has each key that does not read as a name redacted whole by that rule too
+  (renamed to its redaction, counted once, a known secret), not searched; keys reading as names
+  are searched as above.
 * **Named values in text.** In text, each value of an ``INSERT`` whose column a key rule active
   there matches, and each value field of a pair dict written as text (a repr, JSON) whose names
   one matches, is found as a key's value inside text is (``scrub/sqlinsert.py``,
@@ -47,6 +51,12 @@ Semantics, as the README states them:
   (``routes.route_parameters``) in ``request.url`` is a key's value: the first key rule active at
   ``request.url`` matching its name redacts it (remark at ``request.url``), and it is a known
   secret (percent-decoded too).
+* **Named locals.** With ``named_values``, in each frame's variables, a string local right after
+  one holding a name (``namedlocals.local_name``: a string literal reading as a name) is that
+  name's value when its own text reads as no name and is worth searching
+  (``echoes.worth_searching``): the first key rule active at it matching the name redacts it
+  whole before the walk (a known secret), unless a key rule there matches its own key or its
+  pair dict's names.
 * **Log templates.** A positional log parameter whose template names a sensitive key before its
   placeholder (``password=%s``) is redacted whole, by the rules active everywhere.
 * **_meta.** Each redacted value gets ``{"": {"rem": [[rule id, type, start, end]], "len": n}}``
@@ -65,10 +75,12 @@ from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from rules_engine.scrub.detectors import BUILTIN
-from rules_engine.scrub.dictkeys import key_echoes, path_steps, renamed_keys
-from rules_engine.scrub.echoes import echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64
+from rules_engine.scrub.dictkeys import key_echoes, path_steps, reads_as_a_name, renamed_keys
+from rules_engine.scrub.echoes import (echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64,
+                                      worth_searching)
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
+from rules_engine.scrub.namedlocals import frame_variables, local_name, local_text
 from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text, lone_pair_name
 from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.routes import route_parameters
@@ -144,13 +156,15 @@ class ReferenceScrubber:
     def scrub_event(self, event: dict) -> dict[str, int]:
         """Scrub ``event`` in place, as ``Scrubber.scrub_event`` does; return the counts."""
         self.event, self.counts, self.texts, self.whole = event, {}, [], []
-        self.keys = []  # (dict, key, where the dict is, text, active rules) of every key
+        self.keys = []  # (dict, key, where the dict is, text, active rules) of every key searched
+        self.whole_keys = []  # (dict, key, where the dict is, rule) of every key redacted whole
         self.secrets = []  # (text, rule, detector) of every value redacted
         if not self.rules:
             return {}
         self.redact_argv(event)
         if self.named_values:
             self.redact_route_parameters(event)
+            self.redact_named_locals(event)
         for key in list(event):
             if key not in SKIPPED_TOP_LEVEL:
                 self.visit(event, key, [key], [key])
@@ -159,20 +173,22 @@ class ReferenceScrubber:
         for container, key, where, rule in self.whole:
             self.learn_whole(container[key], rule)
             self.redact_whole(container, key, where, rule)
+        renames = {}  # id(dict) -> (dict, where the dict is, {key: redacted text})
+        for node, key, where, rule in self.whole_keys:
+            self.secrets.append((key, rule, None))
+            self.count(rule.id)
+            renames.setdefault(id(node), (node, where, {}))[2][key] = rule.redaction.replace(key)
         strings = self.texts + self.keys
         found = [self.findings(text, active) for _, _, _, text, active in strings]
         for (_, _, _, text, _), findings in zip(strings, found):
             self.secrets += [(text[start:end], rule, detector) for start, end, rule, detector in findings]
         for (container, key, where, text, active), findings in zip(self.texts, found):
             self.redact_text(container, key, where, text, findings + self.echoes(text, active))
-        renames = []  # (dict, where the dict is, {key: redacted text})
         for (node, key, where, text, active), findings in zip(self.keys, found[len(self.texts):]):
             redacted = self.redacted(text, findings + key_echoes(text, self.echoes(text, active)))
             if redacted is not None:
-                if not renames or renames[-1][0] is not node:
-                    renames.append((node, where, {}))
-                renames[-1][2][key] = redacted[0]
-        for node, where, wanted in sorted(renames, key=lambda rename: -len(rename[1])):
+                renames.setdefault(id(node), (node, where, {}))[2][key] = redacted[0]
+        for node, where, wanted in sorted(renames.values(), key=lambda rename: -len(rename[1])):
             self.rename(node, where, wanted)
         return self.counts
 
@@ -240,8 +256,10 @@ class ReferenceScrubber:
         if type(value) is tuple:
             value = container[key] = list(value)
         if type(value) in (dict, list) and not rule.redaction.removes:
-            if type(value) is dict:
-                self.keys += [(value, child, where, child, self.active(names or [])) for child in value]
+            if type(value) is dict:  # its keys are values of the key too, but those reading as names
+                self.keys += [(value, child, where, child, self.active(names or [])) for child in value
+                              if reads_as_a_name(child)]
+                self.whole_keys += [(value, child, where, rule) for child in value if not reads_as_a_name(child)]
             for child in list(value) if type(value) is dict else range(len(value)):
                 child_names = None if names is None else names + [child if type(child) is str else str(child)]
                 if child_names is None or not self.allowed(child_names):
@@ -321,6 +339,28 @@ class ReferenceScrubber:
         if remarks:
             request["url"] = out + url[cursor:]
             self.remark(names, remarks, len(url))
+
+    def redact_named_locals(self, event: dict) -> None:
+        """In each frame's variables, the string local right after a local holding a name
+        (``namedlocals.local_name``), when its text is worth searching and reads as no name: the
+        first key rule active at it matching that name redacts it whole, unless the walk would
+        (its key, or its pair dict's names, has a key rule there)."""
+        replacements = [rule.redaction.constant for rule in self.rules if rule.redaction.constant]
+        for variables, vars_path in frame_variables(event):
+            where = path_steps(vars_path)
+            previous = None
+            for key, value in list(variables.items()):
+                name, previous = previous, local_name(value)
+                if name is None or type(value) is not str:
+                    continue
+                text = local_text(value)
+                names = [str(step) for step in where] + [key]
+                if reads_as_a_name(text) or not worth_searching(text, replacements) or self.allowed(names):
+                    continue
+                rule = self.first_key_rule([name], names)
+                if rule is not None and self.first_key_rule([key, *pair_names_of(variables, key)], names) is None:
+                    self.learn_whole(value, rule)
+                    self.redact_whole(variables, key, [*where, key], rule)
 
     # ------------------------------------------------------------------ redacting
 

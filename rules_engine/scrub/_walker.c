@@ -205,7 +205,8 @@ typedef struct {
     PyObject *findings_memo;  /* (text, active rules, probes) -> findings */
     PyObject *lists;     /* each list walked, then the copy the walk read it through, flat */
     PyObject *replaced;  /* id(list) -> (list, {index: item}) for items the run put there itself */
-    PyObject *dicts;     /* each dict whose keys are text: dict, path, active rules, keys all harmless? (flat) */
+    PyObject *dicts;     /* each dict whose keys are text: dict, path, active rules, keys all harmless?, the rule
+                          * redacting its keys whole or None (flat) */
     MetaSlot *meta_table;     /* path -> the _meta node mirroring that container */
     Py_ssize_t meta_capacity, meta_used;
     Py_ssize_t nodes;    /* the run's node count, shared with the Python walk */
@@ -603,12 +604,14 @@ rule_removes(Walker *w, PyObject *rule)
     return PyUnicode_Check(remark) && PyUnicode_Compare(remark, s_removed) == 0;
 }
 
-/* ``Run.note_dict``: a dict whose keys are text of the event, searched when the walk ends. */
+/* A dict whose keys are text of the event, searched when the walk ends (``Run.dicts``, dictkeys.py):
+ * ``whole`` is the rule a sensitive key above it redacts every leaf by, which redacts its keys too,
+ * or None. */
 static int
-note_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, int keys_harmless)
+note_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, int keys_harmless, PyObject *whole)
 {
-    PyObject *entry[4] = {node, path, active, keys_harmless ? Py_True : Py_False};
-    for (int i = 0; i < 4; i++)
+    PyObject *entry[5] = {node, path, active, keys_harmless ? Py_True : Py_False, whole};
+    for (int i = 0; i < 5; i++)
         if (PyList_Append(w->dicts, entry[i]) < 0)
             return -1;
     return 0;
@@ -655,7 +658,7 @@ redact_container(Walker *w, PyObject *container, PyObject *key, PyObject *value,
         if (status == 0)
             status = unchanged(w, value, copy);
         if (status == 0)
-            status = note_dict(w, value, child_path, active, 0);
+            status = note_dict(w, value, child_path, active, 0, rule);
         Py_XDECREF(copy);
     } else {
         PyObject *snapshot = PySequence_List(value);
@@ -923,7 +926,7 @@ walk_dict(Walker *w, PyObject *node, PyObject *path, PyObject *active, Py_ssize_
     if (status == 0)
         status = pair_dict_unchanged(w, node, copy, pair, named);
     if (status == 0)
-        status = note_dict(w, node, path, active, all_known);
+        status = note_dict(w, node, path, active, all_known, Py_None);
     Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();
@@ -1208,7 +1211,7 @@ walk_selected_dict(Walker *w, PyObject *node, PyObject *path, PyObject *state, P
     if (status == 0)
         status = pair_dict_unchanged(w, node, copy, pair, named);
     if (status == 0 && !top)  /* the event's own keys are its attributes */
-        status = note_dict(w, node, path, active, 0);
+        status = note_dict(w, node, path, active, 0, Py_None);
     Py_XDECREF(pair);
     Py_XDECREF(copy);
     Py_LeaveRecursiveCall();

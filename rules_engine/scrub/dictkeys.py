@@ -15,6 +15,14 @@ event in which some secret is known has every key searched for its echoes, harml
 echoes count only in a key that does not read as a name (:func:`reads_as_a_name`): a frame's
 ``key`` local, redacted whole, often holds the name of the dict key a loop is at
 (``for key in settings``), and that name is a frame's variable name or a dict's field elsewhere.
+
+A dict under a sensitive key (``api_keys = {<key>: "billing-service"}``, a session table under
+``sessions``) is a value of that key, keys included: the rule redacting its leaves redacts each of
+its keys whole too, at every depth below the key (a table of tables keyed by token), except a key
+that reads as a name (``passwords = {"alice": ...}``, ``{"public-demo": ...}``, ``{"owner": ...}``),
+which is searched as any key is. A key redacted whole is renamed to its redaction (`` (2)`` ...
+where that text is taken: ``[Filtered]`` twice), counted once, and is a known secret of the event
+for the echo search, as a value redacted whole is.
 """
 
 from __future__ import annotations
@@ -72,12 +80,15 @@ def path_steps(path) -> list:
 
 class DictKeys:
     """The part of :class:`~.walk.Run` that searches dict keys (both walks note the dicts they
-    walk in ``dicts``: the dict, its path, the rules active there and whether every key was known
-    harmless and exactly a ``str``, four items per dict)."""
+    walk in ``dicts``: the dict, its path, the rules active there, whether every key was known
+    harmless and exactly a ``str``, and the index of the rule redacting its keys whole or None,
+    five items per dict)."""
 
     dicts: list
     texts: list[str]
     slots: list
+    renames: dict
+    tally: dict
     #: where the keys start among ``texts`` (every later string is a key)
     keys_from: int
 
@@ -98,17 +109,45 @@ class DictKeys:
         known_of, names, nothing = self.scrubber._harmless.get, self.scrubber._harmless_names, frozenset()
         append_text, append_slot = self.texts.append, self.slots.extend
         entries = iter(self.dicts)
-        for node, path, active, all_harmless in zip(entries, entries, entries, entries):
+        for node, path, active, all_harmless, whole in zip(entries, entries, entries, entries, entries):
             if all_harmless and (not harmless or node.keys() <= names):
                 continue
             known = known_of(active, nothing)
-            if not harmless and not all_harmless and node.keys() <= known and all(type(key) is str for key in node):
+            if (not harmless and not all_harmless and whole is None and node.keys() <= known
+                    and all(type(key) is str for key in node)):
                 continue
             for key in list(node):
                 name = key if type(key) is str else str.__str__(key)
+                if whole is not None and not reads_as_a_name(name):
+                    continue  # redacted whole (redact_whole_keys)
                 if (all_harmless or name in known) == harmless and not (harmless and name in names):
                     append_text(name)
                     append_slot((node, key, path, active))
+
+    def keys_redacted_whole(self):
+        """``(dict, its path, key, key's text, rule index)`` of each key a sensitive key above its
+        dict redacts whole: every key of the dicts noted with a rule that does not read as a name."""
+        entries = iter(self.dicts)
+        for node, path, _, _, whole in zip(entries, entries, entries, entries, entries):
+            if whole is not None:
+                for key in list(node):
+                    name = key if type(key) is str else str.__str__(key)
+                    if not reads_as_a_name(name):
+                        yield node, path, key, name, whole
+
+    def whole_key_secrets(self, known) -> None:
+        """The keys redacted whole are known secrets of the event, as values redacted whole are."""
+        for _, _, _, name, rule_index in self.keys_redacted_whole():
+            known.add(name, rule_index, None)
+
+    def redact_whole_keys(self) -> None:
+        """Rename each key redacted whole to its redaction by the rule (counted once each; renamed
+        with the keys found holding secrets, :meth:`rename_keys`)."""
+        redactions, tally_keys, tally = self.scrubber._redactions, self.scrubber._whole_tally_keys, self.tally
+        for node, path, key, name, rule_index in self.keys_redacted_whole():
+            counted = tally_keys[rule_index]
+            tally[counted] = tally.get(counted, 0) + 1
+            self.renames.setdefault(id(node), (node, path, {}))[2][key] = redactions[rule_index][1](name)
 
     def learn_harmless_keys(self, found: dict[int, tuple]) -> None:
         """Learn the keys searched without findings, that no key rule active there matches, as

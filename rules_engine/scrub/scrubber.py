@@ -57,7 +57,8 @@ from .keytext import find_key_values, find_key_values_in_c
 from .namedtuples import named_items
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
-from .pairs import lone_pair_name, no_lone_pair, with_named_values
+from .namedlocals import frame_variables, named_locals
+from .pairs import PAIR_VALUES, lone_pair_name, no_lone_pair, pair_names, with_named_values
 from .sqlinsert import insert_values_probe
 
 from .cwalk import CRun, c_walk_interface
@@ -314,6 +315,7 @@ class Scrubber:
         early_paths = self._redact_argv_secrets(event, run)
         if self._named_values and self._key_rule_mask:
             self._redact_route_parameters(event, run)
+            early_paths += self._redact_named_locals(event, run)
             if hint:
                 early_paths += self._redact_namedtuple_fields(event, hint, run)
         run.walk_top(event)
@@ -381,6 +383,8 @@ class Scrubber:
             value = item.items[item.index]
             if type(value) is not str and (type(value) not in (int, float) or type(value) is bool):
                 continue
+            if self._redacted_whole_on(item.path):
+                continue  # every leaf below is the walk's to redact
             decision = self._key_decision(item.name) & self._rules_at((item.path, item.index))
             if decision:
                 rule_index = lowest_bit(decision)
@@ -390,16 +394,63 @@ class Scrubber:
                 paths.append(item.path)
         return paths
 
+    def _redact_named_locals(self, event: dict, run: Run) -> list:
+        """Redact the frame locals another local names (see :mod:`.namedlocals`) as a key's value
+        is: by the first key rule active at the local matching its name, counted, written in
+        ``_meta``, and a known secret of the event; unless the walk decides the local itself.
+        Returns the paths the remarks were written at."""
+        paths = []
+        replacements = [text for text in self._constant_replacements if text]
+        for variables, vars_path in frame_variables(event):
+            for key, name in named_locals(variables, replacements):
+                path = (vars_path, key)
+                rules_here = self._rules_at(path)
+                decision = self._key_decision(name) & rules_here
+                if not decision or self._decided_by_the_walk(variables, key, rules_here):
+                    continue
+                rule_index = lowest_bit(decision)
+                for secret in whole_value_secrets(variables[key]):
+                    run.early_secrets.append((secret, rule_index, None))
+                run.apply_whole(variables, key, vars_path, rule_index)
+                paths.append(path)
+        return paths
+
+    def _decided_by_the_walk(self, fields: dict, key: str, active: int) -> bool:
+        """Whether a key rule among ``active`` redacts ``fields[key]`` in the walk: one matching
+        its key or, for a value field, a name of the pair dict ``fields`` (:mod:`.pairs`)."""
+        decision = self._key_decision(key)
+        if key in PAIR_VALUES:
+            for pair_name in pair_names(fields, Run.exact_key):
+                decision |= self._key_decision(pair_name)
+        return bool(decision & active)
+
     def _rules_at(self, path) -> int:
         """The rules active at ``path`` (``(parent path, key)`` links from the root), as the walk
         steps its selectors there; none where ``allow`` covers it."""
+        active = self._everywhere
+        for _, active in self._rules_along(path):
+            if active is None:
+                return 0
+        return active
+
+    def _redacted_whole_on(self, path) -> bool:
+        """Whether the walk redacts a container on ``path`` whole (a key on it that a key rule
+        active there matches), or ``allow`` leaves it: either way the walk decides what is below."""
+        for key, active in self._rules_along(path):
+            if active is None or (type(key) is str and self._key_decision(key) & active):
+                return True
+        return False
+
+    def _rules_along(self, path):
+        """(key, rules active at it) for each step of ``path``, as the walk steps its selectors;
+        ``None`` for the rules, and the end, where ``allow`` covers it."""
         state = self._automaton.start if self._automaton is not None else None
         active = self._everywhere
         for key in path_steps(path):
-            if state is None:
-                break
-            state, rules, allowed = self._step(state, key if type(key) is str else str(key))
-            if allowed:
-                return 0
-            active |= rules
-        return active
+            if state is not None:
+                state, rules, allowed = self._step(state, key if type(key) is str else str(key))
+                if allowed:
+                    yield key, None
+                    return
+                active |= rules
+            yield key, active

@@ -77,8 +77,9 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
         #: each list walked and found unchanged, then the copy the walk read it through (flat, two
         #: items per list): one that receives a redaction is checked again once all are written
         self.lists: list = []
-        #: each dict walked whose keys are text: the dict, its path, the rules active there and
-        #: whether every key was known harmless (flat, four items per dict; see dictkeys.py)
+        #: each dict walked whose keys are text: the dict, its path, the rules active there,
+        #: whether every key was known harmless, and the rule redacting its keys whole (a dict
+        #: under a sensitive key) or None (flat, five items per dict; see dictkeys.py)
         self.dicts: list = []
         #: id(list) -> (list, {index: item}) for the items the run itself put in a list (a tuple as
         #: a list, a subclass as its plain form, a redaction): the list's checks accept them there
@@ -338,7 +339,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
         self.unchanged(node, copy)
         self.pair_dict_unchanged(node, copy, pair)
         if not skipped:  # the event's own keys are its attributes
-            self.dicts.extend((node, path, active, False))
+            self.dicts.extend((node, path, active, False, None))
 
     # ---------------------------------------------------------------- walk: the common case
 
@@ -373,7 +374,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
             elif value is not None and kind is not bool:
                 self.place(node, key, value, path, None, active, depth)
         self.unchanged(node, copy)
-        self.dicts.extend((node, path, active, True))
+        self.dicts.extend((node, path, active, True, None))
 
     def walk_dict_keys(self, node: dict, copy: dict, path, active: int, depth: int) -> None:
         """:meth:`walk_dict` for a dict holding a key that is sensitive or not yet decided (its
@@ -399,7 +400,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
             place(node, key, value, path, None, active, depth)
         self.unchanged(node, copy)
         self.pair_dict_unchanged(node, copy, pair)
-        self.dicts.extend((node, path, active, False))
+        self.dicts.extend((node, path, active, False, None))
 
     def walk_list(self, node: list, path, active: int, depth: int) -> None:
         """A list below which no selector can match; ``[name, value]`` items are pairs."""
@@ -461,7 +462,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
                 self.redact_all(value, child_key, child, child_path, child_state, child_active, rule_index, depth + 1)
             if kind is dict:
                 self.unchanged(value, copy)
-                self.dicts.extend((value, child_path, active, False))
+                self.dicts.extend((value, child_path, active, False, rule_index))
             else:
                 self.list_unchanged(value, copy)
         elif value is not None and kind is not bool:
@@ -475,8 +476,10 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
         if self.scrubber._echoes:
             known = self.known_secrets()
             self.whole_secrets(known)  # read before they are replaced
+            self.whole_key_secrets(known)
         self.queue_keys()  # before values are removed: a removed value's key stays in _meta
         self.apply_whole_values()
+        self.redact_whole_keys()
         if self.texts or known:
             self.cut_long_strings()
             found = self.exact_pass()

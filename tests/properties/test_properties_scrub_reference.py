@@ -100,6 +100,21 @@ def shapes(text: str) -> list:
     ]
 
 
+def named_locals(text: str) -> list[dict]:
+    """A frame's variables as sentry-sdk sends them, where a local holds a name: before ``text``,
+    before a local a key names already (or a pair dict's names), before an allowed one, and after
+    one (a name after its value names nothing)."""
+    value = repr(text)
+    return [
+        {"env_var": "'password'", "setting": value, "count": "3"},
+        {"field": "'api_token'", "raw": value, "name": "'note'", "entry": value},
+        {"option": "'public'", "chosen": value, "attr": "'Authorization'", "token": value},
+        {"k": "'account'", "v": value, "key": "'email'", "val": "'x'", "other": value},
+        {"setting": "'password'", "safe_value": value, "label": "b'ip_address'", "data": value},
+        {"found": value, "wanted": "'password'", "plain": text},
+    ]
+
+
 @st.composite
 def planted_events(draw) -> dict:
     event = draw(S.events)
@@ -117,6 +132,11 @@ def planted_events(draw) -> dict:
         path = ROUTE_PARAMETER.sub(lambda _: quote(text, safe=draw(st.sampled_from(["", "/"]))), route.split()[-1])
         request = event.get("request") if isinstance(event.get("request"), dict) else {}
         event["request"] = {**request, "url": "https://app.example" + path + draw(st.sampled_from(["", "/", "?a=1"]))}
+    if draw(st.booleans()):  # a frame whose locals name one another (a loop's name and value)
+        variables = draw(st.sampled_from(named_locals(text)))
+        event.setdefault("exception", {"values": [{"type": "ValueError", "value": "x"}]})
+        frame = {"function": "check", "vars": variables}
+        event["exception"]["values"][-1].setdefault("stacktrace", {"frames": []})["frames"].append(frame)
     if draw(st.booleans()):
         event["logentry"] = {"message": draw(st.sampled_from(["login password=%s for %s", "token: {} and %%", "%s"])),
                              "params": [text, "bob " + text]}

@@ -201,9 +201,11 @@ def test_allow_leaves_keys_alone(engine):
     assert out["extra"] == {"public": {GITHUB: 1}, "private": {"[Filtered]": 2}}
 
 
-def test_keys_under_a_sensitive_key_are_searched_too(engine):
-    out, _ = scrubbed({"extra": {"password": {GITHUB: "v"}}}, [KEYS, TOKENS], engine)
+def test_keys_under_a_sensitive_key_are_redacted_by_its_rule(engine):
+    # (test_keys_under_sensitive_keys.py has the rest: names kept, depth, collisions, echoes.)
+    out, counts = scrubbed({"extra": {"password": {GITHUB: "v"}}}, [KEYS, TOKENS], engine)
     assert out["extra"]["password"] == {"[Filtered]": "[Filtered]"}
+    assert counts == {"keys": 2}  # the value and its key, not searched by the detector
 
 
 @pytest.mark.parametrize("text", ["session_token", "insecure", "SECRET_KEY", "new-credentials", "db.password"])
