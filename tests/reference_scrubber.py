@@ -33,6 +33,9 @@ Semantics, as the README states them:
   by each detector (credited to the first active rule running it), each pattern, and for keys
   inside text; overlapping findings merge into their union, named after the longest (the first
   of equal ones: detectors, then patterns, then keys inside text, in ruleset order).
+* **Echoes of earlier events.** A value string that held echoes (not a key) is remembered with
+  them, up to ``EchoMemory`` bounds (the memory starts anew after the event that exceeds them); a
+  later event's string equal to a remembered one gets those echoes, of the rules active at it.
 * **Keys are text.** Every key of a dict below the top level (one ``allow`` leaves alone, and not
   of a container removed whole) is a string searched by the rules active at its dict, echoes
   included (but no echo in a key reading as a name, ``dictkeys.reads_as_a_name``); a key with
@@ -76,7 +79,7 @@ from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from rules_engine.scrub.detectors import BUILTIN
 from rules_engine.scrub.dictkeys import key_echoes, path_steps, reads_as_a_name, renamed_keys
-from rules_engine.scrub.echoes import (echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64,
+from rules_engine.scrub.echoes import (EchoMemory, echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64,
                                       worth_searching)
 from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
@@ -134,6 +137,8 @@ class ReferenceScrubber:
         options = options or models.Options()
         #: ``options.named_values``: pair dicts and INSERT values; ``options.echoes``: echoes
         self.named_values, self.look_for_echoes = options.named_values, options.echoes
+        #: string -> {(start, end, rule index, detector)}: the echoes earlier events found in it
+        self.memory: dict[str, set] = {}
 
     # ------------------------------------------------------------------ where rules apply
 
@@ -182,8 +187,13 @@ class ReferenceScrubber:
         found = [self.findings(text, active) for _, _, _, text, active in strings]
         for (_, _, _, text, _), findings in zip(strings, found):
             self.secrets += [(text[start:end], rule, detector) for start, end, rule, detector in findings]
+        echoed = []
         for (container, key, where, text, active), findings in zip(self.texts, found):
-            self.redact_text(container, key, where, text, findings + self.echoes(text, active))
+            echoes = self.echoes(text, active)
+            if echoes:
+                echoed.append((text, echoes))
+            self.redact_text(container, key, where, text, findings + echoes + self.earlier_echoes(text, active))
+        self.remember(echoed)
         for (node, key, where, text, active), findings in zip(self.keys, found[len(self.texts):]):
             redacted = self.redacted(text, findings + key_echoes(text, self.echoes(text, active)))
             if redacted is not None:
@@ -422,6 +432,23 @@ class ReferenceScrubber:
         """A string redacted whole is a secret (a container removed whole is not searched into)."""
         if type(value) is str:
             self.secrets += [(secret, rule, None) for secret in whole_value_secrets(value)]
+
+    def earlier_echoes(self, text: str, active) -> list[tuple[int, int, ReferenceRule, str | None]]:
+        """The echoes earlier events found in this very string, of the rules active here."""
+        if not self.look_for_echoes:
+            return []
+        return [(start, end, self.rules[index], detector) for start, end, index, detector in self.memory.get(text, ())
+                if self.rules[index] in active]
+
+    def remember(self, echoed) -> None:
+        """Remember the echoes of this event's strings (short ones), anew once too many are."""
+        for text, echoes in echoed:
+            if len(text) <= EchoMemory.MAX_TEXT:
+                self.memory.setdefault(text, set()).update((start, end, rule.index, detector)
+                                                           for start, end, rule, detector in echoes)
+        if (len(self.memory) > EchoMemory.MAX_TEXTS
+                or sum(map(len, self.memory)) > EchoMemory.MAX_CHARACTERS):
+            self.memory = {}
 
     def echoes(self, text: str, active) -> list[tuple[int, int, ReferenceRule, str | None]]:
         """Every occurrence in ``text`` of a form of a secret worth searching whose rule is active

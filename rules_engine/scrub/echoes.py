@@ -472,6 +472,40 @@ def _keep_first(owners: dict, span: tuple[int, int], owner: tuple[int, str | Non
         owners[span] = owner
 
 
+class EchoMemory:
+    """The echoes found in earlier events, by the string they were found in.
+
+    Some strings come again in later events that do not hold the secret itself: a breadcrumb
+    stays in the scope for the next hundred events, an ``extra`` or a context set on the scope
+    goes with every event. The echo an earlier event's secret made in such a string is redacted
+    the same way in every later event that sends the string as it was, where the rule is
+    active. Strings of up to :data:`MAX_TEXT` characters are remembered, their echoes merged;
+    past :data:`MAX_TEXTS` strings or :data:`MAX_CHARACTERS` characters the memory starts
+    anew (after the event that filled it). One memory per scrubber, shared by the threads its
+    hooks run on (each step is one dict operation)."""
+
+    MAX_TEXT = 8192
+    MAX_TEXTS = 4096
+    MAX_CHARACTERS = 1 << 22
+
+    def __init__(self) -> None:
+        self.texts: dict[str, frozenset] = {}
+        self.characters = 0
+
+    def remember(self, echoed: list[tuple[str, tuple]]) -> None:
+        """Remember ``(string, its echo findings)`` of one event."""
+        texts = self.texts
+        for text, findings in echoed:
+            if len(text) <= self.MAX_TEXT:
+                earlier = texts.get(text)
+                if earlier is None:
+                    self.characters += len(text)
+                    earlier = frozenset()
+                texts[text] = earlier.union(findings)
+        if len(texts) > self.MAX_TEXTS or self.characters > self.MAX_CHARACTERS:
+            self.texts, self.characters = {}, 0
+
+
 class EchoSearch:
     """The part of :class:`~.walk.Run` that learns an event's secrets and finds their echoes (the
     same for the C walk's runs: what they collect is read here)."""
@@ -505,14 +539,33 @@ class EchoSearch:
                     for secret in whole_value_secrets(value):
                         known.add(secret, rule_index, None)
 
-    def add_echoes(self, known: KnownSecrets, found: dict[int, tuple]) -> None:
+    def add_echoes(self, known: KnownSecrets, found: dict[int, tuple]) -> list[tuple[str, tuple]]:
         """Add the echoes of the known secrets to the findings of each string (``found``), which
-        are then written once, merged."""
+        are then written once, merged. Returns ``(string, its echoes)`` of the values (not the
+        keys) holding some, for the :class:`EchoMemory`."""
         texts, keys_from = self.texts, self.keys_from
         echoes = known.echoes(texts, self.slots[3::4], self.check_time)
+        echoed = []
         for index, findings in echoes.items():
             if index >= keys_from:  # a dict key (dictkeys.py)
                 findings = key_echoes(texts[index], findings)
+            elif findings:
+                echoed.append((texts[index], findings))
             if findings:
                 found[index] = (*found.get(index, ()), *findings)
+        return echoed
+
+    def add_earlier_echoes(self, found: dict[int, tuple]) -> None:
+        """Add to the findings of each value string the echoes earlier events found in the same
+        string (see :class:`EchoMemory`) whose rules are active at it."""
+        remembered = self.scrubber._echo_memory.texts
+        if not remembered:
+            return
+        keys_from, actives = self.keys_from, self.slots[3::4]
+        got = list(map(remembered.get, self.texts[:keys_from]))  # (most strings were never echoed in)
+        for index in compress(range(keys_from), got):
+            active = actives[index]
+            mine = tuple(finding for finding in got[index] if active >> finding[2] & 1)
+            if mine:
+                found[index] = (*found.get(index, ()), *mine)
 

@@ -52,7 +52,7 @@ from .argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from .routes import route_parameters
 from .detectors import BUILTIN
 from .dictkeys import path_steps
-from .echoes import whole_value_secrets
+from .echoes import EchoMemory, whole_value_secrets
 from .keytext import find_key_values, find_key_values_in_c
 from .namedtuples import named_items
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
@@ -94,6 +94,7 @@ class Scrubber:
         self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
         #: rule index -> the text replacing every value (``filter``, ``replace``), or None
         self._constant_replacements = [rule.redaction.constant for rule in self._rules]
+        self._echo_memory = EchoMemory()  # echoes of earlier events, by string
         #: rule index -> the key whole-value redactions by the rule are counted under
         self._whole_tally_keys = [(rule.index, None) for rule in self._rules]
         self._count_names: dict[tuple[int, str | None], tuple[str, ...]] = {}

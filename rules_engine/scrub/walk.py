@@ -515,9 +515,10 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
         if known is not None:
             for index, findings in found.items():
                 known.add_findings(texts[index], findings)
+            self.add_earlier_echoes(found)
             if known:
                 self.queue_harmless_keys()
-                self.add_echoes(known, found)
+                self.scrubber._echo_memory.remember(self.add_echoes(known, found))
         redact_spans, keys_from = self.redact_spans, self.keys_from
         for index in sorted(found):
             if index < keys_from:

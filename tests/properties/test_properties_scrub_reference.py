@@ -173,6 +173,20 @@ def default_scrub():
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+@PROPERTY
+@given(scrub=scrub_rules(), first=planted_events(), later=planted_events())
+def test_events_in_a_row_scrub_as_the_reference(engine, scrub, first, later):
+    """A scrubber remembers the echoes of earlier events: a later event sending a string of an
+    earlier one (a breadcrumb, the scope's extra) without its secret, and one sending it with."""
+    production = compile_scrubber(scrub, OPTIONS, b"k", accelerator=engine)
+    reference = reference_scrubber.ReferenceScrubber(scrub, b"k", OPTIONS)
+    without_the_secret = {key: value for key, value in first.items() if key in ("breadcrumbs", "message", "tags")}
+    for event in (first, without_the_secret, later, first):
+        production_event, reference_event = copy.deepcopy(event), copy.deepcopy(event)
+        assert production.scrub_event(production_event) == reference.scrub_event(reference_event)
+        assert production_event == reference_event
+
+
 @settings(PROPERTY, max_examples=S.scaled(15))  # the catalogue's 216 detectors, on every string
 @given(event=planted_events())
 def test_the_default_ruleset_scrubs_as_the_reference(engine, default_scrub, event):
