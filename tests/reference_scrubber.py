@@ -5,8 +5,8 @@ that leads to it; which rules apply there, and whether ``allow`` covers it, is d
 every selector against that path (no automaton, no memo, no bitmask); every string collected is
 searched by every detector, pattern and key rule active where it sits (no prefilter). It shares
 with the production path only definitions that have tests of their own: selector parsing and key
-globs, detector and pattern spans, keys inside text, the redaction functions, argv values and the
-log-template patterns.
+globs, detector and pattern spans, keys inside text, the redaction functions, argv values, route
+parameters, task arguments' names, Redis commands' values and the log-template patterns.
 
 Semantics, as the README states them:
 
@@ -47,6 +47,14 @@ Semantics, as the README states them:
   (``routes.route_parameters``) in ``request.url`` is a key's value: the first key rule active at
   ``request.url`` matching its name redacts it (remark at ``request.url``), and it is a known
   secret (percent-decoded too).
+* **Task arguments.** With ``named_values``, each positional argument of a Celery task's job
+  (``extra.celery-job.args``) that the task's signature names (``task_arguments.task_argument_names``)
+  and that is a str or a number is a key's value: the first key rule active at
+  ``extra.celery-job.args.N`` matching its name redacts it whole, before the walk (remark there),
+  and it is a known secret.
+* **Redis commands.** With ``named_values``, in text, each value of a Redis command whose field or
+  key a key rule active there names is found as a key's value inside text is
+  (``scrub/redis_commands.py``).
 * **Log templates.** A positional log parameter whose template names a sensitive key before its
   placeholder (``password=%s``) is redacted whole, by the rules active everywhere.
 * **_meta.** Each redacted value gets ``{"": {"rem": [[rule id, type, start, end]], "len": n}}``
@@ -74,7 +82,9 @@ from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.routes import route_parameters
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
+from rules_engine.scrub.redis_commands import find_redis_values
 from rules_engine.scrub.sqlinsert import find_insert_values
+from rules_engine.scrub.task_arguments import task_argument_names
 from rules_engine.scrub.walk import LOG_ENTRY_PLACES, SKIPPED_TOP_LEVEL
 
 
@@ -151,6 +161,7 @@ class ReferenceScrubber:
         self.redact_argv(event)
         if self.named_values:
             self.redact_route_parameters(event)
+            self.redact_task_arguments(event)
         for key in list(event):
             if key not in SKIPPED_TOP_LEVEL:
                 self.visit(event, key, [key], [key])
@@ -322,6 +333,20 @@ class ReferenceScrubber:
             request["url"] = out + url[cursor:]
             self.remark(names, remarks, len(url))
 
+    def redact_task_arguments(self, event: dict) -> None:
+        """The positional arguments of a task's job its signature names: each a key's value."""
+        arguments, names = task_argument_names(event)
+        for index, name in enumerate(names):
+            where = ["extra", "celery-job", "args", index]
+            value = arguments[index]
+            path_names = where[:-1] + [str(index)]
+            if type(value) not in (str, int, float) or self.allowed(path_names):
+                continue
+            rule = self.first_key_rule([name], path_names)
+            if rule is not None:
+                self.secrets.append((value if type(value) is str else str(value), rule, None))
+                self.redact_whole(arguments, index, where, rule)
+
     # ------------------------------------------------------------------ redacting
 
     def redact_whole(self, container, key, where, rule) -> None:
@@ -356,6 +381,7 @@ class ReferenceScrubber:
             found += [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
             if self.named_values:
                 found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
+                found += [(start, end, rules[0], None) for start, end, rules in find_redis_values(text, decide)]
                 # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
                 bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))
                 found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)

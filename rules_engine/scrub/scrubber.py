@@ -50,6 +50,7 @@ from urllib.parse import unquote
 from ..model import models
 from .argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from .routes import route_parameters
+from .task_arguments import TASK_JOB, task_argument_names
 from .detectors import BUILTIN
 from .dictkeys import path_steps
 from .keytext import find_key_values, find_key_values_in_c
@@ -57,6 +58,7 @@ from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_
 from .selectors import SelectorAutomaton, parse_selector
 from .pairs import lone_pair_name, no_lone_pair, with_named_values
 from .sqlinsert import insert_values_probe
+from .redis_commands import redis_values_probe
 
 from .cwalk import CRun, c_walk_interface
 
@@ -64,6 +66,8 @@ from .cwalk import CRun, c_walk_interface
 _DETECTOR, _PATTERN, _KEYS = object(), object(), object()
 #: The path of ``request`` (kept alive here: ``_meta`` nodes are remembered by their path's identity).
 _REQUEST = (None, "request")
+#: The path of a task's positional arguments, ``extra.celery-job.args`` (kept alive the same way).
+_TASK_ARGUMENTS = (((None, TASK_JOB[0]), TASK_JOB[1]), "args")
 from .rule import (
     KEY_MEMO_LIMIT,
     Rule,
@@ -172,9 +176,10 @@ class Scrubber:
             rules = sum(1 << rule.index for rule in group)
             probes.append(key_word_probe(group))
             self._probe_kinds.append(("keys", None, rules))
-            if self._named_values:  # INSERT values are found with keys inside text
-                probes.append(insert_values_probe(group))
-                self._probe_kinds.append(("keys", None, rules))
+            if self._named_values:  # INSERT and Redis values are found with keys inside text
+                for probe in (insert_values_probe(group), redis_values_probe(group)):
+                    probes.append(probe)
+                    self._probe_kinds.append(("keys", None, rules))
         self._probes = tuple(probes)
         self._prefilter = make_prefilter(self._probes, accelerator)
         #: probe bit -> (kind, payload, rules), the kind as an object compared by identity
@@ -311,6 +316,7 @@ class Scrubber:
         argv_paths = self._redact_argv_secrets(event, run)
         if self._named_values and self._key_rule_mask:
             self._redact_route_parameters(event, run)
+            self._redact_task_arguments(event, run)
         run.walk_top(event)
         counts = run.finish()
         del argv_paths
@@ -365,6 +371,35 @@ class Scrubber:
             redacted, remarks = Run.spans_redacted(run, url, findings)
             run.replace(request, "url", redacted)
             run.add_meta(_REQUEST, "url", remarks, len(url))
+
+    def _redact_task_arguments(self, event: dict, run: Run) -> None:
+        """Redact the positional arguments of a Celery task that its signature names (see
+        :mod:`.task_arguments`) as a key's value is: by the first key rule active at the argument
+        matching its name, whole, counted, written in ``_meta``, and a known secret of the event.
+        An argument holding a container (or None, a boolean) is left to the walk."""
+        arguments, names = task_argument_names(event)
+        for index, name in enumerate(names):
+            value = arguments[index]
+            if type(value) is str:
+                text = value
+            elif type(value) in (int, float):
+                text = str(value)
+            else:
+                continue
+            decision = self._key_decision(name) & self._rules_at((_TASK_ARGUMENTS, index))
+            if not decision:
+                continue
+            rule_index = lowest_bit(decision)
+            rule_id, replace, remark = self._redactions[rule_index]
+            if remark == "x":  # removed: a list keeps its place
+                run.replace(arguments, index, None)
+                run.add_meta(_TASK_ARGUMENTS, index, [[rule_id, remark]], None)
+            else:
+                replacement = run.replace(arguments, index, replace(text))
+                run.add_meta(_TASK_ARGUMENTS, index, [[rule_id, remark, 0, len(replacement)]], len(text))
+            counted = self._whole_tally_keys[rule_index]
+            run.tally[counted] = run.tally.get(counted, 0) + 1
+            run.early_secrets.append((text, rule_index, None))
 
     def _rules_at(self, path) -> int:
         """The rules active at ``path`` (``(parent path, key)`` links from the root), as the walk
