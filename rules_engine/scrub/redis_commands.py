@@ -40,13 +40,14 @@ FIELD_VALUE_COMMANDS = {"hset": 1, "hmset": 1, "hsetnx": 1, "mset": 0, "msetnx":
 #: are all the rest.
 KEY_VALUE_COMMANDS = {
     "set": (1, 1), "setnx": (1, 1), "getset": (1, 1), "append": (1, 1), "setex": (2, 2), "psetex": (2, 2),
-    "setrange": (2, 2), "lpush": (1, None), "rpush": (1, None), "lpushx": (1, None), "rpushx": (1, None),
-    "sadd": (1, None),
+    "setrange": (2, 2), "lset": (2, 2), "lpush": (1, None), "rpush": (1, None), "lpushx": (1, None),
+    "rpushx": (1, None), "sadd": (1, None),
 }
 #: The prefilter's anchors: a command's name and the space after it, in any case.
 _HEADS = tuple(Literal(name + " ", caseless=True) for name in sorted({*FIELD_VALUE_COMMANDS, *KEY_VALUE_COMMANDS}))
-#: The command's name at the start of the text.
-_COMMAND = re.compile(r"[ \t]*+([A-Za-z]{1,16}+)(?=[ \t])")
+#: The command's name at the start of the text, and the space sentry-sdk writes after it (as the
+#: prefilter's anchors hold it).
+_COMMAND = re.compile(r"[ \t]*+([A-Za-z]{1,16}+)(?= )")
 #: One argument after its spaces: ``repr()``'s quoted text (the quote not escaped inside it, the
 #: token ending there), or a bare token (a number, ``None``) not opening a container or an object.
 _ARGUMENT = re.compile(

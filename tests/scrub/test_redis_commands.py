@@ -122,6 +122,7 @@ def values(text: str, *names: str) -> list[str]:
     ("MSET 'a:api_key' 'v4' 'b' 'v5' 'c:d:api_key' 'v6'", ["v4", "v6"]),  # keys' last segment
     ("SET 'user:42:api_key' 'v7' 'EX' 60", ["v7"]),  # SET's options stay
     ("SETEX 'api_key' 60 'v8'", ["v8"]),
+    ("LSET 'api_key' 0 'v16'", ["v16"]),
     ("RPUSH 'api_key' 'v9' 'v10'", ["v9", "v10"]),  # every value of a list push
     ("SET 'api_key:42' 'v11'", []),  # the key's last segment names it
     ("HSET 'api_key' 'f' 'v12'", []),  # HSET's key names no field
