@@ -49,9 +49,9 @@ Semantics, as the README states them:
   secret (percent-decoded too).
 * **Task arguments.** With ``named_values``, each positional argument of a Celery task's job
   (``extra.celery-job.args``) that the task's signature names (``task_arguments.task_argument_names``)
-  and that is a str or a number is a key's value: the first key rule active at
-  ``extra.celery-job.args.N`` matching its name redacts it whole, before the walk (remark there),
-  and it is a known secret.
+  is a key's value: the first key rule active at ``extra.celery-job.args.N`` matching its name
+  redacts it, before the walk: a str or number whole (remark there, a known secret), a container
+  as under a sensitive key (the walk does not visit it again).
 * **Redis commands.** With ``named_values``, in text, each value of a Redis command whose field or
   key a key rule active there names is found as a key's value inside text is
   (``scrub/redis_commands.py``).
@@ -159,12 +159,15 @@ class ReferenceScrubber:
         if not self.rules:
             return {}
         self.redact_argv(event)
+        hidden = []
         if self.named_values:
             self.redact_route_parameters(event)
-            self.redact_task_arguments(event)
+            hidden = self.redact_task_arguments(event)
         for key in list(event):
             if key not in SKIPPED_TOP_LEVEL:
                 self.visit(event, key, [key], [key])
+        for arguments, index, value in hidden:
+            arguments[index] = value
         for place in LOG_ENTRY_PLACES:
             self.redact_log_entry(event, list(place))
         for container, key, where, rule in self.whole:
@@ -333,19 +336,28 @@ class ReferenceScrubber:
             request["url"] = out + url[cursor:]
             self.remark(names, remarks, len(url))
 
-    def redact_task_arguments(self, event: dict) -> None:
-        """The positional arguments of a task's job its signature names: each a key's value."""
+    def redact_task_arguments(self, event: dict) -> list[tuple[list, int, object]]:
+        """The positional arguments of a task's job its signature names: each a key's value.
+        Returns the containers among them, taken out of the walk."""
         arguments, names = task_argument_names(event)
+        hidden = []
         for index, name in enumerate(names):
             where = ["extra", "celery-job", "args", index]
             value = arguments[index]
             path_names = where[:-1] + [str(index)]
-            if type(value) not in (str, int, float) or self.allowed(path_names):
+            if type(value) not in (str, int, float, dict, list, tuple) or self.allowed(path_names):
                 continue
             rule = self.first_key_rule([name], path_names)
-            if rule is not None:
+            if rule is None:
+                continue
+            if type(value) in (dict, list, tuple):
+                self.redact_all(arguments, index, path_names, where, rule)
+                hidden.append((arguments, index, arguments[index]))
+                arguments[index] = None
+            else:
                 self.secrets.append((value if type(value) is str else str(value), rule, None))
                 self.redact_whole(arguments, index, where, rule)
+        return hidden
 
     # ------------------------------------------------------------------ redacting
 

@@ -314,10 +314,15 @@ class Scrubber:
         # The paths of argv secrets stay alive until the run ends: the Python walk remembers _meta
         # nodes by the identity of their path.
         argv_paths = self._redact_argv_secrets(event, run)
+        hidden = []
         if self._named_values and self._key_rule_mask:
             self._redact_route_parameters(event, run)
-            self._redact_task_arguments(event, run)
-        run.walk_top(event)
+            hidden = self._redact_task_arguments(event, run)
+        try:
+            run.walk_top(event)
+        finally:
+            for arguments, index, value in hidden:  # back in place (see _redact_task_arguments)
+                run.replace(arguments, index, value)
         counts = run.finish()
         del argv_paths
         return counts
@@ -372,24 +377,32 @@ class Scrubber:
             run.replace(request, "url", redacted)
             run.add_meta(_REQUEST, "url", remarks, len(url))
 
-    def _redact_task_arguments(self, event: dict, run: Run) -> None:
+    def _redact_task_arguments(self, event: dict, run: Run) -> list[tuple[list, int, Any]]:
         """Redact the positional arguments of a Celery task that its signature names (see
         :mod:`.task_arguments`) as a key's value is: by the first key rule active at the argument
-        matching its name, whole, counted, written in ``_meta``, and a known secret of the event.
-        An argument holding a container (or None, a boolean) is left to the walk."""
+        matching its name, whole (a container has every leaf redacted), counted, written in
+        ``_meta``, and a known secret of the event. A container is queued as the walk queues one
+        under a sensitive key, and shown to the walk as None (its leaves are no text to search):
+        returns ``(list, index, container)`` of each, put back once the walk is done."""
         arguments, names = task_argument_names(event)
+        hidden = []
         for index, name in enumerate(names):
             value = arguments[index]
-            if type(value) is str:
-                text = value
-            elif type(value) in (int, float):
-                text = str(value)
-            else:
-                continue
-            decision = self._key_decision(name) & self._rules_at((_TASK_ARGUMENTS, index))
+            kind = type(value)
+            if kind not in (str, int, float, dict, list, tuple):
+                continue  # None and booleans are never redacted
+            state, active = self._selection_at((_TASK_ARGUMENTS, index))
+            decision = self._key_decision(name) & active
             if not decision:
                 continue
             rule_index = lowest_bit(decision)
+            if kind is dict or kind is list or kind is tuple:
+                # (depth 4: the list's depth in the walk)
+                run.redact_all(arguments, index, value, _TASK_ARGUMENTS, state, active, rule_index, 4)
+                hidden.append((arguments, index, arguments[index]))  # (a tuple is a list now)
+                run.replace(arguments, index, None)
+                continue
+            text = value if kind is str else str(value)
             rule_id, replace, remark = self._redactions[rule_index]
             if remark == "x":  # removed: a list keeps its place
                 run.replace(arguments, index, None)
@@ -400,10 +413,16 @@ class Scrubber:
             counted = self._whole_tally_keys[rule_index]
             run.tally[counted] = run.tally.get(counted, 0) + 1
             run.early_secrets.append((text, rule_index, None))
+        return hidden
 
     def _rules_at(self, path) -> int:
         """The rules active at ``path`` (``(parent path, key)`` links from the root), as the walk
         steps its selectors there; none where ``allow`` covers it."""
+        return self._selection_at(path)[1]
+
+    def _selection_at(self, path) -> tuple[int | None, int]:
+        """(the selector state at ``path``, None when no selector can match there or below; the
+        rules active there, none where ``allow`` covers it), as the walk steps its selectors."""
         state = self._automaton.start if self._automaton is not None else None
         active = self._everywhere
         for key in path_steps(path):
@@ -411,6 +430,6 @@ class Scrubber:
                 break
             state, rules, allowed = self._step(state, key if type(key) is str else str(key))
             if allowed:
-                return 0
+                return None, 0
             active |= rules
-        return active
+        return state, active

@@ -6,7 +6,8 @@ it raises), ``extra["celery-job"]`` = ``{"task_name": ..., "args": [...], "kwarg
 100)`` sends ``["cus_1", "...", 100]``. The function behind the task says what each one is
 (``def charge(customer, payment_method_token, amount)``), so :func:`task_argument_names` reads its
 signature, and the second argument is the value of a key named ``payment_method_token``, decided
-by the key rules active at ``extra.celery-job.args.1``. An error event also holds the value as a
+by the key rules active at ``extra.celery-job.args.1`` (a list or dict has every leaf redacted,
+as under a sensitive key). An error event also holds the value as a
 frame variable; a transaction has no frames, so the signature is the only place that names it.
 
 The task is looked up by ``task_name`` in the registries of the Celery apps of the running process

@@ -136,12 +136,27 @@ def test_the_rule_active_at_the_argument_redacts_it(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_arguments_that_are_no_text_or_number_are_walked_as_they_are(engine):
-    scrub = models.Scrub.model_validate({"rules": [{"id": "keys", "keys": ["*token*", "*password*"]}]})
+def test_an_argument_holding_a_container_has_every_leaf_redacted(engine):
+    # As a container under a sensitive key: every leaf (allow below still wins), dict keys kept.
+    scrub = models.Scrub.model_validate({"allow": ["extra.celery-job.args.1.note"],
+                                         "rules": [{"id": "keys", "keys": ["*token*"]}]})
     scrubber = compile_scrubber(scrub, models.Options(named_values=True), None, accelerator=engine)
-    event = job_event(charge.name, [None, {"password": "p", "note": "n"}, True])
-    scrubber.scrub_event(event)
-    assert event["extra"]["celery-job"]["args"] == [None, {"password": "[Filtered]", "note": "n"}, True]
+    event = job_event(charge.name, [None, {"card": "c", "note": "n", "more": ("t", 4, None)}, True])
+    counts = scrubber.scrub_event(event)
+    assert event["extra"]["celery-job"]["args"] == [
+        None, {"card": "[Filtered]", "note": "n", "more": ["[Filtered]", "[Filtered]", None]}, True]
+    assert event["_meta"]["extra"]["celery-job"]["args"]["1"]["more"]["1"] == {
+        "": {"rem": [["keys", "s", 0, 10]], "len": 1}}
+    assert counts == {"keys": 3}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_container_a_remove_rule_names_is_removed_whole(engine):
+    scrub = models.Scrub.model_validate({"rules": [{"id": "gone", "keys": ["*token*"], "redact": "remove"}]})
+    scrubber = compile_scrubber(scrub, models.Options(named_values=True), None, accelerator=engine)
+    event = job_event(charge.name, ["cus_1", ["a", "b"], 3])
+    assert scrubber.scrub_event(event) == {"gone": 1}
+    assert event["extra"]["celery-job"]["args"] == ["cus_1", None, 3]
 
 
 def test_a_task_no_app_holds_names_nothing():
