@@ -5,8 +5,8 @@ that leads to it; which rules apply there, and whether ``allow`` covers it, is d
 every selector against that path (no automaton, no memo, no bitmask); every string collected is
 searched by every detector, pattern and key rule active where it sits (no prefilter). It shares
 with the production path only definitions that have tests of their own: selector parsing and key
-globs, detector and pattern spans, keys inside text, the redaction functions, argv values and the
-log-template patterns.
+globs, detector and pattern spans, keys inside text, the redaction functions, argv values, route
+parameters, task arguments' names, Redis commands' values and the log-template patterns.
 
 Semantics, as the README states them:
 
@@ -60,6 +60,14 @@ Semantics, as the README states them:
   (``echoes.worth_searching``): the first key rule active at it matching the name redacts it
   whole before the walk (a known secret), unless a key rule there matches its own key or its
   pair dict's names.
+* **Task arguments.** With ``named_values``, each positional argument of a Celery task's job
+  (``extra.celery-job.args``) that the task's signature names (``task_arguments.task_argument_names``)
+  is a key's value: the first key rule active at ``extra.celery-job.args.N`` matching its name
+  redacts it, before the walk: a str or number whole (remark there, a known secret), a container
+  as under a sensitive key (the walk does not visit it again).
+* **Redis commands.** With ``named_values``, in text, each value of a Redis command whose field or
+  key a key rule active there names is found as a key's value inside text is
+  (``scrub/redis_commands.py``).
 * **Log templates.** A positional log parameter whose template names a sensitive key before its
   placeholder (``password=%s``) is redacted whole, by the rules active everywhere.
 * **_meta.** Each redacted value gets ``{"": {"rem": [[rule id, type, start, end]], "len": n}}``
@@ -89,7 +97,9 @@ from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.routes import route_parameters
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
+from rules_engine.scrub.redis_commands import find_redis_values
 from rules_engine.scrub.sqlinsert import find_insert_values
+from rules_engine.scrub.task_arguments import task_argument_names
 from rules_engine.scrub.walk import LOG_ENTRY_PLACES, SKIPPED_TOP_LEVEL
 
 
@@ -167,12 +177,16 @@ class ReferenceScrubber:
         if not self.rules:
             return {}
         self.redact_argv(event)
+        hidden = []
         if self.named_values:
             self.redact_route_parameters(event)
             self.redact_named_locals(event)
+            hidden = self.redact_task_arguments(event)
         for key in list(event):
             if key not in SKIPPED_TOP_LEVEL:
                 self.visit(event, key, [key], [key])
+        for arguments, index, value in hidden:
+            arguments[index] = value
         for place in LOG_ENTRY_PLACES:
             self.redact_log_entry(event, list(place))
         for container, key, where, rule in self.whole:
@@ -371,6 +385,28 @@ class ReferenceScrubber:
                 if rule is not None and self.first_key_rule([key, *pair_names_of(variables, key)], names) is None:
                     self.learn_whole(value, rule)
                     self.redact_whole(variables, key, [*where, key], rule)
+    def redact_task_arguments(self, event: dict) -> list[tuple[list, int, object]]:
+        """The positional arguments of a task's job its signature names: each a key's value.
+        Returns the containers among them, taken out of the walk."""
+        arguments, names = task_argument_names(event)
+        hidden = []
+        for index, name in enumerate(names):
+            where = ["extra", "celery-job", "args", index]
+            value = arguments[index]
+            path_names = where[:-1] + [str(index)]
+            if type(value) not in (str, int, float, dict, list, tuple) or self.allowed(path_names):
+                continue
+            rule = self.first_key_rule([name], path_names)
+            if rule is None:
+                continue
+            if type(value) in (dict, list, tuple):
+                self.redact_all(arguments, index, path_names, where, rule)
+                hidden.append((arguments, index, arguments[index]))
+                arguments[index] = None
+            else:
+                self.secrets.append((value if type(value) is str else str(value), rule, None))
+                self.redact_whole(arguments, index, where, rule)
+        return hidden
 
     # ------------------------------------------------------------------ redacting
 
@@ -406,6 +442,7 @@ class ReferenceScrubber:
             found += [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
             if self.named_values:
                 found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
+                found += [(start, end, rules[0], None) for start, end, rules in find_redis_values(text, decide)]
                 # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
                 bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))
                 found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)

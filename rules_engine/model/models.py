@@ -122,9 +122,10 @@ class Options(Strict):
     named_values: bool = _describe(
         "Read values whose key is written elsewhere as under that key: pair dicts ({name: "
         "DB_PASSWORD, value: ...}, AWS Key/Value tags), also written as text, SQL INSERT values "
-        "under their column names, a transaction's route parameters in request.url, and the "
-        "fields of namedtuples sent as lists. Off unless set (the 2026.12 packs set it), so a "
-        "ruleset pinned to older packs scrubs as it did.",
+        "under their column names, Redis commands' values under their fields, a transaction's "
+        "route parameters in request.url, a Celery task's positional arguments, a frame's local "
+        "named by the one before it, and the fields of namedtuples sent as lists. Off unless set "
+        "(the 2026.12 packs set it), so a ruleset pinned to older packs scrubs as it did.",
         default=False,
     )
     echoes: bool = _describe(

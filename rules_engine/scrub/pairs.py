@@ -32,7 +32,7 @@ changed key does (:mod:`.changes`).
 
 Pair dicts written as text (:func:`find_pairs_in_text`: the ``repr()`` sentry-sdk sends of a
 container nested deeper than it walks, JSON text) are found by the exact pass with keys inside
-text and ``INSERT`` values (:func:`with_named_values`).
+text, ``INSERT`` values and Redis commands' values (:func:`with_named_values`).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from .rule import lowest_bit
+from .redis_commands import find_redis_values
 from .sqlinsert import find_insert_values
 
 #: Fields whose text names a sibling value: Kubernetes/ECS/HAR/OpenAPI ``name``, tags' ``key``,
@@ -304,12 +305,13 @@ def _close_level(levels: list[_Level], text: str, end: int, decide: Callable[[st
 
 def with_named_values(find_key_values: Callable) -> Callable[[str, Callable[[str], int]], list]:
     """``find_key_values`` (of :mod:`.keytext`, in Python or in C) that also finds the values a
-    text names elsewhere: pair dicts written in it and the values of ``INSERT`` statements
-    (:mod:`.sqlinsert`). This is what the exact pass runs for keys inside text."""
+    text names elsewhere: pair dicts written in it, the values of ``INSERT`` statements
+    (:mod:`.sqlinsert`) and of Redis commands (:mod:`.redis_commands`). This is what the exact
+    pass runs for keys inside text."""
 
     def find(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
         found = find_key_values(text, decide)
-        named = find_pairs_in_text(text, decide) + find_insert_values(text, decide)
+        named = find_pairs_in_text(text, decide) + find_insert_values(text, decide) + find_redis_values(text, decide)
         return found + named if named else found
 
     return find

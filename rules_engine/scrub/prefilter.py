@@ -635,3 +635,22 @@ def _utf8_class(chars: str, digits: bool) -> str:
 def _class(chars: str, digits: bool) -> str:
     """The inside of a character class of ``chars`` (and ``\\d``)."""
     return "".join("\\" + char if char in "\\]^-[" else char for char in chars) + ("\\d" if digits else "")
+
+
+def heads_and_key_words(heads: tuple[Anchor, ...], rules) -> Probe:
+    """A prefilter for values a text names by a word it holds elsewhere (an ``INSERT``'s column
+    list, a Redis command's field): one of ``heads`` (what starts such a text), and the longest
+    part of each key glob's word of ``rules`` (a name a glob matches holds it however it is
+    written, as a key inside text does: see :func:`~.rule.key_word_probe`); a character that is
+    not ASCII for a word in another script."""
+    words: set = set()
+    for rule in rules:
+        for word, _ in rule.literal_words:
+            longest = max((part for part in word.split("_") if part), key=len, default="")
+            if not word.isascii():
+                words.add(NON_ASCII)
+            elif len(longest) < 2:
+                return Probe.any_of(*heads)
+            else:
+                words.add(Literal(longest, caseless=True))
+    return Probe(all_of=(heads, tuple(sorted(words, key=repr))))

@@ -50,6 +50,7 @@ from urllib.parse import unquote
 from ..model import models
 from .argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from .routes import route_parameters
+from .task_arguments import TASK_JOB, task_argument_names
 from .detectors import BUILTIN
 from .dictkeys import path_steps
 from .echoes import EchoMemory, whole_value_secrets
@@ -60,6 +61,7 @@ from .selectors import SelectorAutomaton, parse_selector
 from .namedlocals import frame_variables, named_locals
 from .pairs import PAIR_VALUES, lone_pair_name, no_lone_pair, pair_names, with_named_values
 from .sqlinsert import insert_values_probe
+from .redis_commands import redis_values_probe
 
 from .cwalk import CRun, c_walk_interface
 
@@ -67,6 +69,8 @@ from .cwalk import CRun, c_walk_interface
 _DETECTOR, _PATTERN, _KEYS = object(), object(), object()
 #: The path of ``request`` (kept alive here: ``_meta`` nodes are remembered by their path's identity).
 _REQUEST = (None, "request")
+#: The path of a task's positional arguments, ``extra.celery-job.args`` (kept alive the same way).
+_TASK_ARGUMENTS = (((None, TASK_JOB[0]), TASK_JOB[1]), "args")
 from .rule import (
     KEY_MEMO_LIMIT,
     Rule,
@@ -176,9 +180,10 @@ class Scrubber:
             rules = sum(1 << rule.index for rule in group)
             probes.append(key_word_probe(group))
             self._probe_kinds.append(("keys", None, rules))
-            if self._named_values:  # INSERT values are found with keys inside text
-                probes.append(insert_values_probe(group))
-                self._probe_kinds.append(("keys", None, rules))
+            if self._named_values:  # INSERT and Redis values are found with keys inside text
+                for probe in (insert_values_probe(group), redis_values_probe(group)):
+                    probes.append(probe)
+                    self._probe_kinds.append(("keys", None, rules))
         self._probes = tuple(probes)
         self._prefilter = make_prefilter(self._probes, accelerator)
         #: probe bit -> (kind, payload, rules), the kind as an object compared by identity
@@ -314,12 +319,18 @@ class Scrubber:
         # The paths of argv secrets stay alive until the run ends: the Python walk remembers _meta
         # nodes by the identity of their path.
         early_paths = self._redact_argv_secrets(event, run)
+        hidden = []
         if self._named_values and self._key_rule_mask:
             self._redact_route_parameters(event, run)
             early_paths += self._redact_named_locals(event, run)
             if hint:
                 early_paths += self._redact_namedtuple_fields(event, hint, run)
-        run.walk_top(event)
+            hidden = self._redact_task_arguments(event, run)
+        try:
+            run.walk_top(event)
+        finally:
+            for arguments, index, value in hidden:  # back in place (see _redact_task_arguments)
+                run.replace(arguments, index, value)
         counts = run.finish()
         del early_paths
         return counts
@@ -425,33 +436,67 @@ class Scrubber:
                 decision |= self._key_decision(pair_name)
         return bool(decision & active)
 
+    def _redact_task_arguments(self, event: dict, run: Run) -> list[tuple[list, int, Any]]:
+        """Redact the positional arguments of a Celery task that its signature names (see
+        :mod:`.task_arguments`) as a key's value is: by the first key rule active at the argument
+        matching its name, whole (a container has every leaf redacted), counted, written in
+        ``_meta``, and a known secret of the event. A container is queued as the walk queues one
+        under a sensitive key, and shown to the walk as None (its leaves are no text to search):
+        returns ``(list, index, container)`` of each, put back once the walk is done."""
+        arguments, names = task_argument_names(event)
+        hidden = []
+        for index, name in enumerate(names):
+            value = arguments[index]
+            kind = type(value)
+            if kind not in (str, int, float, dict, list, tuple):
+                continue  # None and booleans are never redacted
+            state, active = self._selection_at((_TASK_ARGUMENTS, index))
+            decision = self._key_decision(name) & active
+            if not decision:
+                continue
+            rule_index = lowest_bit(decision)
+            if kind is dict or kind is list or kind is tuple:
+                # (depth 4: the list's depth in the walk)
+                run.redact_all(arguments, index, value, _TASK_ARGUMENTS, state, active, rule_index, 4)
+                hidden.append((arguments, index, arguments[index]))  # (a tuple is a list now)
+                run.replace(arguments, index, None)
+                continue
+            run.early_secrets.append((value if kind is str else str(value), rule_index, None))
+            run.apply_whole(arguments, index, _TASK_ARGUMENTS, rule_index)  # (removed: a list keeps its place)
+        return hidden
+
     def _rules_at(self, path) -> int:
         """The rules active at ``path`` (``(parent path, key)`` links from the root), as the walk
         steps its selectors there; none where ``allow`` covers it."""
-        active = self._everywhere
-        for _, active in self._rules_along(path):
+        return self._selection_at(path)[1]
+
+    def _selection_at(self, path) -> tuple[int | None, int]:
+        """(the selector state at ``path``, None when no selector can match there or below; the
+        rules active there, none where ``allow`` covers it), as the walk steps its selectors."""
+        state, active = (self._automaton.start if self._automaton is not None else None), self._everywhere
+        for _, state, active in self._selections_along(path):
             if active is None:
-                return 0
-        return active
+                return None, 0
+        return state, active
 
     def _redacted_whole_on(self, path) -> bool:
         """Whether the walk redacts a container on ``path`` whole (a key on it that a key rule
         active there matches), or ``allow`` leaves it: either way the walk decides what is below."""
-        for key, active in self._rules_along(path):
+        for key, _, active in self._selections_along(path):
             if active is None or (type(key) is str and self._key_decision(key) & active):
                 return True
         return False
 
-    def _rules_along(self, path):
-        """(key, rules active at it) for each step of ``path``, as the walk steps its selectors;
-        ``None`` for the rules, and the end, where ``allow`` covers it."""
+    def _selections_along(self, path):
+        """(key, selector state, rules active) at each step of ``path``, as the walk steps its
+        selectors; the rules are ``None``, and the steps end, where ``allow`` covers it."""
         state = self._automaton.start if self._automaton is not None else None
         active = self._everywhere
         for key in path_steps(path):
             if state is not None:
                 state, rules, allowed = self._step(state, key if type(key) is str else str(key))
                 if allowed:
-                    yield key, None
+                    yield key, None, None
                     return
                 active |= rules
-            yield key, active
+            yield key, state, active

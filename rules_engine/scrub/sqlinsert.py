@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Callable
 
-from .prefilter import CASE_FOLD_TABLE, NON_ASCII, Literal, Probe
+from .prefilter import CASE_FOLD_TABLE, Literal, Probe, heads_and_key_words
 
 if TYPE_CHECKING:
     from .rule import Rule
@@ -161,17 +161,6 @@ def _add_value(text: str, start: int, end: int, decision: int, found: list, quot
 
 def insert_values_probe(rules: list[Rule]) -> Probe:
     """A prefilter for the values of ``INSERT`` statements under the key globs of ``rules``: the
-    word ``insert`` or ``replace``, and the longest part of each glob's word (a column a glob
-    matches holds it however it is written, as a key inside text does: see
-    :func:`~.rule.key_word_probe`); a character that is not ASCII for a word in another script."""
-    words: set = set()
-    for rule in rules:
-        for word, _ in rule.literal_words:
-            longest = max((part for part in word.split("_") if part), key=len, default="")
-            if not word.isascii():
-                words.add(NON_ASCII)
-            elif len(longest) < 2:
-                return Probe.any_of(*_HEADS)
-            else:
-                words.add(Literal(longest, caseless=True))
-    return Probe(all_of=(_HEADS, tuple(sorted(words, key=repr))))
+    word ``insert`` or ``replace``, and a word of a key glob (see
+    :func:`~.prefilter.heads_and_key_words`)."""
+    return heads_and_key_words(_HEADS, rules)

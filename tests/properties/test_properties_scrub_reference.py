@@ -11,6 +11,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from celery import Celery
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,11 +42,14 @@ REDACTIONS = ["filter", "hash", "remove", {"replace": "<gone>"}, {"mask": {"keep
 
 
 @st.composite
-def scrub_rules(draw) -> models.Scrub:
+def scrub_rules(draw, keys_first: bool = False) -> models.Scrub:
+    """A ruleset; ``keys_first``: its first rule has key globs."""
     rules = []
     for index in range(draw(st.integers(1, 5))):
         rule: dict = {"id": f"r{index}", "redact": draw(st.sampled_from(REDACTIONS))}
         kinds = draw(st.sets(st.sampled_from(["keys", "detect", "pattern"]), min_size=1))
+        if keys_first and index == 0:
+            kinds.add("keys")
         if "keys" in kinds:
             rule["keys"] = draw(st.lists(st.sampled_from(KEY_GLOBS), min_size=1, max_size=3, unique=True))
             if draw(st.booleans()):
@@ -71,6 +75,39 @@ ROUTES = ["/reset/{token}", "GET /users/<int:user_id>/<string:password>", "/file
 ROUTE_PARAMETER = re.compile(r"\{[^}]*\}|<[^>]*>")
 
 
+#: Celery tasks, registered in an app of this process as a worker's are: arguments a key rule
+#: names and ones none does, more arguments than parameters, ``*args``, a bound task's ``self``;
+#: and a task no app holds.
+CELERY = Celery("properties", broker="memory://", backend="cache+memory://")
+TASKS = {"properties.unknown"}
+
+
+@CELERY.task(name="properties.charge")
+def charge(customer, api_token, amount):
+    """(Registered, never run.)"""
+
+
+@CELERY.task(name="properties.log_in", bind=True)
+def log_in(self, name, *password):
+    """(Registered, never run.)"""
+
+
+TASKS |= {charge.name, log_in.name}
+
+
+def redis_commands(text: str) -> list[str]:
+    """Redis commands as sentry-sdk describes them, holding ``text``: a hash's fields, a key naming
+    its value, a value cut short, and a text that only holds a command's name."""
+    return [
+        f"HSET 'user:42' 'api_token' {text!r} 'name' 'alice' 'n' 3",
+        f"SET 'user:42:password' {text!r} 'EX' 3600",
+        f"MSET b'cfg:X-Secret' b{text!r} 'note' \"it's\"",
+        f"RPUSH 'account' {text!r} {text!r}",
+        f"HSET 'h' 'password' '{text}",
+        f"reset the password: SET 'password' {text!r}",
+    ]
+
+
 def shapes(text: str) -> list:
     """The shapes the walk treats apart, each holding ``text``."""
     return [
@@ -91,6 +128,7 @@ def shapes(text: str) -> list:
         f"INSERT INTO users (name, \"Password\", note) VALUES ('bob', '{text}', 1), (?, {text!r}, 'x')",
         # pair dicts as sentry-sdk sends them when they sit too deep: their repr
         repr([{"name": "X-Secret", "value": text, "path": "/"}, {"Key": "account", "Value": [text]}]),
+        *redis_commands(text),
         # keys holding the secret (a table keyed by token, pools keyed by URL): with values and
         # _meta below them, beside a key already named like a redaction, under a sensitive key,
         # and a sensitive key holding it (whose value a rule may remove)
@@ -116,7 +154,9 @@ def named_locals(text: str) -> list[dict]:
 
 
 @st.composite
-def planted_events(draw) -> dict:
+def planted_events(draw, named_elsewhere: bool = False) -> dict:
+    """An event with a secret planted; ``named_elsewhere``: always with a task's job and a Redis
+    command's span holding it too."""
     event = draw(S.events)
     text = S.embed(draw(S.secrets), draw(st.sampled_from(S.SURROUNDINGS)))
     S.SECRET_PLACES[draw(st.sampled_from(sorted(S.SECRET_PLACES)))](event, text)
@@ -137,6 +177,15 @@ def planted_events(draw) -> dict:
         event.setdefault("exception", {"values": [{"type": "ValueError", "value": "x"}]})
         frame = {"function": "check", "vars": variables}
         event["exception"]["values"][-1].setdefault("stacktrace", {"frames": []})["frames"].append(frame)
+    if named_elsewhere:
+        event["spans"] = [{"op": "db.redis", "description": draw(st.sampled_from(redis_commands(text)))}]
+    if named_elsewhere or draw(st.booleans()):  # a Celery task's job: its positional arguments, named by its signature
+        extra = event.get("extra") if isinstance(event.get("extra"), dict) else {}
+        task = draw(st.sampled_from(sorted(TASKS)))
+        arguments = draw(st.lists(st.sampled_from([text, "bob", 4111111111111111, 7, 1.5, None, True, [text],
+                                                   {"password": text}]), max_size=5))
+        arguments = [copy.deepcopy(argument) for argument in arguments]  # a sent event shares no container
+        event["extra"] = {**extra, "celery-job": {"task_name": task, "args": arguments, "kwargs": {"api_token": text}}}
     if draw(st.booleans()):
         event["logentry"] = {"message": draw(st.sampled_from(["login password=%s for %s", "token: {} and %%", "%s"])),
                              "params": [text, "bob " + text]}
@@ -167,6 +216,15 @@ def test_drawn_rulesets_scrub_as_the_reference(engine, scrub, event):
     assert_as_the_reference(scrub, event, engine)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+@PROPERTY
+@given(scrub=scrub_rules(keys_first=True), event=planted_events(named_elsewhere=True))
+def test_values_named_by_a_signature_or_a_command_scrub_as_the_reference(engine, scrub, event):
+    # Every event holds a Celery task's job and a Redis command: the values their names stand for
+    # are redacted as the reference redacts them.
+    assert_as_the_reference(scrub, event, engine)
+
+
 @pytest.fixture(scope="module")
 def default_scrub():
     return load_model("rulesets/default.yaml").model.scrub
@@ -187,6 +245,7 @@ def test_events_in_a_row_scrub_as_the_reference(engine, scrub, first, later):
         assert production_event == reference_event
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @settings(PROPERTY, max_examples=S.scaled(15))  # the catalogue's 216 detectors, on every string
 @given(event=planted_events())
 def test_the_default_ruleset_scrubs_as_the_reference(engine, default_scrub, event):
