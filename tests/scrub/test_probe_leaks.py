@@ -1,8 +1,9 @@
-"""Secrets the default ruleset still sends, in real events from a real client, on both engines:
-each leak class is one test marked ``xfail(strict=True)`` that says why the secret gets through,
-so a change that closes the leak turns its test into an unexpected pass (and the mark goes).
-What each scenario produces is checked first, unmarked: the secret is in the captured event, at
-the place the leak test looks."""
+"""Leak classes an attacker's probe of the default ruleset found, in real events from a real
+client, on both engines: a dict keyed by API keys, plural and short names of credentials, a route
+parameter, loop variables named outside any vocabulary, namedtuple fields, the hex of a secret, a
+Celery task's positional arguments, a password split off ``user:password``, a passphrase in a key
+and a Redis hash field. Each test says the secret no longer leaves; what each scenario produces is
+checked first: the secret is in the captured event, at the place the leak test looks."""
 
 from __future__ import annotations
 
