@@ -70,7 +70,8 @@ def named_items(event: dict, hint: Any) -> list[NamedItem]:
         local_values = _frame_locals(live, frame, variables)
         if local_values is not None:
             for name, sent in variables.items():
-                _pair(sent, local_values[name], (vars_path, name), 0, found)
+                if type(sent) is list or type(sent) is dict:
+                    _pair(sent, local_values[name], (vars_path, name), 0, found)
     return found
 
 
@@ -139,23 +140,27 @@ def _fields(value: Any) -> tuple[str, ...] | None:
 
 
 def _pair(sent: Any, value: Any, path: Any, depth: int, found: list[NamedItem]) -> None:
-    """Step through ``sent`` and the live ``value`` it was made of, noting namedtuple fields."""
+    """Step through ``sent`` and the live ``value`` it was made of, noting namedtuple fields.
+    (Only containers are stepped into: a namedtuple is sent as a list.)"""
     if depth > _MAX_DEPTH:
         return
     if type(sent) is list:
         if not isinstance(value, (list, tuple)):
             return
-        fields = _fields(value)
-        if fields is not None and not _sent_as(sent, value):
-            return  # another value than the one sent: name nothing
+        fields = None if type(value) is list else _fields(value)  # (most are lists)
+        if fields is not None:
+            if not _sent_as(sent, value):
+                return  # another value than the one sent: name nothing
+            found.extend(NamedItem(sent, index, path, fields[index]) for index in range(min(len(sent), len(value))))
         for index, item in enumerate(sent[: len(value)]):
-            if fields is not None:
-                found.append(NamedItem(sent, index, path, fields[index]))
-            _pair(item, value[index], (path, index), depth + 1, found)
+            if type(item) is list or type(item) is dict:
+                _pair(item, value[index], (path, index), depth + 1, found)
     elif type(sent) is dict and type(value) is dict:
         for key, item in sent.items():
+            if type(key) is not str or (type(item) is not list and type(item) is not dict):
+                continue
             try:
-                live = value.get(key, _MISSING) if type(key) is str else _MISSING
+                live = value.get(key, _MISSING)
             except Exception:  # a key of the application's whose __eq__ fails: name nothing there
                 continue
             if live is not _MISSING:
