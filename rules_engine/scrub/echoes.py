@@ -40,6 +40,7 @@ import json
 import re
 from binascii import b2a_base64
 from bisect import bisect_right
+from functools import lru_cache
 from itertools import compress
 from typing import Callable, Iterable, Iterator
 from urllib.parse import quote, unquote
@@ -49,6 +50,8 @@ from .dictkeys import key_echoes
 from .joined import SEPARATOR, string_starts
 from .rule import lowest_bit
 
+#: How many secrets' forms (and searched texts) a process remembers.
+FORMS_REMEMBERED = 4096
 #: Shorter values are too common to search for (words, ids, flags).
 MIN_LENGTH = 8
 #: Values of fewer distinct characters are fillers and masks (``--------``, ``abababab``).
@@ -171,9 +174,11 @@ _TRANSCODERS = tuple((encode, widens) for name, encode, widens in ENCODINGS if n
 _UNESCAPED = re.compile(r"[A-Za-z0-9._~-]*")
 
 
+@lru_cache(maxsize=FORMS_REMEMBERED)
 def echo_forms(secret: str) -> dict[str, bool]:
     """Each distinct form of ``secret`` (see :data:`ENCODINGS`) -> whether it widens to a base64
-    token. A form that is also a plain one (base64 of a text that is base64 itself) does not."""
+    token. A form that is also a plain one (base64 of a text that is base64 itself) does not.
+    (Remembered: a process's secrets come back event after event. Read it, never change it.)"""
     forms: dict[str, bool] = {secret: False}
     encodings = _TRANSCODERS if _UNESCAPED.fullmatch(secret) is not None else _ENCODERS
     for encode, widens in encodings:
@@ -191,15 +196,20 @@ def searched_texts(secret: str, replacements: Iterable[str] = ()) -> list[str]:
     ``redis`` and ``curl -u`` credentials) the password (a frame splits it off), each if worth
     searching. A value of more words is a message (a
     server's reply under a ``PASS`` key), not searched for."""
+    return list(_searched_texts(secret, tuple(replacements)))
+
+
+@lru_cache(maxsize=FORMS_REMEMBERED)
+def _searched_texts(secret: str, replacements: tuple[str, ...]) -> tuple[str, ...]:
     words = secret.split()
     if len(words) > _MAX_WORDS:
-        return []
+        return ()
     candidates = [secret, words[-1]] if len(words) == _MAX_WORDS else [secret]
     if "://" in secret:
         candidates += _url_passwords(secret)
     elif ":" in candidates[-1]:
         candidates.append(_credentials_password(candidates[-1]))
-    return [text for text in dict.fromkeys(candidates) if worth_searching(text, replacements)]
+    return tuple(text for text in dict.fromkeys(candidates) if worth_searching(text, replacements))
 
 
 #: A URL's scheme and userinfo: up to the last ``@`` before its path, query or fragment (a
