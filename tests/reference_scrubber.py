@@ -370,7 +370,7 @@ class ReferenceScrubber:
         first key rule active at it matching that name redacts it whole, unless the walk would
         (its key, or its pair dict's names, has a key rule there)."""
         replacements = [rule.redaction.constant for rule in self.rules if rule.redaction.constant]
-        for variables, vars_path in frame_variables(event):
+        for _, variables, vars_path in frame_variables(event):
             where = path_steps(vars_path)
             previous = None
             for key, value in list(variables.items()):

@@ -43,17 +43,18 @@ _QUOTES = ("'", '"')
 _NAME_LITERAL = re.compile(rf"""[bu]?(['"])((?:[^\W\d]|[.\-]){{1,{MAX_NAME}}})\1""")
 
 
-def frame_variables(event: dict) -> Iterator[tuple[dict, Any]]:
-    """Each frame's variables (a dict whose keys are all exactly ``str``) in ``event``, with the
-    path of the ``vars`` dict (parent links). Whatever is not shaped like an event is left to the
-    walk."""
+def frame_variables(event: dict, sections: tuple[str, ...] = ("exception", "threads")
+                    ) -> Iterator[tuple[dict, dict, Any]]:
+    """Each frame of the stacks of ``sections`` in ``event``, with its variables (a dict whose keys
+    are all exactly ``str``) and the path of the ``vars`` dict (parent links). Whatever is not
+    shaped like an event is left to the walk."""
     if type(event) is not dict:
         return
-    for frames, frames_path in frame_lists(event):
+    for frames, frames_path in frame_lists(event, sections):
         for position, frame in enumerate(frames):
             variables = frame.get("vars") if type(frame) is dict else None
             if type(variables) is dict and all(type(key) is str for key in variables):
-                yield variables, ((frames_path, position), "vars")
+                yield frame, variables, ((frames_path, position), "vars")
 
 
 def local_text(value: str) -> str:

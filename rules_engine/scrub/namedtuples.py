@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Iterator
 
-from .argv import frame_lists
+from .namedlocals import frame_variables
 
 #: How deep a variable is followed (sentry-sdk sends variables ten levels deep at most).
 _MAX_DEPTH = 10
@@ -57,11 +57,8 @@ def named_items(event: dict, hint: Any) -> list[NamedItem]:
         return []
     # Only a variable sent as a container can hold a namedtuple's list: most frames have none,
     # and then the traceback is not read.
-    wanted = [(frame, variables, ((frames_path, position), "vars"))
-              for frames, frames_path in frame_lists(event, sections=("exception",))
-              for position, frame in enumerate(frames)
-              if type(frame) is dict and type(variables := frame.get("vars")) is dict
-              and any(type(value) is list or type(value) is dict for value in variables.values())]
+    wanted = [(frame, variables, vars_path) for frame, variables, vars_path in frame_variables(event, ("exception",))
+              if any(type(value) is list or type(value) is dict for value in variables.values())]
     found: list[NamedItem] = []
     if not wanted:
         return found
@@ -121,7 +118,7 @@ def _frame_locals(live: dict, frame: dict, variables: dict) -> dict | None:
     if type(path) is not str or type(line) is not int:
         return None
     for candidate in live.get((path, line), ()):
-        if all(type(name) is str and name in candidate for name in variables):
+        if all(name in candidate for name in variables):  # (names are str: see frame_variables)
             return candidate
     return None
 

@@ -98,6 +98,7 @@ class Scrubber:
         self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
         #: rule index -> the text replacing every value (``filter``, ``replace``), or None
         self._constant_replacements = [rule.redaction.constant for rule in self._rules]
+        self._replacement_texts = [text for text in self._constant_replacements if text]
         self._echo_memory = EchoMemory()  # echoes of earlier events, by string
         #: rule index -> the key whole-value redactions by the rule are counted under
         self._whole_tally_keys = [(rule.index, None) for rule in self._rules]
@@ -412,9 +413,8 @@ class Scrubber:
         ``_meta``, and a known secret of the event; unless the walk decides the local itself.
         Returns the paths the remarks were written at."""
         paths = []
-        replacements = [text for text in self._constant_replacements if text]
-        for variables, vars_path in frame_variables(event):
-            for key, name in named_locals(variables, replacements):
+        for _, variables, vars_path in frame_variables(event):
+            for key, name in named_locals(variables, self._replacement_texts):
                 path = (vars_path, key)
                 rules_here = self._rules_at(path)
                 decision = self._key_decision(name) & rules_here

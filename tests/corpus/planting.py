@@ -4,7 +4,7 @@ the secret or, for counting what a ruleset redacts where no secret is, a harmles
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from rules_engine.testing.capture import capture_events
 
@@ -95,16 +95,23 @@ def processed_events(ruleset, events, hints=None) -> list:
     return outputs
 
 
-def captured_failures(*failing: Callable[[], None], **client_options: Any) -> tuple:
-    """The events a real client sends when each of ``failing`` raises and the exception is captured."""
+def capture_each(failing: Iterable[Callable[[], None]]) -> None:
+    """Call each function in a scope of its own (what one leaves, a breadcrumb, stays out of the
+    others' events) and capture the exception it raises."""
     import sentry_sdk
 
-    with capture_events(**client_options) as events:
-        for fail in failing:
+    for fail in failing:
+        with sentry_sdk.isolation_scope():
             try:
                 fail()
             except Exception:
                 sentry_sdk.capture_exception()
+
+
+def captured_failures(*failing: Callable[[], None], **client_options: Any) -> tuple:
+    """The events a real client sends when each of ``failing`` raises and the exception is captured."""
+    with capture_events(**client_options) as events:
+        capture_each(failing)
     return tuple(events)
 
 

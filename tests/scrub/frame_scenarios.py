@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Callable, Iterable
+from typing import Callable
 
 import pytest
-import sentry_sdk
 
 from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber
 from rules_engine.testing.capture import capture_events
-from tests.corpus.planting import default_ruleset, processed_events
+from tests.corpus.planting import capture_each, default_ruleset, frame_vars, processed_events  # noqa: F401
 from tests.reference_scrubber import scrub as reference_scrub
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
@@ -25,17 +24,6 @@ READ_ALL = models.Options(named_values=True, echoes=True)
 @pytest.fixture(params=ENGINES)
 def engine(request):
     return request.param
-
-
-def capture_each(failing: Iterable[Callable[[], None]]) -> None:
-    """Call each function in a scope of its own (what one leaves, a breadcrumb, stays out of the
-    others' events) and capture the exception it raises."""
-    for fail in failing:
-        with sentry_sdk.isolation_scope():
-            try:
-                fail()
-            except Exception:
-                sentry_sdk.capture_exception()
 
 
 @functools.lru_cache(maxsize=8)
@@ -50,11 +38,6 @@ def captured(scenarios: Callable[[], None]) -> tuple:
 def sent(scenarios: Callable[[], None], engine: str) -> tuple:
     """What the default ruleset sends of those events on ``engine``."""
     return tuple(processed_events(default_ruleset(engine), captured(scenarios)))
-
-
-def frame_vars(event: dict) -> dict:
-    """The variables of the frame that raised the event's exception."""
-    return event["exception"]["values"][-1]["stacktrace"]["frames"][-1]["vars"]
 
 
 def frame_meta(event: dict) -> dict:

@@ -16,7 +16,7 @@ import sentry_sdk
 
 from rules_engine.scrub import accelerator_available
 from rules_engine.testing.capture import capture_events
-from tests.corpus.planting import default_ruleset, processed_events
+from tests.corpus.planting import capture_each, default_ruleset, frame_vars, processed_events
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 
@@ -101,11 +101,7 @@ def frame_scenarios() -> None:
         lambda: log_in("app:" + secret("creds_local")),
         lambda: throttle(secret("passphrase_key")),
     ]
-    for fail in failing:
-        try:
-            fail()
-        except Exception:
-            sentry_sdk.capture_exception()
+    capture_each(failing)
 
 
 def route_scenario() -> None:
@@ -181,10 +177,6 @@ def redis_events() -> tuple:
     with capture_events(integrations=[RedisIntegration()], traces_sample_rate=1.0) as events:
         redis_scenario()
     return tuple(events)
-
-
-def frame_vars(event: dict) -> dict:
-    return event["exception"]["values"][-1]["stacktrace"]["frames"][-1]["vars"]
 
 
 def sent(events: tuple) -> dict:
