@@ -5,8 +5,8 @@ that leads to it; which rules apply there, and whether ``allow`` covers it, is d
 every selector against that path (no automaton, no memo, no bitmask); every string collected is
 searched by every detector, pattern and key rule active where it sits (no prefilter). It shares
 with the production path only definitions that have tests of their own: selector parsing and key
-globs, detector and pattern spans, keys inside text, the redaction functions, argv values, route
-parameters, task arguments' names, Redis commands' values and the log-template patterns.
+globs, detector and pattern spans, keys inside text, the redaction functions, argv values, the
+strings sentry-sdk cut and their partial tokens, route parameters, task arguments' names, Redis commands' values and the log-template patterns.
 
 Semantics, as the README states them:
 
@@ -85,6 +85,7 @@ from urllib.parse import unquote
 from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
+from rules_engine.scrub.cut_values import PARTIAL_TOKEN, cut_strings, partial_token
 from rules_engine.scrub.detectors import BUILTIN
 from rules_engine.scrub.dictkeys import key_echoes, path_steps, reads_as_a_name, renamed_keys
 from rules_engine.scrub.echoes import (EchoMemory, echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64,
@@ -147,6 +148,8 @@ class ReferenceScrubber:
         options = options or models.Options()
         #: ``options.named_values``: pair dicts and INSERT values; ``options.echoes``: echoes
         self.named_values, self.look_for_echoes = options.named_values, options.echoes
+        #: ``options.partial_tokens``: the token a string sentry-sdk cut ends in
+        self.partial_tokens, self.max_depth = options.partial_tokens, options.limits.max_depth
         #: string -> {(start, end, rule index, detector)}: the echoes earlier events found in it
         self.memory: dict[str, set] = {}
 
@@ -177,6 +180,8 @@ class ReferenceScrubber:
         if not self.rules:
             return {}
         self.redact_argv(event)
+        if self.partial_tokens:
+            self.redact_partial_tokens(event)
         hidden = []
         if self.named_values:
             self.redact_route_parameters(event)
@@ -339,6 +344,30 @@ class ReferenceScrubber:
             self.count(rule.id)
             self.count(f"{rule.id}/{secret.detector}")
             self.secrets.append((item[secret.start : secret.end], rule, secret.detector))
+
+    def redact_partial_tokens(self, event: dict) -> None:
+        """The token each string sentry-sdk cut ends in, when it could begin a secret: redacted by
+        the first rule active there running detectors, unless a key rule or ``allow`` on its path
+        decides the value (sentry-sdk's remark moves to where ``...`` now is)."""
+        wanted = [rule for rule in self.rules if rule.detectors]
+        for cut in list(cut_strings(event, self.max_depth)):
+            start = partial_token(cut.text, cut.cut)
+            where = [*path_steps(cut.path), cut.key]
+            names = [step if type(step) is str else str(step) for step in where]
+            if start is None or any(self.allowed(names[:depth]) or (type(step) is str and self.key_rule(step, names[:depth]))
+                                    for depth, step in enumerate(where, 1)):
+                continue
+            rule = next((rule for rule in self.active(names) if rule in wanted), None)
+            if rule is None:
+                continue
+            replacement = rule.redaction.replace(cut.text[start : cut.cut])
+            cut.container[cut.key] = cut.text[:start] + replacement + cut.text[cut.cut :]
+            end = start + len(replacement)
+            cut.remark[2:] = [end, end + 3]
+            self.remark(where, [[rule.id, rule.redaction.remark, start, end]], None)
+            self.count(rule.id)
+            self.count(f"{rule.id}/{PARTIAL_TOKEN}")
+            self.secrets.append((cut.text[start : cut.cut], rule, PARTIAL_TOKEN))
 
     def redact_route_parameters(self, event: dict) -> None:
         """The parameters of the transaction's route in ``request.url``: each a key's value."""

@@ -134,6 +134,14 @@ class Options(Strict):
         "the same rule. Off unless set (the 2026.12 packs set it).",
         default=False,
     )
+    partial_tokens: bool = _describe(
+        "Redact the token a string ends in where sentry-sdk cut it (max_value_length), when it "
+        "could be the beginning of a secret: at least 4 characters, not all letters (a token's "
+        "first characters, a card number's first digit groups, which no detector recognises "
+        "once cut). By the first rule active there that runs detectors, counted as "
+        "<rule>/partial_token. Off unless set (the 2026.12 packs set it).",
+        default=False,
+    )
     attachments: Literal["keep", "scrub", "drop"] = _describe(
         "What happens to the files sent beside an event (scope.add_attachment): 'keep' sends them "
         "as they are; 'scrub' scrubs each that reads as UTF-8 text with the event, as the string "
