@@ -71,7 +71,7 @@ def cut_strings(event: dict, max_depth: int) -> Iterator[CutString]:
             if type(value) is str:
                 remark = _limit_remark(child_meta.get(""), value)
                 if remark is not None:
-                    yield CutString(container, key, path, value, remark[2], remark)
+                    yield CutString(container, key, path, value, len(value) - len(MARKER), remark)
             elif type(value) in (dict, list):
                 stack.append((child_meta, value, (path, key), depth + 1))
 
@@ -90,15 +90,24 @@ def _key_in(container: Any, step: str) -> Any:
 
 
 def _limit_remark(entry: Any, text: str) -> list | None:
-    """sentry-sdk's ``!limit`` remark of a string it cut, when the string ends as it left it."""
-    if type(entry) is not dict or type(entry.get("rem")) is not list:
+    """sentry-sdk's ``!limit`` remark of a string it cut, when the string ends as it left it: in
+    ``...`` from where the remark says, counted in characters or, where the text is longer in
+    UTF-8 (sentry-sdk cuts by bytes then), in UTF-8 bytes."""
+    if type(entry) is not dict or type(entry.get("rem")) is not list or not text.endswith(MARKER):
         return None
+    cut = len(text) - len(MARKER)
     for remark in entry["rem"]:
-        if (type(remark) is list and len(remark) == 4 and remark[0] == LIMIT_RULE
-                and type(remark[2]) is int and remark[2] == len(text) - len(MARKER) >= 0
-                and text.endswith(MARKER)):
-            return remark
+        if type(remark) is list and len(remark) == 4 and remark[0] == LIMIT_RULE and type(remark[2]) is int:
+            if remark[2] == cut or (not text.isascii() and remark[2] == _utf8_length(text[:cut])):
+                return remark
     return None
+
+
+def _utf8_length(text: str) -> int | None:
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: sentry-sdk counted characters
+        return None
 
 
 def partial_token(text: str, cut: int) -> int | None:

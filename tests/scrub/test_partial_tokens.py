@@ -111,6 +111,17 @@ def test_the_redaction_is_counted_and_the_sdk_remark_moves_to_the_new_cut(engine
     assert ruleset.stats()["redactions"].get(f"{rule_id}/partial_token", 0) >= 1
 
 
+def test_a_string_cut_by_its_utf8_length_is_read_at_its_cut_too(engine):
+    """Beyond ASCII, sentry-sdk cuts by UTF-8 bytes and says where in bytes."""
+    event, = captured_failures(_fail_with_message(GITHUB_TOKEN, " clé d'accès "), max_value_length=LIMIT)
+    value = event["exception"]["values"][0]["value"]
+    assert value.endswith("...") and not value.isascii() and GITHUB_TOKEN[:6] in value
+    sent = _default_ruleset(engine).before_send(copy.deepcopy(event), {})
+    assert sent["exception"]["values"][0]["value"].endswith("accès [Filtered]...")
+    (limit, _, cut, end), _ = sent["_meta"]["exception"]["values"]["0"]["value"][""]["rem"]
+    assert sent["exception"]["values"][0]["value"][cut:end] == "..."
+
+
 def test_a_cut_word_of_prose_and_an_ellipsis_of_the_text_itself_stay(engine):
     def cut_in_a_word():
         raise ValueError("w" * 96 + " the connection was refused by the upstream service")
