@@ -6,7 +6,7 @@ every selector against that path (no automaton, no memo, no bitmask); every stri
 searched by every detector, pattern and key rule active where it sits (no prefilter). It shares
 with the production path only definitions that have tests of their own: selector parsing and key
 globs, detector and pattern spans, keys inside text, the redaction functions, argv values, the
-strings sentry-sdk cut and their partial tokens, route parameters, task arguments' names, Redis commands' values and the log-template patterns.
+strings sentry-sdk cut and their partial tokens, the decoded views of text, route parameters, task arguments' names, Redis commands' values and the log-template patterns.
 
 Semantics, as the README states them:
 
@@ -86,6 +86,7 @@ from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
 from rules_engine.scrub.cut_values import PARTIAL_TOKEN, cut_strings, partial_token
+from rules_engine.scrub.encoded_text import in_decoded_views
 from rules_engine.scrub.detectors import BUILTIN
 from rules_engine.scrub.dictkeys import key_echoes, path_steps, reads_as_a_name, renamed_keys
 from rules_engine.scrub.echoes import (EchoMemory, echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64,
@@ -150,6 +151,8 @@ class ReferenceScrubber:
         self.named_values, self.look_for_echoes = options.named_values, options.echoes
         #: ``options.partial_tokens``: the token a string sentry-sdk cut ends in
         self.partial_tokens, self.max_depth = options.partial_tokens, options.limits.max_depth
+        #: ``options.encoded_text``: keys inside text in its decoded views too
+        self.encoded_text = options.encoded_text
         #: string -> {(start, end, rule index, detector)}: the echoes earlier events found in it
         self.memory: dict[str, set] = {}
 
@@ -467,15 +470,22 @@ class ReferenceScrubber:
                 found += [(start, end, rule, None) for start, end in rule.pattern(text)]
         key_rules = [rule for rule in active if rule.matches_key]
         if key_rules:
-            decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
-            found += [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
-            if self.named_values:
-                found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
-                found += [(start, end, rules[0], None) for start, end, rules in find_redis_values(text, decide)]
-                # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
-                bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))
-                found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)
-                          for start, end, mask in find_pairs_in_text(text, bits)]
+            found += self.key_values(text, key_rules)
+            if self.encoded_text:
+                found += in_decoded_views(text, lambda view: self.key_values(view, key_rules))
+        return found
+
+    def key_values(self, text: str, key_rules: list[ReferenceRule]) -> list[tuple[int, int, ReferenceRule, None]]:
+        """The values keys inside text name (with ``named_values``: INSERT, Redis and pair-dict text too)."""
+        decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
+        found = [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
+        if self.named_values:
+            found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
+            found += [(start, end, rules[0], None) for start, end, rules in find_redis_values(text, decide)]
+            # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
+            bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))  # noqa: E731
+            found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)
+                      for start, end, mask in find_pairs_in_text(text, bits)]
         return found
 
     @staticmethod

@@ -94,6 +94,8 @@ class Scrubber:
         self._limits = options.limits
         #: whether values named elsewhere (pair dicts, INSERT columns) and echoes are read
         self._named_values, self._echoes = options.named_values, options.echoes
+        #: whether keys inside text are looked for in its decoded views too (:mod:`.encoded_text`)
+        self._encoded_text = options.encoded_text
         self._rules = [compile_rule(index, rule, hash_key) for index, rule in enumerate(scrub.rules)]
         #: rule index -> (rule id, replace function, _meta remark type)
         self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
@@ -184,7 +186,7 @@ class Scrubber:
                 self._probe_kinds.append(("pattern", rule, 1 << rule.index))
         for group in activation_groups(self._key_rules):
             rules = sum(1 << rule.index for rule in group)
-            probes.append(key_word_probe(group))
+            probes.append(key_word_probe(group, encoded=self._encoded_text))
             self._probe_kinds.append(("keys", None, rules))
             if self._named_values:  # INSERT and Redis values are found with keys inside text
                 for probe in (insert_values_probe(group), redis_values_probe(group)):
