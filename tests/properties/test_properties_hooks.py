@@ -170,6 +170,8 @@ def test_default_ruleset_redactions_are_stable_per_detector(default_ruleset, det
     secret = data.draw(S.SECRET_STRATEGIES[detector])
     surround = data.draw(st.sampled_from(S.SURROUNDINGS))
     for place, put in S.SECRET_PLACES.items():
+        if place.startswith("user") and any(f"{key}=" in secret.text for key in HASHED_USER_KEYS):
+            continue  # a user key inside the text is hashed, and a hash is not idempotent (see above)
         event = {"event_id": "1" * 32, "level": "error", "platform": "python",
                  "exception": {"values": [{"type": "ValueError", "value": "bad input"}]}}
         put(event, S.embed(secret, surround))
