@@ -134,6 +134,14 @@ class Options(Strict):
         "the same rule. Off unless set (the 2026.12 packs set it).",
         default=False,
     )
+    source_as_code: bool = _describe(
+        "Read a Python frame's source lines (pre_context, context_line, post_context) as code: "
+        "the value after a sensitive key there is redacted only when it is a literal (a string, "
+        "bytes, an f-string, a number) or no Python (a comment, a string's text), not when it is "
+        "an expression (a name, a call, an attribute, a subscript: password=get_password()). Off "
+        "unless set (the 2026.12 packs set it).",
+        default=False,
+    )
     attachments: Literal["keep", "scrub", "drop"] = _describe(
         "What happens to the files sent beside an event (scope.add_attachment): 'keep' sends them "
         "as they are; 'scrub' scrubs each that reads as UTF-8 text with the event, as the string "
