@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import copy
 
-import sentry_sdk
 import pytest
+import sentry_sdk
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rules_engine.model import models
-from rules_engine.scrub.keytext import find_key_values
+from rules_engine.scrub.keytext import find_key_values, find_key_values_in_c
 from rules_engine.scrub.sourcelines import code_value, find_source_key_values, scan_line, without_code_values
-from tests.scrub.frame_scenarios import ENGINES, READ_ALL, engine, scrubbed_as_the_reference, sent  # noqa: F401
+from tests import strategies as S
+from tests.scrub.frame_scenarios import captured, engine, scrubbed_as_the_reference, sent  # noqa: F401
 
 
 def _sensitive(key: str) -> int:
@@ -131,20 +134,20 @@ def test_real_source_lines(engine):
     assert not any("literal-secret-7713q" in line or "echoed-literal-8841x" in line for line in lines)
 
 
-def test_real_source_lines_without_the_option(engine):
-    # A ruleset pinned to the 2026.11 packs (source_as_code off) redacts code as it did.
-    (event,) = sent(_source_lines, engine)
-    frame = dict(_frame(event))
+def test_real_source_lines_with_and_without_the_option(engine):
+    # A ruleset pinned to the 2026.11 packs (source_as_code off) redacts code as it did; both
+    # engines give what the reference gives.
     rules = [{"id": "k", "keys": ["*password*", "*key*", "*token*"]}]
-    source = {"exception": {"values": [{"stacktrace": {"frames": [{
-        "abs_path": "/app/views.py", "context_line": "    password = _get_password()",
-        "pre_context": ['    headers = {"X-Api-Key": secret("x")}'], "post_context": []}]}}]}}
-    for source_as_code, expected in [(True, "    password = _get_password()"), (False, "    password = [Filtered]()")]:
-        event = copy.deepcopy(source)
+    for source_as_code, kept, literal in [
+        (True, "        password = _get_password()  # (a) code", '        password = "[Filtered]"  # (b) a literal'),
+        (False, "        password = [Filtered]()  # (a) code", '        password = "[Filtered]"  # (b) a literal'),
+    ]:
+        (event,) = copy.deepcopy(captured(_source_lines))
         options = models.Options(named_values=True, echoes=True, source_as_code=source_as_code)
         scrubbed, _ = scrubbed_as_the_reference(event, rules, engine, options=options)
-        assert scrubbed["exception"]["values"][0]["stacktrace"]["frames"][0]["context_line"] == expected
-    assert frame["abs_path"].endswith(".py")
+        frame = _frame(scrubbed)
+        lines = frame["pre_context"] + [frame["context_line"]] + frame["post_context"]
+        assert kept in lines and literal in lines
 
 
 def test_template_frames_are_text(engine):
@@ -173,3 +176,14 @@ def test_key_value_detectors_still_find_their_examples_in_source_lines():
         for example in entry.true_examples:
             spans = detector.spans(example.text)
             assert spans and without_code_values(example.text, spans) == spans, example
+
+
+@pytest.mark.skipif(find_key_values_in_c is None, reason="the C module is not built")
+@given(st.lists(st.one_of(S.source_line, st.sampled_from(["password=", "=", ":", "(", ")", "{", "}", '"', "'", "#", " ",
+                                                         "f", "x", "token: ", "\\\\"])), max_size=12).map("".join))
+@settings(max_examples=S.scaled(300), deadline=None)
+def test_the_c_finder_first_changes_nothing(text):
+    # With the C walk, a source line is searched in C first and in Python only when C finds a
+    # sensitive key: the decision only ever lets a key go, so the results are the Python search's.
+    assert find_source_key_values(text, _sensitive, first=find_key_values_in_c) == find_source_key_values(
+        text, _sensitive)
