@@ -5,8 +5,8 @@ that leads to it; which rules apply there, and whether ``allow`` covers it, is d
 every selector against that path (no automaton, no memo, no bitmask); every string collected is
 searched by every detector, pattern and key rule active where it sits (no prefilter). It shares
 with the production path only definitions that have tests of their own: selector parsing and key
-globs, detector and pattern spans, keys inside text, the redaction functions, argv values, route
-parameters, task arguments' names, Redis commands' values and the log-template patterns.
+globs, detector and pattern spans, keys inside text, the redaction functions, argv values, the
+strings sentry-sdk cut and their partial tokens, the decoded views of text, route parameters, task arguments' names, Redis commands' values and the log-template patterns.
 
 Semantics, as the README states them:
 
@@ -88,6 +88,8 @@ from urllib.parse import unquote
 from rules_engine.conditions.regex import compile_regex
 from rules_engine.model import models
 from rules_engine.scrub.argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
+from rules_engine.scrub.cut_values import PARTIAL_TOKEN, cut_strings, partial_token
+from rules_engine.scrub.encoded_text import in_decoded_views
 from rules_engine.scrub.detectors import BUILTIN
 from rules_engine.scrub.dictkeys import key_echoes, path_steps, reads_as_a_name, renamed_keys
 from rules_engine.scrub.echoes import (EchoMemory, echo_forms, owner_order, searched_texts, whole_value_secrets, widen_to_base64,
@@ -153,6 +155,10 @@ class ReferenceScrubber:
         self.named_values, self.look_for_echoes = options.named_values, options.echoes
         #: ``options.source_as_code``: a Python frame's source lines read as code
         self.source_as_code = options.source_as_code
+        #: ``options.partial_tokens``: the token a string sentry-sdk cut ends in
+        self.partial_tokens, self.max_depth = options.partial_tokens, options.limits.max_depth
+        #: ``options.encoded_text``: keys inside text in its decoded views too
+        self.encoded_text = options.encoded_text
         #: string -> {(start, end, rule index, detector)}: the echoes earlier events found in it
         self.memory: dict[str, set] = {}
 
@@ -184,6 +190,8 @@ class ReferenceScrubber:
             return {}
         self.python_frames = self.find_python_frames(event) if self.source_as_code else set()
         self.redact_argv(event)
+        if self.partial_tokens:
+            self.redact_partial_tokens(event)
         hidden = []
         if self.named_values:
             self.redact_route_parameters(event)
@@ -348,6 +356,30 @@ class ReferenceScrubber:
             self.count(f"{rule.id}/{secret.detector}")
             self.secrets.append((item[secret.start : secret.end], rule, secret.detector))
 
+    def redact_partial_tokens(self, event: dict) -> None:
+        """The token each string sentry-sdk cut ends in, when it could begin a secret: redacted by
+        the first rule active there running detectors, unless a key rule or ``allow`` on its path
+        decides the value (sentry-sdk's remark moves to where ``...`` now is)."""
+        wanted = [rule for rule in self.rules if rule.detectors]
+        for cut in list(cut_strings(event, self.max_depth)):
+            start = partial_token(cut.text, cut.cut)
+            where = [*path_steps(cut.path), cut.key]
+            names = [step if type(step) is str else str(step) for step in where]
+            if start is None or any(self.allowed(names[:depth]) or (type(step) is str and self.key_rule(step, names[:depth]))
+                                    for depth, step in enumerate(where, 1)):
+                continue
+            rule = next((rule for rule in self.active(names) if rule in wanted), None)
+            if rule is None:
+                continue
+            replacement = rule.redaction.replace(cut.text[start : cut.cut])
+            cut.container[cut.key] = cut.text[:start] + replacement + cut.text[cut.cut :]
+            end = start + len(replacement)
+            cut.remark[2:] = [end, end + 3]
+            self.remark(where, [[rule.id, rule.redaction.remark, start, end]], None)
+            self.count(rule.id)
+            self.count(f"{rule.id}/{PARTIAL_TOKEN}")
+            self.secrets.append((cut.text[start : cut.cut], rule, PARTIAL_TOKEN))
+
     def redact_route_parameters(self, event: dict) -> None:
         """The parameters of the transaction's route in ``request.url``: each a key's value."""
         request = event.get("request")
@@ -485,16 +517,25 @@ class ReferenceScrubber:
                 found += [(start, end, rule, None) for start, end in rule.pattern(text)]
         key_rules = [rule for rule in active if rule.matches_key]
         if key_rules:
-            decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
-            in_text = find_source_key_values if source_line else find_key_values
-            found += [(start, end, rules[0], None) for start, end, rules in in_text(text, decide)]
-            if self.named_values:
-                found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
-                found += [(start, end, rules[0], None) for start, end, rules in find_redis_values(text, decide)]
-                # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
-                bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))
-                found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)
-                          for start, end, mask in find_pairs_in_text(text, bits)]
+            found += self.key_values(text, key_rules, source_line)
+            if self.encoded_text:
+                found += in_decoded_views(text, lambda view: self.key_values(view, key_rules, source_line))
+        return found
+
+    def key_values(self, text: str, key_rules: list[ReferenceRule], source_line: bool = False
+                   ) -> list[tuple[int, int, ReferenceRule, None]]:
+        """The values keys inside text name (with ``named_values``: INSERT, Redis and pair-dict text
+        too); in a source line read as code, a value that is code is none."""
+        decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
+        in_text = find_source_key_values if source_line else find_key_values
+        found = [(start, end, rules[0], None) for start, end, rules in in_text(text, decide)]
+        if self.named_values:
+            found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
+            found += [(start, end, rules[0], None) for start, end, rules in find_redis_values(text, decide)]
+            # a pair dict's names together: the first rule matching any of them (rule bits OR'ed)
+            bits = lambda key: sum(1 << rule.index for rule in key_rules if rule.matches_key(key))  # noqa: E731
+            found += [(start, end, self.rules[(mask & -mask).bit_length() - 1], None)
+                      for start, end, mask in find_pairs_in_text(text, bits)]
         return found
 
     @staticmethod

@@ -142,6 +142,21 @@ class Options(Strict):
         "unless set (the 2026.12 packs set it).",
         default=False,
     )
+    encoded_text: bool = _describe(
+        "Look for keys inside text in its decoded views too: percent-encoded (also twice), HTML "
+        "character references, JSON's \\u escapes (next=%7B%22password%22%3A...%7D, "
+        "{&quot;token&quot;: ...}): a value found there is redacted escapes and all. Off unless "
+        "set (the 2026.12 packs set it).",
+        default=False,
+    )
+    partial_tokens: bool = _describe(
+        "Redact the token a string ends in where sentry-sdk cut it (max_value_length), when it "
+        "could be the beginning of a secret: at least 4 characters, not all letters (a token's "
+        "first characters, a card number's first digit groups, which no detector recognises "
+        "once cut). By the first rule active there that runs detectors, counted as "
+        "<rule>/partial_token. Off unless set (the 2026.12 packs set it).",
+        default=False,
+    )
     attachments: Literal["keep", "scrub", "drop"] = _describe(
         "What happens to the files sent beside an event (scope.add_attachment): 'keep' sends them "
         "as they are; 'scrub' scrubs each that reads as UTF-8 text with the event, as the string "

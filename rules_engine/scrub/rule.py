@@ -131,7 +131,7 @@ def activation_groups(key_rules: list[Rule]) -> list[list[Rule]]:
     return groups + [[rule] for rule in key_rules if rule.selector_indexes]
 
 
-def key_word_probe(rules: list[Rule]) -> Probe:
+def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
     """A prefilter for keys inside text: a literal of every key glob (case-folded), and a
     separator a key is followed by (``=``, ``:``, or the ``,`` of a ``(b'key', b'value')`` pair).
 
@@ -143,7 +143,8 @@ def key_word_probe(rules: list[Rule]) -> Probe:
     ``contraseña``) is looked for as a character that is not ASCII: keys are compared in lower
     case, and the lower case of ASCII text is ASCII, so a key holding the word is not ASCII. A
     glob without such a word or a literal of two ASCII characters or more makes every string a
-    candidate."""
+    candidate. With ``encoded`` (keys inside encoded text, :mod:`.encoded_text`), a separator may
+    be percent-encoded (``%3A``, ``%3D``, ``%2C``, or a ``%25`` of text encoded twice)."""
     anchors: set = set()
     for rule in rules:
         for word, ends_key in rule.literal_words:
@@ -157,13 +158,17 @@ def key_word_probe(rules: list[Rule]) -> Probe:
                 anchors.update(Literal(parts[-1] + end, caseless=True) for end in _KEY_ENDS)
             else:
                 anchors.add(Literal(longest, caseless=True))
-    return Probe(all_of=(tuple(sorted(anchors, key=repr)), _KEY_SEPARATORS))
+    separators = _KEY_SEPARATORS + _ENCODED_SEPARATORS if encoded else _KEY_SEPARATORS
+    return Probe(all_of=(tuple(sorted(anchors, key=repr)), separators))
 
 
 #: What follows a key inside text (see :mod:`.keytext`): the first character after the key, and
 #: a separator somewhere after it
 _KEY_ENDS = ("=", ":", " ", "\t", '"', "'", "\\")
 _KEY_SEPARATORS = (Literal("="), Literal(":"), Literal(","))
+#: The separators percent-encoded (HTML and ``\\u`` escapes keep a separator as written or hold
+#: ``:`` themselves: ``&quot;``, ``&#34;``).
+_ENCODED_SEPARATORS = tuple(Literal(text, caseless=True) for text in ("%3a", "%3d", "%2c", "%25"))
 
 
 def _key_word(glob: str) -> tuple[str, bool]:

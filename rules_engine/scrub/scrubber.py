@@ -50,6 +50,7 @@ from urllib.parse import unquote
 
 from ..model import models
 from .argv import FLAG_VALUE, JOINED_PASSWORD, find_argv_secrets
+from .cut_values import MARKER, PARTIAL_TOKEN, cut_strings, partial_token
 from .routes import route_parameters
 from .task_arguments import TASK_JOB, task_argument_names
 from .detectors import BUILTIN
@@ -97,6 +98,8 @@ class Scrubber:
         self._named_values, self._echoes = options.named_values, options.echoes
         #: whether a Python frame's source lines are read as code (see sourcelines.py)
         self._source_as_code = options.source_as_code
+        #: whether keys inside text are looked for in its decoded views too (:mod:`.encoded_text`)
+        self._encoded_text = options.encoded_text
         self._rules = [compile_rule(index, rule, hash_key) for index, rule in enumerate(scrub.rules)]
         #: rule index -> (rule id, replace function, _meta remark type)
         self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
@@ -131,6 +134,10 @@ class Scrubber:
             name: sum(1 << rule.index for rule in self._rules if any(d.name == name for d in rule.detectors))
             for name in (FLAG_VALUE, JOINED_PASSWORD)
         }
+        #: the rules that may redact the partial token of a string sentry-sdk cut (see
+        #: :mod:`.cut_values`): those that run detectors, when ``options.partial_tokens`` is set
+        self._partial_token_rules = sum(1 << rule.index for rule in self._rules if rule.detectors) \
+            if options.partial_tokens else 0
 
     # ------------------------------------------------------------------ compile
 
@@ -188,7 +195,7 @@ class Scrubber:
                 self._probe_kinds.append(("pattern", rule, 1 << rule.index))
         for group in activation_groups(self._key_rules):
             rules = sum(1 << rule.index for rule in group)
-            probes.append(key_word_probe(group))
+            probes.append(key_word_probe(group, encoded=self._encoded_text))
             self._probe_kinds.append(("keys", None, rules))
             if self._named_values:  # INSERT and Redis values are found with keys inside text
                 for probe in (insert_values_probe(group), redis_values_probe(group)):
@@ -337,6 +344,8 @@ class Scrubber:
         early_paths = self._redact_argv_secrets(event, run)
         if self._source_as_code and self._key_rule_mask:
             run.source_lines = source_line_containers(event)
+        if self._partial_token_rules:
+            early_paths += self._redact_partial_tokens(event, run)
         hidden = []
         if self._named_values and self._key_rule_mask:
             self._redact_route_parameters(event, run)
@@ -378,6 +387,34 @@ class Scrubber:
             run.tally[counted] = run.tally.get(counted, 0) + 1
             run.early_secrets.append((item[secret.start : secret.end], rule_index, secret.detector))
             paths.append(secret.path)
+        return paths
+
+    def _redact_partial_tokens(self, event: dict, run: Run) -> list:
+        """Redact the token each string sentry-sdk cut ends in, when it could be the beginning of
+        a secret (see :mod:`.cut_values`), by the first rule active there that runs detectors:
+        counted as its ``partial_token``, written in ``_meta`` before sentry-sdk's remark (moved
+        to where ``...`` now is), and a known secret of the event. Returns the paths the remarks
+        were written at."""
+        paths = []
+        for cut in list(cut_strings(event, self._limits.max_depth)):
+            start = partial_token(cut.text, cut.cut)
+            if start is None or self._redacted_whole_on((cut.path, cut.key)):
+                continue  # (a value redacted whole is the walk's)
+            rules = self._partial_token_rules & self._rules_at((cut.path, cut.key))
+            if not rules:
+                continue
+            rule_index = lowest_bit(rules)
+            rule_id, replace, remark = self._redactions[rule_index]
+            partial = cut.text[start : cut.cut]
+            replacement = replace(partial)
+            run.replace(cut.container, cut.key, cut.text[:start] + replacement + cut.text[cut.cut :])
+            end = start + len(replacement)
+            cut.remark[2:] = [end, end + len(MARKER)]
+            run.add_meta(cut.path, cut.key, [[rule_id, remark, start, end]], None)
+            counted = (rule_index, PARTIAL_TOKEN)
+            run.tally[counted] = run.tally.get(counted, 0) + 1
+            run.early_secrets.append((partial, rule_index, PARTIAL_TOKEN))
+            paths.append(cut.path)
         return paths
 
     def _redact_route_parameters(self, event: dict, run: Run) -> None:

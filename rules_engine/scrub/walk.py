@@ -19,6 +19,7 @@ from ..errors import RulesEngineError, UnsendableValue
 from .changes import ChangeChecks
 from .dictkeys import DictKeys
 from .echoes import EchoSearch
+from .encoded_text import in_decoded_views
 from .meta import MetaWriter
 from .logtemplate import LogEntries
 from .pairs import PAIR_VALUES, Pairs
@@ -594,7 +595,10 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
             for start, end in spans(text):
                 append((start, end, rule_index, name))
         if decide_key is not None:
-            for start, end, decision in find_key_values(text, decide_key):
+            found = find_key_values(text, decide_key)
+            if scrubber._encoded_text:
+                found = [*found, *in_decoded_views(text, lambda view: find_key_values(view, decide_key))]
+            for start, end, decision in found:
                 append((start, end, (decision & -decision).bit_length() - 1, None))  # its first rule
         return tuple(findings)
 
