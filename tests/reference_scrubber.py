@@ -29,6 +29,9 @@ Semantics, as the README states them:
   (``name``, ``Key``, ...) holding a str is a pair: each value field's key rule is the first
   rule active at it whose keys match its own key or one of those names. Selectors step the real
   path.
+* **Source lines.** With ``source_as_code``, in the source lines of a Python frame (its file named
+  ``.py`` as the event arrives), a value after ``=`` or ``:`` that keys inside text or a key/value
+  detector finds is none when it is code (``sourcelines``).
 * **Text.** Every other string (a pair's name too), and every number of 13 to 19 digits as its digits, is searched
   by each detector (credited to the first active rule running it), each pattern, and for keys
   inside text; overlapping findings merge into their union, named after the longest (the first
@@ -99,6 +102,7 @@ from rules_engine.scrub.redactions import compile_redaction
 from rules_engine.scrub.routes import route_parameters
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
+from rules_engine.scrub.sourcelines import find_source_key_values, without_code_values
 from rules_engine.scrub.redis_commands import find_redis_values
 from rules_engine.scrub.sqlinsert import find_insert_values
 from rules_engine.scrub.task_arguments import task_argument_names
@@ -149,6 +153,8 @@ class ReferenceScrubber:
         options = options or models.Options()
         #: ``options.named_values``: pair dicts and INSERT values; ``options.echoes``: echoes
         self.named_values, self.look_for_echoes = options.named_values, options.echoes
+        #: ``options.source_as_code``: a Python frame's source lines read as code
+        self.source_as_code = options.source_as_code
         #: ``options.partial_tokens``: the token a string sentry-sdk cut ends in
         self.partial_tokens, self.max_depth = options.partial_tokens, options.limits.max_depth
         #: ``options.encoded_text``: keys inside text in its decoded views too
@@ -182,6 +188,7 @@ class ReferenceScrubber:
         self.secrets = []  # (text, rule, detector) of every value redacted
         if not self.rules:
             return {}
+        self.python_frames = self.find_python_frames(event) if self.source_as_code else set()
         self.redact_argv(event)
         if self.partial_tokens:
             self.redact_partial_tokens(event)
@@ -206,7 +213,8 @@ class ReferenceScrubber:
             self.count(rule.id)
             renames.setdefault(id(node), (node, where, {}))[2][key] = rule.redaction.replace(key)
         strings = self.texts + self.keys
-        found = [self.findings(text, active) for _, _, _, text, active in strings]
+        found = [self.findings(text, active, self.source_line(where) if index < len(self.texts) else False)
+                 for index, (_, _, where, text, active) in enumerate(strings)]
         for (_, _, _, text, _), findings in zip(strings, found):
             self.secrets += [(text[start:end], rule, detector) for start, end, rule, detector in findings]
         echoed = []
@@ -456,7 +464,43 @@ class ReferenceScrubber:
         container[key] = replacement = rule.redaction.replace(text)
         self.remark(where, [[rule.id, rule.redaction.remark, 0, len(replacement)]], len(text))
 
-    def findings(self, text: str, active: list[ReferenceRule]) -> list[tuple[int, int, ReferenceRule, str | None]]:
+    def source_line(self, where: list) -> bool:
+        """Whether the string at ``where`` is a source line of a Python frame of an exception's or
+        a thread's stack (``...stacktrace.frames.N.context_line``, ``....pre_context.N``,
+        ``....post_context.N``) read as code."""
+        if not self.source_as_code:
+            return False
+        if where[-1:] == ["context_line"]:
+            frame_at = where[:-1]
+        elif len(where) >= 2 and where[-2] in ("pre_context", "post_context") and type(where[-1]) is int:
+            frame_at = where[:-2]
+        else:
+            return False
+        if (len(frame_at) != 6 or frame_at[0] not in ("exception", "threads") or frame_at[1:2] != ["values"]
+                or frame_at[3:5] != ["stacktrace", "frames"]):
+            return False
+        return (frame_at[0], frame_at[2], frame_at[5]) in self.python_frames
+
+    def find_python_frames(self, event: dict) -> set:
+        """``(section, stack index, frame index)`` of each frame whose file (``abs_path``, else
+        ``filename``) is Python source, as the event arrives."""
+        found = set()
+        for section in ("exception", "threads"):
+            stacks = event.get(section, {}).get("values") if type(event.get(section)) is dict else None
+            for i, stack in enumerate(stacks if type(stacks) is list else []):
+                trace = stack.get("stacktrace") if type(stack) is dict else None
+                frames = trace.get("frames") if type(trace) is dict else None
+                for j, frame in enumerate(frames if type(frames) is list else []):
+                    if type(frame) is dict:
+                        name = frame.get("abs_path") if type(frame.get("abs_path")) is str else frame.get("filename")
+                        if type(name) is str and name.endswith((".py", ".pyw")):
+                            found.add((section, i, j))
+        return found
+
+    def findings(self, text: str, active: list[ReferenceRule], source_line: bool = False
+                 ) -> list[tuple[int, int, ReferenceRule, str | None]]:
+        """``source_line``: a source line read as code, where a key's value that is code is none
+        (``sourcelines.find_source_key_values``, ``sourcelines.without_code_values``)."""
         found = []
         detectors = []  # in ruleset order, each once
         for rule in self.rules:
@@ -464,21 +508,27 @@ class ReferenceScrubber:
         for detector in detectors:
             using = [rule for rule in active if detector in rule.detectors]
             if using:
-                found += [(start, end, using[0], detector.name) for start, end in detector.spans(text)]
+                spans = detector.spans(text)
+                if source_line and detector.key_value:
+                    spans = without_code_values(text, spans)
+                found += [(start, end, using[0], detector.name) for start, end in spans]
         for rule in active:
             if rule.pattern is not None:
                 found += [(start, end, rule, None) for start, end in rule.pattern(text)]
         key_rules = [rule for rule in active if rule.matches_key]
         if key_rules:
-            found += self.key_values(text, key_rules)
+            found += self.key_values(text, key_rules, source_line)
             if self.encoded_text:
-                found += in_decoded_views(text, lambda view: self.key_values(view, key_rules))
+                found += in_decoded_views(text, lambda view: self.key_values(view, key_rules, source_line))
         return found
 
-    def key_values(self, text: str, key_rules: list[ReferenceRule]) -> list[tuple[int, int, ReferenceRule, None]]:
-        """The values keys inside text name (with ``named_values``: INSERT, Redis and pair-dict text too)."""
+    def key_values(self, text: str, key_rules: list[ReferenceRule], source_line: bool = False
+                   ) -> list[tuple[int, int, ReferenceRule, None]]:
+        """The values keys inside text name (with ``named_values``: INSERT, Redis and pair-dict text
+        too); in a source line read as code, a value that is code is none."""
         decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
-        found = [(start, end, rules[0], None) for start, end, rules in find_key_values(text, decide)]
+        in_text = find_source_key_values if source_line else find_key_values
+        found = [(start, end, rules[0], None) for start, end, rules in in_text(text, decide)]
         if self.named_values:
             found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
             found += [(start, end, rules[0], None) for start, end, rules in find_redis_values(text, decide)]

@@ -55,18 +55,36 @@ def tokens(alphabet: str, size: int) -> st.SearchStrategy[str]:
 # --------------------------------------------------------------------------- realistic events
 
 
+#: Source lines where a key names a secret: its value code (kept when source lines are read as
+#: code), a literal, or no code at all (a comment, a string's text).
+_SOURCE_KEYS = st.sampled_from(["password", "api_key", "token", "db_secret", "name"])
+_SOURCE_VALUES = st.sampled_from([
+    "get_password()", "self.password", "settings.API_KEY", 'os.environ["API_KEY"]', "pw2", "None",
+    "user or default", '"hunter2-abc"', "b'hunter2-abc'", "12345", 'f"{user}:x"', 'rb"x"', "lambda: 1",
+    '{"region": region}', "(a, b)", "load(", "f(token=\"abc\")",
+])
+_SOURCE_SHAPES = st.sampled_from(["{k} = {v}", "{k}={v},", '{{"{k}": {v}}}', "x = f({k}={v})", "# {k}: {v}",
+                                  "'{k}={v}'", "f\"{k}={{{v}}}\"", "def f({k}: {v}) -> None:"])
+source_line = st.one_of(
+    sentence,
+    st.builds(lambda shape, key, value: shape.format(k=key, v=value), _SOURCE_SHAPES, _SOURCE_KEYS, _SOURCE_VALUES),
+).map(lambda line: "    " + line)
+
+
 @st.composite
 def frames(draw) -> dict:
     module = draw(module_name)
     frame = {
         "filename": module.replace(".", "/") + ".py",
-        "abs_path": "/srv/app/" + module.replace(".", "/") + ".py",
+        "abs_path": "/srv/app/" + module.replace(".", "/") + draw(st.sampled_from([".py", ".py", ".html"])),
         "function": draw(identifier),
         "module": module,
         "lineno": draw(st.integers(1, 5000)),
         "in_app": draw(st.booleans()),
-        "context_line": "    " + draw(sentence),
+        "context_line": draw(source_line),
     }
+    if draw(st.booleans()):
+        frame["pre_context"] = draw(st.lists(source_line, max_size=2))
     if draw(st.booleans()):
         frame["vars"] = draw(st.dictionaries(identifier, frame_var_repr(), max_size=4))
     return frame

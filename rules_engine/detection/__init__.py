@@ -59,6 +59,9 @@ class CatalogueEntry:
     #: every match starts at most this many characters before a keyword it holds (the local
     #: part of an e-mail address before its "@"): searches start there
     reach: int | None = None
+    #: whether a match is a key named by a secret word, its separator and its value (the secret),
+    #: as keys inside text find them (see ``Detector.key_value``)
+    key_value: bool = False
     true_examples: tuple[Example, ...] = field(default=(), repr=False)
     false_examples: tuple[str, ...] = field(default=(), repr=False)
 
@@ -115,6 +118,7 @@ def _entry(raw: dict) -> CatalogueEntry:
         prefilter_at_start=bool(raw.get("prefilter_at_start", False)),
         validator=raw.get("validator"),
         reach=raw.get("reach"),
+        key_value=bool(raw.get("key_value", False)),
         true_examples=tuple(_example(example) for example in examples.get("finds") or ()),
         false_examples=tuple(str(example) for example in examples.get("ignores") or ()),
     )

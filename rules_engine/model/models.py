@@ -134,6 +134,14 @@ class Options(Strict):
         "the same rule. Off unless set (the 2026.12 packs set it).",
         default=False,
     )
+    source_as_code: bool = _describe(
+        "Read a Python frame's source lines (pre_context, context_line, post_context) as code: "
+        "the value after a sensitive key there is redacted only when it is a literal (a string, "
+        "bytes, an f-string, a number) or no Python (a comment, a string's text), not when it is "
+        "an expression (a name, a call, an attribute, a subscript: password=get_password()). Off "
+        "unless set (the 2026.12 packs set it).",
+        default=False,
+    )
     encoded_text: bool = _describe(
         "Look for keys inside text in its decoded views too: percent-encoded (also twice), HTML "
         "character references, JSON's \\u escapes (next=%7B%22password%22%3A...%7D, "

@@ -299,6 +299,7 @@ def _detector(entry: CatalogueEntry) -> CatalogueDetector:
         anchors=(),  # the probe comes from the entry (see _probe)
         caseless=entry.caseless,
         validator=_validator(entry),
+        key_value=entry.key_value,
         entry=entry,
         entry_probe=_probe(entry),
     )

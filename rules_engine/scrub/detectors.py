@@ -70,6 +70,10 @@ class Detector:
     #: searched by RE2 (see :func:`anchor_gate`). On ASCII text, the anchor is looked for only
     #: from there, and a text where it finds none is passed over at once.
     anchor_gate: Callable[[bytes, int], int] | None = None
+    #: Whether a match is a key named by a secret word, its ``=`` or ``:`` and its value (the
+    #: finding), as keys inside text find them: in a frame's source lines read as code, a value
+    #: that is code is none there too (:mod:`.sourcelines`).
+    key_value: bool = False
     #: numbers of the named groups of ``exact``, in order: the secret part of a match
     secret_groups: tuple[int, ...] = field(init=False, repr=False, compare=False)
     #: ``find`` as a function made for this detector's options (see :meth:`_make_spans`)
@@ -540,6 +544,9 @@ _PRECHECKS: dict[str, str] = {
     "creditcard": r"[2-6](?<![\w.+-].)",
 }
 
+#: Detectors whose findings are a key's value (see ``Detector.key_value``).
+_KEY_VALUE = frozenset({"password_pair"})
+
 #: Caseless detectors that may run over lowered ASCII text (see ``Detector.lowered``).
 LOWERED_ON_ASCII = frozenset({"password_pair", "bearer", "basic_auth"})
 
@@ -606,6 +613,7 @@ def _build() -> dict[str, Detector]:
             match_at_anchor=name in _MATCHED_AT_ANCHOR,
             precheck=re.compile(_PRECHECKS[name]) if name in _PRECHECKS else None,
             anchor_gate=anchor_gate(_ANCHORS[name][0], flags) if name in _GATED_ANCHORS else None,
+            key_value=name in _KEY_VALUE,
         )
     from .catalogued import catalogue_detectors  # made from data, with the validators above
 

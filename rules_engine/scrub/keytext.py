@@ -90,9 +90,13 @@ _PAIR_PLAIN = re.compile(_PAIR.pattern.replace(_ESCAPE_OR_BOUNDARY, r"(?<![\wMAR
 _CLOSERS = {"{": "}", "[": "]"}
 
 
-def find_key_values(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
+def find_key_values(text: str, decide: Callable[[str], int],
+                    keeps: Callable[[str, int], bool] | None = None) -> list[tuple[int, int, int]]:
     """``(start, end, decision)`` of the value of every key in ``text`` that ``decide`` maps to a
-    non-zero decision (a bitmask of the key rules that match it)."""
+    non-zero decision (a bitmask of the key rules that match it). ``keeps(text, separator_end)``,
+    when given, is asked about the value after each sensitive key's ``=`` or ``:``: when it says the
+    value is no value (a frame's source line, where the key names an expression: see
+    :mod:`.sourcelines`), the key counts as not sensitive."""
     found = []
     position = 0
     escapes = "\\" in text
@@ -106,6 +110,12 @@ def find_key_values(text: str, decide: Callable[[str], int]) -> list[tuple[int, 
         if not decision and escapes and key is not None and match.start("esc") != -1:
             # "\\token=": a backslash before a key, not an escape sequence
             decision = decide(text[match.start() + 1 : match.end("key")])
+        if decision and keeps is not None:
+            separator_end = match.end("eqsep")
+            if separator_end == -1:
+                separator_end = match.end("colsep")
+            if separator_end != -1 and keeps(text, separator_end):  # (a tuple's value is quoted)
+                decision = 0
         if not decision:
             # Go on after the separator (or after a quoted key before ", "): the value may hold keys.
             position = match.end("eqsep")

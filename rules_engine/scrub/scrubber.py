@@ -44,6 +44,7 @@ by a plain walk; so is everything when there are no scrub rules.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable
 from urllib.parse import unquote
 
@@ -60,6 +61,7 @@ from .namedtuples import named_items
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
 from .namedlocals import frame_variables, named_locals
+from .sourcelines import find_source_key_values, in_source_lines, source_line_containers
 from .pairs import PAIR_VALUES, lone_pair_name, no_lone_pair, pair_names, with_named_values
 from .sqlinsert import insert_values_probe
 from .redis_commands import redis_values_probe
@@ -94,6 +96,8 @@ class Scrubber:
         self._limits = options.limits
         #: whether values named elsewhere (pair dicts, INSERT columns) and echoes are read
         self._named_values, self._echoes = options.named_values, options.echoes
+        #: whether a Python frame's source lines are read as code (see sourcelines.py)
+        self._source_as_code = options.source_as_code
         #: whether keys inside text are looked for in its decoded views too (:mod:`.encoded_text`)
         self._encoded_text = options.encoded_text
         self._rules = [compile_rule(index, rule, hash_key) for index, rule in enumerate(scrub.rules)]
@@ -119,6 +123,11 @@ class Scrubber:
         #: INSERT values written in text
         in_text = (find_key_values_in_c or find_key_values) if c_walk else find_key_values
         self._find_key_values = with_named_values(in_text) if self._named_values else in_text
+        #: the same in a Python frame's source lines: a value that is code is none (in Python for
+        #: both walks: the decision is one definition, and source lines are short and few)
+        in_source = (find_source_key_values if in_text is find_key_values
+                     else partial(find_source_key_values, first=in_text))  # (see find_source_key_values)
+        self._find_key_values_in_source = with_named_values(in_source) if self._named_values else in_source
         self.enabled = bool(self._rules)
         #: argv detector -> bitmask of the rules running it (see :mod:`.argv`)
         self._argv_rules = {
@@ -193,6 +202,8 @@ class Scrubber:
                     probes.append(probe)
                     self._probe_kinds.append(("keys", None, rules))
         self._probes = tuple(probes)
+        #: the probe bit the exact pass adds for a source line read as code (no probe has it)
+        self._source_line_bit = 1 << len(probes)
         self._prefilter = make_prefilter(self._probes, accelerator)
         #: probe bit -> (kind, payload, rules), the kind as an object compared by identity
         kinds = {"detector": _DETECTOR, "pattern": _PATTERN, "keys": _KEYS}
@@ -200,27 +211,31 @@ class Scrubber:
         #: (active rules, probe mask) -> what the exact pass runs (see _plan)
         self._plans: dict[tuple[int, int], tuple] = {}
 
-    def _plan(self, active: int, probe_mask: int) -> tuple[tuple, Callable[[str], int] | None]:
+    def _plan(self, active: int, probe_mask: int) -> tuple[tuple, Callable[[str], int] | None, Callable]:
         """What the exact pass runs for a string flagged by the probes in ``probe_mask`` under the
         rules in ``active`` (memoized: events repeat few combinations): ``(spans function, rule
-        index, detector name)`` of each detector and user pattern in probe order, and the key
-        decider when keys inside text are looked for. A probe is credited to the first active rule
+        index, detector name)`` of each detector and user pattern in probe order, the key
+        decider when keys inside text are looked for, and the function finding them (for a source
+        line read as code, the bit after the probes', see :mod:`.sourcelines`). A probe is credited to the first active rule
         using it; one pass over keys inside text finds the keys of every active key rule."""
         searches = []
         decide_key = None
+        source_line = probe_mask >= self._source_line_bit  # a source line read as code (exact_pass)
         for bit, (kind, payload, rules) in enumerate(self._probe_table):
             rules &= active
             if not probe_mask >> bit & 1 or not rules:
                 continue
             rule_index = lowest_bit(rules)
             if kind is _DETECTOR:
-                searches.append((payload.spans, rule_index, payload.name))
+                spans = in_source_lines(payload.spans) if source_line and payload.key_value else payload.spans
+                searches.append((spans, rule_index, payload.name))
             elif kind is _PATTERN:
                 searches.append((pattern_spans_function(payload.pattern), rule_index, None))
             else:  # key probes come last
                 decide_key = self._key_decider(active)
                 break
-        plan = (tuple(searches), decide_key)
+        find_key_values = self._find_key_values_in_source if source_line else self._find_key_values
+        plan = (tuple(searches), decide_key, find_key_values)
         if len(self._plans) < KEY_MEMO_LIMIT:
             self._plans[(active, probe_mask)] = plan
         return plan
@@ -327,6 +342,8 @@ class Scrubber:
         # The paths of argv secrets stay alive until the run ends: the Python walk remembers _meta
         # nodes by the identity of their path.
         early_paths = self._redact_argv_secrets(event, run)
+        if self._source_as_code and self._key_rule_mask:
+            run.source_lines = source_line_containers(event)
         if self._partial_token_rules:
             early_paths += self._redact_partial_tokens(event, run)
         hidden = []

@@ -25,6 +25,7 @@ from .logtemplate import LogEntries
 from .pairs import PAIR_VALUES, Pairs
 from .redactions import merge_findings
 from .rule import lowest_bit
+from .sourcelines import mark_source_lines
 from .values import CARD_DIGITS_HIGH, CARD_DIGITS_LOW, card_number, snapshot
 
 if TYPE_CHECKING:  # the scrubber builds runs; a run only reads it
@@ -92,6 +93,9 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
         made by the walker, so this is the part of ``__init__`` both runs share.)"""
         self.scrubber = scrubber
         self.early_secrets = []
+        #: id -> container of the source lines of the event's Python frames, when they are read as
+        #: code (sourcelines.py), else None
+        self.source_lines = None
         #: id(dict) -> (dict, its path, {key: redacted text}) of the keys found holding secrets
         self.renames: dict[int, tuple] = {}
         limits = scrubber._limits
@@ -504,6 +508,9 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
         if always:
             for index in range(len(texts)):
                 candidates[index] = candidates.get(index, 0) | always
+        if self.source_lines:
+            mark_source_lines(candidates, self.slots, self.source_lines, self.keys_from,
+                              self.scrubber._source_line_bit)
         found: dict[int, tuple] = {}
         self.scrub_candidates(candidates, _TIME_CHECK_EVERY, found)
         return found
@@ -581,14 +588,13 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
         plan = scrubber._plans.get((active, probe_mask))
         if plan is None:
             plan = scrubber._plan(active, probe_mask)
-        searches, decide_key = plan
+        searches, decide_key, find_key_values = plan
         findings: list[tuple[int, int, int, str | None]] = []  # (start, end, rule index, detector)
         append = findings.append
         for spans, rule_index, name in searches:
             for start, end in spans(text):
                 append((start, end, rule_index, name))
         if decide_key is not None:
-            find_key_values = scrubber._find_key_values
             found = find_key_values(text, decide_key)
             if scrubber._encoded_text:
                 found = [*found, *in_decoded_views(text, lambda view: find_key_values(view, decide_key))]

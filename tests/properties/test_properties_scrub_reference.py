@@ -26,7 +26,7 @@ PROPERTY = settings(max_examples=S.scaled(60), suppress_health_check=list(Health
 #: No event drawn comes near a limit: the reference does not model them. Values named elsewhere
 #: and echoes are read (the default ruleset's packs turn both on).
 OPTIONS = models.Options(limits=models.Limits(max_string_length=100_000, max_ms=60_000),
-                         named_values=True, echoes=True)
+                         named_values=True, echoes=True, source_as_code=True)
 
 KEY_GLOBS = ["*password*", "*token", "authorization", "cookie", "email", "ip_address", "x-*", "*secret*", "name",
              "account"]
