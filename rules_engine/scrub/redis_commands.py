@@ -50,9 +50,12 @@ _HEADS = tuple(Literal(name + " ", caseless=True) for name in sorted({*FIELD_VAL
 _COMMAND = re.compile(r"[ \t]*+([A-Za-z]{1,16}+)(?= )")
 #: One argument after its spaces: ``repr()``'s quoted text (the quote not escaped inside it, the
 #: token ending there), or a bare token (a number, ``None``) not opening a container or an object.
+#: The quoted text's repetition is an atomic group, not ``*+``: the same match, but CPython 3.11.0
+#: to 3.11.4 (Debian 12's python3 among them) mis-match a possessive repetition of a group whose
+#: alternatives backtrack (CPython gh-106052), and never read such a value.
 _ARGUMENT = re.compile(
     r"""[ \t]++(?:
-          b?(?P<quote>['"])(?P<quoted>(?:[^'"\\\n]++|\\[^\n]|(?!(?P=quote))['"])*+)(?P=quote)(?=\s|$)
+          b?(?P<quote>['"])(?P<quoted>(?>(?:[^'"\\\n]++|\\[^\n]|(?!(?P=quote))['"])*))(?P=quote)(?=\s|$)
         | (?P<bare>[^\s'"<>()\[\]{}\\]\S*+)(?=\s|$) )""",
     re.VERBOSE,
 )
