@@ -19,6 +19,10 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# The tests read the project's files by their path in the checkout (rulesets/default.yaml): they
+# run there wherever pytest was started (cibuildwheel starts it in a directory of its own).
+os.chdir(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 def pytest_report_header(config):
     import rules_engine
