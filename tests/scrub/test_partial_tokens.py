@@ -229,3 +229,13 @@ def test_meta_nested_past_the_depth_limit_is_not_read():
     container["s"] = "abc1234..."
     node["s"] = {"": {"rem": [["!limit", "x", 7, 10]]}}
     assert list(cut_strings({"_meta": meta, **event}, 64)) == []
+
+
+@pytest.mark.parametrize(("pack", "secret", "before"), [("secure-defaults", GITHUB_TOKEN, " auth "),
+                                                        ("personal-data", EMAIL, " mail to ")])
+def test_each_2026_12_pack_alone_redacts_partial_tokens(pack, secret, before):
+    ruleset = Ruleset.from_loaded(load_model_from_text(f"format: 1\nname: one\nextends: [builtin:{pack}@2026.12]\n",
+                                                       "ruleset.yaml"))
+    event, = captured_failures(_fail_with_message(secret, before), max_value_length=LIMIT)
+    sent = ruleset.before_send(copy.deepcopy(event), {})
+    assert not [beginning for beginning in _beginnings(secret) if beginning in json.dumps(sent)]
