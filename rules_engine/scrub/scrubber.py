@@ -374,20 +374,28 @@ class Scrubber:
             rules = self._argv_rules[secret.detector] & self._rules_at((secret.path, secret.index))
             if not rules:
                 continue
-            rule_index = lowest_bit(rules)
-            rule_id, replace, remark = self._redactions[rule_index]
-            item = secret.seen[secret.index]
-            replacement = replace(item[secret.start : secret.end])
             # moved since it was read: fail closed (the list is checked again after the walk)
             run.list_unchanged(secret.items, secret.seen)
-            run.replace(secret.items, secret.index, item[: secret.start] + replacement + item[secret.end :])
-            end = secret.start + len(replacement)
-            run.add_meta(secret.path, secret.index, [[rule_id, remark, secret.start, end]], len(item))
-            counted = (rule_index, secret.detector)
-            run.tally[counted] = run.tally.get(counted, 0) + 1
-            run.early_secrets.append((item[secret.start : secret.end], rule_index, secret.detector))
+            item = secret.seen[secret.index]
+            self._redact_span_early(run, secret.items, secret.index, secret.path, item, secret.start, secret.end,
+                                    lowest_bit(rules), secret.detector, len(item))
             paths.append(secret.path)
         return paths
+
+    def _redact_span_early(self, run: Run, container, key, path, text: str, start: int, end: int,
+                           rule_index: int, detector: str, original_length: int | None) -> int:
+        """Redact ``text[start:end]`` of ``container[key]`` before the walk, as the exact pass
+        redacts a span: by the rule, counted under the detector, written in ``_meta``, and a
+        known secret of the event. Returns where the replacement ends."""
+        rule_id, replace, remark = self._redactions[rule_index]
+        replacement = replace(text[start:end])
+        run.replace(container, key, text[:start] + replacement + text[end:])
+        replaced_end = start + len(replacement)
+        run.add_meta(path, key, [[rule_id, remark, start, replaced_end]], original_length)
+        counted = (rule_index, detector)
+        run.tally[counted] = run.tally.get(counted, 0) + 1
+        run.early_secrets.append((text[start:end], rule_index, detector))
+        return replaced_end
 
     def _redact_partial_tokens(self, event: dict, run: Run) -> list:
         """Redact the token each string sentry-sdk cut ends in, when it could be the beginning of
@@ -403,17 +411,10 @@ class Scrubber:
             rules = self._partial_token_rules & self._rules_at((cut.path, cut.key))
             if not rules:
                 continue
-            rule_index = lowest_bit(rules)
-            rule_id, replace, remark = self._redactions[rule_index]
-            partial = cut.text[start : cut.cut]
-            replacement = replace(partial)
-            run.replace(cut.container, cut.key, cut.text[:start] + replacement + cut.text[cut.cut :])
-            end = start + len(replacement)
+            # (sentry-sdk's remark, whose "len" stays, moves to where "..." now is)
+            end = self._redact_span_early(run, cut.container, cut.key, cut.path, cut.text, start, cut.cut,
+                                          lowest_bit(rules), PARTIAL_TOKEN, None)
             cut.remark[2:] = [end, end + len(MARKER)]
-            run.add_meta(cut.path, cut.key, [[rule_id, remark, start, end]], None)
-            counted = (rule_index, PARTIAL_TOKEN)
-            run.tally[counted] = run.tally.get(counted, 0) + 1
-            run.early_secrets.append((partial, rule_index, PARTIAL_TOKEN))
             paths.append(cut.path)
         return paths
 

@@ -60,15 +60,30 @@ def _captured(rec: Recorder, scenario, planter: Planter, integrations: list, opt
 def default_ruleset(accelerator: str):
     """``rulesets/default.yaml``, built with ``RULES_ENGINE_ACCELERATOR=accelerator`` ("on" for
     the C walk, "off" for pure Python)."""
+    from rules_engine.load.loader import load_model
+
+    return built_ruleset(load_model("rulesets/default.yaml"), accelerator)
+
+
+def pinned_ruleset(version: str, accelerator: str):
+    """A ruleset extending both builtin packs at ``version``, built on ``accelerator``."""
+    from rules_engine.load.loader import load_model_from_text
+
+    text = (f"format: 1\nname: pinned\n"
+            f"extends: [builtin:secure-defaults@{version}, builtin:personal-data@{version}]\n")
+    return built_ruleset(load_model_from_text(text, "ruleset.yaml"), accelerator)
+
+
+def built_ruleset(loaded, accelerator: str):
+    """The ``Ruleset`` of a loaded ruleset, built with ``RULES_ENGINE_ACCELERATOR=accelerator``."""
     import os
 
-    from rules_engine.load.loader import load_model
     from rules_engine.runtime.ruleset import Ruleset
 
     previous = os.environ.get("RULES_ENGINE_ACCELERATOR")
     os.environ["RULES_ENGINE_ACCELERATOR"] = accelerator
     try:
-        return Ruleset.from_loaded(load_model("rulesets/default.yaml"))
+        return Ruleset.from_loaded(loaded)
     finally:
         if previous is None:
             del os.environ["RULES_ENGINE_ACCELERATOR"]

@@ -20,9 +20,8 @@ from starlette.testclient import TestClient
 
 from rules_engine.scrub.encoded_text import MAX_LAYERS, decoded_views, in_decoded_views
 from rules_engine.testing.capture import capture_events
-from tests.corpus.planting import captured_failures, default_ruleset, frame_vars, processed_events
+from tests.corpus.planting import captured_failures, default_ruleset, frame_vars, pinned_ruleset, processed_events
 from tests.scrub.frame_scenarios import ENGINES, engine, scrubbed_as_the_reference  # noqa: F401
-from tests.scrub.test_partial_tokens import _default_ruleset
 
 SECRET = "Qx7mW2pL9vB4nR8tK3sZ"
 PAYLOAD = json.dumps({"user": "ann", "password": SECRET})
@@ -81,7 +80,7 @@ def test_a_request_whose_query_parameter_carries_json(engine):
 
 
 def test_a_ruleset_pinned_to_2026_11_reads_text_as_written(encoded_events, engine):
-    sent = _default_ruleset(engine, "2026.11").before_send(copy.deepcopy(encoded_events[0]), {})
+    sent = pinned_ruleset("2026.11", engine).before_send(copy.deepcopy(encoded_events[0]), {})
     assert SECRET in sent["exception"]["values"][0]["value"]
 
 

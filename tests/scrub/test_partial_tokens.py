@@ -20,7 +20,7 @@ from rules_engine.model import models
 from rules_engine.runtime.ruleset import Ruleset
 from rules_engine.scrub import compile_scrubber
 from rules_engine.scrub.cut_values import MAX_PARTIAL, cut_strings, partial_token
-from tests.corpus.planting import captured_failures, frame_vars
+from tests.corpus.planting import captured_failures, frame_vars, pinned_ruleset
 from tests.scrub.frame_scenarios import ENGINES, engine, frame_meta, scrubbed_as_the_reference  # noqa: F401
 
 GITHUB_TOKEN = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
@@ -30,21 +30,6 @@ CARD = "4111 1111 1111 1111"
 EMAIL = "anna.k@example-shop.com"
 #: sentry-sdk keeps max_value_length - 3 characters of a longer string
 LIMIT = 110
-
-
-def _default_ruleset(engine: str, pinned: str = "2026.12") -> Ruleset:
-    text = f"format: 1\nname: pinned\nextends: [builtin:secure-defaults@{pinned}, builtin:personal-data@{pinned}]\n"
-    import os
-
-    previous = os.environ.get("RULES_ENGINE_ACCELERATOR")
-    os.environ["RULES_ENGINE_ACCELERATOR"] = engine
-    try:
-        return Ruleset.from_loaded(load_model_from_text(text, "ruleset.yaml"))
-    finally:
-        if previous is None:
-            os.environ.pop("RULES_ENGINE_ACCELERATOR")
-        else:
-            os.environ["RULES_ENGINE_ACCELERATOR"] = previous
 
 
 def _crossing(secret: str, before: str, filler: str = "x") -> str:
@@ -92,7 +77,7 @@ def test_no_beginning_of_a_secret_cut_by_the_sdk_is_sent(make_failure, engine):
     for event, (secret, before) in zip(events, SECRETS):
         assert "!limit" in json.dumps(event["_meta"]), "sentry-sdk cut nothing: the test proves nothing"
         assert any(beginning in json.dumps(event) for beginning in _beginnings(secret)), "no beginning was sent"
-        sent = _default_ruleset(engine).before_send(copy.deepcopy(event), {})
+        sent = pinned_ruleset("2026.12", engine).before_send(copy.deepcopy(event), {})
         text = json.dumps(sent)
         assert not [beginning for beginning in _beginnings(secret) if beginning in text], (secret, text)
         assert "[Filtered]..." in text and before.strip() in text  # what came before the token stays
@@ -100,7 +85,7 @@ def test_no_beginning_of_a_secret_cut_by_the_sdk_is_sent(make_failure, engine):
 
 def test_the_redaction_is_counted_and_the_sdk_remark_moves_to_the_new_cut(engine):
     event, = captured_failures(_fail_with_message(GITHUB_TOKEN, " auth "), max_value_length=LIMIT)
-    ruleset = _default_ruleset(engine)
+    ruleset = pinned_ruleset("2026.12", engine)
     sent = ruleset.before_send(copy.deepcopy(event), {})
     value = sent["exception"]["values"][0]["value"]
     remarks = sent["_meta"]["exception"]["values"]["0"]["value"][""]
@@ -116,7 +101,7 @@ def test_a_string_cut_by_its_utf8_length_is_read_at_its_cut_too(engine):
     event, = captured_failures(_fail_with_message(GITHUB_TOKEN, " clé d'accès "), max_value_length=LIMIT)
     value = event["exception"]["values"][0]["value"]
     assert value.endswith("...") and not value.isascii() and GITHUB_TOKEN[:6] in value
-    sent = _default_ruleset(engine).before_send(copy.deepcopy(event), {})
+    sent = pinned_ruleset("2026.12", engine).before_send(copy.deepcopy(event), {})
     assert sent["exception"]["values"][0]["value"].endswith("accès [Filtered]...")
     (limit, _, cut, end), _ = sent["_meta"]["exception"]["values"]["0"]["value"][""]["rem"]
     assert sent["exception"]["values"][0]["value"][cut:end] == "..."
@@ -130,7 +115,7 @@ def test_a_cut_word_of_prose_and_an_ellipsis_of_the_text_itself_stay(engine):
         raise ValueError("retrying job 4242...")  # not cut: its remark is missing
 
     cut, own = captured_failures(cut_in_a_word, own_ellipsis, max_value_length=LIMIT)
-    ruleset = _default_ruleset(engine)
+    ruleset = pinned_ruleset("2026.12", engine)
     for event in (cut, own):
         sent = ruleset.before_send(copy.deepcopy(event), {})
         assert sent["exception"]["values"][0]["value"] == event["exception"]["values"][0]["value"]
@@ -138,7 +123,7 @@ def test_a_cut_word_of_prose_and_an_ellipsis_of_the_text_itself_stay(engine):
 
 def test_a_ruleset_pinned_to_2026_11_scrubs_as_it_did(engine):
     event, = captured_failures(_fail_with_message(GITHUB_TOKEN, " auth "), max_value_length=LIMIT)
-    sent = _default_ruleset(engine, "2026.11").before_send(copy.deepcopy(event), {})
+    sent = pinned_ruleset("2026.11", engine).before_send(copy.deepcopy(event), {})
     assert sent["exception"]["values"][0]["value"] == event["exception"]["values"][0]["value"]
 
 
@@ -148,7 +133,7 @@ def test_a_value_under_a_sensitive_key_is_the_walks_to_redact(engine):
         raise RuntimeError("rejected")
 
     event, = captured_failures(fail, max_value_length=LIMIT)
-    ruleset = _default_ruleset(engine)
+    ruleset = pinned_ruleset("2026.12", engine)
     sent = ruleset.before_send(copy.deepcopy(event), {})
     assert frame_vars(sent)["api_token"] == "[Filtered]"
     (limit, *_), (rule_id, *_) = frame_meta(sent)["api_token"][""]["rem"]
