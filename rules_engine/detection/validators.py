@@ -597,6 +597,20 @@ def eip55(address: str) -> bool:
 
 
 
+#: What ends a file name rather than a token: a dot and a short extension.
+_FILE_NAME_END = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}")
+
+
+@validator("path_token")
+def path_token(segment: str) -> bool:
+    """A path segment that is a token: letters and digits both (a slug such as
+    ``set-password`` or ``complete-your-request`` has no digit; an order number no letter), not a
+    file name, not a placeholder."""
+    if _FILE_NAME_END.fullmatch(segment[segment.rfind("."):] if "." in segment else ""):
+        return False
+    return any(char.isdigit() for char in segment) and any(char.isalpha() for char in segment) \
+        and not is_placeholder(segment)
+
 #: What separates the words of a recovery phrase as the bip39_mnemonic pattern reads them.
 _PHRASE_SEPARATOR = re.compile(r"(?:[ \t]|\\n|\n)+")
 #: The lengths of a BIP39 phrase in words (128 to 256 bits of entropy, a checksum bit per 32).
