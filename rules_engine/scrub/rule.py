@@ -20,6 +20,8 @@ from .selectors import normalize_key
 
 _QUOTED_KEY = re.compile(r"""b?(['"])(.*)\1\Z""", re.DOTALL)
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+#: A run of spaces inside a key name (``spaced`` key forms)
+_SPACES = re.compile(r"\s+")
 #: How many key names (and plans, and selector steps) a scrubber remembers the decision for.
 KEY_MEMO_LIMIT = 10_000
 
@@ -67,13 +69,13 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
     )
 
 
-def key_matcher(globs: list[str], case: str = "insensitive", except_globs: list[str] | None = None
-                ) -> Callable[[str], bool]:
+def key_matcher(globs: list[str], case: str = "insensitive", except_globs: list[str] | None = None,
+                spaced: bool = False) -> Callable[[str], bool]:
     """Whether a key name matches any of ``globs`` and none of ``except_globs`` as a ``keys`` rule
-    comparing ``case`` decides it."""
+    comparing ``case`` decides it (``spaced``: see :func:`key_forms`)."""
     match = _key_globs_regex(globs, case).match
     exception = _key_globs_regex(except_globs, case).match if except_globs else None
-    return lambda key: _matches(match, exception, key_forms(key, case))
+    return lambda key: _matches(match, exception, key_forms(key, case, spaced))
 
 
 def _key_globs_regex(globs: list[str], case: str = "insensitive") -> Any:
@@ -95,15 +97,19 @@ def _normalize_glob(pattern: str) -> str:
     return _glob_form(pattern, "insensitive")
 
 
-def key_forms(key: str, case: str = "insensitive") -> tuple[str, ...]:
+def key_forms(key: str, case: str = "insensitive", spaced: bool = False) -> tuple[str, ...]:
     """The spellings a key glob is tried against: the key (the quotes of a repr'd bytes key
     dropped, ``-`` as ``_``), and the last part of a dotted name (``http.request.header.cookie``
     -> ``cookie``). Compared case-insensitively, the key is in lower case and also has its
     camelCase words split (``accessToken`` -> ``access_token``); compared case-sensitively, it
-    is as written."""
+    is as written. With ``spaced`` (``options.text_shapes``), a key holding spaces is also tried
+    with each run of them as ``_`` (``API Key`` -> ``api_key``, as ``API-Key`` is), its ends
+    trimmed: the words people write a label in are the words of a key glob."""
     quoted = _QUOTED_KEY.match(key)
     if quoted is not None:  # the SDK's repr of a bytes or str key: "b'cookie'"
         key = quoted.group(2)
+    if spaced and _SPACES.search(key) is not None:
+        return tuple(dict.fromkeys(key_forms(key, case) + key_forms(_SPACES.sub("_", key.strip()), case)))
     if case == "sensitive":
         forms = {_written(key)}
     else:
@@ -131,7 +137,7 @@ def activation_groups(key_rules: list[Rule]) -> list[list[Rule]]:
     return groups + [[rule] for rule in key_rules if rule.selector_indexes]
 
 
-def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
+def key_word_probe(rules: list[Rule], encoded: bool = False, shaped: bool = False) -> Probe:
     """A prefilter for keys inside text: a literal of every key glob (case-folded), and a
     separator a key is followed by (``=``, ``:``, or the ``,`` of a ``(b'key', b'value')`` pair).
 
@@ -144,7 +150,10 @@ def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
     case, and the lower case of ASCII text is ASCII, so a key holding the word is not ASCII. A
     glob without such a word or a literal of two ASCII characters or more makes every string a
     candidate. With ``encoded`` (keys inside encoded text, :mod:`.encoded_text`), a separator may
-    be percent-encoded (``%3A``, ``%3D``, ``%2C``, or a ``%25`` of text encoded twice)."""
+    be percent-encoded (``%3A``, ``%3D``, ``%2C``, or a ``%25`` of text encoded twice). With
+    ``shaped`` (keys in the shapes of :mod:`.textshapes`), a key may also end in Markdown's
+    emphasis or code (``**token**:``, ``__token__:``, `` `token`: ``) or a table's bar."""
+    ends = _KEY_ENDS + _SHAPED_KEY_ENDS if shaped else _KEY_ENDS
     anchors: set = set()
     for rule in rules:
         for word, ends_key in rule.literal_words:
@@ -155,7 +164,7 @@ def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
             elif len(longest) < 2:
                 return Probe(always=True)
             elif ends_key and len(parts[-1]) >= 3:
-                anchors.update(Literal(parts[-1] + end, caseless=True) for end in _KEY_ENDS)
+                anchors.update(Literal(parts[-1] + end, caseless=True) for end in ends)
             else:
                 anchors.add(Literal(longest, caseless=True))
     separators = _KEY_SEPARATORS + _ENCODED_SEPARATORS if encoded else _KEY_SEPARATORS
@@ -165,6 +174,8 @@ def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
 #: What follows a key inside text (see :mod:`.keytext`): the first character after the key, and
 #: a separator somewhere after it
 _KEY_ENDS = ("=", ":", " ", "\t", '"', "'", "\\")
+#: What else ends a key written in Markdown or a table (:mod:`.textshapes`)
+_SHAPED_KEY_ENDS = ("*", "_", "`", "|")
 _KEY_SEPARATORS = (Literal("="), Literal(":"), Literal(","))
 #: The separators percent-encoded (HTML and ``\\u`` escapes keep a separator as written or hold
 #: ``:`` themselves: ``&quot;``, ``&#34;``).

@@ -1,0 +1,457 @@
+"""Keys inside text in the shapes people write them in (``options.text_shapes``).
+
+Keys inside text (:mod:`.keytext`) read a key written as code writes one, right before its
+separator, and a value on the key's line. People write key/value text in more shapes than that,
+and each left its value as it was:
+
+* **Labels of several words** at a line's start: ``API key: ...``, ``Private key = ...`` (the
+  key compared with its spaces as ``_``: :func:`~.rule.key_forms`, ``spaced``).
+* **Markdown emphasis and code around a key**: ``- **Password**: `...```, ``**API key:** ...``,
+  ``__token__: ...``, ``*Secret*: ...``, ```` `token`: ... ````; the value inside backticks or
+  quotes when it is so written, else to the line's end.
+* **Values on the lines below their key**: YAML block scalars (``password: |``, ``>-``, ``|+``
+  ...) and plain values on the next lines (``password:`` then an indented line), INI
+  continuation lines (``password =`` then an indented line): every following line indented more
+  than the key, to the last one.
+* **Triple-quoted strings** (TOML, Python: ``password = \"\"\"...\"\"\"``) and **heredocs** (HCL,
+  Ruby, shell: ``password = <<EOT`` ... ``EOT``), to their end.
+* **A call wrapping the value**: ``password=SecretStr('...')``, ``token: Secret("...")`` in a
+  ``repr()``: the call whole, its name included (keys inside text find the name alone), when it
+  holds something.
+* **Authorization header lines**: ``Authorization: Digest username="ann", ..., response="..."``
+  is one credential to the end of its line (keys inside text stop at the first comma), and to the
+  closing quote of the string it starts (a header written inside a ``repr()`` or JSON string).
+* **Tables** (Markdown, psql's and the MySQL client's output): a row's cell naming a key holds
+  the key's value in the next cell (``| password | ... |``); under a header row (a row followed by
+  a rule line, ``|---|---|``), every cell of a column whose header names a key is its value.
+
+A line is ended by a line break, or, in text holding backslashes (a ``repr()``, JSON text), by
+the escape of one (``\\n``, ``\\r``): a frame variable holding YAML is sent as its ``repr()``.
+
+:func:`find_shaped_values` returns ``(start, end, decision)`` of each value whose key the caller's
+``decide`` calls sensitive, as :func:`~.keytext.find_key_values` does; the exact pass runs it with
+keys inside text, in Python for both walks (the C walk's exact pass is Python's). The prefilter
+flags the strings it may find something in: keys inside text's probe (a key word and a separator:
+with ``text_shapes`` a key word may also be followed by the emphasis and table characters), and
+for tables, which hold no separator, :func:`table_probe`. Every search is a regular expression
+without nested repetition or a pass over the lines: linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Callable
+
+from .keytext import _container_end
+from .pairs import PAIR_VALUES
+from .prefilter import Literal, Probe, heads_and_key_words
+
+if TYPE_CHECKING:
+    from .rule import Rule
+
+#: A key as keys inside text read one: a word of any script, or quoted.
+_WORD = r"[^\W\d][\w.$@-]{0,127}+"
+_KEY = rf"""(?:(?P<kq>["'])(?P<qkey>[^"'\\\n]{{1,128}}+)(?P=kq)|(?P<key>{_WORD}))"""
+#: Where a line starts: the text's start, a line break, the escape of one in a ``repr()`` or
+#: JSON text, or the quote opening a string at one of those places or after a bracket or comma.
+_LINE_START = r"""(?:^|(?<=[\n\r])|(?<=\\[nr])|(?<=^['"])|(?<=^b['"])|(?<=[\[({,:=][ \t]['"])|(?<=[\[({]['"]))"""
+_BULLET = r"(?:[-*+][ \t]{1,8}|\d{1,3}[.)][ \t]{1,8})?"
+
+#: A label of two to four words at a line's start (``API key: ...``); one word is a key inside text.
+_LABEL = re.compile(rf"""{_LINE_START}[ \t]{{0,16}}{_BULLET}(?P<key>{_WORD}(?:[ ][\w.$@-]{{1,64}}+){{1,3}})[ \t]{{0,8}}(?P<sep>[:=])[ \t]*""")
+#: A word of a key in Markdown emphasis: ``_`` and the like only between letters or digits, so the
+#: emphasis closing it (``__token__``) is never part of it.
+_EMPHASIZED_WORD = r"[^\W_]++(?:[_.$@-][^\W_]++)*+"
+#: A key in Markdown emphasis or code, its separator inside or after it.
+_EMPHASIZED = re.compile(
+    rf"""(?<![\w*`])(?P<em>\*\*\*|___|\*\*|__|\*|_|`)(?P<key>{_EMPHASIZED_WORD}(?:[ ]{_EMPHASIZED_WORD}){{0,3}}+)[ \t]{{0,8}}(?P<inside>[:=])?(?P=em)(?![\w*`])
+         [ \t]{{0,8}}(?(inside)|(?P<sep>[:=]))[ \t]*""",
+    re.VERBOSE,
+)
+#: A key at a line's start, maybe of several words, and what follows its separator on its line: a
+#: YAML block scalar's indicator, a comment, or a value the lines below may go on with.
+_BLOCK_KEY = re.compile(
+    rf"""{_LINE_START}(?P<indent>[ \t]{{0,64}}(?:-[ \t]{{1,8}})?)
+         (?:(?P<kq>["'])(?P<qkey>[^"'\\\n]{{1,128}}+)(?P=kq)|(?P<key>{_WORD}(?:[ ][\w.$@-]{{1,64}}+){{0,3}}))
+         [ \t]{{0,8}}[:=][ \t]{{0,8}}
+         (?:(?P<indicator>[|>][-+1-9]{{0,2}}[ \t]{{0,8}})?(?:\#[^\n\r]{{0,256}}+)?(?=[\n\r]|\\[nr]|$)
+           |(?P<value>(?:[^\n\r\\]|\\[^nr])++))""",
+    re.VERBOSE,
+)
+#: A key before a triple-quoted string or a heredoc.
+_QUOTED_BLOCK = re.compile(
+    rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}(?:[:=][ \t]{{0,8}}(?P<triple>\"\"\"|''')
+         |[:=]?[ \t]{{0,8}}<<[-~]?(?P<tq>['"]?)(?P<tag>[A-Za-z_]\w{{0,63}})(?P=tq))""",
+    re.VERBOSE,
+)
+#: A key before a call: ``password=SecretStr(`` (a call without a name: a tuple).
+_CALL = re.compile(rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}[:=][ \t]{{0,8}}(?P<call>(?:[A-Za-z_][\w.]{{0,127}}+)?\()""")
+#: An Authorization header (``Proxy-Authorization``, ``X-Upstream-Authorization``) and its colon.
+_AUTHORIZATION = re.compile(r"""(?<![\w-])(?P<key>(?:[\w-]{0,64}-)?authorization)[ \t]{0,8}:[ \t]*""", re.IGNORECASE)
+
+#: The end of a line: a line break, or the escape of one in text holding backslashes.
+_LINE_END = re.compile(r"\r\n|[\n\r]")
+_LINE_END_ESCAPED = re.compile(r"\r\n|[\n\r]|\\r\\n|\\[nr]")
+#: What ends a bare value written after ``:`` / ``=`` (as keys inside text end one).
+_COLON_VALUE_END = re.compile(r"[\n\r,}\]]|\\[nr]")
+_EQUALS_VALUE = re.compile(r"""[^\s&;,'"<>{}\[\]()\#]{1,8192}""")
+_QUOTES = "\"'`"
+_MAX_LINES = 100_000
+
+
+def find_shaped_values(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
+    """``(start, end, decision)`` of the value of every key in one of the shapes above that
+    ``decide`` maps to a non-zero decision."""
+    found: list[tuple[int, int, int]] = []
+    escapes = "\\" in text
+    line_end = _LINE_END_ESCAPED if escapes else _LINE_END
+    if " " in text:
+        for match in _LABEL.finditer(text):
+            _add_value(text, match, decide(match.group("key")), line_end, found)
+    if "*" in text or "_" in text or "`" in text:
+        for match in _EMPHASIZED.finditer(text):
+            _add_value(text, match, decide(match.group("key")), line_end, found)
+    if "\n" in text or "\r" in text or (escapes and ("\\n" in text or "\\r" in text)):
+        _lines_below(text, decide, line_end, found)
+    if '"""' in text or "'''" in text or "<<" in text:
+        _quoted_blocks(text, decide, found)
+    if "(" in text:
+        _calls(text, decide, found)
+    if "uthorization" in text or "UTHORIZATION" in text:
+        _authorization_lines(text, decide, line_end, found)
+    if "|" in text:
+        _tables(text, decide, line_end, found)
+    return found
+
+
+def _key_of(match: re.Match) -> str:
+    quoted = match.group("qkey")
+    return quoted if quoted is not None else match.group("key")
+
+
+def _opening_quote(text: str, start: int) -> str:
+    """The quote right before ``start`` (a string the key starts), or ``""``."""
+    return text[start - 1] if start and text[start - 1] in "'\"" else ""
+
+
+def _add_value(text: str, match: re.Match, decision: int, line_end: re.Pattern, found: list) -> None:
+    """The value written right after a label's separator: inside its quotes or backticks, a
+    container's inside, else a bare value ended as keys inside text end one (also at the end of
+    the line and at the quote that opened the string the label starts)."""
+    if not decision:
+        return
+    start = match.end()
+    if start >= len(text):
+        return
+    char = text[start]
+    if char in _QUOTES:
+        close = text.find(char, start + 1)
+        stop = line_end.search(text, start + 1)
+        end = close if close != -1 and (stop is None or close < stop.start()) else (stop.start() if stop else len(text))
+        if end > start + 1:
+            found.append((start + 1, end, decision))
+        return
+    if char in "{[":
+        end = _container_end(text, start + 1, char)
+        if end > start + 1:
+            found.append((start + 1, end, decision))
+        return
+    separator = match.group("sep") or match.groupdict().get("inside")
+    if separator == "=":
+        value = _EQUALS_VALUE.match(text, start)
+        end = value.end() if value is not None else start
+    else:
+        stop = _COLON_VALUE_END.search(text, start)
+        end = stop.start() if stop is not None else len(text)
+        opener = _opening_quote(text, match.start())
+        if opener:
+            close = text.find(opener, start, end)
+            end = close if close != -1 else end
+        while end > start and text[end - 1] in " \t":
+            end -= 1
+    if end > start:
+        found.append((start, end, decision))
+
+
+def _lines(text: str, line_end: re.Pattern) -> list[tuple[int, int]]:
+    """``(start, end)`` of each line (its end: where its line break, or the escape of one, starts)."""
+    lines = []
+    position = 0
+    for stop in line_end.finditer(text):
+        lines.append((position, stop.start()))
+        position = stop.end()
+        if len(lines) >= _MAX_LINES:
+            return lines
+    lines.append((position, len(text)))
+    return lines
+
+
+def _indentation(text: str, start: int, end: int) -> int:
+    """How many spaces and tabs the line ``text[start:end]`` starts with (its length when blank)."""
+    position = start
+    while position < end and text[position] in " \t":
+        position += 1
+    return position - start
+
+
+def _lines_below(text: str, decide: Callable[[str], int], line_end: re.Pattern, found: list) -> None:
+    """The values written on the lines below their key: each following line indented more than
+    the key (blank lines between them too), from the first one's text (or the block scalar's
+    indicator) to the last one's end; after a value on the key's line (a YAML plain scalar, an INI
+    value going on), the lines below only."""
+    lines: list[tuple[int, int]] = []
+    starts: list[int] = []
+
+    def read_value(match: re.Match, decision: int) -> int | None:
+        if not lines:
+            lines.extend(_lines(text, line_end))
+            starts.extend(start for start, _ in lines)
+        index = bisect_right(starts, match.start()) - 1
+        key_column = match.start("indent") - lines[index][0] + len(match.group("indent"))
+        first = last = None
+        for start, end in _following(lines, index + 1):
+            indentation = _indentation(text, start, end)
+            if start + indentation == end:  # blank
+                continue
+            if indentation <= key_column:
+                break
+            if first is None:
+                first = start + indentation
+            last = end
+        if first is None:
+            return None
+        indicator = match.start("indicator")
+        start = indicator if indicator != -1 else first
+        while last > start and text[last - 1] in " \t":
+            last -= 1
+        found.append((start, last, decision))
+        return last
+
+    _search_values(_BLOCK_KEY, text, decide, read_value, key=_block_key)
+
+
+def _block_key(match: re.Match) -> str:
+    """The key of a block's first line; none for words before a colon without a block scalar's
+    indicator: code (``class PasswordForm:``, ``if token:``) has code below it."""
+    key = _key_of(match)
+    if " " in key and match.start("indicator") == -1 and match.group("kq") is None:
+        return ""
+    return key
+
+
+def _following(lines: list[tuple[int, int]], index: int):
+    for number in range(index, len(lines)):
+        yield lines[number]
+
+
+def _search_values(pattern: re.Pattern, text: str, decide: Callable[[str], int],
+                   read_value: Callable[[re.Match, int], int | None], key: Callable[[re.Match], str] = None) -> None:
+    """Each match of ``pattern`` whose key ``decide`` calls sensitive, given to ``read_value``
+    with the decision; the search goes on after the match, or after the value ``read_value``
+    says it found (a key inside a value is part of it: each character is read once)."""
+    key = key or _key_of
+    position = 0
+    while True:
+        match = pattern.search(text, position)
+        if match is None:
+            return
+        position = max(match.end(), position + 1)
+        decision = decide(key(match))
+        if decision:
+            end = read_value(match, decision)
+            if end is not None:
+                position = max(position, end)
+
+
+def _quoted_blocks(text: str, decide: Callable[[str], int], found: list) -> None:
+    """Triple-quoted strings and heredocs after a key: to their closing quotes or their end line
+    (the rest of the text when it never comes)."""
+
+    def read_value(match: re.Match, decision: int) -> int:
+        start = match.end()
+        triple = match.group("triple")
+        if triple is not None:
+            end = text.find(triple, start)
+            end = len(text) if end == -1 else end
+        else:
+            ending = re.compile(rf"(?:[\n\r]|\\[nr])[ \t]*{re.escape(match.group('tag'))}\b")
+            stop = ending.search(text, start)
+            end = len(text) if stop is None else stop.start()
+            first_line = _LINE_END_ESCAPED.match(text, start)  # (the value starts on the next line)
+            if first_line is not None and first_line.end() <= end:
+                start = first_line.end()
+        if end > start:
+            found.append((start, end, decision))
+        return end
+
+    _search_values(_QUOTED_BLOCK, text, decide, read_value)
+
+
+def _calls(text: str, decide: Callable[[str], int], found: list) -> None:
+    """A call written as a key's value, whole, when it holds something."""
+
+    def read_value(match: re.Match, decision: int) -> int | None:
+        close = _container_end(text, match.end(), "(", _CALL_CLOSERS, _CALL_MARK)
+        if not text[match.end() : close].strip():  # (password=get_password(): no value written here)
+            return None
+        found.append((match.start("call"), min(close + 1, len(text)), decision))
+        return close
+
+    _search_values(_CALL, text, decide, read_value)
+
+
+#: The brackets a call's arguments may hold, and the pattern of them, quotes and backslashes that
+#: :func:`~.keytext._container_end` reads them by.
+_CALL_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_CALL_MARK = re.compile(r"""[\\"'()\[\]{}]""")
+
+
+def _authorization_lines(text: str, decide: Callable[[str], int], line_end: re.Pattern, found: list) -> None:
+    """An Authorization header's value to the end of its line, or to the closing quote of the
+    string the header starts."""
+
+    def read_value(match: re.Match, decision: int) -> int:
+        start = match.end()
+        stop = line_end.search(text, start)
+        end = stop.start() if stop is not None else len(text)
+        opener = _opening_quote(text, match.start())
+        if opener:
+            close = _closing_quote(text, start, end, opener)
+            end = close if close != -1 else end
+        value_end = end
+        while end > start and text[end - 1] in " \t":
+            end -= 1
+        if end > start:
+            found.append((start, end, decision))
+        return value_end
+
+    _search_values(_AUTHORIZATION, text, decide, read_value, key=lambda match: match.group("key"))
+
+
+def _closing_quote(text: str, start: int, end: int, quote: str) -> int:
+    """The first ``quote`` in ``text[start:end]`` no backslash escapes, or -1."""
+    position = start
+    while True:
+        position = text.find(quote, position, end)
+        if position == -1:
+            return -1
+        backslashes = 0
+        while position - backslashes - 1 >= start and text[position - backslashes - 1] == "\\":
+            backslashes += 1
+        if not backslashes % 2:
+            return position
+        position += 1
+
+
+_RULE_LINE = re.compile(r"[ \t]*[|+]?[ \t]*:?(?:-{3,}|={3,})[-=:|+ \t]*")
+_CELL_WRAPPING = "*_`"
+
+
+def _tables(text: str, decide: Callable[[str], int], line_end: re.Pattern, found: list) -> None:
+    """The cells of tables that a key names: in a table without a header, the next cell after a
+    cell naming a key; under a header, the cells of a column whose header names a key, and those
+    of a value column (``Value``, as a pair dict's value field: :data:`~.pairs.VALUE_FIELDS`) in a
+    row where a cell names a key (``| Setting | Value |``; a schema's ``| field | type |`` names
+    no value)."""
+    header: list[int] | None = None  # the decisions of the current table's header cells
+    value_columns: list[int] = []
+    previous: list[tuple[int, int]] | None = None  # the row before (the header when a rule follows)
+    previous_found = 0  # where the findings of that row start in ``found``
+    for start, end in _lines(text, line_end):
+        if _RULE_LINE.fullmatch(text, start, end):
+            if previous is not None and header is None:
+                names = [_cell_key(text, cell) if cell[1] - cell[0] <= 128 else "" for cell in previous]
+                header = [decide(name) if name else 0 for name in names]
+                value_columns = [column for column, name in enumerate(names) if name in PAIR_VALUES]
+                del found[previous_found:]  # a header's cells are names, not values
+            previous = None
+            continue
+        cells = _cells(text, start, end)
+        if cells is None:  # the table, if any, ends
+            header = previous = None
+            continue
+        previous_found = len(found)
+        if header is None:
+            for cell, following in zip(cells, cells[1:]):
+                if following[1] > following[0] and cell[1] - cell[0] <= 128:
+                    decision = decide(_cell_key(text, cell))
+                    if decision:
+                        found.append((*_cell_value(text, following), decision))
+            previous = cells
+            continue
+        for cell, decision in zip(cells, header):
+            if decision and cell[1] > cell[0]:
+                found.append((*_cell_value(text, cell), decision))
+        if value_columns:
+            decision = 0
+            for column, cell in enumerate(cells):
+                if column not in value_columns and cell[1] - cell[0] <= 128:
+                    decision |= decide(_cell_key(text, cell))
+            if decision:
+                found.extend((*_cell_value(text, cells[column]), decision) for column in value_columns
+                             if column < len(cells) and cells[column][1] > cells[column][0])
+
+
+def _cells(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
+    """``(start, end)`` of each cell of a table row (spaces trimmed), or None when the line is no
+    row (no ``|`` between two cells)."""
+    bars = [position for position in _bars(text, start, end)]
+    if not bars:
+        return None
+    edges = [start - 1, *bars, end]
+    cells = []
+    for left, right in zip(edges, edges[1:]):
+        cell_start, cell_end = left + 1, right
+        while cell_start < cell_end and text[cell_start] in " \t":
+            cell_start += 1
+        while cell_end > cell_start and text[cell_end - 1] in " \t":
+            cell_end -= 1
+        cells.append((cell_start, cell_end))
+    if cells and cells[0][0] == cells[0][1] and text[start:bars[0]].strip() == "":
+        cells.pop(0)  # before a leading bar
+    if cells and cells[-1][0] == cells[-1][1] and text[bars[-1] + 1 : end].strip() == "":
+        cells.pop()  # after a trailing bar
+    return cells if len(cells) >= 2 else None
+
+
+def _bars(text: str, start: int, end: int):
+    position = text.find("|", start, end)
+    while position != -1:
+        if position == start or text[position - 1] != "\\":
+            yield position
+        position = text.find("|", position + 1, end)
+
+
+def _cell_key(text: str, cell: tuple[int, int]) -> str:
+    """A cell's text as a key: without Markdown emphasis or code around it, nor a colon after it."""
+    key = text[cell[0] : cell[1]].strip(_CELL_WRAPPING).rstrip(":").strip(_CELL_WRAPPING + " ")
+    return key
+
+
+def _cell_value(text: str, cell: tuple[int, int]) -> tuple[int, int]:
+    """A value cell's span: inside backticks or quotes when it is so written."""
+    start, end = cell
+    if end - start >= 2 and text[start] in _QUOTES and text[end - 1] == text[start]:
+        return start + 1, end - 1
+    return start, end
+
+
+def table_probe(rules: list[Rule]) -> Probe:
+    """A prefilter for tables naming a key of ``rules``: a ``|`` and a word of a key glob (see
+    :func:`~.prefilter.heads_and_key_words`)."""
+    return heads_and_key_words((Literal("|"),), rules)
+
+
+def with_text_shapes(find_key_values: Callable) -> Callable[[str, Callable[[str], int]], list]:
+    """``find_key_values`` (keys inside text, maybe with the values named elsewhere) that also
+    finds the values of keys in the shapes of :func:`find_shaped_values`. This is what the exact
+    pass runs for keys inside text with ``options.text_shapes`` (not in a frame's source lines
+    read as code: they are code, one line each)."""
+
+    def find(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
+        found = find_key_values(text, decide)
+        shaped = find_shaped_values(text, decide)
+        return found + shaped if shaped else found
+
+    return find
