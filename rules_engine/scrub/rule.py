@@ -20,8 +20,10 @@ from .selectors import normalize_key
 
 _QUOTED_KEY = re.compile(r"""b?(['"])(.*)\1\Z""", re.DOTALL)
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-#: A run of spaces inside a key name (``spaced`` key forms)
+#: A run of spaces inside a key name, and a name of two to four words (``spaced`` key forms): a
+#: quoted text of more words or holding punctuation is prose (``"+OK send PASS"``).
 _SPACES = re.compile(r"\s+")
+_SPACED_NAME = re.compile(r"[^\W\d][\w.$@-]*(?:\s+[\w.$@-]+){1,3}")
 #: How many key names (and plans, and selector steps) a scrubber remembers the decision for.
 KEY_MEMO_LIMIT = 10_000
 
@@ -102,13 +104,13 @@ def key_forms(key: str, case: str = "insensitive", spaced: bool = False) -> tupl
     dropped, ``-`` as ``_``), and the last part of a dotted name (``http.request.header.cookie``
     -> ``cookie``). Compared case-insensitively, the key is in lower case and also has its
     camelCase words split (``accessToken`` -> ``access_token``); compared case-sensitively, it
-    is as written. With ``spaced`` (``options.text_shapes``), a key holding spaces is also tried
-    with each run of them as ``_`` (``API Key`` -> ``api_key``, as ``API-Key`` is), its ends
-    trimmed: the words people write a label in are the words of a key glob."""
+    is as written. With ``spaced`` (``options.text_shapes``), a key of two to four words is also
+    tried with each run of spaces as ``_`` (``API Key`` -> ``api_key``, as ``API-Key`` is), its
+    ends trimmed: the words people write a label in are the words of a key glob."""
     quoted = _QUOTED_KEY.match(key)
     if quoted is not None:  # the SDK's repr of a bytes or str key: "b'cookie'"
         key = quoted.group(2)
-    if spaced and _SPACES.search(key) is not None:
+    if spaced and _SPACES.search(key) is not None and _SPACED_NAME.fullmatch(key.strip()):
         return tuple(dict.fromkeys(key_forms(key, case) + key_forms(_SPACES.sub("_", key.strip()), case)))
     if case == "sensitive":
         forms = {_written(key)}

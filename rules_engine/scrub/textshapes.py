@@ -40,7 +40,7 @@ without nested repetition or a pass over the lines: linear in the text.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING, Callable
 
 from .keytext import _container_end
@@ -53,13 +53,12 @@ if TYPE_CHECKING:
 #: A key as keys inside text read one: a word of any script, or quoted.
 _WORD = r"[^\W\d][\w.$@-]{0,127}+"
 _KEY = rf"""(?:(?P<kq>["'])(?P<qkey>[^"'\\\n]{{1,128}}+)(?P=kq)|(?P<key>{_WORD}))"""
-#: Where a line starts: the text's start, a line break, the escape of one in a ``repr()`` or
-#: JSON text, or the quote opening a string at one of those places or after a bracket or comma.
-_LINE_START = r"""(?:^|(?<=[\n\r])|(?<=\\[nr])|(?<=^['"])|(?<=^b['"])|(?<=[\[({,:=][ \t]['"])|(?<=[\[({]['"]))"""
+#: What may open a line before its text: the quote opening a string (a ``repr()``, JSON text).
+_OPENER = r"""(?:[\[({]?b?(?P<opener>['"]))?"""
 _BULLET = r"(?:[-*+][ \t]{1,8}|\d{1,3}[.)][ \t]{1,8})?"
 
 #: A label of two to four words at a line's start (``API key: ...``); one word is a key inside text.
-_LABEL = re.compile(rf"""{_LINE_START}[ \t]{{0,16}}{_BULLET}(?P<key>{_WORD}(?:[ ][\w.$@-]{{1,64}}+){{1,3}})[ \t]{{0,8}}(?P<sep>[:=])[ \t]*""")
+_LABEL = re.compile(rf"""{_OPENER}[ \t]{{0,16}}{_BULLET}(?P<key>{_WORD}(?:[ ][\w.$@-]{{1,64}}+){{1,3}})[ \t]{{0,8}}(?P<sep>[:=])[ \t]*""")
 #: A word of a key in Markdown emphasis: ``_`` and the like only between letters or digits, so the
 #: emphasis closing it (``__token__``) is never part of it.
 _EMPHASIZED_WORD = r"[^\W_]++(?:[_.$@-][^\W_]++)*+"
@@ -72,7 +71,7 @@ _EMPHASIZED = re.compile(
 #: A key at a line's start, maybe of several words, and what follows its separator on its line: a
 #: YAML block scalar's indicator, a comment, or a value the lines below may go on with.
 _BLOCK_KEY = re.compile(
-    rf"""{_LINE_START}(?P<indent>[ \t]{{0,64}}(?:-[ \t]{{1,8}})?)
+    rf"""{_OPENER}(?P<indent>[ \t]{{0,64}}(?:-[ \t]{{1,8}})?)
          (?:(?P<kq>["'])(?P<qkey>[^"'\\\n]{{1,128}}+)(?P=kq)|(?P<key>{_WORD}(?:[ ][\w.$@-]{{1,64}}+){{0,3}}))
          [ \t]{{0,8}}[:=][ \t]{{0,8}}
          (?:(?P<indicator>[|>][-+1-9]{{0,2}}[ \t]{{0,8}})?(?:\#[^\n\r]{{0,256}}+)?(?=[\n\r]|\\[nr]|$)
@@ -85,8 +84,14 @@ _QUOTED_BLOCK = re.compile(
          |[:=]?[ \t]{{0,8}}<<[-~]?(?P<tq>['"]?)(?P<tag>[A-Za-z_]\w{{0,63}})(?P=tq))""",
     re.VERBOSE,
 )
-#: A key before a call: ``password=SecretStr(`` (a call without a name: a tuple).
+#: A key before a call: ``password=SecretStr(`` (a call without a name: a tuple); the separator
+#: and call alone, looked for first.
 _CALL = re.compile(rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}[:=][ \t]{{0,8}}(?P<call>(?:[A-Za-z_][\w.]{{0,127}}+)?\()""")
+_CALL_SEPARATOR = re.compile(r"[:=][ \t]{0,8}(?:[A-Za-z_][\w.]{0,127}+)?\(")
+#: A key right before the end of the text searched (a separator's position): its key.
+_KEY_BEFORE = re.compile(rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}\Z""")
+#: Where a key in Markdown emphasis may start.
+_EMPHASIS_OPENS = re.compile(r"[*`]|(?<!\w)_")
 #: An Authorization header (``Proxy-Authorization``, ``X-Upstream-Authorization``) and its colon.
 _AUTHORIZATION = re.compile(r"""(?<![\w-])(?P<key>(?:[\w-]{0,64}-)?authorization)[ \t]{0,8}:[ \t]*""", re.IGNORECASE)
 
@@ -106,14 +111,14 @@ def find_shaped_values(text: str, decide: Callable[[str], int]) -> list[tuple[in
     found: list[tuple[int, int, int]] = []
     escapes = "\\" in text
     line_end = _LINE_END_ESCAPED if escapes else _LINE_END
+    starts = [0, *(stop.end() for stop in line_end.finditer(text))]
     if " " in text:
-        for match in _LABEL.finditer(text):
+        for match in _matches_at(_LABEL, text, starts):
             _add_value(text, match, decide(match.group("key")), line_end, found)
     if "*" in text or "_" in text or "`" in text:
-        for match in _EMPHASIZED.finditer(text):
-            _add_value(text, match, decide(match.group("key")), line_end, found)
-    if "\n" in text or "\r" in text or (escapes and ("\\n" in text or "\\r" in text)):
-        _lines_below(text, decide, line_end, found)
+        _emphasized(text, decide, line_end, found)
+    if len(starts) > 1:
+        _lines_below(text, decide, starts, line_end, found)
     if '"""' in text or "'''" in text or "<<" in text:
         _quoted_blocks(text, decide, found)
     if "(" in text:
@@ -122,7 +127,65 @@ def find_shaped_values(text: str, decide: Callable[[str], int]) -> list[tuple[in
         _authorization_lines(text, decide, line_end, found)
     if "|" in text:
         _tables(text, decide, line_end, found)
+    if "<" in text:
+        _html_tables(text, decide, found)
+    if ("," in text or "\t" in text) and ("\n" in text or "\r" in text or escapes):
+        _delimited(text, decide, line_end, found)
+    if "=>" in text or "\n" in text:
+        _arrows_and_long_quotes(text, decide, found)
     return found
+
+
+def _matches_at(pattern: re.Pattern, text: str, starts: list[int]):
+    """The matches of ``pattern`` at the lines' ``starts``."""
+    for start in starts:
+        match = pattern.match(text, start)
+        if match is not None:
+            yield match
+
+
+def _line_search(pattern: re.Pattern, starts: list[int]) -> Callable[[str, int], re.Match | None]:
+    """A search for ``pattern`` at the lines' ``starts`` only (from a position on)."""
+
+    def search(text: str, position: int) -> re.Match | None:
+        for index in range(bisect_left(starts, position), len(starts)):
+            match = pattern.match(text, starts[index])
+            if match is not None:
+                return match
+        return None
+
+    return search
+
+
+def _keyed_search(separators: re.Pattern, pattern: re.Pattern) -> Callable[[str, int], re.Match | None]:
+    """A search for ``pattern``, a key and what follows it, that looks for what follows first (a
+    character class the engine finds fast; most text holds few) and then for the key before it."""
+
+    def search(text: str, position: int) -> re.Match | None:
+        while True:
+            separator = separators.search(text, position)
+            if separator is None:
+                return None
+            key = _KEY_BEFORE.search(text, max(position, separator.start() - 160), separator.start())
+            if key is not None:
+                match = pattern.match(text, key.start())
+                if match is not None:
+                    return match
+            position = separator.start() + 1
+
+    return search
+
+
+def _emphasized(text: str, decide: Callable[[str], int], line_end: re.Pattern, found: list) -> None:
+    """Keys in Markdown emphasis or code, each tried where an emphasis may open."""
+    position = 0
+    for opens in _EMPHASIS_OPENS.finditer(text):
+        if opens.start() < position:
+            continue
+        match = _EMPHASIZED.match(text, opens.start())
+        if match is not None:
+            _add_value(text, match, decide(match.group("key")), line_end, found)
+            position = match.end()
 
 
 def _key_of(match: re.Match) -> str:
@@ -164,7 +227,7 @@ def _add_value(text: str, match: re.Match, decision: int, line_end: re.Pattern, 
     else:
         stop = _COLON_VALUE_END.search(text, start)
         end = stop.start() if stop is not None else len(text)
-        opener = _opening_quote(text, match.start())
+        opener = match.groupdict().get("opener") or _opening_quote(text, match.start())
         if opener:
             close = text.find(opener, start, end)
             end = close if close != -1 else end
@@ -195,18 +258,17 @@ def _indentation(text: str, start: int, end: int) -> int:
     return position - start
 
 
-def _lines_below(text: str, decide: Callable[[str], int], line_end: re.Pattern, found: list) -> None:
+def _lines_below(text: str, decide: Callable[[str], int], starts: list[int], line_end: re.Pattern,
+                 found: list) -> None:
     """The values written on the lines below their key: each following line indented more than
     the key (blank lines between them too), from the first one's text (or the block scalar's
     indicator) to the last one's end; after a value on the key's line (a YAML plain scalar, an INI
     value going on), the lines below only."""
-    lines: list[tuple[int, int]] = []
-    starts: list[int] = []
+    lines: list[tuple[int, int]] = []  # (each line's start is one of ``starts``)
 
     def read_value(match: re.Match, decision: int) -> int | None:
         if not lines:
             lines.extend(_lines(text, line_end))
-            starts.extend(start for start, _ in lines)
         index = bisect_right(starts, match.start()) - 1
         key_column = match.start("indent") - lines[index][0] + len(match.group("indent"))
         first = last = None
@@ -228,7 +290,7 @@ def _lines_below(text: str, decide: Callable[[str], int], line_end: re.Pattern, 
         found.append((start, last, decision))
         return last
 
-    _search_values(_BLOCK_KEY, text, decide, read_value, key=_block_key)
+    _search_values(_line_search(_BLOCK_KEY, starts), text, decide, read_value, key=_block_key)
 
 
 def _block_key(match: re.Match) -> str:
@@ -245,15 +307,41 @@ def _following(lines: list[tuple[int, int]], index: int):
         yield lines[number]
 
 
-def _search_values(pattern: re.Pattern, text: str, decide: Callable[[str], int],
+#: A key before ``=>`` (Ruby, PHP, Perl), or before a quote after ``:`` / ``=`` (a quoted value
+#: that may go on over lines: .env files, YAML).
+_ARROW_OR_QUOTE = re.compile(
+    rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}(?:(?P<sep>=>)[ \t]*|[:=][ \t]{{0,8}}(?P<quote>["']))""")
+_ARROW_OR_QUOTE_SEPARATOR = re.compile(r"""=>|[:=][ \t]{0,8}["']""")
+
+
+def _arrows_and_long_quotes(text: str, decide: Callable[[str], int], found: list) -> None:
+    """The value after ``=>`` as after a label's separator, and a quoted value going on over
+    lines, to its closing quote (one on its line is keys inside text's)."""
+
+    def read_value(match: re.Match, decision: int) -> int | None:
+        quote = match.group("quote")
+        if quote is None:
+            _add_value(text, match, decision, _LINE_END_ESCAPED, found)
+            return None
+        start = match.end()
+        close = _closing_quote(text, start, len(text), quote)
+        if close == -1 or _LINE_END.search(text, start, close) is None:
+            return None
+        found.append((start, close, decision))
+        return close
+
+    _search_values(_keyed_search(_ARROW_OR_QUOTE_SEPARATOR, _ARROW_OR_QUOTE), text, decide, read_value)
+
+
+def _search_values(search: Callable[[str, int], re.Match | None], text: str, decide: Callable[[str], int],
                    read_value: Callable[[re.Match, int], int | None], key: Callable[[re.Match], str] = None) -> None:
-    """Each match of ``pattern`` whose key ``decide`` calls sensitive, given to ``read_value``
+    """Each match ``search`` finds whose key ``decide`` calls sensitive, given to ``read_value``
     with the decision; the search goes on after the match, or after the value ``read_value``
     says it found (a key inside a value is part of it: each character is read once)."""
     key = key or _key_of
     position = 0
     while True:
-        match = pattern.search(text, position)
+        match = search(text, position)
         if match is None:
             return
         position = max(match.end(), position + 1)
@@ -285,7 +373,7 @@ def _quoted_blocks(text: str, decide: Callable[[str], int], found: list) -> None
             found.append((start, end, decision))
         return end
 
-    _search_values(_QUOTED_BLOCK, text, decide, read_value)
+    _search_values(_QUOTED_BLOCK.search, text, decide, read_value)
 
 
 def _calls(text: str, decide: Callable[[str], int], found: list) -> None:
@@ -298,7 +386,7 @@ def _calls(text: str, decide: Callable[[str], int], found: list) -> None:
         found.append((match.start("call"), min(close + 1, len(text)), decision))
         return close
 
-    _search_values(_CALL, text, decide, read_value)
+    _search_values(_keyed_search(_CALL_SEPARATOR, _CALL), text, decide, read_value)
 
 
 #: The brackets a call's arguments may hold, and the pattern of them, quotes and backslashes that
@@ -326,7 +414,7 @@ def _authorization_lines(text: str, decide: Callable[[str], int], line_end: re.P
             found.append((start, end, decision))
         return value_end
 
-    _search_values(_AUTHORIZATION, text, decide, read_value, key=lambda match: match.group("key"))
+    _search_values(_AUTHORIZATION.search, text, decide, read_value, key=lambda match: match.group("key"))
 
 
 def _closing_quote(text: str, start: int, end: int, quote: str) -> int:
@@ -346,51 +434,187 @@ def _closing_quote(text: str, start: int, end: int, quote: str) -> int:
 
 _RULE_LINE = re.compile(r"[ \t]*[|+]?[ \t]*:?(?:-{3,}|={3,})[-=:|+ \t]*")
 _CELL_WRAPPING = "*_`"
+#: A cell that reads as a key's name: up to four words.
+_CELL_NAME = re.compile(r"[^\W\d][\w.@-]{0,63}(?: [\w.@-]{1,64}){0,3}")
+
+
+def _read_table(text: str, header: list[tuple[int, int]] | None, rows: list[tuple[list[tuple[int, int]], bool]],
+                decide: Callable[[str], int], found: list) -> None:
+    """The values a table's cells name: under a ``header``, every cell of a column whose header
+    names a key, and the cells of its value columns (``Value``, as a pair dict's value field:
+    :data:`~.pairs.VALUE_FIELDS`) in a row where a cell names a key (``| Setting | Value |``; a
+    schema's ``| field | type |`` names no value); without one, the next cell after a cell
+    naming a key, in the rows that are sure to be table rows (``rows``: each row's cells, and
+    whether it is)."""
+    if header is not None:
+        names = [_cell_key(text, cell) for cell in header]
+        decisions = [decide(name) if name else 0 for name in names]
+        value_columns = [column for column, name in enumerate(names) if name in PAIR_VALUES]
+        for cells, _ in rows:
+            for cell, decision in zip(cells, decisions):
+                if decision and cell[1] > cell[0]:
+                    found.append((*_cell_value(text, cell), decision))
+            if value_columns:
+                decision = 0
+                for column, cell in enumerate(cells):
+                    if column not in value_columns:
+                        name = _cell_key(text, cell)
+                        decision |= decide(name) if name else 0
+                if decision:
+                    found.extend((*_cell_value(text, cells[column]), decision) for column in value_columns
+                                 if column < len(cells) and cells[column][1] > cells[column][0])
+        return
+    for cells, sure in rows:
+        if not sure:
+            continue
+        for cell, following in zip(cells, cells[1:]):
+            name = _cell_key(text, cell)
+            if name and following[1] > following[0]:
+                decision = decide(name)
+                if decision:
+                    found.append((*_cell_value(text, following), decision))
 
 
 def _tables(text: str, decide: Callable[[str], int], line_end: re.Pattern, found: list) -> None:
-    """The cells of tables that a key names: in a table without a header, the next cell after a
-    cell naming a key; under a header, the cells of a column whose header names a key, and those
-    of a value column (``Value``, as a pair dict's value field: :data:`~.pairs.VALUE_FIELDS`) in a
-    row where a cell names a key (``| Setting | Value |``; a schema's ``| field | type |`` names
-    no value)."""
-    header: list[int] | None = None  # the decisions of the current table's header cells
-    value_columns: list[int] = []
-    previous: list[tuple[int, int]] | None = None  # the row before (the header when a rule follows)
-    previous_found = 0  # where the findings of that row start in ``found``
+    """Tables of lines (Markdown, Jira, psql's and the MySQL client's output): a block of rows
+    (cells between ``|``) and rule lines; its header is the first row when a rule line follows it,
+    or a Jira header (cells between ``||``). A row without a header is sure to be one when its
+    line starts with a ``|`` (``echo $password | base64`` is no table)."""
+    block: list = []  # the rows (cells, whether the line starts with "|") and rule lines (None) of a table
     for start, end in _lines(text, line_end):
         if _RULE_LINE.fullmatch(text, start, end):
-            if previous is not None and header is None:
-                names = [_cell_key(text, cell) if cell[1] - cell[0] <= 128 else "" for cell in previous]
-                header = [decide(name) if name else 0 for name in names]
-                value_columns = [column for column, name in enumerate(names) if name in PAIR_VALUES]
-                del found[previous_found:]  # a header's cells are names, not values
-            previous = None
+            block.append(None)
             continue
         cells = _cells(text, start, end)
-        if cells is None:  # the table, if any, ends
-            header = previous = None
+        if cells is not None:
+            line = text[start:end].lstrip()
+            if line.startswith("||") and not block:  # Jira's header: cells between "||", no rule line
+                block += [([cell for cell in cells if cell[1] > cell[0]], True), None]
+            else:
+                block.append((cells, line.startswith("|")))
             continue
-        previous_found = len(found)
-        if header is None:
-            for cell, following in zip(cells, cells[1:]):
-                if following[1] > following[0] and cell[1] - cell[0] <= 128:
-                    decision = decide(_cell_key(text, cell))
-                    if decision:
-                        found.append((*_cell_value(text, following), decision))
-            previous = cells
+        _read_block(text, block, decide, found)
+        block = []
+    _read_block(text, block, decide, found)
+
+
+def _read_block(text: str, block: list, decide: Callable[[str], int], found: list) -> None:
+    entries = [entry for entry in block if entry is not None]
+    if not entries:
+        return
+    first = next(index for index, entry in enumerate(block) if entry is not None)
+    if first + 1 < len(block) and block[first + 1] is None and len(entries) > 1:  # a header, its rule line below
+        _read_table(text, entries[0][0], entries[1:], decide, found)
+    else:
+        _read_table(text, None, entries, decide, found)
+
+
+#: An HTML table's rows and cells (their text, without markup inside), and a definition list's terms.
+_HTML_TABLE = re.compile(
+    r"""(?P<row><tr\b)|(?P<end></table\s*>)
+        |<(?P<tag>t[dh]|d[td])\b[^<>]{0,256}+>[ \t\r\n]*+(?P<inside>[^<]{0,8192}+)</(?P=tag)\s*>""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def _html_tables(text: str, decide: Callable[[str], int], found: list) -> None:
+    """HTML tables as tables of cells (a first row of ``<th>`` cells is the header) and a
+    definition list's ``<dt>`` naming the ``<dd>`` after it."""
+    header: list | None = None
+    rows: list = []
+    row: list | None = None
+    terms: list = []  # the definition list's cells, in order
+    for match in _HTML_TABLE.finditer(text):
+        if match.group("tag") is not None:
+            tag = match.group("tag").lower()
+            cell = _trimmed(text, *match.span("inside"))
+            if tag in ("dt", "dd"):
+                terms.append(cell)
+                continue
+            if row is None:
+                row = []
+                rows.append(row)
+                if tag == "th" and len(rows) == 1:
+                    header = row
+            row.append(cell)
             continue
-        for cell, decision in zip(cells, header):
-            if decision and cell[1] > cell[0]:
-                found.append((*_cell_value(text, cell), decision))
-        if value_columns:
-            decision = 0
-            for column, cell in enumerate(cells):
-                if column not in value_columns and cell[1] - cell[0] <= 128:
-                    decision |= decide(_cell_key(text, cell))
-            if decision:
-                found.extend((*_cell_value(text, cells[column]), decision) for column in value_columns
-                             if column < len(cells) and cells[column][1] > cells[column][0])
+        if match.group("row") is not None:
+            row = None
+            continue
+        _read_html(text, header, rows, decide, found)  # </table>
+        header, rows, row = None, [], None
+    _read_html(text, header, rows, decide, found)
+    if terms:
+        _read_table(text, None, [(terms, True)], decide, found)
+
+
+def _read_html(text: str, header: list | None, rows: list, decide: Callable[[str], int], found: list) -> None:
+    if header is not None:
+        _read_table(text, header, [(cells, True) for cells in rows if cells is not header], decide, found)
+    elif rows:
+        _read_table(text, None, [(cells, True) for cells in rows], decide, found)
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \t\r\n":
+        start += 1
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return start, end
+
+
+#: A name in a line of comma- or tab-separated names (a header of CSV text), maybe quoted.
+_DELIMITED_NAME = re.compile(r'"?[^\W\d][\w .@-]{0,63}"?')
+
+
+def _delimited(text: str, decide: Callable[[str], int], line_end: re.Pattern, found: list) -> None:
+    """CSV and TSV text: a line of two or more names, one naming a key, and the lines below it
+    holding as many fields: each field of that column is its value (the table ends at a line of
+    another count)."""
+    lines = _lines(text, line_end)
+    index = 0
+    while index < len(lines) - 1:
+        start, end = lines[index]
+        index += 1
+        line = text[start:end]
+        delimiter = "\t" if "\t" in line else "," if "," in line else None
+        if delimiter is None:
+            continue
+        header = _fields(text, start, end, delimiter)
+        names = [_cell_key(text, field) for field in header]
+        if len(header) < 2 or not all(names) or not all(_DELIMITED_NAME.fullmatch(text, *field) for field in header):
+            continue
+        decisions = [decide(name) for name in names]
+        if not any(decisions):
+            continue
+        while index < len(lines):
+            fields = _fields(text, *lines[index], delimiter)
+            if len(fields) != len(header):
+                break
+            found.extend((*_cell_value(text, field), decision) for field, decision in zip(fields, decisions)
+                         if decision and field[1] > field[0])
+            index += 1
+
+
+#: A field of a CSV line: quoted (a doubled quote inside) or bare.
+_CSV_FIELD = {delimiter: re.compile(r' *(?:"(?:[^"]|"")*+"|[^' + delimiter + r'"]*+) *') for delimiter in ",\t"}
+
+
+def _fields(text: str, start: int, end: int, delimiter: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each field of a CSV or TSV line (spaces trimmed); none when a field's
+    quote is left open."""
+    fields = []
+    position = start
+    field = _CSV_FIELD[delimiter]
+    while True:
+        match = field.match(text, position, end)
+        fields.append(_trimmed(text, match.start(), match.end()))
+        position = match.end()
+        if position >= end:
+            return fields
+        if text[position] != delimiter:
+            return []
+        position += 1
 
 
 def _cells(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
@@ -424,9 +648,12 @@ def _bars(text: str, start: int, end: int):
 
 
 def _cell_key(text: str, cell: tuple[int, int]) -> str:
-    """A cell's text as a key: without Markdown emphasis or code around it, nor a colon after it."""
-    key = text[cell[0] : cell[1]].strip(_CELL_WRAPPING).rstrip(":").strip(_CELL_WRAPPING + " ")
-    return key
+    """A cell's text as a key (without Markdown emphasis or code around it, nor a colon or quotes
+    after it), or ``""`` when it reads as no key's name."""
+    if cell[1] - cell[0] > 128:
+        return ""
+    key = text[cell[0] : cell[1]].strip(_CELL_WRAPPING + '"').rstrip(":").strip(_CELL_WRAPPING + ' "')
+    return key if _CELL_NAME.fullmatch(key) else ""
 
 
 def _cell_value(text: str, cell: tuple[int, int]) -> tuple[int, int]:
@@ -437,10 +664,16 @@ def _cell_value(text: str, cell: tuple[int, int]) -> tuple[int, int]:
     return start, end
 
 
+#: What a table holding no separator holds: a bar, a tab, an HTML cell or term.
+_TABLE_HEADS = (Literal("|"), Literal("\t"), Literal("<td", caseless=True), Literal("<th", caseless=True),
+                Literal("<dt", caseless=True))
+
+
 def table_probe(rules: list[Rule]) -> Probe:
-    """A prefilter for tables naming a key of ``rules``: a ``|`` and a word of a key glob (see
-    :func:`~.prefilter.heads_and_key_words`)."""
-    return heads_and_key_words((Literal("|"),), rules)
+    """A prefilter for tables naming a key of ``rules``: a ``|``, a tab or an HTML cell, and a
+    word of a key glob (see :func:`~.prefilter.heads_and_key_words`). (A table of CSV text holds
+    a comma, which keys inside text's probe looks for.)"""
+    return heads_and_key_words(_TABLE_HEADS, rules)
 
 
 def with_text_shapes(find_key_values: Callable) -> Callable[[str, Callable[[str], int]], list]:

@@ -50,6 +50,17 @@ SHAPES = {
                              "Host: example.com", "Host: example.com"),
     "AWS signature authorization": ("Proxy-Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101, "
                                     f"SignedHeaders=host, Signature={SECRET}", "Proxy-Authorization: "),
+    "YAML block under a label": (f"API key: |\n  {SECRET}\nuser: ann", "user: ann"),
+    "INI value going on below": (f"[db]\npassword = first\n  {SECRET}\nuser = ann", "user = ann"),
+    "quoted value over lines": (f'PRIVATE_KEY="-----BEGIN KEY-----\n{SECRET}\n-----END KEY-----"\nDEBUG=0', "DEBUG=0"),
+    "Ruby hash arrow": (f'{{"api key" => "{SECRET}", "user" => "ann"}}', '"user" => "ann"'),
+    "HTML table row": (f"<table><tr><td>Password</td><td>{SECRET}</td></tr></table>", "<td>Password</td>"),
+    "HTML table column": (f"<table><tr><th>user</th><th>password</th></tr><tr><td>ann</td><td>{SECRET}</td></tr></table>",
+                          "<td>ann</td>"),
+    "HTML definition list": (f"<dl><dt>API key</dt><dd>{SECRET}</dd></dl>", "<dt>API key</dt>"),
+    "Jira table": (f"||user||password||\n|ann|{SECRET}|", "|ann|"),
+    "CSV": (f'user,password,note\nann,{SECRET},"a, b"\nbob,x,y', "ann,"),
+    "TSV": (f"user\tpassword\nann\t{SECRET}", "ann\t"),
     "TOML multi-line string": (f'[auth]\nsecret_key = """\n{SECRET}\n"""\nuser = "ann"', 'user = "ann"'),
     "heredoc": (f'resource "x" {{\n  password = <<EOT\n{SECRET}\nEOT\n  user = "ann"\n}}', 'user = "ann"'),
 }
@@ -114,6 +125,8 @@ def test_the_redactions_read_as_the_shape_was_written(shaped_events, engine):
 
 #: Prose and code the shapes must leave as they were.
 PROSE = [
+    "echo $password | base64 -d",
+    "fields: user, password\nplease fill in both, then retry",
     "Password must be 8 characters or more",
     "the token table | name | kind |",
     "| field | type |\n|---|---|\n| password | string |",
@@ -208,7 +221,10 @@ def test_a_call_holding_nothing_is_no_value():
 @pytest.mark.parametrize("text", ["|" * 100_000, "| password " * 10_000, "|---|\n" * 20_000,
                                   "".join(" " * i + "password:\n" for i in range(500)), "password=X(" * 10_000,
                                   " _a" * 30_000, "**a_" * 30_000, "authorization: " * 10_000,
-                                  'password = """' * 10_000, "password = <<EOT\n" * 10_000, "\\npassword:\\n " * 10_000])
+                                  'password = """' * 10_000, "password = <<EOT\n" * 10_000, "\\npassword:\\n " * 10_000,
+                                  "user,password\n" + "a,b\n" * 20_000, "<tr><td>password</td>" * 10_000,
+                                  "password => " * 10_000, 'password: "\n' * 10_000, "<dt>a" * 20_000,
+                                  '"password",' * 10_000 + "\n"])
 def test_hostile_text_gives_spans_inside_itself(text):
     for start, end, _ in find_shaped_values(text, lambda key: int(DECIDE(key))):
         assert 0 <= start < end <= len(text)
