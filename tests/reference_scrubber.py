@@ -56,8 +56,8 @@ Semantics, as the README states them:
 * **Text shapes.** With ``text_shapes``, a key name holding spaces is also compared with each
   run of them as ``_`` (``rule.key_forms``), and in text (not a source line read as code), each
   value of a key in the shapes of ``scrub/textshapes.py`` (labels, Markdown, lines below a key,
-  triple quotes and heredocs, wrapping calls, Authorization lines, tables) is found as a key's
-  value inside text is.
+  quoted values over lines, triple quotes and heredocs, ``=>``, wrapping calls, Authorization
+  lines, tables of lines, HTML and CSV) is found as a key's value inside text is.
 * **Routes.** With ``named_values``, each parameter of the transaction's route
   (``routes.route_parameters``) in ``request.url`` is a key's value: the first key rule active at
   ``request.url`` matching its name redacts it (remark at ``request.url``), and it is a known

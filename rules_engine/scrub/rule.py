@@ -154,7 +154,8 @@ def key_word_probe(rules: list[Rule], encoded: bool = False, shaped: bool = Fals
     candidate. With ``encoded`` (keys inside encoded text, :mod:`.encoded_text`), a separator may
     be percent-encoded (``%3A``, ``%3D``, ``%2C``, or a ``%25`` of text encoded twice). With
     ``shaped`` (keys in the shapes of :mod:`.textshapes`), a key may also end in Markdown's
-    emphasis or code (``**token**:``, ``__token__:``, `` `token`: ``) or a table's bar."""
+    emphasis or code (``**token**:``, ``__token__:``, `` `token`: ``) or a table's cell (``|``,
+    ``,``, a line break, ``<``)."""
     ends = _KEY_ENDS + _SHAPED_KEY_ENDS if shaped else _KEY_ENDS
     anchors: set = set()
     for rule in rules:
@@ -176,8 +177,9 @@ def key_word_probe(rules: list[Rule], encoded: bool = False, shaped: bool = Fals
 #: What follows a key inside text (see :mod:`.keytext`): the first character after the key, and
 #: a separator somewhere after it
 _KEY_ENDS = ("=", ":", " ", "\t", '"', "'", "\\")
-#: What else ends a key written in Markdown or a table (:mod:`.textshapes`)
-_SHAPED_KEY_ENDS = ("*", "_", "`", "|")
+#: What else ends a key written in Markdown or a table (:mod:`.textshapes`): emphasis, a bar, a
+#: CSV header's comma or line break, an HTML cell's closing tag
+_SHAPED_KEY_ENDS = ("*", "_", "`", "|", ",", "\n", "\r", "<")
 _KEY_SEPARATORS = (Literal("="), Literal(":"), Literal(","))
 #: The separators percent-encoded (HTML and ``\\u`` escapes keep a separator as written or hold
 #: ``:`` themselves: ``&quot;``, ``&#34;``).

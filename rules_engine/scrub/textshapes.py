@@ -13,17 +13,24 @@ and each left its value as it was:
   ...) and plain values on the next lines (``password:`` then an indented line), INI
   continuation lines (``password =`` then an indented line): every following line indented more
   than the key, to the last one.
-* **Triple-quoted strings** (TOML, Python: ``password = \"\"\"...\"\"\"``) and **heredocs** (HCL,
-  Ruby, shell: ``password = <<EOT`` ... ``EOT``), to their end.
+* **Quoted values over lines**: a quoted value whose closing quote is on a later line
+  (``PRIVATE_KEY="-----BEGIN ...`` in a ``.env`` file, YAML), **triple-quoted strings** (TOML,
+  Python: ``password = \"\"\"...\"\"\"``) and **heredocs** (HCL, Ruby, shell: ``password = <<EOT``
+  ... ``EOT``), to their end.
+* **``=>``** (Ruby, PHP, Perl: ``"api key" => "..."``), read as a label's separator.
 * **A call wrapping the value**: ``password=SecretStr('...')``, ``token: Secret("...")`` in a
   ``repr()``: the call whole, its name included (keys inside text find the name alone), when it
   holds something.
 * **Authorization header lines**: ``Authorization: Digest username="ann", ..., response="..."``
   is one credential to the end of its line (keys inside text stop at the first comma), and to the
   closing quote of the string it starts (a header written inside a ``repr()`` or JSON string).
-* **Tables** (Markdown, psql's and the MySQL client's output): a row's cell naming a key holds
-  the key's value in the next cell (``| password | ... |``); under a header row (a row followed by
-  a rule line, ``|---|---|``), every cell of a column whose header names a key is its value.
+* **Tables** (Markdown, Jira, psql's and the MySQL client's output, HTML, CSV and TSV): a row's
+  cell naming a key holds the key's value in the next cell (``| password | ... |``,
+  ``<td>Password</td><td>...</td>``, a definition list's ``<dt>`` and ``<dd>``); under a header
+  row (a row followed by a rule line, ``|---|---|``; Jira's ``||`` row; a row of ``<th>``; the
+  first line of CSV text when it holds only names and the lines below as many fields), every
+  cell of a column whose header names a key is its value, and a ``Value`` column's cell in a
+  row naming a key.
 
 A line is ended by a line break, or, in text holding backslashes (a ``repr()``, JSON text), by
 the escape of one (``\\n``, ``\\r``): a frame variable holding YAML is sent as its ``repr()``.
@@ -33,8 +40,10 @@ the escape of one (``\\n``, ``\\r``): a frame variable holding YAML is sent as i
 keys inside text, in Python for both walks (the C walk's exact pass is Python's). The prefilter
 flags the strings it may find something in: keys inside text's probe (a key word and a separator:
 with ``text_shapes`` a key word may also be followed by the emphasis and table characters), and
-for tables, which hold no separator, :func:`table_probe`. Every search is a regular expression
-without nested repetition or a pass over the lines: linear in the text.
+for tables, which hold no separator, :func:`table_probe`. Each search looks for its rare part
+first (a line's start, a separator, an emphasis opener) and reads each character a bounded
+number of times: linear in the text. Keys and values a search finds are skipped by the search
+after it (a key inside a value is part of the value).
 """
 
 from __future__ import annotations
@@ -81,7 +90,7 @@ _BLOCK_KEY = re.compile(
 #: A key before a triple-quoted string or a heredoc.
 _QUOTED_BLOCK = re.compile(
     rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}(?:[:=][ \t]{{0,8}}(?P<triple>\"\"\"|''')
-         |[:=]?[ \t]{{0,8}}<<[-~]?(?P<tq>['"]?)(?P<tag>[A-Za-z_]\w{{0,63}})(?P=tq))""",
+         |[:=][ \t]{{0,8}}<<[-~]?(?P<tq>['"]?)(?P<tag>[A-Za-z_]\w{{0,63}})(?P=tq))""",
     re.VERBOSE,
 )
 #: A key before a call: ``password=SecretStr(`` (a call without a name: a tuple); the separator

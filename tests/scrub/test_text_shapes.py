@@ -61,6 +61,8 @@ SHAPES = {
     "Jira table": (f"||user||password||\n|ann|{SECRET}|", "|ann|"),
     "CSV": (f'user,password,note\nann,{SECRET},"a, b"\nbob,x,y', "ann,"),
     "TSV": (f"user\tpassword\nann\t{SECRET}", "ann\t"),
+    "CSV, the key last on its line": (f"user,token\nann,{SECRET}", "ann,"),
+    "HTML cell naming a key": (f"<tr><td>token</td><td>{SECRET}</td></tr>", "<td>token</td>"),
     "TOML multi-line string": (f'[auth]\nsecret_key = """\n{SECRET}\n"""\nuser = "ann"', 'user = "ann"'),
     "heredoc": (f'resource "x" {{\n  password = <<EOT\n{SECRET}\nEOT\n  user = "ann"\n}}', 'user = "ann"'),
 }
@@ -235,7 +237,7 @@ def test_hostile_text_gives_spans_inside_itself(text):
 
 PIECES = st.sampled_from(["password", "api key", "token", "user", ":", "=", " ", "\n", "  ", "|", "---", "**", "__",
                           "`", "'", '"', "(", ")", "Secret", "\\n", '"""', "<<EOT", "EOT", "Authorization: ", "-",
-                          ">", SECRET])
+                          ">", ",", "\t", "<td>", "</td>", "<th>", SECRET])
 SCRUB = [{"id": "keys", "keys": ["*password*", "token", "*api_key*", "authorization"], "redact": {"mask": {"keep_last": 2}}}]
 
 
