@@ -99,8 +99,10 @@ _CALL = re.compile(rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}[:=][ \t]{{0,8}}(?P<call>
 _CALL_SEPARATOR = re.compile(r"[:=][ \t]{0,8}(?:[A-Za-z_][\w.]{0,127}+)?\(")
 #: A key right before the end of the text searched (a separator's position): its key.
 _KEY_BEFORE = re.compile(rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}\Z""")
-#: Where a key in Markdown emphasis may start.
-_EMPHASIS_OPENS = re.compile(r"[*`]|(?<!\w)_")
+#: Where a key in Markdown emphasis may start: an opener before a letter or digit.
+_EMPHASIS_OPENS = re.compile(r"(?<![\w*`])(?:\*{1,3}|_{1,3}|`)(?=[^\W_])")
+#: What a label of several words ends with (most text holds none: then no line is read).
+_LABEL_END = re.compile(r"[\w.$@-] [\w.$@-]{1,64}[ \t]{0,8}[:=]")
 #: An Authorization header (``Proxy-Authorization``, ``X-Upstream-Authorization``) and its colon.
 _AUTHORIZATION = re.compile(r"""(?<![\w-])(?P<key>(?:[\w-]{0,64}-)?authorization)[ \t]{0,8}:[ \t]*""", re.IGNORECASE)
 
@@ -120,13 +122,14 @@ def find_shaped_values(text: str, decide: Callable[[str], int]) -> list[tuple[in
     found: list[tuple[int, int, int]] = []
     escapes = "\\" in text
     line_end = _LINE_END_ESCAPED if escapes else _LINE_END
-    starts = [0, *(stop.end() for stop in line_end.finditer(text))]
-    if " " in text:
+    several_lines = "\n" in text or "\r" in text or (escapes and ("\\n" in text or "\\r" in text))
+    starts = [0, *(stop.end() for stop in line_end.finditer(text))] if several_lines else [0]
+    if " " in text and _LABEL_END.search(text) is not None:
         for match in _matches_at(_LABEL, text, starts):
             _add_value(text, match, decide(match.group("key")), line_end, found)
     if "*" in text or "_" in text or "`" in text:
         _emphasized(text, decide, line_end, found)
-    if len(starts) > 1:
+    if several_lines:
         _lines_below(text, decide, starts, line_end, found)
     if '"""' in text or "'''" in text or "<<" in text:
         _quoted_blocks(text, decide, found)
@@ -138,7 +141,7 @@ def find_shaped_values(text: str, decide: Callable[[str], int]) -> list[tuple[in
         _tables(text, decide, line_end, found)
     if "<" in text:
         _html_tables(text, decide, found)
-    if ("," in text or "\t" in text) and ("\n" in text or "\r" in text or escapes):
+    if several_lines and ("," in text or "\t" in text):
         _delimited(text, decide, line_end, found)
     if "=>" in text or "\n" in text:
         _arrows_and_long_quotes(text, decide, found)
