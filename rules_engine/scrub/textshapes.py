@@ -103,8 +103,11 @@ _KEY_BEFORE = re.compile(rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}\Z""")
 _EMPHASIS_OPENS = re.compile(r"(?<![\w*`])(?:\*{1,3}|_{1,3}|`)(?=[^\W_])")
 #: What a label of several words ends with (most text holds none: then no line is read).
 _LABEL_END = re.compile(r"[\w.$@-] [\w.$@-]{1,64}[ \t]{0,8}[:=]")
-#: An Authorization header (``Proxy-Authorization``, ``X-Upstream-Authorization``) and its colon.
+#: An Authorization header (``Proxy-Authorization``, ``X-Upstream-Authorization``) and its colon;
+#: its last word and colon, looked for first, and the words before it.
 _AUTHORIZATION = re.compile(r"""(?<![\w-])(?P<key>(?:[\w-]{0,64}-)?authorization)[ \t]{0,8}:[ \t]*""", re.IGNORECASE)
+_AUTHORIZATION_WORD = re.compile(r"authorization[ \t]{0,8}:", re.IGNORECASE)
+_HEADER_WORDS_BEFORE = re.compile(r"(?<![\w-])(?:[\w-]{0,64}-)?\Z")
 
 #: The end of a line: a line break, or the escape of one in text holding backslashes.
 _LINE_END = re.compile(r"\r\n|[\n\r]")
@@ -135,8 +138,7 @@ def find_shaped_values(text: str, decide: Callable[[str], int]) -> list[tuple[in
         _quoted_blocks(text, decide, found)
     if "(" in text:
         _calls(text, decide, found)
-    if "uthorization" in text or "UTHORIZATION" in text:
-        _authorization_lines(text, decide, line_end, found)
+    _authorization_lines(text, decide, line_end, found)
     if "|" in text:
         _tables(text, decide, line_end, found)
     if "<" in text:
@@ -169,16 +171,18 @@ def _line_search(pattern: re.Pattern, starts: list[int]) -> Callable[[str, int],
     return search
 
 
-def _keyed_search(separators: re.Pattern, pattern: re.Pattern) -> Callable[[str, int], re.Match | None]:
+def _keyed_search(separators: re.Pattern, pattern: re.Pattern, before: re.Pattern = _KEY_BEFORE
+                  ) -> Callable[[str, int], re.Match | None]:
     """A search for ``pattern``, a key and what follows it, that looks for what follows first (a
-    character class the engine finds fast; most text holds few) and then for the key before it."""
+    character class or a word the engine finds fast; most text holds few) and then for the key
+    before it (``before``: a pattern ending where the text searched ends)."""
 
     def search(text: str, position: int) -> re.Match | None:
         while True:
             separator = separators.search(text, position)
             if separator is None:
                 return None
-            key = _KEY_BEFORE.search(text, max(position, separator.start() - 160), separator.start())
+            key = before.search(text, max(position, separator.start() - 160), separator.start())
             if key is not None:
                 match = pattern.match(text, key.start())
                 if match is not None:
@@ -221,9 +225,10 @@ def _add_value(text: str, match: re.Match, decision: int, line_end: re.Pattern, 
         return
     char = text[start]
     if char in _QUOTES:
-        close = text.find(char, start + 1)
         stop = line_end.search(text, start + 1)
-        end = close if close != -1 and (stop is None or close < stop.start()) else (stop.start() if stop else len(text))
+        line_stop = stop.start() if stop is not None else len(text)
+        close = text.find(char, start + 1, line_stop)
+        end = close if close != -1 else line_stop
         if end > start + 1:
             found.append((start + 1, end, decision))
         return
@@ -426,7 +431,8 @@ def _authorization_lines(text: str, decide: Callable[[str], int], line_end: re.P
             found.append((start, end, decision))
         return value_end
 
-    _search_values(_AUTHORIZATION.search, text, decide, read_value, key=lambda match: match.group("key"))
+    search = _keyed_search(_AUTHORIZATION_WORD, _AUTHORIZATION, _HEADER_WORDS_BEFORE)
+    _search_values(search, text, decide, read_value, key=lambda match: match.group("key"))
 
 
 def _closing_quote(text: str, start: int, end: int, quote: str) -> int:
