@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Callable
 from .keytext import _container_end
 from .pairs import PAIR_VALUES
 from .prefilter import Literal, Probe, heads_and_key_words
+from .redactions import FILTERED
 
 if TYPE_CHECKING:
     from .rule import Rule
@@ -93,10 +94,10 @@ _QUOTED_BLOCK = re.compile(
          |[:=][ \t]{{0,8}}<<[-~]?(?P<tq>['"]?)(?P<tag>[A-Za-z_]\w{{0,63}})(?P=tq))""",
     re.VERBOSE,
 )
-#: A key before a call: ``password=SecretStr(`` (a call without a name: a tuple); the separator
-#: and call alone, looked for first.
-_CALL = re.compile(rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}[:=][ \t]{{0,8}}(?P<call>(?:[A-Za-z_][\w.]{{0,127}}+)?\()""")
-_CALL_SEPARATOR = re.compile(r"[:=][ \t]{0,8}(?:[A-Za-z_][\w.]{0,127}+)?\(")
+#: A key before a call: ``password=SecretStr(`` (not a bracket alone: ``[parameters: (...)]`` is
+#: the SQL parameters' detectors' to read); the separator and call alone, looked for first.
+_CALL = re.compile(rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}[:=][ \t]{{0,8}}(?P<call>[A-Za-z_][\w.]{{0,127}}+\()""")
+_CALL_SEPARATOR = re.compile(r"[:=][ \t]{0,8}[A-Za-z_][\w.]{0,127}+\(")
 #: A key right before the end of the text searched (a separator's position): its key.
 _KEY_BEFORE = re.compile(rf"""(?<![\w$@.-]){_KEY}[ \t]{{0,8}}\Z""")
 #: Where a key in Markdown emphasis may start: an opener before a letter or digit.
@@ -233,6 +234,8 @@ def _add_value(text: str, match: re.Match, decision: int, line_end: re.Pattern, 
             found.append((start + 1, end, decision))
         return
     if char in "{[":
+        if text.startswith(FILTERED, start):
+            return  # already redacted: "[Filtered]" is no list to redact again (as keys inside text read it)
         end = _container_end(text, start + 1, char)
         if end > start + 1:
             found.append((start + 1, end, decision))
@@ -418,6 +421,8 @@ def _authorization_lines(text: str, decide: Callable[[str], int], line_end: re.P
 
     def read_value(match: re.Match, decision: int) -> int:
         start = match.end()
+        if text.startswith(FILTERED, start):
+            return start + len(FILTERED)  # already redacted (the string's closing quote with it)
         stop = line_end.search(text, start)
         end = stop.start() if stop is not None else len(text)
         opener = _opening_quote(text, match.start())
