@@ -65,7 +65,8 @@ from .sourcelines import find_source_key_values, in_source_lines, source_line_co
 from .pairs import PAIR_VALUES, lone_pair_name, no_lone_pair, pair_names, with_named_values
 from .sqlinsert import insert_values_probe
 from .redis_commands import redis_values_probe
-from .textshapes import table_probe, with_text_shapes
+from .textshapes import with_text_shapes
+from .texttables import table_probe
 
 from .cwalk import CRun, c_walk_interface
 

@@ -24,7 +24,7 @@ and each left its value as it was:
 * **Authorization header lines**: ``Authorization: Digest username="ann", ..., response="..."``
   is one credential to the end of its line (keys inside text stop at the first comma), and to the
   closing quote of the string it starts (a header written inside a ``repr()`` or JSON string).
-* **Tables** (Markdown, Jira, psql's and the MySQL client's output, HTML, CSV and TSV): a row's
+* **Tables** (:mod:`.texttables`; Markdown, Jira, psql's and the MySQL client's output, HTML, CSV and TSV): a row's
   cell naming a key holds the key's value in the next cell (``| password | ... |``,
   ``<td>Password</td><td>...</td>``, a definition list's ``<dt>`` and ``<dd>``); under a header
   row (a row followed by a rule line, ``|---|---|``; Jira's ``||`` row; a row of ``<th>``; the
@@ -40,7 +40,7 @@ the escape of one (``\\n``, ``\\r``): a frame variable holding YAML is sent as i
 keys inside text, in Python for both walks (the C walk's exact pass is Python's). The prefilter
 flags the strings it may find something in: keys inside text's probe (a key word and a separator:
 with ``text_shapes`` a key word may also be followed by the emphasis and table characters), and
-for tables, which hold no separator, :func:`table_probe`. Each search looks for its rare part
+for tables, which hold no separator, :func:`~.texttables.table_probe`. Each search looks for its rare part
 first (a line's start, a separator, an emphasis opener) and reads each character a bounded
 number of times: linear in the text. Keys and values a search finds are skipped by the search
 after it (a key inside a value is part of the value).
@@ -50,15 +50,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from .keytext import _container_end
-from .pairs import PAIR_VALUES
-from .prefilter import Literal, Probe, heads_and_key_words
 from .redactions import FILTERED
-
-if TYPE_CHECKING:
-    from .rule import Rule
+from .texttables import LINE_END, LINE_END_ESCAPED, QUOTES, find_table_values, lines
 
 #: A key as keys inside text read one: a word of any script, or quoted.
 _WORD = r"[^\W\d][\w.$@-]{0,127}+"
@@ -110,14 +106,9 @@ _AUTHORIZATION = re.compile(r"""(?<![\w-])(?P<key>(?:[\w-]{0,64}-)?authorization
 _AUTHORIZATION_WORD = re.compile(r"authorization[ \t]{0,8}:", re.IGNORECASE)
 _HEADER_WORDS_BEFORE = re.compile(r"(?<![\w-])(?:[\w-]{0,64}-)?\Z")
 
-#: The end of a line: a line break, or the escape of one in text holding backslashes.
-_LINE_END = re.compile(r"\r\n|[\n\r]")
-_LINE_END_ESCAPED = re.compile(r"\r\n|[\n\r]|\\r\\n|\\[nr]")
 #: What ends a bare value written after ``:`` / ``=`` (as keys inside text end one).
 _COLON_VALUE_END = re.compile(r"[\n\r,}\]]|\\[nr]")
 _EQUALS_VALUE = re.compile(r"""[^\s&;,'"<>{}\[\]()\#]{1,8192}""")
-_QUOTES = "\"'`"
-_MAX_LINES = 100_000
 
 
 def find_shaped_values(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
@@ -125,7 +116,7 @@ def find_shaped_values(text: str, decide: Callable[[str], int]) -> list[tuple[in
     ``decide`` maps to a non-zero decision."""
     found: list[tuple[int, int, int]] = []
     escapes = "\\" in text
-    line_end = _LINE_END_ESCAPED if escapes else _LINE_END
+    line_end = LINE_END_ESCAPED if escapes else LINE_END
     several_lines = "\n" in text or "\r" in text or (escapes and ("\\n" in text or "\\r" in text))
     starts = [0, *(stop.end() for stop in line_end.finditer(text))] if several_lines else [0]
     if " " in text and _LABEL_END.search(text) is not None:
@@ -140,12 +131,7 @@ def find_shaped_values(text: str, decide: Callable[[str], int]) -> list[tuple[in
     if "(" in text:
         _calls(text, decide, found)
     _authorization_lines(text, decide, line_end, found)
-    if "|" in text:
-        _tables(text, decide, line_end, found)
-    if "<" in text:
-        _html_tables(text, decide, found)
-    if several_lines and ("," in text or "\t" in text):
-        _delimited(text, decide, line_end, found)
+    find_table_values(text, decide, line_end, several_lines, found)
     if "=>" in text or "\n" in text:
         _arrows_and_long_quotes(text, decide, found)
     return found
@@ -225,7 +211,7 @@ def _add_value(text: str, match: re.Match, decision: int, line_end: re.Pattern, 
     if start >= len(text):
         return
     char = text[start]
-    if char in _QUOTES:
+    if char in QUOTES:
         stop = line_end.search(text, start + 1)
         line_stop = stop.start() if stop is not None else len(text)
         close = text.find(char, start + 1, line_stop)
@@ -257,19 +243,6 @@ def _add_value(text: str, match: re.Match, decision: int, line_end: re.Pattern, 
         found.append((start, end, decision))
 
 
-def _lines(text: str, line_end: re.Pattern) -> list[tuple[int, int]]:
-    """``(start, end)`` of each line (its end: where its line break, or the escape of one, starts)."""
-    lines = []
-    position = 0
-    for stop in line_end.finditer(text):
-        lines.append((position, stop.start()))
-        position = stop.end()
-        if len(lines) >= _MAX_LINES:
-            return lines
-    lines.append((position, len(text)))
-    return lines
-
-
 def _indentation(text: str, start: int, end: int) -> int:
     """How many spaces and tabs the line ``text[start:end]`` starts with (its length when blank)."""
     position = start
@@ -284,15 +257,15 @@ def _lines_below(text: str, decide: Callable[[str], int], starts: list[int], lin
     the key (blank lines between them too), from the first one's text (or the block scalar's
     indicator) to the last one's end; after a value on the key's line (a YAML plain scalar, an INI
     value going on), the lines below only."""
-    lines: list[tuple[int, int]] = []  # (each line's start is one of ``starts``)
+    line_spans: list[tuple[int, int]] = []  # (each line's start is one of ``starts``)
 
     def read_value(match: re.Match, decision: int) -> int | None:
-        if not lines:
-            lines.extend(_lines(text, line_end))
+        if not line_spans:
+            line_spans.extend(lines(text, line_end))
         index = bisect_right(starts, match.start()) - 1
-        key_column = match.start("indent") - lines[index][0] + len(match.group("indent"))
+        key_column = match.start("indent") - line_spans[index][0] + len(match.group("indent"))
         first = last = None
-        for start, end in _following(lines, index + 1):
+        for start, end in _following(line_spans, index + 1):
             indentation = _indentation(text, start, end)
             if start + indentation == end:  # blank
                 continue
@@ -341,11 +314,11 @@ def _arrows_and_long_quotes(text: str, decide: Callable[[str], int], found: list
     def read_value(match: re.Match, decision: int) -> int | None:
         quote = match.group("quote")
         if quote is None:
-            _add_value(text, match, decision, _LINE_END_ESCAPED, found)
+            _add_value(text, match, decision, LINE_END_ESCAPED, found)
             return None
         start = match.end()
         close = _closing_quote(text, start, len(text), quote)
-        if close == -1 or _LINE_END.search(text, start, close) is None:
+        if close == -1 or LINE_END.search(text, start, close) is None:
             return None
         found.append((start, close, decision))
         return close
@@ -386,7 +359,7 @@ def _quoted_blocks(text: str, decide: Callable[[str], int], found: list) -> None
             ending = re.compile(rf"(?:[\n\r]|\\[nr])[ \t]*{re.escape(match.group('tag'))}\b")
             stop = ending.search(text, start)
             end = len(text) if stop is None else stop.start()
-            first_line = _LINE_END_ESCAPED.match(text, start)  # (the value starts on the next line)
+            first_line = LINE_END_ESCAPED.match(text, start)  # (the value starts on the next line)
             if first_line is not None and first_line.end() <= end:
                 start = first_line.end()
         if end > start:
@@ -453,250 +426,6 @@ def _closing_quote(text: str, start: int, end: int, quote: str) -> int:
         if not backslashes % 2:
             return position
         position += 1
-
-
-_RULE_LINE = re.compile(r"[ \t]*[|+]?[ \t]*:?(?:-{3,}|={3,})[-=:|+ \t]*")
-_CELL_WRAPPING = "*_`"
-#: A cell that reads as a key's name: up to four words.
-_CELL_NAME = re.compile(r"[^\W\d][\w.@-]{0,63}(?: [\w.@-]{1,64}){0,3}")
-
-
-def _read_table(text: str, header: list[tuple[int, int]] | None, rows: list[tuple[list[tuple[int, int]], bool]],
-                decide: Callable[[str], int], found: list) -> None:
-    """The values a table's cells name: under a ``header``, every cell of a column whose header
-    names a key, and the cells of its value columns (``Value``, as a pair dict's value field:
-    :data:`~.pairs.VALUE_FIELDS`) in a row where a cell names a key (``| Setting | Value |``; a
-    schema's ``| field | type |`` names no value); without one, the next cell after a cell
-    naming a key, in the rows that are sure to be table rows (``rows``: each row's cells, and
-    whether it is)."""
-    if header is not None:
-        names = [_cell_key(text, cell) for cell in header]
-        decisions = [decide(name) if name else 0 for name in names]
-        value_columns = [column for column, name in enumerate(names) if name in PAIR_VALUES]
-        for cells, _ in rows:
-            for cell, decision in zip(cells, decisions):
-                if decision and cell[1] > cell[0]:
-                    found.append((*_cell_value(text, cell), decision))
-            if value_columns:
-                decision = 0
-                for column, cell in enumerate(cells):
-                    if column not in value_columns:
-                        name = _cell_key(text, cell)
-                        decision |= decide(name) if name else 0
-                if decision:
-                    found.extend((*_cell_value(text, cells[column]), decision) for column in value_columns
-                                 if column < len(cells) and cells[column][1] > cells[column][0])
-        return
-    for cells, sure in rows:
-        if not sure:
-            continue
-        for cell, following in zip(cells, cells[1:]):
-            name = _cell_key(text, cell)
-            if name and following[1] > following[0]:
-                decision = decide(name)
-                if decision:
-                    found.append((*_cell_value(text, following), decision))
-
-
-def _tables(text: str, decide: Callable[[str], int], line_end: re.Pattern, found: list) -> None:
-    """Tables of lines (Markdown, Jira, psql's and the MySQL client's output): a block of rows
-    (cells between ``|``) and rule lines; its header is the first row when a rule line follows it,
-    or a Jira header (cells between ``||``). A row without a header is sure to be one when its
-    line starts with a ``|`` (``echo $password | base64`` is no table)."""
-    block: list = []  # the rows (cells, whether the line starts with "|") and rule lines (None) of a table
-    for start, end in _lines(text, line_end):
-        if _RULE_LINE.fullmatch(text, start, end):
-            block.append(None)
-            continue
-        cells = _cells(text, start, end)
-        if cells is not None:
-            line = text[start:end].lstrip()
-            if line.startswith("||") and not block:  # Jira's header: cells between "||", no rule line
-                block += [([cell for cell in cells if cell[1] > cell[0]], True), None]
-            else:
-                block.append((cells, line.startswith("|")))
-            continue
-        _read_block(text, block, decide, found)
-        block = []
-    _read_block(text, block, decide, found)
-
-
-def _read_block(text: str, block: list, decide: Callable[[str], int], found: list) -> None:
-    entries = [entry for entry in block if entry is not None]
-    if not entries:
-        return
-    first = next(index for index, entry in enumerate(block) if entry is not None)
-    if first + 1 < len(block) and block[first + 1] is None and len(entries) > 1:  # a header, its rule line below
-        _read_table(text, entries[0][0], entries[1:], decide, found)
-    else:
-        _read_table(text, None, entries, decide, found)
-
-
-#: An HTML table's rows and cells (their text, without markup inside), and a definition list's terms.
-_HTML_TABLE = re.compile(
-    r"""(?P<row><tr\b)|(?P<end></table\s*>)
-        |<(?P<tag>t[dh]|d[td])\b[^<>]{0,256}+>[ \t\r\n]*+(?P<inside>[^<]{0,8192}+)</(?P=tag)\s*>""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
-
-def _html_tables(text: str, decide: Callable[[str], int], found: list) -> None:
-    """HTML tables as tables of cells (a first row of ``<th>`` cells is the header) and a
-    definition list's ``<dt>`` naming the ``<dd>`` after it."""
-    header: list | None = None
-    rows: list = []
-    row: list | None = None
-    terms: list = []  # the definition list's cells, in order
-    for match in _HTML_TABLE.finditer(text):
-        if match.group("tag") is not None:
-            tag = match.group("tag").lower()
-            cell = _trimmed(text, *match.span("inside"))
-            if tag in ("dt", "dd"):
-                terms.append(cell)
-                continue
-            if row is None:
-                row = []
-                rows.append(row)
-                if tag == "th" and len(rows) == 1:
-                    header = row
-            row.append(cell)
-            continue
-        if match.group("row") is not None:
-            row = None
-            continue
-        _read_html(text, header, rows, decide, found)  # </table>
-        header, rows, row = None, [], None
-    _read_html(text, header, rows, decide, found)
-    if terms:
-        _read_table(text, None, [(terms, True)], decide, found)
-
-
-def _read_html(text: str, header: list | None, rows: list, decide: Callable[[str], int], found: list) -> None:
-    if header is not None:
-        _read_table(text, header, [(cells, True) for cells in rows if cells is not header], decide, found)
-    elif rows:
-        _read_table(text, None, [(cells, True) for cells in rows], decide, found)
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start] in " \t\r\n":
-        start += 1
-    while end > start and text[end - 1] in " \t\r\n":
-        end -= 1
-    return start, end
-
-
-#: A name in a line of comma- or tab-separated names (a header of CSV text), maybe quoted.
-_DELIMITED_NAME = re.compile(r'"?[^\W\d][\w .@-]{0,63}"?')
-
-
-def _delimited(text: str, decide: Callable[[str], int], line_end: re.Pattern, found: list) -> None:
-    """CSV and TSV text: a line of two or more names, one naming a key, and the lines below it
-    holding as many fields: each field of that column is its value (the table ends at a line of
-    another count)."""
-    lines = _lines(text, line_end)
-    index = 0
-    while index < len(lines) - 1:
-        start, end = lines[index]
-        index += 1
-        line = text[start:end]
-        delimiter = "\t" if "\t" in line else "," if "," in line else None
-        if delimiter is None:
-            continue
-        header = _fields(text, start, end, delimiter)
-        names = [_cell_key(text, field) for field in header]
-        if len(header) < 2 or not all(names) or not all(_DELIMITED_NAME.fullmatch(text, *field) for field in header):
-            continue
-        decisions = [decide(name) for name in names]
-        if not any(decisions):
-            continue
-        while index < len(lines):
-            fields = _fields(text, *lines[index], delimiter)
-            if len(fields) != len(header):
-                break
-            found.extend((*_cell_value(text, field), decision) for field, decision in zip(fields, decisions)
-                         if decision and field[1] > field[0])
-            index += 1
-
-
-#: A field of a CSV line: quoted (a doubled quote inside) or bare.
-_CSV_FIELD = {delimiter: re.compile(r' *(?:"(?:[^"]|"")*+"|[^' + delimiter + r'"]*+) *') for delimiter in ",\t"}
-
-
-def _fields(text: str, start: int, end: int, delimiter: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each field of a CSV or TSV line (spaces trimmed); none when a field's
-    quote is left open."""
-    fields = []
-    position = start
-    field = _CSV_FIELD[delimiter]
-    while True:
-        match = field.match(text, position, end)
-        fields.append(_trimmed(text, match.start(), match.end()))
-        position = match.end()
-        if position >= end:
-            return fields
-        if text[position] != delimiter:
-            return []
-        position += 1
-
-
-def _cells(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
-    """``(start, end)`` of each cell of a table row (spaces trimmed), or None when the line is no
-    row (no ``|`` between two cells)."""
-    bars = [position for position in _bars(text, start, end)]
-    if not bars:
-        return None
-    edges = [start - 1, *bars, end]
-    cells = []
-    for left, right in zip(edges, edges[1:]):
-        cell_start, cell_end = left + 1, right
-        while cell_start < cell_end and text[cell_start] in " \t":
-            cell_start += 1
-        while cell_end > cell_start and text[cell_end - 1] in " \t":
-            cell_end -= 1
-        cells.append((cell_start, cell_end))
-    if cells and cells[0][0] == cells[0][1] and text[start:bars[0]].strip() == "":
-        cells.pop(0)  # before a leading bar
-    if cells and cells[-1][0] == cells[-1][1] and text[bars[-1] + 1 : end].strip() == "":
-        cells.pop()  # after a trailing bar
-    return cells if len(cells) >= 2 else None
-
-
-def _bars(text: str, start: int, end: int):
-    position = text.find("|", start, end)
-    while position != -1:
-        if position == start or text[position - 1] != "\\":
-            yield position
-        position = text.find("|", position + 1, end)
-
-
-def _cell_key(text: str, cell: tuple[int, int]) -> str:
-    """A cell's text as a key (without Markdown emphasis or code around it, nor a colon or quotes
-    after it), or ``""`` when it reads as no key's name."""
-    if cell[1] - cell[0] > 128:
-        return ""
-    key = text[cell[0] : cell[1]].strip(_CELL_WRAPPING + '"').rstrip(":").strip(_CELL_WRAPPING + ' "')
-    return key if _CELL_NAME.fullmatch(key) else ""
-
-
-def _cell_value(text: str, cell: tuple[int, int]) -> tuple[int, int]:
-    """A value cell's span: inside backticks or quotes when it is so written."""
-    start, end = cell
-    if end - start >= 2 and text[start] in _QUOTES and text[end - 1] == text[start]:
-        return start + 1, end - 1
-    return start, end
-
-
-#: What a table holding no separator holds: a bar, a tab, an HTML cell or term.
-_TABLE_HEADS = (Literal("|"), Literal("\t"), Literal("<td", caseless=True), Literal("<th", caseless=True),
-                Literal("<dt", caseless=True))
-
-
-def table_probe(rules: list[Rule]) -> Probe:
-    """A prefilter for tables naming a key of ``rules``: a ``|``, a tab or an HTML cell, and a
-    word of a key glob (see :func:`~.prefilter.heads_and_key_words`). (A table of CSV text holds
-    a comma, which keys inside text's probe looks for.)"""
-    return heads_and_key_words(_TABLE_HEADS, rules)
 
 
 def with_text_shapes(find_key_values: Callable) -> Callable[[str, Callable[[str], int]], list]:
