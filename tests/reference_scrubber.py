@@ -6,7 +6,7 @@ every selector against that path (no automaton, no memo, no bitmask); every stri
 searched by every detector, pattern and key rule active where it sits (no prefilter). It shares
 with the production path only definitions that have tests of their own: selector parsing and key
 globs, detector and pattern spans, keys inside text, the redaction functions, argv values, the
-strings sentry-sdk cut and their partial tokens, the decoded views of text, route parameters, task arguments' names, Redis commands' values and the log-template patterns.
+strings sentry-sdk cut and their partial tokens, the decoded views of text, the shapes of key/value text, route parameters, task arguments' names, Redis commands' values and the log-template patterns.
 
 Semantics, as the README states them:
 
@@ -55,6 +55,11 @@ Semantics, as the README states them:
   there matches, and each value field of a pair dict written as text (a repr, JSON) whose names
   one matches, is found as a key's value inside text is (``scrub/sqlinsert.py``,
   ``scrub/pairs.py``).
+* **Text shapes.** With ``text_shapes``, a key name holding spaces is also compared with each
+  run of them as ``_`` (``rule.key_forms``), and in text (not a source line read as code), each
+  value of a key in the shapes of ``scrub/textshapes.py`` (labels, Markdown, lines below a key,
+  quoted values over lines, triple quotes and heredocs, ``=>``, wrapping calls, Authorization
+  lines, tables of lines, HTML and CSV) is found as a key's value inside text is.
 * **Routes.** With ``named_values``, each parameter of the transaction's route
   (``routes.route_parameters``) in ``request.url`` is a key's value: the first key rule active at
   ``request.url`` matching its name redacts it (remark at ``request.url``), and it is a known
@@ -108,14 +113,16 @@ from rules_engine.scrub.sourcelines import find_source_key_values, without_code_
 from rules_engine.scrub.redis_commands import find_redis_values
 from rules_engine.scrub.sqlinsert import find_insert_values
 from rules_engine.scrub.task_arguments import task_argument_names
+from rules_engine.scrub.textshapes import find_shaped_values
 from rules_engine.scrub.walk import LOG_ENTRY_PLACES, SKIPPED_TOP_LEVEL
 
 
 class ReferenceRule:
-    def __init__(self, index: int, spec: models.ScrubRule, hash_key: bytes | None, numbered_keys: bool = False):
+    def __init__(self, index: int, spec: models.ScrubRule, hash_key: bytes | None, spaced: bool = False,
+                 numbered_keys: bool = False):
         self.index, self.id = index, spec.id
         self.redaction = compile_redaction(spec.redact, hash_key)
-        self.matches_key = key_matcher(spec.keys, spec.case, spec.except_keys, numbered_keys) if spec.keys else None
+        self.matches_key = key_matcher(spec.keys, spec.case, spec.except_keys, spaced, numbered_keys) if spec.keys else None
         self.detectors = [BUILTIN[name] for name in spec.detect or ()]
         self.pattern = pattern_spans_function(compile_regex(spec.pattern)) if spec.pattern else None
         self.selectors = [parse_selector(text) for text in spec.in_ or ()]
@@ -151,8 +158,11 @@ def is_pair(item) -> bool:
 class ReferenceScrubber:
     def __init__(self, scrub: models.Scrub, hash_key: bytes | None = None, options: models.Options | None = None):
         options = options or models.Options()
+        #: ``options.text_shapes``: keys holding spaces, and keys in the shapes of ``textshapes``;
         #: ``options.numbered_keys``: key names read without a copy or version suffix too
-        self.rules = [ReferenceRule(index, spec, hash_key, options.numbered_keys) for index, spec in enumerate(scrub.rules)]
+        self.text_shapes = options.text_shapes
+        self.rules = [ReferenceRule(index, spec, hash_key, self.text_shapes, options.numbered_keys)
+                      for index, spec in enumerate(scrub.rules)]
         self.allow = [parse_selector(text) for text in scrub.allow]
         #: ``options.named_values``: pair dicts and INSERT values; ``options.echoes``: echoes
         self.named_values, self.look_for_echoes = options.named_values, options.echoes
@@ -532,6 +542,8 @@ class ReferenceScrubber:
         decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
         in_text = find_source_key_values if source_line else find_key_values
         found = [(start, end, rules[0], None) for start, end, rules in in_text(text, decide)]
+        if self.text_shapes and not source_line:
+            found += [(start, end, rules[0], None) for start, end, rules in find_shaped_values(text, decide)]
         if self.named_values:
             found += [(start, end, rules[0], None) for start, end, rules in find_insert_values(text, decide)]
             found += [(start, end, rules[0], None) for start, end, rules in find_redis_values(text, decide)]

@@ -156,6 +156,16 @@ class Options(Strict):
         "sessionIdPrev). Off unless set (the 2026.12 packs set it).",
         default=False,
     )
+    text_shapes: bool = _describe(
+        "Read keys in the shapes people write them in: a key holding spaces ('API Key', "
+        "'client secret', as a dict key and inside text, compared with its spaces as '_'), a "
+        "label at a line's start (API key: ...), Markdown (**Password**: `...`, tables naming a "
+        "key in a cell or a column's header), YAML block scalars and values on the lines "
+        "indented below their key, triple-quoted strings and heredocs, a call wrapping a value "
+        "(password=SecretStr('...')), and an Authorization header's value to the end of its "
+        "line. Off unless set (the 2026.12 packs set it).",
+        default=False,
+    )
     partial_tokens: bool = _describe(
         "Redact the token a string ends in where sentry-sdk cut it (max_value_length), when it "
         "could be the beginning of a secret: at least 4 characters, not all letters (a token's "

@@ -159,12 +159,15 @@ def _value_span(text: str, match: re.Match) -> tuple[int, int]:
 _CONTAINER_MARK = re.compile(r"""[\\"'{}\[\]]""")
 
 
-def _container_end(text: str, start: int, opener: str) -> int:
+def _container_end(text: str, start: int, opener: str, closers: dict[str, str] = _CLOSERS,
+                   marks: re.Pattern = _CONTAINER_MARK) -> int:
     """Index of the bracket closing the container opened just before ``start`` (quote-aware),
-    or the end of the text when it never closes (a cut string: everything after is sensitive)."""
-    stack = [_CLOSERS[opener]]
+    or the end of the text when it never closes (a cut string: everything after is sensitive).
+    ``closers`` and ``marks``: the brackets read (their openers and closers), and a pattern of
+    them, quotes and backslashes (a call's parentheses too: :mod:`.textshapes`)."""
+    stack = [closers[opener]]
     quote = ""
-    find_mark = _CONTAINER_MARK.search
+    find_mark = marks.search
     i = start
     while True:
         mark = find_mark(text, i)
@@ -179,8 +182,8 @@ def _container_end(text: str, start: int, opener: str) -> int:
                 quote = ""
         elif char in "\"'":
             quote = char
-        elif char in _CLOSERS:
-            stack.append(_CLOSERS[char])
+        elif char in closers:
+            stack.append(closers[char])
         elif char == stack[-1]:
             stack.pop()
             if not stack:

@@ -26,6 +26,10 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _COPY_SUFFIX = re.compile(
     r"(?:(?<![0-9])[_-]?[0-9]{1,3}|[_-]?v[0-9]{1,3}|_?(?:old|new|prev|previous|next|current|backup|fallback|primary"
     r"|secondary|legacy|tmp|temp))\Z", re.IGNORECASE)
+#: A run of spaces inside a key name, and a name of two to four words (``spaced`` key forms): a
+#: quoted text of more words or holding punctuation is prose (``"+OK send PASS"``).
+_SPACES = re.compile(r"\s+")
+_SPACED_NAME = re.compile(r"[^\W\d][\w.$@-]*(?:\s+[\w.$@-]+){1,3}")
 #: How many key names (and plans, and selector steps) a scrubber remembers the decision for.
 KEY_MEMO_LIMIT = 10_000
 
@@ -74,13 +78,13 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
 
 
 def key_matcher(globs: list[str], case: str = "insensitive", except_globs: list[str] | None = None,
-                numbered: bool = False) -> Callable[[str], bool]:
+                spaced: bool = False, numbered: bool = False) -> Callable[[str], bool]:
     """Whether a key name matches any of ``globs`` and none of ``except_globs`` as a ``keys`` rule
-    comparing ``case`` decides it (reading numbered and versioned names as the name with
-    ``numbered``, as ``options.numbered_keys`` does)."""
+    comparing ``case`` decides it (``spaced``, ``numbered``: the forms :func:`key_forms` reads,
+    as ``options.text_shapes`` and ``options.numbered_keys`` make the scrubber read them)."""
     match = _key_globs_regex(globs, case).match
     exception = _key_globs_regex(except_globs, case).match if except_globs else None
-    return lambda key: _matches(match, exception, key_forms(key, case, numbered))
+    return lambda key: _matches(match, exception, key_forms(key, case, spaced, numbered))
 
 
 def _key_globs_regex(globs: list[str], case: str = "insensitive") -> Any:
@@ -102,16 +106,23 @@ def _normalize_glob(pattern: str) -> str:
     return _glob_form(pattern, "insensitive")
 
 
-def key_forms(key: str, case: str = "insensitive", numbered: bool = False) -> tuple[str, ...]:
+def key_forms(key: str, case: str = "insensitive", spaced: bool = False, numbered: bool = False
+              ) -> tuple[str, ...]:
     """The spellings a key glob is tried against: the key (the quotes of a repr'd bytes key
     dropped, ``-`` as ``_``), and the last part of a dotted name (``http.request.header.cookie``
     -> ``cookie``). Compared case-insensitively, the key is in lower case and also has its
     camelCase words split (``accessToken`` -> ``access_token``); compared case-sensitively, it
-    is as written. With ``numbered``, each of these also without a copy or version suffix
+    is as written. With ``spaced`` (``options.text_shapes``), a key of two to four words is also
+    tried with each run of spaces as ``_`` (``API Key`` -> ``api_key``, as ``API-Key`` is), its
+    ends trimmed: the words people write a label in are the words of a key glob. With
+    ``numbered`` (``options.numbered_keys``), each of these also without a copy or version suffix
     (:data:`_COPY_SUFFIX`: ``token2`` -> ``token``)."""
     quoted = _QUOTED_KEY.match(key)
     if quoted is not None:  # the SDK's repr of a bytes or str key: "b'cookie'"
         key = quoted.group(2)
+    if spaced and _SPACES.search(key) is not None and _SPACED_NAME.fullmatch(key.strip()):
+        return tuple(dict.fromkeys(key_forms(key, case, numbered=numbered)
+                                   + key_forms(_SPACES.sub("_", key.strip()), case, numbered=numbered)))
     if case == "sensitive":
         forms = {_written(key)}
     else:
@@ -143,7 +154,7 @@ def activation_groups(key_rules: list[Rule]) -> list[list[Rule]]:
     return groups + [[rule] for rule in key_rules if rule.selector_indexes]
 
 
-def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
+def key_word_probe(rules: list[Rule], encoded: bool = False, shaped: bool = False) -> Probe:
     """A prefilter for keys inside text: a literal of every key glob (case-folded), and a
     separator a key is followed by (``=``, ``:``, or the ``,`` of a ``(b'key', b'value')`` pair).
 
@@ -156,7 +167,11 @@ def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
     case, and the lower case of ASCII text is ASCII, so a key holding the word is not ASCII. A
     glob without such a word or a literal of two ASCII characters or more makes every string a
     candidate. With ``encoded`` (keys inside encoded text, :mod:`.encoded_text`), a separator may
-    be percent-encoded (``%3A``, ``%3D``, ``%2C``, or a ``%25`` of text encoded twice)."""
+    be percent-encoded (``%3A``, ``%3D``, ``%2C``, or a ``%25`` of text encoded twice). With
+    ``shaped`` (keys in the shapes of :mod:`.textshapes`), a key may also end in Markdown's
+    emphasis or code (``**token**:``, ``__token__:``, `` `token`: ``) or a table's cell (``|``,
+    ``,``, a line break, ``<``)."""
+    ends = _KEY_ENDS + _SHAPED_KEY_ENDS if shaped else _KEY_ENDS
     anchors: set = set()
     for rule in rules:
         for word, ends_key in rule.literal_words:
@@ -167,7 +182,7 @@ def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
             elif len(longest) < 2:
                 return Probe(always=True)
             elif ends_key and len(parts[-1]) >= 3:
-                anchors.update(Literal(parts[-1] + end, caseless=True) for end in _KEY_ENDS)
+                anchors.update(Literal(parts[-1] + end, caseless=True) for end in ends)
             else:
                 anchors.add(Literal(longest, caseless=True))
     separators = _KEY_SEPARATORS + _ENCODED_SEPARATORS if encoded else _KEY_SEPARATORS
@@ -177,6 +192,9 @@ def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
 #: What follows a key inside text (see :mod:`.keytext`): the first character after the key, and
 #: a separator somewhere after it
 _KEY_ENDS = ("=", ":", " ", "\t", '"', "'", "\\")
+#: What else ends a key written in Markdown or a table (:mod:`.textshapes`): emphasis, a bar, a
+#: CSV header's comma or line break, an HTML cell's closing tag
+_SHAPED_KEY_ENDS = ("*", "_", "`", "|", ",", "\n", "\r", "<")
 _KEY_SEPARATORS = (Literal("="), Literal(":"), Literal(","))
 #: The separators percent-encoded (HTML and ``\\u`` escapes keep a separator as written or hold
 #: ``:`` themselves: ``&quot;``, ``&#34;``).

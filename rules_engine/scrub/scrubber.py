@@ -65,6 +65,8 @@ from .sourcelines import find_source_key_values, in_source_lines, source_line_co
 from .pairs import PAIR_VALUES, lone_pair_name, no_lone_pair, pair_names, with_named_values
 from .sqlinsert import insert_values_probe
 from .redis_commands import redis_values_probe
+from .textshapes import with_text_shapes
+from .texttables import table_probe
 
 from .cwalk import CRun, c_walk_interface
 
@@ -102,6 +104,9 @@ class Scrubber:
         self._encoded_text = options.encoded_text
         #: whether key names are also read without a copy or version suffix (``token2``: rule.key_forms)
         self._numbered_keys = options.numbered_keys
+        #: whether keys are read in the shapes people write them in: holding spaces, in Markdown,
+        #: below their line, wrapped in a call (:mod:`.textshapes`)
+        self._text_shapes = options.text_shapes
         self._rules = [compile_rule(index, rule, hash_key) for index, rule in enumerate(scrub.rules)]
         #: rule index -> (rule id, replace function, _meta remark type)
         self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
@@ -125,6 +130,8 @@ class Scrubber:
         #: INSERT values written in text
         in_text = (find_key_values_in_c or find_key_values) if c_walk else find_key_values
         self._find_key_values = with_named_values(in_text) if self._named_values else in_text
+        if self._text_shapes:
+            self._find_key_values = with_text_shapes(self._find_key_values)
         #: the same in a Python frame's source lines: a value that is code is none (in Python for
         #: both walks: the decision is one definition, and source lines are short and few)
         in_source = (find_source_key_values if in_text is find_key_values
@@ -197,8 +204,11 @@ class Scrubber:
                 self._probe_kinds.append(("pattern", rule, 1 << rule.index))
         for group in activation_groups(self._key_rules):
             rules = sum(1 << rule.index for rule in group)
-            probes.append(key_word_probe(group, encoded=self._encoded_text))
+            probes.append(key_word_probe(group, encoded=self._encoded_text, shaped=self._text_shapes))
             self._probe_kinds.append(("keys", None, rules))
+            if self._text_shapes:  # tables hold no separator (see textshapes.py)
+                probes.append(table_probe(group))
+                self._probe_kinds.append(("keys", None, rules))
             if self._named_values:  # INSERT and Redis values are found with keys inside text
                 for probe in (insert_values_probe(group), redis_values_probe(group)):
                     probes.append(probe)
@@ -255,7 +265,8 @@ class Scrubber:
         for rule in self._key_rules:
             forms = forms_by_case.get(rule.key_case)
             if forms is None:
-                forms = forms_by_case[rule.key_case] = key_forms(name, rule.key_case, self._numbered_keys)
+                forms = forms_by_case[rule.key_case] = key_forms(name, rule.key_case, self._text_shapes,
+                                                                 self._numbered_keys)
             if rule.matches_key(forms):
                 found |= 1 << rule.index
         if len(self._key_memo) < KEY_MEMO_LIMIT:

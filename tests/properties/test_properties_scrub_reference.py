@@ -24,9 +24,9 @@ from tests import strategies as S
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
 PROPERTY = settings(max_examples=S.scaled(60), suppress_health_check=list(HealthCheck), deadline=None)
 #: No event drawn comes near a limit: the reference does not model them. Values named elsewhere
-#: and echoes are read (the default ruleset's packs turn both on).
+#: echoes and the shapes of key/value text are read (the default ruleset's packs turn them on).
 OPTIONS = models.Options(limits=models.Limits(max_string_length=100_000, max_ms=60_000),
-                         named_values=True, echoes=True, source_as_code=True)
+                         named_values=True, echoes=True, source_as_code=True, text_shapes=True)
 
 KEY_GLOBS = ["*password*", "*token", "authorization", "cookie", "email", "ip_address", "x-*", "*secret*", "name",
              "account"]
@@ -129,6 +129,14 @@ def shapes(text: str) -> list:
         # pair dicts as sentry-sdk sends them when they sit too deep: their repr
         repr([{"name": "X-Secret", "value": text, "path": "/"}, {"Key": "account", "Value": [text]}]),
         *redis_commands(text),
+        # key/value text in the shapes of textshapes.py: a YAML block scalar, Markdown, a table
+        # under its header, a wrapping call, an Authorization line, keys holding spaces
+        f"db:\n  password: |\n    {text}\n  note: 1\nx-secret:\n  {text}",
+        f"- **Api Token**: `{text}`\n**X Secret:** {text}\n\n| note | password |\n|---|---|\n| a | {text} |",
+        f"Config(password=SecretStr({text!r}), note=Note({text!r}))",
+        repr(f'Authorization: Digest realm="r", nonce="n", response="{text}"\nnext line {text}'),
+        repr({"API Token": text, "X Secret": [text], "Note Secret": text}),
+        {"API Token": text, "Client Secret": text, "x secret": {"inner": text}},
         # keys holding the secret (a table keyed by token, pools keyed by URL): with values and
         # _meta below them, beside a key already named like a redaction, under a sensitive key,
         # and a sensitive key holding it (whose value a rule may remove)
