@@ -29,6 +29,10 @@ value), in the standard or the URL-safe alphabet, with or without its padding; a
 not decode as a whole, and holds ``/`` or ``+`` (a URL path around a URL-safe token, a form's
 spaces), is read again as the pieces between them. Each character is decoded at most twice, in
 C (``binascii``), and a run that is no text is given up at its first byte that is no UTF-8.
+What base64 gives is read through the other decodings (a percent-encoded query string inside
+base64 of JSON) but not as base64 again: the prefilter finds a key inside base64 by the base64
+of its word (:func:`~.rule.key_word_base64_probe`), and base64 of base64 would need as many
+pieces again for each piece.
 
 A view is never longer than its text, and every search over it stays linear.
 """
@@ -74,7 +78,8 @@ def _unicode_escapes(text: str) -> View | None:
     return _substituted(text, _UNICODE_ESCAPE, lambda match: chr(int(match.group(1), 16)))
 
 
-#: The shortest run of base64 read as text: base64 of ``pin=1234`` (a key, a separator and a value).
+#: The shortest run of base64 read as text (but its padding): base64 of ``pin=12345`` (a short key,
+#: a separator and a value).
 MIN_BASE64_RUN = 12
 #: A run of base64, in either alphabet, with its padding.
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_BASE64_RUN)
@@ -188,12 +193,14 @@ def _copy(text: str, start: int, end: int, pieces: list[str], starts: list[int],
 def decoded_views(text: str, decodings: tuple = DECODINGS) -> Iterator[View]:
     """Each view of ``text`` its ``decodings`` give (each once), with where each of its
     characters starts and ends in ``text``."""
-    layer: list[tuple[str, View | None]] = [(text, None)]
+    layer: list[tuple[str, View | None, bool]] = [(text, None, False)]
     seen = {text}
     for _ in range(MAX_LAYERS):
         following = []
-        for current, origin in layer:
+        for current, origin, from_base64 in layer:
             for decode in decodings:
+                if decode is _base64 and from_base64:
+                    continue  # (see the module's docstring: base64 is read once)
                 decoded = decode(current)
                 if decoded is None or decoded[0] in seen:
                     continue
@@ -204,7 +211,7 @@ def decoded_views(text: str, decodings: tuple = DECODINGS) -> Iterator[View]:
                     starts = [origin_starts[start] for start in starts]
                     ends = [origin_ends[end - 1] for end in ends]
                 decoded = (view, starts, ends)
-                following.append((view, decoded))
+                following.append((view, decoded, from_base64 or decode is _base64))
                 yield decoded
         if not following:
             return
