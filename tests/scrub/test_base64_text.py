@@ -27,7 +27,7 @@ from rules_engine.scrub.prefilter import make_prefilter
 from rules_engine.scrub.rule import compile_rule, key_word_base64_probe
 from rules_engine.testing.capture import capture_events
 from tests.corpus.planting import captured_failures, default_ruleset, frame_vars, pinned_ruleset, processed_events
-from tests.scrub.frame_scenarios import ENGINES, engine, scrubbed_as_the_reference  # noqa: F401
+from tests.scrub.frame_scenarios import ENGINES, engine, raised_with, scrubbed_as_the_reference  # noqa: F401
 
 SECRET = "Qx7mW2pL9vB4nR8tK3sZ"
 PAYLOAD = json.dumps({"user": "ann", "password": SECRET})
@@ -54,16 +54,9 @@ ENCODED = {
 }
 
 
-def _fail_with(text: str):
-    def fail():
-        shown = text  # noqa: F841 - a frame variable too
-        raise ValueError(text)
-    return fail
-
-
 @pytest.fixture(scope="module")
 def encoded_events():
-    return captured_failures(*map(_fail_with, ENCODED.values()))
+    return raised_with(ENCODED.values())
 
 
 @pytest.mark.parametrize("index", range(len(ENCODED)), ids=list(ENCODED))
@@ -98,7 +91,7 @@ def test_a_ruleset_pinned_to_2026_11_sends_base64_as_it_was(encoded_events, engi
 
 def test_a_kubernetes_secret_manifest_keeps_its_base64_values_out(engine):
     manifest = f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  username: {b64('ann')}\n  password: {b64(SECRET)}\n"
-    event, = captured_failures(_fail_with(manifest))
+    event, = raised_with([manifest])
     sent, = processed_events(default_ruleset(engine), [event])
     assert b64(SECRET) not in json.dumps(sent) and "name: db" in sent["exception"]["values"][0]["value"]
 
@@ -153,7 +146,7 @@ def test_base64_without_a_sensitive_key_is_left_alone(engine):
     claims = b64url(json.dumps({"sub": "1042", "name": "Ann", "scope": "orders:read"}))
     texts = [image, header, claims, b64(json.dumps({"user": "ann", "page": 2})),
              base64.b64encode(random.Random(3).randbytes(32)).decode()]
-    events = captured_failures(*map(_fail_with, texts))
+    events = raised_with(texts)
     sent = processed_events(default_ruleset(engine), list(events))
     for text, event in zip(texts, sent):
         assert event["exception"]["values"][0]["value"] == text

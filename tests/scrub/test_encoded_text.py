@@ -20,8 +20,8 @@ from starlette.testclient import TestClient
 
 from rules_engine.scrub.encoded_text import MAX_LAYERS, decoded_views, in_decoded_views
 from rules_engine.testing.capture import capture_events
-from tests.corpus.planting import captured_failures, default_ruleset, frame_vars, pinned_ruleset, processed_events
-from tests.scrub.frame_scenarios import ENGINES, engine, scrubbed_as_the_reference  # noqa: F401
+from tests.corpus.planting import default_ruleset, frame_vars, pinned_ruleset, processed_events
+from tests.scrub.frame_scenarios import ENGINES, engine, raised_with, scrubbed_as_the_reference  # noqa: F401
 
 SECRET = "Qx7mW2pL9vB4nR8tK3sZ"
 PAYLOAD = json.dumps({"user": "ann", "password": SECRET})
@@ -35,16 +35,9 @@ ENCODED = {
 }
 
 
-def _fail_with(text: str):
-    def fail():
-        shown = text  # noqa: F841 - a frame variable too
-        raise ValueError(text)
-    return fail
-
-
 @pytest.fixture(scope="module")
 def encoded_events():
-    return captured_failures(*map(_fail_with, ENCODED.values()))
+    return raised_with(ENCODED.values())
 
 
 @pytest.mark.parametrize("index", range(len(ENCODED)), ids=list(ENCODED))
