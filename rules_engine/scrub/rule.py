@@ -163,22 +163,22 @@ def key_word_probe(rules: list[Rule], encoded: bool = False) -> Probe:
     return Probe(all_of=(tuple(sorted(anchors, key=repr)), separators))
 
 
-def key_word_base64_probe(rules: list[Rule]) -> Probe | None:
+def key_word_base64_probe(rules: list[Rule]) -> Probe:
     """A prefilter for keys inside base64 (:mod:`.encoded_text`): the base64 every text holding a
     key word of the rules (the part :func:`key_word_probe` looks for) surely holds, whatever the
     alignment (:func:`~.encoded_text.base64_pieces`), the word in lower case, capitalised (a
     camelCase key's later words) and in upper case. A word shorter than two groups at an
     alignment is looked for with what surrounds it as a key: each character that may end a key
     after it (a word that ends the key), each character a key commonly follows before it. (A word
-    of two characters is then found at two alignments of three.) None when the rules' key words
-    make every string a candidate anyway."""
+    of two characters is then found at two alignments of three.) Every string, as for
+    :func:`key_word_probe`, when a key word is shorter than two characters."""
     literals: set[str] = set()
     for rule in rules:
         for word, ends_key in rule.literal_words:
             parts = [part for part in word.split("_") if part]
             part = parts[-1] if ends_key and len(parts[-1]) >= 3 else max(parts, key=len, default="")
             if len(part) < 2 and part.isascii():
-                return None
+                return Probe(always=True)
             for written in dict.fromkeys((part.lower(), part.capitalize(), part.upper())):
                 texts = [written]
                 if len(written.encode("utf-8")) < _TWO_GROUPS:

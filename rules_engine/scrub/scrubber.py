@@ -201,10 +201,9 @@ class Scrubber:
             rules = sum(1 << rule.index for rule in group)
             probes.append(key_word_probe(group, encoded=self._encoded_text))
             self._probe_kinds.append(("keys", None, rules))
-            inside_base64 = key_word_base64_probe(group) if self._encoded_text else None
-            if inside_base64 is not None:  # keys inside base64 (encoded_text.py)
+            if self._encoded_text:  # keys inside base64 (encoded_text.py)
                 self._base64_probes |= 1 << len(probes)
-                probes.append(inside_base64)
+                probes.append(key_word_base64_probe(group))
                 self._probe_kinds.append(("keys", None, rules))
             if self._named_values:  # INSERT and Redis values are found with keys inside text
                 for probe in (insert_values_probe(group), redis_values_probe(group)):

@@ -264,3 +264,11 @@ def test_keys_inside_base64_are_redacted_as_the_reference_redacts_them(before, i
     for engine_name in ENGINES:
         scrubbed_as_the_reference({"extra": {"note": text, "list": [text]}}, SCRUB, engine_name,
                                   options=models.Options(encoded_text=True, named_values=True, echoes=True))
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_a_key_glob_of_one_character_reads_every_string_through_base64(engine_name):
+    text = "blob " + b64(json.dumps({"x": SECRET}))
+    event, _ = scrubbed_as_the_reference({"extra": {"note": text}}, [{"id": "x", "keys": ["x"], "redact": "filter"}],
+                                         engine_name, options=models.Options(encoded_text=True))
+    assert event["extra"]["note"] == "blob [Filtered]"
