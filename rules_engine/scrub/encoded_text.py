@@ -26,8 +26,8 @@ value too, and what is left of the run is base64 of the rest of the text, keys i
 run is one encoded value, and it is redacted as one, as an echo found inside base64 is.) A run is
 :data:`MIN_BASE64_RUN` characters at least (the shortest that holds a key, a separator and a
 value), in the standard or the URL-safe alphabet, with or without its padding; a run that does
-not decode as a whole, and holds ``/`` or ``+`` (a URL path around a URL-safe token, a form's
-spaces), is read again as the pieces between them. Each character is decoded at most twice, in
+not decode as a whole, and holds a few ``/`` or ``+`` (a URL path around a URL-safe token, a
+form's spaces), is read again as the pieces between them. Each character is decoded at most twice, in
 C (``binascii``), and a run that is no text is given up at its first byte that is no UTF-8.
 What base64 gives is read through the other decodings (a percent-encoded query string inside
 base64 of JSON) but not as base64 again: the prefilter finds a key inside base64 by the base64
@@ -83,6 +83,9 @@ def _unicode_escapes(text: str) -> View | None:
 MIN_BASE64_RUN = 12
 #: A run of base64, in either alphabet, with its padding.
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_BASE64_RUN)
+#: How many ``/`` and ``+`` a run that does not decode whole may hold to be read as the pieces
+#: between them: a URL path's segments, a form's words (random base64 holds one in 32 characters).
+_MAX_CUTS = 16
 #: Where a run that does not decode whole is cut: a URL path's ``/``, a form's ``+``.
 _BASE64_PIECE = re.compile(r"[A-Za-z0-9_-]{%d,}={0,2}" % MIN_BASE64_RUN)
 _FROM_URL_SAFE = str.maketrans("-_", "+/")
@@ -121,7 +124,7 @@ def _base64(text: str) -> View | None:
         decoded = _base64_text(run.group())
         if decoded is not None:
             _add_run(decoded, run.start(), run.end(), pieces, starts, ends)
-        elif "/" in run.group() or "+" in run.group():
+        elif 0 < run.group().count("/") + run.group().count("+") <= _MAX_CUTS:
             for piece in _BASE64_PIECE.finditer(text, run.start(), run.end()):
                 decoded = _base64_text(piece.group())
                 if decoded is not None:
