@@ -145,7 +145,8 @@ class Options(Strict):
     encoded_text: bool = _describe(
         "Look for keys inside text in its decoded views too: percent-encoded (also twice), HTML "
         "character references, JSON's \\u escapes (next=%7B%22password%22%3A...%7D, "
-        "{&quot;token&quot;: ...}): a value found there is redacted escapes and all. Off unless "
+        "{&quot;token&quot;: ...}): a value found there is redacted escapes and all; base64 "
+        "(state=eyJwYXNzd29yZCI6...): a run of base64 holding a key is redacted whole. Off unless "
         "set (the 2026.12 packs set it).",
         default=False,
     )

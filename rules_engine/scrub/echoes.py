@@ -38,7 +38,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from binascii import b2a_base64
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import compress
@@ -47,6 +46,7 @@ from urllib.parse import quote, unquote
 
 from ..detection.validators import is_placeholder
 from .dictkeys import key_echoes
+from .encoded_text import base64_pieces
 from .joined import SEPARATOR, string_starts
 from .rule import lowest_bit
 
@@ -128,23 +128,9 @@ def _hex_digits(secret: str) -> Iterator[str]:
 
 
 def _base64_pieces(secret: str) -> Iterator[str]:
-    """What base64 of a text holding the secret surely holds: the secret's bytes from each of the
-    three places a base64 group may start (after one or two bytes of what precedes it), in whole
-    groups, in both alphabets (standard, URL-safe)."""
-    data = secret.encode("utf-8", "surrogatepass")
-    for skip in range(3):
-        whole_groups = (len(data) - skip) // 3 * 3
-        if whole_groups * 4 // 3 < _MIN_BASE64:
-            continue
-        encoded = b2a_base64(data[skip : skip + whole_groups], newline=False)
-        yield encoded.decode("ascii")
-        url_safe = encoded.translate(_URL_SAFE)
-        if url_safe != encoded:
-            yield url_safe.decode("ascii")
-
-
-#: The URL-safe base64 alphabet from the standard one.
-_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+    """What base64 of a text holding the secret surely holds (see
+    :func:`~.encoded_text.base64_pieces`)."""
+    return base64_pieces(secret.encode("utf-8", "surrogatepass"), _MIN_BASE64)
 
 
 #: The forms text gives a value: (name, forms of a secret, whether a form found widens to the

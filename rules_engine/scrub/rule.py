@@ -14,6 +14,7 @@ from ..conditions.glob import glob_regex, translate
 from ..conditions.regex import compile_regex, readable_by_re2
 from ..model import models
 from .detectors import BUILTIN, Detector
+from .encoded_text import base64_pieces
 from .prefilter import NON_ASCII, Literal, Probe
 from .redactions import Redaction, compile_redaction
 from .selectors import normalize_key
@@ -187,6 +188,40 @@ def key_word_probe(rules: list[Rule], encoded: bool = False, shaped: bool = Fals
                 anchors.add(Literal(longest, caseless=True))
     separators = _KEY_SEPARATORS + _ENCODED_SEPARATORS if encoded else _KEY_SEPARATORS
     return Probe(all_of=(tuple(sorted(anchors, key=repr)), separators))
+
+
+def key_word_base64_probe(rules: list[Rule]) -> Probe:
+    """A prefilter for keys inside base64 (:mod:`.encoded_text`): the base64 every text holding a
+    key word of the rules (the part :func:`key_word_probe` looks for) surely holds, whatever the
+    alignment (:func:`~.encoded_text.base64_pieces`), the word in lower case, capitalised (a
+    camelCase key's later words) and in upper case. A word shorter than two groups at an
+    alignment is looked for with what surrounds it as a key: each character that may end a key
+    after it (a word that ends the key), each character a key commonly follows before it. (A word
+    of two characters is then found at two alignments of three.) Every string, as for
+    :func:`key_word_probe`, when a key word is shorter than two characters."""
+    literals: set[str] = set()
+    for rule in rules:
+        for word, ends_key in rule.literal_words:
+            parts = [part for part in word.split("_") if part]
+            part = parts[-1] if ends_key and len(parts[-1]) >= 3 else max(parts, key=len, default="")
+            if len(part) < 2 and part.isascii():
+                return Probe(always=True)
+            for written in dict.fromkeys((part.lower(), part.capitalize(), part.upper())):
+                texts = [written]
+                if len(written.encode("utf-8")) < _TWO_GROUPS:
+                    texts += [before + written for before in _KEY_STARTS]
+                    if ends_key:
+                        texts += [written + after for after in _KEY_ENDS]
+                for text in texts:
+                    literals.update(base64_pieces(text.encode("utf-8"), _GROUP))
+    return Probe.any_of(*(Literal(text) for text in sorted(literals)))
+
+
+#: One base64 group's characters, and the bytes a word needs to hold a group at every alignment.
+_GROUP, _TWO_GROUPS = 4, 5
+#: What a key inside text commonly follows: a quote, a space, a query's or a cookie's separator,
+#: a brace or bracket, a comma, a line break.
+_KEY_STARTS = ('"', "'", " ", "&", "?", ";", ",", "{", "(", "[", "\n", "\t")
 
 
 #: What follows a key inside text (see :mod:`.keytext`): the first character after the key, and

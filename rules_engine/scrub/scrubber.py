@@ -62,6 +62,7 @@ from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_
 from .selectors import SelectorAutomaton, parse_selector
 from .namedlocals import frame_variables, named_locals
 from .sourcelines import find_source_key_values, in_source_lines, source_line_containers
+from .encoded_text import DECODINGS, ESCAPES
 from .pairs import PAIR_VALUES, lone_pair_name, no_lone_pair, pair_names, with_named_values
 from .sqlinsert import insert_values_probe
 from .redis_commands import redis_values_probe
@@ -82,6 +83,7 @@ from .rule import (
     activation_groups,
     compile_rule,
     key_forms,
+    key_word_base64_probe,
     key_word_probe,
     lowest_bit,
     pattern_spans_function,
@@ -190,6 +192,8 @@ class Scrubber:
         probes: list[Probe] = []
         #: probe bit -> (kind, payload, bitmask of rules using it)
         self._probe_kinds: list[tuple[str, Any, int]] = []
+        #: the probes of key words inside base64: only a string one flags is read through base64
+        self._base64_probes = 0
         detector_rules: dict[str, int] = {}
         for rule in self._rules:
             for detector in rule.detectors:
@@ -209,6 +213,10 @@ class Scrubber:
             if self._text_shapes:  # tables hold no separator (see textshapes.py)
                 probes.append(table_probe(group))
                 self._probe_kinds.append(("keys", None, rules))
+            if self._encoded_text:  # keys inside base64 (encoded_text.py)
+                self._base64_probes |= 1 << len(probes)
+                probes.append(key_word_base64_probe(group))
+                self._probe_kinds.append(("keys", None, rules))
             if self._named_values:  # INSERT and Redis values are found with keys inside text
                 for probe in (insert_values_probe(group), redis_values_probe(group)):
                     probes.append(probe)
@@ -223,12 +231,14 @@ class Scrubber:
         #: (active rules, probe mask) -> what the exact pass runs (see _plan)
         self._plans: dict[tuple[int, int], tuple] = {}
 
-    def _plan(self, active: int, probe_mask: int) -> tuple[tuple, Callable[[str], int] | None, Callable]:
+    def _plan(self, active: int, probe_mask: int) -> tuple[tuple, Callable[[str], int] | None, Callable, tuple | None]:
         """What the exact pass runs for a string flagged by the probes in ``probe_mask`` under the
         rules in ``active`` (memoized: events repeat few combinations): ``(spans function, rule
         index, detector name)`` of each detector and user pattern in probe order, the key
-        decider when keys inside text are looked for, and the function finding them (for a source
-        line read as code, the bit after the probes', see :mod:`.sourcelines`). A probe is credited to the first active rule
+        decider when keys inside text are looked for, the function finding them (for a source
+        line read as code, the bit after the probes', see :mod:`.sourcelines`), and the decodings
+        of the text they are looked for in too (:mod:`.encoded_text`: with ``options.encoded_text``;
+        base64 where a probe of key words inside base64 flagged the string). A probe is credited to the first active rule
         using it; one pass over keys inside text finds the keys of every active key rule."""
         searches = []
         decide_key = None
@@ -247,7 +257,10 @@ class Scrubber:
                 decide_key = self._key_decider(active)
                 break
         find_key_values = self._find_key_values_in_source if source_line else self._find_key_values
-        plan = (tuple(searches), decide_key, find_key_values)
+        decodings = None
+        if self._encoded_text:
+            decodings = DECODINGS if probe_mask & self._base64_probes else ESCAPES
+        plan = (tuple(searches), decide_key, find_key_values, decodings)
         if len(self._plans) < KEY_MEMO_LIMIT:
             self._plans[(active, probe_mask)] = plan
         return plan

@@ -588,7 +588,7 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
         plan = scrubber._plans.get((active, probe_mask))
         if plan is None:
             plan = scrubber._plan(active, probe_mask)
-        searches, decide_key, find_key_values = plan
+        searches, decide_key, find_key_values, decodings = plan
         findings: list[tuple[int, int, int, str | None]] = []  # (start, end, rule index, detector)
         append = findings.append
         for spans, rule_index, name in searches:
@@ -596,8 +596,8 @@ class Run(ChangeChecks, Pairs, EchoSearch, DictKeys, LogEntries, MetaWriter):
                 append((start, end, rule_index, name))
         if decide_key is not None:
             found = find_key_values(text, decide_key)
-            if scrubber._encoded_text:
-                found = [*found, *in_decoded_views(text, lambda view: find_key_values(view, decide_key))]
+            if decodings is not None:
+                found = [*found, *in_decoded_views(text, lambda view: find_key_values(view, decide_key), decodings)]
             for start, end, decision in found:
                 append((start, end, (decision & -decision).bit_length() - 1, None))  # its first rule
         return tuple(findings)

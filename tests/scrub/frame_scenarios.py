@@ -13,7 +13,7 @@ import pytest
 from rules_engine.model import models
 from rules_engine.scrub import accelerator_available, compile_scrubber
 from rules_engine.testing.capture import capture_events
-from tests.corpus.planting import capture_each, default_ruleset, frame_vars, processed_events  # noqa: F401
+from tests.corpus.planting import capture_each, captured_failures, default_ruleset, frame_vars, processed_events  # noqa: F401
 from tests.reference_scrubber import scrub as reference_scrub
 
 ENGINES = ["on", "off"] if accelerator_available() else ["off"]
@@ -56,3 +56,16 @@ def scrubbed_as_the_reference(event: dict, rules: list, engine: str, allow=(),
     counts = compile_scrubber(scrub, options, b"k", accelerator=engine).scrub_event(event)
     assert event == expected and counts == expected_counts
     return event, counts
+
+
+def raising_with(text: str) -> Callable[[], None]:
+    """A function raising ``ValueError(text)`` whose frame holds ``text`` as ``shown`` too."""
+    def fail():
+        shown = text  # noqa: F841 - a frame variable too
+        raise ValueError(text)
+    return fail
+
+
+def raised_with(texts) -> tuple:
+    """The events a real client sends of ``ValueError(text)`` raised with each of ``texts``."""
+    return captured_failures(*map(raising_with, texts))

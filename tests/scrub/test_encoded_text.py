@@ -20,8 +20,8 @@ from starlette.testclient import TestClient
 
 from rules_engine.scrub.encoded_text import MAX_LAYERS, decoded_views, in_decoded_views
 from rules_engine.testing.capture import capture_events
-from tests.corpus.planting import captured_failures, default_ruleset, frame_vars, pinned_ruleset, processed_events
-from tests.scrub.frame_scenarios import ENGINES, engine, scrubbed_as_the_reference  # noqa: F401
+from tests.corpus.planting import default_ruleset, frame_vars, pinned_ruleset, processed_events
+from tests.scrub.frame_scenarios import ENGINES, engine, raised_with, scrubbed_as_the_reference  # noqa: F401
 
 SECRET = "Qx7mW2pL9vB4nR8tK3sZ"
 PAYLOAD = json.dumps({"user": "ann", "password": SECRET})
@@ -35,16 +35,9 @@ ENCODED = {
 }
 
 
-def _fail_with(text: str):
-    def fail():
-        shown = text  # noqa: F841 - a frame variable too
-        raise ValueError(text)
-    return fail
-
-
 @pytest.fixture(scope="module")
 def encoded_events():
-    return captured_failures(*map(_fail_with, ENCODED.values()))
+    return raised_with(ENCODED.values())
 
 
 @pytest.mark.parametrize("index", range(len(ENCODED)), ids=list(ENCODED))
@@ -89,12 +82,11 @@ def test_a_ruleset_pinned_to_2026_11_reads_text_as_written(encoded_events, engin
 
 def test_each_view_maps_its_characters_to_the_escapes_they_came_from():
     text = "a%3Db&amp;c\\u003dd"
-    views = dict(decoded_views(text))
+    views = {view: (starts, ends) for view, starts, ends in decoded_views(text)}
     assert "a=b&amp;c\\u003dd" in views and "a%3Db&c\\u003dd" in views and "a%3Db&amp;c=d" in views
     assert "a=b&c=d" in views  # the decodings one after another
-    starts = views["a=b&c=d"]
-    assert [text[start] for start in starts[:-1]] == ["a", "%", "b", "&", "c", "\\", "d"]
-    assert starts[-1] == len(text)
+    starts, ends = views["a=b&c=d"]
+    assert [text[start:end] for start, end in zip(starts, ends)] == ["a", "%3D", "b", "&amp;", "c", "\\u003d", "d"]
 
 
 def test_a_finding_in_a_view_covers_its_escapes_in_the_text():
@@ -108,15 +100,15 @@ def test_text_encoded_more_often_than_the_layers_read_is_read_as_far_as_they_go(
     text = "password=hunter2-secret"
     for _ in range(MAX_LAYERS + 1):
         text = quote(text)
-    assert not any("password=" in view for view, _ in decoded_views(text))
-    assert any("password%3D" in view for view, _ in decoded_views(text))
+    assert not any("password=" in view for view, *_ in decoded_views(text))
+    assert any("password%3D" in view for view, *_ in decoded_views(text))
 
 
 @pytest.mark.parametrize("text", ["%" * 100_000, "%41" * 100_000, "&" * 50_000 + "&quot;" * 50_000,
                                   "\\u" * 100_000, "%2525252525" * 10_000, ""])
 def test_hostile_text_gives_views_no_longer_than_itself(text):
-    for view, starts in decoded_views(text):
-        assert len(view) <= len(text) and len(starts) == len(view) + 1
+    for view, starts, ends in decoded_views(text):
+        assert len(view) <= len(text) and len(starts) == len(ends) == len(view)
 
 
 # ---------------------------------------------------------------- against the reference
