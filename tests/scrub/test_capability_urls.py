@@ -50,7 +50,9 @@ def _scenarios() -> None:
 def captured() -> tuple:
     from sentry_sdk.integrations.httpx import HttpxIntegration
 
-    with capture_events(integrations=[HttpxIntegration()], traces_sample_rate=1.0) as events:
+    # (a scope of its own: the client's breadcrumbs stay out of other tests' events)
+    with capture_events(integrations=[HttpxIntegration()], traces_sample_rate=1.0) as events, \
+            sentry_sdk.isolation_scope():
         _scenarios()
     return tuple(events)
 

@@ -13,6 +13,7 @@ import random
 import string
 
 import pytest
+import sentry_sdk
 
 from rules_engine.scrub import accelerator_available
 from rules_engine.testing.capture import capture_events
@@ -59,7 +60,7 @@ def _flask_events() -> list:
         payload = flask.request.get_json()  # noqa: F841 (the frame variable the SDK sends)
         raise RuntimeError("recovery failed")
 
-    with capture_events(integrations=[FlaskIntegration()]) as events:
+    with capture_events(integrations=[FlaskIntegration()]) as events, sentry_sdk.isolation_scope():
         client = app.test_client()
         for body in SECRET_BODIES + IDENTITY_BODIES + [KEPT]:
             client.post("/account/recover", json=body)
@@ -82,7 +83,8 @@ def _starlette_events() -> list:
         raise RuntimeError("upstream refused")
 
     app = Starlette(routes=[Route("/callback", fail)])
-    with capture_events(integrations=[StarletteIntegration()], send_default_pii=True) as events:
+    with capture_events(integrations=[StarletteIntegration()], send_default_pii=True) as events, \
+            sentry_sdk.isolation_scope():
         client = TestClient(app, raise_server_exceptions=False)
         for name, value in HEADERS.items():
             client.get("/callback?page=2", headers={name: value})
