@@ -251,8 +251,8 @@ _FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico",
 
 
 #: The @ as the catalogue's e-mail pattern reads it escaped: percent-encoded, JSON's \\u escape
-#: (its backslash doubled by repr()), HTML's character references.
-_AT_ESCAPES = re.compile(r"%40|\\{1,2}u0040|&#64;|&#[xX]40;|&commat;")
+#: (its backslash doubled by each repr() or JSON encoding around it), HTML's character references.
+_AT_ESCAPES = re.compile(r"%40|\\{1,8}u0040|&#64;|&#[xX]40;|&commat;")
 
 
 @validator("email")
