@@ -250,9 +250,9 @@ def _digits(text: str) -> str:
 _FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "css", "js", "map", "html", "txt"})
 
 
-#: The @ as the catalogue's e-mail pattern reads it escaped: percent-encoded, JSON's \\u escape
+#: The @ as the catalogue's e-mail pattern reads it escaped: percent-encoded (also twice), JSON's \\u escape
 #: (its backslash doubled by each repr() or JSON encoding around it), HTML's character references.
-_AT_ESCAPES = re.compile(r"%40|\\{1,8}u0040|&#64;|&#[xX]40;|&commat;")
+_AT_ESCAPES = re.compile(r"%(?:25)?40|\\{1,8}u0040|&#0?64;|&#[xX](?:00)?40;|&commat;")
 
 
 @validator("email")
@@ -277,7 +277,7 @@ def _international(text: str) -> bool:
     import phonenumbers
 
     try:
-        number = phonenumbers.parse(_INTERNATIONAL_PREFIX.sub("+", text, count=1), None)
+        number = phonenumbers.parse(_QUERY_SPACE.sub(" ", _INTERNATIONAL_PREFIX.sub("+", text, count=1)), None)
     except phonenumbers.NumberParseException:
         return False
     return phonenumbers.is_valid_number(number)
@@ -287,6 +287,9 @@ def _international(text: str) -> bool:
 #: dial) and the + percent-encoded (a query's value).
 _INTERNATIONAL_PREFIX = re.compile(r"^(?:00|%2[Bb])")
 
+#: A space between a number's groups in a query's value: %20, or + after the first character.
+_QUERY_SPACE = re.compile(r"%20|(?<=.)\+")
+
 #: Digit runs a phone pattern's separators match that are no phone numbers, though
 #: libphonenumber's plans take many of them as some region's numbers (20261207 is a valid German
 #: number): a date at the start (a time may follow: 07-12-2026 00:15), a compact date, a Unix time
@@ -294,7 +297,7 @@ _INTERNATIONAL_PREFIX = re.compile(r"^(?:00|%2[Bb])")
 #: address (three or four dotted parts of at most three digits; 415.555.0132 has four in its last).
 _NOT_A_PHONE = re.compile(
     r"(?:19|20)[0-9]{2}([./-])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])(?:[^0-9]|$)"
-    r"|[0-9]{1,2}([./-])[0-9]{1,2}\2(?:19|20)[0-9]{2}(?:[^0-9]|$)"
+    r"|[0-9]{1,2}([./-])[0-9]{1,2}\2(?:19|20)[0-9]{2}(?:[^0-9]|$)"  # 12/07/2026
     r"|(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])$"
     r"|1[0-9]{9}$|1[0-9]{12}$"
     r"|[0-9]{1,3}(?:\.[0-9]{1,3}){2,3}$"

@@ -123,6 +123,8 @@ INTERNATIONAL_FORMATS = {
     "00 for +, compact": lambda number: "00" + _e164(number)[1:],
     "with ext.": lambda number: _international(number) + " ext. 42",
     "+ percent-encoded": lambda number: "%2B" + _e164(number)[1:],
+    "query value, %20": lambda number: "%2B" + _international(number)[1:].replace(" ", "%20"),
+    "form value, +": lambda number: "%2B" + _international(number)[1:].replace(" ", "+"),
 }
 
 #: Where a number stands: prose, JSON under a key that names no phone, a tel: link, a query.
@@ -163,6 +165,7 @@ def test_international_numbers_in_every_format_never_leave(form, engine):
 NATIONAL_CONTEXTS = {
     "phone word": "please call {} today",
     "Tel.": "Tel. {} (Zentrale)",
+    "key in words": "Phone Number: {}",
     "key": "{{'phone': '{}'}}",
     "tel link": '<a href="tel:{}">',
 }
@@ -233,14 +236,14 @@ def test_the_phone_detectors_scrub_as_the_reference_does(engine):
 # --------------------------------------------------------------------------- e-mail addresses
 
 #: Local parts RFC 5322 (dot-atoms, quoted strings) and RFC 6531 (UTF-8) allow, as people write them.
-LOCAL_PARTS = ["anna.k", "anna.k+orders", "a_b-c.d", '"anna k"', '"anna@home"', "sean.o'brien", "jörg.müller",
+LOCAL_PARTS = ["anna.k", "anna.k+orders", "anna.k%2Borders", "a_b-c.d", '"anna k"', '"anna@home"', "sean.o'brien", "jörg.müller",
                "用户", "ANNA.K", "ops"]
 #: Domains: ASCII, IDN, punycode (also a punycode top-level domain), subdomains, IP literals.
 DOMAINS = ["example-shop.com", "müller-shop.de", "xn--mller-shop-tlb.de", "例子.广告", "mail.example.co.uk",
            "example.xn--p1ai", "[192.0.2.1]", "[IPv6:2001:db8::1]"]
-#: The @ as written, percent-encoded, as JSON's \u escape (also with repr()'s doubled backslash),
+#: The @ as written, percent-encoded (once and twice), as JSON's \u escape (also with repr()'s doubled backslash),
 #: and as HTML's character references.
-AT_SIGNS = ["@", "%40", "\\u0040", "\\\\u0040", "&#64;", "&#x40;", "&#X40;", "&commat;"]
+AT_SIGNS = ["@", "%40", "%2540", "\\u0040", "\\\\u0040", "&#64;", "&#064;", "&#x40;", "&#X40;", "&#x0040;", "&commat;"]
 MAIL_CONTEXTS = ["mail to {} bounced", '{{"to": "{}"}}', '<a href="mailto:{}">write</a>', "/users/{}/orders",
                  "?email={}&x=1", "'{}'", "({})", "<{}>"]
 
