@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import zlib
@@ -263,7 +264,14 @@ def email(address: str) -> bool:
     return domain.rsplit(".", 1)[-1].lower() not in _FILE_EXTENSIONS
 
 
+#: How many phone-shaped texts each phone validator remembers its answer for: libphonenumber's
+#: parse costs tens of microseconds a region, and an event sends one number in several places (the
+#: message, a frame's variable, a breadcrumb, the request), a text of many numbers often the same one.
+_PHONE_ANSWERS = 1024
+
+
 @validator("phone")
+@functools.lru_cache(maxsize=_PHONE_ANSWERS)
 def phone(text: str) -> bool:
     if _NOT_A_PHONE.match(text):
         return False
@@ -314,6 +322,7 @@ _PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "CA", "A
 
 
 @validator("phone_national")
+@functools.lru_cache(maxsize=_PHONE_ANSWERS)
 def phone_national(text: str) -> bool:
     import phonenumbers
 
@@ -332,6 +341,7 @@ def phone_national(text: str) -> bool:
 
 
 @validator("phone_nanp")
+@functools.lru_cache(maxsize=_PHONE_ANSWERS)
 def phone_nanp(text: str) -> bool:
     """A number of the North American numbering plan (its area code and exchange in use)."""
     import phonenumbers
