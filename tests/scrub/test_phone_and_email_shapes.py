@@ -23,7 +23,7 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from sentry_sdk.integrations.flask import FlaskIntegration
 
 from rules_engine.capture import capture_events
-from rules_engine.detection.validators import _PHONE_REGIONS
+from rules_engine.detection.contact import _PHONE_REGIONS
 from rules_engine.load.loader import load_model_from_text
 from tests.corpus.planting import built_ruleset, default_ruleset, pinned_ruleset
 from tests.scrub.frame_scenarios import ENGINES, engine, scrubbed_as_the_reference  # noqa: F401
