@@ -21,6 +21,8 @@ Semantics, as the README states them:
   value sensitive, the first such rule (in ruleset order) redacting it: a leaf is replaced whole,
   a container has every leaf replaced (``allow`` below still wins), and a ``remove`` rule removes
   the value (``None`` in a list) whatever it holds.
+  With ``numbered_keys``, a key name is also read without a copy or version suffix
+  (``token2``, ``api_key_v2``, ``SECRET_KEY_OLD``: the key globs' own ``key_forms``).
 * **Lone pairs.** With ``named_values``, a list of two items whose first is a str reading as a
   key's name (``pairs.lone_pair_name``) names its second item: that item's key rule is the
   first rule active at it whose keys match the name (unless the list is itself an item of a
@@ -110,10 +112,10 @@ from rules_engine.scrub.walk import LOG_ENTRY_PLACES, SKIPPED_TOP_LEVEL
 
 
 class ReferenceRule:
-    def __init__(self, index: int, spec: models.ScrubRule, hash_key: bytes | None):
+    def __init__(self, index: int, spec: models.ScrubRule, hash_key: bytes | None, numbered_keys: bool = False):
         self.index, self.id = index, spec.id
         self.redaction = compile_redaction(spec.redact, hash_key)
-        self.matches_key = key_matcher(spec.keys, spec.case, spec.except_keys) if spec.keys else None
+        self.matches_key = key_matcher(spec.keys, spec.case, spec.except_keys, numbered_keys) if spec.keys else None
         self.detectors = [BUILTIN[name] for name in spec.detect or ()]
         self.pattern = pattern_spans_function(compile_regex(spec.pattern)) if spec.pattern else None
         self.selectors = [parse_selector(text) for text in spec.in_ or ()]
@@ -148,9 +150,10 @@ def is_pair(item) -> bool:
 
 class ReferenceScrubber:
     def __init__(self, scrub: models.Scrub, hash_key: bytes | None = None, options: models.Options | None = None):
-        self.rules = [ReferenceRule(index, spec, hash_key) for index, spec in enumerate(scrub.rules)]
-        self.allow = [parse_selector(text) for text in scrub.allow]
         options = options or models.Options()
+        #: ``options.numbered_keys``: key names read without a copy or version suffix too
+        self.rules = [ReferenceRule(index, spec, hash_key, options.numbered_keys) for index, spec in enumerate(scrub.rules)]
+        self.allow = [parse_selector(text) for text in scrub.allow]
         #: ``options.named_values``: pair dicts and INSERT values; ``options.echoes``: echoes
         self.named_values, self.look_for_echoes = options.named_values, options.echoes
         #: ``options.source_as_code``: a Python frame's source lines read as code

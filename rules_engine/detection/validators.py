@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import zlib
@@ -550,6 +551,73 @@ def eip55(address: str) -> bool:
         char.isdigit() or (char.isupper() == (int(nibble, 16) >= 8)) for char, nibble in zip(hexdigits, digest)
     )
 
+
+
+#: What ends a file name rather than a token: a dot and a short extension.
+_FILE_NAME_END = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}")
+
+
+@validator("path_token")
+def path_token(segment: str) -> bool:
+    """A path segment that is a token: letters and digits both (a slug such as
+    ``set-password`` or ``complete-your-request`` has no digit; an order number no letter), not a
+    file name, not a placeholder."""
+    if _FILE_NAME_END.fullmatch(segment[segment.rfind("."):] if "." in segment else ""):
+        return False
+    return any(char.isdigit() for char in segment) and any(char.isalpha() for char in segment) \
+        and not is_placeholder(segment)
+
+#: What separates the words of a recovery phrase as the bip39_mnemonic pattern reads them.
+_PHRASE_SEPARATOR = re.compile(r"(?:[ \t]|\\n|\n)+")
+#: The lengths of a BIP39 phrase in words (128 to 256 bits of entropy, a checksum bit per 32).
+_PHRASE_LENGTHS = (12, 15, 18, 21, 24)
+#: A run of word-list words longer than this is reported without trying each window: no prose
+#: holds one, and trying every window of a hostile run would cost in proportion to its square.
+_LONGEST_RUN_TRIED = 64
+
+
+@functools.lru_cache(maxsize=1)
+def _bip39_indexes() -> dict[str, int]:
+    """The BIP39 English word list (from the ``mnemonic`` package, the reference implementation's)
+    as word -> index."""
+    from mnemonic import Mnemonic
+
+    return {word: index for index, word in enumerate(Mnemonic("english").wordlist)}
+
+
+def bip39_checksum_holds(indexes: list[int]) -> bool:
+    """Whether words (their list indexes, 11 bits each) end in the checksum BIP39 gives their
+    entropy: the first ``len / 3`` bits of its SHA-256."""
+    bits = 0
+    for index in indexes:
+        bits = (bits << 11) | index
+    checksum_bits = len(indexes) * 11 // 33
+    entropy = (bits >> checksum_bits).to_bytes(checksum_bits * 4, "big")
+    return bits & ((1 << checksum_bits) - 1) == hashlib.sha256(entropy).digest()[0] >> (8 - checksum_bits)
+
+
+@validator("bip39")
+def bip39_phrase(text: str) -> bool:
+    """A run of words that holds a wallet's recovery phrase: 12, 15, 18, 21 or 24 words in a row
+    from the BIP39 English list whose checksum holds (words from the list that merely follow one
+    another fail it 15 times in 16 and more). The run is reported whole: the words around a
+    phrase are few, and telling where it starts would leave some of it."""
+    known = _bip39_indexes()
+    run: list[int] = []
+    for word in [*_PHRASE_SEPARATOR.split(text), ""]:
+        index = known.get(word)
+        if index is not None:
+            run.append(index)
+            continue
+        if len(run) > _LONGEST_RUN_TRIED or _holds_phrase(run):
+            return True
+        run = []
+    return False
+
+
+def _holds_phrase(run: list[int]) -> bool:
+    return any(bip39_checksum_holds(run[start:start + length])
+               for length in _PHRASE_LENGTHS for start in range(len(run) - length + 1))
 
 # Keccak-256 (the pre-standard padding Ethereum uses; hashlib's sha3_256 pads differently).
 _ROUND_CONSTANTS = [

@@ -149,6 +149,13 @@ class Options(Strict):
         "set (the 2026.12 packs set it).",
         default=False,
     )
+    numbered_keys: bool = _describe(
+        "Read a key name that ends in a copy or version suffix as the name without it too: a "
+        "number (token2, api_key_2), v and a number (token_v2), old, new, prev, previous, next, "
+        "current, backup, fallback, primary, secondary, legacy, tmp, temp (SECRET_KEY_OLD, "
+        "sessionIdPrev). Off unless set (the 2026.12 packs set it).",
+        default=False,
+    )
     partial_tokens: bool = _describe(
         "Redact the token a string ends in where sentry-sdk cut it (max_value_length), when it "
         "could be the beginning of a secret: at least 4 characters, not all letters (a token's "

@@ -20,6 +20,12 @@ from .selectors import normalize_key
 
 _QUOTED_KEY = re.compile(r"""b?(['"])(.*)\1\Z""", re.DOTALL)
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+#: What a key name may end in that names a copy or a version of the same value (``token2``,
+#: ``api_key_v2``, ``SECRET_KEY_OLD``, ``sessionIdPrev``): with ``options.numbered_keys`` a key is
+#: also read without it, twice at most (``stripe_key_old_2``).
+_COPY_SUFFIX = re.compile(
+    r"(?:(?<![0-9])[_-]?[0-9]{1,3}|[_-]?v[0-9]{1,3}|_?(?:old|new|prev|previous|next|current|backup|fallback|primary"
+    r"|secondary|legacy|tmp|temp))\Z", re.IGNORECASE)
 #: How many key names (and plans, and selector steps) a scrubber remembers the decision for.
 KEY_MEMO_LIMIT = 10_000
 
@@ -67,13 +73,14 @@ def compile_rule(index: int, rule: models.ScrubRule, hash_key: bytes | None) -> 
     )
 
 
-def key_matcher(globs: list[str], case: str = "insensitive", except_globs: list[str] | None = None
-                ) -> Callable[[str], bool]:
+def key_matcher(globs: list[str], case: str = "insensitive", except_globs: list[str] | None = None,
+                numbered: bool = False) -> Callable[[str], bool]:
     """Whether a key name matches any of ``globs`` and none of ``except_globs`` as a ``keys`` rule
-    comparing ``case`` decides it."""
+    comparing ``case`` decides it (reading numbered and versioned names as the name with
+    ``numbered``, as ``options.numbered_keys`` does)."""
     match = _key_globs_regex(globs, case).match
     exception = _key_globs_regex(except_globs, case).match if except_globs else None
-    return lambda key: _matches(match, exception, key_forms(key, case))
+    return lambda key: _matches(match, exception, key_forms(key, case, numbered))
 
 
 def _key_globs_regex(globs: list[str], case: str = "insensitive") -> Any:
@@ -95,12 +102,13 @@ def _normalize_glob(pattern: str) -> str:
     return _glob_form(pattern, "insensitive")
 
 
-def key_forms(key: str, case: str = "insensitive") -> tuple[str, ...]:
+def key_forms(key: str, case: str = "insensitive", numbered: bool = False) -> tuple[str, ...]:
     """The spellings a key glob is tried against: the key (the quotes of a repr'd bytes key
     dropped, ``-`` as ``_``), and the last part of a dotted name (``http.request.header.cookie``
     -> ``cookie``). Compared case-insensitively, the key is in lower case and also has its
     camelCase words split (``accessToken`` -> ``access_token``); compared case-sensitively, it
-    is as written."""
+    is as written. With ``numbered``, each of these also without a copy or version suffix
+    (:data:`_COPY_SUFFIX`: ``token2`` -> ``token``)."""
     quoted = _QUOTED_KEY.match(key)
     if quoted is not None:  # the SDK's repr of a bytes or str key: "b'cookie'"
         key = quoted.group(2)
@@ -111,6 +119,10 @@ def key_forms(key: str, case: str = "insensitive") -> tuple[str, ...]:
     for form in list(forms):
         if "." in form:
             forms.add(form.rsplit(".", 1)[1])
+    if numbered:
+        for _ in range(2):
+            forms.update([_COPY_SUFFIX.sub("", form) for form in forms])
+        forms.discard("")
     return tuple(forms)
 
 

@@ -100,6 +100,8 @@ class Scrubber:
         self._source_as_code = options.source_as_code
         #: whether keys inside text are looked for in its decoded views too (:mod:`.encoded_text`)
         self._encoded_text = options.encoded_text
+        #: whether key names are also read without a copy or version suffix (``token2``: rule.key_forms)
+        self._numbered_keys = options.numbered_keys
         self._rules = [compile_rule(index, rule, hash_key) for index, rule in enumerate(scrub.rules)]
         #: rule index -> (rule id, replace function, _meta remark type)
         self._redactions = [(rule.id, rule.redaction.replace, rule.redaction.remark) for rule in self._rules]
@@ -253,7 +255,7 @@ class Scrubber:
         for rule in self._key_rules:
             forms = forms_by_case.get(rule.key_case)
             if forms is None:
-                forms = forms_by_case[rule.key_case] = key_forms(name, rule.key_case)
+                forms = forms_by_case[rule.key_case] = key_forms(name, rule.key_case, self._numbered_keys)
             if rule.matches_key(forms):
                 found |= 1 << rule.index
         if len(self._key_memo) < KEY_MEMO_LIMIT:

@@ -143,7 +143,7 @@ grouping:
 def test_unknown_key_without_a_near_miss_lists_the_known_keys():
     assert problems(HEADER + "options:\n  colour: red\n") == [
         "r.yaml:4:3: unknown key 'colour' in options; known keys: on_error, hash_key, revision_tag, "
-        "explain_context, named_values, echoes, source_as_code, encoded_text, partial_tokens, attachments, limits"
+        "explain_context, named_values, echoes, source_as_code, encoded_text, numbered_keys, partial_tokens, attachments, limits"
     ]
 
 
