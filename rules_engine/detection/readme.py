@@ -18,6 +18,7 @@ _CHECKS = {
     "github_crc32": "CRC32", "base64_private_key": "decodes to a key", "jwt_header": "JSON header",
     "not_reference": "not a template", "not_flag": "not a flag", "payment_card": "Luhn, issuer",
     "iban": "mod-97", "email": "domain", "phone": "libphonenumber", "phone_national": "libphonenumber",
+    "phone_nanp": "libphonenumber",
     "luhn_digits": "Luhn", "verhoeff": "Verhoeff", "ean13": "EAN-13", "eip55": "EIP-55",
     "bitcoin_base58": "base58check", "dogecoin": "base58check", "tron": "base58check",
     "ripple": "base58check", "litecoin": "base58check / bech32", "bech32_segwit": "bech32(m)",

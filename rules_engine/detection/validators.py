@@ -245,50 +245,6 @@ def _digits(text: str) -> str:
     return "".join(char for char in text if "0" <= char <= "9")
 
 
-# --------------------------------------------------------------------------- contact data
-
-#: File extensions that follow "@2x" in image names ("icon@2x.png"), not top-level domains.
-_FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "css", "js", "map", "html", "txt"})
-
-
-@validator("email")
-def email(address: str) -> bool:
-    local, _, domain = address.replace("%40", "@").rpartition("@")
-    if not local or local.startswith(".") or local.endswith("."):
-        return False
-    return domain.rsplit(".", 1)[-1].lower() not in _FILE_EXTENSIONS
-
-
-@validator("phone")
-def phone(text: str) -> bool:
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_valid_number(number)
-
-
-#: Regions a number without a country code is tried in (the most common ones in events).
-_PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "CA", "AU", "JP")
-
-
-@validator("phone_national")
-def phone_national(text: str) -> bool:
-    import phonenumbers
-
-    if text.startswith("+"):
-        return phone(text)
-    for region in _PHONE_REGIONS:
-        try:
-            if phonenumbers.is_valid_number(phonenumbers.parse(text, region)):
-                return True
-        except phonenumbers.NumberParseException:
-            continue
-    return False
-
-
 # --------------------------------------------------------------------------- national ids
 
 _SSN_EXAMPLES = frozenset({"078051120", "219099999", "123456789"})
@@ -708,3 +664,8 @@ def keccak256(data: bytes) -> bytes:
             state[x][y] ^= int.from_bytes(block[8 * index:8 * index + 8], "little")
         _keccak_f(state)
     return b"".join(state[index % 5][index // 5].to_bytes(8, "little") for index in range(4))
+
+
+# Validators of contact data (e-mail addresses, phone numbers) register themselves from a module of
+# their own.
+from . import contact  # noqa: E402,F401
