@@ -105,7 +105,7 @@ from rules_engine.scrub.keytext import find_key_values
 from rules_engine.scrub.logtemplate import keys_of_parameters
 from rules_engine.scrub.namedlocals import frame_variables, local_name, local_text
 from rules_engine.scrub.pairs import PAIR_NAMES, PAIR_VALUES, find_pairs_in_text, lone_pair_name
-from rules_engine.scrub.redactions import compile_redaction
+from rules_engine.scrub.redactions import written_openers, compile_redaction
 from rules_engine.scrub.routes import route_parameters
 from rules_engine.scrub.rule import key_matcher, pattern_spans_function
 from rules_engine.scrub.selectors import normalize_key, parse_selector
@@ -164,6 +164,8 @@ class ReferenceScrubber:
         self.rules = [ReferenceRule(index, spec, hash_key, self.text_shapes, options.numbered_keys)
                       for index, spec in enumerate(scrub.rules)]
         self.allow = [parse_selector(text) for text in scrub.allow]
+        #: what redactions write that opens a container: a value keys inside text do not redact again
+        self.written_openers = written_openers([rule.redaction for rule in self.rules])
         #: ``options.named_values``: pair dicts and INSERT values; ``options.echoes``: echoes
         self.named_values, self.look_for_echoes = options.named_values, options.echoes
         #: ``options.source_as_code``: a Python frame's source lines read as code
@@ -541,7 +543,7 @@ class ReferenceScrubber:
         too); in a source line read as code, a value that is code is none."""
         decide = lambda key: tuple(rule for rule in key_rules if rule.matches_key(key))  # noqa: E731
         in_text = find_source_key_values if source_line else find_key_values
-        found = [(start, end, rules[0], None) for start, end, rules in in_text(text, decide)]
+        found = [(start, end, rules[0], None) for start, end, rules in in_text(text, decide, redacted=self.written_openers)]
         if self.text_shapes and not source_line:
             found += [(start, end, rules[0], None) for start, end, rules in find_shaped_values(text, decide)]
         if self.named_values:

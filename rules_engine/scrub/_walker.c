@@ -2564,9 +2564,13 @@ value_span(const Text *t, PyObject *text, const Pair *pair, PyObject *filtered, 
     *end = pair->value_end;
     if (pair->value == VALUE_OPEN) {
         *start = pair->value_end;
-        Py_ssize_t already = PyUnicode_Tailmatch(text, filtered, pair->value_start, PY_SSIZE_T_MAX, -1);
-        if (already < 0)
-            return -1;
+        /* ``filtered``: the texts redactions write that open a container (a tuple of str) */
+        Py_ssize_t already = 0;
+        for (Py_ssize_t i = 0; !already && i < PyTuple_GET_SIZE(filtered); i++) {
+            already = PyUnicode_Tailmatch(text, PyTuple_GET_ITEM(filtered, i), pair->value_start, PY_SSIZE_T_MAX, -1);
+            if (already < 0)
+                return -1;
+        }
         *end = already ? *start : container_end(t, *start, char_at(t, pair->value_start));
         return *end < 0 ? -1 : 0;
     }
@@ -2629,10 +2633,15 @@ find_pairs(PyObject *text, PyObject *decide, PyObject *filtered, PyObject *found
 static PyObject *
 find_key_values(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "find_key_values(text, decide, filtered): text and filtered are str");
+    if (nargs != 3 || !PyUnicode_Check(args[0]) || !PyTuple_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "find_key_values(text, decide, filtered): text is a str, filtered a tuple of str");
         return NULL;
     }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args[2]); i++)
+        if (!PyUnicode_Check(PyTuple_GET_ITEM(args[2], i))) {
+            PyErr_SetString(PyExc_TypeError, "find_key_values(text, decide, filtered): filtered is a tuple of str");
+            return NULL;
+        }
     PyObject *found = PyList_New(0);
     if (found != NULL && find_pairs(args[0], args[1], args[2], found) < 0)
         Py_CLEAR(found);

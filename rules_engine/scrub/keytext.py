@@ -91,12 +91,15 @@ _CLOSERS = {"{": "}", "[": "]"}
 
 
 def find_key_values(text: str, decide: Callable[[str], int],
-                    keeps: Callable[[str, int], bool] | None = None) -> list[tuple[int, int, int]]:
+                    keeps: Callable[[str, int], bool] | None = None,
+                    redacted: tuple[str, ...] = (FILTERED,)) -> list[tuple[int, int, int]]:
     """``(start, end, decision)`` of the value of every key in ``text`` that ``decide`` maps to a
     non-zero decision (a bitmask of the key rules that match it). ``keeps(text, separator_end)``,
     when given, is asked about the value after each sensitive key's ``=`` or ``:``: when it says the
     value is no value (a frame's source line, where the key names an expression: see
-    :mod:`.sourcelines`), the key counts as not sensitive."""
+    :mod:`.sourcelines`), the key counts as not sensitive. ``redacted``: the texts redactions
+    write that open a container (``[Filtered]``, a rule's ``replace: "[gone]"``): a value that
+    starts with one was redacted already, and is no list to redact again."""
     found = []
     position = 0
     escapes = "\\" in text
@@ -126,7 +129,7 @@ def find_key_values(text: str, decide: Callable[[str], int],
             if position <= match.start():
                 position = match.start() + 1
             continue
-        start, end = _value_span(text, match)
+        start, end = _value_span(text, match, redacted)
         if end > start:
             found.append((start, end, decision))
         position = max(end, match.end())
@@ -134,19 +137,20 @@ def find_key_values(text: str, decide: Callable[[str], int],
 
 if _find_key_values_c is not None:
 
-    def find_key_values_in_c(text: str, decide: Callable[[str], int]) -> list[tuple[int, int, int]]:
+    def find_key_values_in_c(text: str, decide: Callable[[str], int],
+                             redacted: tuple[str, ...] = (FILTERED,)) -> list[tuple[int, int, int]]:
         """:func:`find_key_values`, in C."""
-        return _find_key_values_c(text, decide, FILTERED)
+        return _find_key_values_c(text, decide, redacted)
 
 else:  # pragma: no cover - exercised where the extension is not built
     find_key_values_in_c = None
 
 
-def _value_span(text: str, match: re.Match) -> tuple[int, int]:
+def _value_span(text: str, match: re.Match, redacted: tuple[str, ...]) -> tuple[int, int]:
     group = match.lastgroup  # the value's group: the value is the last part of the pattern
     if group == "open":
         start = match.end(group)
-        if text.startswith(FILTERED, start - 1):
+        if text.startswith(redacted, start - 1):
             return start, start  # already redacted: "[Filtered]" is no list to redact again
         return start, _container_end(text, start, text[start - 1])
     start, end = match.span(group)

@@ -19,6 +19,14 @@ FILTERED = "[Filtered]"
 _PROCESS_KEY = secrets.token_bytes(32)
 
 
+def written_openers(redactions: list["Redaction"]) -> tuple[str, ...]:
+    """The texts the redactions write that open a container (``[Filtered]``, a ``replace`` such as
+    ``[gone]``): keys inside text read a value starting with one as redacted already, not as a
+    list to redact again (scrubbing twice changes nothing)."""
+    constants = (redaction.constant for redaction in redactions if redaction.constant)
+    return tuple(dict.fromkeys([FILTERED, *(text for text in constants if text[:1] in "[{")]))
+
+
 @dataclass(frozen=True)
 class Redaction:
     replace: Callable[[str], str]

@@ -57,6 +57,7 @@ from .detectors import BUILTIN
 from .dictkeys import path_steps
 from .echoes import EchoMemory, whole_value_secrets
 from .keytext import find_key_values, find_key_values_in_c
+from .redactions import written_openers
 from .namedtuples import named_items
 from .prefilter import Probe, accelerators_wanted, make_prefilter, user_pattern_probe
 from .selectors import SelectorAutomaton, parse_selector
@@ -130,14 +131,16 @@ class Scrubber:
         self._c_interface = c_walk_interface(self) if c_walk else None
         #: keys inside text (found in C when the accelerators are on and built), pair dicts and
         #: INSERT values written in text
-        in_text = (find_key_values_in_c or find_key_values) if c_walk else find_key_values
+        in_c = c_walk and find_key_values_in_c is not None
+        redacted = written_openers([rule.redaction for rule in self._rules])
+        in_text = partial(find_key_values_in_c if in_c else find_key_values, redacted=redacted)
         self._find_key_values = with_named_values(in_text) if self._named_values else in_text
         if self._text_shapes:
             self._find_key_values = with_text_shapes(self._find_key_values)
         #: the same in a Python frame's source lines: a value that is code is none (in Python for
         #: both walks: the decision is one definition, and source lines are short and few)
-        in_source = (find_source_key_values if in_text is find_key_values
-                     else partial(find_source_key_values, first=in_text))  # (see find_source_key_values)
+        in_source = partial(find_source_key_values, first=in_text if in_c else None,
+                            redacted=redacted)  # (see find_source_key_values)
         self._find_key_values_in_source = with_named_values(in_source) if self._named_values else in_source
         self.enabled = bool(self._rules)
         #: argv detector -> bitmask of the rules running it (see :mod:`.argv`)

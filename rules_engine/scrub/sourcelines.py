@@ -59,6 +59,7 @@ from typing import Any, Callable
 from .argv import frame_lists
 from .dictkeys import reads_as_a_name
 from .keytext import find_key_values
+from .redactions import FILTERED
 
 #: What a part of a line is.
 CODE, STRING, FSTRING, COMMENT = 0, 1, 2, 3
@@ -323,12 +324,12 @@ def _display_is_code(text: str, position: int, close: int, scan: LineScan, depth
 
 
 def find_source_key_values(text: str, decide: Callable[[str], int],
-                           first: Callable[[str, Callable[[str], int]], list] | None = None
-                           ) -> list[tuple[int, int, int]]:
+                           first: Callable[[str, Callable[[str], int]], list] | None = None,
+                           redacted: tuple[str, ...] = (FILTERED,)) -> list[tuple[int, int, int]]:
     """:func:`~.keytext.find_key_values` for a source line: a value that is code is none.
     ``first``: the same search without the decision (the C twin), run first: a line where it finds
     no sensitive key has none either way (the decision only ever lets a key go), and most source
-    lines a key word flags hold none (``for key in keys``)."""
+    lines a key word flags hold none (``for key in keys``). ``redacted``: as for keys inside text."""
     if first is not None and not first(text, decide):
         return []
     scans: list[LineScan] = []
@@ -338,7 +339,7 @@ def find_source_key_values(text: str, decide: Callable[[str], int],
             scans.append(scan_line(text))
         return code_value(text, separator_end, scans[0])
 
-    found = find_key_values(text, decide, keeps)
+    found = find_key_values(text, decide, keeps, redacted)
     if scans:  # a string's prefix found as the value (``password = rb"..."``): what its quotes hold
         strings = scans[0].strings
         for index, (start, end, decision) in enumerate(found):
