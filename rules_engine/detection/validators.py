@@ -554,7 +554,7 @@ def eip55(address: str) -> bool:
 
 
 #: What ends a file name rather than a token: a dot and a short extension.
-_FILE_NAME_END = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}")
+_FILE_NAME_END = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}\Z")
 
 
 @validator("path_token")
@@ -562,10 +562,11 @@ def path_token(segment: str) -> bool:
     """A path segment that is a token: letters and digits both (a slug such as
     ``set-password`` or ``complete-your-request`` has no digit; an order number no letter), not a
     file name, not a placeholder."""
-    if _FILE_NAME_END.fullmatch(segment[segment.rfind("."):] if "." in segment else ""):
+    if _FILE_NAME_END.search(segment):
         return False
     return any(char.isdigit() for char in segment) and any(char.isalpha() for char in segment) \
         and not is_placeholder(segment)
+
 
 #: What separates the words of a recovery phrase as the bip39_mnemonic pattern reads them.
 _PHRASE_SEPARATOR = re.compile(r"(?:[ \t]|\\n|\n)+")

@@ -2514,7 +2514,7 @@ search_pair(const Text *t, Py_ssize_t position, Pair *pair)
     return 0;
 }
 
-/* ``keytext._container_end``: the bracket closing the container opened before ``start``
+/* ``keytext.container_end``: the bracket closing the container opened before ``start``
  * (quote-aware), or the end of the text. */
 static Py_ssize_t
 container_end(const Text *t, Py_ssize_t start, Py_UCS4 opener)

@@ -152,18 +152,18 @@ def _value_span(text: str, match: re.Match, redacted: tuple[str, ...]) -> tuple[
         start = match.end(group)
         if text.startswith(redacted, start - 1):
             return start, start  # already redacted: "[Filtered]" is no list to redact again
-        return start, _container_end(text, start, text[start - 1])
+        return start, container_end(text, start, text[start - 1])
     start, end = match.span(group)
     if group == "colon":
         end = start + len(text[start:end].rstrip())
     return start, end
 
 
-#: The characters that matter to :func:`_container_end`: quotes, brackets and (in quotes) backslashes.
+#: The characters that matter to :func:`container_end`: quotes, brackets and (in quotes) backslashes.
 _CONTAINER_MARK = re.compile(r"""[\\"'{}\[\]]""")
 
 
-def _container_end(text: str, start: int, opener: str, closers: dict[str, str] = _CLOSERS,
+def container_end(text: str, start: int, opener: str, closers: dict[str, str] = _CLOSERS,
                    marks: re.Pattern = _CONTAINER_MARK) -> int:
     """Index of the bracket closing the container opened just before ``start`` (quote-aware),
     or the end of the text when it never closes (a cut string: everything after is sensitive).

@@ -52,7 +52,7 @@ import re
 from bisect import bisect_left, bisect_right
 from typing import Callable
 
-from .keytext import _container_end
+from .keytext import container_end
 from .redactions import FILTERED
 from .texttables import LINE_END, LINE_END_ESCAPED, QUOTES, find_table_values, lines
 
@@ -222,7 +222,7 @@ def _add_value(text: str, match: re.Match, decision: int, line_end: re.Pattern, 
     if char in "{[":
         if text.startswith(FILTERED, start):
             return  # already redacted: "[Filtered]" is no list to redact again (as keys inside text read it)
-        end = _container_end(text, start + 1, char)
+        end = container_end(text, start + 1, char)
         if end > start + 1:
             found.append((start + 1, end, decision))
         return
@@ -373,7 +373,7 @@ def _calls(text: str, decide: Callable[[str], int], found: list) -> None:
     """A call written as a key's value, whole, when it holds something."""
 
     def read_value(match: re.Match, decision: int) -> int | None:
-        close = _container_end(text, match.end(), "(", _CALL_CLOSERS, _CALL_MARK)
+        close = container_end(text, match.end(), "(", _CALL_CLOSERS, _CALL_MARK)
         if not text[match.end() : close].strip():  # (password=get_password(): no value written here)
             return None
         found.append((match.start("call"), min(close + 1, len(text)), decision))
@@ -383,7 +383,7 @@ def _calls(text: str, decide: Callable[[str], int], found: list) -> None:
 
 
 #: The brackets a call's arguments may hold, and the pattern of them, quotes and backslashes that
-#: :func:`~.keytext._container_end` reads them by.
+#: :func:`~.keytext.container_end` reads them by.
 _CALL_CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _CALL_MARK = re.compile(r"""[\\"'()\[\]{}]""")
 
