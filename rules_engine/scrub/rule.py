@@ -163,7 +163,8 @@ def key_word_probe(rules: list[Rule], encoded: bool = False, shaped: bool = Fals
     (``access_token``, ``accessToken``, ``ACCESS-TOKEN``). When the glob ends with its word
     (``*token``), the key ends with the last part, right before what ends a key inside text
     (spaces, a separator or a quote): the literals are that part with each of those characters.
-    Otherwise the literal is the word's longest part. A word in another script (``пароль``,
+    Otherwise the literal is the word's longest part. A word of several parts is looked for by two
+    parts in a row instead (:func:`_pair_anchors`): ``api_key`` is rarer than ``api``. A word in another script (``пароль``,
     ``contraseña``) is looked for as a character that is not ASCII: keys are compared in lower
     case, and the lower case of ASCII text is ASCII, so a key holding the word is not ASCII. A
     glob without such a word or a literal of two ASCII characters or more makes every string a
@@ -176,18 +177,80 @@ def key_word_probe(rules: list[Rule], encoded: bool = False, shaped: bool = Fals
     anchors: set = set()
     for rule in rules:
         for word, ends_key in rule.literal_words:
-            parts = [part for part in word.split("_") if part]
-            longest = max(parts, key=len, default="")
-            if not word.isascii():
-                anchors.add(NON_ASCII)
-            elif len(longest) < 2:
+            found = _word_anchors(word, ends_key, ends, encoded, shaped)
+            if found is None:
                 return Probe(always=True)
-            elif ends_key and len(parts[-1]) >= 3:
-                anchors.update(Literal(parts[-1] + end, caseless=True) for end in ends)
-            else:
-                anchors.add(Literal(longest, caseless=True))
+            anchors.update(found)
     separators = _KEY_SEPARATORS + _ENCODED_SEPARATORS if encoded else _KEY_SEPARATORS
     return Probe(all_of=(tuple(sorted(anchors, key=repr)), separators))
+
+
+def _word_anchors(word: str, ends_key: bool, ends: tuple[str, ...], encoded: bool, shaped: bool) -> set | None:
+    """The anchors one of which every text holding a key of the glob's ``word`` holds (see
+    :func:`key_word_probe`), or None when only every string would do."""
+    parts = [part for part in word.split("_") if part]
+    if not word.isascii():
+        return {NON_ASCII}
+    written = word.split("_")  # (an empty part: two ``_`` in a row, which no pair spans)
+    pairs = [(first, second) for first, second in zip(written, written[1:]) if min(len(first), len(second)) >= 2]
+    if pairs:
+        return _pair_anchors(*max(pairs, key=_pair_rarity), encoded, shaped)
+    longest = max(parts, key=len, default="")
+    if len(longest) < 2:
+        return None
+    if ends_key and len(parts[-1]) >= 3:
+        return {Literal(parts[-1] + end, caseless=True) for end in ends}
+    return {Literal(longest, caseless=True)}
+
+
+#: Words common in code and prose, so poor anchors on their own (a source line holding ``response``
+#: or ``api`` is no key): a pair of parts is looked for next to its other part when it is one.
+_COMMON_PARTS = frozenset((
+    "access", "account", "address", "admin", "api", "app", "auth", "card", "client", "code", "data",
+    "file", "for", "header", "id", "key", "name", "number", "private", "public", "request",
+    "response", "secret", "security", "service", "session", "token", "type", "user", "value",
+))
+#: What ``key_forms`` reads as the ``_`` between two parts of a key: nothing (``apiKey``), ``_``,
+#: ``-``; with ``spaced`` forms (``options.text_shapes``) a run of whitespace, ASCII or not.
+_JOINED_BY = ("", "_", "-")
+_ASCII_WHITESPACE = tuple(chr(code) for code in range(128) if chr(code).isspace())
+#: The last character of an escape an encoded view decodes to a separator (:mod:`.encoded_text`:
+#: ``%5F``, ``%255F``, ``\u005f``, ``&#95;``, ``&lowbar;``, and ``+`` as a space).
+_ESCAPE_ENDS = tuple("0123456789abcdef;+")
+
+
+def _pair_rarity(pair: tuple[str, str]) -> tuple[bool, int]:
+    """How rarely a text holds a pair of parts next to the better of the two (:func:`_pair_anchors`)."""
+    side = _anchored_side(pair)
+    return side not in _COMMON_PARTS, len(side)
+
+
+def _anchored_side(pair: tuple[str, str]) -> str:
+    """The part of a pair that the separators a text may spell in many ways are looked for next
+    to: the one that is not a common word, else the longer."""
+    first, second = pair
+    return max((second, first), key=lambda part: (part not in _COMMON_PARTS, len(part)))
+
+
+def _pair_anchors(first: str, second: str, encoded: bool, shaped: bool) -> set:
+    """Two parts in a row of a key word, as every spelling of the key holds them: joined as
+    ``key_forms`` joins them (``api_key``, ``api-key``, ``apikey``), and with ``spaced`` forms by
+    one whitespace character (``api key``). A separator spelled in many ways has the anchors of
+    the part next to it (the rarer, :func:`_anchored_side`) with what starts the separator: a run
+    of whitespace, its first character, or two when the first is a space (``api\\t``, ``api  ``); an escape (``encoded``), its first
+    character before (``api%``) or its last after the part (``fkey``, ``;key``). Whitespace
+    beyond ASCII is a character that is not ASCII."""
+    anchors: set = {Literal(first + joint + second, caseless=True) for joint in _JOINED_BY}
+    before = _anchored_side((first, second)) == first
+    nexts: list[str] = []
+    if shaped:
+        anchors.update(Literal(first + space + second, caseless=True) for space in _ASCII_WHITESPACE)
+        nexts += [" " + more for more in _ASCII_WHITESPACE] + [space for space in _ASCII_WHITESPACE if space != " "]
+        anchors.add(NON_ASCII)
+    if encoded:
+        nexts += ("%", "&", "\\", "+") if before else _ESCAPE_ENDS
+    anchors.update(Literal(first + text if before else text + second, caseless=True) for text in nexts)
+    return anchors
 
 
 def key_word_base64_probe(rules: list[Rule]) -> Probe:

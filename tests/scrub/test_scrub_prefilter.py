@@ -167,6 +167,60 @@ def test_known_shapes_prefilter_loses_nothing(default_pair, extended_pair, text)
     _same_results(extended_pair, text)
 
 
+def _words_of_several_parts() -> list[str]:
+    """The words of the default ruleset's key globs that have two parts or more (``api_key``):
+    the prefilter looks for these by two parts in a row."""
+    from rules_engine.scrub.rule import _key_word
+    from rules_engine.scrub.selectors import _normalize_glob
+
+    loaded = load_model("rulesets/default.yaml")
+    words = {_key_word(_normalize_glob(glob))[0] for rule in loaded.model.scrub.rules for glob in rule.keys or ()}
+    return sorted(word.strip("_") for word in words if word.isascii() and "_" in word.strip("_"))
+
+
+#: How a text may write the ``_`` between two parts of a key word that keys inside text, its
+#: shapes and its encoded views read as ``_``: as code writes it, as a label does (runs of any
+#: whitespace), and escaped as the encoded views decode it.
+PART_JOINTS = [
+    "_", "-", "", " ", "  ", "\t", "\t ", " \t", "\u00a0", "\u2003", "\x0b", "   ",
+    "%5F", "%5f", "%255F", "%2D", "%20", "+", "++", "&#95;", "&#x5f;", "&lowbar;", "&nbsp;", "&#32;",
+    "\\u005f", "\\u0020",
+]
+
+
+def _spellings(word: str, joint: str) -> list[str]:
+    parts = word.split("_")
+    return [joint.join(parts), joint.join(part.upper() for part in parts),
+            joint.join(part.capitalize() for part in parts)] + (
+        [parts[0] + "".join(part.capitalize() for part in parts[1:])] if joint == "" else [])
+
+
+@pytest.mark.parametrize("joint", PART_JOINTS)
+def test_words_of_several_parts_are_flagged_however_their_parts_are_joined(default_pair, joint):
+    """Each key word of several parts, its parts joined in each way a key may join them, in the
+    shapes keys inside text, labels and encoded text are read in: what the prefilter flags is what
+    checking every string finds."""
+    joint = joint.encode().decode("unicode_escape")  # (the table writes control and wide characters escaped)
+    for word in _words_of_several_parts():
+        for key in _spellings(word, joint):
+            text = (f"{key}=Wq8vT2xLm9Rw; {{'{key}': 'Wq8vT2xLm9Rw'}} \n- **{key}**: Wq8vT2xLm9Rw\n"
+                    f"{key}: Wq8vT2xLm9Rw")
+            _same_results(default_pair, text)
+
+
+def test_pairs_of_parts_find_keys_the_parts_alone_would(default_pair):
+    """The spellings above are keys the scrubber redacts (the check above compares something):
+    for most words of several parts, the value after ``=`` is gone."""
+    fast, _ = default_pair
+    words = _words_of_several_parts()
+    redacted = 0
+    for word in words:
+        event = {"message": f"{word.replace('_', '-')}=Wq8vT2xLm9Rw"}
+        fast.scrub_event(event)
+        redacted += "Wq8vT2xLm9Rw" not in event["message"]
+    assert redacted >= 0.9 * len(words), (redacted, len(words))
+
+
 def test_the_thorough_scrubber_does_redact(default_pair):
     """The comparison means something: both scrubbers redact keys inside text."""
     fast, thorough = default_pair
