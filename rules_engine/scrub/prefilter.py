@@ -44,7 +44,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
-from ..conditions.regex import compile_regex
 from .joined import (
     SEPARATOR,
     JoinedSearch,
