@@ -1,8 +1,8 @@
 """Searches over many strings at once: the strings joined by NUL and read by RE2 in one pass.
 
 :class:`JoinedSearch` tells which strings hold a match of which pattern (user patterns, catalogue
-prefilter patterns searched as such, what a run of the Python scan needs); :func:`re2_set` builds
-the RE2 sets the searches and the Python scan ask; :func:`bytes_search` searches one pattern over
+prefilter patterns searched as such, where the scan in C runs); :func:`re2_set` builds the RE2
+sets the searches and the Python scan ask; :func:`bytes_search` searches one pattern over
 UTF-8 bytes at the cost of one call into the binding.
 """
 
@@ -23,7 +23,7 @@ def string_starts(texts: list[str]) -> list[int]:
 
 class JoinedSearch:
     """Which strings hold a match of which pattern (user patterns, catalogue prefilter patterns
-    searched as such, what a run needs), read off the strings joined by NUL in UTF-8 (encoded
+    searched as such), read off the strings joined by NUL in UTF-8 (encoded
     once; byte offsets).
 
     One search of all the patterns as one alternation finds the first string where any of them
@@ -37,14 +37,11 @@ class JoinedSearch:
     alternation RE2 cannot build makes every string a string to ask (the set is then the one
     search); a set RE2 cannot build is replaced by searching each pattern in the string."""
 
-    def __init__(self, searches: list[tuple[int, Any]], leading: list[Any] | None = None):
-        """``leading``: the patterns whose alternation finds the strings to ask (all of them by
-        default); when every string worth flagging matches one of a few selective patterns,
-        those alone."""
+    def __init__(self, searches: list[tuple[int, Any]]):
         self._bits = [bit for bit, _ in searches]
         self._patterns = [pattern for _, pattern in searches]
         self._set = set_match(_search_set(self._patterns))
-        self._first = _alternation_search(self._patterns if leading is None else leading)
+        self._first = _alternation_search(self._patterns)
 
     def flag(self, texts: list[str], found: dict[int, int]) -> None:
         if not texts:

@@ -18,10 +18,10 @@ A probe is data derived from the definition it stands for, never a second regex 
   script; ``str.isascii()`` answers at once).
 * A probe is flagged when every one of its groups has a hit (``Probe.all_of``: each group an
   alternative of anchors); a probe with no anchors flags every string (``always``).
-* A user pattern is searched with RE2 itself (its one dialect) over all the strings joined by NUL,
-  all patterns at once, and each string where one may match is then searched alone
-  (:class:`JoinedSearch`); a pattern with anchors, whose meaning changes on joined text, flags
-  every string instead.
+* A user pattern is searched with RE2 itself (its one dialect): beside the scan in C, over all
+  the strings joined by NUL, all patterns at once, and each string where one may match is then
+  searched alone (:class:`JoinedSearch`); in the Python scan, in the RE2 set it reads each string
+  with. A pattern with anchors, whose meaning changes on joined text, flags every string instead.
 
 Catalogue entries given as a prefilter pattern get their anchors read off it
 (:mod:`.regex_anchors`); a pattern whose anchors would be common is searched with RE2 like a user
@@ -30,9 +30,8 @@ pattern.
 Two scanners compute the anchors: :class:`AnchorScanner` in C (``_prefilter.c``: one pass over
 each string, a hash of its last four case-folded characters looked up in a bitmap of the
 literals, and counters of the runs of each class), built wherever the package was compiled; and
-:class:`PythonScanner`, the same definitions with an RE2 set of the literals per piece of the
-joined strings and ``str.find`` in the pieces holding one, and runs looked for by RE2 where it
-finds what they need, used when it was not or when
+:class:`PythonScanner`, the same definitions with one RE2 set of the literals, of what runs need
+and of the user patterns read over each string, used when it was not or when
 ``RULES_ENGINE_ACCELERATOR=off`` (``accelerator="off"``). Both give the same anchors for every
 string (tested); a catalogue of many detectors adds literals to one automaton, so 150 detectors
 cost about what 20 do.
@@ -42,19 +41,15 @@ from __future__ import annotations
 
 import os
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import compress
 from typing import Any, Union
 
-from ..conditions.regex import compile_regex
 from .joined import (
     SEPARATOR,
     JoinedSearch,
     bytes_search,  # noqa: F401 - read from here by the catalogue's detectors
     re2_set,
     set_match,
-    string_starts,
 )
 
 try:  # the scan in C (built from _prefilter.c when a compiler is at hand at install time)
@@ -199,35 +194,19 @@ class Prefilter:
         #: what the scanners are built from (see :class:`PythonScanner`)
         literals, runs, non_ascii = scanner_arguments(self.anchors)
         self.scanner_arguments = (literals, runs, CASE_FOLDS, groups, non_ascii)
-        scanner = CAnchorScanner if use_c else PythonScanner
-        self._scanner = scanner(*self.scanner_arguments) if groups else None
         self.name = "c" if use_c else "python"
         #: the scan in C, for other literals (the echoes' forms), when it runs this one
         self.c_scanner = CAnchorScanner if use_c else None
-
-        self._joined_search = JoinedSearch(self._searches) if self._searches else None
-        #: whether equal strings are scanned once (see :meth:`candidates`)
-        self._dedupe = not use_c
+        if use_c:
+            self._scanner = CAnchorScanner(*self.scanner_arguments) if groups else None
+            self._joined_search = JoinedSearch(self._searches) if self._searches else None
+        else:  # the Python scan reads the searches in the same pass as the anchors
+            self._scanner = PythonScanner(*self.scanner_arguments, self._searches) \
+                if groups or self._searches else None
+            self._joined_search = None
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
-        if not texts:
-            return {}
-        if self._dedupe:
-            # What a string is flagged for depends on the string alone, and an event repeats
-            # many (frames share file names, modules, lines of context): each distinct one is
-            # scanned once, and its probes are given to every string equal to it.
-            distinct = list(dict.fromkeys(texts))
-            if len(distinct) < len(texts):
-                found = self._scan(distinct)
-                if not found:
-                    return found
-                probes = {distinct[index]: mask for index, mask in found.items()}
-                indexes = list(compress(range(len(texts)), map(probes.__contains__, texts)))
-                return dict(zip(indexes, map(probes.__getitem__, map(texts.__getitem__, indexes))))
-        return self._scan(texts)
-
-    def _scan(self, texts: list[str]) -> dict[int, int]:
-        found = self._scanner.scan(texts) if self._scanner is not None else {}
+        found = self._scanner.scan(texts) if self._scanner is not None and texts else {}
         if self._joined_search is not None:
             self._joined_search.flag(texts, found)
         return found
@@ -267,229 +246,229 @@ def selectivity(anchor: Anchor) -> float:
 
 class PythonScanner:
     """The probes each string holds, from the arguments :class:`CAnchorScanner` takes (literals,
-    runs, case folds, and each probe's bit with its groups of anchor bits).
+    runs, case folds, and each probe's bit with its groups of anchor bits), and, when given,
+    ``searches``: ``(probe bit, RE2 pattern)`` of the probes :class:`JoinedSearch` would search.
 
-    A probe's first group (the most selective, see :class:`Prefilter`) is looked for over all the
-    strings joined by NUL: every literal at once (:class:`_LiteralSearch`, over the text
-    case-folded once), runs at once (:class:`_RunSearch`); its other groups only in the strings
-    that group flagged (:class:`_Group`)."""
+    One RE2 set read over each string's UTF-8 bytes tells what the string holds: every literal,
+    a character beyond ASCII, what each run of a probe's first group needs
+    (:attr:`_PythonRun.necessary`), and the searches (as :class:`JoinedSearch` asks a string). A
+    string is thus read once, in C, however many anchors there are, and Python looks only at what
+    the set found, in tables: the probes each entry flags alone, and the bit it sets in a small
+    mask of what probes of more groups and runs need (anchors in the same groups share a bit). A
+    run is followed (``in_text``, the definition) only in the strings holding what it needs; the
+    probes of more groups a mask flags are worked out once per mask. Event strings are short, so
+    a set per string costs about what one over pieces of the strings joined would, and tells at
+    once which string holds what, with no ``str.find`` after it.
+
+    Caseless literals are in the set with ``(?i)``: RE2 folds ASCII letters, the Kelvin sign and
+    the long s as :data:`CASE_FOLDS` does; the folds it does not make (the dotted and the dotless
+    i) are made before a second read of the strings holding such a character, for the caseless
+    literals only."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
-                 probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1):
-        self._fold_table = str.maketrans(folds)
-        anchors: dict[int, Any] = {non_ascii: _PythonNonAscii()}
-        #: one anchor per literal as it is looked for: caseless literals that differ in case only
-        #: ("Token", "token") are the same literal, held by the same strings
-        self._literal_anchors: dict[tuple[str, bool], _PythonLiteral] = {}
+                 probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1,
+                 searches: list[tuple[int, Any]] = ()):
+        import re2
+
+        anchors: dict[int, Any] = {non_ascii: NON_ASCII}
         for text, caseless, bit in literals:
-            key = (text.lower() if caseless else text, caseless)
-            anchors[bit] = self._literal_anchors.setdefault(key, _PythonLiteral(*key))
+            # caseless literals that differ in case only ("Token", "token") are one anchor
+            anchors[bit] = (text.lower() if caseless else text, caseless)
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
             anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
-        self._non_ascii = anchors[non_ascii]
-        #: per anchor: (bit, other groups) of the probes whose first group holds it
-        self._probes_by_first: dict[Any, list[tuple[int, list]]] = {}
-        first_groups = []
-        for bit, groups in probes:
-            first, *others = [[anchors[anchor] for anchor in group] for group in groups]
-            first_groups.append((first, 1 << bit, others))
-            for anchor in first:
-                self._probes_by_first.setdefault(anchor, [])
-        # Literals of first groups are looked for in every string; those only in other groups
-        # (often common: "=", ":") only in the strings a first group flagged.
-        self._literals = _LiteralSearch([key for key, literal in self._literal_anchors.items()
-                                         if literal in self._probes_by_first])
-        self._runs = _RunSearch([anchor for anchor in self._probes_by_first if isinstance(anchor, _PythonRun)])
-        looked_for = set(self._probes_by_first)  # the anchors whose strings every scan finds
-        made: dict[tuple, _Group] = {}
-        for first, bit, others in first_groups:
-            others = [made.setdefault(tuple(group), _Group(group, looked_for)) for group in others]
-            for anchor in first:
-                self._probes_by_first[anchor].append((bit, others))
+        probe_groups = [(1 << bit, [[anchors[anchor] for anchor in group] for group in groups])
+                        for bit, groups in probes]
+        #: the probes each anchor flags alone (a probe of one group)
+        alone: dict[Any, int] = {}
+        #: per anchor in a probe of more groups, the groups it is in: anchors in the same groups
+        #: share a bit of the mask of what a string holds
+        places: dict[Any, set] = {}
+        for bit, groups in probe_groups:
+            for place, group in enumerate(groups):
+                for anchor in group:
+                    if len(groups) == 1:
+                        alone[anchor] = alone.get(anchor, 0) | bit
+                    else:
+                        places.setdefault(anchor, set()).add((bit, place))
+        # Runs of first groups (the most selective, see Prefilter) are looked for where the set
+        # finds what they need; others only in the strings a first group flagged.
+        first_runs = list(dict.fromkeys(anchor for _, (first, *_) in probe_groups for anchor in first
+                                        if isinstance(anchor, _PythonRun)))
+        #: what the set finds: the literals and the character beyond ASCII (as entries), the runs
+        #: of first groups (from the entries of what they need)
+        found_by_set = sorted({anchor for anchor in [*alone, *places] if not isinstance(anchor, _PythonRun)}, key=repr)
+        found_by_set += first_runs
+        mask_bits: dict[frozenset, int] = {}
+        #: the bit of each anchor the set finds (0 when in no probe of more groups)
+        self._bit: dict[Any, int] = {}
+        for anchor in found_by_set:
+            if anchor in places:
+                self._bit[anchor] = mask_bits.setdefault(frozenset(places[anchor]), 1 << len(mask_bits))
+            else:
+                self._bit[anchor] = 0
+        #: the probes of more groups: (bit, the mask of its first group, a mask per other group,
+        #: and the runs of each other group followed in the string)
+        self._multi: list[tuple[int, int, list[int]]] = []
+        self._multi_following: list[tuple[int, int, list[tuple[int, tuple]]]] = []
+        for bit, groups in probe_groups:
+            if len(groups) == 1:
+                continue
+            first, *later = [(sum({self._bit.get(anchor, 0) for anchor in group}),
+                              tuple(anchor for anchor in group if anchor not in self._bit)) for group in groups]
+            if any(followed for _, followed in later):
+                self._multi_following.append((bit, first[0], later))
+            else:
+                self._multi.append((bit, first[0], [mask for mask, _ in later]))
+
+        #: per entry of the set: the probes it flags outright and its bit of the mask
+        sources: list[str] = []
+        self._direct: list[int] = []
+        self._mask_bit: list[int] = []
+        #: the entries of caseless literals, and of the character beyond ASCII
+        self._caseless: set[int] = set()
+        self._non_ascii_entry = None
+        for anchor in found_by_set[:len(found_by_set) - len(first_runs)]:
+            if isinstance(anchor, tuple):
+                text, caseless = anchor
+                if caseless:
+                    self._caseless.add(len(sources))
+                sources.append(("(?i)" if caseless else "") + re.escape(text))
+            else:
+                self._non_ascii_entry = len(sources)
+                sources.append("[\\x{80}-\\x{10FFFF}]")
+            self._direct.append(alone.get(anchor, 0))
+            self._mask_bit.append(self._bit[anchor])
+        #: the runs of first groups: (run, the bits of what it needs, its bit, the probes it flags alone)
+        self._runs: list[tuple[_PythonRun, int, int, int]] = []
+        self._need_bits = 0
+        for run in first_runs:
+            needs = 0
+            for pattern in run.necessary:
+                need = 1 << len(mask_bits)
+                mask_bits[frozenset({(run, pattern)})] = need  # a bit of its own
+                sources.append(pattern)
+                self._direct.append(0)
+                self._mask_bit.append(need)
+                needs |= need
+            self._runs.append((run, needs, self._bit[run], alone.get(run, 0)))
+            self._need_bits |= needs
+        self._search_bits = 0
+        for bit, pattern in searches:
+            sources.append(pattern.pattern)
+            self._direct.append(bit)
+            self._mask_bit.append(0)
+            self._search_bits |= bit
+        #: mask -> the probes of more groups it flags (the ones with no run to follow)
+        self._flagged_by_mask: dict[int, int] = {}
+        #: the needs found in a string -> the runs that have all theirs (few combinations occur)
+        self._runs_needing: dict[int, list] = {}
+
+        options = searches[0][1].options if searches else re2.Options()
+        if not searches:
+            options.log_errors = False
+        self._match = _set_matcher(sources, options)
+        #: the folds RE2 does not make, made before the caseless literals are read again
+        unfolded = {char: letter for char, letter in folds.items() if re2.search(f"(?i){letter}", char) is None}
+        self._refold_table = str.maketrans(unfolded)
+        self._unfolded = re.compile("[" + "".join(unfolded) + "]").search if unfolded else None
 
     def scan(self, texts: list[str]) -> dict[int, int]:
-        joined = SEPARATOR.join(texts)
-        folded = joined.translate(self._fold_table).lower()  # (read for every literal, see _LiteralSearch)
-        scanned = _Scanned(texts, joined, folded, string_starts(texts))
-        scanned.literals = self._literals.strings(scanned)
-        held = scanned.held = {self._literal_anchors[key]: indexes for key, indexes in scanned.literals.items()}
-        if self._non_ascii in self._probes_by_first:
-            held[self._non_ascii] = self._non_ascii.strings(scanned)
-        held.update(self._runs.strings(texts))
-        candidates: dict[int, tuple[set[int], list]] = {}  # probe bit -> (strings, its other groups)
-        for anchor, indexes in held.items():
-            for bit, others in self._probes_by_first.get(anchor, ()):
-                if indexes:
-                    entry = candidates.setdefault(bit, (set(), others))
-                    entry[0].update(indexes)
         found: dict[int, int] = {}
-        for bit, (indexes, others) in candidates.items():
-            for group in others:
-                indexes = group.holding(scanned, indexes)
-            for index in indexes:
-                found[index] = found.get(index, 0) | bit
+        match, direct, mask_bit, unfolded = self._match, self._direct, self._mask_bit, self._unfolded
+        flagged_by_mask, need_bits = self._flagged_by_mask, self._need_bits
+        following = bool(self._multi_following)
+        # the probes of each string read: an event repeats many (frames share file names,
+        # modules, lines of context), each is read once
+        seen: dict[str, int] = {}
+        unreadable = False
+        for index, text in enumerate(texts):
+            probes = seen.get(text)
+            if probes is None:
+                try:
+                    hits = match(text.encode("utf-8")) or ()  # (the wrapper's Match gives None for none)
+                except UnicodeEncodeError:  # a lone surrogate (see _unreadable)
+                    unreadable = True
+                    hits = self._unreadable(text)
+                if unfolded is not None and not text.isascii() and unfolded(text):
+                    hits = self._refolded(text, hits)
+                probes = mask = 0
+                for hit in hits:
+                    probes |= direct[hit]
+                    mask |= mask_bit[hit]
+                if mask:
+                    flagged = None if mask & need_bits or following else flagged_by_mask.get(mask)
+                    probes |= self._flagged(text, mask) if flagged is None else flagged
+                seen[text] = probes
+            if probes:
+                found[index] = probes
+        if unreadable and self._search_bits:
+            # as JoinedSearch does: RE2 cannot read the strings, the exact pass decides
+            for index in range(len(texts)):
+                found[index] = found.get(index, 0) | self._search_bits
         return found
 
+    def _flagged(self, text: str, mask: int) -> int:
+        """The probes of runs and of more groups that ``text`` holds, its mask ``mask``."""
+        probes = 0
+        needed = mask & self._need_bits
+        if needed:
+            runs = self._runs_needing.get(needed)
+            if runs is None:
+                runs = [run for run in self._runs if needed & run[1] == run[1]]
+                if len(self._runs_needing) < 4096:
+                    self._runs_needing[needed] = runs
+            for run, _, bit, alone in runs:
+                if run.in_text(text):
+                    mask |= bit
+                    probes |= alone
+        flagged = self._flagged_by_mask.get(mask)
+        if flagged is None:
+            flagged = 0
+            for bit, first, later in self._multi:
+                if mask & first and all(mask & group for group in later):
+                    flagged |= bit
+            if len(self._flagged_by_mask) < 4096:
+                self._flagged_by_mask[mask] = flagged
+        probes |= flagged
+        for bit, first, later in self._multi_following:
+            if mask & first and all(mask & group or any(anchor.in_text(text) if anchor is not NON_ASCII else
+                                                        not text.isascii() for anchor in followed)
+                                    for group, followed in later):
+                probes |= bit
+        return probes
 
-class _Group:
-    """A group of a probe after its first: which of the strings a first group flagged hold one of
-    its anchors. For the anchors the scan looked for in every string (those of first groups), a
-    set operation; the literals looked for only here are found by one ``re`` alternation per
-    form of the text (as given, case-folded), each string asked once; any other anchor (a run,
-    a character beyond ASCII, only in groups after the first) asks each string left."""
+    def _unreadable(self, text: str) -> list[int]:
+        """The entries found in a string holding a lone surrogate (not UTF-8): the literals as RE2
+        finds them in its bytes (a literal is ASCII: a surrogate is no part of one), every run's
+        needs (the run itself decides) and the character beyond ASCII."""
+        hits = set(self._match(text.encode("utf-8", "surrogatepass")) or ())
+        hits.update(entry for entry, bit in enumerate(self._mask_bit) if bit & self._need_bits)
+        if self._non_ascii_entry is not None:
+            hits.add(self._non_ascii_entry)
+        return sorted(hits)
 
-    def __init__(self, anchors: list, looked_for: set):
-        self._known = [anchor for anchor in anchors if anchor in looked_for]
-        literals = [anchor for anchor in anchors if isinstance(anchor, _PythonLiteral) and anchor not in looked_for]
-        self._searches = [(caseless, re.compile("|".join(sorted({re.escape(literal.text) for literal in literals
-                                                                  if literal.caseless is caseless}))).search)
-                          for caseless in (False, True) if any(literal.caseless is caseless for literal in literals)]
-        self._others = [anchor for anchor in anchors if anchor not in looked_for and anchor not in literals]
-
-    def holding(self, scanned: "_Scanned", indexes: set[int]) -> set[int]:
-        """The strings of ``indexes`` that hold an anchor of the group."""
-        kept: set[int] = set()
-        held = scanned.held
-        for anchor in self._known:
-            strings = held.get(anchor)
-            if strings:
-                kept |= indexes & strings
-        left = indexes - kept if kept else indexes
-        if not left:
-            return kept
-        starts = scanned.starts
-        for caseless, search in self._searches:
-            text = scanned.folded if caseless else scanned.joined
-            found = {index for index in left if search(text, starts[index], starts[index + 1] - 1) is not None}
-            if found:
-                kept |= found
-                left = left - found
-                if not left:
-                    return kept
-        for anchor in self._others:
-            found = anchor.among(scanned, left)
-            if found:
-                kept |= found
-                left = left - found
-                if not left:
-                    return kept
-        return kept
-
-
-class _Scanned:
-    """The strings of one scan in the forms the anchors read: as given, joined by NUL, that
-    joined text case-folded, where each string starts in it; then the strings holding each
-    literal, and those holding each anchor that was looked for in all the strings."""
-
-    __slots__ = ("texts", "joined", "folded", "starts", "literals", "held")
-
-    def __init__(self, texts: list[str], joined: str, folded: str, starts: list[int]):
-        self.texts, self.joined, self.folded, self.starts = texts, joined, folded, starts
-        self.literals: dict[tuple[str, bool], set[int]] = {}
-        self.held: dict[Any, set[int]] = {}
-
-    def chunks(self) -> list[tuple[int, int, int]]:
-        """The joined text cut at string boundaries into pieces of about :data:`_CHUNK`
-        characters (a longer string is a piece of its own): ``(start, end, first string)``, the
-        end before the NUL that follows the piece's last string."""
-        starts, found = self.starts, []
-        first, count = 0, len(self.texts)
-        while first < count:
-            start = starts[first]
-            last = bisect_right(starts, start + _CHUNK, first + 1, count) - 1
-            found.append((start, starts[last + 1] - 1, first))
-            first = last + 1
-        return found
+    def _refolded(self, text: str, hits: list[int]) -> list[int]:
+        """``hits`` and the caseless literals found once the folds RE2 does not make are made."""
+        caseless = self._caseless
+        refolded = self._match(text.translate(self._refold_table).encode("utf-8", "surrogatepass")) or ()
+        return sorted(set(hits or ()).union(hit for hit in refolded if hit in caseless))
 
 
-#: About how many characters of the joined text one RE2 set search reads: it tells which
-#: literals are in that piece, so ``str.find`` then reads only the pieces holding a literal (not
-#: the whole text once per literal present), and a piece of one string needs no find at all.
-_CHUNK = 384
+def _set_matcher(sources: list[str], options):
+    """``(data) -> indexes of the sources matching in data`` (UTF-8): one RE2 set of them, or,
+    where RE2 cannot build it (beyond its memory budget), sets of halves, down to one pattern
+    searched alone."""
+    match = set_match(re2_set(sources, options)) if sources else (lambda data: [])
+    if match is not None:
+        return match
+    if len(sources) == 1:
+        import re2
 
-
-class _LiteralSearch:
-    """Which literals the strings hold: one RE2 set of all of them in lower case (in UTF-8: an
-    ASCII literal's bytes occur exactly where its characters do) tells which may occur in each
-    piece of the case-folded joined text (:meth:`_Scanned.chunks`, cut between strings, so no
-    occurrence crosses two pieces), then ``str.find`` in which strings of the piece: caseless
-    literals in the folded text, the others in the text as given. A literal compared as written
-    occurs in the folded text in lower case wherever it occurs (folding keeps every character's
-    place and lowers ASCII letters), so one read of the text answers for both kinds."""
-
-    def __init__(self, literals: list[tuple[str, bool]]):
-        by_key: dict[str, list[tuple[str, bool]]] = {}
-        for text, caseless in sorted(set(literals)):
-            by_key.setdefault(text.lower(), []).append((text, caseless))
-        keys = sorted(by_key)
-        #: per entry of the set: the literals it stands for, ``(text, caseless)``
-        self._literals = [by_key[key] for key in keys]
-        self._match = set_match(_literal_set(keys)) if keys else None
-
-    def strings(self, scanned: _Scanned) -> dict[tuple[str, bool], set[int]]:
-        found: dict[tuple[str, bool], set[int]] = {}
-        if not self._literals:
-            return found
-        literals, match = self._literals, self._match
-        folded, joined, starts = scanned.folded, scanned.joined, scanned.starts
-        for start, end, first in scanned.chunks():
-            present = range(len(literals)) if match is None else \
-                match(folded[start:end].encode("utf-8", "surrogatepass")) or ()  # None: none there
-            for index in present:
-                for key in literals[index]:
-                    held = found.get(key)
-                    if held is None:
-                        held = found[key] = set()
-                    _find_each_string(folded if key[1] else joined, key[0], starts, start, end, first, held)
-        return found
-
-
-def _literal_set(texts: list[str]):
-    """The literals as one RE2 set over UTF-8 bytes (indexes those of ``texts``), or None when RE2
-    cannot build it (each literal is then looked for)."""
-    import re2
-
-    return re2_set([re.escape(text) for text in texts], re2.Options())
-
-
-def _find_each_string(text: str, literal: str, starts: list[int], start: int, end: int, first: int,
-                      held: set[int]) -> None:
-    """Add to ``held`` the strings of the joined ``text`` between ``start`` and ``end`` (string
-    ``first`` starts at ``start``) that hold ``literal``: after a hit, the search goes on at the
-    next string."""
-    if starts[first + 1] > end:  # one string: the piece holds the literal, when RE2 said so
-        if text.find(literal, start, end) != -1:
-            held.add(first)
-        return
-    find = text.find
-    position = find(literal, start, end)
-    while position != -1:
-        index = bisect_right(starts, position) - 1
-        held.add(index)
-        following = starts[index + 1]
-        if following > end:
-            break
-        position = find(literal, following, end)
-
-
-class _PythonNonAscii:
-    def strings(self, scanned: _Scanned) -> set[int]:
-        if scanned.joined.isascii():
-            return set()
-        return {index for index, text in enumerate(scanned.texts) if not text.isascii()}
-
-    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
-        """The strings of ``indexes`` that hold a character that is not ASCII."""
-        texts = scanned.texts
-        return {index for index in indexes if not texts[index].isascii()}
-
-
-class _PythonLiteral:
-    """A literal as it is looked for: its text (lower case when ``caseless``, then looked for in
-    the case-folded text)."""
-
-    def __init__(self, text: str, caseless: bool):
-        self.text, self.caseless = text, caseless
+        search = bytes_search(re2.compile(sources[0], options))
+        return lambda data: [0] if search(data, 0) >= 0 else []
+    half = len(sources) // 2
+    first, second = _set_matcher(sources[:half], options), _set_matcher(sources[half:], options)
+    return lambda data: [*(first(data) or ()), *(half + index for index in second(data) or ())]
 
 
 class _PythonRun:
@@ -499,12 +478,11 @@ class _PythonRun:
     next counted character in C and gives up at once on a run with too few of them, so only runs
     that count are matched), and the part before it matched backwards on the reversed text.
 
-    ``necessary`` are patterns every such run matches, in RE2's syntax over UTF-8, for
-    :class:`_RunSearch`: its counted characters with members between them (when it counts one,
-    a counted character with two thirds of the run's length on one side of it or a third on
+    ``necessary`` are patterns every such run matches, in RE2's syntax over UTF-8, for the set
+    of :class:`PythonScanner`: its counted characters with members between them (when it counts
+    one, a counted character with two thirds of the run's length on one side of it or a third on
     each side: counted letters are common) and, when longer, as many members in a row as the
-    run's length. Unicode digits read
-    as any character that is not ASCII."""
+    run's length. Unicode digits read as any character that is not ASCII."""
 
     def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
         members = _class(chars, digits)
@@ -529,17 +507,8 @@ class _PythonRun:
             between = f"[{uncounted}]*" if uncounted else ""
             counted_pattern = f"[{counts}](?:{between}[{counts}]){{{min(min_count - 1, 1000)}}}"
         self.necessary = (counted_pattern,)
-        #: the last of ``necessary`` when it is as many members in a row as the run is long: (its
-        #: ASCII members, whether every character beyond ASCII is one, how many in a row)
-        self.members_in_a_row = None
         if min_length > min_count:
             self.necessary += (f"[{members}]{{{min(min_length, 1000)}}}",)
-            self.members_in_a_row = (frozenset(chars + ("0123456789" if digits else "")), digits, min(min_length, 1000))
-
-    def among(self, scanned: _Scanned, indexes: set[int]) -> set[int]:
-        """The strings of ``indexes`` that hold the run."""
-        texts, in_text = scanned.texts, self.in_text
-        return {index for index in indexes if in_text(texts[index])}
 
     def in_text(self, text: str) -> bool:
         """Whether ``text`` holds a run long enough with enough counted characters."""
@@ -553,75 +522,6 @@ class _PythonRun:
             if match.end() - start >= self._min_length:
                 return True
         return False
-
-
-class _RunSearch:
-    """Which strings hold which runs: the strings holding what a run needs (every run's
-    ``necessary`` patterns searched at once by RE2 over the joined strings, see
-    :class:`JoinedSearch`; the last of each finds the strings, the set of all of them says
-    which runs may be there) are each read for the run itself (``in_text``, the definition). RE2
-    reads the text once; a run is followed in ``re`` only in the few strings that may hold it."""
-
-    def __init__(self, runs: list[_PythonRun]):
-        self._runs = runs
-        #: per run, the bits of its necessary patterns (all must match)
-        self._needs: list[int] = []
-        self._runs_needing: dict[int, tuple[_PythonRun, ...]] = {}
-        patterns, leading = [], []
-        for run in runs:
-            self._needs.append(sum(1 << (len(patterns) + index) for index in range(len(run.necessary))))
-            # a string holding a run matches each of its patterns: the last (as many members in a
-            # row as the run is long, when it is longer than what it counts), the cheapest for RE2's
-            # one pass over the text, alone finds the strings
-            compiled = [compile_regex(pattern) for pattern in run.necessary]
-            leading.append(compiled[-1])
-            patterns += compiled
-        leading = [pattern for pattern, run in zip(leading, runs) if not _found_by_another(run, runs)]
-        self._search = JoinedSearch([(1 << index, pattern) for index, pattern in enumerate(patterns)], leading) \
-            if patterns else None
-
-    def strings(self, texts: list[str]) -> dict[_PythonRun, set[int]]:
-        held: dict[_PythonRun, set[int]] = {run: set() for run in self._runs}
-        if self._search is None:
-            return held
-        flagged: dict[int, int] = {}
-        self._search.flag(texts, flagged)
-        runs_needing = self._runs_needing
-        for index, mask in flagged.items():
-            runs = runs_needing.get(mask)
-            if runs is None:
-                runs = self._runs_with_needs_in(mask)
-            for run in runs:
-                if run.in_text(texts[index]):
-                    held[run].add(index)
-        return held
-
-    def _runs_with_needs_in(self, mask: int) -> tuple[_PythonRun, ...]:
-        """The runs whose necessary patterns are all in ``mask`` (remembered: few masks occur)."""
-        runs = tuple(run for run, needs in zip(self._runs, self._needs) if mask & needs == needs)
-        if len(self._runs_needing) < 4096:
-            self._runs_needing[mask] = runs
-        return runs
-
-
-def _found_by_another(run: _PythonRun, runs: list[_PythonRun]) -> bool:
-    """Whether the strings the pattern finding ``run``'s strings matches in are found by another
-    run's anyway: both patterns are members in a row, the other's members include ``run``'s and
-    it needs no more of them in a row (of two alike, the first stays). Every such string holds
-    the other's row, so the alternation finding strings is spared one more pattern."""
-    row = run.members_in_a_row
-    if row is None:
-        return False
-    members, beyond_ascii, length = row
-    for position, other in enumerate(runs):
-        other_row = other.members_in_a_row
-        if other is run or other_row is None:
-            continue
-        other_members, other_beyond_ascii, other_length = other_row
-        if members <= other_members and (other_beyond_ascii or not beyond_ascii) and length >= other_length:
-            if row != other_row or position < runs.index(run):
-                return True
-    return False
 
 
 def _utf8_class(chars: str, digits: bool) -> str:

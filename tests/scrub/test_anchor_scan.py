@@ -1,12 +1,12 @@
 """The prefilter's scans against their definition, on scanners and texts drawn at random.
 
 ``AnchorScanner`` (_prefilter.c) reads 1-byte text in one pass of rolled hashes and run counters,
-and wider text another way; ``PythonScanner`` (prefilter.py) reads the strings joined, in pieces
-(an RE2 set per piece, ``str.find`` inside), first groups in all strings and other groups only in
-the strings those flagged. Both are checked here on scanners built from drawn literals, runs and
+and wider text another way; ``PythonScanner`` (prefilter.py) reads each string once with an RE2
+set of every literal and of what runs of first groups need, and works out runs and probes of
+more groups from what it found. Both are checked here on scanners built from drawn literals, runs and
 probes (not only the catalogue's), and on texts mixing 1-, 2- and 4-byte strings, case folds (the
 Kelvin sign, the long s, the dotted and the dotless i), literals at the start and end of strings,
-runs across string boundaries, and pieces of every size. A naive reference (a loop over
+runs across string boundaries, and sets RE2 could not build whole. A naive reference (a loop over
 characters) decides, so that each scanner is checked against something obviously right; the
 Python scanner is checked where the C module is not built too.
 """
@@ -185,27 +185,28 @@ def test_runs_of_classes_counting_the_same_characters_one_after_the_other():
     assert_scans(arguments, texts, expected)
 
 
-#: Many strings, some long: the Python scan cuts the joined text into pieces of several strings
-#: each, and a long string is a piece of its own.
+#: Many strings, some long.
 MANY_TEXTS = st.lists(st.lists(TEXT_PIECES, max_size=40).map("".join), min_size=1, max_size=40)
 
 
 @SCAN
-@given(literals=LITERALS, runs=RUNS, probes=PROBES, texts=MANY_TEXTS, piece=st.integers(1, 120))
-def test_the_python_scan_finds_the_same_whatever_the_size_of_its_pieces(literals, runs, probes, texts, piece):
-    # pieces of one character up to many strings: a literal is found in each string of a piece,
-    # at a piece's first and last string, and in a string longer than a piece
+@given(literals=LITERALS, runs=RUNS, probes=PROBES, texts=MANY_TEXTS, limit=st.integers(0, 8))
+def test_the_python_scan_finds_the_same_where_re2_cannot_build_its_set_whole(literals, runs, probes, texts, limit):
+    # a set RE2 refuses (beyond its memory budget) is split in halves, down to patterns searched
+    # alone: here no set of more than ``limit`` patterns is built
     arguments = scanner_arguments(literals, runs, probes)
-    with mock.patch.object(prefilter, "_CHUNK", piece):
-        assert PythonScanner(*arguments).scan(texts) == naive_scan(arguments, texts)
+    build = prefilter.re2_set
+    with mock.patch.object(prefilter, "re2_set",
+                           lambda sources, options: build(sources, options) if len(sources) <= limit else None):
+        scanner = PythonScanner(*arguments)
+    assert scanner.scan(texts) == naive_scan(arguments, texts)
 
 
 @SCAN
-@given(literals=LITERALS, data=st.data(), piece=st.integers(1, 60))
-def test_literals_of_later_groups_only_are_found_in_the_strings_a_first_group_flagged(literals, data, piece):
-    # a later group's literals are not looked for in every string but only asked of the strings the
-    # first group flagged: every probe here has a first group of one literal and a later group of
-    # others, so both ways of finding a literal decide
+@given(literals=LITERALS, data=st.data())
+def test_literals_of_later_groups_decide_only_in_the_strings_a_first_group_flagged(literals, data):
+    # every probe here has a first group of one literal and a later group of others: the literals
+    # found in a string flag a probe only when they are in each of its groups
     arguments = scanner_arguments(literals, [], [])
     bits = range(len(literals))
     probes = data.draw(st.lists(st.tuples(st.sampled_from(bits) if literals else st.just(0),
@@ -215,5 +216,4 @@ def test_literals_of_later_groups_only_are_found_in_the_strings_a_first_group_fl
                                  arguments[4])
     texts = data.draw(MANY_TEXTS, label="texts")
     texts += [text + " " + other for text, _ in literals for other, _ in literals[:3]]
-    with mock.patch.object(prefilter, "_CHUNK", piece):
-        assert PythonScanner(*arguments).scan(texts) == naive_scan(arguments, texts)
+    assert_scans(arguments, texts, naive_scan(arguments, texts))

@@ -601,6 +601,33 @@ def test_user_patterns_flag_every_string_when_one_holds_a_lone_surrogate():
     assert found == {0: 1, 1: 1, 2: 1}
 
 
+def _python_prefilter(patterns: list[str]):
+    """A prefilter scanning in Python: its set reads the user patterns with the anchors."""
+    from rules_engine.conditions.regex import compile_regex
+    from rules_engine.scrub.prefilter import Literal, Prefilter, Probe, user_pattern_probe
+
+    probes = tuple(user_pattern_probe(compile_regex(pattern)) for pattern in patterns)
+    return Prefilter(probes + (Probe.any_of(Literal("b")),), use_c=False)
+
+
+@settings(max_examples=300)
+@given(texts=st.lists(st.text("ab1é-\x00 xB", max_size=12), max_size=8),
+       patterns=st.lists(st.sampled_from(USER_PATTERNS), min_size=1, max_size=4, unique=True))
+def test_user_patterns_in_the_python_scan_flag_exactly_the_strings_holding_a_match(texts, patterns):
+    """Read in the same set as the anchors, string by string, a user pattern flags the strings a
+    search of each alone finds, as over the joined strings."""
+    expected = _held_by_each_string(patterns, texts)
+    for index, text in enumerate(texts):
+        if "b" in text:
+            expected[index] = expected.get(index, 0) | 1 << len(patterns)
+    assert _python_prefilter(patterns).candidates(texts) == expected
+
+
+def test_user_patterns_in_the_python_scan_flag_every_string_when_one_holds_a_lone_surrogate():
+    assert _python_prefilter(["a+b"]).candidates(["x", "\ud800", "ab", "\ud800b"]) == \
+        {0: 1, 1: 1, 2: 0b11, 3: 0b11}
+
+
 @settings(max_examples=300)
 @given(texts=st.lists(st.text("ab1\x00é€\U0001f600", max_size=6), min_size=1, max_size=6))
 def test_joined_text_maps_every_byte_to_its_string(texts):
