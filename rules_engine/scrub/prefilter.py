@@ -327,17 +327,21 @@ class PythonScanner:
         #: the entries of caseless literals, and of the character beyond ASCII
         self._caseless: set[int] = set()
         self._non_ascii_entry = None
+        found_in: list[bytes] = []  # per literal entry, a text it is found in
         for anchor in found_by_set[:len(found_by_set) - len(first_runs)]:
             if isinstance(anchor, tuple):
                 text, caseless = anchor
                 if caseless:
                     self._caseless.add(len(sources))
                 sources.append(("(?i)" if caseless else "") + re.escape(text))
+                found_in.append(text.encode("utf-8"))
             else:
                 self._non_ascii_entry = len(sources)
                 sources.append("[\\x{80}-\\x{10FFFF}]")
+                found_in.append("\u00e9".encode("utf-8"))
             self._direct.append(alone.get(anchor, 0))
             self._mask_bit.append(self._bit[anchor])
+        literal_entries = len(sources)
         #: the runs of first groups: (run, the bits of what it needs, its bit, the probes it flags alone)
         self._runs: list[tuple[_PythonRun, int, int, int]] = []
         self._need_bits = 0
@@ -366,7 +370,8 @@ class PythonScanner:
         options = searches[0][1].options if searches else re2.Options()
         if not searches:
             options.log_errors = False
-        self._match = _set_matcher(sources, options)
+        self._match = _joined_matchers(_set_matcher(sources[:literal_entries], options, found_in),
+                                       _set_matcher(sources[literal_entries:], options), literal_entries)
         #: the folds RE2 does not make, made before the caseless literals are read again
         unfolded = {char: letter for char, letter in folds.items() if re2.search(f"(?i){letter}", char) is None}
         self._refold_table = str.maketrans(unfolded)
@@ -454,11 +459,31 @@ class PythonScanner:
         return sorted(set(hits or ()).union(hit for hit in refolded if hit in caseless))
 
 
-def _set_matcher(sources: list[str], options):
+def _finds_its_examples(match, found_in: list[bytes]) -> bool:
+    """Whether ``match`` finds the sources of a few of their examples, first, middle and last
+    (an automaton that could not be built fails every text alike)."""
+    numbers = sorted({0, len(found_in) // 2, len(found_in) - 1}) if found_in else []
+    return all(number in (match(found_in[number]) or ()) for number in numbers)
+
+
+def _joined_matchers(first, second, count: int):
+    """``(data) -> indexes``: those ``first`` finds, and those ``second`` finds after ``count``
+    entries. The literals and the patterns are two sets: RE2 reads a set by one automaton of all
+    its patterns, built as strings need its states and rebuilt when it outgrows its memory, and
+    states holding thousands of literals and the repetitions of patterns at once leave room for
+    so few that it is rebuilt all the time (a string then costs fifty times more)."""
+    return lambda data: [*(first(data) or ()), *(count + index for index in second(data) or ())]
+
+
+def _set_matcher(sources: list[str], options, found_in: list[bytes] | None = None):
     """``(data) -> indexes of the sources matching in data`` (UTF-8): one RE2 set of them, or,
     where RE2 cannot build it (beyond its memory budget), sets of halves, down to one pattern
-    searched alone."""
+    searched alone. ``found_in``: per source, a text it matches, some of which the set is asked
+    at once (RE2 builds a set's automaton at its first match, and when that outgrows its memory
+    the set answers "no match" to every text from then on, with no error)."""
     match = set_match(re2_set(sources, options)) if sources else (lambda data: [])
+    if match is not None and found_in is not None and not _finds_its_examples(match, found_in):
+        match = None
     if match is not None:
         return match
     if len(sources) == 1:
@@ -467,7 +492,8 @@ def _set_matcher(sources: list[str], options):
         search = bytes_search(re2.compile(sources[0], options))
         return lambda data: [0] if search(data, 0) >= 0 else []
     half = len(sources) // 2
-    first, second = _set_matcher(sources[:half], options), _set_matcher(sources[half:], options)
+    first = _set_matcher(sources[:half], options, found_in and found_in[:half])
+    second = _set_matcher(sources[half:], options, found_in and found_in[half:])
     return lambda data: [*(first(data) or ()), *(half + index for index in second(data) or ())]
 
 

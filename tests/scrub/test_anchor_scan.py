@@ -202,6 +202,26 @@ def test_the_python_scan_finds_the_same_where_re2_cannot_build_its_set_whole(lit
     assert scanner.scan(texts) == naive_scan(arguments, texts)
 
 
+
+@SCAN
+@given(literals=LITERALS, runs=RUNS, probes=PROBES, texts=MANY_TEXTS, limit=st.integers(0, 8))
+def test_the_python_scan_finds_the_same_where_a_set_of_literals_answers_nothing(literals, runs, probes, texts, limit):
+    # a set whose automaton outgrew RE2's memory answers "no match" to every text: the scanner asks
+    # the set of literals about a few of them when it is built, and splits it like one RE2 refuses
+    build = prefilter.re2_set
+
+    def blind_when_large(sources, options):
+        built = build(sources, options)
+        if built is None or len(sources) <= limit or not any(source.startswith(("(?i)", "\\")) or source.isalnum()
+                                                               for source in sources):
+            return built
+        return mock.Mock(Match=lambda data: [], _set=None)
+
+    arguments = scanner_arguments(literals, runs, probes)
+    with mock.patch.object(prefilter, "re2_set", blind_when_large):
+        scanner = PythonScanner(*arguments)
+    assert scanner.scan(texts) == naive_scan(arguments, texts)
+
 @SCAN
 @given(literals=LITERALS, data=st.data())
 def test_literals_of_later_groups_decide_only_in_the_strings_a_first_group_flagged(literals, data):
