@@ -11,15 +11,16 @@
  *     non_ascii: the anchor of a string holding a character that is not ASCII (-1: none)
  *   AnchorScanner.scan(texts) -> {index of a string: bitmask of the probes it holds}
  *
- * Literals: keyed by their first (up to) four case-folded characters (literals sharing a key are
- * told apart by their next four at once, see match_key). Runs: grouped by class (see group_runs).
- * 1-byte text (nearly every string) is read in one pass (scan_latin1) that does a few operations
- * a character whatever the number of literals and runs: a hash of the last four folded
- * characters rolled along and looked up in a bitmap says where a literal may end, and counts of
- * the current run of each class in bytes of a word say where a run may be long enough; only
- * there are literals compared and runs measured. Wider text is skipped to the characters that
- * may start a literal (scan_kind), and runs are looked for every few characters (find_runs).
- * After a string, only the probes whose first group holds an anchor found are checked.
+ * Literals: keyed by their first (up to) four case-folded characters, in a hash table (literals
+ * sharing a key are told apart by their next eight, see match_key). Runs: grouped by class (see
+ * group_runs). 1-byte text (nearly every string) is read in one pass (scan_latin1) that does a
+ * few operations a character whatever the number of literals and runs: the last four folded
+ * characters, a byte each in a word, hashed and looked up in bitmaps say where a literal may end,
+ * and counts of the current run of each class in bytes of a word say where a run may be long
+ * enough; only there are keys looked up and runs measured. Wider text is skipped to the
+ * characters that may start a literal (scan_kind), and runs are looked for every few characters
+ * (find_runs). After a string, only the probes whose first group holds an anchor found are
+ * checked, and the int of the probes found is built once for each set of them (mask_as_int).
  * Non-ASCII: a string's kind says it at once (PyUnicode_IS_ASCII). Unicode decimal digits are
  * read with Py_UNICODE_ISDECIMAL, as re's \d reads them.
  *
@@ -40,18 +41,22 @@
 #define MAX_RUNS 64
 #define MAX_FOLDS 64
 #define KEY_CHARS 4
-#define KEY_BITS 65536
-#define BUCKETS 4096
-/* The 1-byte scan's first test (see scan_latin1): a hash of the last four characters, rolled
- * along (see ROLL), looked up in a bitmap; its low bits are a hash of the last three. */
-#define HASH_BITS 16
-#define TRIPLE_MASK 0xFFF
-#define SHORT_END 1 /* in char_code above 16 bits: a literal of two characters, or of one beyond
-                     * the slots, may end at the byte */
+#define TAIL_CHARS 8 /* the characters after a key that tell the literals of a key apart (see KeyLiteral) */
+#define FEW_LITERALS 32 /* of a key: each is compared with the text's tail at once (see match_key) */
+/* The 1-byte scan's first test (see scan_latin1): hashes of the last four folded characters, and
+ * of the last three, looked up in two bitmaps. Thousands of literals (the key words with each
+ * character that may end them, the base64 forms of words) set a few thousand bits: the bitmaps
+ * are large enough that few characters of text hit one in vain (16 KB and 8 KB, in the first
+ * level cache with the scan's other tables). */
+#define QUAD_BITS 17
+#define SHORT_BITS 16
+#define HASH_FACTOR 2654435761u /* Knuth's multiplicative hash: the top bits are well mixed */
 #define LANES 16     /* counts of runs in one pass over 1-byte text: a byte each, in two words */
 /* The classes of runs of a scanner, as bits */
 #define ALL_CLASSES(s) ((s)->run_class_count == 64 ? ~(uint64_t)0 : ((uint64_t)1 << (s)->run_class_count) - 1)
+#define MASK_CACHE 64 /* ints of masks of probes kept (see mask_as_int) */
 #define SLOTS 64     /* bytes that are literals of their own, noted per string (see scan_latin1) */
+#define OVERFLOW_SLOT (SLOTS - 1) /* beyond SLOTS - 1 such bytes: the last slot stands for the others */
 
 #if defined(_MSC_VER)
 #define NOINLINE __declspec(noinline)
@@ -66,8 +71,6 @@
 
 typedef struct {
     Py_UCS1 *text; /* as written, or folded when caseless */
-    uint32_t key;
-    uint32_t tail, tail_mask; /* its next four characters folded (see tail_at), and those it has */
     Py_ssize_t length;
     int caseless;
     Py_ssize_t bit;
@@ -78,6 +81,19 @@ typedef struct {
     Py_ssize_t bit;
 } Run;
 
+/* A literal among those of its key (see Scanner.keys): the literals of a key are told apart by
+ * their next characters, up to TAIL_CHARS (its tail, see tail_at), each compared with the text's
+ * at once. They are in the order of their tails (as text: a tail before those it starts), so that
+ * those whose tail starts with the same characters are next to one another: of many literals of a
+ * key, those a text may hold are narrowed down a character at a time by binary searches (see
+ * match_key), the literals whose tail ends there at the start of each range. */
+typedef struct {
+    uint64_t tail;      /* its tail folded, the first character in the top byte (0 beyond its end) */
+    uint64_t tail_mask; /* the bytes of its tail */
+    int32_t literal;    /* its index in Scanner.literals */
+    int32_t length;     /* of its tail (0 to TAIL_CHARS) */
+} KeyLiteral;
+
 /* The runs of one class of characters: a maximal run of the class holds one of them only if it
  * is ``step`` characters long at least, so the class is looked for every ``step`` characters. */
 typedef struct {
@@ -87,18 +103,26 @@ typedef struct {
 } RunClass;
 
 /* What a character is to the lanes (counts of runs, a lane a byte in two words, see scan_latin1):
- * 0xFF where it is in the lane's classes, and 1 where it adds to the count. */
+ * 0xFF where it is in the lane's classes, 1 where it adds to the count, and where it is not in
+ * them, the count the lane starts from (count_from). For a byte, also what else the 1-byte scan
+ * reads of it: all it reads of a byte is in one place (64 bytes). */
 typedef struct {
     uint64_t in[2];
     uint64_t adds[2];
+    uint64_t restart[2];
+    uint64_t slot; /* the bit of a byte that is a literal of its own (see add_single) */
+    uint64_t fold; /* the byte folded, as in window_fold */
 } ByteRuns;
 
 typedef struct {
     PyObject_HEAD
-    /* literals by key (see key_of): a bitmap of hashed keys, and buckets of literal indexes */
-    uint64_t key_bits[KEY_BITS / 64];
-    int32_t bucket_start[BUCKETS + 1];
-    int32_t *bucket;
+    /* Literals by key (see key_of): an open-addressing table of the keys (0: none), where the
+     * literals of each start in key_literals, and those (in runs of one key) */
+    uint32_t *keys;
+    int32_t *key_first, *key_end;
+    uint32_t key_mask; /* the table's size less one (a power of two) */
+    int key_shift;     /* 32 less the bits of its size */
+    KeyLiteral *key_literals;
     unsigned char longest_key[ASCII]; /* by folded first character: the longest key, 0 if none */
     uint64_t single_bits[ASCII / 64];  /* folded characters that are a literal of their own */
     uint64_t pair_bits[ASCII * ASCII / 64]; /* the folded first two characters of longer literals */
@@ -114,15 +138,16 @@ typedef struct {
     unsigned char interesting[ASCII]; /* may start a literal */
     /* The scan of 1-byte text (see scan_latin1): */
     unsigned char window_fold[256];       /* a byte folded; 0 for one that folds to no ASCII */
-    uint32_t char_code[256];              /* a byte's code in ROLL; SHORT_END above 16 bits */
-    uint64_t single_slot[256];            /* the bit of a byte that is a literal of its own */
-    unsigned char slot_byte[SLOTS];       /* the byte of each bit */
+    unsigned char slot_byte[SLOTS];       /* the byte of each bit (but OVERFLOW_SLOT's, see add_single) */
     int slot_count;
-    int32_t slot_start[SLOTS + 1];        /* per slot: where its literals start in slot_anchors */
-    Py_ssize_t *slot_anchors;             /* the anchors of the literals each slot's byte is */
-    uint64_t may_end[(1 << HASH_BITS) / 64];    /* by hash of four: either of these may end there */
-    uint64_t ends_quad[(1 << HASH_BITS) / 64];  /* by hash of four: the first four of a longer literal */
-    uint64_t ends_triple[(TRIPLE_MASK + 1) / 64]; /* by hash of three: a literal of three */
+    unsigned char overflows[256];         /* a byte of OVERFLOW_SLOT */
+    int32_t byte_start[257];              /* per byte: where the literals it is start in byte_anchors */
+    Py_ssize_t *byte_anchors;             /* the anchors of the literals of one character each byte is */
+    /* Where literals may end (see quad_end and short_end): by hash of four characters, where the
+     * first four of a literal of four or more may; then by hash of three, where a literal of
+     * three or two may. */
+    uint64_t ends[((1 << QUAD_BITS) + (1 << SHORT_BITS)) / 64];
+    int has_pairs;                        /* literals of two characters */
     RunClass run_class[MAX_RUNS];         /* the runs grouped by their class (see find_runs) */
     int run_class_count;
     /* Lanes: counts, a byte each, that say in one pass over a string where a run of a class may be
@@ -151,6 +176,8 @@ typedef struct {
     Py_ssize_t mask_words;    /* 64-bit words of a mask of probes */
     uint64_t *mask;           /* the probes one string holds */
     unsigned char *mask_bytes; /* the same, as little-endian bytes for the int */
+    uint64_t *cached_masks;   /* MASK_CACHE masks (mask_words each) and their ints (NULL: none) */
+    PyObject *cached_ints[MASK_CACHE];
     int built;
 } Scanner;
 
@@ -358,6 +385,9 @@ build_lanes(Scanner *s)
         if (s->lane_adds[lane][2])
             s->wide_digit.adds[lane / 8] |= (uint64_t)1 << (8 * (lane % 8));
     }
+    for (int c = 0; c < 256; c++)
+        for (int w = 0; w < 2; w++)
+            s->byte_runs[c].restart[w] = s->count_from[w] & ~s->byte_runs[c].in[w];
 }
 
 static int
@@ -439,43 +469,40 @@ read_folds(Scanner *s, PyObject *folds)
     return 0;
 }
 
-/* The key of ``count`` folded characters (1 to KEY_CHARS): the characters and their count. */
+/* The key of a literal, or of text where one may be: its first ``count`` characters (1 to
+ * KEY_CHARS, all of a shorter literal) folded, a byte each, as the window of the 1-byte scan holds
+ * them (the last in the low byte), and, for fewer than four, the top bit of the next byte set (no
+ * character folds to it). So keys of different lengths differ: a window whose fourth last
+ * character folds to none (0) is not the key of the three after it. Never 0. */
 static inline uint32_t
-add_to_key(uint32_t key, int position, int folded)
+key_of(uint32_t window, int count)
 {
-    return (key & 0x0FFFFFFFu) | ((uint32_t)folded << (7 * position)) | ((uint32_t)(position + 1) << 28);
+    if (count == KEY_CHARS)
+        return window;
+    return (window & (((uint32_t)1 << (8 * count)) - 1)) | (uint32_t)0x80 << (8 * count);
+}
+
+/* Where the 1-byte scan looks a window up in ``ends``: the bit of its four characters (where the
+ * first four of a literal may end: the top bits of the window's product, ``hash``, see
+ * window_hash), and that of its last three (where a literal of three or two may end: the top
+ * bits of the product of the window shifted by a character, which are the same product's bits
+ * shifted, so one multiplication gives both). */
+static inline uint32_t
+window_hash(uint32_t window)
+{
+    return window * HASH_FACTOR;
 }
 
 static inline uint32_t
-hash_key(uint32_t key)
+quad_end(uint32_t hash)
 {
-    return key * 2654435761u; /* Knuth's multiplicative hash: the top bits are well mixed */
-}
-
-static inline int
-has_key(const Scanner *s, uint32_t key)
-{
-    uint32_t bit = hash_key(key) >> 16;
-    return s->key_bits[bit / 64] >> (bit % 64) & 1;
+    return hash >> (32 - QUAD_BITS);
 }
 
 static inline uint32_t
-bucket_of_key(uint32_t key)
+short_end(uint32_t hash)
 {
-    return hash_key(key) >> 20;
-}
-
-/* The hash of the last four characters rolled along with one more character's code: shifted by
- * four bits within sixteen, the code of a character four back is gone, and the low twelve bits
- * are a hash of the last three. (Rolled from 0 at a string's start, so the first few hashes are
- * of fewer characters, which may collide with a literal's: its start is checked.) */
-#define ROLL(hash, code) (((hash) << 4 ^ (code)) & ((1u << HASH_BITS) - 1))
-
-/* The code of a folded character in ROLL: 16 bits of a multiplicative hash (0 for 0). */
-static inline uint32_t
-char_code(int folded)
-{
-    return ((uint32_t)folded * 2654435761u) >> 16;
+    return (1u << QUAD_BITS) + ((hash << 8) >> (32 - SHORT_BITS));
 }
 
 static inline void
@@ -490,16 +517,6 @@ test_bit(const uint64_t *bits, uint32_t bit)
     return bits[bit / 64] >> (bit % 64) & 1;
 }
 
-/* Flag the bytes that may be the last of ``literal`` (of two characters; SHORT_END): those that
- * fold to it for a caseless literal, it alone for another ("0x" ends at "x", not "X"). */
-static void
-mark_short_end(Scanner *s, const Literal *literal)
-{
-    for (int c = 0; c < 256; c++)
-        if (literal->caseless ? s->window_fold[c] == literal->text[1] : c == literal->text[1])
-            s->char_code[c] |= SHORT_END << 16;
-}
-
 /* Whether the byte ``c`` is the literal ``literal`` of one character. */
 static int
 is_single(const Scanner *s, const Literal *literal, int c)
@@ -507,120 +524,184 @@ is_single(const Scanner *s, const Literal *literal, int c)
     return literal->length == 1 && (literal->caseless ? s->window_fold[c] == literal->text[0] : c == literal->text[0]);
 }
 
-/* A literal of one character: each byte it may be gets a slot, noted per string; beyond SLOTS
- * bytes, it is flagged SHORT_END instead (looked up where it occurs). */
+/* A literal of one character: each byte it may be gets a slot, noted per string; the bytes beyond
+ * OVERFLOW_SLOT share that slot (a string holding one is then read for them, see match_slots). */
 static void
 add_single(Scanner *s, const Literal *literal)
 {
     for (int c = 0; c < 256; c++) {
-        if (!is_single(s, literal, c) || s->single_slot[c])
+        if (!is_single(s, literal, c) || s->byte_runs[c].slot)
             continue;
-        if (s->slot_count == SLOTS) {
-            s->char_code[c] |= SHORT_END << 16;
+        if (s->slot_count == OVERFLOW_SLOT) {
+            s->overflows[c] = 1;
+            s->byte_runs[c].slot = (uint64_t)1 << OVERFLOW_SLOT;
             continue;
         }
         s->slot_byte[s->slot_count] = (unsigned char)c;
-        s->single_slot[c] = (uint64_t)1 << s->slot_count++;
+        s->byte_runs[c].slot = (uint64_t)1 << s->slot_count++;
     }
 }
 
-/* The tables of the 1-byte scan. No character of U+0080..U+00FF folds to an ASCII one or is a
- * decimal digit, so they fold to 0, which no literal holds. */
+/* The first ``count`` characters of ``literal`` folded, as the window of the 1-byte scan holds them. */
+static uint32_t
+window_of(const Scanner *s, const Literal *literal, int count)
+{
+    uint32_t window = 0;
+    for (int k = 0; k < count; k++)
+        window = window << 8 | s->fold_ascii[literal->text[k]];
+    return window;
+}
+
+/* The tables of the 1-byte scan: each byte folded, the bitmaps of where literals may end, the
+ * slots of literals of one character. A literal of two characters ends where the last three
+ * characters are any one and its two: each of those is set in ends. */
 static void
 build_window(Scanner *s)
 {
     for (int c = 0; c < 256; c++) {
-        s->window_fold[c] = (unsigned char)(c < ASCII ? s->fold_ascii[c] : 0);
-        s->char_code[c] = char_code(s->window_fold[c]);
+        int folded = fold(s, (Py_UCS4)c);
+        s->window_fold[c] = (unsigned char)(folded == OTHER ? 0 : folded);
+        s->byte_runs[c].fold = s->window_fold[c];
     }
     for (Py_ssize_t i = 0; i < s->literal_count; i++) {
         const Literal *literal = &s->literals[i];
-        uint32_t hash = 0;
         int count = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
-        for (int k = 0; k < count; k++)
-            hash = ROLL(hash, char_code(s->fold_ascii[literal->text[k]]));
-        if (count == 4) {
-            set_bit(s->ends_quad, hash);
-            set_bit(s->may_end, hash);
-        } else if (count == 3) {
-            /* the last three end a literal whatever the character before them */
-            set_bit(s->ends_triple, hash & TRIPLE_MASK);
-            for (uint32_t before = 0; before < (1u << HASH_BITS); before += TRIPLE_MASK + 1)
-                set_bit(s->may_end, before | (hash & TRIPLE_MASK));
-        } else if (count == 2)
-            mark_short_end(s, literal);
-        else
+        uint32_t window = window_of(s, literal, count);
+        if (count == 4)
+            set_bit(s->ends, quad_end(window_hash(window)));
+        else if (count == 3)
+            set_bit(s->ends, short_end(window_hash(window)));
+        else if (count == 2) {
+            s->has_pairs = 1;
+            for (uint32_t before = 0; before < ASCII; before++)
+                set_bit(s->ends, short_end(window_hash(before << 16 | window)));
+        } else
             add_single(s, literal);
     }
 }
 
-/* Per slot, the anchors of the literals its byte is (a string holding the byte holds them). */
+/* Per byte, the anchors of the literals of one character it is (a string holding it holds them). */
 static int
-build_slot_anchors(Scanner *s)
+build_byte_anchors(Scanner *s)
 {
-    Py_ssize_t total = 0;
-    for (int slot = 0; slot < s->slot_count; slot++)
-        for (Py_ssize_t i = 0; i < s->literal_count; i++)
-            total += is_single(s, &s->literals[i], s->slot_byte[slot]);
-    s->slot_anchors = PyMem_Calloc(total ? total : 1, sizeof(Py_ssize_t));
-    if (s->slot_anchors == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (int slot = 0; slot < s->slot_count; slot++) {
-        s->slot_start[slot + 1] = s->slot_start[slot];
-        for (Py_ssize_t i = 0; i < s->literal_count; i++)
-            if (is_single(s, &s->literals[i], s->slot_byte[slot]))
-                s->slot_anchors[s->slot_start[slot + 1]++] = s->literals[i].bit;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int c = 0; c < 256; c++) {
+            s->byte_start[c + 1] = s->byte_start[c];
+            for (Py_ssize_t i = 0; i < s->literal_count && s->byte_runs[c].slot; i++)
+                if (is_single(s, &s->literals[i], c)) {
+                    if (pass)
+                        s->byte_anchors[s->byte_start[c + 1]] = s->literals[i].bit;
+                    s->byte_start[c + 1]++;
+                }
+        }
+        if (!pass) {
+            s->byte_anchors = PyMem_Calloc(s->byte_start[256] ? s->byte_start[256] : 1, sizeof(Py_ssize_t));
+            if (s->byte_anchors == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+        }
     }
     return 0;
 }
 
+/* A literal in the order of key_literals (see KeyLiteral). */
+typedef struct {
+    uint32_t key;
+    int32_t literal;
+    uint64_t tail;
+} KeyOrder;
+
 static int
-build_buckets(Scanner *s)
+compare_keys(const void *a, const void *b)
 {
-    s->bucket = PyMem_Calloc(s->literal_count ? s->literal_count : 1, sizeof(int32_t));
-    int32_t filled[BUCKETS] = {0};
-    if (s->bucket == NULL) {
+    const KeyOrder *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    if (x->tail != y->tail)
+        return x->tail < y->tail ? -1 : 1;
+    return (x->literal > y->literal) - (x->literal < y->literal);
+}
+
+/* Where key ``key`` is in the table, or would be put. */
+static inline uint32_t
+key_slot(const Scanner *s, uint32_t key)
+{
+    uint32_t at = (key * HASH_FACTOR) >> s->key_shift;
+    while (s->keys[at] != 0 && s->keys[at] != key)
+        at = (at + 1) & s->key_mask;
+    return at;
+}
+
+/* The literals by key: each key in an open-addressing table (at most half full, so that a key
+ * that is not there is told after a probe or two), its literals in a run of key_literals (see
+ * KeyLiteral). Also, for 2- and 4-byte text (scan_kind), which characters start a literal. */
+static int
+build_keys(Scanner *s)
+{
+    Py_ssize_t count = s->literal_count, distinct = 0;
+    KeyOrder *order = PyMem_Calloc(count ? count : 1, sizeof(KeyOrder));
+    s->key_literals = PyMem_Calloc(count ? count : 1, sizeof(KeyLiteral));
+    if (order == NULL || s->key_literals == NULL) {
+        PyMem_Free(order);
         PyErr_NoMemory();
         return -1;
     }
-    for (Py_ssize_t i = 0; i < s->literal_count; i++) {
-        Literal *literal = &s->literals[i];
-        uint32_t key = 0;
-        int count = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
-        for (int k = 0; k < count; k++)
-            key = add_to_key(key, k, fold(s, literal->text[k]));
-        literal->key = key;
-        for (int k = KEY_CHARS; k < 2 * KEY_CHARS && k < literal->length; k++) {
-            literal->tail |= (uint32_t)fold(s, literal->text[k]) << (8 * (k - KEY_CHARS));
-            literal->tail_mask |= (uint32_t)0xFF << (8 * (k - KEY_CHARS));
-        }
-        uint32_t bit = hash_key(key) >> 16;
-        s->key_bits[bit / 64] |= (uint64_t)1 << (bit % 64);
-        s->bucket_start[bucket_of_key(key) + 1]++;
-        int first = fold(s, literal->text[0]);
-        if (count > s->longest_key[first])
-            s->longest_key[first] = (unsigned char)count;
-        if (count == 1)
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const Literal *literal = &s->literals[i];
+        int length = literal->length < KEY_CHARS ? (int)literal->length : KEY_CHARS;
+        order[i].key = key_of(window_of(s, literal, length), length);
+        order[i].literal = (int32_t)i;
+        for (Py_ssize_t k = KEY_CHARS; k < KEY_CHARS + TAIL_CHARS && k < literal->length; k++)
+            order[i].tail |= (uint64_t)s->fold_ascii[literal->text[k]] << (8 * (KEY_CHARS + TAIL_CHARS - 1 - k));
+        int first = s->fold_ascii[literal->text[0]];
+        if (length > s->longest_key[first])
+            s->longest_key[first] = (unsigned char)length;
+        if (length == 1)
             s->single_bits[first / 64] |= (uint64_t)1 << (first % 64);
         else {
-            int pair = first * ASCII + fold(s, literal->text[1]);
+            int pair = first * ASCII + s->fold_ascii[literal->text[1]];
             s->pair_bits[pair / 64] |= (uint64_t)1 << (pair % 64);
         }
     }
-    for (int b = 1; b <= BUCKETS; b++)
-        s->bucket_start[b] += s->bucket_start[b - 1];
-    for (Py_ssize_t i = 0; i < s->literal_count; i++) {
-        uint32_t b = bucket_of_key(s->literals[i].key);
-        s->bucket[s->bucket_start[b] + filled[b]++] = (int32_t)i;
+    qsort(order, count, sizeof(KeyOrder), compare_keys);
+    for (Py_ssize_t j = 0; j < count; j++)
+        distinct += j == 0 || order[j].key != order[j - 1].key;
+    int bits = 1;
+    while (((Py_ssize_t)1 << bits) < 2 * distinct)
+        bits++;
+    s->key_mask = ((uint32_t)1 << bits) - 1;
+    s->key_shift = 32 - bits;
+    s->keys = PyMem_Calloc((size_t)s->key_mask + 1, sizeof(uint32_t));
+    s->key_first = PyMem_Calloc((size_t)s->key_mask + 1, sizeof(int32_t));
+    s->key_end = PyMem_Calloc((size_t)s->key_mask + 1, sizeof(int32_t));
+    if (s->keys == NULL || s->key_first == NULL || s->key_end == NULL) {
+        PyMem_Free(order);
+        PyErr_NoMemory();
+        return -1;
     }
+    for (Py_ssize_t j = count - 1; j >= 0; j--) {
+        KeyLiteral *entry = &s->key_literals[j];
+        const Literal *literal = &s->literals[order[j].literal];
+        entry->literal = order[j].literal;
+        entry->tail = order[j].tail;
+        entry->length = literal->length <= KEY_CHARS ? 0 :
+                        literal->length >= KEY_CHARS + TAIL_CHARS ? TAIL_CHARS : (int32_t)literal->length - KEY_CHARS;
+        entry->tail_mask = entry->length ? ~(uint64_t)0 << (8 * (TAIL_CHARS - entry->length)) : 0;
+        uint32_t at = key_slot(s, order[j].key);
+        if (j + 1 == count || order[j + 1].key != order[j].key) {
+            s->keys[at] = order[j].key;
+            s->key_end[at] = (int32_t)j + 1;
+        }
+        s->key_first[at] = (int32_t)j;
+    }
+    PyMem_Free(order);
     for (int c = 0; c < ASCII; c++) {
         int folded = s->fold_ascii[c];
         s->interesting[c] = (unsigned char)(s->longest_key[folded] != 0);
     }
     build_window(s);
-    return build_slot_anchors(s);
+    return build_byte_anchors(s);
 }
 
 /* Per anchor, the probes whose first group holds it (the group a probe is looked up by). */
@@ -700,8 +781,9 @@ read_probes(Scanner *s, PyObject *probes, Py_ssize_t highest)
     s->mask_words = highest_probe / 64 + 1;
     s->mask = PyMem_Calloc(s->mask_words, sizeof(uint64_t));
     s->mask_bytes = PyMem_Calloc(s->mask_words, sizeof(uint64_t));
+    s->cached_masks = PyMem_Calloc(s->mask_words * MASK_CACHE, sizeof(uint64_t));
     s->groups = PyMem_Calloc((total ? total : 1) * s->anchor_words, sizeof(uint64_t));
-    if (s->groups == NULL || s->mask == NULL || s->mask_bytes == NULL) {
+    if (s->groups == NULL || s->mask == NULL || s->mask_bytes == NULL || s->cached_masks == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -759,7 +841,7 @@ Scanner_init(Scanner *s, PyObject *args, PyObject *kwargs)
     }
     s->non_ascii = non_ascii;
     if (read_folds(s, folds) < 0 || read_literals(s, literals, &highest) < 0 || read_runs(s, runs, &highest) < 0 ||
-        build_buckets(s) < 0 || read_probes(s, probes, highest) < 0)
+        build_keys(s) < 0 || read_probes(s, probes, highest) < 0)
         return -1;
     s->built = 1;
     return 0;
@@ -783,14 +865,48 @@ hit(Scanner *s, Py_ssize_t bit)
     }
 }
 
-/* Whether ``literal`` is at ``start`` (folded or as written). */
-static inline int
-literal_at(const Scanner *s, const Literal *literal, int kind, const void *data, Py_ssize_t length,
-           Py_ssize_t start)
+/* The TAIL_CHARS characters after a key at ``start`` folded, as KeyLiteral.tail holds them (0
+ * past the end, 0 or OTHER for one that folds to no ASCII character: none is in a literal). */
+static ALWAYS_INLINE uint64_t
+tail_at(const Scanner *s, int kind, const void *data, Py_ssize_t length, Py_ssize_t start)
 {
+    uint64_t tail = 0;
+    if (kind == PyUnicode_1BYTE_KIND && length - start >= KEY_CHARS + TAIL_CHARS) {
+        /* (the common case unrolled, TAIL_CHARS being 8) */
+        const Py_UCS1 *next = (const Py_UCS1 *)data + start + KEY_CHARS;
+        const unsigned char *f = s->window_fold;
+        return (uint64_t)f[next[0]] << 56 | (uint64_t)f[next[1]] << 48 | (uint64_t)f[next[2]] << 40 |
+               (uint64_t)f[next[3]] << 32 | (uint64_t)f[next[4]] << 24 | (uint64_t)f[next[5]] << 16 |
+               (uint64_t)f[next[6]] << 8 | (uint64_t)f[next[7]];
+    }
+    for (Py_ssize_t k = KEY_CHARS; k < KEY_CHARS + TAIL_CHARS && start + k < length; k++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, start + k);
+        uint64_t folded = kind == PyUnicode_1BYTE_KIND ? s->window_fold[c] : (uint64_t)fold(s, c);
+        tail |= folded << (8 * (KEY_CHARS + TAIL_CHARS - 1 - k));
+    }
+    return tail;
+}
+
+/* Where key ``key`` is in the table (see key_first and key_end), or -1 if no literal has it. */
+static inline int32_t
+find_key(const Scanner *s, uint32_t key)
+{
+    uint32_t at = key_slot(s, key);
+    return s->keys[at] == key ? (int32_t)at : -1;
+}
+
+/* Whether ``literal``, whose key and tail are at ``start``, is there: the key and tail were read
+ * folded, which is all of a caseless literal of twelve characters at most; of a longer one, the
+ * rest is compared, and a literal compared as written is compared whole. */
+static ALWAYS_INLINE int
+rest_at(const Scanner *s, const Literal *literal, int kind, const void *data, Py_ssize_t length, Py_ssize_t start)
+{
+    Py_ssize_t from = literal->caseless ? KEY_CHARS + TAIL_CHARS : 0;
+    if (literal->length <= from)
+        return 1;
     if (length - start < literal->length)
         return 0;
-    for (Py_ssize_t k = 0; k < literal->length; k++) {
+    for (Py_ssize_t k = from; k < literal->length; k++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, start + k);
         if ((literal->caseless ? (Py_UCS4)fold(s, c) : c) != literal->text[k])
             return 0;
@@ -798,34 +914,65 @@ literal_at(const Scanner *s, const Literal *literal, int kind, const void *data,
     return 1;
 }
 
-/* The four characters after a key at ``start`` folded, one a byte (0 past the end, OTHER for one
- * that folds to no ASCII character: neither is in a literal). */
-static inline uint32_t
-tail_at(const Scanner *s, int kind, const void *data, Py_ssize_t length, Py_ssize_t start)
+/* The literals of ``entries`` from ``low`` to ``high`` whose tail the text's ``tail`` starts with,
+ * at ``start``. */
+static ALWAYS_INLINE void
+match_tails(Scanner *s, const KeyLiteral *entries, int32_t low, int32_t high, uint64_t tail, int kind,
+            const void *data, Py_ssize_t length, Py_ssize_t start, int *found)
 {
-    uint32_t tail = 0;
-    for (Py_ssize_t k = KEY_CHARS; k < 2 * KEY_CHARS && start + k < length; k++)
-        tail |= (uint32_t)fold(s, PyUnicode_READ(kind, data, start + k)) << (8 * (k - KEY_CHARS));
-    return tail;
-}
-
-/* The literals of key ``key`` found at ``start``. Many literals may share a key ("session",
- * "sessionid", "session_key"...): their next four characters, compared at once, rule out most.
- * Those found in the string already are not compared again. */
-static inline void
-match_key(Scanner *s, uint32_t key, int kind, const void *data, Py_ssize_t length, Py_ssize_t start, int *found)
-{
-    uint32_t b = bucket_of_key(key), tail = 0;
-    if (s->bucket_start[b] < s->bucket_start[b + 1] && (key >> 28) == KEY_CHARS)
-        tail = tail_at(s, kind, data, length, start);
-    for (int32_t j = s->bucket_start[b]; j < s->bucket_start[b + 1]; j++) {
-        const Literal *literal = &s->literals[s->bucket[j]];
-        if (literal->key == key && (tail & literal->tail_mask) == literal->tail && !has_hit(s, literal->bit) &&
-            literal_at(s, literal, kind, data, length, start)) {
+    for (; low < high; low++) {
+        if ((tail & entries[low].tail_mask) != entries[low].tail)
+            continue;
+        const Literal *literal = &s->literals[entries[low].literal];
+        if (!has_hit(s, literal->bit) && rest_at(s, literal, kind, data, length, start)) {
             hit(s, literal->bit);
             *found = 1;
         }
     }
+}
+
+/* The first of ``entries`` from ``low`` to ``high`` whose tail's top bytes (``shift``: the bits
+ * below them) are ``top`` or more (``above``: more). */
+static inline int32_t
+tail_bound(const KeyLiteral *entries, int32_t low, int32_t high, int shift, uint64_t top, int above)
+{
+    while (low < high) {
+        int32_t middle = (int32_t)(((uint32_t)low + (uint32_t)high) / 2);
+        uint64_t value = entries[middle].tail >> shift;
+        if (value < top || (above && value == top))
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+/* The literals of the key at ``at`` in the table found at ``start``. Many literals may share a
+ * key ("session", "sessionid", "session_key", a key word followed by each character that may end
+ * it): of many, the range of those the text may hold is narrowed a character of the text's tail at
+ * a time (see KeyLiteral); a few are each compared with the tail at once. Those found in the
+ * string already are not compared again. */
+static ALWAYS_INLINE void
+match_key(Scanner *s, int32_t at, int kind, const void *data, Py_ssize_t length, Py_ssize_t start, int *found)
+{
+    const KeyLiteral *entries = s->key_literals;
+    int32_t low = s->key_first[at], high = s->key_end[at];
+    /* (the last has the greatest tail: 0 if none has one) */
+    uint64_t tail = entries[high - 1].length ? tail_at(s, kind, data, length, start) : 0;
+    for (int level = 0; high - low > FEW_LITERALS && level < TAIL_CHARS; level++) {
+        /* from low to high: the literals whose tail starts with the text's first ``level``
+         * characters, first those whose tail is these (compared below) */
+        int32_t ending = low;
+        while (ending < high && entries[ending].length == level)
+            ending++;
+        int shift = 8 * (TAIL_CHARS - 1 - level);
+        int32_t from = tail_bound(entries, ending, high, shift, tail >> shift, 0);
+        int32_t to = tail_bound(entries, from, high, shift, tail >> shift, 1);
+        match_tails(s, entries, low, ending, tail, kind, data, length, start, found);
+        low = from;
+        high = to;
+    }
+    match_tails(s, entries, low, high, tail, kind, data, length, start, found);
 }
 
 /* The literals starting at ``i`` with the folded character ``folded``: a one-character literal,
@@ -833,9 +980,9 @@ match_key(Scanner *s, uint32_t key, int kind, const void *data, Py_ssize_t lengt
 static inline void
 match_literals(Scanner *s, int folded, int kind, const void *data, Py_ssize_t length, Py_ssize_t i, int *found)
 {
-    uint32_t key = add_to_key(0, 0, folded);
-    if (s->single_bits[folded / 64] >> (folded % 64) & 1)
-        match_key(s, key, kind, data, length, i, found);
+    int32_t first;
+    if ((s->single_bits[folded / 64] >> (folded % 64) & 1) && (first = find_key(s, key_of((uint32_t)folded, 1))) >= 0)
+        match_key(s, first, kind, data, length, i, found);
     int longest = s->longest_key[folded];
     if (longest < 2 || i + 1 >= length)
         return;
@@ -843,16 +990,16 @@ match_literals(Scanner *s, int folded, int kind, const void *data, Py_ssize_t le
     int pair = folded * ASCII + second;
     if (second == OTHER || !(s->pair_bits[pair / 64] >> (pair % 64) & 1))
         return;
-    key = add_to_key(key, 1, second);
+    uint32_t window = (uint32_t)folded << 8 | (uint32_t)second;
     for (int k = 2;; k++) {
-        if (has_key(s, key))
-            match_key(s, key, kind, data, length, i, found);
+        if ((first = find_key(s, key_of(window, k))) >= 0)
+            match_key(s, first, kind, data, length, i, found);
         if (k == longest || i + k >= length)
             return;
         int next = fold(s, PyUnicode_READ(kind, data, i + k));
         if (next == OTHER)
             return;
-        key = add_to_key(key, k, next);
+        window = window << 8 | (uint32_t)next;
     }
 }
 
@@ -951,41 +1098,54 @@ scan_kind(Scanner *s, const int kind, const void *data, Py_ssize_t length)
     return found;
 }
 
-/* The literals of ``count`` characters (or longer, for 4) starting at ``start``. */
-static inline void
-match_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, int count, int *found)
-{
-    uint32_t key = 0;
-    for (int k = 0; k < count; k++)
-        key = add_to_key(key, k, s->window_fold[bytes[start + k]]);
-    if (has_key(s, key))
-        match_key(s, key, PyUnicode_1BYTE_KIND, bytes, length, start, found);
-}
-
-/* The literals that may end at ``i`` of 1-byte text, where the scan's first test passed (``hash``:
- * of the last four characters). Kept out of the scan's loop, which it would slow down. */
+/* match_key on 1-byte text, out of line: most of the places where the scan's first test passes
+ * hold no key, and are told at little cost (literals_ending_at). */
 static NOINLINE void
-literals_ending_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, uint32_t hash, int *found)
+match_key_latin1(Scanner *s, int32_t at, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t start, int *found)
 {
-    if (s->char_code[bytes[i]] >> 16 & SHORT_END) {
-        match_at(s, bytes, length, i, 1, found);
-        if (i >= 1)
-            match_at(s, bytes, length, i - 1, 2, found);
-    }
-    if (i >= 2 && test_bit(s->ends_triple, hash & TRIPLE_MASK))
-        match_at(s, bytes, length, i - 2, 3, found);
-    if (i >= 3 && test_bit(s->ends_quad, hash))
-        match_at(s, bytes, length, i - 3, 4, found);
+    match_key(s, at, PyUnicode_1BYTE_KIND, bytes, length, start, found);
 }
 
-/* The literals of one character whose bytes a string holds (``slots``, bits of slot_byte). */
-static void
-match_slots(Scanner *s, uint64_t slots, int *found)
+/* The literals that may end at ``i`` of 1-byte text, where the scan's first test passed
+ * (``window``: the last four characters folded). Kept out of the scan's loop, which it would slow
+ * down. */
+static NOINLINE void
+literals_ending_at(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, Py_ssize_t i, uint32_t window, int *found)
+{
+    int32_t first;
+    uint32_t hash = window_hash(window);
+    if (i >= 3 && test_bit(s->ends, quad_end(hash)) && (first = find_key(s, window)) >= 0)
+        match_key_latin1(s, first, bytes, length, i - 3, found);
+    if (!test_bit(s->ends, short_end(hash)))
+        return;
+    if (i >= 2 && (first = find_key(s, key_of(window, 3))) >= 0)
+        match_key_latin1(s, first, bytes, length, i - 2, found);
+    if (s->has_pairs && i >= 1 && (first = find_key(s, key_of(window, 2))) >= 0)
+        match_key_latin1(s, first, bytes, length, i - 1, found);
+}
+
+/* The anchors of the literals of one character that byte ``c`` is. */
+static inline void
+hit_byte(Scanner *s, int c)
+{
+    for (int32_t j = s->byte_start[c]; j < s->byte_start[c + 1]; j++)
+        hit(s, s->byte_anchors[j]);
+}
+
+/* The literals of one character whose bytes a string of 1-byte text holds (``slots``, bits of
+ * slot_byte; OVERFLOW_SLOT's bytes are looked for in the string). */
+static NOINLINE void
+match_slots(Scanner *s, uint64_t slots, const Py_UCS1 *bytes, Py_ssize_t length, int *found)
 {
     for (; slots; slots &= slots - 1) {
         int slot = lowest_bit(slots);
-        for (int32_t j = s->slot_start[slot]; j < s->slot_start[slot + 1]; j++)
-            hit(s, s->slot_anchors[j]);
+        if (slot < s->slot_count) {
+            hit_byte(s, s->slot_byte[slot]);
+            continue;
+        }
+        for (Py_ssize_t i = 0; i < length; i++)
+            if (s->overflows[bytes[i]])
+                hit_byte(s, bytes[i]);
     }
     *found = 1;
 }
@@ -1045,12 +1205,14 @@ restart_reached(uint64_t counts, uint64_t from)
 /* Scan 1-byte text (nearly every string) in one pass, a few cycles a character whatever the
  * number of literals and runs, with one branch taken at a few characters in a hundred:
  *
- * - Literals: a hash of the last four (folded) characters, rolled along (a shift, an exclusive
- *   or and a mask), is looked up in a bitmap where the first four characters of every literal
- *   longer than three, and every literal of three (whatever comes before it), may end, and a
- *   flag of the byte says whether a literal of two may; only there are literals looked up
- *   (literals_ending_at). Bytes that are a literal of their own (",", ":", "=", "@": common in
- *   event text) are only noted, in a bitmask, and looked up once per string.
+ * - Literals: the last four (folded) characters, a byte each in a word (a shift and an or), are
+ *   multiplied by a constant, and the top bits of the product looked up in a bitmap where the
+ *   first four characters of every literal longer than three may end, other bits of it in a
+ *   bitmap where every literal of three or two (whatever comes before it) may; only there are
+ *   keys looked up (literals_ending_at: at about one character in ten of the bundled corpus with
+ *   the default ruleset, where two in five hold no key). Bytes that are a literal of their own (",",
+ *   ":", "=", "@": common in event text) are only noted, in a bitmask, and looked up once per
+ *   string. All the loop reads of a byte is in one place (ByteRuns).
  * - Runs: the length of the current run of each class (or the characters in it that its runs
  *   count, see lane_of) is counted in a byte of two words, from 128 less what a run needs, so
  *   that the top bit is set where the run may hold one; the count then starts again (no byte
@@ -1064,20 +1226,21 @@ scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const 
     uint64_t low = s->count_from[0], high = s->count_from[1], runs_done = 0, slots = 0;
     Py_ssize_t measured[MAX_RUNS]; /* see measure_run; valid once runs_reached is first called */
     int measuring = 0;
-    uint32_t hash = 0;
+    uint32_t window = 0; /* the last four characters folded, a byte each (0 before the start) */
     int found = 0;
+    const ByteRuns *table = s->byte_runs;
+    const uint64_t *ends = s->ends;
     for (Py_ssize_t i = 0; i < length; i++) {
-        unsigned c = bytes[i];
-        uint32_t code = s->char_code[c];
-        hash = ROLL(hash, code);
-        slots |= s->single_slot[c];
-        const ByteRuns *runs = &s->byte_runs[c];
-        low = ((low + runs->adds[0]) & runs->in[0]) | (s->count_from[0] & ~runs->in[0]);
+        const ByteRuns *runs = &table[bytes[i]];
+        window = window << 8 | (uint32_t)runs->fold;
+        slots |= runs->slot;
+        low = ((low + runs->adds[0]) & runs->in[0]) | runs->restart[0];
         if (words == 2)
-            high = ((high + runs->adds[1]) & runs->in[1]) | (s->count_from[1] & ~runs->in[1]);
-        if (code >> 16 | test_bit(s->may_end, hash))
-            literals_ending_at(s, bytes, length, i, hash, &found);
-        if ((low | high) & tops) {
+            high = ((high + runs->adds[1]) & runs->in[1]) | runs->restart[1];
+        uint32_t hash = window_hash(window);
+        if (test_bit(ends, quad_end(hash)) | test_bit(ends, short_end(hash)))
+            literals_ending_at(s, bytes, length, i, window, &found);
+        if ((words == 2 ? low | high : low) & tops) {
             if (!measuring) {
                 memset(measured, 0, sizeof(measured));
                 measuring = 1;
@@ -1088,7 +1251,7 @@ scan_latin1_counting(Scanner *s, const Py_UCS1 *bytes, Py_ssize_t length, const 
         }
     }
     if (slots)
-        match_slots(s, slots, &found);
+        match_slots(s, slots, bytes, length, &found);
     uint64_t others = ALL_CLASSES(s) & ~s->tracked_classes;
     return found | (others ? find_runs(s, PyUnicode_1BYTE_KIND, bytes, length, others) : 0);
 }
@@ -1141,24 +1304,30 @@ scan_text(Scanner *s, int kind, const void *data, Py_ssize_t length)
     }
 }
 
-/* Whether every group of probe ``p`` but the first holds an anchor marked in s->hits. */
+/* Whether every group of probe ``p`` but the first holds an anchor marked in s->hits. A string
+ * holds a few anchors, a scanner thousands: the anchors found are looked up in the group, unless
+ * there are more of them than words in a set of anchors. */
 static inline int
 other_groups_hold(const Scanner *s, Py_ssize_t p)
 {
     for (Py_ssize_t g = s->group_start[p] + 1; g < s->group_start[p + 1]; g++) {
         const uint64_t *group = s->groups + g * s->anchor_words;
         int holds = 0;
-        for (Py_ssize_t w = 0; w < s->anchor_words && !holds; w++)
-            holds = (group[w] & s->hits[w]) != 0;
+        if (s->hit_count < s->anchor_words)
+            for (Py_ssize_t h = 0; h < s->hit_count && !holds; h++)
+                holds = test_bit(group, (uint32_t)s->hit_list[h]);
+        else
+            for (Py_ssize_t w = 0; w < s->anchor_words && !holds; w++)
+                holds = (group[w] & s->hits[w]) != 0;
         if (!holds)
             return 0;
     }
     return 1;
 }
 
-/* The mask s->mask as an int (its words as little-endian bytes, whatever the machine's order). */
+/* The mask s->mask as a new int. */
 static PyObject *
-mask_as_int(Scanner *s)
+new_mask_int(Scanner *s)
 {
     Py_ssize_t words = s->mask_words;
     while (words > 1 && s->mask[words - 1] == 0)
@@ -1172,6 +1341,27 @@ mask_as_int(Scanner *s)
 #else
     return _PyLong_FromByteArray(s->mask_bytes, words * 8, 1, 0);
 #endif
+}
+
+/* The mask s->mask as an int (its words as little-endian bytes, whatever the machine's order).
+ * The strings of events are flagged for a few sets of probes, over and over: the int of each mask
+ * is kept (by a hash of the mask, one a place), and given again for the same mask. */
+static PyObject *
+mask_as_int(Scanner *s)
+{
+    uint64_t hash = 0;
+    for (Py_ssize_t w = 0; w < s->mask_words; w++)
+        hash = (hash ^ s->mask[w]) * 0x9E3779B97F4A7C15u;
+    int place = (int)(hash >> 58); /* of MASK_CACHE */
+    uint64_t *cached = s->cached_masks + place * s->mask_words;
+    if (s->cached_ints[place] != NULL && memcmp(cached, s->mask, s->mask_words * sizeof(uint64_t)) == 0)
+        return Py_NewRef(s->cached_ints[place]);
+    PyObject *mask = new_mask_int(s);
+    if (mask != NULL) {
+        Py_XSETREF(s->cached_ints[place], Py_NewRef(mask));
+        memcpy(cached, s->mask, s->mask_words * sizeof(uint64_t));
+    }
+    return mask;
 }
 
 /* The probes holding in the string just scanned, as an int (NULL with an error set, or None
@@ -1245,8 +1435,11 @@ Scanner_scan(Scanner *s, PyObject *texts)
 static void
 Scanner_dealloc(Scanner *s)
 {
-    PyMem_Free(s->bucket);
-    PyMem_Free(s->slot_anchors);
+    PyMem_Free(s->keys);
+    PyMem_Free(s->key_first);
+    PyMem_Free(s->key_end);
+    PyMem_Free(s->key_literals);
+    PyMem_Free(s->byte_anchors);
     for (Py_ssize_t i = 0; i < s->literal_count; i++)
         PyMem_Free(s->literals[i].text);
     PyMem_Free(s->literals);
@@ -1255,6 +1448,9 @@ Scanner_dealloc(Scanner *s)
     PyMem_Free(s->first_probes);
     PyMem_Free(s->mask);
     PyMem_Free(s->mask_bytes);
+    PyMem_Free(s->cached_masks);
+    for (int place = 0; place < MASK_CACHE; place++)
+        Py_XDECREF(s->cached_ints[place]);
     PyMem_Free(s->hit_list);
     PyMem_Free(s->group_start);
     PyMem_Free(s->groups);

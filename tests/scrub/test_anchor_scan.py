@@ -1,6 +1,6 @@
 """The prefilter's scans against their definition, on scanners and texts drawn at random.
 
-``AnchorScanner`` (_prefilter.c) reads 1-byte text in one pass of rolled hashes and run counters,
+``AnchorScanner`` (_prefilter.c) reads 1-byte text in one pass of hashed windows and run counters,
 and wider text another way; ``PythonScanner`` (prefilter.py) reads each string once with an RE2
 set of every literal and of what runs of first groups need, and works out runs and probes of
 more groups from what it found. Both are checked here on scanners built from drawn literals, runs and
@@ -133,6 +133,23 @@ def test_literals_at_the_ends_of_strings_and_sharing_their_first_four_characters
     literals = sorted({(text, False) for text in texts_drawn} | {(text.lower(), True) for text in texts_drawn})
     arguments = scanner_arguments(literals, [], [[[bit]] for bit in range(len(literals))])
     texts = [text + stems[0] + tails[-1] for text in texts] + [stems[-1] + tails[0] + text for text in texts]
+    assert_scans(arguments, texts, naive_scan(arguments, texts))
+
+
+@SCAN
+@given(data=st.data())
+def test_more_literals_of_one_key_than_are_compared_one_by_one(data):
+    # a key word with each character that may end it, and the longer words it starts with each of
+    # them too ("pass'", "password'", "passphrase'"...): more literals under one key than the C scan
+    # compares with the text one by one, so it narrows them down a character of the text at a time
+    stem = data.draw(st.text("kKsSe", min_size=4, max_size=4), label="stem")
+    tails = data.draw(st.lists(st.text("kKsSe:'\u212a", max_size=10), min_size=20, max_size=50), label="tails")
+    texts_drawn = sorted({stem + tail.replace("\u212a", "k") for tail in tails})
+    literals = sorted({(text, False) for text in texts_drawn} | {(text.lower(), True) for text in texts_drawn})
+    arguments = scanner_arguments(literals, [], [[[bit]] for bit in range(len(literals))])
+    joined = data.draw(st.lists(st.lists(st.sampled_from(texts_drawn) | TEXT_PIECES, min_size=1, max_size=6)
+                                .map("".join), min_size=1, max_size=6), label="texts")
+    texts = [text[:cut] for text in joined for cut in {len(text), len(text) - 1, len(text) - 3}]
     assert_scans(arguments, texts, naive_scan(arguments, texts))
 
 
