@@ -249,11 +249,11 @@ class PythonScanner:
     runs, case folds, and each probe's bit with its groups of anchor bits), and, when given,
     ``searches``: ``(probe bit, RE2 pattern)`` of the probes :class:`JoinedSearch` would search.
 
-    One RE2 set read over each string's UTF-8 bytes tells what the string holds: every literal,
-    a character beyond ASCII, what each run of a probe's first group needs
-    (:attr:`_PythonRun.necessary`), and the searches (as :class:`JoinedSearch` asks a string). A
-    string is thus read once, in C, however many anchors there are, and Python looks only at what
-    the set found, in tables: the probes each entry flags alone, and the bit it sets in a small
+    Two RE2 sets read over each string's UTF-8 bytes tell what the string holds: one of every
+    literal and a character beyond ASCII, one of what each run of a probe's first group needs
+    (:attr:`_PythonRun.necessary`) and the searches (as :class:`JoinedSearch` asks a string). A
+    string is thus read twice, in C, however many anchors there are, and Python looks only at what
+    the sets found, in tables: the probes each entry flags alone, and the bit it sets in a small
     mask of what probes of more groups and runs need (anchors in the same groups share a bit). A
     run is followed (``in_text``, the definition) only in the strings holding what it needs; the
     probes of more groups a mask flags are worked out once per mask. Event strings are short, so
