@@ -66,11 +66,13 @@ _BULLET = r"(?:[-*+][ \t]{1,8}|\d{1,3}[.)][ \t]{1,8})?"
 #: A label of two to four words at a line's start (``API key: ...``); one word is a key inside text.
 _LABEL = re.compile(rf"""{_OPENER}[ \t]{{0,16}}{_BULLET}(?P<key>{_WORD}(?:[ ][\w.$@-]{{1,64}}+){{1,3}})[ \t]{{0,8}}(?P<sep>[:=])[ \t]*""")
 #: A word of a key in Markdown emphasis: ``_`` and the like only between letters or digits, so the
-#: emphasis closing it (``__token__``) is never part of it.
-_EMPHASIZED_WORD = r"[^\W_]++(?:[_.$@-][^\W_]++)*+"
+#: emphasis closing it (``__token__``) is never part of it. (Its separators are no letters: it
+#: cannot backtrack far, and is written without possessive quantifiers, which the ``re`` of
+#: CPython 3.11.2, Debian 12's, gets wrong here: it found no key in ``__token__: ...``.)
+_EMPHASIZED_WORD = r"[^\W_]+(?:[_.$@-][^\W_]+)*"
 #: A key in Markdown emphasis or code, its separator inside or after it.
 _EMPHASIZED = re.compile(
-    rf"""(?<![\w*`])(?P<em>\*\*\*|___|\*\*|__|\*|_|`)(?P<key>{_EMPHASIZED_WORD}(?:[ ]{_EMPHASIZED_WORD}){{0,3}}+)[ \t]{{0,8}}(?P<inside>[:=])?(?P=em)(?![\w*`])
+    rf"""(?<![\w*`])(?P<em>\*\*\*|___|\*\*|__|\*|_|`)(?P<key>{_EMPHASIZED_WORD}(?:[ ]{_EMPHASIZED_WORD}){{0,3}})[ \t]{{0,8}}(?P<inside>[:=])?(?P=em)(?![\w*`])
          [ \t]{{0,8}}(?(inside)|(?P<sep>[:=]))[ \t]*""",
     re.VERBOSE,
 )
