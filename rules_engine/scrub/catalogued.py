@@ -318,14 +318,15 @@ def _validator(entry: CatalogueEntry) -> Callable[[str], bool] | None:
 def _probe(entry: CatalogueEntry) -> Probe:
     """What a string must hold to be a candidate for the entry: its keywords as literals when they
     are ASCII, with the best group of other literals its pattern implies, when it implies one
-    (:func:`~.regex_anchors.pattern_anchors`: ``with``/``using``/``via`` of a credential written in
-    prose; runs are left to prefilter patterns, a scanner takes few); otherwise the anchors read off its prefilter pattern (or its keywords as one), else
-    that pattern searched by RE2. Each flags every string a match can be in (the catalogue tests
-    check each example), possibly more: the exact pattern decides."""
+    (:func:`~.regex_anchors.pattern_anchors`: ``with``/``using``/``via`` of a credential written
+    in prose; runs are left to prefilter patterns, a scanner takes few); otherwise the anchors
+    read off its prefilter pattern (or its keywords as one), else that pattern searched by RE2.
+    Each flags every string a match can be in (the catalogue tests check each example), possibly
+    more: the exact pattern decides."""
     if entry.prefilter is None and entry.keywords and all(keyword.isascii() for keyword in entry.keywords):
         keywords = tuple(Literal(keyword, caseless=entry.caseless) for keyword in entry.keywords)
         implied = [group for group in pattern_anchors(("(?i)" if entry.caseless else "") + entry.pattern)
-                   if not set(group) & set(keywords) and all(isinstance(anchor, Literal) for anchor in group)]
+                   if set(group).isdisjoint(keywords) and all(isinstance(anchor, Literal) for anchor in group)]
         return Probe(all_of=(keywords, *implied[:1]))
     pattern = ("(?i)" if entry.caseless else "") + entry.probe
     if entry.prefilter_at_start:

@@ -370,8 +370,10 @@ class PythonScanner:
         options = searches[0][1].options if searches else re2.Options()
         if not searches:
             options.log_errors = False
-        self._match = _joined_matchers(_set_matcher(sources[:literal_entries], options, found_in),
-                                       _set_matcher(sources[literal_entries:], options), literal_entries)
+        #: the set of literals alone (a string read again for its caseless literals, see _refolded)
+        self._literal_match = _set_matcher(sources[:literal_entries], options, found_in)
+        self._match = _joined_matchers(self._literal_match, _set_matcher(sources[literal_entries:], options),
+                                       literal_entries)
         #: the folds RE2 does not make, made before the caseless literals are read again
         unfolded = {char: letter for char, letter in folds.items() if re2.search(f"(?i){letter}", char) is None}
         self._refold_table = str.maketrans(unfolded)
@@ -455,7 +457,7 @@ class PythonScanner:
     def _refolded(self, text: str, hits: list[int]) -> list[int]:
         """``hits`` and the caseless literals found once the folds RE2 does not make are made."""
         caseless = self._caseless
-        refolded = self._match(text.translate(self._refold_table).encode("utf-8", "surrogatepass")) or ()
+        refolded = self._literal_match(text.translate(self._refold_table).encode("utf-8", "surrogatepass")) or ()
         return sorted(set(hits or ()).union(hit for hit in refolded if hit in caseless))
 
 

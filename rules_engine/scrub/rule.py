@@ -163,8 +163,9 @@ def key_word_probe(rules: list[Rule], encoded: bool = False, shaped: bool = Fals
     (``access_token``, ``accessToken``, ``ACCESS-TOKEN``). When the glob ends with its word
     (``*token``), the key ends with the last part, right before what ends a key inside text
     (spaces, a separator or a quote): the literals are that part with each of those characters.
-    Otherwise the literal is the word's longest part. A word of several parts is looked for by two
-    parts in a row instead (:func:`_pair_anchors`): ``api_key`` is rarer than ``api``. A word in another script (``пароль``,
+    Otherwise the literal is the word's longest part (:func:`standing_part`). A word of several
+    parts is looked for by two parts in a row instead (:func:`_pair_anchors`): ``api_key`` is
+    rarer than ``api``. A word in another script (``пароль``,
     ``contraseña``) is looked for as a character that is not ASCII: keys are compared in lower
     case, and the lower case of ASCII text is ASCII, so a key holding the word is not ASCII. A
     glob without such a word or a literal of two ASCII characters or more makes every string a
@@ -188,19 +189,29 @@ def key_word_probe(rules: list[Rule], encoded: bool = False, shaped: bool = Fals
 def _word_anchors(word: str, ends_key: bool, ends: tuple[str, ...], encoded: bool, shaped: bool) -> set | None:
     """The anchors one of which every text holding a key of the glob's ``word`` holds (see
     :func:`key_word_probe`), or None when only every string would do."""
-    parts = [part for part in word.split("_") if part]
     if not word.isascii():
         return {NON_ASCII}
     written = word.split("_")  # (an empty part: two ``_`` in a row, which no pair spans)
     pairs = [(first, second) for first, second in zip(written, written[1:]) if min(len(first), len(second)) >= 2]
     if pairs:
-        return _pair_anchors(*max(pairs, key=_pair_rarity), encoded, shaped)
-    longest = max(parts, key=len, default="")
-    if len(longest) < 2:
+        return _pair_anchors(*max(pairs, key=lambda pair: _rarity(_anchored_side(pair))), encoded, shaped)
+    part, ends_with_it = standing_part(word, ends_key)
+    if len(part) < 2:
         return None
+    if ends_with_it:
+        return {Literal(part + end, caseless=True) for end in ends}
+    return {Literal(part, caseless=True)}
+
+
+def standing_part(word: str, ends_key: bool) -> tuple[str, bool]:
+    """The part of a key word that stands for it where one part is looked for, and whether the
+    key ends with it: the last part when the glob ends with the word and the part has three
+    characters or more (a key inside text then ends with it, before what ends a key), else the
+    longest."""
+    parts = [part for part in word.split("_") if part]
     if ends_key and len(parts[-1]) >= 3:
-        return {Literal(parts[-1] + end, caseless=True) for end in ends}
-    return {Literal(longest, caseless=True)}
+        return parts[-1], True
+    return max(parts, key=len, default=""), False
 
 
 #: Words common in code and prose, so poor anchors on their own (a source line holding ``response``
@@ -219,17 +230,16 @@ _ASCII_WHITESPACE = tuple(chr(code) for code in range(128) if chr(code).isspace(
 _ESCAPE_ENDS = tuple("0123456789abcdef;+")
 
 
-def _pair_rarity(pair: tuple[str, str]) -> tuple[bool, int]:
-    """How rarely a text holds a pair of parts next to the better of the two (:func:`_pair_anchors`)."""
-    side = _anchored_side(pair)
-    return side not in _COMMON_PARTS, len(side)
+def _rarity(part: str) -> tuple[bool, int]:
+    """How rarely a text holds a part of a key word, roughly: not a common word, then longer."""
+    return part not in _COMMON_PARTS, len(part)
 
 
 def _anchored_side(pair: tuple[str, str]) -> str:
     """The part of a pair that the separators a text may spell in many ways are looked for next
-    to: the one that is not a common word, else the longer."""
+    to: the rarer (the second of two alike)."""
     first, second = pair
-    return max((second, first), key=lambda part: (part not in _COMMON_PARTS, len(part)))
+    return max((second, first), key=_rarity)
 
 
 def _pair_anchors(first: str, second: str, encoded: bool, shaped: bool) -> set:
@@ -255,7 +265,8 @@ def _pair_anchors(first: str, second: str, encoded: bool, shaped: bool) -> set:
 
 def key_word_base64_probe(rules: list[Rule]) -> Probe:
     """A prefilter for keys inside base64 (:mod:`.encoded_text`): the base64 every text holding a
-    key word of the rules (the part :func:`key_word_probe` looks for) surely holds, whatever the
+    key word of the rules (its :func:`standing_part`, the part keys inside text look for in a word
+    of one part) surely holds, whatever the
     alignment (:func:`~.encoded_text.base64_pieces`), the word in lower case, capitalised (a
     camelCase key's later words) and in upper case. A word shorter than two groups at an
     alignment is looked for with what surrounds it as a key: each character that may end a key
@@ -265,8 +276,7 @@ def key_word_base64_probe(rules: list[Rule]) -> Probe:
     literals: set[str] = set()
     for rule in rules:
         for word, ends_key in rule.literal_words:
-            parts = [part for part in word.split("_") if part]
-            part = parts[-1] if ends_key and len(parts[-1]) >= 3 else max(parts, key=len, default="")
+            part, _ = standing_part(word, ends_key)
             if len(part) < 2 and part.isascii():
                 return Probe(always=True)
             for written in dict.fromkeys((part.lower(), part.capitalize(), part.upper())):

@@ -225,17 +225,21 @@ def test_the_python_scan_finds_the_same_where_re2_cannot_build_its_set_whole(lit
 def test_the_python_scan_finds_the_same_where_a_set_of_literals_answers_nothing(literals, runs, probes, texts, limit):
     # a set whose automaton outgrew RE2's memory answers "no match" to every text: the scanner asks
     # the set of literals about a few of them when it is built, and splits it like one RE2 refuses
-    build = prefilter.re2_set
+    # (here every set of literals of more than ``limit`` answers so)
+    build, set_matcher = prefilter.re2_set, prefilter._set_matcher
 
     def blind_when_large(sources, options):
         built = build(sources, options)
-        if built is None or len(sources) <= limit or not any(source.startswith(("(?i)", "\\")) or source.isalnum()
-                                                               for source in sources):
-            return built
-        return mock.Mock(Match=lambda data: [], _set=None)
+        return built if built is None or len(sources) <= limit else mock.Mock(Match=lambda data: [], _set=None)
+
+    def literal_sets_blind_when_large(sources, options, found_in=None):
+        if found_in is None:  # the set of patterns (what runs need, the searches)
+            return set_matcher(sources, options)
+        with mock.patch.object(prefilter, "re2_set", blind_when_large):
+            return set_matcher(sources, options, found_in)
 
     arguments = scanner_arguments(literals, runs, probes)
-    with mock.patch.object(prefilter, "re2_set", blind_when_large):
+    with mock.patch.object(prefilter, "_set_matcher", literal_sets_blind_when_large):
         scanner = PythonScanner(*arguments)
     assert scanner.scan(texts) == naive_scan(arguments, texts)
 

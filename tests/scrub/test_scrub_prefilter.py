@@ -143,8 +143,11 @@ def extended_pair(request):
 
 
 def _same_results(pair, text: str) -> None:
+    _same_event_results(pair, _event(text))
+
+
+def _same_event_results(pair, event: dict) -> None:
     fast, thorough = pair
-    event = _event(text)
     fast_event, thorough_event = copy.deepcopy(event), copy.deepcopy(event)
     fast_counts = fast.scrub_event(fast_event)
     thorough_counts = thorough.scrub_event(thorough_event)
@@ -218,10 +221,7 @@ def test_words_of_several_parts_are_flagged_however_their_parts_are_joined(unhur
     # a value of its own in each string: a value redacted in one is an echo found in every other
     texts = [f"{key}=Wq{n}vT2xLm; {{'{key}': 'Wq{n}vT3xLm'}} \\n- **{key}**: Wq{n}vT4xLm\\n{key}: Wq{n}vT5xLm"
              for n, key in enumerate(keys)]
-    fast, thorough = unhurried_default_pair
-    fast_event, thorough_event = {"extra": {"texts": list(texts)}}, {"extra": {"texts": list(texts)}}
-    assert fast.scrub_event(fast_event) == thorough.scrub_event(thorough_event)
-    assert fast_event == thorough_event
+    _same_event_results(unhurried_default_pair, {"extra": {"texts": texts}})
 
 
 def test_pairs_of_parts_find_keys_the_parts_alone_would(default_pair):
