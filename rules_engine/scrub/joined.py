@@ -43,10 +43,11 @@ class JoinedSearch:
         self._set = set_match(_search_set(self._patterns))
         self._first = _alternation_search(self._patterns)
 
-    def flag(self, texts: list[str], found: dict[int, int]) -> None:
+    def flag(self, texts: list[str], found: dict[int, int], joined: "Utf8Joined | None" = None) -> None:
+        """``joined``: the texts joined, when made already (see :meth:`Utf8Joined.again`)."""
         if not texts:
             return
-        joined = Utf8Joined.of(texts)
+        joined = Utf8Joined.of(texts) if joined is None else joined
         if joined is None:  # lone surrogates: RE2 cannot read them; the exact pass decides
             every = sum(self._bits)
             for index in range(len(texts)):
@@ -108,6 +109,10 @@ class Utf8Joined:
         if SEPARATOR not in "".join(texts):
             return cls(data, None)
         return cls(data, string_starts(texts if joined.isascii() else [text.encode("utf-8") for text in texts]))
+
+    def again(self) -> "Utf8Joined":
+        """The same strings, to be asked offsets from the start again (by another search)."""
+        return Utf8Joined(self.data, self.starts)
 
     def string_at(self, position: int) -> tuple[int, int, int]:
         """``(index, start, end)`` of the string holding byte ``position`` (or ending there, when

@@ -47,6 +47,7 @@ from typing import Any, Union
 from .joined import (
     SEPARATOR,
     JoinedSearch,
+    Utf8Joined,
     bytes_search,  # noqa: F401 - read from here by the catalogue's detectors
     re2_set,
     set_match,
@@ -197,13 +198,9 @@ class Prefilter:
         self.name = "c" if use_c else "python"
         #: the scan in C, for other literals (the echoes' forms), when it runs this one
         self.c_scanner = CAnchorScanner if use_c else None
-        if use_c:
-            self._scanner = CAnchorScanner(*self.scanner_arguments) if groups else None
-            self._joined_search = JoinedSearch(self._searches) if self._searches else None
-        else:  # the Python scan reads the searches in the same pass as the anchors
-            self._scanner = PythonScanner(*self.scanner_arguments, self._searches) \
-                if groups or self._searches else None
-            self._joined_search = None
+        scanner = CAnchorScanner if use_c else PythonScanner
+        self._scanner = scanner(*self.scanner_arguments) if groups else None
+        self._joined_search = JoinedSearch(self._searches) if self._searches else None
 
     def candidates(self, texts: list[str]) -> dict[int, int]:
         found = self._scanner.scan(texts) if self._scanner is not None and texts else {}
@@ -246,19 +243,23 @@ def selectivity(anchor: Anchor) -> float:
 
 class PythonScanner:
     """The probes each string holds, from the arguments :class:`CAnchorScanner` takes (literals,
-    runs, case folds, and each probe's bit with its groups of anchor bits), and, when given,
-    ``searches``: ``(probe bit, RE2 pattern)`` of the probes :class:`JoinedSearch` would search.
+    runs, case folds, and each probe's bit with its groups of anchor bits).
 
-    Two RE2 sets read over each string's UTF-8 bytes tell what the string holds: one of every
-    literal and a character beyond ASCII, one of what each run of a probe's first group needs
-    (:attr:`_PythonRun.necessary`) and the searches (as :class:`JoinedSearch` asks a string). A
-    string is thus read twice, in C, however many anchors there are, and Python looks only at what
-    the sets found, in tables: the probes each entry flags alone, and the bit it sets in a small
-    mask of what probes of more groups and runs need (anchors in the same groups share a bit). A
-    run is followed (``in_text``, the definition) only in the strings holding what it needs; the
-    probes of more groups a mask flags are worked out once per mask. Event strings are short, so
-    a set per string costs about what one over pieces of the strings joined would, and tells at
-    once which string holds what, with no ``str.find`` after it.
+    An RE2 set of every literal and a character beyond ASCII, read over each string's UTF-8
+    bytes, tells what the string holds: a string is read once, in C, however many literals there
+    are, and Python looks only at what the set found, in tables: the probes each entry flags
+    alone, and the bit it sets in a small mask of what probes of more groups and runs need
+    (anchors in the same groups share a bit). Event strings are short, so a set per string costs
+    about what one over pieces of the strings joined would, and tells at once which string holds
+    what, with no ``str.find`` after it.
+
+    What each run of a probe's first group needs (:attr:`_PythonRun.necessary`) is looked for by
+    a :class:`JoinedSearch` per kind of run, over the event's strings joined: few strings hold
+    one, and one set of them all would be an automaton tracking every kind's repetitions at once,
+    which grows a state a character on long runs (random text, hex dumps) and is rebuilt over and
+    over, at microseconds a character. A run is followed (``in_text``, the definition) only in
+    the strings holding what it needs; the probes of more groups a mask flags are worked out
+    once per mask.
 
     Caseless literals are in the set with ``(?i)``: RE2 folds ASCII letters, the Kelvin sign and
     the long s as :data:`CASE_FOLDS` does; the folds it does not make (the dotted and the dotless
@@ -266,8 +267,7 @@ class PythonScanner:
     literals only."""
 
     def __init__(self, literals: list[tuple[str, bool, int]], runs: list[tuple], folds: dict[str, str],
-                 probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1,
-                 searches: list[tuple[int, Any]] = ()):
+                 probes: list[tuple[int, list[list[int]]]], non_ascii: int = -1):
         import re2
 
         anchors: dict[int, Any] = {non_ascii: NON_ASCII}
@@ -341,39 +341,30 @@ class PythonScanner:
                 found_in.append("\u00e9".encode("utf-8"))
             self._direct.append(alone.get(anchor, 0))
             self._mask_bit.append(self._bit[anchor])
-        literal_entries = len(sources)
+        options = re2.Options()
+        options.log_errors = False
         #: the runs of first groups: (run, the bits of what it needs, its bit, the probes it flags alone)
         self._runs: list[tuple[_PythonRun, int, int, int]] = []
         self._need_bits = 0
+        #: per kind of run, (bit, pattern) of what its runs need
+        needed_by_kind: dict[Any, dict[str, int]] = {}
         for run in first_runs:
             needs = 0
             for pattern in run.necessary:
-                need = 1 << len(mask_bits)
-                mask_bits[frozenset({(run, pattern)})] = need  # a bit of its own
-                sources.append(pattern)
-                self._direct.append(0)
-                self._mask_bit.append(need)
+                need = mask_bits.setdefault(frozenset({pattern}), 1 << len(mask_bits))
+                needed_by_kind.setdefault(run.kind, {})[pattern] = need
                 needs |= need
             self._runs.append((run, needs, self._bit[run], alone.get(run, 0)))
             self._need_bits |= needs
-        self._search_bits = 0
-        for bit, pattern in searches:
-            sources.append(pattern.pattern)
-            self._direct.append(bit)
-            self._mask_bit.append(0)
-            self._search_bits |= bit
+        self._run_searches = [JoinedSearch([(need, re2.compile(pattern, options)) for pattern, need in needed.items()])
+                              for needed in needed_by_kind.values()]
         #: mask -> the probes of more groups it flags (the ones with no run to follow)
         self._flagged_by_mask: dict[int, int] = {}
         #: the needs found in a string -> the runs that have all theirs (few combinations occur)
         self._runs_needing: dict[int, list] = {}
 
-        options = searches[0][1].options if searches else re2.Options()
-        if not searches:
-            options.log_errors = False
-        #: the set of literals alone (a string read again for its caseless literals, see _refolded)
-        self._literal_match = _set_matcher(sources[:literal_entries], options, found_in)
-        self._match = _joined_matchers(self._literal_match, _set_matcher(sources[literal_entries:], options),
-                                       literal_entries)
+        #: the set of literals (a string read again for its caseless literals, see _refolded)
+        self._match = _set_matcher(sources, options, found_in)
         #: the folds RE2 does not make, made before the caseless literals are read again
         unfolded = {char: letter for char, letter in folds.items() if re2.search(f"(?i){letter}", char) is None}
         self._refold_table = str.maketrans(unfolded)
@@ -384,21 +375,21 @@ class PythonScanner:
         match, direct, mask_bit, unfolded = self._match, self._direct, self._mask_bit, self._unfolded
         flagged_by_mask, need_bits = self._flagged_by_mask, self._need_bits
         following = bool(self._multi_following)
+        needs = self._needs(texts) if self._run_searches else {}
         # the probes of each string read: an event repeats many (frames share file names,
         # modules, lines of context), each is read once
         seen: dict[str, int] = {}
-        unreadable = False
         for index, text in enumerate(texts):
             probes = seen.get(text)
             if probes is None:
                 try:
                     hits = match(text.encode("utf-8")) or ()  # (the wrapper's Match gives None for none)
                 except UnicodeEncodeError:  # a lone surrogate (see _unreadable)
-                    unreadable = True
                     hits = self._unreadable(text)
                 if unfolded is not None and not text.isascii() and unfolded(text):
                     hits = self._refolded(text, hits)
-                probes = mask = 0
+                probes = 0
+                mask = needs.get(text, 0) if needs else 0
                 for hit in hits:
                     probes |= direct[hit]
                     mask |= mask_bit[hit]
@@ -408,11 +399,17 @@ class PythonScanner:
                 seen[text] = probes
             if probes:
                 found[index] = probes
-        if unreadable and self._search_bits:
-            # as JoinedSearch does: RE2 cannot read the strings, the exact pass decides
-            for index in range(len(texts)):
-                found[index] = found.get(index, 0) | self._search_bits
         return found
+
+    def _needs(self, texts: list[str]) -> dict[str, int]:
+        """The bits of what runs need that each string holding some holds (every need, in strings
+        RE2 cannot read: the runs decide)."""
+        distinct = list(dict.fromkeys(texts))
+        found: dict[int, int] = {}
+        joined = Utf8Joined.of(distinct)
+        for search in self._run_searches:
+            search.flag(distinct, found, None if joined is None else joined.again())
+        return {distinct[index]: bits for index, bits in found.items()}
 
     def _flagged(self, text: str, mask: int) -> int:
         """The probes of runs and of more groups that ``text`` holds, its mask ``mask``."""
@@ -446,10 +443,9 @@ class PythonScanner:
 
     def _unreadable(self, text: str) -> list[int]:
         """The entries found in a string holding a lone surrogate (not UTF-8): the literals as RE2
-        finds them in its bytes (a literal is ASCII: a surrogate is no part of one), every run's
-        needs (the run itself decides) and the character beyond ASCII."""
+        finds them in its bytes (a literal is ASCII: a surrogate is no part of one) and the
+        character beyond ASCII."""
         hits = set(self._match(text.encode("utf-8", "surrogatepass")) or ())
-        hits.update(entry for entry, bit in enumerate(self._mask_bit) if bit & self._need_bits)
         if self._non_ascii_entry is not None:
             hits.add(self._non_ascii_entry)
         return sorted(hits)
@@ -457,7 +453,7 @@ class PythonScanner:
     def _refolded(self, text: str, hits: list[int]) -> list[int]:
         """``hits`` and the caseless literals found once the folds RE2 does not make are made."""
         caseless = self._caseless
-        refolded = self._literal_match(text.translate(self._refold_table).encode("utf-8", "surrogatepass")) or ()
+        refolded = self._match(text.translate(self._refold_table).encode("utf-8", "surrogatepass")) or ()
         return sorted(set(hits or ()).union(hit for hit in refolded if hit in caseless))
 
 
@@ -466,15 +462,6 @@ def _finds_its_examples(match, found_in: list[bytes]) -> bool:
     (an automaton that could not be built fails every text alike)."""
     numbers = sorted({0, len(found_in) // 2, len(found_in) - 1}) if found_in else []
     return all(number in (match(found_in[number]) or ()) for number in numbers)
-
-
-def _joined_matchers(first, second, count: int):
-    """``(data) -> indexes``: those ``first`` finds, and those ``second`` finds after ``count``
-    entries. The literals and the patterns are two sets: RE2 reads a set by one automaton of all
-    its patterns, built as strings need its states and rebuilt when it outgrows its memory, and
-    states holding thousands of literals and the repetitions of patterns at once leave room for
-    so few that it is rebuilt all the time (a string then costs fifty times more)."""
-    return lambda data: [*(first(data) or ()), *(count + index for index in second(data) or ())]
 
 
 def _set_matcher(sources: list[str], options, found_in: list[bytes] | None = None):
@@ -506,11 +493,14 @@ class _PythonRun:
     next counted character in C and gives up at once on a run with too few of them, so only runs
     that count are matched), and the part before it matched backwards on the reversed text.
 
-    ``necessary`` are patterns every such run matches, in RE2's syntax over UTF-8, for the set
-    of :class:`PythonScanner`: its counted characters with members between them (when it counts
-    one, a counted character with two thirds of the run's length on one side of it or a third on
-    each side: counted letters are common) and, when longer, as many members in a row as the
-    run's length. Unicode digits read as any character that is not ASCII."""
+    ``necessary`` are patterns every such run matches, in RE2's syntax over UTF-8, for the
+    searches of :class:`PythonScanner`: its counted characters with members between them and,
+    when longer, as many members in a row as the run's length (when it counts one: half its
+    length before its first counted character or the rest after it). Unicode digits read as any
+    character that is not ASCII. Each follows one count along a run (members in a row, counted
+    characters, members after the first counted one), so RE2's automaton for the patterns of one
+    ``kind`` of run (its members and counted characters) has a state for each count, not one for
+    each place a counted character was seen."""
 
     def __init__(self, chars: str, digits: bool, min_length: int, counted: str, count_digits: bool, min_count: int):
         members = _class(chars, digits)
@@ -521,19 +511,18 @@ class _PythonRun:
         self._rest = re.compile(f"[{counts}](?:{between}[{counts}]){{{min_count - 1}}}[{members}]*")
         self._before = re.compile(f"[{uncounted}]*") if uncounted else None
         self._min_length = min_length
+        self.kind = (chars, digits, counted, count_digits)
         members = _utf8_class(chars, digits)
         counts, uncounted = _utf8_class(counted, count_digits), _utf8_class(uncounted_chars, digits and not count_digits)
-        if min_count == 1:
-            # the counted character at offset a of a window of the run's length: a >= far, or
-            # a < near (then far members follow it), or near members on each side of it
-            near = min((min_length - 1) // 3, 1000)
-            far = min(min_length - 1 - near, 1000)
-            counted_pattern = f"[{members}]{{{far}}}[{counts}]|[{counts}][{members}]{{{far}}}"
-            if near:
-                counted_pattern += f"|[{members}]{{{near}}}[{counts}][{members}]{{{near}}}"
-        else:
+        if min_count > 1:
             between = f"[{uncounted}]*" if uncounted else ""
             counted_pattern = f"[{counts}](?:{between}[{counts}]){{{min(min_count - 1, 1000)}}}"
+        else:
+            # half the run's length before its first counted character, or the rest after it;
+            # read from the run's start, so one counted character is followed, not each
+            before, after = min(min_length // 2, 1000), min(min_length - min_length // 2, 1000)
+            start = f"(?:^|[^{members}])[{uncounted}]*" if uncounted else ""
+            counted_pattern = f"[{members}]{{{before}}}[{counts}]|{start}[{counts}][{members}]{{{after}}}"
         self.necessary = (counted_pattern,)
         if min_length > min_count:
             self.necessary += (f"[{members}]{{{min(min_length, 1000)}}}",)

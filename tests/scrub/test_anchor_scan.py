@@ -233,7 +233,7 @@ def test_the_python_scan_finds_the_same_where_a_set_of_literals_answers_nothing(
         return built if built is None or len(sources) <= limit else mock.Mock(Match=lambda data: [], _set=None)
 
     def literal_sets_blind_when_large(sources, options, found_in=None):
-        if found_in is None:  # the set of patterns (what runs need, the searches)
+        if found_in is None:  # no set of literals
             return set_matcher(sources, options)
         with mock.patch.object(prefilter, "re2_set", blind_when_large):
             return set_matcher(sources, options, found_in)
