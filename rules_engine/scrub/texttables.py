@@ -28,13 +28,17 @@ LINE_END_ESCAPED = re.compile(r"\r\n|[\n\r]|\\r\\n|\\[nr]")
 #: The quotes (and Markdown's backtick) a value may be written in.
 QUOTES = "\"'`"
 _MAX_LINES = 100_000
+#: What a table of lines names a value by (see :func:`_tables`): a rule line under its header, or
+#: a row whose line starts with ``|``. Text with neither (``str | None`` in a line of code) has
+#: no table to read.
+_TABLE_OF_LINES = re.compile(r"-{3}|={3}|(?:^|[\n\r]|\\[nr])\s*\|")
 
 
 def find_table_values(text: str, decide: Callable[[str], int], line_end: re.Pattern, several_lines: bool,
                       found: list) -> None:
     """Add to ``found`` the cells of the tables in ``text`` that a key ``decide`` calls sensitive
     names (``line_end``: what ends a line there; ``several_lines``: whether it holds more than one)."""
-    if "|" in text:
+    if "|" in text and _TABLE_OF_LINES.search(text) is not None:
         _tables(text, decide, line_end, found)
     if "<" in text:
         _html_tables(text, decide, found)

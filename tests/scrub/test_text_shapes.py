@@ -258,3 +258,26 @@ def test_scrubbing_what_was_sent_changes_nothing(shaped_events, engine):
     again = processed_events(ruleset, copy.deepcopy(sent))
     strip = lambda event: {key: value for key, value in event.items() if key != "_meta"}  # noqa: E731
     assert [strip(event) for event in again] == [strip(event) for event in sent]
+
+
+#: Pieces of text with tables of lines in it, or text that only looks like one (``str | None``).
+TABLE_PIECES = st.sampled_from([
+    "|", "||", " | ", "+", "-", "---", "===", ":--", " ", "\t", "\u00a0", "\u2003", "\n", "\r\n", "\\n", "\\r",
+    "password", "Password", "secret", "Value", "name", "str", "None", "x1", "Qz7", "'", '"',
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TABLE_PIECES, max_size=40).map("".join))
+def test_text_a_table_of_lines_is_skipped_in_holds_no_value_a_table_names(text):
+    # find_table_values reads tables of lines only in text holding a rule line or a line starting
+    # with "|" (after any whitespace): text without either yields nothing when read whole
+    from rules_engine.scrub import texttables
+    from rules_engine.scrub.texttables import LINE_END, LINE_END_ESCAPED
+
+    decide = lambda key: 1 if key.lower() in ("password", "secret") else 0  # noqa: E731
+    for line_end in (LINE_END, LINE_END_ESCAPED):
+        if texttables._TABLE_OF_LINES.search(text) is None:
+            read_whole: list = []
+            texttables._tables(text, decide, line_end, read_whole)
+            assert read_whole == []
