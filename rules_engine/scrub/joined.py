@@ -33,9 +33,11 @@ class JoinedSearch:
     and the search goes on at the next string. So the joined text is read once however many
     patterns there are, and a match that runs on over NUL into the next string flags nothing.
 
-    A pattern with ``\\Q`` (quoted text, which could swallow the alternation's parentheses) or an
-    alternation RE2 cannot build makes every string a string to ask (the set is then the one
-    search); a set RE2 cannot build is replaced by searching each pattern in the string."""
+    Quoted text (``\\Q``) running to a pattern's end is closed before the pattern is put in the
+    alternation's group. An alternation RE2 cannot build makes every string a string to ask (the
+    set is then the one search); a set RE2 cannot build is replaced by searching each pattern in
+    the string, and so is a set that answers none in a string where the alternation matches (see
+    :meth:`_held`)."""
 
     def __init__(self, searches: list[tuple[int, Any]]):
         self._bits = [bit for bit, _ in searches]
@@ -74,10 +76,19 @@ class JoinedSearch:
             asked, position = index, end  # the next search sees the separator before the next string
 
     def _held(self, string: bytes) -> int:
-        """The bits of the patterns that match in ``string`` (UTF-8)."""
+        """The bits of the patterns that match in ``string`` (UTF-8).
+
+        A set answering none where the alternation matches in the string alone is one whose
+        automaton RE2 could not build within its memory (such a set answers "no match" to every
+        text, with no error; the alternation is an RE2 of its own, which falls back on its NFA):
+        then each pattern is searched in the string. Where the alternation's match began in the
+        text before (a pattern's "what may stand before" matched the separator), it matches none."""
         if self._set is not None:
             matches = self._set(string)  # None or empty: no match
-            return sum(map(self._bits.__getitem__, matches)) if matches else 0
+            if matches:
+                return sum(map(self._bits.__getitem__, matches))
+            if self._first is None or self._first(string, 0) < 0:
+                return 0
         return sum(bit for bit, pattern in zip(self._bits, self._patterns) if bytes_search(pattern)(string, 0) >= 0)
 
 
@@ -162,15 +173,32 @@ def set_match(search_set):
 def _alternation_search(patterns: list[Any]):
     """``(data, position) -> start of the first match of any of the patterns at or after position,
     or -1``; None when they cannot be searched as one alternation."""
-    if any("\\Q" in pattern.pattern for pattern in patterns):
-        return None
     import re2
 
     try:
-        alternation = re2.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns), patterns[0].options)
+        alternation = re2.compile("|".join(f"(?:{_quote_closed(pattern.pattern)})" for pattern in patterns),
+                                  patterns[0].options)
     except re2.error:
         return None
     return bytes_search(alternation)
+
+
+def _quote_closed(pattern: str) -> str:
+    """``pattern`` with its quoted text (``\\Q...``) closed by ``\\E`` where it runs to the end (as
+    RE2 reads it), so that no parenthesis after it is quoted when it is put in a group."""
+    quoting, position = False, 0
+    while position < len(pattern):
+        if quoting:
+            if pattern.startswith("\\E", position):
+                quoting, position = False, position + 2
+            else:
+                position += 1
+        elif pattern[position] == "\\":
+            quoting = pattern.startswith("\\Q", position)
+            position += 2
+        else:
+            position += 1
+    return pattern + "\\E" if quoting else pattern
 
 
 _BYTES_SEARCHES: dict[Any, Any] = {}

@@ -558,7 +558,7 @@ def test_the_binding_search_finds_where_the_wrapper_finds(data, position):
 
 #: User patterns in RE2's syntax, some matching NUL, empty text or across the joined strings.
 USER_PATTERNS = [r"a+b", r"[0-9]{2}-?[0-9]", r"(?i)B1", r"[[:digit:]]{3}", r"\pL{2}é", r"[^a]{4}", r"x*",
-                 r"\Qa+\E", r"é\x00?b"]
+                 r"\Qa+\E", r"é\x00?b", r"a\Q+)"]
 
 
 def _joined_search(patterns: list[str]):
@@ -582,7 +582,7 @@ def _held_by_each_string(patterns: list[str], texts: list[str]) -> dict[int, int
 
 
 @settings(max_examples=300)
-@given(texts=st.lists(st.text("ab1é-\x00 xB", max_size=12), max_size=8),
+@given(texts=st.lists(st.text("ab1é-\x00 xB+)", max_size=12), max_size=8),
        patterns=st.lists(st.sampled_from(USER_PATTERNS), min_size=1, max_size=4, unique=True))
 def test_user_patterns_flag_exactly_the_strings_holding_a_match(texts, patterns):
     """Searched over the joined strings, a user pattern flags a string exactly when a search of
@@ -594,13 +594,30 @@ def test_user_patterns_flag_exactly_the_strings_holding_a_match(texts, patterns)
 
 
 @settings(max_examples=100)
-@given(texts=st.lists(st.text("ab1é-\x00 xB", max_size=12), max_size=8))
+@given(texts=st.lists(st.text("ab1é-\x00 xB+)", max_size=12), max_size=8))
 def test_user_patterns_without_a_set_flag_the_same_strings(texts):
     """Where RE2 cannot build the patterns' set, each pattern is searched in the string."""
     from unittest import mock
 
     patterns = ["a+b", "[0-9]{2}-?[0-9]", "(?i)B1"]
     with mock.patch("rules_engine.scrub.joined._search_set", lambda patterns: None):
+        search = _joined_search(patterns)
+    found: dict[int, int] = {}
+    search.flag(texts, found)
+    assert found == _held_by_each_string(patterns, texts)
+
+
+@settings(max_examples=100)
+@given(texts=st.lists(st.text("ab1é-\x00 xB+)", max_size=12), max_size=8),
+       patterns=st.lists(st.sampled_from(USER_PATTERNS), min_size=1, max_size=4, unique=True))
+def test_user_patterns_flag_the_same_strings_where_their_set_answers_nothing(texts, patterns):
+    """A set whose automaton RE2 could not build within its memory answers "no match" to every
+    text, with no error: where the alternation matches in a string the set says holds nothing,
+    each pattern is searched in it."""
+    from unittest import mock
+
+    blind = mock.Mock(Match=lambda data: [], _set=None)
+    with mock.patch("rules_engine.scrub.joined._search_set", lambda patterns: blind):
         search = _joined_search(patterns)
     found: dict[int, int] = {}
     search.flag(texts, found)
@@ -614,7 +631,8 @@ def test_user_patterns_flag_every_string_when_one_holds_a_lone_surrogate():
 
 
 def _python_prefilter(patterns: list[str]):
-    """A prefilter scanning in Python: its set reads the user patterns with the anchors."""
+    """A prefilter scanning in Python (the user patterns searched over the strings joined, as
+    with the scan in C)."""
     from rules_engine.conditions.regex import compile_regex
     from rules_engine.scrub.prefilter import Literal, Prefilter, Probe, user_pattern_probe
 
@@ -623,11 +641,11 @@ def _python_prefilter(patterns: list[str]):
 
 
 @settings(max_examples=300)
-@given(texts=st.lists(st.text("ab1é-\x00 xB", max_size=12), max_size=8),
+@given(texts=st.lists(st.text("ab1é-\x00 xB+)", max_size=12), max_size=8),
        patterns=st.lists(st.sampled_from(USER_PATTERNS), min_size=1, max_size=4, unique=True))
 def test_user_patterns_in_the_python_scan_flag_exactly_the_strings_holding_a_match(texts, patterns):
-    """Read in the same set as the anchors, string by string, a user pattern flags the strings a
-    search of each alone finds, as over the joined strings."""
+    """Beside the Python scan of the anchors, a user pattern flags the strings a search of each
+    alone finds."""
     expected = _held_by_each_string(patterns, texts)
     for index, text in enumerate(texts):
         if "b" in text:
