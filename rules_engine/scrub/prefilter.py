@@ -464,14 +464,14 @@ def _finds_its_examples(match, found_in: list[bytes]) -> bool:
     return all(number in (match(found_in[number]) or ()) for number in numbers)
 
 
-def _set_matcher(sources: list[str], options, found_in: list[bytes] | None = None):
+def _set_matcher(sources: list[str], options, found_in: list[bytes]):
     """``(data) -> indexes of the sources matching in data`` (UTF-8): one RE2 set of them, or,
     where RE2 cannot build it (beyond its memory budget), sets of halves, down to one pattern
     searched alone. ``found_in``: per source, a text it matches, some of which the set is asked
     at once (RE2 builds a set's automaton at its first match, and when that outgrows its memory
     the set answers "no match" to every text from then on, with no error)."""
     match = set_match(re2_set(sources, options)) if sources else (lambda data: [])
-    if match is not None and found_in is not None and not _finds_its_examples(match, found_in):
+    if match is not None and not _finds_its_examples(match, found_in):
         match = None
     if match is not None:
         return match
@@ -481,8 +481,8 @@ def _set_matcher(sources: list[str], options, found_in: list[bytes] | None = Non
         search = bytes_search(re2.compile(sources[0], options))
         return lambda data: [0] if search(data, 0) >= 0 else []
     half = len(sources) // 2
-    first = _set_matcher(sources[:half], options, found_in and found_in[:half])
-    second = _set_matcher(sources[half:], options, found_in and found_in[half:])
+    first = _set_matcher(sources[:half], options, found_in[:half])
+    second = _set_matcher(sources[half:], options, found_in[half:])
     return lambda data: [*(first(data) or ()), *(half + index for index in second(data) or ())]
 
 

@@ -2,8 +2,8 @@
 
 ``AnchorScanner`` (_prefilter.c) reads 1-byte text in one pass of hashed windows and run counters,
 and wider text another way; ``PythonScanner`` (prefilter.py) reads each string once with an RE2
-set of every literal and of what runs of first groups need, and works out runs and probes of
-more groups from what it found. Both are checked here on scanners built from drawn literals, runs and
+set of every literal, the strings joined with an RE2 search per kind of run for what runs of
+first groups need, and works out runs and probes of more groups from what they found. Both are checked here on scanners built from drawn literals, runs and
 probes (not only the catalogue's), and on texts mixing 1-, 2- and 4-byte strings, case folds (the
 Kelvin sign, the long s, the dotted and the dotless i), literals at the start and end of strings,
 runs across string boundaries, and sets RE2 could not build whole. A naive reference (a loop over
@@ -226,20 +226,14 @@ def test_the_python_scan_finds_the_same_where_a_set_of_literals_answers_nothing(
     # a set whose automaton outgrew RE2's memory answers "no match" to every text: the scanner asks
     # the set of literals about a few of them when it is built, and splits it like one RE2 refuses
     # (here every set of literals of more than ``limit`` answers so)
-    build, set_matcher = prefilter.re2_set, prefilter._set_matcher
+    build = prefilter.re2_set
 
     def blind_when_large(sources, options):
         built = build(sources, options)
         return built if built is None or len(sources) <= limit else mock.Mock(Match=lambda data: [], _set=None)
 
-    def literal_sets_blind_when_large(sources, options, found_in=None):
-        if found_in is None:  # no set of literals
-            return set_matcher(sources, options)
-        with mock.patch.object(prefilter, "re2_set", blind_when_large):
-            return set_matcher(sources, options, found_in)
-
     arguments = scanner_arguments(literals, runs, probes)
-    with mock.patch.object(prefilter, "_set_matcher", literal_sets_blind_when_large):
+    with mock.patch.object(prefilter, "re2_set", blind_when_large):
         scanner = PythonScanner(*arguments)
     assert scanner.scan(texts) == naive_scan(arguments, texts)
 
