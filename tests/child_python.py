@@ -15,6 +15,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: How long a test waits for a child process before calling it hung. A child that needs two
+#: seconds on a quiet machine can need minutes on one whose cores are busy with other work, and a
+#: test that asserts what a child prints is no test of its speed.
+TIMEOUT = 600
+
 
 @functools.cache
 def pythonpath() -> str:

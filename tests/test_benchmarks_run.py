@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pyperf
 
+from tests import child_python
+
 ROOT = Path(__file__).resolve().parent.parent
 ALWAYS_MEASURED = (
     "walk",
@@ -41,7 +43,7 @@ def test_tiny_benchmark_run_writes_the_table_the_plot_and_the_pyperf_suite(tmp_p
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--tiny", "--out", str(out), "--plot", str(plot)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=child_python.TIMEOUT,
         cwd=ROOT,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]

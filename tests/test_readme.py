@@ -75,7 +75,7 @@ def test_every_python_block_runs(line, marker, body):
     environment = {**os.environ, "PYTHONPATH": child_python.pythonpath()}
     environment.pop("SENTRY_DSN", None)
     result = subprocess.run([sys.executable, "-c", body], cwd=ROOT, env=environment,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=child_python.TIMEOUT)
     assert result.returncode == 0, f"README.md:{line}:\n{result.stderr}"
 
 

@@ -67,7 +67,7 @@ def capture_events(*, raw: bool = True, **init_options: Any) -> Iterator[list[di
     """Initialise sentry-sdk with a capturing transport; yield the list events are appended to.
 
     ``init_options`` go to ``sentry_sdk.init`` (integrations, before_send, traces_sample_rate...).
-    The previous client is restored on exit.
+    The client is closed (its threads end) and the previous one restored on exit.
     """
     with capture_transport(raw=raw, **init_options) as transport:
         yield transport.events
@@ -110,6 +110,9 @@ def capture_transport(*, raw: bool = True, **init_options: Any) -> Iterator[Capt
     finally:
         sentry_sdk.flush()
         _stop_batchers(client)
+        # Ends the client's other threads (session flusher, health monitor): a test suite or a
+        # script that captures thousands of times would otherwise keep thousands of them alive.
+        client.close()
         sentry_sdk.get_global_scope().set_client(previous)
 
 

@@ -21,6 +21,7 @@ from rules_engine.cli.event_input import (
     read_json_lines,
     read_stream,
 )
+from tests import child_python
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS_DIR = ROOT / "examples" / "events"
@@ -198,7 +199,8 @@ def test_usage_errors(ruleset_path: str, tmp_path: Path, capsys: pytest.CaptureF
 
 def test_stdin_through_python_dash_m(ruleset_path: str) -> None:
     done = subprocess.run([sys.executable, "-m", "rules_engine", "apply", ruleset_path, "-"],
-                          input=EVENTS_JSONL.read_text(), capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          input=EVENTS_JSONL.read_text(), capture_output=True, text=True, cwd=ROOT,
+                          timeout=child_python.TIMEOUT)
     assert done.returncode == 0, done.stderr
     expected = expected_outcomes()
     assert len(done.stdout.splitlines()) == expected["events"] - expected["health"] - expected["http"]
@@ -268,7 +270,7 @@ def test_on_a_terminal_the_summary_is_coloured_and_no_events_are_printed(ruleset
     try:
         env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
         done = subprocess.run([sys.executable, "-m", "rules_engine", "apply", ruleset_path, str(EVENTS_JSONL)],
-                              stdout=secondary, stderr=secondary, cwd=ROOT, timeout=120, env=env)
+                              stdout=secondary, stderr=secondary, cwd=ROOT, timeout=child_python.TIMEOUT, env=env)
         os.close(secondary)
         chunks = []
         while True:

@@ -12,6 +12,7 @@ from pathlib import Path
 from rules_engine import load_ruleset
 from rules_engine.cli import main
 from rules_engine.cli.report import area_of, redacted_fields
+from tests import child_python
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "rulesets" / "default.yaml"
@@ -43,7 +44,8 @@ def remarks_per_rule(event: dict) -> dict[str, int]:
 def test_the_first_command_shows_drops_scrubs_and_grouping_at_a_glance(tmp_path: Path) -> None:
     out_file = tmp_path / "out.jsonl"
     done = subprocess.run([sys.executable, "-m", "rules_engine", "apply", str(DEFAULT), str(EVENTS_JSONL),
-                           "-o", str(out_file)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+                           "-o", str(out_file)], capture_output=True, text=True, cwd=ROOT,
+                          timeout=child_python.TIMEOUT)
     assert done.returncode == 0, done.stderr
     summary = done.stdout
     events = example_events()

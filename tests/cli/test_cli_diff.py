@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rules_engine.cli import main
+from tests import child_python
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS_JSONL = ROOT / "examples" / "events.jsonl"
@@ -171,6 +172,6 @@ def test_usage_errors_exit_2_and_invalid_rulesets_1(rulesets, tmp_path: Path, ca
 def test_python_dash_m_diff(rulesets) -> None:
     old, new = rulesets
     done = subprocess.run([sys.executable, "-m", "rules_engine", "diff", old, new, str(EVENTS_JSONL)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          capture_output=True, text=True, cwd=ROOT, timeout=child_python.TIMEOUT)
     assert done.returncode == 0, done.stderr
     assert "events compared:" in done.stdout and "\033[" not in done.stdout

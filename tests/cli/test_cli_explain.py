@@ -13,6 +13,7 @@ import pytest
 
 from rules_engine import load_ruleset
 from rules_engine.cli import main
+from tests import child_python
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "examples" / "events"
@@ -137,7 +138,7 @@ def test_stdin_through_python_dash_m(ruleset_path: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "rules_engine", "explain", ruleset_path, "-", *HTTP_EXCEPTION_MRO,
          "--exc-attr", "status_code=404", "--format", "json"],
-        input=NOT_FOUND.read_text(), capture_output=True, text=True, cwd=ROOT, timeout=120)
+        input=NOT_FOUND.read_text(), capture_output=True, text=True, cwd=ROOT, timeout=child_python.TIMEOUT)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["event"] == "<stdin>:1" and report["dropped_by"] == "client-errors"

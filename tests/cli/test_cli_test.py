@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rules_engine.cli import main
+from tests import child_python
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "examples" / "events"
@@ -142,7 +143,7 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> N
 def test_python_dash_m_runs_the_same_command(suite: Path) -> None:
     add_failing_case(suite)
     done = subprocess.run([sys.executable, "-m", "rules_engine", "test", str(suite / "cases")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          capture_output=True, text=True, cwd=ROOT, timeout=child_python.TIMEOUT)
     assert done.returncode == 1, done.stderr
     assert done.stdout.rstrip().endswith("2 passed, 2 failed")
 

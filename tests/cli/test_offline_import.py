@@ -53,7 +53,7 @@ def exported(tmp_path_factory) -> Path:
 def cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PYTHONPATH": child_python.pythonpath(), **(env or {})}
     return subprocess.run([sys.executable, "-m", "rules_engine", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=child_python.TIMEOUT)
 
 
 def summary(result: subprocess.CompletedProcess) -> dict:

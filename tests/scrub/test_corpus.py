@@ -9,6 +9,7 @@ import sentry_sdk
 
 from rules_engine.detection import catalogue
 from rules_engine.model.models import DETECTORS
+from tests import child_python
 from tests.corpus import build_corpus, kept_in, serialize
 
 SOURCE_CONTEXT_KEYS = {"pre_context", "context_line", "post_context"}
@@ -189,7 +190,7 @@ def test_example_generator_reproduces_the_bundled_set(tmp_path):
         [sys.executable, str(root / "examples" / "generate_events.py"), "--out", str(tmp_path)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=child_python.TIMEOUT,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     fresh = sorted(path.name for path in (tmp_path / "events").glob("*.json"))
