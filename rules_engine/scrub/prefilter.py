@@ -276,7 +276,11 @@ class PythonScanner:
             anchors[bit] = (text.lower() if caseless else text, caseless)
         for chars, digits, min_length, counted, count_digits, min_count, bit in runs:
             anchors[bit] = _PythonRun(chars, digits, min_length, counted, count_digits, min_count)
-        probe_groups = [(1 << bit, [[anchors[anchor] for anchor in group] for group in groups])
+        # A run in a first group is looked for in every string (a joined search per kind of run),
+        # where a literal costs nothing beyond the set's one read of each string: a probe's groups
+        # of literals go first (the others keep their order), its runs followed where they hit.
+        probe_groups = [(1 << bit, sorted(([anchors[anchor] for anchor in group] for group in groups),
+                                          key=_holds_a_run))
                         for bit, groups in probes]
         #: the probes each anchor flags alone (a probe of one group)
         alone: dict[Any, int] = {}
@@ -319,6 +323,10 @@ class PythonScanner:
                 self._multi_following.append((bit, first[0], later))
             else:
                 self._multi.append((bit, first[0], [mask for mask, _ in later]))
+        #: the masks that may flag a probe whose later groups have runs to follow in the string
+        self._following_masks = 0
+        for _, first_mask, _ in self._multi_following:
+            self._following_masks |= first_mask
 
         #: per entry of the set: the probes it flags outright and its bit of the mask
         sources: list[str] = []
@@ -374,7 +382,7 @@ class PythonScanner:
         found: dict[int, int] = {}
         match, direct, mask_bit, unfolded = self._match, self._direct, self._mask_bit, self._unfolded
         flagged_by_mask, need_bits = self._flagged_by_mask, self._need_bits
-        following = bool(self._multi_following)
+        following = self._following_masks
         needs = self._needs(texts) if self._run_searches else {}
         # the probes of each string read: an event repeats many (frames share file names,
         # modules, lines of context), each is read once
@@ -394,7 +402,7 @@ class PythonScanner:
                     probes |= direct[hit]
                     mask |= mask_bit[hit]
                 if mask:
-                    flagged = None if mask & need_bits or following else flagged_by_mask.get(mask)
+                    flagged = None if mask & (need_bits | following) else flagged_by_mask.get(mask)
                     probes |= self._flagged(text, mask) if flagged is None else flagged
                 seen[text] = probes
             if probes:
@@ -484,6 +492,10 @@ def _set_matcher(sources: list[str], options, found_in: list[bytes]):
     first = _set_matcher(sources[:half], options, found_in[:half])
     second = _set_matcher(sources[half:], options, found_in[half:])
     return lambda data: [*(first(data) or ()), *(half + index for index in second(data) or ())]
+
+
+def _holds_a_run(group: list[Any]) -> bool:
+    return any(isinstance(anchor, _PythonRun) for anchor in group)
 
 
 class _PythonRun:
