@@ -257,9 +257,11 @@ class PythonScanner:
     a :class:`JoinedSearch` per kind of run, over the event's strings joined: few strings hold
     one, and one set of them all would be an automaton tracking every kind's repetitions at once,
     which grows a state a character on long runs (random text, hex dumps) and is rebuilt over and
-    over, at microseconds a character. A run is followed (``in_text``, the definition) only in
-    the strings holding what it needs; the probes of more groups a mask flags are worked out
-    once per mask.
+    over, at microseconds a character. Kinds of the same members that count other characters
+    (the base58 addresses: one alphabet, each its own leading characters) are searched only in
+    the strings holding as many members in a row as their shortest run: one read of all the text
+    for them all. A run is followed (``in_text``, the definition) only in the strings holding what
+    it needs; the probes of more groups a mask flags are worked out once per mask.
 
     Caseless literals are in the set with ``(?i)``: RE2 folds ASCII letters, the Kelvin sign and
     the long s as :data:`CASE_FOLDS` does; the folds it does not make (the dotted and the dotless
@@ -364,8 +366,15 @@ class PythonScanner:
                 needs |= need
             self._runs.append((run, needs, self._bit[run], alone.get(run, 0)))
             self._need_bits |= needs
-        self._run_searches = [JoinedSearch([(need, re2.compile(pattern, options)) for pattern, need in needed.items()])
-                              for needed in needed_by_kind.values()]
+        #: per family of kinds (runs of the same members), the search for the run every one of
+        #: them holds (None: not all do, or one kind alone) and the searches of each kind
+        self._run_searches: list[tuple[JoinedSearch | None, list[JoinedSearch]]] = []
+        for family in _families(first_runs):
+            searches = [JoinedSearch([(need, re2.compile(pattern, options))
+                                      for pattern, need in needed_by_kind[kind].items()]) for kind in family]
+            shortest = _shortest_run_held(family, first_runs)
+            gate = None if shortest is None else JoinedSearch([(1, re2.compile(shortest, options))])
+            self._run_searches.append((gate, searches))
         #: mask -> the probes of more groups it flags (the ones with no run to follow)
         self._flagged_by_mask: dict[int, int] = {}
         #: the needs found in a string -> the runs that have all theirs (few combinations occur)
@@ -415,8 +424,29 @@ class PythonScanner:
         distinct = list(dict.fromkeys(texts))
         found: dict[int, int] = {}
         joined = Utf8Joined.of(distinct)
-        for search in self._run_searches:
-            search.flag(distinct, found, None if joined is None else joined.again())
+        for gate, searches in self._run_searches:
+            if gate is None or joined is None:
+                for search in searches:
+                    search.flag(distinct, found, None if joined is None else joined.again())
+                continue
+            # Only the strings holding the run every kind of the family needs are searched for what
+            # each kind needs: most text holds none, and each kind's search reads all it is given.
+            passed: dict[int, int] = {}
+            gate.flag(distinct, passed, joined.again())
+            if not passed:
+                continue
+            if len(passed) == len(distinct):  # (unusual text: every string holds such a run)
+                for search in searches:
+                    search.flag(distinct, found, joined.again())
+                continue
+            indexes = list(passed)
+            subset = [distinct[index] for index in indexes]
+            held: dict[int, int] = {}
+            subset_joined = Utf8Joined.of(subset)
+            for search in searches:
+                search.flag(subset, held, subset_joined.again())
+            for place, bits in held.items():
+                found[indexes[place]] = found.get(indexes[place], 0) | bits
         return {distinct[index]: bits for index, bits in found.items()}
 
     def _flagged(self, text: str, mask: int) -> int:
@@ -494,6 +524,23 @@ def _set_matcher(sources: list[str], options, found_in: list[bytes]):
     return lambda data: [*(first(data) or ()), *(half + index for index in second(data) or ())]
 
 
+def _families(runs: list["_PythonRun"]) -> list[list[tuple]]:
+    """The kinds of ``runs``, those of the same members (counting other characters) together."""
+    families: dict[tuple, dict[tuple, None]] = {}
+    for run in runs:
+        families.setdefault(run.members, {})[run.kind] = None
+    return [list(kinds) for kinds in families.values()]
+
+
+def _shortest_run_held(family: list[tuple], runs: list["_PythonRun"]) -> str | None:
+    """What every run of the ``family`` of kinds needs: as many of their members in a row as the
+    shortest run is long. None for a kind alone, and where a run needs no length of its own."""
+    members = [run for run in runs if run.kind in family]
+    if len(family) < 2 or any(run.in_a_row is None for run in members):
+        return None
+    return min(members, key=lambda run: run.min_length).in_a_row
+
+
 def _holds_a_run(group: list[Any]) -> bool:
     return any(isinstance(anchor, _PythonRun) for anchor in group)
 
@@ -522,7 +569,8 @@ class _PythonRun:
         between = f"[{uncounted}]*" if uncounted else ""
         self._rest = re.compile(f"[{counts}](?:{between}[{counts}]){{{min_count - 1}}}[{members}]*")
         self._before = re.compile(f"[{uncounted}]*") if uncounted else None
-        self._min_length = min_length
+        self.min_length = min_length
+        self.members = (chars, digits)
         self.kind = (chars, digits, counted, count_digits)
         members = _utf8_class(chars, digits)
         counts, uncounted = _utf8_class(counted, count_digits), _utf8_class(uncounted_chars, digits and not count_digits)
@@ -535,9 +583,9 @@ class _PythonRun:
             before, after = min(min_length // 2, 1000), min(min_length - min_length // 2, 1000)
             start = f"(?:^|[^{members}])[{uncounted}]*" if uncounted else ""
             counted_pattern = f"[{members}]{{{before}}}[{counts}]|{start}[{counts}][{members}]{{{after}}}"
-        self.necessary = (counted_pattern,)
-        if min_length > min_count:
-            self.necessary += (f"[{members}]{{{min(min_length, 1000)}}}",)
+        #: as many members in a row as the run is long (None where that says no more than its count)
+        self.in_a_row = f"[{members}]{{{min(min_length, 1000)}}}" if min_length > min_count else None
+        self.necessary = (counted_pattern,) if self.in_a_row is None else (counted_pattern, self.in_a_row)
 
     def in_text(self, text: str) -> bool:
         """Whether ``text`` holds a run long enough with enough counted characters."""
@@ -548,7 +596,7 @@ class _PythonRun:
                 if reversed_text is None:
                     reversed_text = text[::-1]
                 start -= self._before.match(reversed_text, len(text) - start).end() - (len(text) - start)
-            if match.end() - start >= self._min_length:
+            if match.end() - start >= self.min_length:
                 return True
         return False
 

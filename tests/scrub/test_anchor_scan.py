@@ -3,7 +3,8 @@
 ``AnchorScanner`` (_prefilter.c) reads 1-byte text in one pass of hashed windows and run counters,
 and wider text another way; ``PythonScanner`` (prefilter.py) reads each string once with an RE2
 set of every literal, the strings joined with an RE2 search per kind of run for what runs of
-first groups need, and works out runs and probes of more groups from what they found. Both are checked here on scanners built from drawn literals, runs and
+first groups need (kinds of one class of members only in the strings holding the shortest's
+length of them), and works out runs and probes of more groups from what they found. Both are checked here on scanners built from drawn literals, runs and
 probes (not only the catalogue's), and on texts mixing 1-, 2- and 4-byte strings, case folds (the
 Kelvin sign, the long s, the dotted and the dotless i), literals at the start and end of strings,
 runs across string boundaries, and sets RE2 could not build whole. A naive reference (a loop over
@@ -150,6 +151,22 @@ def test_more_literals_of_one_key_than_are_compared_one_by_one(data):
     joined = data.draw(st.lists(st.lists(st.sampled_from(texts_drawn) | TEXT_PIECES, min_size=1, max_size=6)
                                 .map("".join), min_size=1, max_size=6), label="texts")
     texts = [text[:cut] for text in joined for cut in {len(text), len(text) - 1, len(text) - 3}]
+    assert_scans(arguments, texts, naive_scan(arguments, texts))
+
+
+@SCAN
+@given(data=st.data())
+def test_runs_of_one_class_counting_other_characters(data):
+    # runs of the same members that count other characters and are of other lengths (the
+    # catalogue's base58 addresses: one alphabet, each its own leading characters and length) are
+    # looked for only in strings holding as many members in a row as the shortest of them needs
+    lengths = data.draw(st.lists(st.integers(1, 30), min_size=2, max_size=4), label="lengths")
+    counts = data.draw(st.lists(st.integers(1, 3), min_size=len(lengths), max_size=len(lengths)), label="counts")
+    runs = [("abxyz0", False, length, "xyz0"[index], False, count, index)
+            for index, (length, count) in enumerate(zip(lengths, counts))]
+    arguments = ([], runs, CASE_FOLDS, [(index, [[index]]) for index in range(len(runs))], len(runs))
+    pieces = st.sampled_from(["a", "b", "x", "y", "z", "0", " ", "-", "abab", "xxx", "ab" * 8])
+    texts = data.draw(st.lists(st.lists(pieces, max_size=30).map("".join), min_size=1, max_size=6), label="texts")
     assert_scans(arguments, texts, naive_scan(arguments, texts))
 
 
