@@ -370,10 +370,11 @@ class PythonScanner:
         #: them holds (None: not all do, or one kind alone) and the searches of each kind
         self._run_searches: list[tuple[JoinedSearch | None, list[JoinedSearch]]] = []
         for family in _families(first_runs):
+            kinds = dict.fromkeys(run.kind for run in family)
             searches = [JoinedSearch([(need, re2.compile(pattern, options))
-                                      for pattern, need in needed_by_kind[kind].items()]) for kind in family]
-            shortest = _shortest_run_held(family, first_runs)
-            gate = None if shortest is None else JoinedSearch([(1, re2.compile(shortest, options))])
+                                      for pattern, need in needed_by_kind[kind].items()]) for kind in kinds]
+            held_by_all = _held_by_every_run(family) if len(kinds) > 1 else None
+            gate = None if held_by_all is None else JoinedSearch([(1, re2.compile(held_by_all, options))])
             self._run_searches.append((gate, searches))
         #: mask -> the probes of more groups it flags (the ones with no run to follow)
         self._flagged_by_mask: dict[int, int] = {}
@@ -391,7 +392,7 @@ class PythonScanner:
         found: dict[int, int] = {}
         match, direct, mask_bit, unfolded = self._match, self._direct, self._mask_bit, self._unfolded
         flagged_by_mask, need_bits = self._flagged_by_mask, self._need_bits
-        following = self._following_masks
+        uncached = need_bits | self._following_masks  # masks _flagged works out string by string
         needs = self._needs(texts) if self._run_searches else {}
         # the probes of each string read: an event repeats many (frames share file names,
         # modules, lines of context), each is read once
@@ -411,7 +412,7 @@ class PythonScanner:
                     probes |= direct[hit]
                     mask |= mask_bit[hit]
                 if mask:
-                    flagged = None if mask & (need_bits | following) else flagged_by_mask.get(mask)
+                    flagged = None if mask & uncached else flagged_by_mask.get(mask)
                     probes |= self._flagged(text, mask) if flagged is None else flagged
                 seen[text] = probes
             if probes:
@@ -425,28 +426,24 @@ class PythonScanner:
         found: dict[int, int] = {}
         joined = Utf8Joined.of(distinct)
         for gate, searches in self._run_searches:
-            if gate is None or joined is None:
-                for search in searches:
-                    search.flag(distinct, found, None if joined is None else joined.again())
-                continue
-            # Only the strings holding the run every kind of the family needs are searched for what
-            # each kind needs: most text holds none, and each kind's search reads all it is given.
-            passed: dict[int, int] = {}
-            gate.flag(distinct, passed, joined.again())
-            if not passed:
-                continue
-            if len(passed) == len(distinct):  # (unusual text: every string holds such a run)
-                for search in searches:
-                    search.flag(distinct, found, joined.again())
-                continue
-            indexes = list(passed)
-            subset = [distinct[index] for index in indexes]
-            held: dict[int, int] = {}
-            subset_joined = Utf8Joined.of(subset)
+            strings, strings_joined, places = distinct, joined, None
+            if gate is not None and joined is not None:
+                # Only the strings holding the run every kind of the family needs are searched for
+                # what each kind needs: most text holds none, and each search reads all it is given.
+                passed: dict[int, int] = {}
+                gate.flag(distinct, passed, joined.again())
+                if not passed:
+                    continue
+                if len(passed) < len(distinct):  # (in unusual text every string holds such a run)
+                    places = list(passed)
+                    strings = [distinct[index] for index in places]
+                    strings_joined = Utf8Joined.of(strings)
+            held = found if places is None else {}
             for search in searches:
-                search.flag(subset, held, subset_joined.again())
-            for place, bits in held.items():
-                found[indexes[place]] = found.get(indexes[place], 0) | bits
+                search.flag(strings, held, None if strings_joined is None else strings_joined.again())
+            if places is not None:
+                for place, bits in held.items():
+                    found[places[place]] = found.get(places[place], 0) | bits
         return {distinct[index]: bits for index, bits in found.items()}
 
     def _flagged(self, text: str, mask: int) -> int:
@@ -524,21 +521,21 @@ def _set_matcher(sources: list[str], options, found_in: list[bytes]):
     return lambda data: [*(first(data) or ()), *(half + index for index in second(data) or ())]
 
 
-def _families(runs: list["_PythonRun"]) -> list[list[tuple]]:
-    """The kinds of ``runs``, those of the same members (counting other characters) together."""
-    families: dict[tuple, dict[tuple, None]] = {}
+def _families(runs: list["_PythonRun"]) -> list[list["_PythonRun"]]:
+    """``runs`` by their members: runs of the same members that count other characters are of
+    other kinds but one family."""
+    families: dict[tuple, list] = {}
     for run in runs:
-        families.setdefault(run.members, {})[run.kind] = None
-    return [list(kinds) for kinds in families.values()]
+        families.setdefault(run.members, []).append(run)
+    return list(families.values())
 
 
-def _shortest_run_held(family: list[tuple], runs: list["_PythonRun"]) -> str | None:
-    """What every run of the ``family`` of kinds needs: as many of their members in a row as the
-    shortest run is long. None for a kind alone, and where a run needs no length of its own."""
-    members = [run for run in runs if run.kind in family]
-    if len(family) < 2 or any(run.in_a_row is None for run in members):
+def _held_by_every_run(family: list["_PythonRun"]) -> str | None:
+    """What every run of ``family`` needs: as many of their members in a row as the shortest is
+    long (None where a run needs no length of its own)."""
+    if any(run.in_a_row is None for run in family):
         return None
-    return min(members, key=lambda run: run.min_length).in_a_row
+    return min(family, key=lambda run: run.min_length).in_a_row
 
 
 def _holds_a_run(group: list[Any]) -> bool:
